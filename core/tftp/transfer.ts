@@ -1,0 +1,280 @@
+/**
+ * One TFTP read transfer as a socket-free state machine: `send` and the clock are injected.
+ *
+ * - Blocks are numbered absolutely inside (1, 2, … beyond 65535); the wire carries `n & 0xffff`, so block
+ *   numbers roll over to 0 after 65535 (the convention of tftp-hpa, dnsmasq, curl and EDK2).
+ * - A ring of `windowsize` DATA buffers, header prewritten, holds the blocks not yet acknowledged:
+ *   retransmission resends those buffers as they are, no re-read. With the block source's bounded queue,
+ *   memory per transfer is about windowsize × blksize + 64 KiB.
+ * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK inside the window
+ *   means the client saw a gap: resend from the block after it. To stay clear of the Sorcerer's Apprentice
+ *   bug such a resend happens at most once per round (until ACKs pass what was sent at that moment), and in
+ *   lock-step (windowsize 1) a duplicate ACK never causes a send: only the timer retransmits.
+ * - Timeout: resend everything outstanding, up to `retries` times in a row, then give up with ERROR 0.
+ * - ERROR 8 from the client answering an OACK that carried tsize is EDK2's size probe: outcome `probe`.
+ * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
+ */
+import type { Readable } from 'node:stream';
+import { BlockSource } from './block-source.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
+import type { TransferParams } from './options.js';
+
+export type TransferOutcome = 'done' | 'probe' | 'timeout' | 'client-error' | 'read-error' | 'aborted';
+
+export interface TransferStats {
+  outcome: TransferOutcome;
+  /** Payload bytes sent (each block counted once; netascii: converted bytes). */
+  bytes: number;
+  /** Distinct DATA blocks sent. */
+  blocks: number;
+  /** DATA blocks (and OACKs) sent again after a timeout or a gap signal. */
+  retransmits: number;
+  durationMs: number;
+  blksize: number;
+  windowsize: number;
+  /** Human-readable detail for every outcome but `done`. */
+  reason?: string;
+  /** The client's ERROR packet, when it sent one. */
+  clientError?: { code: number; message: string };
+}
+
+export interface ReadTransferOptions {
+  open: () => Promise<Readable>;
+  params: TransferParams;
+  netascii?: boolean;
+  /** Encoded OACK to send first; absent when no option was acknowledged (DATA 1 goes out at once). */
+  oack?: Buffer;
+  /** The OACK carried tsize, so ERROR 8 in reply is a size probe. */
+  tsizeAcked?: boolean;
+  /** Consecutive timeouts tolerated before giving up (default 5). */
+  retries?: number;
+  send: (buf: Buffer) => void;
+  clock?: Clock;
+  onFinish: (stats: TransferStats) => void;
+}
+
+type Phase = 'idle' | 'oack' | 'opening' | 'data' | 'finished';
+
+export class ReadTransfer {
+  private phase: Phase = 'idle';
+  private readonly blksize: number;
+  private readonly ws: number;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly clock: Clock;
+  private readonly timer: TimerHandle;
+  private readonly slots: Buffer[] = [];
+  private readonly slotLen: number[] = [];
+  private source: BlockSource | undefined;
+  private acked = 0; // highest block acknowledged (0 = OACK / start)
+  private sent = 0; // highest block sent at least once
+  private lastBlock: number | undefined; // known once the short block has been read
+  private rewindGuard = 0; // no gap-resend until acked reaches this
+  private tries = 0;
+  private waiting = false;
+  private startedAt = 0;
+  private bytes = 0;
+  private retransmits = 0;
+
+  constructor(private readonly o: ReadTransferOptions) {
+    this.blksize = o.params.blksize;
+    this.ws = Math.max(1, o.params.windowsize);
+    this.timeoutMs = o.params.timeoutMs;
+    this.retries = o.retries ?? 5;
+    this.clock = o.clock ?? realClock;
+    this.timer = this.clock.timer(() => this.onTimeout());
+  }
+
+  get finished(): boolean {
+    return this.phase === 'finished';
+  }
+
+  start(): void {
+    if (this.phase !== 'idle') return;
+    this.startedAt = this.clock.now();
+    if (this.o.oack) {
+      this.phase = 'oack';
+      this.o.send(this.o.oack);
+      this.timer.arm(this.timeoutMs);
+    } else {
+      this.openAndRun();
+    }
+  }
+
+  /** A packet from the client's transfer ID. */
+  handle(p: TftpPacket): void {
+    if (this.phase === 'finished') return;
+    if (p.op === 'error') {
+      const clientError = { code: p.code, message: p.message };
+      if (this.phase === 'oack' && p.code === TftpErrorCode.OptionNegotiation && this.o.tsizeAcked) {
+        this.finish('probe', 'client ended the tsize probe (error 8)', clientError);
+      } else {
+        this.finish('client-error', `client sent error ${p.code}: ${p.message}`, clientError);
+      }
+      return;
+    }
+    if (p.op !== 'ack') return; // anything else on a read transfer is ignored
+    if (this.phase === 'oack') {
+      if (p.block === 0) {
+        this.tries = 0;
+        this.openAndRun();
+      }
+      return;
+    }
+    if (this.phase === 'data') this.onAck(p.block);
+  }
+
+  /** Server-side stop (shutdown): tells the client, frees everything. */
+  abort(reason: string): void {
+    if (this.phase === 'finished') return;
+    this.o.send(encodeError(TftpErrorCode.NotDefined, reason));
+    this.finish('aborted', reason);
+  }
+
+  private openAndRun(): void {
+    this.phase = 'opening';
+    this.timer.arm(this.timeoutMs); // bounds a source that never opens
+    this.o.open().then(
+      (stream) => {
+        if (this.phase !== 'opening') {
+          stream.destroy();
+          return;
+        }
+        this.source = new BlockSource(stream, this.o.netascii ?? false);
+        this.phase = 'data';
+        this.pump();
+      },
+      (err: unknown) => this.readFailed(err),
+    );
+  }
+
+  private slot(block: number): Buffer {
+    const i = block % this.ws;
+    let buf = this.slots[i];
+    if (buf === undefined) {
+      buf = Buffer.allocUnsafe(4 + this.blksize);
+      this.slots[i] = buf;
+    }
+    return buf;
+  }
+
+  private transmit(block: number): void {
+    const buf = this.slot(block);
+    const len = this.slotLen[block % this.ws] ?? buf.length;
+    this.o.send(len === buf.length ? buf : buf.subarray(0, len));
+  }
+
+  /** Reads and sends new blocks while the window has room and data is at hand. */
+  private pump(): void {
+    const src = this.source;
+    if (this.phase !== 'data' || src === undefined) return;
+    let sentSome = false;
+    while (this.sent < this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
+      const block = this.sent + 1;
+      const buf = this.slot(block);
+      const n = src.fill(buf, 4, this.blksize);
+      if (src.error) return this.readFailed(src.error);
+      if (n === undefined) {
+        if (!this.waiting) {
+          this.waiting = true;
+          src.onReady(() => {
+            this.waiting = false;
+            this.pump();
+          });
+        }
+        break;
+      }
+      writeDataHeader(buf, block);
+      this.slotLen[block % this.ws] = 4 + n;
+      if (n < this.blksize) this.lastBlock = block; // short (possibly empty) block ends the file
+      this.bytes += n;
+      this.sent = block;
+      this.transmit(block);
+      sentSome = true;
+    }
+    if (sentSome) this.tries = 0;
+    // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
+    if (sentSome || this.sent === this.acked) this.timer.arm(this.timeoutMs);
+  }
+
+  private onAck(wire: number): void {
+    // Map the 16-bit number onto [acked, acked + 65535]; anything past what was sent is stray.
+    const block = this.acked + ((wire - (this.acked & 0xffff)) & 0xffff);
+    if (block > this.sent) return;
+    if (block > this.acked) {
+      this.acked = block;
+      this.tries = 0;
+      if (this.lastBlock !== undefined && block === this.lastBlock) {
+        this.finish('done');
+        return;
+      }
+      if (block === this.sent) this.timer.cancel();
+    }
+    // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
+    if (this.ws > 1 && block < this.sent && this.acked >= this.rewindGuard) {
+      this.rewindGuard = this.sent;
+      this.resend(block + 1);
+    }
+    this.pump();
+  }
+
+  private resend(from: number): void {
+    for (let b = from; b <= this.sent; b++) {
+      this.transmit(b);
+      this.retransmits++;
+    }
+    this.timer.arm(this.timeoutMs);
+  }
+
+  private onTimeout(): void {
+    if (this.phase === 'oack') {
+      if (++this.tries > this.retries) return this.giveUp();
+      this.o.send(this.o.oack!);
+      this.retransmits++;
+      this.timer.arm(this.timeoutMs);
+      return;
+    }
+    if (this.phase === 'opening' || (this.phase === 'data' && this.sent === this.acked)) {
+      if (++this.tries > this.retries) return this.readFailed(new Error('file source stalled'));
+      this.timer.arm(this.timeoutMs);
+      return;
+    }
+    if (this.phase !== 'data') return;
+    if (++this.tries > this.retries) return this.giveUp();
+    this.rewindGuard = this.sent;
+    this.resend(this.acked + 1);
+  }
+
+  private giveUp(): void {
+    this.o.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
+    this.finish('timeout', `no ACK after ${this.retries} retransmissions`);
+  }
+
+  private readFailed(err: unknown): void {
+    if (this.phase === 'finished') return;
+    this.o.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
+    this.finish('read-error', err instanceof Error ? err.message : String(err));
+  }
+
+  private finish(outcome: TransferOutcome, reason?: string, clientError?: TransferStats['clientError']): void {
+    if (this.phase === 'finished') return;
+    this.phase = 'finished';
+    this.timer.cancel();
+    this.source?.destroy();
+    this.source = undefined;
+    this.slots.length = 0;
+    const stats: TransferStats = {
+      outcome,
+      bytes: this.bytes,
+      blocks: this.sent,
+      retransmits: this.retransmits,
+      durationMs: this.clock.now() - this.startedAt,
+      blksize: this.blksize,
+      windowsize: this.ws,
+    };
+    if (reason !== undefined) stats.reason = reason;
+    if (clientError !== undefined) stats.clientError = clientError;
+    this.o.onFinish(stats);
+  }
+}
