@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { LevelWithSilent } from 'pino';
+import { ConfigError, formatIssue } from './config/issues.js';
+import { loadConfig } from './config/load.js';
+import { resolvePlugins } from './config/resolve-plugins.js';
+import { PxeError } from './errors.js';
+import { createServerFromConfig } from './from-config.js';
+import { createLogger, flushLogger } from './log.js';
+import { PxeServer } from './server.js';
+import { dirname } from 'node:path';
+
+const HELP = `pxekit — a network-boot (PXE) server
+
+Usage:
+  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM
+  pxekit validate [--config PATH]                      check a config and its plugins' options; exit 1 on errors
+  pxekit --help | --version
+
+Without --config, pxekit looks in the current folder for pxekit.config.{json,yaml,yml,js,mjs,cjs,ts},
+.pxekitrc[.json|.yaml|.yml], or a "pxekit" key in package.json.
+Log level: --log-level, else PXEKIT_LOG_LEVEL, else the config's log.level (default info).
+Docs: docs/getting-started.md, docs/config.md, docs/plugins.md, docs/errors.md`;
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+const stdio: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+/** Subcommands registered by other modules (e.g. `explain`, `audit`, `intent`), to keep this file small. */
+export const extraCommands = new Map<string, { summary: string; run: (argv: string[], io: Out) => Promise<number> }>();
+
+/** Runs the CLI; resolves with the exit code (start resolves when the server has closed). */
+export async function main(argv: string[], io: Out = stdio): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    io.out(HELP + (extraCommands.size ? `\n\nMore commands:\n${[...extraCommands].map(([n, c]) => `  pxekit ${n.padEnd(10)} ${c.summary}`).join('\n')}` : ''));
+    return cmd === undefined ? 1 : 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    io.out(pkg.version);
+    return 0;
+  }
+  const extra = extraCommands.get(cmd);
+  if (extra) return extra.run(rest, io);
+  if (cmd !== 'start' && cmd !== 'validate') {
+    io.err(`pxekit: unknown command "${cmd}"\n\n${HELP}`);
+    return 2;
+  }
+  let values: { config?: string | undefined; 'log-level'?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string', short: 'l' } }, strict: true }));
+  } catch (err) {
+    io.err(`pxekit ${cmd}: ${(err as Error).message}`);
+    return 2;
+  }
+  try {
+    if (cmd === 'validate') return await validate(values.config, io);
+    const logLevel = (values['log-level'] ?? process.env['PXEKIT_LOG_LEVEL']) as LevelWithSilent | undefined;
+    const server = await createServerFromConfig({ ...(values.config ? { configPath: values.config } : {}), ...(logLevel ? { logLevel } : {}) });
+    return await runUntilSignal(server);
+  } catch (err) {
+    reportError(err, io);
+    return 1;
+  }
+}
+
+async function validate(configPath: string | undefined, io: Out): Promise<number> {
+  const loaded = await loadConfig(configPath);
+  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir: dirname(loaded.filepath), file: loaded.displayPath });
+  // Building the server validates every plugin's options and dependencies, without binding anything.
+  const server = new PxeServer({ ...loaded.config, plugins }, { logger: createLogger({ level: 'silent' }), configFile: loaded.displayPath, pluginOrigins: origins });
+  io.out(`${loaded.displayPath}: OK (${plugins.length} plugin${plugins.length === 1 ? '' : 's'}: ${plugins.map((p) => p.name).join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`);
+  return 0;
+}
+
+function reportError(err: unknown, io: Out): void {
+  if (err instanceof ConfigError) {
+    io.err(`pxekit: ${err.issues.length} config problem${err.issues.length === 1 ? '' : 's'} [${err.code}]:`);
+    for (const i of err.issues) io.err(`  - ${formatIssue(i)}`);
+  } else if (err instanceof PxeError) {
+    io.err(`pxekit: ${err.message} [${err.code}]${err.fix ? `\n  fix: ${err.fix}` : ''}`);
+  } else {
+    io.err(`pxekit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+
+/** Starts the server and closes it gracefully on SIGINT/SIGTERM (a second signal exits at once). */
+async function runUntilSignal(server: PxeServer): Promise<number> {
+  await server.start();
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (closing) {
+        server.log.warn({ event: 'server.signal', signal: sig }, 'second signal: exiting now');
+        void flushLogger(server.log).finally(() => process.exit(1));
+        return;
+      }
+      closing = true;
+      server.log.info({ event: 'server.signal', signal: sig }, 'closing: letting transfers finish');
+      server.close().then(() => resolve(0), (err: unknown) => {
+        server.log.error({ event: 'server.close.error', err }, 'close failed');
+        resolve(1);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

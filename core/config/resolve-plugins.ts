@@ -1,0 +1,94 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { importModule } from './import-module.js';
+import { isPlugin, type PluginDefinition, type PluginOrigin } from '../plugin.js';
+import { ConfigError, type ConfigIssue } from './issues.js';
+import type { PluginRef } from './types.js';
+
+const BUILTIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
+
+/** Names of the plugins shipped in `plugins/`. */
+export function builtinPluginNames(): string[] {
+  if (!existsSync(BUILTIN_DIR)) return [];
+  return readdirSync(BUILTIN_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(BUILTIN_DIR, d.name, 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+/**
+ * Turns config refs into plugin instances: a built-in name (`source-disk`), a path (`./my-plugin.mjs`,
+ * relative to the config file), or an npm package. A module exports (default, or `plugin`) either a
+ * plugin or a factory `(options) => plugin`. Every unresolvable entry is reported at once.
+ */
+export async function resolvePlugins(refs: ReadonlyArray<PluginRef | PluginDefinition>, opts: { baseDir: string; file?: string }): Promise<{ plugins: PluginDefinition[]; origins: PluginOrigin[] }> {
+  const plugins: PluginDefinition[] = [];
+  const origins: PluginOrigin[] = [];
+  const issues: ConfigIssue[] = [];
+  const fileField = opts.file ? { file: opts.file } : {};
+  for (const [index, ref] of refs.entries()) {
+    if (isPlugin(ref)) {
+      plugins.push(ref);
+      origins.push({ ...fileField, index });
+      continue;
+    }
+    const [name, options] = typeof ref === 'string' ? [ref, undefined] : [ref[0], ref[1]];
+    try {
+      const mod = await importPlugin(name, opts.baseDir);
+      if (mod === undefined) {
+        const builtins = builtinPluginNames();
+        issues.push({ ...fileField, path: `plugins[${index}]`, message: `cannot find plugin "${name}"`, found: JSON.stringify(name), expected: 'a built-in plugin name, an installed package, or a path starting with ./', fix: `use one of the built-in plugins (${builtins.join(', ')}), npm install the package, or give a path relative to the config file` });
+        continue;
+      }
+      const plugin = instantiate(mod, options);
+      if (!plugin) {
+        issues.push({ ...fileField, path: `plugins[${index}]`, message: `module "${name}" does not export a plugin`, fix: 'export default definePlugin({...}) or a function (options) => definePlugin({...})' });
+        continue;
+      }
+      plugins.push(plugin);
+      origins.push({ ...fileField, index });
+    } catch (err) {
+      issues.push({ ...fileField, path: `plugins[${index}]`, message: `plugin "${name}" failed to load: ${err instanceof Error ? err.message : String(err)}`, fix: 'fix the error in the plugin module (is it valid ESM/TS?)' });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues, issues.some((i) => i.message.startsWith('cannot find')) ? 'PXE_ERR_PLUGIN_NOT_FOUND' : 'PXE_ERR_PLUGIN_INVALID');
+  return { plugins, origins };
+}
+
+async function importPlugin(name: string, baseDir: string): Promise<unknown> {
+  if (name.startsWith('.') || isAbsolute(name)) {
+    const abs = resolve(baseDir, name);
+    if (!existsSync(abs)) return undefined;
+    return importModule(abs);
+  }
+  if (/^[a-z0-9][a-z0-9-]*$/.test(name) && existsSync(join(BUILTIN_DIR, name, 'index.ts'))) {
+    return importModule(join(BUILTIN_DIR, name, 'index.ts'));
+  }
+  let resolved: string;
+  try {
+    resolved = createRequire(join(baseDir, 'package.json')).resolve(name);
+  } catch {
+    try {
+      return await import(name);
+    } catch {
+      return undefined;
+    }
+  }
+  return import(pathToFileURL(resolved).href);
+}
+
+function instantiate(mod: unknown, options: Record<string, unknown> | undefined): PluginDefinition | undefined {
+  const m = mod as Record<string, unknown> | undefined;
+  for (const candidate of [m?.['default'], m?.['plugin'], mod]) {
+    if (isPlugin(candidate)) {
+      return options === undefined ? candidate : Object.assign(Object.create(Object.getPrototypeOf(candidate) as object | null) as object, candidate, { options }) as PluginDefinition;
+    }
+    if (typeof candidate === 'function') {
+      const made: unknown = (candidate as (o: unknown) => unknown)(options ?? {});
+      if (isPlugin(made)) return made;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { AsyncSeriesBailHook, AsyncSeriesWaterfallHook, SyncWaterfallHook } from 'tapable';
+import type { Logger } from 'pino';
+import type { DhcpPacket } from '../dhcp/packet.js';
+import type { ClientClass } from '../dhcp/pxe.js';
+import type { BootSession, BootSpec } from '../session/types.js';
+import type { HookRunner } from './runner.js';
+
+/** One received DHCP packet and what the server learned about its sender. Built once per packet. */
+export interface DhcpContext {
+  packet: DhcpPacket;
+  /** Option 53 (1 DISCOVER … 8 INFORM); 0 for plain BOOTP. */
+  messageType: number;
+  /** `dhcp` on the DHCP port, `bootserver` on the PXE boot-server port (4011). */
+  kind: 'dhcp' | 'bootserver';
+  mode: 'proxy' | 'full';
+  source: { address: string; port: number };
+  /** The local address and interface the packet arrived on, when known. */
+  local: { address?: string; interface?: string };
+  /** Filled by the core from options 60/77/93/94/97/175, then by `classify` taps. */
+  client: ClientClass;
+  session: BootSession;
+  log: Logger;
+}
+
+/** `{ drop }` ignores the packet (logged at debug with the reason). */
+export interface DropDecision {
+  drop: string;
+}
+
+/** What `selectLease` is asked: an address for this client from this pool. */
+export interface LeaseSelection {
+  ctx: DhcpContext;
+  /** The pool (subnet) chosen for the request from giaddr or the receiving interface. */
+  subnet: string;
+  /** Option 50 or ciaddr, when the client asked for one. */
+  requestedIp?: string;
+}
+
+export interface DhcpHooks {
+  /** First look at every decoded packet: a tap may drop it (e.g. another instance owns this client). */
+  receive: AsyncSeriesBailHook<[DhcpContext], DropDecision | undefined>;
+  /** Enrich the core's classification (labels, a model by MAC OUI). Must be fast and synchronous. */
+  classify: SyncWaterfallHook<[ClientClass, DhcpContext]>;
+  /** The boot decision for an admitted client: first plugin to answer wins. Undefined = no boot info. */
+  selectBoot: AsyncSeriesBailHook<[DhcpContext], BootSpec | undefined>;
+  /** Full mode: pick an address (e.g. from a shared store). Undefined = the lease store's own choice. */
+  selectLease: AsyncSeriesBailHook<[LeaseSelection], { ip: string } | undefined>;
+  /** Last edits to a reply before it is encoded and sent. */
+  reply: AsyncSeriesWaterfallHook<[DhcpPacket, DhcpContext]>;
+}
+
+export function createDhcpHooks(runner: HookRunner): DhcpHooks {
+  return {
+    receive: runner.register('dhcp.receive', new AsyncSeriesBailHook<[DhcpContext], DropDecision | undefined>(['context']), { bail: true }),
+    classify: runner.register('dhcp.classify', new SyncWaterfallHook<[ClientClass, DhcpContext]>(['client', 'context'])),
+    selectBoot: runner.register('dhcp.selectBoot', new AsyncSeriesBailHook<[DhcpContext], BootSpec | undefined>(['context']), { bail: true }),
+    selectLease: runner.register('dhcp.selectLease', new AsyncSeriesBailHook<[LeaseSelection], { ip: string } | undefined>(['selection']), { bail: true }),
+    reply: runner.register('dhcp.reply', new AsyncSeriesWaterfallHook<[DhcpPacket, DhcpContext]>(['reply', 'context'])),
+  };
+}

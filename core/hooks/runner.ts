@@ -1,0 +1,199 @@
+import { HookError, PxeError } from '../errors.js';
+
+/** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
+export const STAGE_FIRST = -100;
+export const STAGE_EARLY = -10;
+export const STAGE_DEFAULT = 0;
+export const STAGE_LATE = 10;
+export const STAGE_LAST = 100;
+
+/** One finished tap call, for metrics (hook durations by plugin and hook). */
+export interface TapTiming {
+  hook: string;
+  plugin: string;
+  durationMs: number;
+  ok: boolean;
+}
+
+export interface HookRunnerOptions {
+  /** Default timeout for async taps, shorter than a firmware's DHCP/TFTP retransmit (about 4 s). */
+  asyncTimeoutMs?: number;
+  /** Per-hook timeouts by full hook name, e.g. `{ 'server.ready': 120000 }`. */
+  timeouts?: Record<string, number>;
+}
+
+type AnyFn = (...args: any[]) => any;
+/** tapable's internal tap record (not exported by its typings). */
+interface Tap {
+  name: string;
+  type: 'sync' | 'async' | 'promise';
+  fn: AnyFn;
+  stage?: number;
+}
+/** The part of a tapable hook the runner needs (tapable does not export its base class type). */
+export interface AnyHook {
+  intercept(interceptor: { register?: (tap: any) => any }): void;
+  isUsed(): boolean;
+  taps: ReadonlyArray<{ name: string; stage?: number; type: string }>;
+}
+
+/**
+ * Wraps every tap of every registered hook so that:
+ * - an error thrown or rejected by a tap becomes a `HookError` naming the plugin and the hook;
+ * - an async tap that does not settle within its timeout is cut off with `PXE_ERR_HOOK_TIMEOUT`;
+ * - tapping after `seal()` (server started) throws `PXE_ERR_HOOK_SEALED`;
+ * - taps are attributed to the plugin whose `apply` is running, whatever name they pass.
+ * Order is tapable's: by numeric `stage`, then registration order (= config order). We never use `before`.
+ */
+export class HookRunner {
+  readonly #asyncTimeoutMs: number;
+  readonly #timeouts: Record<string, number>;
+  readonly #hooks = new Map<string, AnyHook>();
+  readonly #timingObservers = new Set<(t: TapTiming) => void>();
+  readonly #bailHooks = new Set<string>();
+  /** Results of bail hooks → the plugin that returned them; a WeakMap so results are never mutated. */
+  readonly #decidedBy = new WeakMap<object, string>();
+  #sealed = false;
+  /** Set by the plugin loader while a plugin's `apply` runs. */
+  currentPlugin: string | undefined;
+
+  constructor(opts: HookRunnerOptions = {}) {
+    this.#asyncTimeoutMs = opts.asyncTimeoutMs ?? 2000;
+    this.#timeouts = opts.timeouts ?? {};
+  }
+
+  get sealed(): boolean {
+    return this.#sealed;
+  }
+
+  /** Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. */
+  register<H extends AnyHook>(name: string, hook: H, opts: { bail?: boolean } = {}): H {
+    if (this.#hooks.has(name)) throw new Error(`hook ${name} registered twice`);
+    this.#hooks.set(name, hook);
+    if (opts.bail) this.#bailHooks.add(name);
+    hook.intercept({ register: (tap: Tap) => this.#wrapTap(name, tap) });
+    return hook;
+  }
+
+  /** The plugin whose tap returned this object from a bail hook (e.g. which plugin chose a boot file). */
+  decidedBy(result: unknown): string | undefined {
+    return typeof result === 'object' && result !== null ? this.#decidedBy.get(result) : undefined;
+  }
+
+  /** All registered hooks by name (for docs and `explain`). */
+  hooks(): ReadonlyMap<string, AnyHook> {
+    return this.#hooks;
+  }
+
+  /** Refuses further taps; called by `server.start()`. */
+  seal(): void {
+    this.#sealed = true;
+  }
+
+  /** Observe every tap's duration (the metrics plugin). Returns an unsubscribe function. */
+  onTiming(fn: (t: TapTiming) => void): () => void {
+    this.#timingObservers.add(fn);
+    return () => this.#timingObservers.delete(fn);
+  }
+
+  timeoutFor(hook: string): number {
+    return this.#timeouts[hook] ?? this.#asyncTimeoutMs;
+  }
+
+  #wrapTap(hook: string, tap: Tap): Tap {
+    const plugin = this.currentPlugin ?? tap.name;
+    if (this.#sealed) {
+      throw new PxeError('PXE_ERR_HOOK_SEALED', `cannot tap ${hook} as "${plugin}": the server has started`, {
+        fix: 'tap hooks inside your plugin\'s apply(), or before calling server.start()',
+        details: { plugin, hook },
+      });
+    }
+    const fn = tap.fn;
+    const wrapped =
+      tap.type === 'promise' ? this.#wrapPromise(hook, plugin, fn)
+      : tap.type === 'async' ? this.#wrapCallback(hook, plugin, fn)
+      : this.#wrapSync(hook, plugin, fn);
+    return { ...tap, fn: wrapped };
+  }
+
+  #noteDecider(hook: string, plugin: string, result: unknown): void {
+    if (typeof result === 'object' && result !== null && this.#bailHooks.has(hook) && !this.#decidedBy.has(result)) {
+      this.#decidedBy.set(result, plugin);
+    }
+  }
+
+  #report(hook: string, plugin: string, start: number, ok: boolean): void {
+    if (this.#timingObservers.size === 0) return;
+    const t: TapTiming = { hook, plugin, durationMs: performance.now() - start, ok };
+    for (const obs of this.#timingObservers) {
+      try { obs(t); } catch { /* an observer must never break the packet path */ }
+    }
+  }
+
+  #wrapSync(hook: string, plugin: string, fn: AnyFn): AnyFn {
+    return (...args: unknown[]) => {
+      const start = performance.now();
+      try {
+        const r = fn(...args);
+        this.#noteDecider(hook, plugin, r);
+        this.#report(hook, plugin, start, true);
+        return r;
+      } catch (err) {
+        this.#report(hook, plugin, start, false);
+        throw tagError(err, plugin, hook);
+      }
+    };
+  }
+
+  #wrapPromise(hook: string, plugin: string, fn: AnyFn): AnyFn {
+    return (...args: unknown[]) => {
+      const start = performance.now();
+      const ms = this.timeoutFor(hook);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)), ms);
+        timer.unref?.();
+      });
+      let call: Promise<unknown>;
+      try {
+        call = Promise.resolve(fn(...args));
+      } catch (err) {
+        call = Promise.reject(err);
+      }
+      return Promise.race([call, timeout]).then(
+        (r) => { clearTimeout(timer); this.#noteDecider(hook, plugin, r); this.#report(hook, plugin, start, true); return r; },
+        (err: unknown) => { clearTimeout(timer); this.#report(hook, plugin, start, false); throw tagError(err, plugin, hook); },
+      );
+    };
+  }
+
+  #wrapCallback(hook: string, plugin: string, fn: AnyFn): AnyFn {
+    return (...args: unknown[]) => {
+      const callback = args.pop() as (err?: unknown, result?: unknown) => void;
+      const start = performance.now();
+      const ms = this.timeoutFor(hook);
+      let done = false;
+      const finish = (err?: unknown, result?: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.#report(hook, plugin, start, err == null);
+        if (err != null) callback(tagError(err, plugin, hook));
+        else { this.#noteDecider(hook, plugin, result); callback(null, result); }
+      };
+      const timer = setTimeout(() => finish(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not call back within ${ms} ms`)), ms);
+      timer.unref?.();
+      try {
+        fn(...args, finish);
+      } catch (err) {
+        finish(err);
+      }
+    };
+  }
+}
+
+function tagError(err: unknown, plugin: string, hook: string): HookError {
+  if (err instanceof HookError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new HookError('PXE_ERR_HOOK_FAILED', plugin, hook, message, err);
+}
