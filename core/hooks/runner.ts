@@ -152,7 +152,6 @@ export class HookRunner {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)), ms);
-        timer.unref?.();
       });
       let call: Promise<unknown>;
       try {
@@ -182,7 +181,6 @@ export class HookRunner {
         else { this.#noteDecider(hook, plugin, result); callback(null, result); }
       };
       const timer = setTimeout(() => finish(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not call back within ${ms} ms`)), ms);
-      timer.unref?.();
       try {
         fn(...args, finish);
       } catch (err) {

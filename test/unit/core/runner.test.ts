@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AsyncSeriesBailHook, SyncWaterfallHook } from 'tapable';
+import { HookError } from '../../../core/errors.js';
+import { HookRunner, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
+
+test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
+  const runner = new HookRunner();
+  const hook = runner.register('dhcp.classify', new SyncWaterfallHook<[number]>(['n']));
+  runner.currentPlugin = 'bad-plugin';
+  hook.tap('whatever-name', () => { throw new Error('boom'); });
+  runner.currentPlugin = undefined;
+  assert.throws(() => hook.call(1), (err: unknown) => {
+    assert.ok(err instanceof HookError);
+    assert.equal(err.plugin, 'bad-plugin');
+    assert.equal(err.hook, 'dhcp.classify');
+    assert.equal(err.code, 'PXE_ERR_HOOK_FAILED');
+    assert.match(err.message, /boom/);
+    return true;
+  });
+});
+
+test('a rejecting async tap is tagged; the tap name is used when no plugin is applying', async () => {
+  const runner = new HookRunner();
+  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']), { bail: true });
+  hook.tapPromise('embedder', async () => { throw new Error('nope'); });
+  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.plugin === 'embedder' && err.hook === 'files.resolve');
+});
+
+test('an async tap that never settles is cut off by its timeout', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 50 });
+  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], string | undefined>(['r']), { bail: true });
+  hook.tapPromise('hangs', () => new Promise<undefined>(() => {}));
+  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT' && err.plugin === 'hangs');
+});
+
+test('callback-style async taps time out too', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 50 });
+  const hook = runner.register('x.y', new AsyncSeriesBailHook<[string], string | undefined>(['r']));
+  hook.tapAsync('never-calls-back', (_r, _cb) => {});
+  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT');
+});
+
+test('per-hook timeouts override the default', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 20, timeouts: { 'server.ready': 500 } });
+  const hook = runner.register('server.ready', new AsyncSeriesBailHook<[], string | undefined>([]));
+  hook.tapPromise('slow-setup', () => new Promise((r) => setTimeout(() => r('done'), 60)));
+  assert.equal(await hook.promise(), 'done');
+});
+
+test('tapping after seal() is refused', () => {
+  const runner = new HookRunner();
+  const hook = runner.register('a.b', new SyncWaterfallHook<[number]>(['n']));
+  runner.seal();
+  assert.throws(() => hook.tap('late', (n) => n), (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_HOOK_SEALED');
+});
+
+test('order: stage first, then registration (config) order', async () => {
+  const runner = new HookRunner();
+  const hook = runner.register('a.b', new SyncWaterfallHook<[string[]]>(['acc']));
+  hook.tap('second', (a) => [...a, 'second']);
+  hook.tap({ name: 'last', stage: STAGE_LATE }, (a) => [...a, 'last']);
+  hook.tap('third', (a) => [...a, 'third']);
+  hook.tap({ name: 'first', stage: STAGE_FIRST }, (a) => [...a, 'first']);
+  assert.deepEqual(hook.call([]), ['first', 'second', 'third', 'last']);
+});
+
+test('decidedBy names the plugin whose bail tap answered, without touching the result', async () => {
+  const runner = new HookRunner();
+  const hook = runner.register('dhcp.selectBoot', new AsyncSeriesBailHook<[number], { file: string } | undefined>(['n']), { bail: true });
+  runner.currentPlugin = 'passes';
+  hook.tapPromise('passes', async () => undefined);
+  runner.currentPlugin = 'decides';
+  hook.tapPromise('decides', async (n) => ({ file: `f${n}` }));
+  runner.currentPlugin = undefined;
+  const r = await hook.promise(7);
+  assert.deepEqual(r, { file: 'f7' });
+  assert.deepEqual(Object.keys(r!), ['file']);
+  assert.equal(runner.decidedBy(r), 'decides');
+});
+
+test('onTiming observes each tap with plugin, hook and outcome', async () => {
+  const runner = new HookRunner();
+  const seen: string[] = [];
+  runner.onTiming((t) => seen.push(`${t.plugin}@${t.hook}:${t.ok}`));
+  const hook = runner.register('a.b', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
+  hook.tapPromise('p1', async () => undefined);
+  hook.tapPromise('p2', async () => { throw new Error('x'); });
+  await assert.rejects(hook.promise(1));
+  assert.deepEqual(seen, ['p1@a.b:true', 'p2@a.b:false']);
+});
