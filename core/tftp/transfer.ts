@@ -125,10 +125,10 @@ export class ReadTransfer {
     if (this.phase === 'data') this.onAck(p.block);
   }
 
-  /** Server-side stop (shutdown): tells the client, frees everything. */
-  abort(reason: string): void {
+  /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
+  abort(reason: string, notify = true): void {
     if (this.phase === 'finished') return;
-    this.o.send(encodeError(TftpErrorCode.NotDefined, reason));
+    if (notify) this.o.send(encodeError(TftpErrorCode.NotDefined, reason));
     this.finish('aborted', reason);
   }
 

@@ -1,0 +1,57 @@
+/**
+ * Largest blksize whose DATA packet fits the MTU of the interface facing a client, without IP fragmentation:
+ * MTU − 20 (IPv4 header; 40 for IPv6) − 8 (UDP) − 4 (TFTP). Fragmented blocks are what breaks QEMU UEFI and
+ * jumbo-frame setups (firmware-quirks.md). Linux only (reads /sys/class/net/IF/mtu); elsewhere unknown.
+ */
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import ipaddr from 'ipaddr.js';
+
+const TTL_MS = 60_000;
+const cache = new Map<string, { at: number; mtu: number | undefined }>();
+
+function readMtu(ifname: string): number | undefined {
+  const hit = cache.get(ifname);
+  const now = Date.now();
+  if (hit && now - hit.at < TTL_MS) return hit.mtu;
+  let mtu: number | undefined;
+  try {
+    const n = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim());
+    mtu = Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    mtu = undefined;
+  }
+  cache.set(ifname, { at: now, mtu });
+  return mtu;
+}
+
+/** The interface whose subnet holds `address`, or undefined (e.g. a client behind a router). */
+export function interfaceFor(address: string): string | undefined {
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.process(address);
+  } catch {
+    return undefined;
+  }
+  for (const [name, infos] of Object.entries(networkInterfaces())) {
+    for (const info of infos ?? []) {
+      if (!info.cidr) continue;
+      try {
+        const [net, bits] = ipaddr.parseCIDR(info.cidr);
+        if (net.kind() === addr.kind() && addr.match([net, bits] as [typeof addr, number])) return name;
+      } catch {
+        continue;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function mtuBlksizeFor(clientAddress: string): number | undefined {
+  const ifname = interfaceFor(clientAddress);
+  if (ifname === undefined) return undefined;
+  const mtu = readMtu(ifname);
+  if (mtu === undefined) return undefined;
+  const ipHeader = clientAddress.includes(':') && !clientAddress.startsWith('::ffff:') ? 40 : 20;
+  return mtu - ipHeader - 8 - 4;
+}

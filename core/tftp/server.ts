@@ -1,0 +1,238 @@
+/**
+ * TftpServer: the UDP side. One listening socket; each transfer gets its own ephemeral, connected socket
+ * (RFC 1350 §4 transfer IDs), or in `singlePort` mode shares the listening port, keyed by client address:port
+ * (for NAT and containers, like dnsmasq `--tftp-single-port`). Read-only: write requests are refused.
+ * Malformed packets are answered with ERROR 4 (never to an ERROR packet) and never crash the server.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { decodePacket, encodeError, OP_ERROR, TftpDecodeError, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import { mtuBlksizeFor } from './mtu.js';
+import { planRead, type PlanContext } from './request.js';
+import { Session, type SessionHost } from './session.js';
+import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
+
+type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address'>> & {
+  address: string;
+  mtuBlksize: ((a: string) => number | undefined) | undefined;
+};
+
+export class TftpServer implements SessionHost {
+  readonly opts: Resolved;
+  readonly log: Logger;
+  private main: Socket | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private readonly perClient = new Map<string, number>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+  private seq = 0;
+  private readonly planCtx: PlanContext;
+
+  constructor(
+    options: TftpServerOptions,
+    readonly callbacks: TftpCallbacks,
+  ) {
+    this.log = options.log;
+    this.opts = {
+      port: options.port ?? 69,
+      address: options.address ?? '0.0.0.0',
+      maxBlksize: options.maxBlksize ?? 1468,
+      windowsizeCap: options.windowsizeCap ?? 64,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 1000,
+      retries: options.retries ?? 5,
+      maxTransfers: options.maxTransfers ?? 1000,
+      maxPerClient: options.maxPerClient ?? 16,
+      singlePort: options.singlePort ?? false,
+      allowWrite: options.allowWrite ?? false,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      closeGraceMs: options.closeGraceMs ?? 5000,
+      mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
+    };
+    this.planCtx = {
+      callbacks,
+      defaultTimeoutMs: this.opts.defaultTimeoutMs,
+      emitRequest: (req) => this.emit({ type: 'tftp.request', req }),
+      limits: (client) => ({
+        maxBlksize: this.opts.maxBlksize,
+        windowsizeCap: this.opts.windowsizeCap,
+        mtuBlksize: this.opts.mtuBlksize?.(client.address),
+      }),
+    };
+  }
+
+  get socketType(): 'udp4' | 'udp6' {
+    return this.opts.address.includes(':') ? 'udp6' : 'udp4';
+  }
+
+  /** Binds the listening socket. Rejects with a message naming the port and the likely cause. */
+  listen(): Promise<{ address: string; port: number }> {
+    if (this.main) return Promise.reject(new Error('TFTP server already listening'));
+    const sock = createSocket({ type: this.socketType, reuseAddr: false });
+    this.main = sock;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.main = undefined;
+        sock.close();
+        const { port, address } = this.opts;
+        const hint =
+          err.code === 'EACCES'
+            ? 'binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
+            : err.code === 'EADDRINUSE'
+              ? 'another TFTP server (dnsmasq, in.tftpd, atftpd) may hold it'
+              : err.message;
+        reject(new Error(`cannot bind TFTP UDP ${address}:${port}: ${err.code ?? ''} ${hint}`.trim()));
+      };
+      sock.once('error', onError);
+      sock.bind(this.opts.port, this.opts.address, () => {
+        sock.off('error', onError);
+        sock.on('error', (err) => this.log.warn({ err }, 'tftp: listening socket error'));
+        sock.on('message', (msg, rinfo) => this.onMainMessage(msg, rinfo));
+        try {
+          sock.setRecvBufferSize(4 * 1024 * 1024); // many single-port clients ACK at once; kernel caps it
+        } catch {
+          /* rmem_max is lower: keep the default */
+        }
+        const a = sock.address();
+        this.log.info({ address: a.address, port: a.port, singlePort: this.opts.singlePort }, 'tftp: listening');
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** The bound port (after `listen`). */
+  get port(): number {
+    return this.main?.address().port ?? 0;
+  }
+
+  get activeTransfers(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops accepting, lets transfers finish for `closeGraceMs`, then aborts the rest and frees everything. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (!this.opts.singlePort) this.closeMain();
+    if (this.sessions.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.idleWaiters.push(r)),
+        new Promise<void>((r) => (timer = setTimeout(r, this.opts.closeGraceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const s of [...this.sessions.values()]) s.abort('server shutting down');
+    this.closeMain();
+  }
+
+  private closeMain(): void {
+    const m = this.main;
+    this.main = undefined;
+    if (m) {
+      m.removeAllListeners('message');
+      m.close();
+    }
+  }
+
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private onMainMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    const client: TftpClient = { address: rinfo.address, port: rinfo.port };
+    const key = `${client.address}:${client.port}`;
+    let pkt: TftpPacket;
+    try {
+      pkt = decodePacket(msg);
+    } catch (err) {
+      const reason = err instanceof TftpDecodeError ? err.reason : String(err);
+      this.log.debug({ client, reason, len: msg.length }, 'tftp: malformed packet');
+      const isError = msg.length >= 2 && msg.readUInt16BE(0) === OP_ERROR;
+      if (!isError) this.sendError(client, TftpErrorCode.IllegalOperation, `illegal operation: ${reason}`);
+      this.emit({ type: 'tftp.error', client, code: TftpErrorCode.IllegalOperation, reason: `malformed: ${reason}` });
+      return;
+    }
+    const existing = this.sessions.get(key);
+    if (existing) {
+      // Single-port: the session's traffic. Ephemeral mode: a retransmitted RRQ, already being served.
+      if (this.opts.singlePort) existing.handle(pkt);
+      return;
+    }
+    if (pkt.op === 'rrq') return this.accept(pkt, client, key);
+    if (pkt.op === 'wrq') {
+      const code = this.opts.allowWrite ? TftpErrorCode.IllegalOperation : TftpErrorCode.AccessViolation;
+      const reason = this.opts.allowWrite ? 'write requests are not supported' : 'read-only server';
+      this.sendError(client, code, reason);
+      this.emit({ type: 'tftp.denied', client, path: pkt.filename, code, reason });
+      return;
+    }
+    // Stray DATA/ACK/ERROR/OACK for no transfer (late packets of a finished one): RFC 1350 says ERROR 5,
+    // but answering late ACKs only adds noise; drop.
+    this.log.debug({ client, op: pkt.op }, 'tftp: packet for no transfer dropped');
+  }
+
+  private accept(pkt: RequestPacket, client: TftpClient, key: string): void {
+    if (this.closing) {
+      this.sendError(client, TftpErrorCode.NotDefined, 'server shutting down');
+      return;
+    }
+    const fromClient = this.perClient.get(client.address) ?? 0;
+    const busy =
+      this.sessions.size >= this.opts.maxTransfers
+        ? `server busy: ${this.sessions.size} transfers`
+        : fromClient >= this.opts.maxPerClient
+          ? `server busy: ${fromClient} transfers from this client`
+          : undefined;
+    if (busy) {
+      this.sendError(client, TftpErrorCode.NotDefined, busy);
+      this.emit({ type: 'tftp.error', client, path: pkt.filename, code: TftpErrorCode.NotDefined, reason: busy });
+      return;
+    }
+    const session = new Session(this, key, client, `t${(++this.seq).toString(36)}`);
+    this.sessions.set(key, session);
+    this.perClient.set(client.address, fromClient + 1);
+    session.run(pkt, this.planCtx, planRead).catch((err: unknown) => {
+      this.log.error({ err, client }, 'tftp: session failed');
+      session.abort('internal server error');
+      this.release(session);
+    });
+  }
+
+  // ---- SessionHost: what a session needs from the server ----
+
+  /** Sends from the listening socket (early errors; all traffic in single-port mode). */
+  sendMain(buf: Buffer, client: TftpClient): void {
+    const m = this.main;
+    if (!m) return;
+    try {
+      m.send(buf, client.port, client.address);
+    } catch (err) {
+      this.log.debug({ err, client }, 'tftp: send failed');
+    }
+  }
+
+  sendError(client: TftpClient, code: number, message: string): void {
+    this.sendMain(encodeError(code, message), client);
+  }
+
+  release(session: Session): void {
+    if (this.sessions.get(session.key) !== session) return;
+    this.sessions.delete(session.key);
+    const n = (this.perClient.get(session.client.address) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(session.client.address);
+    else this.perClient.set(session.client.address, n);
+    if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  emit(ev: TftpEvent): void {
+    if (!this.callbacks.event) return;
+    try {
+      this.callbacks.event(ev);
+    } catch (err) {
+      this.log.error({ err, type: ev.type }, 'tftp: event callback threw');
+    }
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * One client request from RRQ to the end of its transfer: runs the plan (hooks, resolve, negotiation),
+ * opens the transfer's own connected UDP socket (or uses the shared one in single-port mode), drives a
+ * ReadTransfer, and reports the outcome as a boot event. Always releases its slot, whatever happens.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import type { Plan, PlanContext } from './request.js';
+import { ReadTransfer, type TransferStats } from './transfer.js';
+import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
+
+export interface SessionHost {
+  readonly opts: {
+    address: string;
+    retries: number;
+    singlePort: boolean;
+    requestTimeoutMs: number;
+  };
+  readonly log: Logger;
+  readonly isClosing: boolean;
+  readonly socketType: 'udp4' | 'udp6';
+  sendMain(buf: Buffer, client: TftpClient): void;
+  sendError(client: TftpClient, code: number, message: string): void;
+  release(session: Session): void;
+  emit(ev: TftpEvent): void;
+}
+
+type Planner = (pkt: RequestPacket, client: TftpClient, id: string, ctx: PlanContext) => Promise<Plan>;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`request callbacks took over ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export class Session {
+  private transfer: ReadTransfer | undefined;
+  private socket: Socket | undefined;
+  private aborted: string | undefined;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly key: string,
+    readonly client: TftpClient,
+    readonly transferId: string,
+  ) {}
+
+  async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
+    const { host, client } = this;
+    let plan: Plan;
+    try {
+      plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
+    } catch (err) {
+      host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
+      host.sendError(client, TftpErrorCode.NotDefined, 'internal server error');
+      host.emit({ type: 'tftp.error', client, path: pkt.filename, code: 0, reason: String(err) });
+      return this.done();
+    }
+    if (plan.kind === 'refuse') {
+      host.sendError(client, plan.code, plan.message);
+      if (plan.as === 'denied') {
+        host.log.info({ client, path: pkt.filename, reason: plan.message }, 'tftp: denied');
+        host.emit({ type: 'tftp.denied', req: plan.req, client, path: pkt.filename, code: plan.code, reason: plan.message });
+      } else {
+        host.log.info({ client, path: pkt.filename, reason: plan.message }, 'tftp: refused');
+        host.emit({ type: 'tftp.error', req: plan.req, client, path: pkt.filename, code: plan.code, reason: plan.message });
+      }
+      return this.done();
+    }
+    if (this.aborted !== undefined || host.isClosing) {
+      host.sendError(client, TftpErrorCode.NotDefined, 'server shutting down');
+      return this.done();
+    }
+    let send: (buf: Buffer) => void;
+    if (host.opts.singlePort) {
+      send = (buf) => host.sendMain(buf, client);
+    } else {
+      try {
+        send = await this.openSocket();
+      } catch (err) {
+        host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
+        host.sendError(client, TftpErrorCode.NotDefined, 'server error');
+        return this.done();
+      }
+      if (this.aborted !== undefined) return this.done();
+    }
+    this.start(plan, send);
+  }
+
+  private start(plan: Extract<Plan, { kind: 'transfer' }>, send: (buf: Buffer) => void): void {
+    const { req, handle, acked, params, oack } = plan;
+    this.transfer = new ReadTransfer({
+      open: () => handle.open(),
+      params,
+      netascii: req.mode === 'netascii',
+      oack,
+      tsizeAcked: acked.tsize !== undefined,
+      retries: this.host.opts.retries,
+      send,
+      onFinish: (stats) => this.finished(req, stats, acked.tsize),
+    });
+    if (oack) this.host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
+    this.host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
+    this.transfer.start();
+  }
+
+  /** A packet from this client: from its own socket, or routed by the listener in single-port mode. */
+  handle(pkt: TftpPacket): void {
+    this.transfer?.handle(pkt);
+  }
+
+  abort(reason: string, notify = true): void {
+    this.aborted ??= reason;
+    if (this.transfer) this.transfer.abort(reason, notify);
+  }
+
+  private openSocket(): Promise<(buf: Buffer) => void> {
+    const sock = createSocket(this.host.socketType);
+    this.socket = sock;
+    return new Promise((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(0, this.host.opts.address, () => {
+        sock.connect(this.client.port, this.client.address, () => {
+          sock.off('error', reject);
+          sock.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
+          sock.on('message', (msg) => {
+            let pkt: TftpPacket;
+            try {
+              pkt = decodePacket(msg);
+            } catch {
+              return; // garbage on a transfer port: ignore, the timer covers real loss
+            }
+            this.handle(pkt);
+          });
+          resolve((buf) => {
+            try {
+              sock.send(buf);
+            } catch {
+              /* socket already closed: the transfer is finishing */
+            }
+          });
+        });
+      });
+    });
+  }
+
+  private onSocketError(err: NodeJS.ErrnoException): void {
+    // ECONNREFUSED on a connected socket = ICMP port unreachable: the client is gone, stop now.
+    this.host.log.debug({ err, client: this.client }, 'tftp: transfer socket error');
+    this.abort(`client unreachable (${err.code ?? err.message})`, false);
+  }
+
+  private finished(req: TftpRequest, s: TransferStats, tsize: number | undefined): void {
+    const { host } = this;
+    if (s.outcome === 'done') {
+      const { bytes, durationMs, blocks, retransmits, blksize, windowsize } = s;
+      host.log.info(
+        { transferId: req.transferId, client: this.client, path: req.normalizedPath, bytes, durationMs: Math.round(durationMs), blksize, windowsize, retransmits },
+        'tftp: sent',
+      );
+      host.emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
+    } else if (s.outcome === 'probe') {
+      host.log.debug({ transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize }, 'tftp: size probe');
+      host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
+    } else {
+      const level = s.outcome === 'timeout' || s.outcome === 'read-error' ? 'warn' : 'info';
+      host.log[level](
+        { transferId: req.transferId, client: this.client, path: req.normalizedPath, outcome: s.outcome, reason: s.reason, bytes: s.bytes },
+        'tftp: transfer ended early',
+      );
+      const ev: TftpEvent = { type: 'tftp.error', req, client: this.client, reason: s.reason ?? s.outcome, outcome: s.outcome, bytes: s.bytes, durationMs: s.durationMs };
+      if (s.clientError) ev.code = s.clientError.code;
+      host.emit(ev);
+    }
+    this.done();
+  }
+
+  private done(): void {
+    const sock = this.socket;
+    this.socket = undefined;
+    if (sock) {
+      sock.removeAllListeners('message');
+      try {
+        sock.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    this.host.release(this);
+  }
+}
