@@ -173,10 +173,18 @@ export type KnownOptionCode = keyof typeof OPTION_TABLE;
 /** Every name in the table. */
 export type OptionName = (typeof OPTION_TABLE)[KnownOptionCode]['name'];
 
-/** The decoded value type of option `C`: the table's type for known codes, `Buffer` otherwise. */
-export type OptionValue<C extends number> = C extends KnownOptionCode
-  ? OptionValueTypes[(typeof OPTION_TABLE)[C]['type']]
-  : Buffer;
+/** Any decoded option value. */
+export type AnyOptionValue = OptionValueTypes[OptionType];
+
+/**
+ * The decoded value type of option `C`: the table's type for a known literal code, `Buffer` for an
+ * unknown literal code, and `AnyOptionValue` when the code is only known as `number`.
+ */
+export type OptionValue<C extends number> = number extends C
+  ? AnyOptionValue
+  : C extends KnownOptionCode
+    ? OptionValueTypes[(typeof OPTION_TABLE)[C]['type']]
+    : Buffer;
 
 const TABLE: Record<number, OptionSpec | undefined> = OPTION_TABLE;
 

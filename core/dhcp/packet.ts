@@ -39,6 +39,11 @@ export function messageTypeName(type: number | undefined): string {
 
 /** The broadcast bit of `flags` (RFC 2131 §2, figure 2). */
 export const FLAG_BROADCAST = 0x8000;
+/** True when the broadcast bit of `flags` is set (the client cannot take unicast before it is configured). */
+export function wantsBroadcast(packet: Pick<DhcpPacket, 'flags'>): boolean {
+  return (packet.flags & FLAG_BROADCAST) !== 0;
+}
+
 /** Ethernet `htype` (RFC 1700). */
 export const HTYPE_ETHERNET = 1;
 /** Server and client UDP ports (RFC 2131 §4.1), and the PXE boot server port. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode, encodingLength } from '../../../core/dhcp/codec.js';
 import { getOption } from '../../../core/dhcp/option-values.js';
-import { messageTypeName } from '../../../core/dhcp/packet.js';
+import { messageTypeName, wantsBroadcast } from '../../../core/dhcp/packet.js';
 import { fixtureFiles, fixtureIndex, fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
 
 const skip = fixturesSkip();
@@ -57,10 +57,12 @@ test('fixture details beyond the index: MACs, flags, ciaddr, 97 and 67 as sent',
   const edk2 = decode(loadFixture('uefi-edk2-discover'));
   assert.equal(edk2.mac, '52:54:00:77:ef:64');
   assert.equal(edk2.flags, 0x8000, 'EDK2 sets the broadcast flag');
+  assert.equal(wantsBroadcast(edk2), true);
   assert.deepEqual(edk2.options.get(97), Buffer.alloc(17), 'EDK2 sends a zero UUID in 97');
   const rom = decode(loadFixture('bios-ipxe-rom-discover'));
   assert.equal(rom.mac, '52:54:00:77:b1:05');
   assert.equal(rom.flags, 0, 'the iPXE ROM does not set the broadcast flag');
+  assert.equal(wantsBroadcast(rom), false);
   const req4011 = decode(loadFixture('uefi-edk2-request-4011'));
   assert.equal(req4011.ciaddr, '10.99.0.210');
   const offer = decode(loadFixture('dnsmasq-offer-uefi-edk2'));

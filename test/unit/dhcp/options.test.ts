@@ -165,3 +165,13 @@ test('named accessors', () => {
   p.options.set(53, Buffer.from([1, 2]));
   assert.throws(() => named.messageType(p), DecodeError);
 });
+
+test('getOption typing: literal codes get the table type, a plain number gets the union', () => {
+  const p = createPacket();
+  setOption(p, 51, 60);
+  const lease: number | undefined = getOption(p, 51);
+  const code: number = 51;
+  const any = getOption(p, code);
+  assert.equal(lease, 60);
+  assert.equal(any, 60, 'decoded per the table even when the code is not a literal');
+});
