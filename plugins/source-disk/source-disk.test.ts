@@ -1,0 +1,174 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable, type Readable } from 'node:stream';
+import { createServer } from '../../core/server.js';
+import { createLogger } from '../../core/log.js';
+import type { BootEvent } from '../../core/hooks/server.js';
+import sourceDisk, { diskEtag } from './index.js';
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of s) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+function logSink() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  return { lines, logger: createLogger({ level: 'debug', destination }) };
+}
+
+/** A tree: root/{ipxe/undionly.kpxe, Boot/BCD, empty.bin, secret.txt, link-in -> ipxe, link-out -> outside}, outside/passwd. */
+function makeTree(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'pxekit-disk-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'root');
+  mkdirSync(join(root, 'ipxe'), { recursive: true });
+  mkdirSync(join(root, 'Boot'));
+  mkdirSync(join(root, '%2e%2e'));
+  mkdirSync(join(dir, 'outside'));
+  const data = Buffer.alloc(70_000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+  writeFileSync(join(root, 'ipxe', 'undionly.kpxe'), data);
+  writeFileSync(join(root, 'Boot', 'BCD'), 'bcd');
+  writeFileSync(join(root, 'empty.bin'), '');
+  writeFileSync(join(root, 'secret.txt'), 'secret');
+  writeFileSync(join(root, '%2e%2e', 'x'), 'literal');
+  writeFileSync(join(dir, 'outside', 'passwd'), 'root:x:0:0');
+  symlinkSync(join(root, 'ipxe'), join(root, 'link-in'));
+  symlinkSync(join(dir, 'outside'), join(root, 'link-out'));
+  symlinkSync('../outside/passwd', join(root, 'passwd-rel'));
+  return { dir, root, data };
+}
+
+async function started(t: { after(fn: () => Promise<void>): void }, plugins: unknown[], logger = logSink().logger) {
+  const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, logger, plugins: plugins as never });
+  const events: BootEvent[] = [];
+  server.hooks.bootEvent.tap('test', (e) => { events.push(e); });
+  await server.start();
+  t.after(() => server.close());
+  return { server, events };
+}
+
+const req = { protocol: 'tftp' as const };
+
+test('size, etag, full read, ranged read, empty file', async (t) => {
+  const { root, data } = makeTree(t);
+  utimesSync(join(root, 'ipxe', 'undionly.kpxe'), 1_700_000_000, 1_700_000_000);
+  const { server } = await started(t, [sourceDisk({ root })]);
+  const f = await server.files.resolve('/ipxe/undionly.kpxe', req);
+  assert.ok(f);
+  assert.equal(f.size, 70_000);
+  assert.equal(f.source, 'source-disk');
+  assert.equal(f.path, '/ipxe/undionly.kpxe');
+  assert.equal(f.etag, diskEtag(70_000, 1_700_000_000_000));
+  assert.equal(f.etag, '"11170-18bcfe56800"');
+  assert.equal(f.mtime?.getTime(), 1_700_000_000_000);
+  assert.deepEqual(await readAll(await f.open()), data);
+  assert.deepEqual(await readAll(await f.open({ start: 100, end: 65_635 })), data.subarray(100, 65_636));
+  assert.deepEqual(await readAll(await f.open({ start: 69_999, end: 80_000 })), data.subarray(69_999), 'end clamped to the last byte');
+  await assert.rejects(f.open({ start: 70_000, end: 70_001 }), /unsatisfiable/);
+  const e = await server.files.resolve('/empty.bin', req);
+  assert.equal(e?.size, 0);
+  assert.equal((await readAll(await e!.open())).length, 0);
+});
+
+test('missing files and directories answer undefined', async (t) => {
+  const { root } = makeTree(t);
+  const { server } = await started(t, [sourceDisk({ root })]);
+  assert.equal(await server.files.resolve('/nope.bin', req), undefined);
+  assert.equal(await server.files.resolve('/ipxe', req), undefined);
+  assert.equal(await server.files.resolve('/', req), undefined);
+  assert.equal(await server.files.resolve('/ipxe/undionly.kpxe/x', req), undefined);
+});
+
+test('traversal: .., encoded, absolute, NUL and symlinks out are refused', async (t) => {
+  const { root } = makeTree(t);
+  const sink = logSink();
+  const { server, events } = await started(t, [sourceDisk({ root })], sink.logger);
+  assert.equal(await server.files.resolve('/../../etc/passwd', req), undefined);
+  assert.equal(await server.files.resolve('../outside/passwd', req), undefined);
+  assert.equal(await server.files.resolve('ipxe/../../outside/passwd', req), undefined);
+  assert.equal(await server.files.resolve('\\..\\outside\\passwd', req), undefined);
+  assert.equal(await server.files.resolve('/etc/passwd', req), undefined, 'absolute host paths stay inside the root');
+  assert.equal(await server.files.resolve('/%2e%2e/%2e%2e/outside/passwd', req), undefined, 'percent signs are literal names');
+  assert.equal((await server.files.resolve('/%2e%2e/x', req))?.size, 7, 'a folder literally named %2e%2e is just a name');
+  assert.equal(await server.files.resolve('/ipxe/undionly.kpxe\u0000.txt', req), undefined);
+  // Defence in depth: the hook itself, called with unnormalised paths, refuses them.
+  assert.equal(await server.files.hooks.resolve.promise({ path: '/../outside/passwd', protocol: 'http' }), undefined);
+  assert.equal(await server.files.hooks.resolve.promise({ path: '/ipxe/\u0000', protocol: 'http' }), undefined);
+  assert.equal(await server.files.hooks.resolve.promise({ path: '//outside/passwd', protocol: 'http' }), undefined);
+  // Symlinks: inside the root they work, leading out they are refused and reported.
+  assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000);
+  assert.equal(await server.files.resolve('/link-out/passwd', req), undefined);
+  assert.equal(await server.files.resolve('/passwd-rel', req), undefined);
+  const denied = sink.lines.filter((l) => l['event'] === 'files.denied');
+  assert.ok(denied.some((l) => String(l['reason']).includes('outside the root') && l['path'] === '/link-out/passwd'), JSON.stringify(denied));
+  assert.ok(denied.some((l) => String(l['reason']).includes('..')));
+  assert.ok(events.some((e) => e.type === 'files.denied' && e.outcome === 'denied' && e.data['path'] === '/passwd-rel'));
+});
+
+test('followSymlinks: false refuses even symlinks inside the root', async (t) => {
+  const { root } = makeTree(t);
+  const { server } = await started(t, [sourceDisk({ root, followSymlinks: false })]);
+  assert.equal(await server.files.resolve('/link-in/undionly.kpxe', req), undefined);
+  assert.equal((await server.files.resolve('/ipxe/undionly.kpxe', req))?.size, 70_000);
+});
+
+test('mount prefix, include and exclude globs', async (t) => {
+  const { root } = makeTree(t);
+  const { server } = await started(t, [sourceDisk({ root, mount: '/boot/', include: ['ipxe/**', '*.txt', 'Boot/*'], exclude: ['secret.*'] })]);
+  assert.equal(await server.files.resolve('/ipxe/undionly.kpxe', req), undefined, 'outside the mount');
+  assert.equal((await server.files.resolve('/boot/ipxe/undionly.kpxe', req))?.path, '/boot/ipxe/undionly.kpxe');
+  assert.equal((await server.files.resolve('/boot/Boot/BCD', req))?.size, 3);
+  assert.equal(await server.files.resolve('/boot/secret.txt', req), undefined, 'excluded');
+  assert.equal(await server.files.resolve('/boot/empty.bin', req), undefined, 'not included');
+  assert.equal(await server.files.resolve('/bootx/ipxe/undionly.kpxe', req), undefined, 'a prefix must end at a segment');
+});
+
+test('caseInsensitive resolves each segment regardless of case', async (t) => {
+  const { root } = makeTree(t);
+  const { server: strict } = await started(t, [sourceDisk({ root })]);
+  assert.equal(await strict.files.resolve('/boot/bcd', req), undefined);
+  const { server } = await started(t, [sourceDisk({ root, caseInsensitive: true })]);
+  assert.equal((await server.files.resolve('/boot/bcd', req))?.size, 3);
+  assert.equal((await server.files.resolve('/BOOT/Bcd', req))?.size, 3);
+  assert.equal((await server.files.resolve('/IPXE/UNDIONLY.KPXE', req))?.size, 70_000);
+  assert.equal(await server.files.resolve('/boot/bcd2', req), undefined);
+  assert.equal(await server.files.resolve('/LINK-OUT/passwd', req), undefined, 'case folding does not bypass the root check');
+});
+
+test('overlay: two sources on one prefix, the first that has the file wins', async (t) => {
+  const a = makeTree(t);
+  const b = makeTree(t);
+  writeFileSync(join(a.root, 'only-a.txt'), 'a');
+  writeFileSync(join(b.root, 'only-b.txt'), 'bb');
+  writeFileSync(join(a.root, 'both.txt'), 'from a');
+  writeFileSync(join(b.root, 'both.txt'), 'from b!');
+  const { server } = await started(t, [sourceDisk({ root: a.root, name: 'disk-a' }), sourceDisk({ root: b.root, name: 'disk-b' })]);
+  const both = await server.files.resolve('/both.txt', req);
+  assert.equal(both?.source, 'disk-a');
+  assert.equal((await readAll(await both!.open())).toString(), 'from a');
+  assert.equal(server.runner.decidedBy(both), 'disk-a');
+  assert.equal((await server.files.resolve('/only-b.txt', req))?.source, 'disk-b');
+  assert.equal((await server.files.resolve('/only-a.txt', req))?.source, 'disk-a');
+});
+
+test('a missing root fails start-up with a clear error; relative roots use the cwd', async (t) => {
+  const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceDisk({ root: '/nonexistent/pxekit-root' })] });
+  await assert.rejects(server.start(), (err: Error & { code?: string }) => /root folder \/nonexistent\/pxekit-root is not usable/.test(err.message));
+  const { dir } = makeTree(t);
+  const cwd = process.cwd();
+  process.chdir(dir);
+  t.after(() => process.chdir(cwd));
+  const { server: rel } = await started(t, [sourceDisk({ root: 'root' })]);
+  assert.equal((await rel.files.resolve('/Boot/BCD', req))?.size, 3);
+});
+
+test('options are validated', () => {
+  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({} as never)] }), /root/);
+  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({ root: '/tmp', bogus: 1 } as never)] }), /bogus|additional/);
+});
