@@ -68,7 +68,7 @@ async function validate(configPath: string | undefined, io: Out): Promise<number
   const loaded = await loadConfig(configPath);
   const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir: dirname(loaded.filepath), file: loaded.displayPath });
   // Building the server validates every plugin's options and dependencies, without binding anything.
-  const server = new PxeServer({ ...loaded.config, plugins }, { logger: createLogger({ level: 'silent' }), configFile: loaded.displayPath, pluginOrigins: origins });
+  const server = new PxeServer({ ...loaded.config, plugins }, { logger: createLogger({ level: 'silent' }), configFile: loaded.displayPath, pluginOrigins: origins, baseDir: dirname(loaded.filepath) });
   io.out(`${loaded.displayPath}: OK (${plugins.length} plugin${plugins.length === 1 ? '' : 's'}: ${plugins.map((p) => p.name).join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`);
   return 0;
 }

@@ -22,5 +22,5 @@ export async function createServerFromConfig(opts: FromConfigOptions = {}): Prom
   const config = { ...loaded.config, plugins };
   if (opts.logLevel) config.log = { ...config.log, level: opts.logLevel };
   const logger = opts.logger ?? createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
-  return new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: origins });
+  return new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: origins, baseDir: dirname(loaded.filepath) });
 }

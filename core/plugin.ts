@@ -14,6 +14,8 @@ export interface PluginContext<O> {
   /** A child logger bound to `{ plugin: name }`. */
   log: Logger;
   config: PxeConfig;
+  /** Folder that relative paths in options are resolved against: the config file's folder, else the cwd. */
+  baseDir: string;
 }
 
 export interface PluginSpec<O> {
@@ -84,7 +86,7 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   const depIssues: ConfigIssue[] = [];
   plugins.forEach((p, i) => {
     for (const dep of p.dependencies ?? []) {
-      if (!seen.has(dep)) depIssues.push({ ...where(i, p.name), message: `plugin "${p.name}" needs plugin "${dep}", which is not configured`, fix: `add "${dep}" to plugins` });
+      if (![...seen.keys()].some((n) => n === dep || n.startsWith(`${dep}#`))) depIssues.push({ ...where(i, p.name), message: `plugin "${p.name}" needs plugin "${dep}", which is not configured`, fix: `add "${dep}" to plugins` });
     }
   });
   if (depIssues.length) throw new ConfigError(depIssues, 'PXE_ERR_PLUGIN_DEPENDENCY');
@@ -92,7 +94,7 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   plugins.forEach((p, i) => {
     server.runner.currentPlugin = p.name;
     try {
-      p.apply(server, { options: validated[i], log: server.log.child({ plugin: p.name }), config: server.config });
+      p.apply(server, { options: validated[i], log: server.log.child({ plugin: p.name }), config: server.config, baseDir: server.baseDir });
     } catch (err) {
       if (err instanceof PxeError) throw err;
       throw new PxeError('PXE_ERR_PLUGIN_APPLY', `plugin "${p.name}" failed to apply: ${err instanceof Error ? err.message : String(err)}`, { cause: err, fix: 'see the plugin\'s README; apply() must only tap hooks', details: { plugin: p.name } });

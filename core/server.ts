@@ -21,6 +21,8 @@ export interface ServerOptions {
   configFile?: string;
   /** Per plugin, where it was listed (set by the config loader). */
   pluginOrigins?: PluginOrigin[];
+  /** Folder for relative paths in plugin options; default the cwd (the config loader passes the file's folder). */
+  baseDir?: string;
 }
 
 type State = 'created' | 'starting' | 'started' | 'closing' | 'closed';
@@ -40,6 +42,8 @@ export class PxeServer {
   readonly tftp: TftpService;
   readonly http: HttpService;
   readonly configFile: string | undefined;
+  /** Folder relative paths in plugin options resolve against. */
+  readonly baseDir: string;
   #state: State = 'created';
   #listening: ListeningAddress[] = [];
   #started: ProtocolService[] = [];
@@ -47,6 +51,7 @@ export class PxeServer {
   constructor(config: PxeConfig, opts: ServerOptions = {}) {
     this.config = config;
     this.configFile = opts.configFile;
+    this.baseDir = opts.baseDir ?? process.cwd();
     this.log = opts.logger ?? createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
     this.runner = new HookRunner({
       asyncTimeoutMs: config.hooks.timeoutMs,

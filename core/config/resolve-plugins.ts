@@ -34,7 +34,11 @@ export async function resolvePlugins(refs: ReadonlyArray<PluginRef | PluginDefin
       origins.push({ ...fileField, index });
       continue;
     }
-    const [name, options] = typeof ref === 'string' ? [ref, undefined] : [ref[0], ref[1]];
+    const [fullName, options] = typeof ref === 'string' ? [ref, undefined] : [ref[0], ref[1]];
+    // `source-disk#ipxe`: a second instance of a plugin, named apart so names stay unique.
+    const hash = fullName.lastIndexOf('#');
+    const name = hash > 0 ? fullName.slice(0, hash) : fullName;
+    const instance = hash > 0 ? fullName.slice(hash + 1) : undefined;
     try {
       const mod = await importPlugin(name, opts.baseDir);
       if (mod === undefined) {
@@ -47,7 +51,7 @@ export async function resolvePlugins(refs: ReadonlyArray<PluginRef | PluginDefin
         issues.push({ ...fileField, path: `plugins[${index}]`, message: `module "${name}" does not export a plugin`, fix: 'export default definePlugin({...}) or a function (options) => definePlugin({...})' });
         continue;
       }
-      plugins.push(plugin);
+      plugins.push(instance ? renamed(plugin, `${plugin.name}#${instance}`) : plugin);
       origins.push({ ...fileField, index });
     } catch (err) {
       issues.push({ ...fileField, path: `plugins[${index}]`, message: `plugin "${name}" failed to load: ${err instanceof Error ? err.message : String(err)}`, fix: 'fix the error in the plugin module (is it valid ESM/TS?)' });
@@ -77,6 +81,10 @@ async function importPlugin(name: string, baseDir: string): Promise<unknown> {
     }
   }
   return import(pathToFileURL(resolved).href);
+}
+
+function renamed(p: PluginDefinition, name: string): PluginDefinition {
+  return Object.assign(Object.create(Object.getPrototypeOf(p) as object | null) as object, p, { name }) as PluginDefinition;
 }
 
 function instantiate(mod: unknown, options: Record<string, unknown> | undefined): PluginDefinition | undefined {

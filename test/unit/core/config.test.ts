@@ -132,3 +132,16 @@ test('pxekit --help and --version', async () => {
   assert.match((await run(process.execPath, [BIN, '--help'])).stdout, /pxekit start/);
   assert.match((await run(process.execPath, [BIN, '--version'])).stdout, /^\d+\.\d+\.\d+/);
 });
+
+test('a plugin can be listed twice as name#instance; dependencies match the base name', async () => {
+  const dir = tmp({
+    'counter.mjs': LOCAL_PLUGIN.replace("name: 'counter'", "name: 'counter', dependencies: []"),
+    'needs.mjs': `import { definePlugin } from 'pxekit';\nexport default () => definePlugin({ name: 'needs-counter', dependencies: ['counter'], apply() {} });\n`,
+    'pxekit.config.yaml': 'dhcp:\n  mode: "off"\nlog:\n  level: silent\nplugins:\n  - ["./counter.mjs#a", {}]\n  - ["./counter.mjs#b", { start: 1 }]\n  - ./needs.mjs\n',
+  });
+  const { symlinkSync, mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules', 'pxekit'));
+  const server = await createServerFromConfig({ cwd: dir });
+  assert.equal(server.baseDir, dir);
+});
