@@ -1,0 +1,52 @@
+import type { PxeConfig } from '../config/types.js';
+import type { BootSession } from '../session/types.js';
+import { macDashes, macHex } from './mac.js';
+
+/** True for `http://…`, `https://…`, `tftp://…` and other scheme-qualified URLs. */
+export function isUrl(s: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+}
+
+/**
+ * How clients reach this server over HTTP: `config.http.baseUrl`, else `http://<address the request
+ * arrived on>[:port]`. Undefined when neither is known (then no URL can be handed out).
+ */
+export function serverBaseUrl(config: PxeConfig, localAddress?: string): string | undefined {
+  if (config.http.baseUrl) return config.http.baseUrl.replace(/\/+$/, '');
+  const host = localAddress ?? config.http.address ?? config.dhcp.serverAddress;
+  if (!host || host === '0.0.0.0') return undefined;
+  const port = config.http.port;
+  return `http://${host}${port === 80 ? '' : `:${port}`}`;
+}
+
+/**
+ * Joins a path to a base URL with exactly one `/` between them: UEFI HTTP boot must never see `//`
+ * (a server redirect for it kills the boot: firmware-quirks.md, smee PR #229). A full URL is kept.
+ */
+export function joinUrl(base: string, path: string): string {
+  if (isUrl(path)) return path;
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** Per-host variables `${name}` in URLs and paths can use. */
+export function sessionUrlVars(s: Pick<BootSession, 'mac' | 'ip' | 'arch' | 'archName'>): Record<string, string> {
+  return {
+    mac: s.mac,
+    mac_dashes: macDashes(s.mac),
+    mac_hex: macHex(s.mac),
+    ...(s.ip ? { ip: s.ip } : {}),
+    ...(s.arch !== undefined ? { arch: String(s.arch) } : {}),
+    ...(s.archName ? { archName: s.archName } : {}),
+  };
+}
+
+/**
+ * Replaces `${name}` with `vars[name]`, URI-encoded when `encode`. Unknown names are left as they are,
+ * so iPXE can still expand its own settings (`${buildarch}`, `${serial}`) when it fetches the URL.
+ */
+export function expandVars(template: string, vars: Record<string, string>, encode = true): string {
+  return template.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    const v = vars[name];
+    return v === undefined ? whole : encode ? encodeURIComponent(v).replace(/%3A/gi, ':') : v;
+  });
+}

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from '../../core/server.js';
+import { fixturesSkip } from '../../test/helpers/fixtures.js';
+import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
+import macAllowlist from './index.js';
+
+const skip = fixturesSkip();
+const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false }, http: { enabled: false } };
+
+test('allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol', { skip }, async (t) => {
+  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
+  await server.start();
+  t.after(() => server.close());
+  const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
+  assert.equal((await decide(server, known)).allowed, true);
+  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
+  const d = await decide(server, unknown);
+  assert.equal(d.allowed, false);
+  assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
+  for (const protocol of ['tftp', 'http'] as const) {
+    const s = server.sessions.byIp('10.77.0.165');
+    const r = await server.admit({ protocol, ip: '10.77.0.165', ...(s ? { mac: s.mac, session: s } : {}), path: '/undionly.kpxe' });
+    assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
+    assert.equal(r.plugin, 'mac-allowlist');
+  }
+  assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
+});
+
+test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async (t) => {
+  const strict = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:*'] })] });
+  const lax = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:*'], allowUnknownIp: true })] });
+  t.after(() => Promise.all([strict.close(), lax.close()]));
+  const r = await strict.admit({ protocol: 'http', ip: '10.0.0.9', path: '/boot.ipxe' });
+  assert.equal(r.allowed, false);
+  assert.match(r.reason ?? '', /no known MAC for 10\.0\.0\.9/);
+  assert.equal((await lax.admit({ protocol: 'http', ip: '10.0.0.9', path: '/boot.ipxe' })).allowed, true);
+});
+
+test('unknown: { boot } admits unknown MACs and gives them the default boot first', { skip }, async (t) => {
+  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:77:ef:64'], unknown: { boot: 'menu.ipxe' } })] });
+  t.after(() => server.close());
+  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover');
+  const d = await decide(server, unknown);
+  assert.equal(d.allowed, true);
+  assert.equal(d.boot?.file, 'menu.ipxe');
+  assert.equal(d.boot?.decidedBy, 'mac-allowlist');
+  const known = fixtureContext(server, 'uefi-edk2-discover');
+  assert.equal((await decide(server, known)).boot, undefined, 'known MACs fall through to other plugins');
+});
+
+test('bad pattern in options fails apply; bad file line is skipped with file:line', async (t) => {
+  assert.throws(() => createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:zz'] })] }), /52:54:zz/);
+  const dir = await mkdtemp(join(tmpdir(), 'allowlist-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'allow.txt');
+  await writeFile(file, '# lab machines\n52:54:00:77:ef:64  # uefi\nnot-a-mac\n\n');
+  const lines: Array<Record<string, unknown>> = [];
+  const { default: pino } = await import('pino');
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const server = createServer({ ...quiet, logger, plugins: [macAllowlist({ file, pollMs: 100 })] });
+  await server.start();
+  t.after(() => server.close());
+  const bad = lines.find((l) => l['event'] === 'allowlist.bad-line');
+  assert.equal(bad?.['where'], `${file}:3`);
+  assert.equal((await server.admit({ protocol: 'dhcp', mac: '52:54:00:77:ef:64' })).allowed, true);
+});
+
+test('allowlist file is reloaded when it changes (rename-over, as editors and tools write)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'allowlist-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'allow.txt');
+  await writeFile(file, '52:54:00:00:00:01\n');
+  const server = createServer({ ...quiet, plugins: [macAllowlist({ file, pollMs: 100 })] });
+  await server.start();
+  t.after(() => server.close());
+  assert.equal((await server.admit({ protocol: 'dhcp', mac: '52:54:00:00:00:02' })).allowed, false);
+  await writeFile(`${file}.tmp`, '52:54:00:00:00:01\n52:54:00:00:00:02\n');
+  await rename(`${file}.tmp`, file);
+  let allowed = false;
+  for (let i = 0; i < 100 && !allowed; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    allowed = (await server.admit({ protocol: 'dhcp', mac: '52:54:00:00:00:02' })).allowed;
+  }
+  assert.equal(allowed, true, 'the new entry is admitted after the reload');
+});
