@@ -1,31 +1,64 @@
 import { createHttpHooks, type HttpHooks } from '../hooks/http.js';
 import type { ListeningAddress } from '../hooks/server.js';
+import { createRequestHandler } from '../http/handler.js';
+import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
+import { HttpListener } from '../http/listener.js';
+import { trackScriptProducers } from '../http/script-producer.js';
 import type { PxeServer } from '../server.js';
 import type { ProtocolService } from './types.js';
-import { PxeError } from '../errors.js';
 
-/** The HTTP side of the server: owns server.http.hooks and the HTTP listener. */
+export type { HttpInjectRequest, HttpInjectResponse };
+
+/** The HTTP side of the server: owns server.http.hooks and the HTTP listener (core/http/). */
 export class HttpService implements ProtocolService {
   readonly hooks: HttpHooks;
   readonly #server: PxeServer;
+  readonly #scriptProducer: ReturnType<typeof trackScriptProducers>;
+  #listener: HttpListener | undefined;
+  #started = false;
 
   constructor(server: PxeServer) {
     this.#server = server;
     this.hooks = createHttpHooks(server.runner);
+    // Registered before any plugin taps, so every script tap is attributed to its plugin.
+    this.#scriptProducer = trackScriptProducers(this.hooks.script, server.runner);
   }
 
+  /** The http.Server and handler, made on first use (start, or inject on a server that was never started). */
+  get #http(): HttpListener {
+    if (!this.#listener) {
+      const log = this.#server.log.child({ protocol: 'http' });
+      const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log, scriptProducer: this.#scriptProducer });
+      this.#listener = new HttpListener(this.#server.config.http, handler, log);
+    }
+    return this.#listener;
+  }
+
+  /** Binds `config.http.port` (0 = ephemeral); nothing when `config.http.enabled` is false. */
   async start(): Promise<ListeningAddress[]> {
-    void this.#server;
-    return [];
+    if (!this.#server.config.http.enabled) return [];
+    const bound = await this.#http.listen();
+    this.#started = true;
+    return bound;
   }
 
-  /** Drive this protocol without sockets (filled in with the listener). */
-  async inject(...args: unknown[]): Promise<unknown> {
-    void args;
-    throw new PxeError('PXE_ERR_SERVER_STATE', 'inject is not available for this protocol yet');
+  /**
+   * Runs one request through the same parser and handler as the listener, over an in-memory
+   * connection (works whether or not the listener is bound). `path` is the raw request target.
+   */
+  async inject(req: HttpInjectRequest): Promise<HttpInjectResponse> {
+    return injectHttp(this.#http, req);
   }
 
+  /** Stop accepting, close idle keep-alive connections, give in-flight responses `graceMs`, then cut the rest. */
   async close(graceMs: number): Promise<void> {
-    void graceMs;
+    if (!this.#listener) return;
+    await this.#listener.close(graceMs);
+    this.#started = false;
+  }
+
+  /** True between start() and close(). */
+  get listening(): boolean {
+    return this.#started;
   }
 }

@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { HttpConfig } from '../config/types.js';
+import { listenError } from '../errors.js';
+import type { ListeningAddress } from '../hooks/server.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Socket inactivity bound: a client that stops reading mid-download is cut off after this. */
+const IDLE_SOCKET_MS = 120_000;
+
+/**
+ * Owns the node:http server: keep-alive (EDK2 HttpBootDxe breaks on connection-close, edk2 #9714),
+ * header/request timeouts from config (slowloris), node's 16 KiB header bound (431), a clientError
+ * answer for malformed requests, in-flight tracking for a graceful close. The same http.Server
+ * parses inject() requests from an in-memory socket, so both paths run identical code.
+ */
+export class HttpListener {
+  readonly server: Server;
+  readonly #config: HttpConfig;
+  readonly #log: Logger;
+  #inFlight = 0;
+  #drained: Array<() => void> = [];
+  #listening = false;
+
+  constructor(config: HttpConfig, handler: Handler, log: Logger) {
+    this.#config = config;
+    this.#log = log;
+    // Node checks header/request timeouts on this interval (default 30 s): tighten it so the bound holds.
+    const checkEvery = Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4)));
+    this.server = createServer({ keepAlive: true, connectionsCheckingInterval: checkEvery, requireHostHeader: false }, (req, res) => this.#track(req, res, handler));
+    this.server.headersTimeout = config.headersTimeoutMs;
+    // GET/HEAD carry no body, so the whole request must arrive as fast as its headers.
+    this.server.requestTimeout = config.headersTimeoutMs;
+    this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    this.server.timeout = Math.max(IDLE_SOCKET_MS, config.keepAliveTimeoutMs * 2);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
+  }
+
+  /** Binds `config.port` (0 = ephemeral) on `config.address` (default: all, dual-stack). */
+  async listen(): Promise<ListeningAddress[]> {
+    const { port, address } = this.#config;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, 'HTTP server', port, address));
+      this.server.once('error', onError);
+      this.server.listen({ port, ...(address ? { host: address } : {}) }, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#listening = true;
+    this.server.on('error', (err) => this.#log.error({ event: 'http.error', err }, 'HTTP server error'));
+    const bound = this.server.address();
+    if (bound === null || typeof bound === 'string') return [{ protocol: 'http', address: address ?? '0.0.0.0', port }];
+    return [{ protocol: 'http', address: bound.address, port: bound.port }];
+  }
+
+  /** Hands an already-connected stream (inject's in-memory socket) to the HTTP parser. */
+  accept(socket: Duplex): void {
+    this.server.emit('connection', socket);
+  }
+
+  /**
+   * Stop accepting, drop idle keep-alive connections, give in-flight responses up to `graceMs`, then
+   * cut whatever is left.
+   */
+  async close(graceMs: number): Promise<void> {
+    const closed = this.#listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    this.server.closeIdleConnections();
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#drained.push(resolve)),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
+      ]);
+      clearTimeout(timer);
+      if (this.#inFlight > 0) this.#log.warn({ event: 'http.close.cut', inFlight: this.#inFlight, graceMs }, 'closing HTTP with responses still in flight');
+    }
+    this.server.closeAllConnections();
+    await closed;
+    this.#listening = false;
+  }
+
+  #track(req: IncomingMessage, res: ServerResponse, handler: Handler): void {
+    this.#inFlight++;
+    res.once('close', () => {
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const done of this.#drained.splice(0)) done();
+    });
+    handler(req, res);
+  }
+
+  /**
+   * A request node could not parse (bad syntax 400, headers over 16 KiB 431, too slow 408): answer
+   * like node would, but logged, and never crash.
+   */
+  #clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = err.code ?? 'UNKNOWN';
+    const sock = socket as Socket;
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') {
+      this.#log.debug({ event: 'http.client_error', code, client: sock.remoteAddress, err: err.message }, 'malformed or slow HTTP request');
+    }
+    if (socket.writable && (sock.bytesWritten ?? 0) === 0) {
+      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      // A peer that never reads must not keep the socket: the answer gets a moment, then it goes.
+      setTimeout(() => socket.destroy(), 1000).unref();
+    } else {
+      socket.destroy();
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * HTTP test fixture: a temp dir served by a tiny test-only source plugin (FileHandle semantics, the
+ * real source-disk plugin lives elsewhere), plus optional plugins, on an ephemeral loopback port.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FileHandle } from '../../../core/files/types.js';
+import { definePlugin, type PluginDefinition } from '../../../core/plugin.js';
+import { createServer, type PxeServer } from '../../../core/server.js';
+import type { BootEvent } from '../../../core/hooks/server.js';
+
+export function tempDirSource(root: string, opts: { etag?: boolean } = {}): PluginDefinition {
+  return definePlugin({
+    name: 'test-dir-source',
+    apply(server) {
+      server.files.hooks.resolve.tapPromise('test-dir-source', async (req) => {
+        const full = join(root, req.path); // req.path is normalised: no '..', so it stays under root
+        const st = await stat(full).catch(() => undefined);
+        if (!st?.isFile()) return undefined;
+        const handle: FileHandle = {
+          path: req.path,
+          size: st.size,
+          mtime: st.mtime,
+          ...(opts.etag ? { etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"` } : {}),
+          source: 'test-dir-source',
+          open: async (range) => createReadStream(full, range ? { start: range.start, end: range.end } : {}),
+        };
+        return handle;
+      });
+    },
+  });
+}
+
+export interface HttpFixture {
+  server: PxeServer;
+  root: string;
+  port: number;
+  base: string;
+  events: BootEvent[];
+  close(): Promise<void>;
+}
+
+export async function startHttpFixture(opts: { plugins?: PluginDefinition[]; etag?: boolean; http?: Record<string, unknown>; logLines?: string[] } = {}): Promise<HttpFixture> {
+  const root = await mkdtemp(join(tmpdir(), 'pxekit-http-'));
+  const events: BootEvent[] = [];
+  const recorder = definePlugin({
+    name: 'test-event-recorder',
+    apply(server) {
+      server.hooks.bootEvent.tap('test-event-recorder', (e) => { events.push(e); });
+    },
+  });
+  const server = createServer({
+    log: { level: opts.logLines ? 'info' : 'silent' },
+    dhcp: { mode: 'off' }, tftp: { enabled: false },
+    http: { port: 0, address: '127.0.0.1', ...opts.http },
+    plugins: [recorder, ...(opts.plugins ?? []), tempDirSource(root, opts.etag ? { etag: true } : {})],
+    ...(opts.logLines ? { logger: lineLogger(opts.logLines) } : {}),
+  });
+  const listening = await server.start();
+  const http = listening.find((l) => l.protocol === 'http');
+  if (!http) throw new Error('HTTP did not start');
+  return {
+    server, root, port: http.port, base: `http://127.0.0.1:${http.port}`, events,
+    close: async () => { await server.close(); await rm(root, { recursive: true, force: true }); },
+  };
+}
+
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+/** A pino logger whose JSON lines land in `lines` (bounded), for asserting log events. */
+function lineLogger(lines: string[]): Logger {
+  const sink = new Writable({ write(chunk: Buffer, _e, cb) { if (lines.length < 10_000) lines.push(chunk.toString()); cb(); } });
+  return pino({ level: 'info' }, sink);
+}
