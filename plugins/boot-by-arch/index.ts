@@ -1,5 +1,5 @@
 import { ARCH_KEYS, archTableSchema, lookupByArch, type ArchKey } from '../../core/boot/arch-keys.js';
-import { isUrl, joinUrl, serverBaseUrl } from '../../core/boot/url.js';
+import { bootTargetFor } from '../../core/boot/boot-file.js';
 import { STAGE_LATE } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 
@@ -42,15 +42,11 @@ export default function bootByArch(options: BootByArchOptions = {}) {
           log.debug({ event: 'boot-by-arch.unknown-arch', mac: client.mac, arch: client.arch, archName: client.archName }, 'no boot file for this client architecture');
           return undefined;
         }
-        let file = hit.value;
-        // UEFI HTTP boot takes only a full URL in the file field (RFC-less EDK2 HttpBootDxe behaviour).
-        if (client.httpBoot && !isUrl(file)) {
-          const base = serverBaseUrl(server.config, ctx.local.address);
-          if (!base) {
-            log.warn({ event: 'boot-by-arch.no-base-url', mac: client.mac, arch: client.arch }, 'HTTP-boot client but no http.baseUrl and no local address to build a URL from');
-            return undefined;
-          }
-          file = joinUrl(base, file);
+        // UEFI HTTP boot takes only a full URL in the file field (EDK2 HttpBootDxe).
+        const file = bootTargetFor(server, ctx, hit.value);
+        if (file === undefined) {
+          log.warn({ event: 'boot-by-arch.no-base-url', mac: client.mac, arch: client.arch }, 'HTTP-boot client but no http.baseUrl and no local address to build a URL from');
+          return undefined;
         }
         return { file, reason: `arch ${client.arch} (${client.archName}) → ${hit.key}` };
       });
