@@ -1,0 +1,153 @@
+/**
+ * source-s3: serves objects of an S3 (or S3-compatible) bucket under a mount prefix. aws4fetch is loaded
+ * only when this plugin starts, so servers that do not mount S3 never load it.
+ */
+import { createReadStream } from 'node:fs';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { PxeError } from '../../core/errors.js';
+import { DiskCache } from '../../core/files/sources/disk-cache.js';
+import { LruMap } from '../../core/files/sources/lru.js';
+import { eventProtocol, normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
+import { boundsFor } from '../../core/files/sources/range.js';
+import type { FileHandle } from '../../core/files/types.js';
+import type { ResolveRequest } from '../../core/hooks/files.js';
+import { definePlugin } from '../../core/plugin.js';
+import { CredentialProvider } from './credentials.js';
+import { sourceS3Schema, type SourceS3Options } from './options.js';
+import { S3Store, type S3Head } from './store.js';
+
+export type { SourceS3Options } from './options.js';
+
+/** HEAD answers (and misses) are trusted this long, so one boot's many requests cost one HEAD per file. */
+const HEAD_TTL_MS = 5_000;
+const HEAD_CACHE_MAX = 2_048;
+/** Leave the files.resolve hook timeout this much room, so a slow HEAD ends in our clean error, not a hook timeout. */
+const HOOK_MARGIN_MS = 250;
+
+export default function sourceS3(options: Partial<SourceS3Options> = {}) {
+  const name = options.name ?? 'source-s3';
+  return definePlugin<SourceS3Options>({
+    name,
+    options,
+    optionsSchema: sourceS3Schema,
+    apply(server, { options: o, log }) {
+      const mount = normalizeMount(o.mount);
+      const bare = o.prefix.replace(/^\/+/, '');
+      const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
+      const region = o.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+      const heads = new LruMap<string, S3Head | null>(HEAD_CACHE_MAX, HEAD_TTL_MS);
+      const headTimeout = Math.max(100, Math.min(o.timeoutMs, server.runner.timeoutFor('files.resolve') - HOOK_MARGIN_MS));
+      let store: S3Store | undefined;
+      let cache: DiskCache | undefined;
+
+      const fail = (req: ResolveRequest, err: unknown, op: string) => {
+        const code = err instanceof PxeError ? err.code : 'PXE_ERR_FILE_SOURCE';
+        const reason = err instanceof Error ? err.message : String(err);
+        log.error({ event: 'files.error', code, source: name, path: req.path, op, reason }, 'S3 source failed');
+        server.emit({ type: 'files.error', protocol: eventProtocol(req), outcome: 'error', plugin: name, ...(req.clientAddress ? { ip: req.clientAddress } : {}), data: { path: req.path, op, code, reason, bucket: o.bucket } });
+      };
+
+      server.hooks.ready.tapPromise(name, async () => {
+        // Lazy: only servers that mount S3 load the client.
+        const { AwsClient } = await import('aws4fetch');
+        const creds = new CredentialProvider({
+          ...(o.accessKeyId ? { accessKeyId: o.accessKeyId } : {}),
+          ...(o.secretAccessKey ? { secretAccessKey: o.secretAccessKey } : {}),
+          ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
+          ...(o.profile ? { profile: o.profile } : {}),
+          credentials: o.credentials, timeoutMs: o.timeoutMs,
+        });
+        // Credentials that cannot be found at all are a config problem: fail start-up, not every request.
+        const c = await creds.get();
+        if (!c) log.warn({ event: 's3.anonymous', bucket: o.bucket }, 'no S3 credentials found; sending unsigned requests (public buckets only)');
+        store = new S3Store({
+          bucket: o.bucket, prefix, region, forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined, timeoutMs: o.timeoutMs,
+          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        }, creds, AwsClient);
+        if (o.cache) {
+          const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
+          cache = new DiskCache(isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir), o.cache.maxBytes, log);
+          await cache.init();
+        }
+        log.info({ event: 'files.mount', source: name, mount, bucket: o.bucket, prefix, endpoint: o.endpoint, credentials: c?.source ?? 'anonymous', cache: cache?.dir }, 'S3 source mounted');
+      });
+
+      server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
+        const rel = underMount(req.path, mount);
+        if (rel === undefined || rel === '' || !store) return undefined;
+        const safe = safeSegments(rel);
+        if (!safe.ok) {
+          reportDenied(server, log, name, req, safe.reason);
+          return undefined;
+        }
+        let head = heads.get(rel);
+        if (head === undefined) {
+          try {
+            head = (await store.head(rel, headTimeout)) ?? null;
+          } catch (err) {
+            // Unreachable or refusing store: report it and let the other sources answer.
+            fail(req, err, 'head');
+            return undefined;
+          }
+          heads.set(rel, head);
+        }
+        if (head === null) return undefined;
+        const h = head;
+        const s = store;
+        const cacheKey = DiskCache.key(o.bucket, prefix + rel, h.etag);
+        return {
+          path: req.path,
+          size: h.size,
+          ...(h.mtime ? { mtime: h.mtime } : {}),
+          etag: h.etag,
+          source: name,
+          async open(range) {
+            const b = boundsFor(range, h.size);
+            if (!b) return Readable.from([]);
+            const hit = cache?.lookup(cacheKey, h.size);
+            if (hit) return createReadStream(hit.path, { start: b.start, end: b.end });
+            let body: Readable;
+            try {
+              body = await s.get(rel, b, h.etag);
+            } catch (err) {
+              heads.delete(rel);
+              fail(req, err, 'get');
+              throw err;
+            }
+            const whole = b.start === 0 && b.end === h.size - 1;
+            const writer = whole ? cache?.reserve(cacheKey, h.size) : undefined;
+            return writer ? teeToCache(body, writer) : body;
+          },
+        };
+      });
+
+      server.hooks.close.tapPromise(name, async () => {
+        heads.clear();
+        store = undefined;
+      });
+
+    },
+  });
+}
+
+/** Streams `body` to the reader and into the cache; the cache keeps the file only if it is complete. */
+function teeToCache(body: Readable, writer: NonNullable<ReturnType<DiskCache['reserve']>>): Readable {
+  const out = new PassThrough();
+  let ended = false;
+  body.on('end', () => { ended = true; });
+  body.on('error', (err) => {
+    writer.abort();
+    out.destroy(err);
+  });
+  out.on('close', () => {
+    if (!ended) {
+      writer.abort();
+      body.destroy();
+    }
+  });
+  writer.stream.on('finish', () => { void writer.commit(); });
+  body.pipe(out);
+  body.pipe(writer.stream);
+  return out;
+}
