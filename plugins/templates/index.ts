@@ -1,0 +1,131 @@
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { memoryFile } from '../../core/boot/memory-file.js';
+import { logTemplateError, TemplateRenderer, type TemplateSource } from '../../core/boot/render.js';
+import { sessionForRequest } from '../../core/boot/request-session.js';
+import { templateVars } from '../../core/boot/vars.js';
+import { PxeError } from '../../core/errors.js';
+import { STAGE_DEFAULT, STAGE_EARLY } from '../../core/hooks/runner.js';
+import { definePlugin } from '../../core/plugin.js';
+import type { PxeServer } from '../../core/server.js';
+import type { BootSession } from '../../core/session/types.js';
+import { compilePathPattern, type PathPattern } from './path-pattern.js';
+
+export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
+
+export interface TemplatesOptions {
+  /** Folder holding the template files (relative to the config file). */
+  dir?: string;
+  /** Served path (may contain {{mac}}, {{mac_dashes}}, {{mac_hex}}, {{ip}}) → template file, or `{ inline }`. */
+  files: Record<string, TemplateEntry>;
+}
+
+interface Mapped {
+  pattern: PathPattern;
+  source: TemplateSource;
+  contentType: string;
+}
+
+const NAME = 'templates';
+
+export default function templates(options: Partial<TemplatesOptions> = {}) {
+  return definePlugin<TemplatesOptions>({
+    name: NAME,
+    options,
+    optionsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['files'],
+      properties: {
+        dir: { type: 'string', minLength: 1, description: 'folder with the template files; relative to the config file' },
+        files: {
+          type: 'object',
+          description: 'served path → template. The path may hold {{mac}}, {{mac_dashes}}, {{mac_hex}} or {{ip}}: e.g. "/pxelinux.cfg/01-{{mac_dashes}}": "pxelinux.hbs"',
+          additionalProperties: {
+            oneOf: [
+              { type: 'string', minLength: 1, description: 'template file in dir' },
+              {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  template: { type: 'string', minLength: 1, description: 'template file in dir' },
+                  inline: { type: 'string', description: 'template text' },
+                  contentType: { type: 'string', description: 'HTTP Content-Type (default text/plain; charset=utf-8)' },
+                },
+                oneOf: [{ required: ['template'] }, { required: ['inline'] }],
+              },
+            ],
+          },
+        },
+      },
+    },
+    apply(server, { options, log }) {
+      const renderer = new TemplateRenderer();
+      const mapped = compileMapping(server, options);
+
+      server.hooks.ready.tapPromise(NAME, async () => {
+        // Fail the start on a template that does not compile: better than a 500 on the first boot.
+        for (const m of mapped) await renderer.check(m.source).catch((err: unknown) => { logTemplateError(log, err, { path: m.pattern.source }); throw err; });
+      });
+
+      const render = async (m: Mapped, session: BootSession, request: { path: string; protocol: string; query?: URLSearchParams }, local?: { address?: string }) => {
+        const vars = templateVars(server, session, local, { request: { path: request.path, protocol: request.protocol, query: Object.fromEntries(request.query ?? []) } });
+        try {
+          return await renderer.render(m.source, vars);
+        } catch (err) {
+          logTemplateError(log, err, { path: request.path, mac: session.mac });
+          throw err;
+        }
+      };
+      const find = (path: string) => {
+        for (const m of mapped) {
+          const hit = m.pattern.match(path);
+          if (hit) return { m, hit };
+        }
+        return undefined;
+      };
+      const sessionFor = (hit: { mac?: string; ip?: string }, session: BootSession | undefined, clientAddress: string | undefined) => {
+        const s = sessionForRequest(server, { ...(hit.mac ? { mac: hit.mac } : {}), ...(session ? { session } : {}), ...(clientAddress ? { clientAddress } : {}) });
+        if (!s) return undefined;
+        if (hit.ip && s.ip !== hit.ip) return undefined;
+        return s;
+      };
+
+      // HTTP: served as a script, so a render error answers 500 (the tap throws; the HTTP service logs it).
+      server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT }, async (prev, ctx) => {
+        if (prev) return prev;
+        const found = find(ctx.path);
+        if (!found) return prev;
+        const session = sessionFor(found.hit, ctx.session, ctx.client.address);
+        if (!session) {
+          ctx.log.debug({ event: 'template.no-session', path: ctx.path }, 'templated path but no session for this client');
+          return prev;
+        }
+        const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
+        const body = await render(found.m, session, { path: ctx.path, protocol: 'http', query: ctx.query }, local ? { address: local } : undefined);
+        return { body, contentType: found.m.contentType };
+      });
+
+      // TFTP (and `explain`): a generated file with its size known up front (tsize).
+      server.files.hooks.resolve.tapPromise({ name: NAME, stage: STAGE_EARLY }, async (req) => {
+        if (req.protocol === 'http') return undefined;
+        const found = find(req.path);
+        if (!found) return undefined;
+        const session = sessionFor(found.hit, req.session, req.clientAddress);
+        if (!session) return undefined;
+        return memoryFile(req.path, await render(found.m, session, { path: req.path, protocol: req.protocol }), NAME);
+      });
+    },
+  });
+}
+
+function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] {
+  const base = server.configFile ? dirname(server.configFile) : process.cwd();
+  const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
+  return Object.entries(options.files).map(([path, entry]) => {
+    const pattern = compilePathPattern(path);
+    if ('error' in pattern) throw new PxeError('PXE_ERR_CONFIG_INVALID', `templates: ${pattern.error}`, { fix: 'see plugins/templates/README.md for path variables' });
+    const e = typeof entry === 'string' ? { template: entry } : entry;
+    const source: TemplateSource = e.inline !== undefined ? { name: `inline:${path}`, text: e.inline } : { name: e.template!, file: resolve(dir, e.template!) };
+    return { pattern, source, contentType: e.contentType ?? 'text/plain; charset=utf-8' };
+  });
+}

@@ -1,0 +1,57 @@
+import { normalizeMac } from '../../core/boot/mac.js';
+
+/** Variables a mapped path may contain, and what each accepts in a request path. */
+const PATH_VARS: Record<string, string> = {
+  mac: '[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}',
+  mac_dashes: '[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){5}',
+  mac_hex: '[0-9a-fA-F]{12}',
+  ip: '\\d{1,3}(?:\\.\\d{1,3}){3}',
+};
+
+export interface PathPattern {
+  source: string;
+  /** Matches a normalised virtual path; returns the MAC/IP the path names (if any), or undefined. */
+  match(path: string): { mac?: string; ip?: string } | undefined;
+}
+
+/**
+ * Compiles a mapped path such as `/pxelinux.cfg/01-{{mac_dashes}}` or `/boot.ipxe`. Only the variables
+ * in PATH_VARS may appear (one segment's worth each); everything else is literal. Leading `/` optional.
+ */
+export function compilePathPattern(source: string): PathPattern | { error: string } {
+  const path = source.startsWith('/') ? source : `/${source}`;
+  const names: string[] = [];
+  let re = '';
+  let last = 0;
+  for (const m of path.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/g)) {
+    const name = m[1]!;
+    const body = PATH_VARS[name];
+    if (!body) return { error: `"${source}": unknown path variable {{${name}}} (use ${Object.keys(PATH_VARS).map((k) => `{{${k}}}`).join(', ')})` };
+    re += escape(path.slice(last, m.index)) + `(${body})`;
+    names.push(name);
+    last = m.index + m[0].length;
+  }
+  re += escape(path.slice(last));
+  const regex = new RegExp(`^${re}$`);
+  return {
+    source,
+    match(p) {
+      const m = regex.exec(p);
+      if (!m) return undefined;
+      const out: { mac?: string; ip?: string } = {};
+      names.forEach((name, i) => {
+        const v = m[i + 1]!;
+        if (name === 'ip') out.ip = v;
+        else {
+          const mac = normalizeMac(v);
+          if (mac) out.mac = mac;
+        }
+      });
+      return out;
+    },
+  };
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
