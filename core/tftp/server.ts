@@ -125,6 +125,8 @@ export class TftpServer implements SessionHost {
       clearTimeout(timer);
     }
     for (const s of [...this.sessions.values()]) s.abort('server shutting down');
+    // Let the abort ERRORs leave the shared socket (unconnected sends complete on a later tick).
+    await new Promise((r) => setImmediate(r));
     this.closeMain();
   }
 
