@@ -28,19 +28,23 @@ const ALLOW = 'GET, HEAD';
 /**
  * The whole HTTP request flow, shared by the listener and inject(): method → path → client → admit →
  * `request` hook → `script` hook → files. Never throws and never leaves a request hanging: any failure
- * becomes a 500 (before headers) or a destroyed socket (after), logged as `http.error`.
+ * becomes a 500 (before headers) or a destroyed socket (after), logged as `http.error`. The returned
+ * promise settles (never rejects) once the response is closed and logged.
  */
-export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
+export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
     const started = performance.now();
     const state: RequestState = { path: (req.url ?? '').slice(0, 256), bytes: 0 };
-    res.on('close', () => logRequest(deps.log, req, res, state, started));
-    handle(deps, req, res, state, started).catch((err: unknown) => {
+    const closed = new Promise<void>((resolve) => res.once('close', resolve));
+    await handle(deps, req, res, state, started).catch((err: unknown) => {
       deps.log.error({ event: 'http.error', err, ...hookTags(err), path: state.path }, 'HTTP request failed');
       emitError(deps.server, state, 500, err);
       if (!res.headersSent) state.bytes = sendStatus(res, req.method ?? 'GET', 500);
       else res.destroy();
     });
+    // The access line waits for both the flow (bytes known) and the response (a `handled` tap may still write).
+    await closed;
+    logRequest(deps.log, req, res, state, started);
   };
 }
 

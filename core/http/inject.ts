@@ -46,7 +46,8 @@ class MemorySocket extends Duplex {
     cb();
   }
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!this.peer.destroyed) this.peer.destroy();
+    // Like TCP, the other end learns of the close a moment later, not in the same tick.
+    setImmediate(() => { if (!this.peer.destroyed) this.peer.destroy(); });
     cb(err);
   }
   // What net.Socket offers and node:http calls on sockets.
@@ -81,9 +82,12 @@ export async function injectHttp(listener: HttpListener, req: HttpInjectRequest)
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        clientSide.destroy();
+        // Resolve once the server side is done too (session updated, events out), unlike a real client.
+        void listener.settled(serverSide).then(() => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+          clientSide.destroy();
+        });
       });
       res.on('error', (err) => { clearTimeout(timer); reject(err); });
     });

@@ -6,7 +6,7 @@ import type { HttpConfig } from '../config/types.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** Socket inactivity bound: a client that stops reading mid-download is cut off after this. */
 const IDLE_SOCKET_MS = 120_000;
@@ -24,6 +24,8 @@ export class HttpListener {
   #inFlight = 0;
   #drained: Array<() => void> = [];
   #listening = false;
+  /** Per connection, the last request's whole flow (inject waits on it so its bookkeeping is visible). */
+  readonly #lastDone = new WeakMap<object, Promise<void>>();
 
   constructor(config: HttpConfig, handler: Handler, log: Logger) {
     this.#config = config;
@@ -89,7 +91,12 @@ export class HttpListener {
       this.#inFlight--;
       if (this.#inFlight === 0) for (const done of this.#drained.splice(0)) done();
     });
-    handler(req, res);
+    this.#lastDone.set(req.socket, handler(req, res));
+  }
+
+  /** Settles when the last request seen on `socket` was fully handled (events emitted, line logged). */
+  settled(socket: object): Promise<void> {
+    return this.#lastDone.get(socket) ?? Promise.resolve();
   }
 
   /**

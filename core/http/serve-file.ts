@@ -70,6 +70,9 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, handl
     return { ...base, bytes: guard.bytes, complete: true };
   } catch (err) {
     source.destroy();
+    // Every body byte was written, but a Connection: close client that had its Content-Length hung up
+    // before our end() ran: that is a complete response, not an abort.
+    if (guard.bytes === length && !(err instanceof LengthError)) return { ...base, bytes: guard.bytes, complete: true };
     const aborted = !res.writableFinished && (req.socket.destroyed || isPrematureClose(err)) && !(err instanceof LengthError);
     // Headers are out: the only honest signal left is cutting the connection (never a short keep-alive body).
     res.destroy();
