@@ -8,7 +8,7 @@ import { STAGE_DEFAULT, STAGE_EARLY } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { PxeServer } from '../../core/server.js';
 import type { BootSession } from '../../core/session/types.js';
-import { compilePathPattern, type PathPattern } from './path-pattern.js';
+import { compilePathPattern, type PathPattern } from '../../core/boot/path-pattern.js';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
 

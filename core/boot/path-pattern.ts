@@ -1,4 +1,4 @@
-import { normalizeMac } from '../../core/boot/mac.js';
+import { normalizeMac } from './mac.js';
 
 /** Variables a mapped path may contain, and what each accepts in a request path. */
 const PATH_VARS: Record<string, string> = {
