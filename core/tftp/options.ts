@@ -69,7 +69,8 @@ export function negotiateOptions(
   if (timeout !== undefined && timeout >= 1 && timeout <= 255) out.timeout = timeout;
 
   // RFC 2349: the client sends tsize=0 in an RRQ. Any numeric value is taken as the question.
-  if (v.has('tsize') && parseDecimal(v.get('tsize')) !== undefined && fileSize !== undefined) {
+  // An empty file's tsize is left out: curl (7.88) rejects `tsize 0` in an OACK as invalid and aborts.
+  if (v.has('tsize') && parseDecimal(v.get('tsize')) !== undefined && fileSize !== undefined && fileSize > 0) {
     out.tsize = fileSize;
   }
 

@@ -23,6 +23,7 @@ test('tsize=0 is answered with the file size; no size known → not acknowledged
   assert.deepEqual(negotiateOptions(req({ tsize: '0' }), limits, 850528), { tsize: 850528 });
   assert.deepEqual(negotiateOptions(req({ tsize: '0' }), limits, undefined), {});
   assert.deepEqual(negotiateOptions(req({ tsize: 'abc' }), limits, 5), {});
+  assert.deepEqual(negotiateOptions(req({ tsize: '0' }), limits, 0), {}, 'curl rejects tsize 0 in an OACK');
 });
 
 test('blksize: clamped to the configured max and the MTU-derived max; invalid values ignored', () => {
