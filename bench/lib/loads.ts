@@ -1,0 +1,72 @@
+/**
+ * Client loads run in the client namespace, each bounded: single transfers with curl or
+ * atftp, N concurrent curl processes, and the files they fetch.
+ */
+import { createWriteStream, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Lan } from '../../test/helpers/realnet.js';
+
+export const MiB = 1 << 20;
+
+export interface Transfer {
+  bytes: number;
+  ms: number;
+  /** MiB/s over the whole run (all transfers for a concurrent load). */
+  mibps: number;
+  failed: number;
+  detail: string;
+}
+
+/** Random (incompressible) content of `size` bytes at `file`. */
+export async function writeRandomFile(file: string, size: number): Promise<void> {
+  const out = createWriteStream(file);
+  for (let left = size; left > 0; left -= MiB) {
+    if (!out.write(randomBytes(Math.min(MiB, left)))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** A sparse file of `size` bytes (zeros; served from the page cache like a hot file). */
+export function writeSparseFile(file: string, size: number): void {
+  writeFileSync(file, '');
+  truncateSync(file, size);
+}
+
+const rate = (bytes: number, ms: number) => (ms > 0 ? bytes / MiB / (ms / 1000) : 0);
+
+/** One `curl` download to /dev/null (HTTP or TFTP URL); `extra` e.g. ['--tftp-blksize', '1468']. */
+export async function curlOnce(lan: Lan, url: string, expect: number, extra: string[] = [], timeoutSec = 120): Promise<Transfer> {
+  const r = await lan.execIn(lan.cliNs, 'curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', String(timeoutSec), ...extra, url],
+    { timeoutMs: (timeoutSec + 10) * 1000 });
+  const bytes = Number(r.stdout.trim()) || 0;
+  const failed = r.code === 0 && bytes === expect ? 0 : 1;
+  return { bytes, ms: r.elapsedMs, mibps: failed ? 0 : rate(bytes, r.elapsedMs), failed, detail: failed ? `curl exit ${r.code}, ${bytes} of ${expect} bytes` : '' };
+}
+
+/** One `atftp` download with the given TFTP options (e.g. ['blksize 1468', 'windowsize 8']). */
+export async function atftpOnce(lan: Lan, file: string, expect: number, options: string[], scratch: string, timeoutSec = 120): Promise<Transfer> {
+  const local = path.join(scratch, `atftp-${process.pid}.out`);
+  rmSync(local, { force: true });
+  const args = [...options.flatMap((o) => ['--option', o]), '-g', '-r', file, '-l', local, lan.srvAddr];
+  const r = await lan.execIn(lan.cliNs, 'timeout', [String(timeoutSec), 'atftp', ...args], { timeoutMs: (timeoutSec + 10) * 1000 });
+  let bytes = 0;
+  try { bytes = statSync(local).size; } catch { /* no file */ }
+  rmSync(local, { force: true });
+  const failed = r.code === 0 && bytes === expect ? 0 : 1;
+  return { bytes, ms: r.elapsedMs, mibps: failed ? 0 : rate(bytes, r.elapsedMs), failed, detail: failed ? `atftp exit ${r.code}, ${bytes} of ${expect} bytes: ${r.stderr.slice(-200)}` : '' };
+}
+
+/** `n` curl processes started together in the client namespace; aggregate rate of the successful ones. */
+export async function curlConcurrent(lan: Lan, url: string, n: number, expect: number, extra: string[] = [], timeoutSec = 150): Promise<Transfer> {
+  const curl = ['curl', '-s', '-o', '/dev/null', '-w', "'%{size_download}\\n'", '--max-time', String(timeoutSec), ...extra, url].join(' ');
+  const script = `for i in $(seq 1 ${n}); do ${curl} & done; wait`;
+  const r = await lan.execIn(lan.cliNs, 'bash', ['-c', script], { timeoutMs: (timeoutSec + 20) * 1000 });
+  const sizes = r.stdout.split('\n').filter(Boolean).map(Number);
+  const ok = sizes.filter((s) => s === expect).length;
+  const bytes = ok * expect;
+  const failed = n - ok;
+  return { bytes, ms: r.elapsedMs, mibps: rate(bytes, r.elapsedMs), failed, detail: failed ? `${failed} of ${n} failed` : '' };
+}

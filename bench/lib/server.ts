@@ -1,0 +1,83 @@
+/**
+ * Starts a benchmark target inside the LAN's server namespace, waits (bounded) for its ready
+ * check, and samples its resident memory (the process and its children, from /proc) until it
+ * is stopped.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Tracked } from '../../test/helpers/proc.js';
+import type { Target, TargetContext } from './types.js';
+
+const READY_TIMEOUT_MS = 20_000;
+const RSS_INTERVAL_MS = 100;
+
+export interface RunningServer {
+  proc: Tracked;
+  /** Highest RSS seen so far, in KiB (whole process tree). */
+  peakRssKiB(): number;
+  stop(): Promise<void>;
+}
+
+/** Context fields a bench supplies; the work dir is created per start. */
+export type BaseContext = Omit<TargetContext, 'workDir'>;
+
+export async function startServer(target: Target, base: BaseContext): Promise<RunningServer> {
+  const why = target.unavailable?.();
+  if (why) throw new Error(why);
+  const ctx: TargetContext = { ...base, workDir: mkdtempSync(path.join(tmpdir(), `pxk-bench-${target.name}-`)) };
+  const spec = await target.prepare(ctx);
+  const proc = ctx.lan.spawnIn(ctx.lan.srvNs, spec.cmd, spec.args, { env: spec.env, cwd: ctx.workDir });
+  let peak = 0;
+  const sample = () => { if (proc.pid !== undefined) peak = Math.max(peak, treeRssKiB(proc.pid)); };
+  const timer = setInterval(sample, RSS_INTERVAL_MS);
+  const stop = async () => { clearInterval(timer); await proc.stop(5_000); };
+  try {
+    // Whichever comes first: ready, the process exiting, or the bound.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      spec.ready(ctx),
+      proc.exitPromise.then((c) => { throw new Error(`exited (${c}) before it was ready`); }),
+      new Promise((_, rej) => { bound = setTimeout(() => rej(new Error(`not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
+    ]).finally(() => clearTimeout(bound));
+  } catch (e) {
+    await stop();
+    const out = proc.output().trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`${(e as Error).message}${out ? `: ${out}` : ''}`);
+  }
+  sample();
+  return { proc, peakRssKiB: () => { sample(); return peak; }, stop };
+}
+
+/** RSS of `pid` plus all its descendants, in KiB; 0 if it is gone. */
+export function treeRssKiB(pid: number): number {
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length > 0 && seen.size < 10_000) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    total += rssKiB(p);
+    stack.push(...children(p));
+  }
+  return total;
+}
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+
+function children(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const s = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (s) out.push(...s.split(/\s+/).map(Number));
+    }
+  } catch { /* process gone, or no CONFIG_PROC_CHILDREN: count the process alone */ }
+  return out;
+}

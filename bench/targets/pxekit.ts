@@ -1,0 +1,60 @@
+/**
+ * ===== pxekit target: the server under test. =====
+ * Starts `node bin/pxekit.js start --config <generated config>` in the server namespace, with
+ * only the service under test switched on. Written against the CLI/config contract (design.md
+ * "A config file"); until bin/pxekit.js exists the start fails and the bench prints why and
+ * skips this column. Whoever finishes the server: adjust the generated config here if the
+ * schema moves, nothing else in bench/ should need to change.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Target, TargetContext } from '../lib/types.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = path.join(REPO, 'bin', 'pxekit.js');
+
+/** The config pxekit is started with for one bench (exported for tests of the contract). */
+export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
+  const pool = ctx.pool;
+  return {
+    dhcp: ctx.service === 'dhcp' && pool
+      ? {
+        mode: 'full',
+        port: 67,
+        pools: [{
+          subnet: `${pool.subnet}`,
+          range: [pool.first, pool.last],
+          router: pool.router,
+          dns: [ctx.lan.srvAddr],
+          leaseTime: 3600,
+        }],
+      }
+      : { mode: 'off' },
+    tftp: { port: 69 },
+    http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
+    log: { level: 'warn' },
+    plugins: [['source-disk', { root: ctx.root }]],
+  };
+}
+
+export function pxekitTarget(): Target {
+  return {
+    name: 'pxekit',
+    note: 'node bin/pxekit.js start --config <generated JSON>',
+    services: ['dhcp', 'tftp', 'http'],
+    unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
+    prepare(ctx) {
+      const conf = path.join(ctx.workDir, 'pxekit.config.json');
+      writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx), null, 2));
+      const port = { dhcp: 67, tftp: 69, http: 80 }[ctx.service];
+      return {
+        cmd: process.execPath,
+        args: [BIN, 'start', '--config', conf],
+        ready: (c) => (c.service === 'http'
+          ? c.lan.waitForTcpListen(c.lan.srvNs, port, 15_000)
+          : c.lan.waitForUdpListen(c.lan.srvNs, port, 15_000)),
+      };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * TFTP benchmark: the same downloads against each target, in one run, from the client stack:
+ * 100 MiB with curl and atftp at blksize 1468 (71,431 blocks: past the 16-bit block number
+ * rollover), atftp with windowsize 8 and 16 (RFC 7440), then 20 and 200 concurrent 8 MiB
+ * curl downloads; peak server RSS.
+ * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose)
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
+import { atftpOnce, curlConcurrent, curlOnce, MiB, writeRandomFile, type Transfer } from './lib/loads.js';
+import { printTable } from './lib/report.js';
+import { startServer, type BaseContext } from './lib/server.js';
+import type { Row, Target } from './lib/types.js';
+import { dnsmasqTftp } from './targets/dnsmasq.js';
+import { pxekitTarget } from './targets/pxekit.js';
+
+const BIG = 100 * MiB;
+const SMALL = 8 * MiB;
+
+export const tftpTargets = (): Target[] => [dnsmasqTftp(), pxekitTarget()];
+
+export async function runTftpBench(targets = selectTargets(tftpTargets())): Promise<Row[]> {
+  const root = mkdtempSync(path.join(tmpdir(), 'pxk-bench-tftp-'));
+  progress('tftp: writing 100 MiB + 8 MiB test files');
+  await writeRandomFile(path.join(root, 'big.bin'), BIG);
+  await writeRandomFile(path.join(root, 'small.bin'), SMALL);
+  return withBenchLan({ name: 'pxbtftp', cliIp: '10.77.0.2/24', taps: 0 }, ['curl', 'atftp'], async (lan) => {
+    const base: BaseContext = { lan, service: 'tftp', root };
+    const rows: Row[] = [];
+    for (const t of targets) rows.push(...(await benchTarget(t, base, root)));
+    return rows;
+  });
+}
+
+async function benchTarget(t: Target, base: BaseContext, scratch: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const add = (metric: string, x: Transfer) => rows.push({
+    bench: 'tftp', metric, unit: 'MiB/s', target: t.name, value: x.failed && x.bytes === 0 ? undefined : x.mibps,
+    note: [x.detail, `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '), higherIsBetter: true,
+  });
+  let server;
+  try {
+    server = await startServer(t, base);
+  } catch (e) {
+    progress(`tftp ${t.name}: skipped: ${(e as Error).message}`);
+    return [{ bench: 'tftp', metric: 'curl 100 MiB blksize 1468', unit: 'MiB/s', target: t.name, note: `skipped: ${(e as Error).message.slice(0, 200)}`, higherIsBetter: true }];
+  }
+  const { lan } = base;
+  const url = (f: string) => `tftp://${lan.srvAddr}/${f}`;
+  try {
+    const step = async (metric: string, f: () => Promise<Transfer>) => {
+      progress(`tftp ${t.name}: ${metric}`);
+      add(metric, await f());
+    };
+    await step('curl 100 MiB blksize 1468', () => curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468']));
+    await step('atftp 100 MiB blksize 1468', () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch));
+    await step('atftp 100 MiB windowsize 8', () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 8'], scratch));
+    await step('atftp 100 MiB windowsize 16', () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 16'], scratch));
+    await step('20 x 8 MiB curl (total)', () => curlConcurrent(lan, url('small.bin'), 20, SMALL, ['--tftp-blksize', '1468']));
+    await step('200 x 8 MiB curl (total)', () => curlConcurrent(lan, url('small.bin'), 200, SMALL, ['--tftp-blksize', '1468'], 180));
+  } finally {
+    rows.push({ bench: 'tftp', metric: 'peak RSS', unit: 'MiB', target: t.name, value: server.peakRssKiB() / 1024, note: t.note, higherIsBetter: false });
+    await server.stop();
+  }
+  return rows;
+}
+
+if (isMain(import.meta.url)) {
+  runTftpBench().then((rows) => printTable('TFTP', rows)).catch((e: Error) => {
+    process.stderr.write(`bench:tftp failed: ${e.message}\n`);
+    process.exitCode = 1;
+  });
+}
