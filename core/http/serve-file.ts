@@ -63,6 +63,8 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, handl
 
   // Open before writing headers, so a source failure can still be a clean 500.
   const source: Readable = await handle.open(range);
+  let sourceError: unknown;
+  source.once('error', (err: unknown) => { sourceError = err; });
   const guard = new LengthGuard(length);
   res.writeHead(status, headers);
   try {
@@ -70,22 +72,18 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, handl
     return { ...base, bytes: guard.bytes, complete: true };
   } catch (err) {
     source.destroy();
+    const ours = sourceError !== undefined || err instanceof LengthError;
     // Every body byte was written, but a Connection: close client that had its Content-Length hung up
     // before our end() ran: that is a complete response, not an abort.
-    if (guard.bytes === length && !(err instanceof LengthError)) return { ...base, bytes: guard.bytes, complete: true };
-    const aborted = !res.writableFinished && (req.socket.destroyed || isPrematureClose(err)) && !(err instanceof LengthError);
+    if (!ours && guard.bytes === length) return { ...base, bytes: guard.bytes, complete: true };
     // Headers are out: the only honest signal left is cutting the connection (never a short keep-alive body).
     res.destroy();
-    return { ...base, bytes: guard.bytes, complete: false, ...(aborted ? { aborted: true } : { error: err }) };
+    return { ...base, bytes: guard.bytes, complete: false, ...(ours ? { error: sourceError ?? err } : { aborted: true }) };
   }
 }
 
 function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
-}
-
-function isPrematureClose(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 /** A source that yields more or fewer bytes than it announced. */
