@@ -2,11 +2,14 @@
  * HTTP test fixture: a temp dir served by a tiny test-only source plugin (FileHandle semantics, the
  * real source-disk plugin lives elsewhere), plus optional plugins, on an ephemeral loopback port.
  */
+import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { run } from '../../helpers/proc.js';
 import type { FileHandle } from '../../../core/files/types.js';
 import { definePlugin, type PluginDefinition } from '../../../core/plugin.js';
 import { createServer, type PxeServer } from '../../../core/server.js';
@@ -75,17 +78,11 @@ export async function startHttpFixture(opts: { plugins?: PluginDefinition[]; eta
   };
 }
 
-import { pino, type Logger } from 'pino';
-import { Writable } from 'node:stream';
 /** A pino logger whose JSON lines land in `lines` (bounded), for asserting log events. */
 function lineLogger(lines: string[]): Logger {
   const sink = new Writable({ write(chunk: Buffer, _e, cb) { if (lines.length < 10_000) lines.push(chunk.toString()); cb(); } });
   return pino({ level: 'info' }, sink);
 }
-
-import { run } from '../../helpers/proc.js';
-import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 
 export const hasCurl = spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
 
