@@ -1,0 +1,155 @@
+/**
+ * source-git: serves files of one commit of a git repository (a branch, tag or commit) from a bare
+ * mirror, without a checkout. The ref is resolved once per refresh; the commit's tree is a Map.
+ */
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { PxeError } from '../../core/errors.js';
+import { normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
+import { boundsFor } from '../../core/files/sources/range.js';
+import type { FileHandle } from '../../core/files/types.js';
+import { definePlugin, type PluginDefinition } from '../../core/plugin.js';
+import { catBlob, redact } from './git.js';
+import { GitMirror, type Snapshot } from './mirror.js';
+import { sourceGitSchema, type SourceGitOptions } from './options.js';
+
+export type { SourceGitOptions } from './options.js';
+
+export interface GitRefreshResult {
+  ok: boolean;
+  /** The commit being served after this refresh (the previous one when the refresh failed). */
+  commit: string | undefined;
+  changed: boolean;
+  error?: string;
+}
+
+export interface SourceGitPlugin extends PluginDefinition<SourceGitOptions> {
+  /** Fetch now and switch to the ref's new commit if it moved. Concurrent calls share one run. */
+  refresh(): Promise<GitRefreshResult>;
+  /** The commit being served (undefined before start). */
+  commit(): string | undefined;
+}
+
+const LOCAL_TIMEOUT_MS = 30_000;
+
+/** A URL (`https://`, `git://`, `file://`, `ssh://`) or scp-like `user@host:path`, as opposed to a local path. */
+function isRemoteUrl(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\:]+@[^/\\:]+:/.test(repo);
+}
+
+export default function sourceGit(options: Partial<SourceGitOptions> = {}): SourceGitPlugin {
+  const name = options.name ?? 'source-git';
+  let refreshImpl: (() => Promise<GitRefreshResult>) | undefined;
+  let current: Snapshot | undefined;
+
+  const def = definePlugin<SourceGitOptions>({
+    name,
+    options,
+    optionsSchema: sourceGitSchema,
+    apply(server, { options: o, log }) {
+      const mount = normalizeMount(o.mount);
+      const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
+      const repo = isRemoteUrl(o.repo) || isAbsolute(o.repo) ? o.repo : resolve(base, o.repo);
+      const subdir = o.subdir.split('/').filter((s) => s !== '' && s !== '.').join('/');
+      if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');
+      const cacheDir = o.cacheDir ? (isAbsolute(o.cacheDir) ? o.cacheDir : resolve(base, o.cacheDir))
+        : join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
+      const mirror = new GitMirror({ repo, ref: o.ref, subdir, dir: cacheDir, networkTimeoutMs: o.timeoutSeconds * 1000, localTimeoutMs: LOCAL_TIMEOUT_MS });
+      const shownRepo = redact(repo);
+      let inflight: Promise<GitRefreshResult> | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let closed = false;
+
+      /** Resolve the ref in the mirror and switch to its commit when it moved. */
+      const adopt = async (): Promise<boolean> => {
+        const commit = await mirror.resolveRef();
+        if (current?.commit === commit) return false;
+        const snap = await mirror.snapshot(commit);
+        const previous = current?.commit;
+        current = snap;
+        log.info({ event: 'git.commit', repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size }, 'serving git commit');
+        server.emit({ type: 'git.commit', protocol: 'server', outcome: 'info', plugin: name, data: { repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size } });
+        return true;
+      };
+
+      const refresh = (): Promise<GitRefreshResult> => {
+        inflight ??= (async (): Promise<GitRefreshResult> => {
+          try {
+            await mirror.fetch();
+            const changed = await adopt();
+            return { ok: true, commit: current?.commit, changed };
+          } catch (err) {
+            const error = redact(err instanceof Error ? err.message : String(err));
+            log.warn({ event: 'git.refresh.failed', repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error }, 'git refresh failed; still serving the last good commit');
+            server.emit({ type: 'git.refresh.failed', protocol: 'server', outcome: 'error', plugin: name, data: { repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error } });
+            return { ok: false, commit: current?.commit, changed: false, error };
+          }
+        })().finally(() => { inflight = undefined; });
+        return inflight;
+      };
+      refreshImpl = refresh;
+
+      server.hooks.ready.tapPromise(name, async () => {
+        try {
+          if (await mirror.exists()) {
+            // A previous mirror: a failed fetch is survivable if the ref resolves in what we have.
+            const r = await refresh();
+            if (!current) await adopt();
+            if (!r.ok) log.warn({ event: 'git.stale', repo: shownRepo, commit: current?.commit }, 'serving the mirror as it was: the remote could not be fetched');
+          } else {
+            await mirror.clone();
+            await adopt();
+          }
+        } catch (err) {
+          throw new PxeError('PXE_ERR_FILE_SOURCE', `${name}: cannot serve ${shownRepo} at "${o.ref}": ${redact(err instanceof Error ? err.message : String(err))}`, {
+            cause: err, fix: 'check the repository URL, that it is reachable without a password prompt, and that ref/subdir exist', details: { plugin: name, repo: shownRepo, ref: o.ref, cacheDir },
+          });
+        }
+        log.info({ event: 'files.mount', source: name, mount, repo: shownRepo, ref: o.ref, subdir, commit: current?.commit, cacheDir }, 'git source mounted');
+        if (o.refreshSeconds > 0 && !closed) {
+          timer = setInterval(() => { void refresh(); }, o.refreshSeconds * 1000);
+          timer.unref();
+        }
+      });
+
+      server.hooks.close.tapPromise(name, async () => {
+        closed = true;
+        if (timer) clearInterval(timer);
+        await inflight;
+      });
+
+      server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
+        const rel = underMount(req.path, mount);
+        const snap = current;
+        if (rel === undefined || rel === '' || !snap) return undefined;
+        const safe = safeSegments(rel);
+        if (!safe.ok) {
+          reportDenied(server, log, name, req, safe.reason);
+          return undefined;
+        }
+        const entry = snap.files.get(rel);
+        if (!entry) return undefined;
+        return {
+          path: req.path,
+          size: entry.size,
+          mtime: snap.time,
+          etag: `"${entry.oid}"`,
+          source: name,
+          async open(range) {
+            const b = boundsFor(range, entry.size);
+            if (!b) return Readable.from([]);
+            const whole = b.start === 0 && b.end === entry.size - 1;
+            return catBlob(cacheDir, entry.oid, whole ? undefined : b);
+          },
+        };
+      });
+    },
+  });
+
+  return Object.assign(def, {
+    refresh: () => refreshImpl ? refreshImpl() : Promise.reject(new PxeError('PXE_ERR_SERVER_STATE', `${name}: refresh() before the plugin was applied`)),
+    commit: () => current?.commit,
+  });
+}
