@@ -13,6 +13,7 @@ import { HttpService } from './services/http-service.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
 import { SessionStore } from './session/store.js';
+import type { IntentStore } from './session/intents.js';
 
 export interface ServerOptions {
   /** Use this logger instead of creating one from `config.log`. */
@@ -42,6 +43,8 @@ export class PxeServer {
   readonly tftp: TftpService;
   readonly http: HttpService;
   readonly configFile: string | undefined;
+  /** Boot intents (one-shot / do-not-netboot per MAC), set by the boot-intents plugin when configured. */
+  intents?: IntentStore;
   /** Folder relative paths in plugin options resolve against. */
   readonly baseDir: string;
   #state: State = 'created';

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { memoryFile } from '../../core/boot/memory-file.js';
 import { compilePathPattern, type PathPattern } from '../../core/boot/path-pattern.js';
 import { logTemplateError, TemplateRenderer, type TemplateSource } from '../../core/boot/render.js';
@@ -54,7 +54,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
         ...(options.profiles[g.profile] ? [] : [`group "${g.name}" uses profile "${g.profile}", which is not in profiles`]),
       ]);
       if (problems.length) throw new PxeError('PXE_ERR_CONFIG_INVALID', `${NAME}: ${problems.join('; ')}`, { fix: 'name an existing profile in every group; write MACs as aa:bb:cc:dd:ee:ff or patterns as aa:bb:cc:*' });
-      const base = server.configFile ? dirname(server.configFile) : process.cwd();
+      const base = server.baseDir;
       const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
       const renderer = new TemplateRenderer();
 

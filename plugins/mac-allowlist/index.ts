@@ -1,4 +1,4 @@
-import { isAbsolute, resolve, dirname } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { compileMacPatterns, type MacPattern } from '../../core/boot/mac.js';
 import { watchFile, type FileWatcher } from '../../core/boot/watch-file.js';
 import { STAGE_FIRST } from '../../core/hooks/runner.js';
@@ -48,7 +48,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
       if (fromOptions.errors.length) {
         throw new PxeError('PXE_ERR_CONFIG_INVALID', `${NAME}: ${fromOptions.errors.map((e) => e.error).join('; ')}`, { fix: 'write MACs as aa:bb:cc:dd:ee:ff, OUIs as aa:bb:cc, patterns as aa:bb:cc:*' });
       }
-      const file = options.file && !isAbsolute(options.file) ? resolve(server.configFile ? dirname(server.configFile) : process.cwd(), options.file) : options.file;
+      const file = options.file && !isAbsolute(options.file) ? resolve(server.baseDir, options.file) : options.file;
       let fromFile: MacPattern[] = [];
       let watcher: FileWatcher | undefined;
 

@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { memoryFile } from '../../core/boot/memory-file.js';
 import { logTemplateError, TemplateRenderer, type TemplateSource } from '../../core/boot/render.js';
 import { sessionForRequest } from '../../core/boot/request-session.js';
@@ -119,7 +119,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
 }
 
 function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] {
-  const base = server.configFile ? dirname(server.configFile) : process.cwd();
+  const base = server.baseDir;
   const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
   return Object.entries(options.files).map(([path, entry]) => {
     const pattern = compilePathPattern(path);
