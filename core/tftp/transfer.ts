@@ -141,7 +141,9 @@ export class ReadTransfer {
           stream.destroy();
           return;
         }
-        this.source = new BlockSource(stream, this.o.netascii ?? false);
+        // Read ahead one window (at least 16 KiB): enough to send a window without waiting, no more.
+        const highWater = Math.max(16 * 1024, this.ws * this.blksize);
+        this.source = new BlockSource(stream, this.o.netascii ?? false, highWater);
         this.phase = 'data';
         this.pump();
       },

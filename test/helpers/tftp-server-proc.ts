@@ -34,7 +34,7 @@ const { port } = await server.listen();
 process.stdout.write(JSON.stringify({ listening: port }) + '\n');
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'mem') {
-    process.stdout.write(JSON.stringify({ mem: { rss: process.memoryUsage().rss, hwm: peakRss() } }) + '\n');
+    process.stdout.write(JSON.stringify({ mem: { ...process.memoryUsage(), hwm: peakRss() } }) + '\n');
   }
 });
 process.on('SIGTERM', () => {

@@ -1,0 +1,97 @@
+/**
+ * 200 concurrent transfers of an 8 MiB file against a TftpServer in its own process (so its memory can be
+ * measured alone): all complete with identical bytes, and the server's peak RSS stays bounded.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { tftpGet, type GetResult } from '../../helpers/tftp-client.js';
+import { sha256File, writeRandomFile } from '../../helpers/tftp-files.js';
+
+const HELPER = join(import.meta.dirname, '../../helpers/tftp-server-proc.ts');
+
+interface Proc {
+  child: ChildProcess;
+  port: number;
+  mem: () => Promise<{ rss: number; hwm: number }>;
+}
+
+async function startProc(root: string, options: object): Promise<Proc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', HELPER, root, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, TFTP_PROC_EVENTS: '0' },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const waiters: ((msg: Record<string, unknown>) => void)[] = [];
+  lines.on('line', (line) => {
+    try {
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      waiters.shift()?.(msg);
+    } catch {
+      /* not ours */
+    }
+  });
+  const next = (ms: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('server process did not answer')), ms);
+      waiters.push((m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+    });
+  const hello = await next(20_000);
+  return {
+    child,
+    port: Number(hello.listening),
+    async mem() {
+      const p = next(5000);
+      child.stdin!.write('mem\n');
+      return (await p).mem as { rss: number; hwm: number };
+    },
+  };
+}
+
+for (const singlePort of [false, true]) {
+  const count = singlePort ? 50 : 200;
+  test(`${count} concurrent 8 MiB transfers${singlePort ? ' (single-port)' : ''}: all identical, memory bounded`, { timeout: 240_000 }, async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'pxekit-tftp-conc-'));
+    const proc = await startProc(root, { maxPerClient: 1000, maxTransfers: 1000, singlePort, mtuBlksize: false });
+    t.after(() => {
+      proc.child.kill('SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    });
+    writeRandomFile(join(root, 'f8M'), 8);
+    const want = await sha256File(join(root, 'f8M'));
+    const before = await proc.mem();
+    const started = Date.now();
+    const results: GetResult[] = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        tftpGet({
+          port: proc.port,
+          file: 'f8M',
+          // Half windowed (RFC 7440), half lock-step, as a mixed fleet of iPXE and EDK2 clients would be.
+          options: i % 2 === 0 ? { blksize: '1468', windowsize: '8' } : { blksize: '1468', tsize: '0' },
+          timeoutMs: 2000,
+          retries: 15,
+          totalTimeoutMs: 220_000,
+        }),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const after = await proc.mem();
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.error, undefined, `transfer ${i}: ${JSON.stringify(r.error)}`);
+      assert.equal(r.sha256, want, `transfer ${i} differs`);
+    }
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    t.diagnostic(
+      `${count} × 8 MiB in ${seconds.toFixed(1)} s (${((count * 8) / seconds).toFixed(0)} MiB/s aggregate); ` +
+        `server RSS before ${mib(before.rss)} MiB, after ${mib(after.rss)} MiB, peak ${mib(after.hwm)} MiB`,
+    );
+    assert.ok(after.hwm < 300 * 1048576, `server peak RSS ${mib(after.hwm)} MiB`);
+  });
+}
