@@ -34,6 +34,9 @@ export interface ConsumeRules {
 export function endsBootChain(event: BootEvent, rules: ConsumeRules): boolean {
   if (event.outcome !== 'ok' || (event.type !== 'tftp.done' && event.type !== 'http.get')) return false;
   if (event.data['method'] === 'HEAD') return false;
+  // http.get is `ok` for 416 too: only a delivered (or unchanged, 304) body counts.
+  const status = event.data['status'];
+  if (typeof status === 'number' && status >= 400) return false;
   const raw = event.data['path'];
   if (typeof raw !== 'string') return false;
   const path = targetPath(raw);
