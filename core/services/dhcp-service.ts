@@ -3,29 +3,182 @@ import type { ListeningAddress } from '../hooks/server.js';
 import type { PxeServer } from '../server.js';
 import type { ProtocolService } from './types.js';
 import { PxeError } from '../errors.js';
+import { encode } from '../dhcp/codec.js';
+import { FullMode } from '../dhcp/full.js';
+import { localAddresses, servedAddresses, type LocalAddress } from '../dhcp/interfaces.js';
+import { Allocator } from '../dhcp/leases/allocator.js';
+import { MemoryLeaseStore } from '../dhcp/leases/memory-store.js';
+import { buildPools, type Pool } from '../dhcp/leases/pool.js';
+import type { LeaseStore } from '../dhcp/leases/store.js';
+import { DhcpListener } from '../dhcp/listener.js';
+import type { DhcpPacket } from '../dhcp/packet.js';
+import { DhcpPipeline, type DhcpStats, type ReplyTo } from '../dhcp/pipeline.js';
 
-/** The DHCP side of the server: owns server.dhcp.hooks and the DHCP listener. */
+export type { LeaseStore, Lease, LeaseState, LeaseWrite } from '../dhcp/leases/store.js';
+
+/** Options of `server.dhcp.inject()`. */
+export interface DhcpInjectOptions {
+  /** Which port the packet "arrived" on: `dhcp` (67, default) or `bootserver` (4011). */
+  port?: 'dhcp' | 'bootserver';
+  /** Sender; default 0.0.0.0:68 (a client without an address). */
+  source?: { address: string; port: number };
+  /** The local address/interface it arrived on; default: inferred as for a socket bound to 0.0.0.0. */
+  local?: { address?: string; interface?: string };
+}
+
+/** One reply `inject()` produced: the packet as it would go on the wire, its bytes, and where to. */
+export interface DhcpInjectReply {
+  packet: DhcpPacket;
+  buffer: Buffer;
+  to: ReplyTo;
+}
+
+/**
+ * The DHCP side of the server: owns `server.dhcp.hooks`, the sockets (core/dhcp/listener.ts), the
+ * per-packet pipeline (core/dhcp/pipeline.ts) and, in full mode, the lease store and allocator.
+ */
 export class DhcpService implements ProtocolService {
   readonly hooks: DhcpHooks;
   readonly #server: PxeServer;
+  #store: LeaseStore | undefined;
+  #storePlugin: string | undefined;
+  #pipeline: DhcpPipeline | undefined;
+  #listener: DhcpListener | undefined;
+  #allocator: Allocator | undefined;
+  #pools: Pool[] = [];
+  #addresses: { all: LocalAddress[]; served: LocalAddress[] } | undefined;
+  #loading: Promise<void> | undefined;
 
   constructor(server: PxeServer) {
     this.#server = server;
     this.hooks = createDhcpHooks(server.runner);
   }
 
-  async start(): Promise<ListeningAddress[]> {
-    void this.#server;
-    return [];
+  /**
+   * Replaces the in-memory lease store (full mode). Call it from a plugin's `apply`, before start.
+   * Only one store: a second registration throws `PXE_ERR_LEASE_STORE` naming both plugins.
+   */
+  setLeaseStore(store: LeaseStore): void {
+    const plugin = this.#server.runner.currentPlugin ?? '(not a plugin)';
+    if (this.#pipeline || this.#server.state !== 'created') {
+      throw new PxeError('PXE_ERR_SERVER_STATE', `setLeaseStore("${store.name}") from ${plugin} after the DHCP service was set up`, { fix: 'call setLeaseStore from the plugin apply(), not later' });
+    }
+    if (this.#store) {
+      throw new PxeError('PXE_ERR_LEASE_STORE', `two lease stores registered: "${this.#store.name}" by plugin ${this.#storePlugin} and "${store.name}" by plugin ${plugin}`, {
+        fix: 'configure only one lease-store plugin',
+        details: { first: this.#storePlugin, second: plugin },
+      });
+    }
+    this.#store = store;
+    this.#storePlugin = plugin;
   }
 
-  /** Drive this protocol without sockets (filled in with the listener). */
-  async inject(...args: unknown[]): Promise<unknown> {
-    void args;
-    throw new PxeError('PXE_ERR_SERVER_STATE', 'inject is not available for this protocol yet');
+  /** The lease store in use (the memory store unless a plugin registered one). */
+  get leaseStore(): LeaseStore {
+    this.#store ??= new MemoryLeaseStore();
+    return this.#store;
+  }
+
+  /** Packet counters (received, decode errors, dropped, replies). */
+  get stats(): DhcpStats {
+    return this.#setup().stats;
+  }
+
+  /** Binds port 67 (and 4011 in proxy mode); `[]` when `dhcp.mode` is `off`. Ports 0 are ephemeral. */
+  async start(): Promise<ListeningAddress[]> {
+    const cfg = this.#server.config.dhcp;
+    if (cfg.mode === 'off') return [];
+    const pipeline = this.#setup();
+    await this.#load();
+    const log = this.#server.log.child({ protocol: 'dhcp' });
+    this.#listener = new DhcpListener({
+      port: cfg.port,
+      pxePort: cfg.mode === 'proxy' ? cfg.pxePort : undefined,
+      addresses: this.#addresses!.served,
+      log,
+      onPacket: (inc) => pipeline.handle(inc),
+    });
+    const bound = await this.#listener.listen();
+    log.info({ event: 'dhcp.listening', mode: cfg.mode, ports: bound.map((b) => b.port), addresses: this.#addresses!.served.map((a) => `${a.interface}:${a.address}`) }, `DHCP ${cfg.mode} mode listening`);
+    return bound;
+  }
+
+  /** Runs one packet through the same pipeline as the sockets; resolves with the reply (0 or 1). */
+  async inject(packet: Buffer | DhcpPacket, opts: DhcpInjectOptions = {}): Promise<DhcpInjectReply[]> {
+    if (this.#server.config.dhcp.mode === 'off') throw new PxeError('PXE_ERR_SERVER_STATE', 'dhcp.mode is off', { fix: 'set dhcp.mode to proxy or full' });
+    const pipeline = this.#setup();
+    await this.#load();
+    const buffer = Buffer.isBuffer(packet) ? packet : encode(packet);
+    const kind = opts.port ?? 'dhcp';
+    const source = opts.source ?? { address: '0.0.0.0', port: kind === 'bootserver' ? 4011 : this.#clientPort() };
+    const out = await pipeline.handle({ buffer, kind, source, ...(opts.local ? { local: opts.local } : {}) });
+    return out ? [{ packet: out.packet, buffer: out.buffer, to: out.to }] : [];
   }
 
   async close(graceMs: number): Promise<void> {
-    void graceMs;
+    await this.#listener?.close(graceMs);
+    this.#listener = undefined;
+    if (this.#loading) {
+      this.#loading = undefined;
+      await this.leaseStore.close();
+    }
+  }
+
+  #clientPort(): number {
+    return this.#port() + 1;
+  }
+
+  /** The bound port after start; before, the configured one (0 counts as the standard 67). */
+  #port(): number {
+    return this.#listener?.port('dhcp') ?? (this.#server.config.dhcp.port || 67);
+  }
+
+  /** Pools, allocator, addresses and pipeline, made once (start or first inject). */
+  #setup(): DhcpPipeline {
+    if (this.#pipeline) return this.#pipeline;
+    const { config, log } = this.#server;
+    const cfg = config.dhcp;
+    const all = localAddresses();
+    let served: LocalAddress[];
+    try {
+      served = servedAddresses(all, config.interfaces, cfg.address);
+    } catch (err) {
+      throw new PxeError('PXE_ERR_CONFIG_INVALID', `interfaces: ${(err as Error).message}`, { fix: 'name existing interfaces (ip -br addr) or their IPv4 addresses' });
+    }
+    this.#addresses = { all, served };
+    let full: FullMode | undefined;
+    if (cfg.mode === 'full') {
+      this.#pools = buildPools(cfg.pools);
+      const own = [cfg.serverAddress, ...served.map((a) => a.address)].filter((a): a is string => !!a);
+      this.#allocator = new Allocator(this.leaseStore, this.#pools, own);
+      full = new FullMode({ pools: this.#pools, allocator: this.#allocator, config: cfg, hooks: this.hooks });
+    }
+    this.#pipeline = new DhcpPipeline({
+      server: this.#server,
+      hooks: this.hooks,
+      log: log.child({ protocol: 'dhcp' }),
+      config: cfg,
+      addresses: () => this.#addresses!,
+      port: () => this.#port(),
+      full,
+    });
+    return this.#pipeline;
+  }
+
+  /** Loads the lease store once (concurrent callers share the same promise). */
+  #load(): Promise<void> {
+    const allocator = this.#allocator;
+    if (!allocator) return Promise.resolve();
+    this.#loading ??= (async () => {
+      try {
+        await this.leaseStore.load();
+        await allocator.sync(this.#pools);
+      } catch (err) {
+        this.#loading = undefined;
+        if (err instanceof PxeError) throw err;
+        throw new PxeError('PXE_ERR_LEASE_STORE', `lease store "${this.leaseStore.name}" failed to load: ${(err as Error).message}`, { cause: err });
+      }
+    })();
+    return this.#loading;
   }
 }

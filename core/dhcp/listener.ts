@@ -1,0 +1,135 @@
+/**
+ * The DHCP sockets. Per port (67, and 4011 in proxy mode): one socket on 0.0.0.0, because on Linux
+ * only a wildcard-bound socket receives broadcasts (clients without an address broadcast), plus one
+ * socket per served address on the same port (SO_REUSEADDR). The kernel delivers unicast to the most
+ * specific socket, so a packet on an address socket tells us exactly which address it was for, and a
+ * broadcast reply sent from an address socket leaves through that address's interface even without a
+ * default route (Linux picks the device from the bound source address). Node's dgram has no
+ * IP_PKTINFO; see interfaces.ts and docs/dhcp.md for what is inferred and its limits.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Logger } from 'pino';
+import { listenError } from '../errors.js';
+import type { ListeningAddress } from '../hooks/server.js';
+import type { LocalAddress } from './interfaces.js';
+import type { Incoming, Prepared } from './pipeline.js';
+
+export interface ListenerOptions {
+  port: number;
+  /** Boot-server port; undefined = no boot server (full mode). */
+  pxePort: number | undefined;
+  /** Addresses to bind an extra socket on (the served ones). */
+  addresses: readonly LocalAddress[];
+  log: Logger;
+  onPacket: (inc: Incoming) => Promise<Prepared | undefined>;
+}
+
+type Kind = Incoming['kind'];
+
+interface Group {
+  kind: Kind;
+  port: number;
+  wildcard: Socket | undefined;
+  byAddress: Map<string, { socket: Socket; iface: string }>;
+}
+
+export class DhcpListener {
+  readonly #o: ListenerOptions;
+  readonly #groups = new Map<Kind, Group>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing = false;
+
+  constructor(opts: ListenerOptions) {
+    this.#o = opts;
+  }
+
+  /** Bound ports (after listen). */
+  port(kind: Kind): number | undefined {
+    return this.#groups.get(kind)?.port;
+  }
+
+  /** Binds every socket; rejects with a PxeError from `listenError` (and closes what was bound). */
+  async listen(): Promise<ListeningAddress[]> {
+    try {
+      await this.#bindGroup('dhcp', this.#o.port);
+      if (this.#o.pxePort !== undefined) await this.#bindGroup('bootserver', this.#o.pxePort);
+    } catch (err) {
+      this.#closeSockets();
+      throw err;
+    }
+    const out: ListeningAddress[] = [];
+    for (const g of this.#groups.values()) out.push({ protocol: g.kind === 'dhcp' ? 'dhcp' : 'pxe', address: '0.0.0.0', port: g.port });
+    return out;
+  }
+
+  async #bindGroup(kind: Kind, port: number): Promise<void> {
+    const what = kind === 'dhcp' ? 'DHCP server' : 'PXE boot server';
+    const group: Group = { kind, port, wildcard: undefined, byAddress: new Map() };
+    this.#groups.set(kind, group);
+    group.wildcard = await this.#bind(kind, what, port, '0.0.0.0', undefined);
+    group.port = group.wildcard.address().port;
+    for (const a of this.#o.addresses) {
+      if (group.byAddress.has(a.address)) continue;
+      group.byAddress.set(a.address, { socket: await this.#bind(kind, what, group.port, a.address, a.interface), iface: a.interface });
+    }
+  }
+
+  #bind(kind: Kind, what: string, port: number, address: string, iface: string | undefined): Promise<Socket> {
+    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        socket.close();
+        reject(listenError(err, what, port, address));
+      };
+      socket.once('error', onError);
+      socket.bind({ port, address, exclusive: false }, () => {
+        socket.off('error', onError);
+        socket.setBroadcast(true);
+        socket.on('error', (err) => this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'));
+        const local = iface === undefined ? undefined : { address, interface: iface };
+        socket.on('message', (buf, rinfo) => this.#receive(kind, buf, rinfo, local));
+        resolve(socket);
+      });
+    });
+  }
+
+  #receive(kind: Kind, buffer: Buffer, rinfo: RemoteInfo, local: Incoming['local']): void {
+    if (this.#closing) return;
+    const p = this.#o
+      .onPacket({ buffer, kind, source: { address: rinfo.address, port: rinfo.port }, ...(local ? { local } : {}) })
+      .then((reply) => { if (reply) this.send(kind, reply); })
+      .catch((err: unknown) => this.#o.log.error({ event: 'dhcp.error', err }, 'DHCP packet handling failed'))
+      .finally(() => this.#inFlight.delete(p));
+    this.#inFlight.add(p);
+  }
+
+  /** Sends from the socket bound to the reply's local address when there is one (right interface), else the wildcard. */
+  send(kind: Kind, reply: Prepared): void {
+    const group = this.#groups.get(kind);
+    const socket = (reply.local.address && group?.byAddress.get(reply.local.address)?.socket) || group?.wildcard;
+    if (!socket) return;
+    socket.send(reply.buffer, reply.to.port, reply.to.address, (err) => {
+      if (err) this.#o.log.warn({ event: 'dhcp.send.error', err, to: reply.to, local: reply.local.address }, 'DHCP reply could not be sent');
+    });
+  }
+
+  /** Stops taking packets, lets in-flight ones finish for up to `graceMs`, then closes every socket. */
+  async close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#inFlight.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+      clearTimeout(timer);
+    }
+    this.#closeSockets();
+  }
+
+  #closeSockets(): void {
+    for (const g of this.#groups.values()) {
+      for (const s of [g.wildcard, ...[...g.byAddress.values()].map((b) => b.socket)]) {
+        try { s?.close(); } catch { /* already closed */ }
+      }
+    }
+    this.#groups.clear();
+  }
+}
