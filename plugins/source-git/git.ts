@@ -23,11 +23,19 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
   return env;
 }
 
+export interface GitRunOptions {
+  timeoutMs: number;
+  maxStdout?: number;
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
 /** Runs git to completion (or kills it at `timeoutMs`), keeping at most `maxStdout` bytes of output. */
-export function runGit(args: readonly string[], opts: { timeoutMs: number; maxStdout?: number; cwd?: string }): Promise<GitResult> {
+export function runGit(args: readonly string[], opts: GitRunOptions): Promise<GitResult> {
   const max = opts.maxStdout ?? 64 << 20;
   return new Promise((resolve) => {
-    const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    // `signal` (server closing) kills git at once: a hung fetch must not hold up shutdown.
+    const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'], killSignal: 'SIGKILL', ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     const out: Buffer[] = [];
     let outLen = 0;
     let stderr = '';
@@ -42,7 +50,7 @@ export function runGit(args: readonly string[], opts: { timeoutMs: number; maxSt
     });
     child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-8192); });
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs);
-    child.on('error', (err) => { stderr += String(err); });
+    child.on('error', (err) => { if (err.name !== 'AbortError') stderr += String(err); });
     child.on('close', (code) => {
       clearTimeout(timer);
       if (overflow) stderr += `\noutput larger than ${max} bytes`;
@@ -52,10 +60,10 @@ export function runGit(args: readonly string[], opts: { timeoutMs: number; maxSt
 }
 
 /** Like runGit, but throws an Error with git's message unless it exited 0. */
-export async function gitOk(args: readonly string[], opts: { timeoutMs: number; maxStdout?: number; cwd?: string }): Promise<Buffer> {
+export async function gitOk(args: readonly string[], opts: GitRunOptions): Promise<Buffer> {
   const r = await runGit(args, opts);
   if (r.code !== 0) {
-    const why = r.timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${String(r.code)}`;
+    const why = opts.signal?.aborted ? 'cancelled (closing)' : r.timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${String(r.code)}`;
     throw new Error(`git ${args.filter((a) => !a.startsWith('-c')).slice(0, 4).join(' ')}: ${why}${r.stderr ? `: ${redact(r.stderr)}` : ''}`);
   }
   return r.stdout;

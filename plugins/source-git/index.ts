@@ -56,7 +56,8 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
       if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');
       const cacheDir = o.cacheDir ? (isAbsolute(o.cacheDir) ? o.cacheDir : resolve(base, o.cacheDir))
         : join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
-      const mirror = new GitMirror({ repo, ref: o.ref, subdir, dir: cacheDir, networkTimeoutMs: o.timeoutSeconds * 1000, localTimeoutMs: LOCAL_TIMEOUT_MS });
+      const closing = new AbortController();
+      const mirror = new GitMirror({ repo, ref: o.ref, subdir, dir: cacheDir, networkTimeoutMs: o.timeoutSeconds * 1000, localTimeoutMs: LOCAL_TIMEOUT_MS, signal: closing.signal });
       const shownRepo = redact(repo);
       let inflight: Promise<GitRefreshResult> | undefined;
       let timer: NodeJS.Timeout | undefined;
@@ -82,6 +83,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
             return { ok: true, commit: current?.commit, changed };
           } catch (err) {
             const error = redact(err instanceof Error ? err.message : String(err));
+            if (closing.signal.aborted) return { ok: false, commit: current?.commit, changed: false, error };
             log.warn({ event: 'git.refresh.failed', repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error }, 'git refresh failed; still serving the last good commit');
             server.emit({ type: 'git.refresh.failed', protocol: 'server', outcome: 'error', plugin: name, data: { repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error } });
             return { ok: false, commit: current?.commit, changed: false, error };
@@ -117,6 +119,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
       server.hooks.close.tapPromise(name, async () => {
         closed = true;
         if (timer) clearInterval(timer);
+        closing.abort();
         await inflight;
       });
 

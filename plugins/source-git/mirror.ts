@@ -30,6 +30,8 @@ export interface MirrorOptions {
   networkTimeoutMs: number;
   /** Bound for local commands (rev-parse, ls-tree). */
   localTimeoutMs: number;
+  /** Aborted when the server closes: running git commands are killed. */
+  signal?: AbortSignal;
 }
 
 export class GitMirror {
@@ -38,9 +40,17 @@ export class GitMirror {
     this.o = o;
   }
 
+  #local() {
+    return { timeoutMs: this.o.localTimeoutMs, ...(this.o.signal ? { signal: this.o.signal } : {}) };
+  }
+
+  #net() {
+    return { timeoutMs: this.o.networkTimeoutMs, ...(this.o.signal ? { signal: this.o.signal } : {}) };
+  }
+
   /** True when `dir` holds a bare repository. */
   async exists(): Promise<boolean> {
-    const r = await runGit(['--git-dir', this.o.dir, 'rev-parse', '--is-bare-repository'], { timeoutMs: this.o.localTimeoutMs });
+    const r = await runGit(['--git-dir', this.o.dir, 'rev-parse', '--is-bare-repository'], this.#local());
     return r.code === 0 && r.stdout.toString().trim() === 'true';
   }
 
@@ -56,7 +66,7 @@ export class GitMirror {
     await fsp.mkdir(dirname(this.o.dir), { recursive: true });
     const tmp = `${this.o.dir}.tmp-${randomBytes(4).toString('hex')}`;
     try {
-      await gitOk(['clone', '--mirror', '--quiet', '--', this.o.repo, tmp], { timeoutMs: this.o.networkTimeoutMs });
+      await gitOk(['clone', '--mirror', '--quiet', '--', this.o.repo, tmp], this.#net());
       if (entries) await fsp.rmdir(this.o.dir);
       await fsp.rename(tmp, this.o.dir);
     } finally {
@@ -67,13 +77,13 @@ export class GitMirror {
   /** Points the mirror at the configured remote (the option may have changed) and fetches. */
   async fetch(): Promise<void> {
     const g = ['--git-dir', this.o.dir];
-    await gitOk([...g, 'remote', 'set-url', 'origin', this.o.repo], { timeoutMs: this.o.localTimeoutMs });
-    await gitOk([...g, '-c', 'gc.auto=0', 'fetch', '--prune', '--tags', '--quiet', 'origin'], { timeoutMs: this.o.networkTimeoutMs });
+    await gitOk([...g, 'remote', 'set-url', 'origin', this.o.repo], this.#local());
+    await gitOk([...g, '-c', 'gc.auto=0', 'fetch', '--prune', '--tags', '--quiet', 'origin'], this.#net());
   }
 
   /** The commit the ref names in the mirror now. */
   async resolveRef(): Promise<string> {
-    const r = await runGit(['--git-dir', this.o.dir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${this.o.ref}^{commit}`], { timeoutMs: this.o.localTimeoutMs });
+    const r = await runGit(['--git-dir', this.o.dir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${this.o.ref}^{commit}`], this.#local());
     const commit = r.stdout.toString().trim();
     if (r.code !== 0 || !/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`ref "${this.o.ref}" does not name a commit in ${this.o.repo}`);
     return commit;
@@ -83,9 +93,9 @@ export class GitMirror {
   async snapshot(commit: string): Promise<Snapshot> {
     const g = ['--git-dir', this.o.dir];
     const treeish = this.o.subdir ? `${commit}:${this.o.subdir}` : `${commit}^{tree}`;
-    const type = await runGit([...g, 'cat-file', '-t', '--end-of-options', treeish], { timeoutMs: this.o.localTimeoutMs });
+    const type = await runGit([...g, 'cat-file', '-t', '--end-of-options', treeish], this.#local());
     if (type.code !== 0 || type.stdout.toString().trim() !== 'tree') throw new Error(`subdir "${this.o.subdir}" is not a folder in commit ${commit}`);
-    const out = await gitOk([...g, 'ls-tree', '-r', '-l', '-z', '--end-of-options', treeish], { timeoutMs: this.o.localTimeoutMs, maxStdout: 512 << 20 });
+    const out = await gitOk([...g, 'ls-tree', '-r', '-l', '-z', '--end-of-options', treeish], { ...this.#local(), maxStdout: 512 << 20 });
     const files = new Map<string, TreeEntry>();
     for (const rec of out.toString('utf8').split('\0')) {
       if (!rec) continue;
@@ -95,7 +105,7 @@ export class GitMirror {
       if (type2 !== 'blob' || (mode !== '100644' && mode !== '100755') || !oid) continue;
       files.set(rec.slice(tab + 1), { oid, size: Number(size) });
     }
-    const ct = (await gitOk([...g, 'show', '-s', '--format=%ct', commit], { timeoutMs: this.o.localTimeoutMs })).toString().trim();
+    const ct = (await gitOk([...g, 'show', '-s', '--format=%ct', commit], this.#local())).toString().trim();
     return { commit, time: new Date(Number(ct) * 1000), files };
   }
 }

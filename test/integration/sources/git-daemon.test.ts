@@ -7,7 +7,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import sourceGit from '../../../plugins/source-git/index.js';
 import { run, spawnTracked, waitFor, type Tracked } from '../../helpers/proc.js';
 import { GitFixture } from './git-fixture.js';
-import { logSink, readAll, startSources } from './helpers.js';
+import { logSink, readAll, startSources, within } from './helpers.js';
 
 const req = { protocol: 'http' as const };
 
@@ -76,4 +76,37 @@ test('git://: served, new commits picked up by the interval refresh, remote down
   assert.equal(back.ok, true);
   assert.equal(back.changed, true);
   assert.equal(await text('/scripts/ipxe/boot.ipxe'), 'three');
+});
+
+test('a remote that hangs: bounded at start (stale mirror served), killed on close', async (t) => {
+  const fx = new GitFixture();
+  t.after(() => fx.cleanup());
+  await fx.init({ 'a.txt': 'A' });
+  // 1) A mirror made from the real remote.
+  const { server: first } = await startSources(t, [sourceGit({ repo: fx.bare, cacheDir: fx.cache, refreshSeconds: 0 })]);
+  await first.close();
+  // 2) The same mirror, now pointed at a TCP server that either drops connections or holds them silently.
+  let hang = false;
+  let connections = 0;
+  const held = new Set<import('node:net').Socket>();
+  const blackhole = createNetServer((sock) => {
+    connections++;
+    if (hang) held.add(sock);
+    else sock.destroy();
+  });
+  await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+  t.after(() => { for (const s of held) s.destroy(); blackhole.close(); });
+  const url = `git://127.0.0.1:${(blackhole.address() as AddressInfo).port}/remote.git`;
+  const sink = logSink();
+  const plugin = sourceGit({ repo: url, cacheDir: fx.cache, refreshSeconds: 0, timeoutSeconds: 60 });
+  const { server } = await startSources(t, [plugin], sink.logger);
+  assert.ok(sink.lines.some((l) => l['event'] === 'git.stale'), 'start-up served the existing mirror');
+  assert.equal((await readAll(await (await server.files.resolve('/a.txt', req))!.open())).toString(), 'A');
+  hang = true;
+  const pending = plugin.refresh();
+  await waitFor(() => held.size > 0, 10_000, 'git to connect');
+  await within(server.close(), 10_000, 'close with a hanging fetch');
+  const r = await within(pending, 5_000, 'the cancelled refresh');
+  assert.equal(r.ok, false);
+  assert.ok(connections >= 2);
 });
