@@ -3,5 +3,6 @@
  * adds itself to `extraCommands`; this file only imports them so `pxekit --help` lists them.
  */
 import './session/intent-cli.js';
+import './audit/cli.js';
 
 export {};

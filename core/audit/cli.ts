@@ -1,0 +1,33 @@
+import { extraCommands } from '../cli.js';
+import { verifyAuditFiles } from './verify.js';
+
+const USAGE = `Usage: pxekit audit verify FILE [FILE...]
+  Checks an audit-log hash chain. Give rotated files oldest first to check the links between them:
+    pxekit audit verify audit.jsonl.2 audit.jsonl.1 audit.jsonl
+  Prints the first bad line as FILE:LINE and exits 1; exits 0 when the chain is intact.`;
+
+type Out = { out: (s: string) => void; err: (s: string) => void };
+
+/** `pxekit audit verify FILE...` — see core/audit/verify.ts. */
+export async function auditCommand(argv: string[], io: Out): Promise<number> {
+  const [sub, ...files] = argv;
+  if (sub === '--help' || sub === '-h') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (sub !== 'verify' || files.length === 0 || files.some((f) => f.startsWith('-'))) {
+    io.err(USAGE);
+    return 2;
+  }
+  const r = await verifyAuditFiles(files);
+  if (!r.ok && r.bad) {
+    io.out(`${r.bad.file}:${r.bad.line}: ${r.bad.reason}`);
+    io.err(`audit verify: FAILED at ${r.bad.file} line ${r.bad.line} (${r.records} good record${r.records === 1 ? '' : 's'} before it)`);
+    return 1;
+  }
+  const range = r.records ? `seq ${r.firstSeq}..${r.lastSeq}` : 'empty';
+  io.out(`OK: ${r.records} record${r.records === 1 ? '' : 's'} (${range})${r.head ? `, head ${r.head}` : ''}${r.partial ? '; chain starts mid-way, give the older rotated files too to check its start' : ''}`);
+  return 0;
+}
+
+extraCommands.set('audit', { summary: 'verify FILE... — check an audit log\'s hash chain (exit 1 at the first bad line)', run: auditCommand });

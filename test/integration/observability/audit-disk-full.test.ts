@@ -1,0 +1,90 @@
+/**
+ * A full disk under the audit log: boots go on, the failure is logged once, lost records are counted,
+ * and when space comes back an `audit.gap` record with `lost` is written and the chain still verifies.
+ * Needs root to mount a 64 KiB tmpfs (node cannot set RLIMIT_FSIZE for itself).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from '../../../core/server.js';
+import { verifyAuditFiles } from '../../../core/audit/verify.js';
+import auditLog from '../../../plugins/audit-log/index.js';
+import sourceDisk from '../../../plugins/source-disk/index.js';
+import { captureLog, waitFor } from './helpers.js';
+
+const isRoot = process.getuid?.() === 0;
+
+/** Fills the filesystem of `dir` with one file until ENOSPC; returns the file. */
+async function fill(dir: string): Promise<string> {
+  const path = join(dir, 'filler');
+  const fh = await open(path, 'w');
+  const chunk = Buffer.alloc(4096, 0x61);
+  try {
+    for (let i = 0; i < 1024; i++) await fh.write(chunk);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    await fh.close();
+  }
+  return path;
+}
+
+test('a full disk does not stop boots; the loss is logged once and recorded when space is back', { skip: isRoot ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'pxekit-auditfull-'));
+  const mnt = join(base, 'mnt');
+  const root = join(base, 'boot');
+  await mkdir(mnt);
+  await mkdir(root);
+  await writeFile(join(root, 'boot.ipxe'), '#!ipxe\nexit\n');
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8', timeout: 10_000 });
+  if (m.status !== 0) {
+    await rm(base, { recursive: true, force: true });
+    t.skip(`cannot mount tmpfs: ${m.stderr.trim()}`);
+    return;
+  }
+  t.after(async () => {
+    spawnSync('umount', [mnt], { timeout: 10_000 });
+    await rm(base, { recursive: true, force: true });
+  });
+
+  const cap = captureLog();
+  const file = join(mnt, 'audit.jsonl');
+  const server = createServer({
+    logger: cap.logger, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { port: 0 },
+    plugins: [sourceDisk({ root }), auditLog({ file, fsyncIntervalMs: 0, retryIntervalMs: 50 })],
+  });
+  await server.start();
+  t.after(() => server.close());
+
+  const get = () => server.inject.http({ path: '/boot.ipxe', remoteAddress: '127.0.0.1' });
+  assert.equal((await get()).status, 200);
+  assert.ok(await waitFor(async () => (await readFile(file, 'utf8')).includes('/boot.ipxe')), 'the first record reaches the file');
+
+  const filler = await fill(mnt);
+  for (let i = 0; i < 20; i++) assert.equal((await get()).status, 200, 'boots go on while the audit disk is full');
+  assert.ok(await waitFor(() => cap.events('audit.write.failed').length > 0), 'the failure is logged');
+  for (let i = 0; i < 10; i++) assert.equal((await get()).status, 200);
+  const failed = cap.events('audit.write.failed');
+  assert.equal(failed.length, 1, 'logged once per episode');
+  assert.equal(failed[0]!['code'], 'PXE_ERR_AUDIT_WRITE');
+  assert.equal(failed[0]!['errno'], 'ENOSPC');
+
+  await rm(filler);
+  assert.ok(await waitFor(() => cap.events('audit.write.resumed').length > 0), 'writing resumes once space is back');
+  assert.equal((await get()).status, 200);
+  await server.close();
+
+  const recs = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const gap = recs.find((r) => r['type'] === 'audit.gap');
+  assert.ok(gap, 'an audit.gap record marks the loss');
+  const lost = gap['lost'] as number;
+  // Every request emits one http.get; the written ones plus the lost ones account for all 32.
+  const written = recs.filter((r) => r['type'] === 'http.get').length;
+  assert.equal(written + lost, 32, `written ${written} + lost ${lost}`);
+  assert.ok(lost > 0);
+  const v = await verifyAuditFiles([file]);
+  assert.equal(v.ok, true, JSON.stringify(v.bad));
+});
