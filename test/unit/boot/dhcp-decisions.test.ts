@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '../../../core/dhcp/codec.js';
 import type { DhcpPacket } from '../../../core/dhcp/packet.js';
+import type { PluginDefinition } from '../../../core/plugin.js';
 import { createServer, type PxeServer } from '../../../core/server.js';
 import { fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
 import { stripIpxe } from './helpers.js';
@@ -40,7 +41,7 @@ async function bootFile(server: PxeServer, p: DhcpPacket, port: 'dhcp' | 'bootse
   return reply.packet.options.get(67)?.toString('latin1').replace(/\0+$/, '') || reply.packet.file;
 }
 
-function makeServer(plugins: ReturnType<typeof bootByArch>[]) {
+function makeServer(plugins: PluginDefinition[]) {
   return createServer({ log: { level: 'silent' }, dhcp: { mode: 'proxy', port: 0, pxePort: 0 }, tftp: { enabled: false }, http: { port: 0, address: '127.0.0.1', baseUrl: 'http://10.99.0.1' }, plugins });
 }
 
