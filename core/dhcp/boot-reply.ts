@@ -56,15 +56,16 @@ export function putBootSpec(input: BootReplyInput): BootReplyInfo {
  * an offer without it), `PXEClient` to PXE clients. Returns false (and sets nothing) for others.
  */
 export function echoVendorClass(reply: DhcpPacket, client: ClientClass, opts: { pxe: boolean }): boolean {
-  if (client.isHttpClient) {
-    setOption(reply, 60, 'HTTPClient');
-    return true;
+  const value = client.isHttpClient ? 'HTTPClient' : client.isPxeClient && opts.pxe ? 'PXEClient' : undefined;
+  if (value === undefined) return false;
+  setOption(reply, 60, value);
+  // Keep the echoed 97 after 60, the order dnsmasq uses (captures dnsmasq-proxy-*), for byte-level comparison.
+  const guid = reply.options.get(97);
+  if (guid !== undefined) {
+    reply.options.delete(97);
+    reply.options.set(97, guid);
   }
-  if (client.isPxeClient && opts.pxe) {
-    setOption(reply, 60, 'PXEClient');
-    return true;
-  }
-  return false;
+  return true;
 }
 
 /**
