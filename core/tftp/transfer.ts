@@ -6,10 +6,12 @@
  * - A ring of `windowsize` DATA buffers, header prewritten, holds the blocks not yet acknowledged:
  *   retransmission resends those buffers as they are, no re-read. With the block source's bounded queue,
  *   memory per transfer is about windowsize × blksize + 64 KiB.
- * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK inside the window
- *   means the client saw a gap: resend from the block after it. To stay clear of the Sorcerer's Apprentice
- *   bug such a resend happens at most once per round (until ACKs pass what was sent at that moment), and in
- *   lock-step (windowsize 1) a duplicate ACK never causes a send: only the timer retransmits.
+ * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK short of the last
+ *   block sent means the client saw a gap (§4): resend from the block after it. To stay clear of the
+ *   Sorcerer's Apprentice bug each ACK position triggers at most one such resend (duplicates of it are
+ *   ignored), and in lock-step (windowsize 1) a duplicate ACK never causes a send: only the timer resends.
+ *   A client that acknowledged windowsize but ACKs every block would get windows resent: RFC 7440 clients
+ *   (atftp, EDK2, iPXE) ACK once per window.
  * - Timeout: resend everything outstanding, up to `retries` times in a row, then give up with ERROR 0.
  * - ERROR 8 from the client answering an OACK that carried tsize is EDK2's size probe: outcome `probe`.
  * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
@@ -70,7 +72,7 @@ export class ReadTransfer {
   private acked = 0; // highest block acknowledged (0 = OACK / start)
   private sent = 0; // highest block sent at least once
   private lastBlock: number | undefined; // known once the short block has been read
-  private rewindGuard = 0; // no gap-resend until acked reaches this
+  private rewoundAt = -1; // last ACK position answered with a resend: each position gets one at most
   private tries = 0;
   private waiting = false;
   private startedAt = 0;
@@ -214,8 +216,8 @@ export class ReadTransfer {
       if (block === this.sent) this.timer.cancel();
     }
     // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
-    if (this.ws > 1 && block < this.sent && this.acked >= this.rewindGuard) {
-      this.rewindGuard = this.sent;
+    if (this.ws > 1 && block < this.sent && block > this.rewoundAt) {
+      this.rewoundAt = block;
       this.resend(block + 1);
     }
     this.pump();
@@ -244,7 +246,7 @@ export class ReadTransfer {
     }
     if (this.phase !== 'data') return;
     if (++this.tries > this.retries) return this.giveUp();
-    this.rewindGuard = this.sent;
+    this.rewoundAt = this.acked;
     this.resend(this.acked + 1);
   }
 

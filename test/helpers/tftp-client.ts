@@ -20,6 +20,8 @@ export interface GetOptions {
   totalTimeoutMs?: number;
   /** Keep the bytes (small files only). */
   keep?: boolean;
+  /** After the last block, keep answering retransmissions for this long (RFC 1350 dally; default 0). */
+  dallyMs?: number;
   /** Reply to the OACK with this ERROR instead of ACK 0 (e.g. EDK2's size probe: code 8). */
   abortAfterOack?: { code: number; message: string };
 }
@@ -52,6 +54,7 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
   let oack: Record<string, string> | undefined;
   let retries = 0;
   let reackedFor = 0;
+  let lastAck: Buffer | undefined;
 
   return new Promise<GetResult>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -81,6 +84,10 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
     }
     function onMessage(msg: Buffer, rinfo: RemoteInfo) {
       if (finished) return;
+      if (lastAck) {
+        if (rinfo.port === tid) send(lastAck); // dallying: the server did not get our final ACK
+        return;
+      }
       if (tid === undefined) tid = rinfo.port;
       else if (rinfo.port !== tid) return;
       let p: TftpPacket;
@@ -112,9 +119,15 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         expected++;
         inWindow++;
         if (p.data.length < blksize) {
-          // Close only once the final ACK has left (an unconnected send completes on a later tick).
+          // RFC 1350 §6 dally: stay a while to re-ACK a retransmitted last block (our final ACK may be lost),
+          // and close only once the final ACK has left (an unconnected send completes on a later tick).
           clearTimeout(timer);
-          sock.send(encodeAck(expected - 1), tid, host, () => finish(undefined));
+          const last = encodeAck(expected - 1);
+          lastAck = last;
+          sock.send(last, tid, host, () => {
+            if (!o.dallyMs) return finish(undefined);
+            timer = setTimeout(() => finish(undefined), o.dallyMs);
+          });
           return;
         }
         if (inWindow >= ws) {
