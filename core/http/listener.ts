@@ -8,6 +8,8 @@ import type { ListeningAddress } from '../hooks/server.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/** Request head bound (node's default, pinned so --max-http-header-size cannot raise it): over it, 431. */
+const MAX_HEADER_BYTES = 16 * 1024;
 /** Socket inactivity bound: a client that stops reading mid-download is cut off after this. */
 const IDLE_SOCKET_MS = 120_000;
 
@@ -31,8 +33,9 @@ export class HttpListener {
     this.#config = config;
     this.#log = log;
     // Node checks header/request timeouts on this interval (default 30 s): tighten it so the bound holds.
+    // No Host requirement: minimal firmware HTTP stacks are not strict HTTP/1.1 clients, and we serve one site.
     const checkEvery = Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4)));
-    this.server = createServer({ keepAlive: true, connectionsCheckingInterval: checkEvery, requireHostHeader: false }, (req, res) => this.#track(req, res, handler));
+    this.server = createServer({ keepAlive: true, connectionsCheckingInterval: checkEvery, maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => this.#track(req, res, handler));
     this.server.headersTimeout = config.headersTimeoutMs;
     // GET/HEAD carry no body, so the whole request must arrive as fast as its headers.
     this.server.requestTimeout = config.headersTimeoutMs;
