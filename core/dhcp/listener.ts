@@ -64,9 +64,14 @@ export class DhcpListener {
 
   async #bindGroup(kind: Kind, port: number): Promise<void> {
     const what = kind === 'dhcp' ? 'DHCP server' : 'PXE boot server';
-    const group: Group = { kind, port, wildcard: undefined, byAddress: new Map() };
+    // SO_REUSEADDR (needed for the per-address sockets beside the wildcard) would let a second DHCP
+    // server share the port silently; an exclusive probe bind first turns that into PXE_ERR_LISTEN_IN_USE.
+    const probe = await this.#bind(kind, what, port, '0.0.0.0', undefined, false);
+    const real = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const group: Group = { kind, port: real, wildcard: undefined, byAddress: new Map() };
     this.#groups.set(kind, group);
-    group.wildcard = await this.#bind(kind, what, port, '0.0.0.0', undefined);
+    group.wildcard = await this.#bind(kind, what, real, '0.0.0.0', undefined);
     group.port = group.wildcard.address().port;
     for (const a of this.#o.addresses) {
       if (group.byAddress.has(a.address)) continue;
@@ -74,8 +79,8 @@ export class DhcpListener {
     }
   }
 
-  #bind(kind: Kind, what: string, port: number, address: string, iface: string | undefined): Promise<Socket> {
-    const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  #bind(kind: Kind, what: string, port: number, address: string, iface: string | undefined, reuseAddr = true): Promise<Socket> {
+    const socket = createSocket({ type: 'udp4', reuseAddr });
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
         socket.close();
@@ -84,6 +89,7 @@ export class DhcpListener {
       socket.once('error', onError);
       socket.bind({ port, address, exclusive: false }, () => {
         socket.off('error', onError);
+        if (!reuseAddr) return resolve(socket);
         socket.setBroadcast(true);
         socket.on('error', (err) => this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'));
         const local = iface === undefined ? undefined : { address, interface: iface };
