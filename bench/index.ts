@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: the DHCP, TFTP and HTTP benchmarks one after another, each in its own
+ * `npm run bench`: the DHCP, TFTP, HTTP and QEMU boot benchmarks one after another, each in its own
  * namespaces, every target under the same load, then one table with ratios to the reference
  * (dnsmasq for DHCP/TFTP, nginx for HTTP). Progress goes to stderr, the table to stdout.
- * Bounded: each perfdhcp/curl/atftp run has its own timeout; the whole run takes ~5-8 min.
- * BENCH_ONLY=dhcp,tftp,http picks benches; BENCH_TARGETS=name,... picks targets.
+ * Bounded: each perfdhcp/curl/atftp/QEMU run has its own timeout; the whole run takes ~5-8 min.
+ * BENCH_ONLY=dhcp,tftp,http,boot picks benches; BENCH_TARGETS=name,... picks targets.
  */
+import { runBootBench } from './boot.js';
 import { runDhcpBench } from './dhcp.js';
 import { runHttpBench } from './http.js';
 import { runTftpBench } from './tftp.js';
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
   ['dhcp', () => runDhcpBench()],
   ['tftp', () => runTftpBench()],
   ['http', () => runHttpBench()],
+  ['boot', () => runBootBench()],
 ];
 
 async function main(): Promise<void> {

@@ -4,8 +4,8 @@
  */
 import type { Lan } from '../../test/helpers/realnet.js';
 
-/** Which service a bench exercises: a target may serve several. */
-export type Service = 'dhcp' | 'tftp' | 'http';
+/** Which service a bench exercises (`boot`: DHCP + TFTP + HTTP for a whole network boot). */
+export type Service = 'dhcp' | 'tftp' | 'http' | 'boot';
 
 /** What a bench hands a target factory before starting it. */
 export interface TargetContext {
@@ -16,7 +16,7 @@ export interface TargetContext {
   service: Service;
   /** Folder of files to serve (TFTP/HTTP benches). */
   root: string;
-  /** DHCP benches: the relayed client subnet the server must lease from. */
+  /** DHCP and boot benches: the client subnet the server must lease from. */
   pool?: { subnet: string; netmask: string; prefix: number; first: string; last: string; router: string };
 }
 

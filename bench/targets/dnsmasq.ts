@@ -50,3 +50,34 @@ export function dnsmasqTftp(): Target {
     },
   };
 }
+
+/**
+ * A whole network boot like pxekit's: DHCP on the LAN (no ping check), TFTP from ctx.root,
+ * iPXE clients (user class "iPXE") get the HTTP script URL, UEFI x64 firmware (arch 7) gets
+ * ipxe.efi by TFTP. HTTP itself is another target (nginx) started beside it.
+ */
+export function dnsmasqBoot(): Target {
+  return {
+    name: 'dnsmasq',
+    note: 'DHCP + TFTP (no ping check); HTTP by nginx',
+    services: ['boot'],
+    unavailable,
+    prepare(ctx) {
+      const pool = ctx.pool;
+      if (!pool) throw new Error('dnsmasqBoot needs ctx.pool');
+      const addr = ctx.lan.srvAddr;
+      return {
+        cmd: 'dnsmasq',
+        args: [...common(ctx), '--no-ping', '--dhcp-authoritative', `--dhcp-range=${pool.first},${pool.last},1h`,
+          `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}`, '--log-dhcp',
+          '--enable-tftp', `--tftp-root=${ctx.root}`,
+          '--dhcp-userclass=set:ipxe,iPXE', '--dhcp-match=set:efi64,option:client-arch,7',
+          `--dhcp-boot=tag:ipxe,http://${addr}/boot.ipxe`, '--dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi'],
+        ready: async (c) => {
+          await c.lan.waitForUdpListen(c.lan.srvNs, 67, 10_000);
+          await c.lan.waitForUdpListen(c.lan.srvNs, 69, 10_000);
+        },
+      };
+    },
+  };
+}

@@ -18,7 +18,7 @@ const BIN = path.join(REPO, 'bin', 'pxekit.js');
 export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
   const pool = ctx.pool;
   return {
-    dhcp: ctx.service === 'dhcp' && pool
+    dhcp: (ctx.service === 'dhcp' || ctx.service === 'boot') && pool
       ? {
         mode: 'full',
         port: 67,
@@ -34,7 +34,10 @@ export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
     tftp: { port: 69 },
     http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
     log: { level: 'warn' },
-    plugins: [['source-disk', { root: ctx.root }]],
+    plugins: ctx.service === 'boot'
+      // iPXE clients get the script URL; raw UEFI x64 PXE firmware gets ipxe.efi over TFTP.
+      ? [['source-disk', { root: ctx.root }], ['ipxe-chain', { script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }]]
+      : [['source-disk', { root: ctx.root }]],
   };
 }
 
@@ -42,18 +45,19 @@ export function pxekitTarget(): Target {
   return {
     name: 'pxekit',
     note: 'node bin/pxekit.js start --config <generated JSON>',
-    services: ['dhcp', 'tftp', 'http'],
+    services: ['dhcp', 'tftp', 'http', 'boot'],
     unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
     prepare(ctx) {
       const conf = path.join(ctx.workDir, 'pxekit.config.json');
       writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx), null, 2));
-      const port = { dhcp: 67, tftp: 69, http: 80 }[ctx.service];
       return {
         cmd: process.execPath,
         args: [BIN, 'start', '--config', conf],
-        ready: (c) => (c.service === 'http'
-          ? c.lan.waitForTcpListen(c.lan.srvNs, port, 15_000)
-          : c.lan.waitForUdpListen(c.lan.srvNs, port, 15_000)),
+        ready: async (c) => {
+          if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
+          if (c.service === 'tftp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 69, 15_000);
+          if (c.service === 'http' || c.service === 'boot') await c.lan.waitForTcpListen(c.lan.srvNs, 80, 15_000);
+        },
       };
     },
   };
