@@ -3,7 +3,6 @@
  * spawned process is tracked so that its owner can stop it (and only it) later.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { once } from 'node:events';
 
 /** Result of a bounded run. `code` is null when the process died by a signal (e.g. our timeout). */
 export interface RunResult {
@@ -50,9 +49,12 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
   }, opts.timeoutMs);
   let spawnError: Error | undefined;
-  child.on('error', (e) => { spawnError = e; });
-  // 'close' waits for stdio to end; a grandchild holding the pipes open is bounded by the SIGKILL above.
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  // 'close' waits for stdio to end; a grandchild holding the pipes open is bounded by the SIGKILL
+  // above. A command that cannot be spawned only emits 'error'.
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (c, s) => resolve([c, s]));
+    child.on('error', (e) => { spawnError = e; if (child.pid === undefined) resolve([null, null]); });
+  });
   clearTimeout(timer);
   if (killTimer) clearTimeout(killTimer);
   if (spawnError && code === null && signal === null) {
