@@ -30,6 +30,7 @@ export interface LanOptions {
 
 export interface ExecOptions {
   timeoutMs: number;
+  /** Added to (not replacing) this process's environment. */
   env?: NodeJS.ProcessEnv;
   input?: string;
 }
@@ -86,7 +87,10 @@ export interface Lan {
   /** Attach namespace `<name>-<host>` to the bridge with address `cidr`; returns the namespace name. */
   addHost(host: string, cidr: string): Promise<string>;
   execIn(ns: string, cmd: string, args: readonly string[], opts: ExecOptions): Promise<RunResult>;
-  /** Start a long-running process in `ns` (its PID is the command's own: `ip netns exec` execs). */
+  /**
+   * Start a long-running process in `ns` (its PID is the command's own: `ip netns exec` execs);
+   * `env` is added to this process's environment. `down()` stops it if it is still running.
+   */
   spawnIn(ns: string, cmd: string, args: readonly string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Tracked;
   waitForUdpListen(ns: string, port: number, timeoutMs: number): Promise<void>;
   waitForTcpListen(ns: string, port: number, timeoutMs: number): Promise<void>;
@@ -171,11 +175,11 @@ export function createLan(opts: LanOptions): Lan {
     },
 
     execIn(ns, cmd, args, o) {
-      return run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs: o.timeoutMs, env: o.env, input: o.input });
+      return run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs: o.timeoutMs, env: { ...process.env, ...o.env }, input: o.input });
     },
 
     spawnIn(ns, cmd, args, o = {}) {
-      const p = spawnTracked('ip', ['netns', 'exec', ns, cmd, ...args], { env: o.env ?? process.env, cwd: o.cwd });
+      const p = spawnTracked('ip', ['netns', 'exec', ns, cmd, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd });
       tracked.add(p);
       void p.exitPromise.then(() => tracked.delete(p));
       return p;
