@@ -111,7 +111,12 @@ export class Session {
 
   /** A packet from this client: from its own socket, or routed by the listener in single-port mode. */
   handle(pkt: TftpPacket): void {
-    this.transfer?.handle(pkt);
+    try {
+      this.transfer?.handle(pkt);
+    } catch (err) {
+      this.host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
+      this.abort('internal server error');
+    }
   }
 
   abort(reason: string, notify = true): void {

@@ -85,7 +85,7 @@ export class ReadTransfer {
     this.timeoutMs = o.params.timeoutMs;
     this.retries = o.retries ?? 5;
     this.clock = o.clock ?? realClock;
-    this.timer = this.clock.timer(() => this.onTimeout());
+    this.timer = this.clock.timer(() => this.guarded(() => this.onTimeout()));
   }
 
   get finished(): boolean {
@@ -147,7 +147,7 @@ export class ReadTransfer {
         const highWater = Math.max(16 * 1024, this.ws * this.blksize);
         this.source = new BlockSource(stream, this.o.netascii ?? false, highWater);
         this.phase = 'data';
-        this.pump();
+        this.guarded(() => this.pump());
       },
       (err: unknown) => this.readFailed(err),
     );
@@ -184,7 +184,7 @@ export class ReadTransfer {
           this.waiting = true;
           src.onReady(() => {
             this.waiting = false;
-            this.pump();
+            this.guarded(() => this.pump());
           });
         }
         break;
@@ -253,6 +253,15 @@ export class ReadTransfer {
   private giveUp(): void {
     this.o.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
     this.finish('timeout', `no ACK after ${this.retries} retransmissions`);
+  }
+
+  /** Callbacks from timers and streams: a bug must end this transfer, not the process. */
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.readFailed(err);
+    }
   }
 
   private readFailed(err: unknown): void {
