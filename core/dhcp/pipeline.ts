@@ -156,8 +156,13 @@ export class DhcpPipeline {
 
     if ('send' in outcome) return this.#send(ctx, outcome.send);
     if ('done' in outcome) {
-      ctx.log.debug({ event: 'dhcp.done', reason: outcome.done }, outcome.done);
-      if (outcome.event) this.#emit(ctx, outcome.event, 'info', { reason: outcome.done, ...outcome.data });
+      if (outcome.event) {
+        // RELEASE and DECLINE change the lease store: one info line each, like replies.
+        ctx.log.info({ event: outcome.event, reason: outcome.done, ...outcome.data }, outcome.done);
+        this.#emit(ctx, outcome.event, 'info', { reason: outcome.done, ...outcome.data });
+      } else {
+        ctx.log.debug({ event: 'dhcp.done', reason: outcome.done, ...outcome.data }, outcome.done);
+      }
       return undefined;
     }
     if ('noBoot' in outcome) {

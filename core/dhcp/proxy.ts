@@ -13,7 +13,7 @@
  * proxy offer with a URI) and no option 43.
  */
 import { putBootSpec, echoVendorClass } from './boot-reply.js';
-import { serverId as serverIdOption } from './option-accessors.js';
+import { requestedIp, serverId as serverIdOption } from './option-accessors.js';
 import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST } from './packet.js';
 import { buildPxeVendorOptions, DISCOVERY } from './pxe-vendor.js';
 import type { ClientClass } from './pxe.js';
@@ -37,8 +37,12 @@ export async function handleProxy(ctx: DhcpContext, env: PipelineEnv, serverId: 
   if (ctx.messageType === DHCPDISCOVER) {
     type = DHCPOFFER;
   } else if (ctx.messageType === DHCPREQUEST) {
-    // A REQUEST on 67 is for the site server unless the client names us in option 54.
+    // A REQUEST on 67 is for the site server unless the client names us in option 54; one that asks
+    // for a real address (option 50) is an address request a proxy cannot grant (udhcpc taking our
+    // yiaddr 0 offer would otherwise "bind" 0.0.0.0).
     if (serverIdOption(packet) !== serverId) return { ignore: 'REQUEST for another server' };
+    const wanted = requestedIp(packet);
+    if (wanted !== undefined && wanted !== '0.0.0.0') return { ignore: `REQUEST for address ${wanted}: proxy mode hands out none` };
     type = DHCPACK;
   } else {
     return { ignore: `message type ${ctx.messageType} is not answered in proxy mode` };

@@ -25,6 +25,7 @@ async function dora(server: ReturnType<typeof full>['server'], mac: string, fiel
   const [offer] = await server.inject.dhcp(request(mac, DHCPDISCOVER, fields), { local, ...opts });
   if (!offer) return undefined;
   const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, fields, { 54: '10.77.0.1', 50: offer.packet.yiaddr }), { local, ...opts });
+  if (!ack) return undefined;
   return { offer, ack };
 }
 
