@@ -26,8 +26,8 @@ interface RequestState {
 const ALLOW = 'GET, HEAD';
 
 /**
- * The whole HTTP request flow, shared by the listener and inject(): method → path → client → admit →
- * `request` hook → `script` hook → files. Never throws and never leaves a request hanging: any failure
+ * The whole HTTP request flow, shared by the listener and inject(): method → path → client →
+ * `request` hook (operator endpoints, not admitted) → admit → `script` hook → files. Never throws and never leaves a request hanging: any failure
  * becomes a 500 (before headers) or a destroyed socket (after), logged as `http.error`. The returned
  * promise settles (never rejects) once the response is closed and logged.
  */
@@ -65,14 +65,6 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   state.path = path;
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
-  if (id.session) {
-    server.sessions.upsert(id.session.mac, { ...(id.ip ? { ip: id.ip } : {}), stage: 'http' });
-  }
-  const admitted = await server.admit({ protocol: 'http', ...(id.mac ? { mac: id.mac } : {}), ip: id.ip, ...(id.session ? { session: id.session } : {}), path });
-  if (!admitted.allowed) {
-    state.bytes = sendStatus(res, method, 403);
-    return;
-  }
 
   const ctx: HttpContext = {
     req, res, method, path, query,
@@ -91,6 +83,18 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
       return;
     }
     state.bytes = sendBody(res, method, answer.status, answer.headers ?? {}, answer.body ?? '');
+    return;
+  }
+
+  // Boot content (scripts and files) is admitted; `request` answers above are not: they serve the
+  // operator's endpoints (status page, /metrics), which must work with an allowlist on. A plugin that
+  // serves per-client content from `request` calls server.admit() itself.
+  if (id.session) {
+    server.sessions.upsert(id.session.mac, { ...(id.ip ? { ip: id.ip } : {}), stage: 'http' });
+  }
+  const admitted = await server.admit({ protocol: 'http', ...(id.mac ? { mac: id.mac } : {}), ip: id.ip, ...(id.session ? { session: id.session } : {}), path });
+  if (!admitted.allowed) {
+    state.bytes = sendStatus(res, method, 403);
     return;
   }
 
