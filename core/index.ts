@@ -28,3 +28,25 @@ export { SessionStore } from './session/store.js';
 export function defineConfig<T extends import('./config/types.js').PxeConfigInput>(config: T): T {
   return config;
 }
+
+// For plugin authors: helpers the built-in plugins use.
+export { IntentStore, type Intent, type IntentState } from './session/intents.js';
+export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';
+export { memoryFile } from './boot/memory-file.js';
+export { TemplateRenderer } from './boot/render.js';
+export { templateVars, registerVarsProvider, type VarsProvider } from './boot/vars.js';
+export { serverBaseUrl, joinUrl } from './boot/url.js';
+export { ARCH_KEYS, lookupByArch, type ArchKey } from './boot/arch-keys.js';
+export { watchFile, type FileWatcher } from './boot/watch-file.js';
+export { normalizeMount, safeSegments, underMount, reportDenied } from './files/sources/mount.js';
+export { boundsFor, SliceStream } from './files/sources/range.js';
+export { LruMap } from './files/sources/lru.js';
+export { DiskCache } from './files/sources/disk-cache.js';
+export { serveFile } from './http/serve-file.js';
+export type { HttpInjectRequest, HttpInjectResponse } from './http/inject.js';
+export type { LeaseStore, Lease, LeaseState, LeaseWrite } from './dhcp/leases/store.js';
+export { canTake, isExpired } from './dhcp/leases/store.js';
+// Protocol codecs, for tools and tests.
+export { decode as decodeDhcp, encode as encodeDhcp, encodingLength as dhcpEncodingLength } from './dhcp/codec.js';
+export { classify, type ClientClass } from './dhcp/pxe.js';
+export type { DhcpPacket } from './dhcp/packet.js';
