@@ -1,0 +1,159 @@
+/**
+ * The status page's inline script (plain browser JS, no build step). Every value shown comes from the
+ * network (MACs, paths, reasons), so it is only ever put in the DOM through textContent and
+ * setAttribute of fixed attribute names — never innerHTML.
+ */
+export const PAGE_SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var root = document.getElementById('app');
+  var base = root.getAttribute('data-base');
+  var clients = new Map();
+  var denials = [];
+  var errors = [];
+  var skew = 0;
+  var STAGES = ['dhcp', 'tftp', 'http', 'done'];
+  var MAX_NOTICES = Number(root.getAttribute('data-max-notices')) || 50;
+  var MAX_CLIENTS = Number(root.getAttribute('data-max-clients')) || 200;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function bytes(n) {
+    if (!n) return '0 B';
+    var u = ['B', 'KiB', 'MiB', 'GiB'];
+    var i = 0;
+    while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+    return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
+  }
+  function dur(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + ' s';
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + ' min ' + (s % 60) + ' s';
+    return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+  }
+  function clock(t) {
+    return new Date(t).toLocaleTimeString();
+  }
+  function now() { return Date.now() + skew; }
+
+  function stageCell(c) {
+    var td = el('td', 'stages');
+    var failedAt = c.stage === 'failed' ? (c.failedIn || 'dhcp') : null;
+    var current = c.stage === 'failed' ? failedAt : c.stage;
+    var reached = true;
+    STAGES.forEach(function (s, i) {
+      if (i > 0) td.appendChild(el('span', 'arrow', '→'));
+      var cls = 'pill';
+      if (s === current) { cls += c.stage === 'failed' ? ' failed' : (s === 'done' ? ' done' : ' current'); reached = false; }
+      else if (reached) cls += ' past';
+      var p = el('span', cls, s === 'done' ? (c.stage === 'failed' ? 'failed' : 'done') : s.toUpperCase());
+      p.setAttribute('data-stage', s);
+      td.appendChild(p);
+    });
+    return td;
+  }
+
+  function row(c) {
+    var tr = el('tr', 'client stage-' + c.stage);
+    tr.setAttribute('data-id', c.id);
+    tr.setAttribute('data-stage', c.stage);
+    tr.appendChild(el('td', 'mono', c.mac || '—'));
+    tr.appendChild(el('td', 'nowrap', c.archName ? c.archName + (c.arch !== undefined ? ' (' + c.arch + ')' : '') : '—'));
+    tr.appendChild(el('td', 'mono', c.ip || '—'));
+    tr.appendChild(stageCell(c));
+    var last = el('td', 'mono detail');
+    last.appendChild(el('div', '', c.detail || ''));
+    last.appendChild(el('div', 'muted', c.reason ? c.lastEvent + ': ' + c.reason : c.lastEvent));
+    tr.appendChild(last);
+    tr.appendChild(el('td', 'num', bytes(c.bytes)));
+    var done = c.stage === 'done' || c.stage === 'failed';
+    var e = el('td', 'num elapsed', dur((done ? c.lastSeen : now()) - c.firstSeen));
+    e.setAttribute('data-first', String(c.firstSeen));
+    e.setAttribute('data-last', done ? String(c.lastSeen) : '');
+    tr.appendChild(e);
+    return tr;
+  }
+
+  function renderClients() {
+    var body = document.getElementById('clients');
+    var list = Array.from(clients.values()).sort(function (a, b) { return b.lastSeen - a.lastSeen; });
+    if (list.length > MAX_CLIENTS) {
+      list.slice(MAX_CLIENTS).forEach(function (c) { clients.delete(c.id); });
+      list = list.slice(0, MAX_CLIENTS);
+    }
+    var rows = list.map(row);
+    body.replaceChildren.apply(body, rows);
+    document.getElementById('empty').hidden = list.length > 0;
+    var counts = { active: 0, done: 0, failed: 0 };
+    list.forEach(function (c) { if (c.stage === 'done') counts.done++; else if (c.stage === 'failed') counts.failed++; else counts.active++; });
+    document.getElementById('n-active').textContent = String(counts.active);
+    document.getElementById('n-done').textContent = String(counts.done);
+    document.getElementById('n-failed').textContent = String(counts.failed);
+  }
+
+  function renderNotices(id, items) {
+    var ul = document.getElementById(id);
+    var lis = items.map(function (n) {
+      var li = el('li');
+      li.appendChild(el('span', 'time', clock(n.time)));
+      li.appendChild(el('span', 'mono who', n.mac || n.ip || '—'));
+      li.appendChild(el('span', 'what', n.type + (n.plugin ? ' by ' + n.plugin : '')));
+      if (n.reason || n.path) li.appendChild(el('div', 'muted mono', [n.path, n.reason].filter(Boolean).join(' — ')));
+      return li;
+    });
+    if (lis.length === 0) lis.push(el('li', 'muted', 'none'));
+    ul.replaceChildren.apply(ul, lis);
+  }
+
+  function tick() {
+    document.querySelectorAll('td.elapsed').forEach(function (td) {
+      if (td.getAttribute('data-last')) return;
+      td.textContent = dur(now() - Number(td.getAttribute('data-first')));
+    });
+  }
+
+  function setLive(state) {
+    var s = document.getElementById('live');
+    s.textContent = state;
+    s.className = 'live ' + state;
+  }
+
+  var es = new EventSource(base + '/events');
+  es.addEventListener('open', function () { setLive('live'); });
+  es.addEventListener('error', function () { setLive('reconnecting'); });
+  es.addEventListener('snapshot', function (e) {
+    var s = JSON.parse(e.data);
+    skew = s.serverTime - Date.now();
+    clients = new Map();
+    s.clients.forEach(function (c) { clients.set(c.id, c); });
+    denials = s.denials;
+    errors = s.errors;
+    renderClients();
+    renderNotices('denials', denials);
+    renderNotices('errors', errors);
+  });
+  es.addEventListener('clients', function (e) {
+    JSON.parse(e.data).forEach(function (c) {
+      if (c.previousId) clients.delete(c.previousId);
+      clients.set(c.id, c);
+    });
+    renderClients();
+  });
+  es.addEventListener('denial', function (e) {
+    denials.unshift(JSON.parse(e.data));
+    denials = denials.slice(0, MAX_NOTICES);
+    renderNotices('denials', denials);
+  });
+  es.addEventListener('error-notice', function (e) {
+    errors.unshift(JSON.parse(e.data));
+    errors = errors.slice(0, MAX_NOTICES);
+    renderNotices('errors', errors);
+  });
+  setInterval(tick, 1000);
+})();
+`;

@@ -1,0 +1,176 @@
+import type { BootEvent } from '../../core/hooks/server.js';
+import type { SessionStore } from '../../core/session/store.js';
+
+export type Stage = 'dhcp' | 'tftp' | 'http' | 'done' | 'failed';
+
+/** One client as the status page shows it. Every string here may come from the network: escape it. */
+export interface ClientView {
+  /** MAC when known, else `ip:<address>`. */
+  id: string;
+  mac?: string;
+  ip?: string;
+  arch?: number;
+  archName?: string;
+  firmware?: string;
+  stage: Stage;
+  /** The stage a failed client failed in. */
+  failedIn?: Stage;
+  bytes: number;
+  firstSeen: number;
+  lastSeen: number;
+  lastEvent: string;
+  /** Last path asked (TFTP/HTTP) or the boot file chosen (DHCP). */
+  detail?: string;
+  /** Why it failed (deny or error reason). */
+  reason?: string;
+  /** The last step was a finished download: `done` after `doneAfterMs` of quiet. */
+  transferred: boolean;
+}
+
+/** A denial or an error, for the "recent" lists. */
+export interface Notice {
+  time: number;
+  type: string;
+  protocol: string;
+  mac?: string;
+  ip?: string;
+  plugin?: string;
+  reason?: string;
+  path?: string;
+}
+
+/** What one event changed. `renamedFrom`: a client first known by IP is now known by its MAC. */
+export interface Change {
+  client?: ClientView;
+  renamedFrom?: string;
+  denial?: Notice;
+  error?: Notice;
+}
+
+export interface Snapshot {
+  serverTime: number;
+  clients: ClientView[];
+  denials: Notice[];
+  errors: Notice[];
+}
+
+const TRANSFER_DONE = new Set(['tftp.done', 'http.get']);
+
+function str(v: unknown, max = 256): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v !== 'string' || v.length === 0) return undefined;
+  return v.length > max ? `${v.slice(0, max)}…` : v;
+}
+
+/** Bounded state behind the page: the most recent `maxClients` clients and two ring buffers. */
+export class StatusState {
+  readonly #clients = new Map<string, ClientView>();
+  readonly #denials: Notice[] = [];
+  readonly #errors: Notice[] = [];
+
+  constructor(readonly opts: { maxClients: number; maxNotices: number; doneAfterMs: number; sessions?: SessionStore; now?: () => number }) {}
+
+  #now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  snapshot(): Snapshot {
+    return { serverTime: this.#now(), clients: [...this.#clients.values()].reverse(), denials: [...this.#denials], errors: [...this.#errors] };
+  }
+
+  /** Applies one boot event; returns what changed (for incremental SSE updates). */
+  apply(ev: BootEvent): Change {
+    const out: Change = {};
+    const d = ev.data ?? {};
+    const path = str(d['path']);
+    const reason = str(d['reason']) ?? str(d['message']);
+    const mac = ev.mac ?? ev.session?.mac ?? (ev.ip ? this.opts.sessions?.byIp(ev.ip)?.mac : undefined);
+    const ip = ev.ip ?? ev.session?.ip;
+    if (ev.outcome === 'denied' || ev.outcome === 'error') {
+      const n: Notice = { time: ev.time, type: ev.type, protocol: ev.protocol, ...(mac ? { mac } : {}), ...(ip ? { ip } : {}), ...(ev.plugin ? { plugin: ev.plugin } : {}), ...(reason ? { reason } : {}), ...(path ? { path } : {}) };
+      const list = ev.outcome === 'denied' ? this.#denials : this.#errors;
+      list.unshift(n);
+      if (list.length > this.opts.maxNotices) list.length = this.opts.maxNotices;
+      if (ev.outcome === 'denied') out.denial = n;
+      else out.error = n;
+    }
+    if (ev.protocol === 'server' && !mac) return out;
+    if (!mac && !ip) return out;
+    const before = mac && ip && !this.#clients.has(mac) && this.#clients.has(`ip:${ip}`) ? `ip:${ip}` : undefined;
+    const c = this.#client(mac, ip, ev.time);
+    if (before) out.renamedFrom = before;
+    const s = ev.session;
+    if (s?.arch !== undefined) c.arch = s.arch;
+    const archName = s?.archName ?? str(d['archName']);
+    if (archName) c.archName = archName;
+    if (s?.firmware) c.firmware = s.firmware;
+    if (ip) c.ip = ip;
+    c.lastSeen = ev.time;
+    c.lastEvent = ev.type;
+    if (ev.protocol === 'tftp' || ev.protocol === 'http' || ev.protocol === 'dhcp') {
+      // A new DHCP exchange after a finished or failed boot is a new boot.
+      if (ev.protocol === 'dhcp' && (c.stage === 'done' || c.stage === 'failed') && (ev.type === 'dhcp.discover' || ev.type === 'dhcp.offer' || ev.type === 'dhcp.proxy.offer')) {
+        c.firstSeen = ev.time;
+        c.bytes = 0;
+        delete c.reason;
+        delete c.failedIn;
+      }
+      if (ev.outcome === 'denied' || (ev.outcome === 'error' && ev.protocol !== 'dhcp')) {
+        c.failedIn = c.stage === 'failed' ? (c.failedIn ?? ev.protocol) : ev.protocol;
+        c.stage = 'failed';
+        if (reason) c.reason = reason;
+      } else if (ev.outcome !== 'probe' && ev.outcome !== 'error') {
+        c.stage = ev.protocol;
+        delete c.reason;
+        delete c.failedIn;
+      }
+    }
+    const file = str(d['bootFile']) ?? str(d['file']);
+    if (path ?? file) c.detail = (path ?? file)!;
+    const bytes = d['bytes'];
+    if (ev.outcome === 'ok' && typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 && ev.protocol !== 'dhcp') c.bytes += bytes;
+    c.transferred = ev.outcome === 'ok' && TRANSFER_DONE.has(ev.type);
+    out.client = c;
+    return out;
+  }
+
+  /** Clients whose last step was a finished download and that have been quiet for `doneAfterMs`: done. */
+  sweep(): ClientView[] {
+    const now = this.#now();
+    const changed: ClientView[] = [];
+    for (const c of this.#clients.values()) {
+      if (c.transferred && c.stage !== 'done' && c.stage !== 'failed' && now - c.lastSeen >= this.opts.doneAfterMs) {
+        c.stage = 'done';
+        changed.push(c);
+      }
+    }
+    return changed;
+  }
+
+  #client(mac: string | undefined, ip: string | undefined, time: number): ClientView {
+    const id = mac ?? `ip:${ip}`;
+    let c = this.#clients.get(id);
+    if (!c && mac && ip) {
+      // The client was first seen by IP only (TFTP before any DHCP we saw): adopt that entry.
+      const byIp = this.#clients.get(`ip:${ip}`);
+      if (byIp) {
+        this.#clients.delete(byIp.id);
+        byIp.id = mac;
+        c = byIp;
+      }
+    }
+    if (c) {
+      this.#clients.delete(id);
+    } else {
+      c = { id, stage: 'dhcp', bytes: 0, firstSeen: time, lastSeen: time, lastEvent: '', transferred: false };
+    }
+    if (mac) c.mac = mac;
+    this.#clients.set(id, c);
+    while (this.#clients.size > this.opts.maxClients) {
+      const oldest = this.#clients.keys().next().value;
+      if (oldest === undefined) break;
+      this.#clients.delete(oldest);
+    }
+    return c;
+  }
+}
