@@ -15,6 +15,12 @@ import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import sourceDisk from '../../../plugins/source-disk/index.js';
 import status from '../../../plugins/status/index.js';
 
+/** Used inside page functions (they run in Chromium); node's lib has no DOM types. */
+declare const document: {
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian package chromium)`;
 
