@@ -1,4 +1,4 @@
-import { normalizeVirtualPath } from '../files/path.js';
+import { LITERAL_PATH_OPTIONS, normalizeVirtualPath } from '../files/path.js';
 
 /** A request target made safe: the normalised virtual path and the query. */
 export type ParsedTarget =
@@ -30,7 +30,7 @@ export function parseRequestTarget(rawUrl: string | undefined): ParsedTarget {
   } catch {
     return { ok: false, status: 400, reason: 'malformed percent-encoding in path' };
   }
-  const norm = normalizeVirtualPath(decoded);
+  const norm = normalizeVirtualPath(decoded, LITERAL_PATH_OPTIONS);
   if (!norm.ok) return { ok: false, status: 400, reason: norm.reason };
   return { ok: true, path: norm.path, query: new URLSearchParams(rawQuery) };
 }

@@ -1,7 +1,7 @@
 /** pxekit TFTP server core: see server.ts for the listener, transfer.ts for one transfer. */
 export { TftpServer } from './server.js';
 export { ReadTransfer } from './transfer.js';
-export { normalizeVirtualPath, type PathResult, type NormalizeOptions } from './path.js';
+export { normalizeVirtualPath, type PathResult, type NormalizeOptions } from '../files/path.js';
 export * from './codec.js';
 export {
   negotiateOptions,

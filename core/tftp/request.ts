@@ -15,7 +15,7 @@ import {
   type TftpOptions,
   type TransferParams,
 } from './options.js';
-import { normalizeVirtualPath } from './path.js';
+import { normalizeVirtualPath } from '../files/path.js';
 import type { TftpCallbacks, TftpClient, TftpRequest } from './types.js';
 
 export type Plan =

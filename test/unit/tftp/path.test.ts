@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizeVirtualPath } from '../../../core/tftp/path.js';
+import { LITERAL_PATH_OPTIONS, normalizeVirtualPath } from '../../../core/files/path.js';
 
 const ok = (raw: string, opts?: { decodePercent?: boolean }) => {
   const r = normalizeVirtualPath(raw, opts);
@@ -64,4 +64,12 @@ test('NUL, control characters, empty paths and over-long paths are refused', () 
   refused('a'.repeat(2000));
   refused('a/' + 'b'.repeat(300));
   refused('bad\uFFFDname');
+});
+
+test('LITERAL_PATH_OPTIONS (files.resolve, HTTP): root allowed, encoded dots literal, `..` still refused', () => {
+  const lit = (raw: string) => normalizeVirtualPath(raw, LITERAL_PATH_OPTIONS);
+  assert.deepEqual(lit('/'), { ok: true, path: '/' });
+  assert.deepEqual(lit('/%2e%2e/x'), { ok: true, path: '/%2e%2e/x' });
+  for (const p of ['/../x', 'a\\..\\b', 'a/..', '', 'a\u0000b']) assert.equal(lit(p).ok, false, p);
+  assert.equal(lit('ab/'.repeat(700)).ok, true, 'HTTP keeps its 4096-character bound');
 });
