@@ -33,10 +33,13 @@ export class FullMode {
     this.#o = opts;
   }
 
-  /** The pool for a request: the relay's subnet (giaddr), else the receiving interface's, else ciaddr's / the only pool. */
+  /** The pool for a request: the relay's link selection (82.5) or subnet (giaddr), else the receiving interface's, else ciaddr's / the only pool. */
   choosePool(ctx: DhcpContext): Pool | undefined {
     const { pools } = this.#o;
     const p = ctx.packet;
+    // RFC 3527: a relay's link-selection sub-option (82.5) names the client's subnet when giaddr cannot.
+    const link = ctx.client.relay?.agentInfo.get(5);
+    if (link?.length === 4) return poolFor(pools, `${link[0]}.${link[1]}.${link[2]}.${link[3]}`);
     if (!isZeroIp(p.giaddr)) return poolFor(pools, p.giaddr);
     if (ctx.local.address) return poolFor(pools, ctx.local.address);
     return poolFor(pools, p.ciaddr) ?? (pools.length === 1 ? pools[0] : undefined);

@@ -158,6 +158,11 @@ test('relayed DISCOVER: pool by giaddr, reply to relay:67, option 82 echoed last
   assert.equal(codes(offer!.packet).at(-1), 82);
   assert.deepEqual(offer!.packet.options.get(82), agent);
   assert.equal(getOption(offer!.packet, 1), '255.255.0.0');
+  // RFC 3527 link selection (82.5) overrides giaddr for the pool choice.
+  const linked = request('52:54:00:00:00:14', DHCPDISCOVER, { giaddr: '10.200.0.1' });
+  linked.options.set(82, Buffer.from([5, 4, 10, 77, 0, 0]));
+  const [viaLink] = await server.inject.dhcp(linked, { source: { address: '10.200.0.1', port: 67 } });
+  assert.match(viaLink!.packet.yiaddr, /^10\.77\.0\.1\d\d$/);
   const none = await server.inject.dhcp(request('52:54:00:00:00:13', DHCPDISCOVER, { giaddr: '10.200.0.1' }), { source: { address: '10.200.0.1', port: 67 } });
   assert.deepEqual(none, []);
   assert.ok(lines.some((l) => l.event === 'dhcp.drop' && l.code === 'PXE_ERR_DHCP_NO_POOL'));
