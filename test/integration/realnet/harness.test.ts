@@ -1,7 +1,7 @@
 /**
  * Self-tests of the realnet harness (test/helpers/realnet.ts) against reference software, so
  * that a failing pxekit e2e test points at pxekit, not at the harness:
- *  - dnsmasq as DHCP server, busybox udhcpc and ISC dhclient as clients;
+ *  - dnsmasq as DHCP server, busybox udhcpc and ISC dhclient as clients; an added host is reachable;
  *  - a QEMU BIOS guest (iPXE ROM) booting DHCP -> TFTP iPXE script -> HTTP iPXE script -> marker.
  * Needs root, /dev/net/tun and the realnet packages; skips with the reason otherwise.
  */
@@ -62,6 +62,12 @@ test('dnsmasq in the server namespace leases to udhcpc and dhclient', { skip: dh
     assert.ok(bound);
     await d.stop();
     assert.match(server.output(), /DHCPACK\(eth0\) 10\.77\.0\.1\d\d/);
+
+    // An extra host (e.g. a site DHCP server in proxy tests) joins the same LAN.
+    const peer = await lan.addHost('peer', '10.77.0.3/24');
+    assert.equal(peer, 'hdhcp-peer');
+    const ping = await lan.execIn(lan.srvNs, 'busybox', ['ping', '-c', '1', '-W', '3', '10.77.0.3'], { timeoutMs: 10_000 });
+    assert.equal(ping.code, 0, `ping 10.77.0.3 from ${lan.srvNs}: ${ping.stdout}${ping.stderr}`);
   });
 });
 
