@@ -46,7 +46,9 @@ export { serveFile } from './http/serve-file.js';
 export type { HttpInjectRequest, HttpInjectResponse } from './http/inject.js';
 export type { LeaseStore, Lease, LeaseState, LeaseWrite } from './dhcp/leases/store.js';
 export { canTake, isExpired } from './dhcp/leases/store.js';
+export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
 // Protocol codecs, for tools and tests.
 export { decode as decodeDhcp, encode as encodeDhcp, encodingLength as dhcpEncodingLength } from './dhcp/codec.js';
 export { classify, type ClientClass } from './dhcp/pxe.js';
 export type { DhcpPacket } from './dhcp/packet.js';
+export type { DhcpInjectOptions, DhcpInjectReply } from './services/dhcp-service.js';
