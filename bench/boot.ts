@@ -7,11 +7,10 @@
  * One guest at a time, TCG. Usage: node --import tsx bench/boot.ts
  * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi)
  */
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Firmware } from '../test/helpers/realnet.js';
-import { withBenchLan, isMain, progress } from './lib/bench-lan.js';
+import { benchDir, withBenchLan, isMain, progress } from './lib/bench-lan.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
@@ -34,7 +33,7 @@ export async function runBootBench(): Promise<Row[]> {
   const stacks = bootStacks().filter((s) => !want?.length || want.includes(s.name));
   const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi').split(',').map((s) => s.trim()) as Firmware[];
   if (!existsSync(IPXE_EFI)) throw new Error(`${IPXE_EFI} missing (Debian package ipxe)`);
-  const root = mkdtempSync(path.join(tmpdir(), 'pxk-bench-boot-'));
+  const root = benchDir('boot-files');
   writeFileSync(path.join(root, 'boot.ipxe'), `#!ipxe\necho ${MARKER} \${platform}\n`);
   copyFileSync(IPXE_EFI, path.join(root, 'ipxe.efi'));
   return withBenchLan({ name: 'pxbboot', taps: 1, ra: true }, ['qemu-system-x86_64', 'radvd'], async (lan) => {

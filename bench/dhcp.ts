@@ -6,11 +6,8 @@
  *  - peak RSS of the server over all its runs.
  * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,kea to choose)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Lan } from '../test/helpers/realnet.js';
-import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
+import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { perfdhcp, RELAY, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
@@ -34,7 +31,7 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
     await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
     await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
     const base: BaseContext = {
-      lan, service: 'dhcp', root: mkdtempSync(path.join(tmpdir(), 'pxk-bench-dhcp-root-')),
+      lan, service: 'dhcp', root: benchDir('dhcp-root'),
       pool: { subnet: RELAY.subnet, netmask: '255.255.0.0', prefix: 16, first: '10.78.0.10', last: '10.78.255.250', router: RELAY.addr },
     };
     const rows: Row[] = [];

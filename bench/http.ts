@@ -3,10 +3,8 @@
  * once to warm up, then three times from each target; the median rate is reported, with peak server RSS.
  * Usage: node --import tsx bench/http.ts   (BENCH_TARGETS=nginx,pxekit to choose)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
+import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { curlOnce, MiB, writeSparseFile, type Transfer } from './lib/loads.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
@@ -20,7 +18,7 @@ const RUNS = 3;
 export const httpTargets = (): Target[] => [nginxHttp(), pythonHttp(), pxekitTarget()];
 
 export async function runHttpBench(targets = selectTargets(httpTargets())): Promise<Row[]> {
-  const root = mkdtempSync(path.join(tmpdir(), 'pxk-bench-http-'));
+  const root = benchDir('http-files');
   writeSparseFile(path.join(root, 'big.bin'), SIZE);
   return withBenchLan({ name: 'pxbhttp', cliIp: '10.77.0.2/24', taps: 0 }, ['curl'], async (lan) => {
     const base: BaseContext = { lan, service: 'http', root };

@@ -5,10 +5,8 @@
  * curl downloads; peak server RSS.
  * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
+import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { atftpOnce, curlConcurrent, curlOnce, MiB, writeRandomFile, type Transfer } from './lib/loads.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
@@ -22,7 +20,7 @@ const SMALL = 8 * MiB;
 export const tftpTargets = (): Target[] => [dnsmasqTftp(), pxekitTarget()];
 
 export async function runTftpBench(targets = selectTargets(tftpTargets())): Promise<Row[]> {
-  const root = mkdtempSync(path.join(tmpdir(), 'pxk-bench-tftp-'));
+  const root = benchDir('tftp-files');
   progress('tftp: writing 100 MiB + 8 MiB test files');
   await writeRandomFile(path.join(root, 'big.bin'), BIG);
   await writeRandomFile(path.join(root, 'small.bin'), SMALL);

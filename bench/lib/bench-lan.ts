@@ -3,6 +3,8 @@
  * on success, on error and on Ctrl-C. Also the small command-line helpers shared by the
  * bench entry points.
  */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLan, realnetAvailable, type Lan, type LanOptions } from '../../test/helpers/realnet.js';
@@ -40,4 +42,23 @@ export function isMain(url: string): boolean {
 /** Progress lines go to stderr so that stdout is just the table. */
 export function progress(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+let scratchRoot: string | undefined;
+
+/**
+ * A fresh folder for bench files (configs, test data, leases) under one per-process root that
+ * is deleted when the process exits (BENCH_KEEP=1 keeps it and prints where it is).
+ */
+export function benchDir(prefix: string): string {
+  if (!scratchRoot) {
+    const root = mkdtempSync(path.join(tmpdir(), 'pxk-bench-'));
+    scratchRoot = root;
+    process.on('exit', () => {
+      if (process.env.BENCH_KEEP === '1') process.stderr.write(`bench files kept in ${root}\n`);
+      else rmSync(root, { recursive: true, force: true });
+    });
+  }
+  mkdirSync(scratchRoot, { recursive: true });
+  return mkdtempSync(path.join(scratchRoot, `${prefix}-`));
 }

@@ -3,10 +3,9 @@
  * check, and samples its resident memory (the process and its children, from /proc) until it
  * is stopped.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Tracked } from '../../test/helpers/proc.js';
+import { benchDir } from './bench-lan.js';
 import type { Target, TargetContext } from './types.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -25,7 +24,7 @@ export type BaseContext = Omit<TargetContext, 'workDir'>;
 export async function startServer(target: Target, base: BaseContext): Promise<RunningServer> {
   const why = target.unavailable?.();
   if (why) throw new Error(why);
-  const ctx: TargetContext = { ...base, workDir: mkdtempSync(path.join(tmpdir(), `pxk-bench-${target.name}-`)) };
+  const ctx: TargetContext = { ...base, workDir: benchDir(target.name) };
   const spec = await target.prepare(ctx);
   const proc = ctx.lan.spawnIn(ctx.lan.srvNs, spec.cmd, spec.args, { env: spec.env, cwd: ctx.workDir });
   let peak = 0;

@@ -7,7 +7,7 @@
  * run in parallel and two LANs with the same name would tear each other down.
  */
 import type { TestContext } from 'node:test';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +47,7 @@ export interface BootOptions {
   failMarker?: string;
   /** Guest time bound in seconds (default 120). */
   timeoutSec?: number;
-  /** Serial log path (default: a fresh temp dir). */
+  /** Serial log path (default: a temp dir that `down()` removes; `BootResult.serial` has the text). */
   serialFile?: string;
   /** NIC model override (e.g. e1000 for UEFI with the iPXE EFI ROM). */
   nic?: string;
@@ -82,7 +82,10 @@ export interface Lan {
   /** Server address without prefix length, e.g. 10.77.0.1. */
   readonly srvAddr: string;
   up(): Promise<void>;
-  /** Stops every tracked process, then `netns.sh down --kill`. Safe to call any number of times. */
+  /**
+   * Stops every tracked process, then `netns.sh down --kill`, then removes the temp dirs it made.
+   * Safe to call any number of times.
+   */
   down(): Promise<void>;
   /** Attach namespace `<name>-<host>` to the bridge with address `cidr`; returns the namespace name. */
   addHost(host: string, cidr: string): Promise<string>;
@@ -145,6 +148,7 @@ export function createLan(opts: LanOptions): Lan {
     REALNET_IPV6: opts.ipv6 ? '1' : '0',
   };
   const tracked = new Set<Tracked>();
+  const tempDirs: string[] = [];
   const net = (args: string[], timeoutMs = 30_000) =>
     runOk('bash', [path.join(kit, 'netns.sh'), ...args], { timeoutMs, env });
   const listening = async (ns: string, flag: '-lnu' | '-lnt', port: number) => {
@@ -167,6 +171,7 @@ export function createLan(opts: LanOptions): Lan {
       await Promise.all([...tracked].map((p) => p.stop(3_000)));
       tracked.clear();
       await run('bash', [path.join(kit, 'netns.sh'), 'down', '--kill'], { timeoutMs: 30_000, env });
+      for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
     },
 
     async addHost(host, cidr) {
@@ -195,7 +200,12 @@ export function createLan(opts: LanOptions): Lan {
 
     async bootQemu(b) {
       const timeoutSec = b.timeoutSec ?? 120;
-      const serialFile = b.serialFile ?? path.join(mkdtempSync(path.join(tmpdir(), 'pxk-qemu-')), `${b.firmware}.serial.log`);
+      let serialFile = b.serialFile;
+      if (!serialFile) {
+        const dir = mkdtempSync(path.join(tmpdir(), 'pxk-qemu-'));
+        tempDirs.push(dir); // removed by down(); the result carries the serial text
+        serialFile = path.join(dir, `${b.firmware}.serial.log`);
+      }
       const args = [path.join(kit, 'qemu-pxe.sh'), '--firmware', b.firmware, '--netns', lan.cliNs,
         '--tap', b.tap ?? 'tap0', '--mac', b.mac, '--serial', serialFile, '--marker', b.marker,
         '--timeout', String(timeoutSec)];

@@ -5,9 +5,9 @@
  *  - a QEMU BIOS guest (iPXE ROM) booting DHCP -> TFTP iPXE script -> HTTP iPXE script -> marker.
  * Needs root, /dev/net/tun and the realnet packages; skips with the reason otherwise.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { realnetAvailable, which, withLan, type Lan } from '../../helpers/realnet.js';
@@ -15,8 +15,10 @@ import { waitFor } from '../../helpers/proc.js';
 
 const MARKER = 'PXEKIT-BOOT-OK';
 
-function tmp(): string {
-  return mkdtempSync(path.join(tmpdir(), 'pxk-harness-'));
+function tmp(t: TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pxk-harness-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** dnsmasq as a plain DHCP server (no DNS, no ping check) on the server namespace, plus `extra` flags. */
@@ -34,7 +36,7 @@ const dhcpSkip = realnetAvailable(['dnsmasq', 'busybox', 'dhclient']);
 
 test('dnsmasq in the server namespace leases to udhcpc and dhclient', { skip: dhcpSkip, timeout: 120_000 }, async (t) => {
   await withLan(t, { name: 'hdhcp', taps: 0 }, async (lan) => {
-    const dir = tmp();
+    const dir = tmp(t);
     const server = startDnsmasq(lan, dir);
     await lan.waitForUdpListen(lan.srvNs, 67, 10_000);
 
@@ -77,7 +79,7 @@ const qemuSkip = realnetAvailable(['dnsmasq', 'qemu-system-x86_64', 'radvd', 'py
 
 test('QEMU BIOS guest boots DHCP -> TFTP -> HTTP from dnsmasq + http.server', { skip: qemuSkip, timeout: 200_000 }, async (t) => {
   await withLan(t, { name: 'hqemu', taps: 1, ra: true }, async (lan) => {
-    const dir = tmp();
+    const dir = tmp(t);
     const tftpRoot = path.join(dir, 'tftp');
     const httpRoot = path.join(dir, 'http');
     for (const d of [tftpRoot, httpRoot]) mkdirSync(d);
