@@ -1,0 +1,79 @@
+/**
+ * lease-redis: full-mode DHCP leases in Redis, shared by every pxekit instance that uses the same
+ * Redis and key prefix. See README.md and docs/scale-out.md.
+ */
+import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
+import { RedisLink } from '../../core/redis/link.js';
+import { redisOptionsSchema, resolveRedisOptions, type RedisOptions } from '../../core/redis/options.js';
+import { definePlugin } from '../../core/plugin.js';
+import { NextFree } from './next-free.js';
+import { RedisLeaseStore } from './store.js';
+
+export interface LeaseRedisOptions {
+  redis: RedisOptions;
+  /** Seconds an expired or released record stays readable (the client gets its address back). */
+  retainSeconds: number;
+  /** Most lease records kept locally for outages. */
+  maxCached: number;
+  /** Propose fresh addresses from a shared per-pool cursor (fewer collisions between instances). */
+  sharedCursor: boolean;
+}
+
+const NAME = 'lease-redis';
+
+export default function leaseRedis(options: Partial<LeaseRedisOptions> = {}) {
+  let store: RedisLeaseStore | undefined;
+  const plugin = definePlugin<LeaseRedisOptions>({
+    name: NAME,
+    options,
+    optionsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        redis: redisOptionsSchema,
+        retainSeconds: { type: 'integer', minimum: 0, default: 86_400, description: 'how long an expired or released lease record stays in Redis, so a returning client gets its old address' },
+        maxCached: { type: 'integer', minimum: 1, default: 100_000, description: 'most lease records this instance keeps locally to serve known clients during a Redis outage' },
+        sharedCursor: { type: 'boolean', default: true, description: 'propose new addresses from a per-pool cursor in Redis, so instances do not all try the same free address' },
+      },
+    },
+    apply(server, { options, log, config }) {
+      const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
+      const pools = safePools(config.dhcp.mode === 'full' ? config.dhcp.pools : []);
+      const reserved = (mac: string, ip: string) => pools.some((p) => p.reservations.get(mac)?.ip === ip);
+      const s = new RedisLeaseStore({ link, log, retainMs: options.retainSeconds * 1000, maxCached: options.maxCached, reserved, emit: (e) => server.emit(e) });
+      store = s;
+      server.dhcp.setLeaseStore(s);
+
+      server.hooks.ready.tapPromise(NAME, () => link.start());
+      server.hooks.close.tapPromise(NAME, () => link.close());
+
+      if (options.sharedCursor) {
+        const own = config.dhcp.serverAddress ? [config.dhcp.serverAddress] : [];
+        const next = new NextFree({ pools, excluded: own, redis: s.redis, link });
+        server.dhcp.hooks.selectLease.tapPromise(NAME, (sel) => next.propose(sel));
+      }
+
+      // While Redis is down, a DISCOVER from a client we hold no live lease for cannot be answered
+      // safely: drop it here, quietly (debug line + dhcp.drop event), instead of failing in the store.
+      server.dhcp.hooks.receive.tap(NAME, (ctx) => {
+        if (link.up || ctx.mode !== 'full' || ctx.messageType !== 1) return undefined;
+        const mac = ctx.packet.mac;
+        const known = s.cache.byMac(mac);
+        if (known && known.state !== 'declined' && known.confirmedUntil > Date.now()) return undefined;
+        if (pools.some((p) => p.reservations.has(mac))) return undefined;
+        return { drop: 'Redis is down (PXE_ERR_REDIS): no new address is handed out until it is back' };
+      });
+    },
+  });
+  Object.defineProperty(plugin, 'store', { get: () => store, enumerable: false });
+  return plugin as typeof plugin & { readonly store: RedisLeaseStore | undefined };
+}
+
+/** The pools as the core will build them; a bad pool is the core's error to report, not ours. */
+function safePools(pools: Parameters<typeof buildPools>[0]): Pool[] {
+  try {
+    return buildPools(pools);
+  } catch {
+    return [];
+  }
+}

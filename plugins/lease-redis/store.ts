@@ -1,0 +1,232 @@
+/**
+ * The Redis lease store (LeaseStore, core/dhcp/leases/store.ts). While Redis answers, Redis is the
+ * only authority: every offer/commit/release/decline is one Lua script (scripts.ts) doing the
+ * compare-and-set. Each result is also kept in a bounded local cache (lease-cache.ts).
+ *
+ * While Redis is down (PXE_ERR_REDIS, reported once per episode by the RedisLink):
+ * - a client whose live lease we know is served from the cache: its offer, and its renewal (ACK);
+ *   a renewal is kept as a *pending write* (one per address, never a queue of replays);
+ * - only while the expiry Redis last confirmed for that lease has not passed: until then no other
+ *   instance can give the address away, even one that still reaches Redis (a partition);
+ * - a client with a reservation for the address is served too (no one else can hold it);
+ * - everyone else is refused (the error is thrown; the plugin's `receive` tap drops such DISCOVERs
+ *   quietly first): a new address picked without Redis could be handed out twice.
+ * When Redis is back, pending writes go back through the same scripts (compare-and-set); a write
+ * that lost (someone else holds the address now) is logged as `lease-redis.conflict` and forgotten.
+ */
+import type { Logger } from 'pino';
+import type { Lease, LeaseStore, LeaseWrite } from '../../core/dhcp/leases/store.js';
+import { RedisUnavailableError, type EmitFn, type RedisLink } from '../../core/redis/link.js';
+import { LeaseCache, type CachedLease } from './lease-cache.js';
+import { RedisLeases } from './redis-leases.js';
+
+export interface RedisLeaseStoreOptions {
+  link: RedisLink;
+  log: Logger;
+  /** How long a record stays readable after it expired (ms), so a returning client gets its address back. */
+  retainMs: number;
+  /** Most records kept in the local cache. */
+  maxCached: number;
+  /** True when `ip` is reserved for `mac` in the config (safe to hand out without Redis). */
+  reserved?: (mac: string, ip: string) => boolean;
+  emit?: EmitFn;
+  now?: () => number;
+}
+
+type Pending =
+  | { kind: 'commit'; lease: LeaseWrite }
+  | { kind: 'release'; mac: string; at: number }
+  | { kind: 'decline'; until: number; subnet: string; at: number };
+
+export class RedisLeaseStore implements LeaseStore {
+  readonly name = 'redis';
+  readonly redis: RedisLeases;
+  readonly cache: LeaseCache;
+  readonly #o: RedisLeaseStoreOptions;
+  readonly #pending = new Map<string, Pending>();
+  #flushing: Promise<void> | undefined;
+
+  constructor(opts: RedisLeaseStoreOptions) {
+    this.#o = opts;
+    this.redis = new RedisLeases(opts.link, opts.retainMs);
+    this.cache = new LeaseCache(opts.maxCached);
+    opts.link.onUp(() => this.flush());
+  }
+
+  /** Writes kept during an outage, waiting for Redis. */
+  get pendingWrites(): number {
+    return this.#pending.size;
+  }
+
+  async load(): Promise<void> {
+    if (!this.#o.link.up) {
+      this.#o.log.warn({ event: 'lease-redis.degraded-start', code: 'PXE_ERR_REDIS' }, 'starting without Redis: no lease is known, new allocations refused until Redis answers');
+      return;
+    }
+    try {
+      const all = await this.redis.list();
+      for (const l of all) this.cache.put(l, l.expiresAt);
+      this.#o.log.info({ event: 'lease-redis.loaded', leases: all.length, cached: this.cache.size }, 'leases read from Redis');
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+    }
+  }
+
+  async get(mac: string): Promise<Lease | undefined> {
+    return this.#read(() => this.redis.get(mac), () => this.cache.byMac(mac), (l) => l === undefined && this.#forgetMac(mac));
+  }
+
+  async getByIp(ip: string): Promise<Lease | undefined> {
+    return this.#read(() => this.redis.getByIp(ip), () => this.cache.byIp(ip), (l) => l === undefined && this.cache.forget(ip));
+  }
+
+  offer(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
+    return this.#write(lease, 'offered', now);
+  }
+
+  commit(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
+    return this.#write(lease, 'bound', now);
+  }
+
+  async release(mac: string, ip: string, now: number): Promise<boolean> {
+    try {
+      const ok = await this.redis.release(mac, ip, now);
+      if (ok) this.#markReleased(ip, now);
+      return ok;
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      const cur = this.cache.byIp(ip);
+      if (!cur || cur.mac !== mac || cur.state === 'declined') return false;
+      this.#markReleased(ip, now);
+      this.#pending.set(ip, { kind: 'release', mac, at: now });
+      return true;
+    }
+  }
+
+  async decline(ip: string, until: number, subnet: string, now: number): Promise<void> {
+    const rec: Lease = { ip, mac: '', state: 'declined', expiresAt: until, subnet, updatedAt: now };
+    try {
+      await this.redis.decline(ip, until, subnet, now);
+      this.cache.put(rec, until);
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      // Quarantining locally is always safe; it is written back so others skip the address too.
+      this.cache.put(rec, this.cache.byIp(ip)?.confirmedUntil ?? 0);
+      this.#pending.set(ip, { kind: 'decline', until, subnet, at: now });
+    }
+  }
+
+  async list(): Promise<Lease[]> {
+    try {
+      return await this.redis.list();
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      return this.cache.list();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#pending.size) this.#o.log.warn({ event: 'lease-redis.pending-lost', count: this.#pending.size, code: 'PXE_ERR_REDIS' }, 'closing with lease renewals not yet written to Redis (their clients renew again)');
+  }
+
+  /** Writes back what the outage kept (called on every recovery). Concurrent calls share one run. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => { this.#flushing = undefined; });
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    if (!this.#pending.size) return;
+    const now = (this.#o.now ?? Date.now)();
+    const items = [...this.#pending];
+    let written = 0;
+    let conflicts = 0;
+    for (const [ip, p] of items) {
+      try {
+        if (p.kind === 'commit') {
+          const got = await this.redis.write(p.lease, 'bound', now);
+          if (got) {
+            this.cache.put(got, got.expiresAt);
+            written++;
+          } else {
+            conflicts++;
+            this.cache.forget(ip);
+            const cur = await this.redis.getByIp(ip);
+            this.#o.log.warn({ event: 'lease-redis.conflict', code: 'PXE_ERR_REDIS', ip, mac: p.lease.mac, holder: cur?.mac }, `renewal of ${ip} made during the outage lost: Redis gives it to ${cur?.mac || 'nobody'}; the client is NAKed at its next renewal`);
+            this.#o.emit?.({ type: 'lease.conflict', protocol: 'dhcp', outcome: 'error', mac: p.lease.mac, ip, plugin: 'lease-redis', data: { holder: cur?.mac, code: 'PXE_ERR_REDIS' } });
+          }
+        } else if (p.kind === 'release') {
+          await this.redis.release(p.mac, ip, p.at);
+          written++;
+        } else {
+          await this.redis.decline(ip, p.until, p.subnet, p.at, p.at);
+          written++;
+        }
+        if (this.#pending.get(ip) === p) this.#pending.delete(ip);
+      } catch (err) {
+        if (err instanceof RedisUnavailableError) break; // down again: the rest waits for the next recovery
+        this.#pending.delete(ip);
+        this.#o.log.error({ event: 'lease-redis.writeback.error', err, ip, code: 'PXE_ERR_REDIS' }, 'a pending lease write failed and was dropped');
+      }
+    }
+    this.#o.log.info({ event: 'lease-redis.caught-up', written, conflicts, left: this.#pending.size }, `wrote back ${written} lease change(s) kept during the Redis outage`);
+  }
+
+  async #write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): Promise<Lease | undefined> {
+    try {
+      const got = await this.redis.write(lease, state, now);
+      if (got) {
+        this.cache.put(got, got.expiresAt);
+        // A fresh Redis write supersedes what the outage kept for this address.
+        this.#pending.delete(lease.ip);
+      }
+      return got;
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      return this.#writeLocally(lease, state, now, err);
+    }
+  }
+
+  /** The outage path of offer/commit: only a known live lease of this MAC, or its reservation. */
+  #writeLocally(lease: LeaseWrite, state: 'offered' | 'bound', now: number, cause: RedisUnavailableError): Lease {
+    const cur = this.cache.byIp(lease.ip);
+    const known = cur !== undefined && cur.mac === lease.mac && cur.state !== 'declined' && cur.confirmedUntil > now;
+    const reserved = this.#o.reserved?.(lease.mac, lease.ip) === true && (cur === undefined || cur.mac === lease.mac || cur.expiresAt <= now);
+    if (!known && !reserved) {
+      throw new RedisUnavailableError(`${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is not a lease this instance knows, so it is not handed out`);
+    }
+    let next: Lease = { ...lease, state, updatedAt: now };
+    if (state === 'offered' && cur && cur.mac === lease.mac && cur.state === 'bound' && cur.expiresAt > now) {
+      next = { ...next, state: 'bound', expiresAt: Math.max(cur.expiresAt, lease.expiresAt) };
+    }
+    this.cache.put(next, cur?.confirmedUntil ?? 0);
+    if (state === 'bound') this.#pending.set(lease.ip, { kind: 'commit', lease });
+    return next;
+  }
+
+  #markReleased(ip: string, now: number): void {
+    const cur = this.cache.byIp(ip);
+    if (cur) this.cache.put({ ...cur, state: 'released', expiresAt: Math.min(cur.expiresAt, now), updatedAt: now }, Math.min(cur.confirmedUntil, now));
+  }
+
+  #forgetMac(mac: string): void {
+    const cur = this.cache.byMac(mac);
+    if (cur) this.cache.forget(cur.ip);
+  }
+
+  /** A read from Redis (cached), or from the cache while Redis is down. */
+  async #read(remote: () => Promise<Lease | undefined>, local: () => CachedLease | undefined, missing: (l: Lease | undefined) => unknown): Promise<Lease | undefined> {
+    try {
+      const l = await remote();
+      if (l) this.cache.put(l, l.expiresAt);
+      else missing(l);
+      return l;
+    } catch (err) {
+      if (!(err instanceof RedisUnavailableError)) throw err;
+      const c = local();
+      if (!c) return undefined;
+      const { confirmedUntil: _, ...lease } = c;
+      return lease;
+    }
+  }
+}
