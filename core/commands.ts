@@ -4,5 +4,6 @@
  */
 import './session/intent-cli.js';
 import './audit/cli.js';
+import './explain/cli.js';
 
 export {};

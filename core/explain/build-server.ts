@@ -1,0 +1,59 @@
+import { dirname } from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { loadConfig } from '../config/load.js';
+import { resolvePlugins } from '../config/resolve-plugins.js';
+import { createLogger } from '../log.js';
+import type { BootEvent } from '../hooks/server.js';
+import { PxeServer } from '../server.js';
+
+/**
+ * Observers are left out of an explain run: they would open audit files, bind their own ports and
+ * count traffic that never happened. (Their boot events are captured by explain instead.)
+ */
+export const OBSERVER_PLUGINS = new Set(['audit-log', 'metrics', 'status']);
+
+export interface ExplainServer {
+  server: PxeServer;
+  configFile: string;
+  mode: 'proxy' | 'full';
+  plugins: string[];
+  skipped: string[];
+  /** Boot events the run produced, in order (they are not published to plugins). */
+  events: BootEvent[];
+}
+
+/**
+ * Builds the server of a config without binding anything: the config is loaded and validated, plugins
+ * are resolved and applied, then `ready` runs (sources such as git need their set-up); `start()` is
+ * never called, so no socket is opened. `server.emit` is replaced on this instance to capture boot
+ * events: no plugin reacts to explain's synthetic traffic (a one-shot boot intent is not used up).
+ * Close with `closeExplainServer`.
+ */
+export async function buildExplainServer(opts: { configPath?: string; mode?: 'proxy' | 'full'; logLevel?: LevelWithSilent }): Promise<ExplainServer> {
+  const loaded = await loadConfig(opts.configPath);
+  const baseDir = dirname(loaded.filepath);
+  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir, file: loaded.displayPath });
+  const keep: number[] = [];
+  const skipped: string[] = [];
+  plugins.forEach((p, i) => {
+    if (OBSERVER_PLUGINS.has(p.name.split('#')[0]!)) skipped.push(p.name);
+    else keep.push(i);
+  });
+  const configMode = loaded.config.dhcp.mode;
+  const mode = opts.mode ?? (configMode === 'off' ? 'proxy' : configMode);
+  const config = { ...loaded.config, dhcp: { ...loaded.config.dhcp, mode }, plugins: keep.map((i) => plugins[i]!) };
+  const logger = createLogger({ level: opts.logLevel ?? 'silent', pretty: false, destination: process.stderr });
+  const server = new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: keep.map((i) => origins[i]!), baseDir });
+  const events: BootEvent[] = [];
+  Object.defineProperty(server, 'emit', {
+    value: (event: Omit<BootEvent, 'time'> & { time?: number }) => { events.push({ time: 0, ...event }); },
+    configurable: true,
+  });
+  await server.hooks.ready.promise();
+  return { server, configFile: loaded.displayPath, mode, plugins: config.plugins.map((p) => p.name), skipped, events };
+}
+
+/** Runs the `close` taps (sources release clients, watchers stop). */
+export async function closeExplainServer(x: ExplainServer): Promise<void> {
+  await x.server.hooks.close.promise().catch(() => undefined);
+}

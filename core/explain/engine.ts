@@ -1,0 +1,135 @@
+import { decode } from '../dhcp/codec.js';
+import { getOption } from '../dhcp/option-values.js';
+import { DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, messageTypeName, type DhcpPacket } from '../dhcp/packet.js';
+import { classify } from '../dhcp/pxe.js';
+import type { AdmitResult } from '../hooks/server.js';
+import type { BootSpec } from '../session/types.js';
+import type { ExplainServer } from './build-server.js';
+import { explainHttp, explainTftp, scriptFetches, type FetchView } from './fetch.js';
+import { packetView, type PacketView } from './reply-view.js';
+
+export interface ExplainInput {
+  packet: Buffer;
+  /** Where the packet arrives: 67 (`dhcp`) or 4011 (`bootserver`). */
+  port: 'dhcp' | 'bootserver';
+  /** How the packet was obtained, for the report (`synthetic DISCOVER`, `pcap frame 3`, …). */
+  origin: string;
+  /** The address the client uses for TFTP/HTTP (default 192.0.2.100, or the address full mode offers). */
+  clientIp?: string;
+  /** The server address the packet "arrived" on (default dhcp.serverAddress). */
+  local?: string;
+}
+
+export interface DhcpStep {
+  sent: string;
+  port: number;
+  reply?: PacketView & { to: string };
+  /** Boot events of this step (type, outcome, plugin, reason), in order. */
+  events: Array<{ type: string; outcome: string; plugin?: string; reason?: string }>;
+}
+
+export interface ExplainReport {
+  config: { file: string; mode: 'proxy' | 'full'; plugins: string[]; skipped: string[] };
+  input: { origin: string; mac: string; messageType: string; port: number };
+  client: {
+    mac: string; arch?: number; archName: string; firmware: string; cpu: string; vendorClass?: string; userClass: string[];
+    isIpxe: boolean; isPxeClient: boolean; httpBoot: boolean; guid?: string; labels: Record<string, string>;
+  };
+  admit: { allowed: boolean; plugin?: string; reason?: string };
+  boot?: { plugin?: string; file?: string; noBoot?: boolean; reason?: string; nextServer?: string; proxyPolicy?: string };
+  dhcp: DhcpStep[];
+  bootFile?: string;
+  fetches: FetchView[];
+  notes: string[];
+}
+
+const DEFAULT_CLIENT_IP = '192.0.2.100';
+
+/**
+ * Runs one DHCP packet through the configured plugins without sockets and records each decision:
+ * classification, admit (and by whom), selectBoot (and by whom), the reply's options, then what a
+ * TFTP/HTTP fetch of the boot file would get (and the files an iPXE script goes on to fetch).
+ */
+export async function explainPacket(x: ExplainServer, input: ExplainInput): Promise<ExplainReport> {
+  const { server } = x;
+  const packet = decode(input.packet);
+  const client = classify(packet);
+  const messageType = getOption(packet, 53);
+  const notes: string[] = [];
+  let admitResult: AdmitResult | undefined;
+  let admitSeen = false;
+  let bootResult: BootSpec | undefined;
+  server.hooks.admit.intercept({ call: () => { admitSeen = true; admitResult = undefined; }, result: (r) => { admitResult = r; } });
+  server.dhcp.hooks.selectBoot.intercept({ call: () => { bootResult = undefined; }, result: (r) => { bootResult = r; } });
+
+  const local = input.local ?? server.config.dhcp.serverAddress;
+  let clientIp = input.clientIp ?? DEFAULT_CLIENT_IP;
+  const dhcp: DhcpStep[] = [];
+  const step = async (p: Buffer | DhcpPacket, port: 'dhcp' | 'bootserver', label: string): Promise<DhcpPacket | undefined> => {
+    const from = x.events.length;
+    const source = port === 'bootserver' ? { address: clientIp, port: 4011 } : { address: '0.0.0.0', port: 68 };
+    const replies = await server.inject.dhcp(p, { port, source, ...(local ? { local: { address: local } } : {}) });
+    const r = replies[0];
+    dhcp.push({
+      sent: label,
+      port: port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port,
+      ...(r ? { reply: { ...packetView(r.packet), to: `${r.to.address}:${r.to.port}` } } : {}),
+      events: x.events.slice(from).map((e) => ({ type: e.type, outcome: e.outcome, ...(e.plugin ? { plugin: e.plugin } : {}), ...(typeof e.data['reason'] === 'string' ? { reason: e.data['reason'] } : {}) })),
+    });
+    return r?.packet;
+  };
+
+  let reply = await step(input.packet, input.port, messageTypeName(messageType));
+  const admitted = !admitSeen || admitResult === undefined || !('deny' in admitResult);
+  const admit = admitted
+    ? { allowed: true, ...(admitResult ? { plugin: server.runner.decidedBy(admitResult) ?? 'unknown', ...(admitResult && 'reason' in admitResult && admitResult.reason ? { reason: admitResult.reason } : {}) } : {}) }
+    : { allowed: false, plugin: server.runner.decidedBy(admitResult) ?? 'unknown', reason: (admitResult as { deny: string }).deny };
+  if (!admitSeen) notes.push('admit was not asked (the packet was dropped before admission: see the DHCP events)');
+
+  // ProxyDHCP "bootserver" path: the OFFER has no boot file; the client asks again on 4011.
+  const fileOf = (p: DhcpPacket | undefined) => (p ? (getOption(p, 67) as string | undefined) ?? (p.file || undefined) : undefined);
+  if (reply && x.mode === 'proxy' && input.port === 'dhcp' && messageType === DHCPDISCOVER && getOption(reply, 53) === DHCPOFFER && !fileOf(reply) && client.isPxeClient) {
+    const req = { ...packet, ciaddr: clientIp, options: new Map(packet.options) };
+    req.options.set(53, Buffer.from([DHCPREQUEST]));
+    notes.push(`the proxy OFFER carries no boot file (UEFI path): the client asks the boot server on port ${server.config.dhcp.pxePort}; explain sends that REQUEST from ${clientIp}`);
+    reply = (await step(req, 'bootserver', `REQUEST (boot server, from ${clientIp})`)) ?? reply;
+  }
+  if (reply && x.mode === 'full' && reply.yiaddr !== '0.0.0.0' && input.clientIp === undefined) clientIp = reply.yiaddr;
+
+  const spec = bootResult as BootSpec | undefined;
+  const boot = spec
+    ? { plugin: server.runner.decidedBy(spec) ?? spec.decidedBy ?? 'unknown', ...(spec.file ? { file: spec.file } : {}), ...(spec.noBoot ? { noBoot: true } : {}), ...(spec.reason ? { reason: spec.reason } : {}), ...(spec.nextServer ? { nextServer: spec.nextServer } : {}), ...(spec.proxyPolicy ? { proxyPolicy: spec.proxyPolicy } : {}) }
+    : undefined;
+
+  const session = server.sessions.get(client.mac);
+  if (session) server.sessions.upsert(session.mac, { ip: clientIp });
+  const bootFile = fileOf(reply);
+  const fetches: FetchView[] = [];
+  if (bootFile) {
+    const first = /^[a-z]+:\/\//i.test(bootFile) ? await explainHttp(x, bootFile, clientIp) : await explainTftp(x, bootFile, server.sessions.get(client.mac), clientIp);
+    fetches.push(first);
+    if (first.result === 'script' && first.script) {
+      for (const next of scriptFetches(first.script)) {
+        // A path in a script is relative to the script's server (iPXE resolves it against the script URL).
+        fetches.push(await explainHttp(x, next, clientIp));
+      }
+    }
+  } else if (reply) {
+    notes.push('the reply names no boot file');
+  }
+  return {
+    config: { file: x.configFile, mode: x.mode, plugins: x.plugins, skipped: x.skipped },
+    input: { origin: input.origin, mac: client.mac, messageType: messageTypeName(messageType), port: input.port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port },
+    client: {
+      mac: client.mac, ...(client.arch !== undefined ? { arch: client.arch } : {}), archName: client.archName, firmware: client.firmware, cpu: client.cpu,
+      ...(client.vendorClass !== undefined ? { vendorClass: client.vendorClass } : {}), userClass: client.userClass, isIpxe: client.isIpxe,
+      isPxeClient: client.isPxeClient, httpBoot: client.httpBoot, ...(client.guid ? { guid: client.guid } : {}), labels: session?.labels ?? {},
+    },
+    admit,
+    ...(boot ? { boot } : {}),
+    dhcp,
+    ...(bootFile ? { bootFile } : {}),
+    fetches,
+    notes,
+  };
+}
