@@ -2,30 +2,90 @@ import { createTftpHooks, type TftpHooks } from '../hooks/tftp.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import type { PxeServer } from '../server.js';
 import type { ProtocolService } from './types.js';
-import { PxeError } from '../errors.js';
+import { listenError } from '../errors.js';
+import { injectTftp, type TftpInjectRequest, type TftpInjectResult } from '../tftp/inject.js';
+import { createPxeCallbacks } from '../tftp/pxe-bridge.js';
+import { TftpServer } from '../tftp/server.js';
 
-/** The TFTP side of the server: owns server.tftp.hooks and the TFTP listener. */
+export type { TftpInjectRequest, TftpInjectResult };
+
+/**
+ * The TFTP side of the server: owns `server.tftp.hooks` and the TFTP engine (core/tftp/), wired to the
+ * boot sessions, admit, the file sources and boot events by core/tftp/pxe-bridge.ts.
+ */
 export class TftpService implements ProtocolService {
   readonly hooks: TftpHooks;
   readonly #server: PxeServer;
+  #engine: TftpServer | undefined;
+  #listening = false;
 
   constructor(server: PxeServer) {
     this.#server = server;
     this.hooks = createTftpHooks(server.runner);
   }
 
+  /** The engine, made on first use (start, or inject on a server whose listener never started). */
+  get #tftp(): TftpServer {
+    if (!this.#engine) {
+      const cfg = this.#server.config.tftp;
+      const log = this.#server.log.child({ component: 'tftp' });
+      this.#engine = new TftpServer(
+        {
+          port: cfg.port,
+          ...(cfg.address ? { address: cfg.address } : {}),
+          maxBlksize: cfg.maxBlksize,
+          windowsizeCap: cfg.windowsizeCap,
+          singlePort: cfg.singlePort,
+          maxTransfers: cfg.maxTransfers,
+          maxPerClient: cfg.maxPerClient,
+          defaultTimeoutMs: cfg.timeoutMs,
+          retries: cfg.retries,
+          log,
+        },
+        createPxeCallbacks(this.#server, this.hooks, log),
+      );
+    }
+    return this.#engine;
+  }
+
+  /** Binds `config.tftp.port` (0 = ephemeral: the real port is in the result); `[]` when disabled. */
   async start(): Promise<ListeningAddress[]> {
-    void this.#server;
-    return [];
+    const cfg = this.#server.config.tftp;
+    if (!cfg.enabled) return [];
+    let bound: { address: string; port: number };
+    try {
+      bound = await this.#tftp.listen();
+    } catch (err) {
+      const cause = (err instanceof Error && err.cause instanceof Error ? err.cause : err) as NodeJS.ErrnoException;
+      throw listenError(cause, 'TFTP', cfg.port, cfg.address);
+    }
+    this.#listening = true;
+    return [{ protocol: 'tftp', address: bound.address, port: bound.port }];
   }
 
-  /** Drive this protocol without sockets (filled in with the listener). */
-  async inject(...args: unknown[]): Promise<unknown> {
-    void args;
-    throw new PxeError('PXE_ERR_SERVER_STATE', 'inject is not available for this protocol yet');
+  /**
+   * Runs one read request through the same plan (admit, hooks, resolve, negotiation), transfer state
+   * machine and block source as the listener, with an in-memory client instead of a socket. Works
+   * whether or not the listener is bound. Files over 64 MiB are refused (ERROR 3).
+   */
+  async inject(req: TftpInjectRequest): Promise<TftpInjectResult> {
+    return injectTftp(this.#tftp, req);
   }
 
+  /** Stop accepting, let running transfers finish for `graceMs`, then abort the rest (clients get ERROR 0). */
   async close(graceMs: number): Promise<void> {
-    void graceMs;
+    if (!this.#engine || !this.#listening) return;
+    await this.#engine.close(graceMs);
+    this.#listening = false;
+  }
+
+  /** True between start() and close(). */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** Transfers running now (for status pages and tests). */
+  get activeTransfers(): number {
+    return this.#engine?.activeTransfers ?? 0;
   }
 }

@@ -16,7 +16,10 @@ import {
   type TransferParams,
 } from './options.js';
 import { normalizeVirtualPath } from '../files/path.js';
+import { TftpRefusal } from './refusal.js';
 import type { TftpCallbacks, TftpClient, TftpRequest } from './types.js';
+
+export type TransferPlan = Extract<Plan, { kind: 'transfer' }>;
 
 export type Plan =
   | {
@@ -35,6 +38,8 @@ export type Plan =
       message: string;
       /** `denied` is policy (path, hook, write); `error` is a failure (not found, resolver threw). */
       as: 'denied' | 'error';
+      /** Cause for events and logs when it differs from the (generic) wire message. */
+      reason?: string;
     };
 
 export interface PlanContext {
@@ -49,8 +54,9 @@ function refuse(
   code: number,
   message: string,
   as: 'denied' | 'error',
+  reason?: string,
 ): Plan {
-  return { kind: 'refuse', req, code, message, as };
+  return { kind: 'refuse', req, code, message, as, ...(reason !== undefined && reason !== message ? { reason } : {}) };
 }
 
 export async function planRead(
@@ -58,6 +64,23 @@ export async function planRead(
   client: TftpClient,
   transferId: string,
   ctx: PlanContext,
+): Promise<Plan> {
+  let req: TftpRequest | undefined;
+  try {
+    return await plan(pkt, client, transferId, ctx, (r) => (req = r));
+  } catch (err) {
+    // A callback refused with a chosen error (it logged the cause); anything else goes up as ERROR 0.
+    if (err instanceof TftpRefusal) return refuse(req, err.code, err.message, 'error', err.reason);
+    throw err;
+  }
+}
+
+async function plan(
+  pkt: RequestPacket,
+  client: TftpClient,
+  transferId: string,
+  ctx: PlanContext,
+  created: (req: TftpRequest) => void,
 ): Promise<Plan> {
   const options = Object.fromEntries(pkt.options.values);
   const netascii = pkt.mode === 'netascii';
@@ -75,6 +98,7 @@ export async function planRead(
     client,
     transferId,
   };
+  created(req);
   ctx.emitRequest(req);
 
   const decision = ctx.callbacks.readRequest ? await ctx.callbacks.readRequest(req) : undefined;

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { decodePacket, encodeError, OP_ERROR, TftpDecodeError, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
-import { Session, type SessionHost } from './session.js';
+import { Session, type SessionHost, type SessionLink } from './session.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 
 type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address'>> & {
@@ -80,7 +80,7 @@ export class TftpServer implements SessionHost {
             : err.code === 'EADDRINUSE'
               ? 'another TFTP server (dnsmasq, in.tftpd, atftpd) may hold it'
               : err.message;
-        reject(new Error(`cannot bind TFTP UDP ${address}:${port}: ${err.code ?? ''} ${hint}`.trim()));
+        reject(new Error(`cannot bind TFTP UDP ${address}:${port}: ${err.code ?? ''} ${hint}`.trim(), { cause: err }));
       };
       sock.once('error', onError);
       sock.bind(this.opts.port, this.opts.address, () => {
@@ -108,19 +108,19 @@ export class TftpServer implements SessionHost {
     return this.sessions.size;
   }
 
-  /** Stops accepting, lets transfers finish for `closeGraceMs`, then aborts the rest and frees everything. */
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
+  /** Stops accepting, lets transfers finish for `graceMs` (default `closeGraceMs`), then aborts the rest and frees everything. */
+  close(graceMs = this.opts.closeGraceMs): Promise<void> {
+    this.closing ??= this.doClose(graceMs);
     return this.closing;
   }
 
-  private async doClose(): Promise<void> {
+  private async doClose(graceMs: number): Promise<void> {
     if (!this.opts.singlePort) this.closeMain();
     if (this.sessions.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((r) => this.idleWaiters.push(r)),
-        new Promise<void>((r) => (timer = setTimeout(r, this.opts.closeGraceMs))),
+        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
       ]);
       clearTimeout(timer);
     }
@@ -200,6 +200,20 @@ export class TftpServer implements SessionHost {
       this.log.error({ err, client }, 'tftp: session failed');
       session.abort('internal server error');
       this.release(session);
+    });
+  }
+
+  /**
+   * Runs one read request over `link` instead of UDP (inject): the same plan, transfer state machine and
+   * events as a socket session; not counted against the transfer limits. Resolves when it is over.
+   */
+  async runLinked(pkt: RequestPacket, client: TftpClient, link: SessionLink): Promise<void> {
+    const session = new Session(this, `link:${++this.seq}`, client, `i${this.seq.toString(36)}`, link);
+    await session.run(pkt, this.planCtx, planRead).catch((err: unknown) => {
+      this.log.error({ err, client }, 'tftp: linked session failed');
+      session.abort('internal server error');
+      link.error(TftpErrorCode.NotDefined, 'internal server error');
+      link.closed();
     });
   }
 

@@ -6,7 +6,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
-import type { Plan, PlanContext } from './request.js';
+import { TftpRefusal } from './refusal.js';
+import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
 import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
 
@@ -24,6 +25,19 @@ export interface SessionHost {
   sendError(client: TftpClient, code: number, message: string): void;
   release(session: Session): void;
   emit(ev: TftpEvent): void;
+}
+
+/**
+ * Where a session's packets go when it is not a UDP session (inject: an in-memory client). The UDP path
+ * (listening socket for early errors, an ephemeral or the shared socket for the transfer) is the default.
+ */
+export interface SessionLink {
+  /** An ERROR sent before any transfer exists (refusals). */
+  error(code: number, message: string): void;
+  /** The transfer's send function; throw a TftpRefusal to refuse the plan (e.g. too large). */
+  connect(plan: TransferPlan, session: Session): Promise<(buf: Buffer) => void>;
+  /** The session is over (always called once). */
+  closed(): void;
 }
 
 type Planner = (pkt: RequestPacket, client: TftpClient, id: string, ctx: PlanContext) => Promise<Plan>;
@@ -48,7 +62,13 @@ export class Session {
     readonly key: string,
     readonly client: TftpClient,
     readonly transferId: string,
+    private readonly link?: SessionLink,
   ) {}
+
+  private sendError(code: number, message: string): void {
+    if (this.link) this.link.error(code, message);
+    else this.host.sendError(this.client, code, message);
+  }
 
   async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
     const { host, client } = this;
@@ -57,34 +77,31 @@ export class Session {
       plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
-      host.sendError(client, TftpErrorCode.NotDefined, 'internal server error');
-      host.emit({ type: 'tftp.error', client, path: pkt.filename, code: 0, reason: String(err) });
+      this.sendError(TftpErrorCode.NotDefined, 'internal server error');
+      host.emit({ type: 'tftp.error', client, path: pkt.filename, code: 0, reason: err instanceof Error ? err.message : String(err) });
       return this.done();
     }
-    if (plan.kind === 'refuse') {
-      host.sendError(client, plan.code, plan.message);
-      if (plan.as === 'denied') {
-        host.log.info({ client, path: pkt.filename, reason: plan.message }, 'tftp: denied');
-        host.emit({ type: 'tftp.denied', req: plan.req, client, path: pkt.filename, code: plan.code, reason: plan.message });
-      } else {
-        host.log.info({ client, path: pkt.filename, reason: plan.message }, 'tftp: refused');
-        host.emit({ type: 'tftp.error', req: plan.req, client, path: pkt.filename, code: plan.code, reason: plan.message });
-      }
-      return this.done();
-    }
-    if (this.aborted !== undefined || host.isClosing) {
-      host.sendError(client, TftpErrorCode.NotDefined, 'server shutting down');
+    if (plan.kind === 'refuse') return this.refused(plan, pkt.filename);
+    if (this.aborted !== undefined || (host.isClosing && !this.link)) {
+      this.sendError(TftpErrorCode.NotDefined, 'server shutting down');
       return this.done();
     }
     let send: (buf: Buffer) => void;
-    if (host.opts.singlePort) {
+    if (this.link) {
+      try {
+        send = await this.link.connect(plan, this);
+      } catch (err) {
+        if (!(err instanceof TftpRefusal)) throw err;
+        return this.refused({ kind: 'refuse', req: plan.req, code: err.code, message: err.message, as: 'error', reason: err.reason }, pkt.filename);
+      }
+    } else if (host.opts.singlePort) {
       send = (buf) => host.sendMain(buf, client);
     } else {
       try {
         send = await this.openSocket();
       } catch (err) {
         host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
-        host.sendError(client, TftpErrorCode.NotDefined, 'server error');
+        this.sendError(TftpErrorCode.NotDefined, 'server error');
         return this.done();
       }
       if (this.aborted !== undefined) return this.done();
@@ -92,7 +109,17 @@ export class Session {
     this.start(plan, send);
   }
 
-  private start(plan: Extract<Plan, { kind: 'transfer' }>, send: (buf: Buffer) => void): void {
+  private refused(plan: Extract<Plan, { kind: 'refuse' }>, path: string): void {
+    const { host, client } = this;
+    this.sendError(plan.code, plan.message);
+    const reason = plan.reason ?? plan.message;
+    host.log.debug({ client, path, code: plan.code, reason }, 'tftp: refused');
+    if (plan.as === 'denied') host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
+    else host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
+    this.done();
+  }
+
+  private start(plan: TransferPlan, send: (buf: Buffer) => void): void {
     const { req, handle, acked, params, oack } = plan;
     this.transfer = new ReadTransfer({
       open: () => handle.open(),
@@ -164,7 +191,7 @@ export class Session {
     const { host } = this;
     if (s.outcome === 'done') {
       const { bytes, durationMs, blocks, retransmits, blksize, windowsize } = s;
-      host.log.info(
+      host.log.debug(
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, bytes, durationMs: Math.round(durationMs), blksize, windowsize, retransmits },
         'tftp: sent',
       );
@@ -173,8 +200,7 @@ export class Session {
       host.log.debug({ transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize }, 'tftp: size probe');
       host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
     } else {
-      const level = s.outcome === 'timeout' || s.outcome === 'read-error' ? 'warn' : 'info';
-      host.log[level](
+      host.log.debug(
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, outcome: s.outcome, reason: s.reason, bytes: s.bytes },
         'tftp: transfer ended early',
       );
@@ -197,5 +223,6 @@ export class Session {
       }
     }
     this.host.release(this);
+    this.link?.closed();
   }
 }
