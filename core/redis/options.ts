@@ -52,3 +52,6 @@ export function redactUrl(url: string): string {
     return '(unparsable url)';
   }
 }
+
+/** A plugin factory's input: every option optional, and `redis` given partly (ajv fills the rest). */
+export type WithRedisInput<O extends { redis: RedisOptions }> = Partial<Omit<O, 'redis'>> & { redis?: Partial<RedisOptions> };

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { STAGE_FIRST } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 import { RedisLink } from '../../core/redis/link.js';
-import { redisOptionsSchema, resolveRedisOptions, type RedisOptions } from '../../core/redis/options.js';
+import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
 import { Membership } from './membership.js';
 import { ownerOf } from './rendezvous.js';
 
@@ -27,7 +27,7 @@ export interface DhcpClusterOptions {
 
 const NAME = 'dhcp-cluster';
 
-export default function dhcpCluster(options: Partial<DhcpClusterOptions> = {}) {
+export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> = {}) {
   let membership: Membership | undefined;
   const plugin = definePlugin<DhcpClusterOptions>({
     name: NAME,

@@ -4,7 +4,7 @@
  */
 import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
 import { RedisLink } from '../../core/redis/link.js';
-import { redisOptionsSchema, resolveRedisOptions, type RedisOptions } from '../../core/redis/options.js';
+import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
 import { definePlugin } from '../../core/plugin.js';
 import { NextFree } from './next-free.js';
 import { RedisLeaseStore } from './store.js';
@@ -21,7 +21,7 @@ export interface LeaseRedisOptions {
 
 const NAME = 'lease-redis';
 
-export default function leaseRedis(options: Partial<LeaseRedisOptions> = {}) {
+export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = {}) {
   let store: RedisLeaseStore | undefined;
   const plugin = definePlugin<LeaseRedisOptions>({
     name: NAME,
