@@ -1,0 +1,45 @@
+/**
+ * lease-file: a durable lease store for full-mode DHCP. Leases are kept in memory and every change
+ * is appended to a CRC-checked write-ahead log; an ACK is sent only after its lease is on disk, so
+ * nothing acknowledged is lost on `kill -9`. See README.md for the exact guarantee.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { definePlugin } from '../../core/plugin.js';
+import { FileLeaseStore } from './file-store.js';
+import type { FsyncMode } from './wal-writer.js';
+
+export interface LeaseFileOptions {
+  /** The log file, relative to the config file's folder; the snapshot is `<path>.snapshot`. */
+  path: string;
+  /** `batch`: group commit (one fsync per group); `always`: one fsync per lease. */
+  fsync: FsyncMode;
+  /** Group-commit window in ms (`batch` only). */
+  batchMs: number;
+  /** Compact the log into a snapshot once it holds this many bytes. */
+  compactEveryBytes: number;
+}
+
+export { FileLeaseStore } from './file-store.js';
+
+const NAME = 'lease-file';
+
+export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
+  return definePlugin<LeaseFileOptions>({
+    name: NAME,
+    options,
+    optionsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        path: { type: 'string', minLength: 1, default: 'leases.log', description: 'the lease log, relative to the config file\'s folder (the snapshot is <path>.snapshot, the lock <path>.lock)' },
+        fsync: { enum: ['always', 'batch'], default: 'batch', description: 'batch: leases committed within batchMs share one fdatasync (group commit); always: one fdatasync per lease. Either way an ACK is sent only after its lease is on disk' },
+        batchMs: { type: 'number', minimum: 0, maximum: 1000, default: 2, description: 'group-commit window in milliseconds (fsync batch): the first lease of a group waits this long for others' },
+        compactEveryBytes: { type: 'integer', minimum: 4096, default: 16 * 1024 * 1024, description: 'compact the log into a snapshot (temp file, fsync, atomic rename) once it reaches this size' },
+      },
+    },
+    apply(server, { options: o, log, baseDir }) {
+      const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
+      server.dhcp.setLeaseStore(new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }));
+    },
+  });
+}

@@ -1,0 +1,221 @@
+/**
+ * lease-file unit tests: write and reload, torn tail, mid-file corruption, compaction, group commit,
+ * the compare-and-set rule under concurrency (and the same results as the memory store), the lock,
+ * and the plugin inside a server answering DHCP.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { MemoryLeaseStore } from '../../core/dhcp/leases/memory-store.js';
+import type { Lease, LeaseWrite } from '../../core/dhcp/leases/store.js';
+import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST } from '../../core/dhcp/packet.js';
+import { PxeError } from '../../core/errors.js';
+import { makeServer, memoryLogger, request } from '../../test/unit/dhcp-service/helpers.js';
+import leaseFile from './index.js';
+import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
+
+const silent = pino({ level: 'silent' });
+const SUBNET = '10.0.0.0/16';
+const w = (mac: string, ip: string, expiresAt: number): LeaseWrite => ({ mac, ip, expiresAt, subnet: SUBNET });
+const ipOf = (i: number) => `10.0.${(i >> 8) & 255}.${i & 255}`;
+const macOf = (i: number) => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+
+function tempFile(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-file-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, 'sub', 'leases.log');
+}
+
+/** Stores left open on purpose (a "crash": the next store reads the file as it is); closed at exit. */
+const opened: FileLeaseStore[] = [];
+test.after(async () => { for (const s of opened) await s.close().catch(() => undefined); });
+
+async function open(file: string, o: Partial<FileLeaseStoreOptions> = {}): Promise<FileLeaseStore> {
+  const s = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 16 << 20, log: silent, ...o });
+  await s.load();
+  opened.push(s);
+  return s;
+}
+
+const byIp = (a: Lease, b: Lease) => a.ip.localeCompare(b.ip);
+
+test('commits survive a reload without close (a crash), records equal field by field', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  for (let i = 1; i <= 50; i++) assert.ok(await s.commit({ ...w(macOf(i), ipOf(i), 10_000 + i), hostname: `h${i}`, clientId: '01ab' }, 100));
+  assert.ok(await s.release(macOf(3), ipOf(3), 200));
+  await s.decline(ipOf(4), 9000, SUBNET, 300);
+  const before = (await s.list()).sort(byIp);
+  // No close(): the next store opens the file as it is on disk, like a restart after kill -9.
+  const again = await open(file);
+  assert.deepEqual((await again.list()).sort(byIp), before);
+  assert.equal((await again.get(macOf(3)))?.state, 'released');
+  assert.equal((await again.getByIp(ipOf(4)))?.state, 'declined');
+  assert.equal(await again.get(macOf(4)), undefined, 'the declined address has no owner any more');
+  await again.close();
+});
+
+test('batch mode: concurrent commits share one fdatasync; always: one per commit', async (t) => {
+  const file = tempFile(t);
+  const batch = await open(file);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => batch.commit(w(macOf(i + 1), ipOf(i + 1), 5000), 1)));
+  assert.equal(batch.writer?.syncs, 1, 'twenty commits queued in one tick went out in one group');
+  await batch.close();
+  const always = await open(`${file}2`, { fsync: 'always' });
+  await Promise.all(Array.from({ length: 5 }, (_, i) => always.commit(w(macOf(i + 1), ipOf(i + 1), 5000), 1)));
+  assert.equal(always.writer?.syncs, 5);
+  await always.close();
+});
+
+test('a torn last record is dropped with a warning and cut off; later writes follow a clean line', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  for (let i = 1; i <= 5; i++) await s.commit(w(macOf(i), ipOf(i), 5000), 1);
+  const good = statSync(file).size;
+  appendFileSync(file, '1234abcd {"q":99,"l":{"ip":"10.0.0.9'); // a crash in the middle of an append
+  const { logger, lines } = memoryLogger();
+  const r = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 1 << 24, log: logger });
+  await r.load();
+  opened.push(r);
+  assert.equal((await r.list()).length, 5);
+  const warn = lines.find((l) => l.event === 'lease-file.torn-tail');
+  assert.ok(warn, 'warned');
+  assert.equal(warn.line, 6);
+  assert.equal(statSync(file).size, good, 'cut back to the last complete record');
+  await r.commit(w(macOf(6), ipOf(6), 5000), 1);
+  const r2 = await open(file);
+  assert.equal((await r2.list()).length, 6);
+  // Zero-filled blocks (a crash after the size grew, before the data) are a torn tail too.
+  appendFileSync(file, Buffer.alloc(300));
+  const r3 = await open(file);
+  assert.equal((await r3.list()).length, 6);
+});
+
+test('corruption in the middle stops start-up with PXE_ERR_LEASE_STORE naming the file and line', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  for (let i = 1; i <= 5; i++) await s.commit(w(macOf(i), ipOf(i), 5000), 1);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines[2] = lines[2]!.replace('"bound"', '"bounD"'); // valid JSON, wrong CRC
+  writeFileSync(file, lines.join('\n'));
+  await assert.rejects(open(file), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE'
+    && e.message.includes(file) && e.message.includes('line 3') && /CRC/.test(e.message));
+  // A record that is framed correctly but out of sequence is corruption too.
+  lines[2] = lines[0]!;
+  writeFileSync(file, lines.join('\n'));
+  await assert.rejects(open(file), /line 3: sequence 1 after 2/);
+});
+
+test('compaction writes a snapshot, empties the log, and keeps every lease across reloads', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file, { compactEveryBytes: 8192 });
+  for (let i = 1; i <= 300; i++) {
+    await s.offer(w(macOf(i), ipOf(i), 100 + i), 1);
+    await s.commit({ ...w(macOf(i), ipOf(i), 50_000 + i), hostname: `host-${i}` }, 2);
+  }
+  for (let i = 1; i <= 300; i += 7) await s.release(macOf(i), ipOf(i), 3);
+  await s.writer?.flush();
+  assert.ok(existsSync(`${file}.snapshot`), 'snapshot written');
+  assert.ok(statSync(file).size < 8192 + 4096, 'the log was emptied by compaction');
+  const want = (await s.list()).sort(byIp);
+  assert.equal(want.length, 300);
+  const r = await open(file, { compactEveryBytes: 8192 });
+  assert.deepEqual((await r.list()).sort(byIp), want);
+  await r.compact(); // everything in the snapshot, nothing in the log
+  assert.equal(statSync(file).size, 0);
+  const r2 = await open(file);
+  assert.deepEqual((await r2.list()).sort(byIp), want);
+  // A leftover temp file from a compaction cut short is ignored and removed.
+  writeFileSync(`${file}.snapshot.tmp`, 'half a snap');
+  const r3 = await open(file);
+  assert.deepEqual((await r3.list()).sort(byIp), want);
+  assert.equal(existsSync(`${file}.snapshot.tmp`), false);
+});
+
+test('a damaged snapshot stops start-up', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  for (let i = 1; i <= 10; i++) await s.commit(w(macOf(i), ipOf(i), 5000), 1);
+  await s.compact();
+  const snap = `${file}.snapshot`;
+  writeFileSync(snap, readFileSync(snap, 'utf8').split('\n').slice(0, 5).join('\n') + '\n');
+  await assert.rejects(open(file), /snapshot.*line 5: the header announces 10 leases/s);
+});
+
+test('concurrent offers and commits for one address: exactly one client wins', async (t) => {
+  const s = await open(tempFile(t));
+  const offers = await Promise.all(Array.from({ length: 30 }, (_, i) => s.offer(w(macOf(i + 1), '10.0.0.200', 1000), 0)));
+  assert.equal(offers.filter(Boolean).length, 1);
+  const commits = await Promise.all(Array.from({ length: 30 }, (_, i) => s.commit(w(macOf(i + 100), '10.0.0.201', 1000), 0)));
+  const winners = commits.filter((l): l is Lease => l !== undefined);
+  assert.equal(winners.length, 1);
+  assert.equal((await s.getByIp('10.0.0.201'))?.mac, winners[0]!.mac);
+  const r = await open((s as unknown as { snapshotFile: string }).snapshotFile.replace(/\.snapshot$/, ''));
+  assert.equal((await r.getByIp('10.0.0.201'))?.mac, winners[0]!.mac, 'the winner is what is on disk');
+});
+
+test('same answers as the memory store over a random sequence, before and after a reload', async (t) => {
+  const file = tempFile(t);
+  const fileStore = await open(file, { compactEveryBytes: 16_384, batchMs: 0 });
+  const mem = new MemoryLeaseStore();
+  let seed = 42;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let step = 0; step < 3000; step++) {
+    const now = step * 10;
+    const mac = macOf(1 + rnd(40));
+    const ip = ipOf(1 + rnd(30));
+    const op = rnd(10);
+    const ttl = 20 + rnd(400);
+    const [a, b] = op < 4 ? [await fileStore.offer(w(mac, ip, now + ttl), now), await mem.offer(w(mac, ip, now + ttl), now)]
+      : op < 8 ? [await fileStore.commit(w(mac, ip, now + ttl), now), await mem.commit(w(mac, ip, now + ttl), now)]
+        : op < 9 ? [await fileStore.release(mac, ip, now), await mem.release(mac, ip, now)]
+          : [await fileStore.decline(ip, now + ttl, SUBNET, now), await mem.decline(ip, now + ttl, SUBNET, now)];
+    const strip = (v: unknown) => (v && typeof v === 'object' ? { ...(v as Lease), updatedAt: 0 } : v);
+    assert.deepEqual(strip(a), strip(b), `step ${step}`);
+  }
+  const norm = (l: Lease[]) => l.map((x) => ({ ...x, updatedAt: 0 })).sort(byIp);
+  assert.deepEqual(norm(await fileStore.list()), norm(await mem.list()));
+  const reloaded = await open(file);
+  assert.deepEqual(norm(await reloaded.list()), norm(await mem.list()));
+});
+
+test('a lease file locked by a live process is refused; a stale lock is taken over', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  await s.close();
+  writeFileSync(`${file}.lock`, `${process.ppid}\n`);
+  await assert.rejects(open(file), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE' && /in use by process/.test(e.message));
+  writeFileSync(`${file}.lock`, '999999999\n');
+  const r = await open(file);
+  assert.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
+  await r.close();
+  assert.equal(existsSync(`${file}.lock`), false, 'close() removes its lock');
+});
+
+test('the plugin: full-mode DORA through the server; the ACKed lease is in the file', async (t) => {
+  const dir = path.dirname(tempFile(t));
+  const config = {
+    dhcp: { mode: 'full' as const, port: 0, serverAddress: '10.99.0.1', pools: [{ subnet: '10.99.0.0/24', range: ['10.99.0.10', '10.99.0.20'] as [string, string], leaseTime: 600, reservations: [] }] },
+  };
+  const logFile = path.join(dir, 'state', 'leases.log');
+  const { server } = makeServer(config, [leaseFile({ path: logFile })]);
+  t.after(() => server.close());
+  assert.equal(server.dhcp.leaseStore.name, 'file');
+  const mac = '02:aa:00:00:00:01';
+  const local = { local: { address: '10.99.0.1', interface: 'eth0' } };
+  const [offer] = await server.inject.dhcp(request(mac, DHCPDISCOVER), local);
+  assert.equal(offer?.packet.options.get(53)?.[0], DHCPOFFER);
+  const yiaddr = offer!.packet.yiaddr;
+  const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, {}, { 50: yiaddr, 54: '10.99.0.1' }), local);
+  assert.equal(ack?.packet.options.get(53)?.[0], DHCPACK);
+  const onDisk = readFileSync(logFile, 'utf8');
+  assert.match(onDisk, new RegExp(`"ip":"${yiaddr.replace(/\./g, '\\.')}","mac":"${mac}","state":"bound"`));
+  await server.close();
+  // A relative path is resolved against the config's folder (baseDir).
+  const { server: rel } = makeServer(config, [leaseFile({ path: 'rel/leases.log' })]);
+  const store = rel.dhcp.leaseStore as FileLeaseStore;
+  assert.equal(store.snapshotFile, path.join(rel.baseDir, 'rel', 'leases.log.snapshot'));
+});
