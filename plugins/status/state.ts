@@ -56,6 +56,14 @@ export interface Snapshot {
 
 const TRANSFER_DONE = new Set(['tftp.done', 'http.get']);
 
+/** A file that is not there: an HTTP 404 or TFTP error 1. */
+function isMiss(ev: BootEvent): boolean {
+  const d = ev.data ?? {};
+  if (ev.type === 'http.get') return d['status'] === 404;
+  if (ev.type === 'tftp.error') return d['code'] === 1 || (typeof d['reason'] === 'string' && /not found/i.test(d['reason']));
+  return false;
+}
+
 function str(v: unknown, max = 256): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string' || v.length === 0) return undefined;
@@ -97,7 +105,7 @@ export class StatusState {
     if (ev.protocol === 'server' && !mac) return out;
     if (!mac && !ip) return out;
     const before = mac && ip && !this.#clients.has(mac) && this.#clients.has(`ip:${ip}`) ? `ip:${ip}` : undefined;
-    const c = this.#client(mac, ip, ev.time);
+    const c = this.#client(mac, ip, ev.time, ev.protocol === 'tftp' || ev.protocol === 'http' ? ev.protocol : 'dhcp');
     if (before) out.renamedFrom = before;
     const s = ev.session;
     if (s?.arch !== undefined) c.arch = s.arch;
@@ -107,24 +115,7 @@ export class StatusState {
     if (ip) c.ip = ip;
     c.lastSeen = ev.time;
     c.lastEvent = ev.type;
-    if (ev.protocol === 'tftp' || ev.protocol === 'http' || ev.protocol === 'dhcp') {
-      // A new DHCP exchange after a finished or failed boot is a new boot.
-      if (ev.protocol === 'dhcp' && (c.stage === 'done' || c.stage === 'failed') && (ev.type === 'dhcp.discover' || ev.type === 'dhcp.offer' || ev.type === 'dhcp.proxy.offer')) {
-        c.firstSeen = ev.time;
-        c.bytes = 0;
-        delete c.reason;
-        delete c.failedIn;
-      }
-      if (ev.outcome === 'denied' || (ev.outcome === 'error' && ev.protocol !== 'dhcp')) {
-        c.failedIn = c.stage === 'failed' ? (c.failedIn ?? ev.protocol) : ev.protocol;
-        c.stage = 'failed';
-        if (reason) c.reason = reason;
-      } else if (ev.outcome !== 'probe' && ev.outcome !== 'error') {
-        c.stage = ev.protocol;
-        delete c.reason;
-        delete c.failedIn;
-      }
-    }
+    if (ev.protocol === 'tftp' || ev.protocol === 'http' || ev.protocol === 'dhcp') this.#advance(c, ev, reason);
     const file = str(d['bootFile']) ?? str(d['file']);
     if (path ?? file) c.detail = (path ?? file)!;
     const bytes = d['bytes'];
@@ -132,6 +123,34 @@ export class StatusState {
     c.transferred = ev.outcome === 'ok' && TRANSFER_DONE.has(ev.type);
     out.client = c;
     return out;
+  }
+
+  /**
+   * Stage rules: `ok` moves the client to the event's protocol (and clears a failure); `info` does too
+   * unless the client already failed or finished; `denied`, and TFTP/HTTP errors other than a plain
+   * miss, fail it. A miss (HTTP 404, TFTP "file not found") is not a failure: pxelinux and iPXE probe
+   * for optional files all the time. A new DISCOVER/OFFER after done/failed starts a new boot.
+   */
+  #advance(c: ClientView, ev: BootEvent, reason: string | undefined): void {
+    const proto = ev.protocol as 'dhcp' | 'tftp' | 'http';
+    const finished = c.stage === 'done' || c.stage === 'failed';
+    if (finished && (ev.type === 'dhcp.discover' || ev.type === 'dhcp.offer' || ev.type === 'dhcp.proxy.offer')) {
+      c.firstSeen = ev.time;
+      c.bytes = 0;
+      c.stage = 'dhcp';
+      delete c.reason;
+      delete c.failedIn;
+      return;
+    }
+    if (ev.outcome === 'denied' || (ev.outcome === 'error' && proto !== 'dhcp' && !isMiss(ev))) {
+      if (c.stage !== 'failed') c.failedIn = proto;
+      c.stage = 'failed';
+      if (reason) c.reason = reason;
+    } else if (ev.outcome === 'ok' || (ev.outcome === 'info' && !finished)) {
+      c.stage = proto;
+      delete c.reason;
+      delete c.failedIn;
+    }
   }
 
   /** Clients whose last step was a finished download and that have been quiet for `doneAfterMs`: done. */
@@ -147,7 +166,7 @@ export class StatusState {
     return changed;
   }
 
-  #client(mac: string | undefined, ip: string | undefined, time: number): ClientView {
+  #client(mac: string | undefined, ip: string | undefined, time: number, initial: Stage): ClientView {
     const id = mac ?? `ip:${ip}`;
     let c = this.#clients.get(id);
     if (!c && mac && ip) {
@@ -162,7 +181,7 @@ export class StatusState {
     if (c) {
       this.#clients.delete(id);
     } else {
-      c = { id, stage: 'dhcp', bytes: 0, firstSeen: time, lastSeen: time, lastEvent: '', transferred: false };
+      c = { id, stage: initial, bytes: 0, firstSeen: time, lastSeen: time, lastEvent: '', transferred: false };
     }
     if (mac) c.mac = mac;
     this.#clients.set(id, c);

@@ -45,12 +45,27 @@ test('a client moves dhcp → tftp → http → done; a deny fails it; a new DIS
   assert.equal(s.snapshot().denials[0]?.plugin, 'mac-allowlist');
 });
 
+test('a miss (HTTP 404, TFTP file not found) is listed as an error but does not fail the client', () => {
+  const s = new StatusState({ maxClients: 10, maxNotices: 10, doneAfterMs: 0 });
+  s.apply(ev({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', ip: '10.0.0.1', data: { path: '/pxelinux.cfg/01-aa', code: 1, reason: 'File not found' } }, 1));
+  s.apply(ev({ type: 'http.get', protocol: 'http', outcome: 'error', ip: '10.0.0.1', data: { path: '/autoexec.ipxe', status: 404 } }, 2));
+  const snap = s.snapshot();
+  assert.equal(snap.clients[0]?.stage, 'tftp', 'misses neither fail nor advance the client');
+  assert.equal(snap.errors.length, 2);
+  s.apply(ev({ type: 'dhcp.drop', protocol: 'dhcp', outcome: 'info', ip: '10.0.0.1', data: {} }, 3));
+  s.apply(ev({ type: 'http.error', protocol: 'http', outcome: 'error', ip: '10.0.0.1', data: { path: '/vmlinuz', status: 200, message: 'source failed' } }, 4));
+  assert.equal(s.snapshot().clients[0]?.stage, 'failed');
+  s.apply(ev({ type: 'dhcp.drop', protocol: 'dhcp', outcome: 'info', ip: '10.0.0.1', data: {} }, 5));
+  assert.equal(s.snapshot().clients[0]?.stage, 'failed', 'an info event does not clear a failure');
+});
+
 test('bounded: clients and notices; an IP-only client is adopted when its MAC shows up', () => {
   const s = new StatusState({ maxClients: 3, maxNotices: 2, doneAfterMs: 0 });
-  for (let i = 0; i < 5; i++) s.apply(ev({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', ip: `10.0.0.${i}`, data: { reason: `r${i}` } }, i));
+  for (let i = 0; i < 5; i++) s.apply(ev({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', ip: `10.0.0.${i}`, data: { reason: `r${i}`, code: 0 } }, i));
   const snap = s.snapshot();
   assert.deepEqual(snap.clients.map((c) => c.id), ['ip:10.0.0.4', 'ip:10.0.0.3', 'ip:10.0.0.2']);
   assert.deepEqual(snap.errors.map((e) => e.reason), ['r4', 'r3']);
+  assert.deepEqual(snap.clients.map((c) => c.stage), ['failed', 'failed', 'failed']);
   const ch = s.apply(ev({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.4', mac: 'aa:bb:cc:dd:ee:ff', data: { status: 200 } }, 9));
   assert.equal(ch.renamedFrom, 'ip:10.0.0.4');
   assert.equal(ch.client?.id, 'aa:bb:cc:dd:ee:ff');

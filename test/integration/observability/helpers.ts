@@ -29,3 +29,9 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000)
   }
   return cond();
 }
+
+/** The value of one sample in Prometheus text, or undefined. Labels must be given in exposition order. */
+export function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}

@@ -85,9 +85,9 @@ test('status page: live client through the stages, escaped denials, screenshot',
   // A hostile client: its strings must show as text, never become markup.
   const evil = '<img src=x onerror="alert(1)">';
   server.emit({ type: 'admit.deny', protocol: 'http', outcome: 'denied', mac: '66:66:66:66:66:66', plugin: 'mac-allowlist', data: { reason: evil, path: `/${evil}` } });
-  server.emit({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', ip: '127.0.0.9', data: { path: '/missing.efi', reason: 'file not found', code: 1 } });
+  server.emit({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', ip: '127.0.0.9', data: { path: '/grubx64.efi', reason: 'timeout: client stopped acknowledging', code: 0 } });
   await page.waitForFunction((s) => document.getElementById('denials')?.textContent?.includes(s), evil, { timeout: 10_000 });
-  await page.waitForFunction(() => document.getElementById('errors')?.textContent?.includes('file not found'), undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => document.getElementById('errors')?.textContent?.includes('client stopped acknowledging'), undefined, { timeout: 10_000 });
   assert.equal(await page.locator('img').count(), 0, 'no element was created from client data');
   await page.waitForSelector('tr[data-id="66:66:66:66:66:66"][data-stage="failed"]', { timeout: 10_000 });
 
