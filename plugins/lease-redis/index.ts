@@ -3,6 +3,7 @@
  * Redis and key prefix. See README.md and docs/scale-out.md.
  */
 import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
+import { serverId } from '../../core/dhcp/option-accessors.js';
 import { RedisLink } from '../../core/redis/link.js';
 import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
 import { definePlugin } from '../../core/plugin.js';
@@ -52,6 +53,17 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         const next = new NextFree({ pools, excluded: own, redis: s.redis, link });
         server.dhcp.hooks.selectLease.tapPromise(NAME, (sel) => next.propose(sel));
       }
+
+      // RFC 2131 §4.3.2 lets a server that sees a REQUEST for *another* server release its own hold
+      // (core/dhcp/full.ts). With a shared store that hold may be the very record the chosen instance
+      // is binding at this moment (get → other instance commits → release): the release would free a
+      // lease just ACKed. So in full mode such REQUESTs stop here; a superseded hold expires by itself.
+      server.dhcp.hooks.receive.tap(NAME, (ctx) => {
+        if (ctx.mode !== 'full' || ctx.messageType !== 3) return undefined;
+        const chosen = serverId(ctx.packet);
+        const sid = config.dhcp.serverAddress ?? ctx.local.address;
+        return chosen !== undefined && sid !== undefined && chosen !== sid ? { drop: `REQUEST for server ${chosen}: left to it (shared lease store)` } : undefined;
+      });
 
       // While Redis is down, a DISCOVER from a client we hold no live lease for cannot be answered
       // safely: drop it here, quietly (debug line + dhcp.drop event), instead of failing in the store.

@@ -13,12 +13,14 @@ interface LeaseCommands {
   pxeLeaseRelease(ipKey: string, macKey: string, ...args: string[]): Promise<number>;
   pxeLeaseDecline(ipKey: string, ...args: string[]): Promise<number>;
   pxeLeaseGetByMac(macKey: string, ...args: string[]): Promise<string[] | null>;
-  pxeLeaseNextFree(cursorKey: string, macKey: string, ...args: string[]): Promise<string | null>;
+  pxeLeaseNextFree(cursorKey: string, macKey: string, proposalKey: string, ...args: string[]): Promise<string | null>;
 }
 
 const STATES: readonly LeaseState[] = ['offered', 'bound', 'released', 'declined'];
 /** SCAN rounds at most (each returns up to 1000 keys): bounds `list()` on a huge keyspace. */
 const MAX_SCAN_ROUNDS = 10_000;
+/** How long a proposed address stays this MAC's proposal (covers one DISCOVER answered by several instances). */
+const PROPOSAL_MS = 5000;
 
 export class RedisLeases {
   readonly #link: RedisLink;
@@ -37,7 +39,7 @@ export class RedisLeases {
     c.defineCommand('pxeLeaseRelease', { numberOfKeys: 2, lua: RELEASE });
     c.defineCommand('pxeLeaseDecline', { numberOfKeys: 1, lua: DECLINE });
     c.defineCommand('pxeLeaseGetByMac', { numberOfKeys: 1, lua: GET_BY_MAC });
-    c.defineCommand('pxeLeaseNextFree', { numberOfKeys: 2, lua: NEXT_FREE });
+    c.defineCommand('pxeLeaseNextFree', { numberOfKeys: 3, lua: NEXT_FREE });
   }
 
   /** The CAS write of offer/commit; undefined when the address is someone else's. */
@@ -73,7 +75,7 @@ export class RedisLeases {
 
   /** A fresh address from the shared cursor of a range, or undefined (see NEXT_FREE). */
   async nextFree(cursorKey: string, mac: string, first: number, size: number, now: number, probes: number): Promise<string | undefined> {
-    const ip = await this.#cmd((c) => c.pxeLeaseNextFree(this.#link.key(cursorKey), this.macPrefix + mac, String(first), String(size), String(now), this.ipPrefix, String(probes)));
+    const ip = await this.#cmd((c) => c.pxeLeaseNextFree(this.#link.key(cursorKey), this.macPrefix + mac, this.#link.key('lease', 'proposal', mac), String(first), String(size), String(now), this.ipPrefix, String(probes), String(PROPOSAL_MS)));
     return ip ?? undefined;
   }
 

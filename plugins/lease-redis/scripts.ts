@@ -87,18 +87,25 @@ return rec
 /**
  * "Next free" for `selectLease`: a shared cursor per pool so that instances allocating at the same
  * time walk the range at different places instead of colliding on the same first free address.
- * KEYS: cursorKey, macKey. ARGV: first (int), size, now, ipPrefix, probes.
+ * The proposal is remembered per MAC for a few seconds (KEYS[3]): two instances that both answer the
+ * same DISCOVER propose the *same* address, so both offers are valid and the client may take either.
+ * KEYS: cursorKey, macKey, proposalKey. ARGV: first (int), size, now, ipPrefix, probes, proposalMs.
  * Returns nil when the MAC already has a record (the core prefers its old address), else the first
  * address whose record is absent or expired within `probes` steps, or nil.
  */
 export const NEXT_FREE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local proposed = redis.call('GET', KEYS[3])
+if proposed then return proposed end
 local first, size, now = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 for i = 1, tonumber(ARGV[5]) do
   local n = (redis.call('INCR', KEYS[1]) - 1) % size + first
   local ip = string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
   local exp = redis.call('HGET', ARGV[4] .. ip, 'expiresAt')
-  if not exp or tonumber(exp) <= now then return ip end
+  if not exp or tonumber(exp) <= now then
+    redis.call('SET', KEYS[3], ip, 'PX', ARGV[6])
+    return ip
+  end
 end
 return false
 `;
