@@ -154,3 +154,24 @@ test('an unwritable location fails start with PXE_ERR_AUDIT_WRITE', async (t) =>
   await assert.rejects(server.start(), (err: Error & { code?: string }) => err.code === 'PXE_ERR_HOOK_FAILED' || err.code === 'PXE_ERR_AUDIT_WRITE');
   await server.close();
 });
+
+test('stdout: each record as a pino JSON line (event audit.record), independent of the server log level', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { createServer } from './core/server.ts';
+    import auditLog from './plugins/audit-log/index.ts';
+    const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ stdout: true })] });
+    await server.start();
+    server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.1', data: { path: '/a', bytes: 3, source: 'source-disk' } });
+    await server.close();
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const rec = lines.find((l) => l['event'] === 'audit.record');
+  assert.ok(rec, r.stdout);
+  assert.equal(rec['type'], 'http.get');
+  assert.equal(rec['asked'], '/a');
+  assert.equal(rec['plugin'], 'source-disk', 'a transfer names the source that served it');
+  assert.equal(rec['seq'], 1);
+});

@@ -48,6 +48,8 @@ export function recordFromEvent(ev: BootEvent): AuditRecord {
   const ip = ev.ip ?? s?.ip;
   const asked = str(d['path']) ?? str(d['messageType']) ?? str(d['request']);
   const decision = str(d['bootFile']) ?? str(d['file']) ?? str(d['url']) ?? (ev.outcome === 'denied' || ev.outcome === 'error' ? str(d['reason']) : undefined);
+  // Transfers name no decider; the source (or script producer) that served them is the plugin that answered.
+  const plugin = ev.plugin ?? str(d['source']) ?? str(d['script']);
   const bytes = num(d['bytes']);
   const durationMs = num(d['durationMs']);
   const rest: Record<string, unknown> = {};
@@ -70,7 +72,7 @@ export function recordFromEvent(ev: BootEvent): AuditRecord {
     ...(s?.firmware ? { firmware: s.firmware } : {}),
     ...(asked !== undefined ? { asked } : {}),
     ...(decision !== undefined ? { decision } : {}),
-    ...(ev.plugin ? { plugin: ev.plugin } : {}),
+    ...(plugin ? { plugin } : {}),
     ...(bytes !== undefined ? { bytes } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     ...(data && Object.keys(data).length ? { data } : {}),
