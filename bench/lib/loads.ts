@@ -61,12 +61,21 @@ export async function atftpOnce(lan: Lan, file: string, expect: number, options:
 
 /** `n` curl processes started together in the client namespace; aggregate rate of the successful ones. */
 export async function curlConcurrent(lan: Lan, url: string, n: number, expect: number, extra: string[] = [], timeoutSec = 150): Promise<Transfer> {
-  const curl = ['curl', '-s', '-o', '/dev/null', '-w', "'%{size_download}\\n'", '--max-time', String(timeoutSec), ...extra, url].join(' ');
+  // One line per curl: "<bytes> <exit code> <error message>" (curl >= 7.75 for exitcode/errormsg).
+  const curl = ['curl', '-s', '-o', '/dev/null', '-w', "'%{size_download} %{exitcode} %{errormsg}\\n'", '--max-time', String(timeoutSec), ...extra, url].join(' ');
   const script = `for i in $(seq 1 ${n}); do ${curl} & done; wait`;
   const r = await lan.execIn(lan.cliNs, 'bash', ['-c', script], { timeoutMs: (timeoutSec + 20) * 1000 });
-  const sizes = r.stdout.split('\n').filter(Boolean).map(Number);
-  const ok = sizes.filter((s) => s === expect).length;
+  const lines = r.stdout.split('\n').filter(Boolean);
+  const ok = lines.filter((l) => Number(l.split(' ')[0]) === expect).length;
   const bytes = ok * expect;
   const failed = n - ok;
-  return { bytes, ms: r.elapsedMs, mibps: rate(bytes, r.elapsedMs), failed, detail: failed ? `${failed} of ${n} failed` : '' };
+  // The most frequent failure, e.g. "curl 69: TFTP: Access Violation" (x184).
+  const errors = new Map<string, number>();
+  for (const l of lines) {
+    const [size, code, ...msg] = l.split(' ');
+    if (Number(size) !== expect) errors.set(`curl ${code}: ${msg.join(' ')}`, (errors.get(`curl ${code}: ${msg.join(' ')}`) ?? 0) + 1);
+  }
+  const top = [...errors].sort((a, b) => b[1] - a[1])[0];
+  const detail = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';
+  return { bytes, ms: r.elapsedMs, mibps: rate(bytes, r.elapsedMs), failed, detail };
 }

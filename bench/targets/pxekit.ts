@@ -31,7 +31,9 @@ export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
         }],
       }
       : { mode: 'off' },
-    tftp: { port: 69 },
+    // All bench clients share one address (10.77.0.2): lift the per-client cap (default 16)
+    // as dnsmasq's --tftp-max is lifted, so the 200-transfer load measures throughput.
+    tftp: { port: 69, maxPerClient: 1000 },
     http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
     log: { level: 'warn' },
     plugins: ctx.service === 'boot'
