@@ -15,9 +15,11 @@ const USAGE = `Usage: pxekit explain [--config PATH] [--mode proxy|full] CLIENT 
     --mac MAC --arch N [--ipxe]   a synthetic PXE DISCOVER (N = option 93: 0 BIOS, 7 x64 UEFI, 11 arm64,
                                   16 x64 HTTP boot, … or bios|uefi32|uefi64|arm64|http64|httparm64);
                                   --ipxe adds what iPXE sends (user class iPXE, option 175)
-    --packet HEX|FILE.hex         a captured DHCP payload (hex, starting at the BOOTP op byte)
+    --packet HEX|FILE.hex         a captured DHCP payload (hex, starting at the BOOTP op byte);
+                                  --port 4011 when it was sent to the PXE boot server (default 67)
     --pcap FILE [--index N]       the Nth (default 0) DHCP packet to port 67/4011 of a pcap/pcapng file
-  --client-ip IP   address the client fetches from (default 192.0.2.100; full mode: the offered one)
+  --client-ip IP   address the client fetches from (default: the packet's ciaddr, else 192.0.2.100;
+                   full mode: the offered one)
   --local IP       server address the packet arrives on (default dhcp.serverAddress)
   --log-level L    show the server's log lines on stderr (default silent)
 Runs the configured plugins without opening any socket and prints each decision: classification,
@@ -61,7 +63,9 @@ export function explainInput(v: Record<string, string | boolean | undefined>): E
     const arg = v['packet'];
     const fromFile = existsSync(arg);
     const packet = hexBytes(fromFile ? readFileSync(arg, 'utf8') : arg, fromFile ? arg : '--packet');
-    return { packet, port: 'dhcp', origin: fromFile ? `packet ${arg}` : 'packet from --packet', ...common };
+    const port = v['port'] === undefined || v['port'] === '67' || v['port'] === 'dhcp' ? 'dhcp' : v['port'] === '4011' || v['port'] === 'bootserver' ? 'bootserver' : undefined;
+    if (!port) throw new UsageError('--port must be 67 (dhcp) or 4011 (bootserver)');
+    return { packet, port, origin: fromFile ? `packet ${arg}` : 'packet from --packet', ...common };
   }
   const file = v['pcap'] as string;
   const index = v['index'] === undefined ? 0 : Number(v['index']);
@@ -83,7 +87,7 @@ export async function explainCommand(argv: string[], io: Out): Promise<number> {
       args: argv, strict: true, allowPositionals: false,
       options: {
         config: { type: 'string', short: 'c' }, mode: { type: 'string' }, mac: { type: 'string' }, arch: { type: 'string' }, ipxe: { type: 'boolean' },
-        packet: { type: 'string' }, pcap: { type: 'string' }, index: { type: 'string' }, 'client-ip': { type: 'string' }, local: { type: 'string' },
+        packet: { type: 'string' }, port: { type: 'string' }, pcap: { type: 'string' }, index: { type: 'string' }, 'client-ip': { type: 'string' }, local: { type: 'string' },
         json: { type: 'boolean' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));

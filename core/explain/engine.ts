@@ -36,6 +36,8 @@ export interface ExplainReport {
     isIpxe: boolean; isPxeClient: boolean; httpBoot: boolean; guid?: string; labels: Record<string, string>;
   };
   admit: { allowed: boolean; plugin?: string; reason?: string };
+  /** selectBoot was asked (false: the packet was dropped or denied first). */
+  bootAsked: boolean;
   boot?: { plugin?: string; file?: string; noBoot?: boolean; reason?: string; nextServer?: string; proxyPolicy?: string };
   dhcp: DhcpStep[];
   bootFile?: string;
@@ -59,11 +61,13 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   let admitResult: AdmitResult | undefined;
   let admitSeen = false;
   let bootResult: BootSpec | undefined;
+  let bootAsked = false;
   server.hooks.admit.intercept({ call: () => { admitSeen = true; admitResult = undefined; }, result: (r) => { admitResult = r; } });
-  server.dhcp.hooks.selectBoot.intercept({ call: () => { bootResult = undefined; }, result: (r) => { bootResult = r; } });
+  server.dhcp.hooks.selectBoot.intercept({ call: () => { bootAsked = true; bootResult = undefined; }, result: (r) => { bootResult = r; } });
 
   const local = input.local ?? server.config.dhcp.serverAddress;
-  let clientIp = input.clientIp ?? DEFAULT_CLIENT_IP;
+  // A client that already has an address says so in ciaddr (EDK2 on 4011): fetch from there.
+  let clientIp = input.clientIp ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : DEFAULT_CLIENT_IP);
   const dhcp: DhcpStep[] = [];
   const step = async (p: Buffer | DhcpPacket, port: 'dhcp' | 'bootserver', label: string): Promise<DhcpPacket | undefined> => {
     const from = x.events.length;
@@ -126,6 +130,7 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
       isPxeClient: client.isPxeClient, httpBoot: client.httpBoot, ...(client.guid ? { guid: client.guid } : {}), labels: session?.labels ?? {},
     },
     admit,
+    bootAsked,
     ...(boot ? { boot } : {}),
     dhcp,
     ...(bootFile ? { bootFile } : {}),

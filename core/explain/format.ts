@@ -39,6 +39,7 @@ export function formatReport(r: ExplainReport): string {
   L.push(`2. Admit: ${r.admit.allowed ? `admitted${r.admit.plugin ? ` by ${r.admit.plugin}` : ' (no plugin objected)'}` : `DENIED by ${r.admit.plugin}`}${r.admit.reason ? ` — ${r.admit.reason}` : ''}`);
   L.push('');
   if (!r.admit.allowed) L.push('3. Boot decision: none (denied clients are not asked about)');
+  else if (!r.bootAsked) L.push('3. Boot decision: not asked (the packet was not answered: see the DHCP events)');
   else if (!r.boot) L.push('3. Boot decision: no plugin chose a boot file (no boot information is sent)');
   else {
     const b = r.boot;

@@ -168,12 +168,27 @@ test('explain --pcap (classic and pcapng) and --packet read the same DISCOVER', 
   assert.match(bad.err, /not a pcap or pcapng file/);
 });
 
+test('explain a real EDK2 boot-server REQUEST (port 4011) from the shared captures', { skip: existsSync('/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex') ? false : 'shared fixtures not present' }, async () => {
+  const r = await run(['--config', config, '--packet', '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex', '--port', '4011', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const rep = JSON.parse(r.out) as ExplainReport;
+  assert.equal(rep.input.port, 4011);
+  assert.equal(rep.dhcp[0]?.reply?.type, 'ACK');
+  assert.equal(rep.dhcp[0]?.reply?.to, '10.99.0.210:4011', 'answered at the address EDK2 sent from (its ciaddr)');
+  assert.equal(rep.boot?.plugin, 'boot-by-arch');
+  assert.deepEqual(rep.fetches.map((f) => [f.protocol, f.result, f.source]), [['tftp', 'file', 'source-disk']]);
+  const dropped = await run(['--config', config, '--packet', '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex']);
+  assert.match(dropped.out, /3\. Boot decision: not asked/);
+  assert.match(dropped.out, /REQUEST for another server/);
+});
+
 test('explain usage errors exit 2 with a reason', async () => {
   for (const [args, re] of [
     [['--mac', '52:54:00:00:00:01'], /--mac needs --arch/],
     [['--mac', 'zz', '--arch', '7'], /not a MAC address/],
     [['--mac', '52:54:00:00:00:01', '--arch', 'sparc'], /--arch sparc/],
     [['--packet', 'xyz'], /not hex/],
+    [['--packet', '00', '--port', '68'], /--port must be 67/],
     [[], /exactly one of/],
     [['--mode', 'relay', '--mac', '52:54:00:00:00:01', '--arch', '7'], /--mode must be proxy or full/],
   ] as Array<[string[], RegExp]>) {
