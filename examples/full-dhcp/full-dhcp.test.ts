@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
 import { fixturesSkip, loadFixture } from '../../test/helpers/fixtures.js';
@@ -34,4 +35,11 @@ test('full-dhcp: an unknown VM gets a pool address; a MAC outside the allowlist 
   const denied = await ex.server.inject.dhcp(discoverFrom('uefi-edk2-discover', '02:00:00:00:00:99'), LOCAL);
   assert.deepEqual(denied, []);
   assert.ok(ex.events('admit.deny').some((l) => String(l['reason']).includes('not in allowlist')));
+});
+
+test('full-dhcp: ipxe.efi is served although Debian installs it as a symlink out of /usr/lib/ipxe', { skip: !existsSync('/boot/ipxe.efi') && 'Debian package ipxe not installed' }, async (t) => {
+  const ex = await startExample(t, CONFIG);
+  const res = await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.efi' });
+  assert.equal(res.status, 200);
+  assert.equal(Number(res.headers['content-length']), statSync('/boot/ipxe.efi').size);
 });

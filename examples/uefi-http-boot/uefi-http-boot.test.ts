@@ -8,7 +8,7 @@ const CONFIG = fileURLToPath(new URL('./pxekit.config.yaml', import.meta.url));
 const LOCAL = { local: { address: '10.77.0.1', interface: 'eth0' } };
 
 for (const [fixture, arch, url] of [
-  ['uefi-httpboot-discover', 16, 'http://10.77.0.1/ipxe.efi'],
+  ['uefi-httpboot-discover', 16, 'http://10.77.0.1/snponly.efi'],
   ['arm64-httpboot-discover', 19, 'http://10.77.0.1/snp-arm64.efi'],
 ] as const) {
   test(`uefi-http-boot: arch ${arch} gets a URL and HTTPClient echoed`, { skip: fixturesSkip() }, async (t) => {
