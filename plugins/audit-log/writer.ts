@@ -1,7 +1,7 @@
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { sealLine, sha256Hex } from '../../core/audit/chain.js';
+import { GENESIS, sealLine, sha256Hex } from '../../core/audit/chain.js';
 import type { AuditRecord } from './record.js';
 import { readChainTail } from './chain-tail.js';
 import { DropOldestQueue } from './ring.js';
@@ -57,19 +57,32 @@ export class AuditWriter {
 
   /** Continues the chain of an existing file (or starts one) and opens it for appending. */
   async open(): Promise<void> {
-    await mkdir(dirname(this.#o.file), { recursive: true });
-    const tail = await readChainTail(this.#o.file);
-    this.#seq = tail.seq;
-    this.#prev = tail.prev;
-    if (tail.unreadable) this.#o.log.warn({ event: 'audit.chain.unreadable', file: this.#o.file, torn: tail.torn }, 'the audit file ends in a line that is not a valid record; new records chain from it, and verify will report it');
-    await this.#openHandle();
-    if (tail.torn) await this.#writeAll(Buffer.from('\n'));
+    try {
+      await mkdir(dirname(this.#o.file), { recursive: true });
+      const tail = await readChainTail(this.#o.file);
+      this.#seq = tail.seq;
+      this.#prev = tail.prev;
+      if (tail.unreadable) this.#o.log.warn({ event: 'audit.chain.unreadable', file: this.#o.file, torn: tail.torn }, 'the audit file ends in a line that is not a valid record; new records chain from it, and verify will report it');
+      await this.#openHandle();
+      if (tail.torn) await this.#writeAll(Buffer.from('\n'));
+    } catch (err) {
+      // A full disk at start is an episode like any other: boot, count, retry. Anything else is a setup error.
+      if (!NO_SPACE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      this.#prev ||= GENESIS;
+      this.#opened = true;
+      await this.#failed(err as NodeJS.ErrnoException, 0);
+      return;
+    }
     this.#opened = true;
-    if (this.#o.fsyncIntervalMs > 0) {
+    this.#startFsync();
+    this.#kick();
+  }
+
+  #startFsync(): void {
+    if (this.#o.fsyncIntervalMs > 0 && !this.#fsyncTimer) {
       this.#fsyncTimer = setInterval(() => void this.#sync(), this.#o.fsyncIntervalMs);
       this.#fsyncTimer.unref();
     }
-    this.#kick();
   }
 
   /** Queues a record. Synchronous and O(1): safe on the packet path. */
@@ -127,6 +140,15 @@ export class AuditWriter {
     while (this.#queue.length > 0 || (this.#episode && this.#lost > 0)) {
       const batch: AuditRecord[] = [];
       if (this.#episode) batch.push({ time: new Date().toISOString(), type: 'audit.gap', protocol: 'server', outcome: 'error', data: { code: this.#episode.code, since: new Date(this.#episode.since).toISOString(), reason: 'records were lost while the audit file could not be written' } });
+      if (!this.#fh) {
+        // Before sealing: opening may learn where the chain continues.
+        try {
+          await this.#openHandle();
+        } catch (err) {
+          await this.#failed(err as NodeJS.ErrnoException, 0);
+          return;
+        }
+      }
       batch.push(...this.#queue.take(BATCH - batch.length));
       let seq = this.#seq;
       let prev = this.#prev;
@@ -203,8 +225,17 @@ export class AuditWriter {
   }
 
   async #openHandle(): Promise<void> {
+    if (this.#seq === 0 && this.#prev === GENESIS) {
+      // Nothing written yet (or start-up hit a full disk before the tail was read): continue the file's chain.
+      const tail = await readChainTail(this.#o.file);
+      if (tail.seq > 0) {
+        this.#seq = tail.seq;
+        this.#prev = tail.prev;
+      }
+    }
     this.#fh = await open(this.#o.file, 'a', 0o640);
     this.#size = (await this.#fh.stat()).size;
+    this.#startFsync();
   }
 
   async #writeAll(buf: Buffer): Promise<void> {

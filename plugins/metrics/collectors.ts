@@ -97,7 +97,11 @@ export class PxeMetrics {
       const bytes = num(d['bytes']);
       if (bytes) this.httpBytes.inc(bytes);
     }
-    if (ev.type === 'admit.deny') this.admitDenials.inc({ plugin: this.#plugins.value(ev.plugin), protocol: String(ev.protocol) });
+    if (ev.type === 'admit.deny') {
+      this.admitDenials.inc({ plugin: this.#plugins.value(ev.plugin), protocol: String(ev.protocol) });
+      // The HTTP handler answers an admit denial with 403 and no http.* event of its own.
+      if (ev.protocol === 'http') this.httpRequests.inc({ status: '403' });
+    }
     if (ev.outcome === 'error') {
       const code = typeof d['code'] === 'string' && d['code'].startsWith('PXE_ERR_') ? d['code'] : ev.type;
       this.errors.inc({ code: this.#codes.value(code) });

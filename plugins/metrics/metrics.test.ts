@@ -52,6 +52,7 @@ test('boot events become counters, served on /metrics of the boot HTTP listener'
   assert.equal(sample(text, 'pxekit_tftp_retransmits_total'), 2);
   assert.equal(sample(text, 'pxekit_http_requests_total', 'status="200"'), 2);
   assert.equal(sample(text, 'pxekit_http_requests_total', 'status="404"'), 1);
+  assert.equal(sample(text, 'pxekit_http_requests_total', 'status="403"'), 1, 'the HTTP admit denial');
   assert.equal(sample(text, 'pxekit_http_bytes_total'), 4106);
   assert.equal(sample(text, 'pxekit_admit_denials_total', 'plugin="mac-allowlist",protocol="dhcp"'), 1);
   assert.equal(sample(text, 'pxekit_admit_denials_total', 'plugin="mac-allowlist",protocol="http"'), 1);

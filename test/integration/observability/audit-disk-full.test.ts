@@ -88,3 +88,54 @@ test('a full disk does not stop boots; the loss is logged once and recorded when
   const v = await verifyAuditFiles([file]);
   assert.equal(v.ok, true, JSON.stringify(v.bad));
 });
+
+test('a disk that is full at start: the server starts and boots, the audit file appears when there is room', { skip: isRoot ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+  const base = await mkdtemp(join(tmpdir(), 'pxekit-auditfull-'));
+  const mnt = join(base, 'mnt');
+  const root = join(base, 'boot');
+  await mkdir(mnt);
+  await mkdir(root);
+  await writeFile(join(root, 'boot.ipxe'), '#!ipxe\nexit\n');
+  // Two inodes: the root folder and one file. Once the filler exists, no file can be created.
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=2', 'tmpfs', mnt], { encoding: 'utf8', timeout: 10_000 });
+  if (m.status !== 0) {
+    await rm(base, { recursive: true, force: true });
+    t.skip(`cannot mount tmpfs: ${m.stderr.trim()}`);
+    return;
+  }
+  t.after(async () => {
+    spawnSync('umount', [mnt], { timeout: 10_000 });
+    await rm(base, { recursive: true, force: true });
+  });
+  const filler = join(mnt, 'filler');
+  await writeFile(filler, 'x');
+  const file = join(mnt, 'audit.jsonl');
+  const probe = await writeFile(join(mnt, 'probe'), 'x').then(() => 'created', (e: NodeJS.ErrnoException) => e.code);
+  if (probe !== 'ENOSPC') {
+    t.skip(`this kernel's tmpfs does not refuse a new file when out of inodes (${probe})`);
+    return;
+  }
+  const cap = captureLog();
+  const server = createServer({
+    logger: cap.logger, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { port: 0 },
+    plugins: [sourceDisk({ root }), auditLog({ file, fsyncIntervalMs: 0, retryIntervalMs: 50 })],
+  });
+  await server.start();
+  t.after(() => server.close());
+  for (let i = 0; i < 5; i++) assert.equal((await server.inject.http({ path: '/boot.ipxe' })).status, 200);
+  assert.ok(await waitFor(() => cap.events('audit.write.failed').length === 1));
+  await rm(filler);
+  // The next event after a retry finds room: the file is created, a gap record first.
+  assert.ok(await waitFor(async () => {
+    await server.inject.http({ path: '/boot.ipxe' });
+    return cap.events('audit.write.resumed').length === 1;
+  }));
+  await server.close();
+  const recs = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(recs[0]!['type'], 'audit.gap');
+  assert.equal(recs[0]!['seq'], 1);
+  // Nothing could be opened, so nothing was taken off the queue: the records waited (bounded) and follow the gap.
+  assert.equal(recs[0]!['lost'], undefined);
+  assert.ok(recs.filter((r) => r['type'] === 'http.get').length >= 6);
+  assert.equal((await verifyAuditFiles([file])).ok, true);
+});
