@@ -39,7 +39,10 @@ test('full-dhcp: an unknown VM gets a pool address; a MAC outside the allowlist 
 
 test('full-dhcp: ipxe.efi is served although Debian installs it as a symlink out of /usr/lib/ipxe', { skip: !existsSync('/boot/ipxe.efi') && 'Debian package ipxe not installed' }, async (t) => {
   const ex = await startExample(t, CONFIG);
-  const res = await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.efi' });
-  assert.equal(res.status, 200);
-  assert.equal(Number(res.headers['content-length']), statSync('/boot/ipxe.efi').size);
+  // Straight to the file sources: over HTTP the allowlist refuses a client with no DHCP session (403).
+  const f = await ex.server.files.resolve('/ipxe.efi', { protocol: 'tftp' });
+  assert.ok(f, 'found');
+  assert.equal(f.size, statSync('/boot/ipxe.efi').size);
+  assert.equal(f.source, 'source-disk#ipxe-efi');
+  assert.equal((await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.efi', remoteAddress: '10.77.0.99' })).status, 403, 'unknown client: denied');
 });
