@@ -38,7 +38,8 @@ tr:last-child td { border-bottom:none; }
 .pill.failed { background:var(--bad); border-color:var(--bad); color:#1c0808; }
 .arrow { color:var(--muted); margin:0 3px; font-size:11px; }
 ul { list-style:none; margin:0 0 16px; padding:0; }
-li { padding:6px 0; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
+li { padding:6px 0; border-bottom:1px solid var(--line); overflow-wrap:break-word; }
+li .mono { overflow-wrap:anywhere; }
 li:last-child { border-bottom:none; }
 li .time { color:var(--muted); font-size:12px; margin-right:8px; white-space:nowrap; }
 li .who { margin-right:8px; }
