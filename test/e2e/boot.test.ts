@@ -116,7 +116,7 @@ test('full DHCP mode (examples/full-dhcp): BIOS and UEFI guests boot, a MAC outs
       st.diagnostic(`denied case: ${elapsed(t0)} wall`);
     });
 
-    await t.test('UEFI (OVMF, arch 7): DHCP → TFTP ipxe.efi → iPXE → HTTP script → marker', { timeout: (BOUND.uefi + 40) * 1000 }, async (st) => {
+    await t.test('UEFI (OVMF, arch 7): full DHCP → TFTP ipxe.efi → iPXE → HTTP script → marker', { timeout: (BOUND.uefi + 40) * 1000 }, async (st) => {
       if (!px.listening.some((l) => l.protocol === 'tftp')) {
         st.skip('pxekit has no TFTP listener yet (core/services/tftp-service.ts): EDK2 cannot fetch ipxe.efi');
         return;
