@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import { decodePacket, encodeAck, type TftpPacket } from '../../../core/tftp/codec.js';
 import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 import { run, sha256File, which } from '../../helpers/tftp-files.js';
-import { startPxeTftp, type PxeTftpFixture } from '../../helpers/tftp-pxe-server.js';
+import type { PluginDefinition } from '../../../core/plugin.js';
+import { startPxeTftp } from '../../helpers/tftp-pxe-server.js';
 
 const curl = which('curl');
 const tftpHpa = which('tftp');
@@ -24,8 +25,8 @@ const fixture = (name: string): Buffer => Buffer.from(readFileSync(join(FIXTURES
 const MAC = '52:54:00:12:34:56';
 const FILES = { 'ipxe/undionly.kpxe': randomBytes(70_001), 'boot/f1M': randomBytes(1024 * 1024 + 3) };
 
-async function withServer(t: { after: (fn: () => unknown) => void }, plugins = [] as Parameters<typeof startPxeTftp>[0]['plugins']) {
-  const f = await startPxeTftp({ files: FILES, ...(plugins ? { plugins } : {}) });
+async function withServer(t: { after: (fn: () => unknown) => void }, plugins: PluginDefinition[] = []) {
+  const f = await startPxeTftp({ files: FILES, plugins });
   const out = mkdtempSync(join(tmpdir(), 'pxekit-tftp-pxe-out-'));
   t.after(async () => {
     await f.stop();
