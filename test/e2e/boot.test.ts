@@ -69,10 +69,7 @@ async function bootCase(t: TestContext, lan: Lan, px: PxekitProc, c: Case): Prom
   const scriptGets = logs.filter((l) => l.event === 'http.request' && String(l['path']).startsWith('/boot.ipxe') && l['status'] === 200);
   assert.ok(scriptGets.length > 0, `no HTTP GET of /boot.ipxe in pxekit's log: ${why()}`);
 
-  if (!px.listening.some((l) => l.protocol === 'tftp')) {
-    t.diagnostic('pxekit reports no TFTP listener yet (core/services/tftp-service.ts): TFTP checks skipped');
-    return boot;
-  }
+  assert.ok(px.listening.some((l) => l.protocol === 'tftp'), 'pxekit reports a TFTP listener');
   assert.ok(boot.serial.includes('PXEKIT-TFTP-OK'), `the script's TFTP fetch failed: ${why()}`);
   const tftpDone = logs.filter((l) => l.event === 'tftp.done').map((l) => String(l['path'] ?? l['file'] ?? ''));
   assert.ok(tftpDone.some((p) => p.includes('tftp-probe.txt')), `no tftp.done for tftp-probe.txt: ${why()}`);
@@ -117,10 +114,6 @@ test('full DHCP mode (examples/full-dhcp): BIOS and UEFI guests boot, a MAC outs
     });
 
     await t.test('UEFI (OVMF, arch 7): full DHCP → TFTP ipxe.efi → iPXE → HTTP script → marker', { timeout: (BOUND.uefi + 40) * 1000 }, async (st) => {
-      if (!px.listening.some((l) => l.protocol === 'tftp')) {
-        st.skip('pxekit has no TFTP listener yet (core/services/tftp-service.ts): EDK2 cannot fetch ipxe.efi');
-        return;
-      }
       const t0 = Date.now();
       await bootCase(st, lan, px, { name: 'UEFI full', firmware: 'uefi', mac: '52:54:00:e2:e0:02', example: 'full-dhcp', mode: 'full', ip: '10.77.0.11' });
       st.diagnostic(`UEFI full case: ${elapsed(t0)} wall`);
@@ -146,10 +139,6 @@ test('proxy mode (examples/quickstart) beside a site DHCP server: BIOS and UEFI 
     });
 
     await t.test('UEFI (OVMF): site address, pxekit 4011 boot server → TFTP snponly.efi → iPXE → marker', { timeout: (BOUND.uefi + 40) * 1000 }, async (st) => {
-      if (!px.listening.some((l) => l.protocol === 'tftp')) {
-        st.skip('pxekit has no TFTP listener yet (core/services/tftp-service.ts): EDK2 cannot fetch snponly.efi');
-        return;
-      }
       const t0 = Date.now();
       const boot = await bootCase(st, lan, px, { name: 'UEFI proxy', firmware: 'uefi', mac: '52:54:00:e2:e0:04', example: 'quickstart', mode: 'proxy' });
       assert.match(boot.serial, /address 10\.77\.0\.(1\d\d|200)\b/, 'the address comes from the site server\'s range');
