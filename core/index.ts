@@ -52,3 +52,11 @@ export { decode as decodeDhcp, encode as encodeDhcp, encodingLength as dhcpEncod
 export { classify, type ClientClass } from './dhcp/pxe.js';
 export type { DhcpPacket } from './dhcp/packet.js';
 export type { DhcpInjectOptions, DhcpInjectReply } from './services/dhcp-service.js';
+// Audit chain and `explain`, for tools built on pxekit.
+export { verifyAuditFiles, type VerifyResult } from './audit/verify.js';
+export { GENESIS, parseLine, sealLine } from './audit/chain.js';
+export { buildExplainServer, closeExplainServer, type ExplainServer } from './explain/build-server.js';
+export { explainPacket, type ExplainReport, type ExplainInput } from './explain/engine.js';
+export { formatReport } from './explain/format.js';
+export { syntheticDiscover, syntheticDiscoverBuffer } from './explain/discover.js';
+export { readDhcpFromCapture } from './explain/pcap.js';
