@@ -1,10 +1,15 @@
 /**
- * DHCP benchmark: perfdhcp relayed from the client stack (giaddr 10.78.0.2) against each
- * target in the server namespace, same load, same run:
- *  - new-client rate: fresh server per step, up to 60,000 random MACs, rate search (<1 % failed);
+ * DHCP benchmark: perfdhcp relayed from the client stack (giaddr 10.78.0.2) against each target in
+ * the server namespace, same load, same run length (SECONDS per step):
+ *  - new-client rate: fresh server per step (warmed up 1 s with 200 clients), then up to 60,000
+ *    random MACs, rate search (<1 % failed);
  *  - known-client rate: 500 clients that already hold leases, rate search from the new-client rate;
  *  - peak RSS of the server over all its runs.
- * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,kea to choose)
+ * Targets: dnsmasq with its lease file (the ratio reference), dnsmasq --leasefile-ro, Kea (memfile),
+ * pxekit with the memory store and with the durable lease-file store. After each pxekit-file run
+ * its lease log is replayed to check that no address was ever given to two clients at once.
+ * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,pxekit-file to choose; BENCH_CPU_PROF=dir;
+ *   BENCH_DHCP_LAN=name runs in other namespaces than pxbdhcp, beside a full `npm run bench`)
  */
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
@@ -14,19 +19,23 @@ import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
-import { pxekitTarget } from './targets/pxekit.js';
+import { pxekitDhcp, type PxekitDhcpTarget } from './targets/pxekit-dhcp.js';
+import { auditLeaseFile } from './targets/pxekit-lease-audit.js';
 
 const SECONDS = 3;
-const NEW_STEPS = 6;
-const KNOWN_STEPS = 4;
+const NEW_STEPS = 4;
+const KNOWN_STEPS = 3;
 const KNOWN_CLIENTS = 500;
+const WARM_CLIENTS = 200;
+/** First rate tried per target (from earlier runs), so that 4 steps land near the limit. */
+const START_RATE: Record<string, number> = { dnsmasq: 250, 'dnsmasq-ro': 600, kea: 1500, pxekit: 3000, 'pxekit-file': 3000 };
 
-// dnsmasq with leases in memory comes first: it is the ratio reference, and like pxekit's
-// default lease store; dnsmasq's own default (a lease file rewritten per change) is far slower.
-export const dhcpTargets = (): Target[] => [dnsmasqDhcp(false), dnsmasqDhcp(true), keaDhcp(), pxekitTarget()];
+// dnsmasq with its lease file comes first: the reference for the issue's floors (pxekit's durable
+// store ≥ 4× it for new clients, ≥ 1× for known clients).
+export const dhcpTargets = (): Target[] => [dnsmasqDhcp(true), dnsmasqDhcp(false), keaDhcp(), pxekitDhcp('memory'), pxekitDhcp('file')];
 
 export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Promise<Row[]> {
-  return withBenchLan({ name: 'pxbdhcp', cliIp: '10.77.0.2/24', taps: 0 }, ['perfdhcp'], async (lan) => {
+  return withBenchLan({ name: process.env.BENCH_DHCP_LAN ?? 'pxbdhcp', cliIp: '10.77.0.2/24', taps: 0 }, ['perfdhcp'], async (lan) => {
     // The client stack acts as a relay for 10.78.0.0/16; the server routes replies back to it.
     await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
     await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
@@ -44,13 +53,29 @@ async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
   const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row =>
     ({ bench: 'dhcp', metric, unit, target: t.name, value, note, higherIsBetter });
   let peak = 0;
+  const audits = { runs: 0, records: 0, doubles: 0, problem: undefined as string | undefined };
+  // pxekit-file: after each stop (clean close) replay its lease log for double allocations.
+  const audit = async () => {
+    const file = (t as Partial<PxekitDhcpTarget>).lastLeaseFile?.();
+    if (!file) return;
+    const a = await auditLeaseFile(file);
+    audits.runs++;
+    audits.records += a.records;
+    audits.doubles += a.doubleAllocations;
+    audits.problem ??= a.firstProblem;
+  };
   const measureFresh = async (rate: number): Promise<PerfRun> => {
     const s = await startServer(t, base);
-    try { return await perfdhcp(base.lan, rate, 60_000, SECONDS); } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); }
+    try {
+      // Same for every target: 1 s at a quarter of the rate with 200 clients, so that a JIT's first
+      // second (node compiles the DHCP path while it runs) is not counted as the server's rate.
+      await perfdhcp(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1);
+      return await perfdhcp(base.lan, rate, 60_000, SECONDS);
+    } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); await audit(); }
   };
   try {
     progress(`dhcp ${t.name}: new-client rate search`);
-    const fresh = await searchRate(measureFresh, 500, NEW_STEPS);
+    const fresh = await searchRate(measureFresh, START_RATE[t.name] ?? 500, NEW_STEPS);
     progress(`dhcp ${t.name}: ${fresh.trail}`);
     const s = await startServer(t, base);
     let known;
@@ -58,17 +83,38 @@ async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
       await perfdhcp(base.lan, 500, KNOWN_CLIENTS, 3); // warm-up: ~95 % of the clients get a lease
       known = await searchRate((r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS), fresh.best?.requested ?? 500, KNOWN_STEPS);
       progress(`dhcp ${t.name}: known ${known.trail}`);
-    } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); }
+    } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); await audit(); }
     const note = (r: PerfRun | undefined, trail: string) => `${r ? `${r.failedPct.toFixed(2)}% failed${r.anomalies ? `, ${r.anomalies}` : ''}; ` : ''}tried ${trail}`;
-    return [
+    const rows = [
       row('new-client rate', 'leases/s', fresh.best?.rate ?? 0, note(fresh.best, fresh.trail)),
       row('known-client rate', 'leases/s', known.best?.rate ?? 0, note(known.best, known.trail)),
       row('peak RSS', 'MiB', peak / 1024, t.note, false),
     ];
+    if (audits.runs > 0) {
+      progress(`dhcp ${t.name}: lease log audit: ${audits.records} records in ${audits.runs} runs, ${audits.doubles} double allocations${audits.problem ? ` (first: ${audits.problem})` : ''}`);
+      rows.push(row('addresses given twice (lease log replay)', 'count', audits.doubles, `${audits.records} records replayed from ${audits.runs} runs`, false));
+    }
+    return rows;
   } catch (e) {
     progress(`dhcp ${t.name}: skipped: ${(e as Error).message}`);
     return [row('new-client rate', 'leases/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`)];
   }
+}
+
+/** The issue's floors, checked on the rows: pxekit-file vs dnsmasq (lease file) and dnsmasq-ro. */
+export function floorSummary(rows: readonly Row[]): string {
+  const v = (target: string, metric: string) => rows.find((r) => r.target === target && r.metric === metric)?.value;
+  const lines: string[] = [];
+  for (const [metric, floor] of [['new-client rate', 4], ['known-client rate', 1]] as const) {
+    const file = v('pxekit-file', metric);
+    for (const ref of ['dnsmasq', 'dnsmasq-ro', 'kea']) {
+      const r = v(ref, metric);
+      if (file === undefined || !r) continue;
+      const ratio = file / r;
+      lines.push(`pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : ''}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promise<void> {
@@ -77,7 +123,10 @@ async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promi
 }
 
 if (isMain(import.meta.url)) {
-  runDhcpBench().then((rows) => printTable('DHCP (perfdhcp, relayed)', rows)).catch((e: Error) => {
+  runDhcpBench().then((rows) => {
+    printTable('DHCP (perfdhcp, relayed)', rows);
+    process.stdout.write(`${floorSummary(rows)}\n`);
+  }).catch((e: Error) => {
     process.stderr.write(`bench:dhcp failed: ${e.message}\n`);
     process.exitCode = 1;
   });
