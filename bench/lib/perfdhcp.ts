@@ -23,7 +23,12 @@ export async function perfdhcp(lan: Lan, rate: number, clients: number, seconds:
   const r = await lan.execIn(lan.cliNs, 'perfdhcp',
     ['-4', '-l', RELAY.addr, '-r', String(rate), '-R', String(clients), '-p', String(seconds), lan.srvAddr],
     { timeoutMs: (seconds + 15) * 1000 });
-  return parsePerfdhcp(r.stdout, rate);
+  try {
+    return parsePerfdhcp(r.stdout, rate);
+  } catch (e) {
+    const why = r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`;
+    throw new Error(`perfdhcp -r ${rate} ${why}: ${(r.stderr || r.stdout).trim().slice(-300)}`, { cause: e });
+  }
 }
 
 /** Parse perfdhcp's statistics (Kea 2.2 text format); throws when it has none. */

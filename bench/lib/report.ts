@@ -19,7 +19,9 @@ export function formatTable(rows: readonly Row[]): string {
     if (r.value !== undefined && base?.value !== undefined) {
       ratio = base === r ? '1.00 (ref)' : base.value > 0 ? `${(r.value / base.value).toFixed(2)}${r.higherIsBetter ? '' : ' (lower=better)'}` : 'n/a';
     }
-    body.push([r.bench, r.metric, r.target, r.value === undefined ? '-' : fmt(r.value), r.unit, ratio, r.note ?? '']);
+    // Notes carry tool output: one line, no pipes, so the table stays a table.
+    const note = (r.note ?? '').replace(/\s+/g, ' ').replace(/\|/g, '/').trim();
+    body.push([r.bench, r.metric, r.target, r.value === undefined ? '-' : fmt(r.value), r.unit, ratio, note]);
   }
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i] ?? 0)).join(' | ')} |`;
