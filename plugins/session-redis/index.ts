@@ -1,0 +1,78 @@
+/**
+ * session-redis: boot sessions and boot intents shared by every pxekit instance on the same Redis and
+ * key prefix, so a boot that starts on one instance may continue on another (session-sync.ts), and a
+ * one-shot or "never" mark set or used anywhere holds everywhere (intent-sync.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { definePlugin } from '../../core/plugin.js';
+import { RedisLink } from '../../core/redis/link.js';
+import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
+import { IntentSync } from './intent-sync.js';
+import { SessionSync } from './session-sync.js';
+
+export interface SessionRedisOptions {
+  redis: RedisOptions;
+  /** Sessions kept in Redis this long after their last DHCP step (default: sessions.ttlSeconds). */
+  ttlSeconds?: number;
+  /** Share boot intents too (needs the boot-intents plugin; ignored without it). */
+  intents: boolean;
+  /** How often local intent changes (CLI edits, used one-shots) are pushed, ms. */
+  intentPollMs: number;
+  /** Most sessions waiting to be written at once. */
+  maxPending: number;
+}
+
+const NAME = 'session-redis';
+
+export default function sessionRedis(options: WithRedisInput<SessionRedisOptions> = {}) {
+  let sessionSync: SessionSync | undefined;
+  let intentSync: IntentSync | undefined;
+  const plugin = definePlugin<SessionRedisOptions>({
+    name: NAME,
+    options,
+    optionsSchema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        redis: redisOptionsSchema,
+        ttlSeconds: { type: 'integer', minimum: 1, description: 'how long a session stays in Redis after its last DHCP step (default: sessions.ttlSeconds)' },
+        intents: { type: 'boolean', default: true, description: 'share boot intents (one-shot / never) through Redis; needs the boot-intents plugin' },
+        intentPollMs: { type: 'integer', minimum: 100, default: 1000, description: 'how often local intent changes (pxekit intent edits, used one-shots) are pushed to the others, ms' },
+        maxPending: { type: 'integer', minimum: 1, default: 10_000, description: 'most session updates waiting to be written; beyond, updates are dropped and counted' },
+      },
+    },
+    apply(server, { options, log, config }) {
+      const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+      const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
+      const ss = new SessionSync({ link, sessions: server.sessions, instanceId, ttlMs: (options.ttlSeconds ?? config.sessions.ttlSeconds) * 1000, maxPending: options.maxPending, log });
+      sessionSync = ss;
+
+      server.hooks.ready.tapPromise(NAME, async () => {
+        await link.start();
+        await ss.start();
+      });
+      // After every plugin's `ready`: boot-intents has loaded its file by then.
+      server.hooks.listening.tapPromise(NAME, async () => {
+        if (!options.intents) return;
+        if (!server.intents) {
+          log.warn({ event: 'session-redis.no-intents' }, 'intents: true but the boot-intents plugin is not configured: boot intents are not shared');
+          return;
+        }
+        intentSync = new IntentSync({ link, intents: server.intents, instanceId, log });
+        await intentSync.start(options.intentPollMs);
+      });
+      server.hooks.bootEvent.tap(NAME, (e) => ss.onEvent(e));
+      server.hooks.close.tapPromise(NAME, async () => {
+        await intentSync?.stop();
+        await ss.stop();
+        await link.close();
+      });
+    },
+  });
+  Object.defineProperties(plugin, {
+    sessionSync: { get: () => sessionSync, enumerable: false },
+    intentSync: { get: () => intentSync, enumerable: false },
+  });
+  return plugin as typeof plugin & { readonly sessionSync: SessionSync | undefined; readonly intentSync: IntentSync | undefined };
+}
