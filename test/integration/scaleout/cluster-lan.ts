@@ -1,0 +1,98 @@
+/**
+ * A LAN with several pxekit instances for the scale-out tests and the bench: redis-server in the
+ * LAN's server namespace (the "Redis host"), each pxekit instance in its own namespace on the same
+ * bridge (`addHost`), started with the CLI (`pxekit start --config`) and its JSON log in a file.
+ * Every process is tracked by the LAN and stopped by `lan.down()`; `kill9()` signals one instance's
+ * own pid (a crash, no clean leave).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Lan } from '../../helpers/realnet.js';
+import type { Tracked } from '../../helpers/proc.js';
+import { repoRoot } from '../dhcp/helpers.js';
+
+export const REDIS_PORT = 6390;
+
+export interface Instance {
+  name: string;
+  ns: string;
+  ip: string;
+  logFile: string;
+  proc: Tracked;
+  lines(): Record<string, unknown>[];
+  events(event: string): Record<string, unknown>[];
+  kill9(): Promise<void>;
+}
+
+/** Starts redis-server in the LAN's server namespace on `lan.srvAddr:REDIS_PORT`. */
+export async function startLanRedis(lan: Lan, dir: string): Promise<{ url: string; cli(args: string[]): Promise<string> }> {
+  lan.spawnIn(lan.srvNs, '/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', lan.srvAddr, '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
+  await lan.waitForTcpListen(lan.srvNs, REDIS_PORT, 15_000);
+  return {
+    url: `redis://${lan.srvAddr}:${REDIS_PORT}`,
+    cli: async (args) => {
+      const r = await lan.execIn(lan.srvNs, '/usr/bin/redis-cli', ['-h', lan.srvAddr, '-p', String(REDIS_PORT), ...args], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    },
+  };
+}
+
+/** Every `ip → mac` lease record under `prefix` (one Lua call, for the end-of-test checks). */
+export async function leaseRecords(cli: (args: string[]) => Promise<string>, prefix: string): Promise<Map<string, { mac: string; state: string }>> {
+  const lua = "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do local r = redis.call('HMGET', k, 'ip', 'mac', 'state') out[#out + 1] = r[1] .. ' ' .. r[2] .. ' ' .. r[3] end return out";
+  const text = await cli(['--no-raw', 'EVAL', lua, '0', `${prefix}lease:ip:*`]);
+  const map = new Map<string, { mac: string; state: string }>();
+  for (const m of text.matchAll(/"(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]*) (\w+)"/g)) map.set(m[1]!, { mac: m[2]!, state: m[3]! });
+  return map;
+}
+
+/** Starts one pxekit instance in namespace `<lan>-<name>` with address `cidr`, and waits for UDP 67. */
+export async function startInstance(lan: Lan, dir: string, name: string, cidr: string, config: object): Promise<Instance> {
+  const ns = await lan.addHost(name, cidr);
+  const cfg = path.join(dir, `${name}.json`);
+  const logFile = path.join(dir, `${name}.log`);
+  writeFileSync(cfg, JSON.stringify(config, null, 2));
+  const bin = path.join(repoRoot, 'bin', 'pxekit.js');
+  const proc = lan.spawnIn(ns, 'bash', ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`], { cwd: repoRoot });
+  const lines = () => {
+    if (!existsSync(logFile)) return [];
+    const out: Record<string, unknown>[] = [];
+    for (const l of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!l.startsWith('{')) continue;
+      try { out.push(JSON.parse(l) as Record<string, unknown>); } catch { /* a partial last line */ }
+    }
+    return out;
+  };
+  try {
+    await lan.waitForUdpListen(ns, 67, 30_000);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- ${name} ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`);
+  }
+  return {
+    name,
+    ns,
+    ip: cidr.split('/')[0]!,
+    logFile,
+    proc,
+    lines,
+    events: (event) => lines().filter((l) => l.event === event),
+    kill9: async () => {
+      if (proc.pid !== undefined && !proc.exited()) process.kill(proc.pid, 'SIGKILL');
+      await proc.exitPromise;
+    },
+  };
+}
+
+/** Polls until every instance logged a `cluster.members` line listing `n` members (bounded). */
+export async function waitForMembers(instances: Instance[], n: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const ok = () => instances.every((i) => {
+    const last = i.events('cluster.members').at(-1);
+    return Array.isArray(last?.members) && last.members.length === n;
+  });
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`instances did not agree on ${n} members in ${ms} ms: ${instances.map((i) => `${i.name}=${JSON.stringify(i.events('cluster.members').at(-1)?.members)}`).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
