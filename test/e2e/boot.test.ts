@@ -4,6 +4,7 @@
  *
  *   full mode  (examples/full-dhcp):  BIOS, UEFI, and a MAC outside the allowlist (gets nothing)
  *   proxy mode (examples/quickstart): BIOS, UEFI, beside a site dnsmasq that hands out addresses only
+ *   UEFI HTTP boot (examples/uefi-http-boot): OVMF HTTPv4 (arch 16), no TFTP
  *
  * Evidence per boot: the marker on the serial console (printed by the per-host script after it has
  * fetched a file over TFTP), pxekit's DHCP offer/ack log lines for the guest's MAC, and the HTTP GET
@@ -144,5 +145,26 @@ test('proxy mode (examples/quickstart) beside a site DHCP server: BIOS and UEFI 
       assert.match(boot.serial, /address 10\.77\.0\.(1\d\d|200)\b/, 'the address comes from the site server\'s range');
       st.diagnostic(`UEFI proxy case: ${elapsed(t0)} wall`);
     });
+  });
+});
+
+test('UEFI HTTP boot (examples/uefi-http-boot): OVMF HTTPv4 → snponly.efi over HTTP → iPXE → script', { skip, timeout: 360_000 }, async (t) => {
+  await withLan(t, { name: 'e2ehttp', taps: 1, ra }, async (lan) => {
+    const px = await startPxekit(lan, 'examples/uefi-http-boot/pxekit.config.yaml');
+    const mac = '52:54:00:e2:e0:05';
+    const since = px.mark();
+    const t0 = Date.now();
+    const boot = await lan.bootQemu({ firmware: 'uefi-http', mac, marker: MARKER, timeoutSec: BOUND.uefi });
+    const logs = since();
+    const why = () => diagnostics(boot, logs, px);
+    t.diagnostic(`UEFI HTTP boot: ${boot.result} after ${(boot.elapsedMs / 1000).toFixed(1)} s (QEMU start to marker), ${elapsed(t0)} wall`);
+    assert.ok(boot.ok, `no marker: ${why()}`);
+    assert.ok(boot.serial.includes(`pxekit uefi-http-boot: ${mac}`), `the script did not run: ${why()}`);
+    // The firmware's own request: arch 16, answered with a URL (HTTPClient echoed, or it would not have fetched).
+    const offers = logs.filter((l) => l.event === 'dhcp.offer' && l.mac === mac);
+    assert.ok(offers.some((l) => l['arch'] === 16 && /^http:\/\/10\.77\.0\.1\/snponly\.efi$/.test(String(l['bootFile']))), `no arch-16 offer with the URL: ${why()}`);
+    const gets = (p: string) => logs.filter((l) => l.event === 'http.request' && l['path'] === p && l['method'] === 'GET' && l['status'] === 200);
+    assert.ok(gets('/snponly.efi').length > 0, `the firmware did not GET snponly.efi: ${why()}`);
+    assert.ok(gets('/boot.ipxe').length > 0, `iPXE did not GET its script: ${why()}`);
   });
 });
