@@ -157,3 +157,19 @@ test('outage write-back loses to a newer holder: conflict reported, the cache fo
   assert.equal((await redis.client().hgetall('t:lease:ip:10.99.0.40')).mac, mac(41), 'the other holder keeps it');
   assert.equal(store.cache.byIp('10.99.0.40')?.mac ?? '', '', 'our stale record is dropped');
 });
+
+test('Redis restarted empty (no persistence): live leases this instance knows are written back', { skip, timeout: 30_000 }, async (t) => {
+  const redis = await startRedis(t);
+  const a = await instance(t, redis);
+  const now = Date.now();
+  const live = { ip: '10.99.0.50', mac: mac(50), expiresAt: now + 600_000, subnet: SUBNET };
+  assert.ok(await a.store.commit(live, now));
+  assert.ok(await a.store.offer({ ip: '10.99.0.51', mac: mac(51), expiresAt: now + 1, subnet: SUBNET }, now), 'a hold about to expire');
+  await redis.stop();
+  await redis.start();
+  await eventually(() => a.cap.events('lease-redis.reasserted').length === 1, 10_000, 'the re-assertion');
+  assert.equal(a.cap.events('lease-redis.reasserted')[0]!.written, 1, 'only the live lease');
+  const b = await instance(t, redis);
+  assert.equal(await b.store.offer({ ip: live.ip, mac: mac(52), expiresAt: Date.now() + 30_000, subnet: SUBNET }, Date.now()), undefined, 'another instance cannot take it');
+  assert.equal((await b.store.get(live.mac))?.ip, live.ip);
+});

@@ -45,6 +45,8 @@ export class RedisLeaseStore implements LeaseStore {
   readonly #o: RedisLeaseStoreOptions;
   readonly #pending = new Map<string, Pending>();
   #flushing: Promise<void> | undefined;
+  /** Set once the store has talked to Redis: from then on, a missing epoch marker means lost data. */
+  #loaded = false;
 
   constructor(opts: RedisLeaseStoreOptions) {
     this.#o = opts;
@@ -64,8 +66,10 @@ export class RedisLeaseStore implements LeaseStore {
       return;
     }
     try {
+      await this.#o.link.run((c) => c.set(this.#o.link.key('lease', 'epoch'), String(Date.now()), 'NX'));
       const all = await this.redis.list();
       for (const l of all) this.cache.put(l, l.expiresAt);
+      this.#loaded = true;
       this.#o.log.info({ event: 'lease-redis.loaded', leases: all.length, cached: this.cache.size }, 'leases read from Redis');
     } catch (err) {
       if (!(err instanceof RedisUnavailableError)) throw err;
@@ -136,6 +140,7 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async #flush(): Promise<void> {
+    await this.#reassertIfLost();
     if (!this.#pending.size) return;
     const now = (this.#o.now ?? Date.now)();
     const items = [...this.#pending];
@@ -172,9 +177,33 @@ export class RedisLeaseStore implements LeaseStore {
     this.#o.log.info({ event: 'lease-redis.caught-up', written, conflicts, left: this.#pending.size }, `wrote back ${written} lease change(s) kept during the Redis outage`);
   }
 
+  /**
+   * A Redis restarted without persistence (or flushed) has forgotten every lease, and would let the
+   * next client take an address that is still in use. The marker key `<p>lease:epoch` (set once, no
+   * TTL) tells: missing after a reconnect = data lost. Then every live lease this instance knows is
+   * written back through the same compare-and-set (each instance does so for what it knows).
+   */
+  async #reassertIfLost(): Promise<void> {
+    const created = await this.#o.link.run((c) => c.set(this.#o.link.key('lease', 'epoch'), String(Date.now()), 'NX')).catch(() => null);
+    if (created !== 'OK' || !this.#loaded) return;
+    const now = (this.#o.now ?? Date.now)();
+    let written = 0;
+    for (const l of this.cache.list()) {
+      if (!l.mac || l.expiresAt <= now || (l.state !== 'bound' && l.state !== 'offered')) continue;
+      const { state, updatedAt: _u, ...w } = l;
+      try {
+        if (await this.redis.write(w, state, now)) written++;
+      } catch {
+        break; // down again: the next recovery retries (the marker is there, so only pending writes then)
+      }
+    }
+    this.#o.log.warn({ event: 'lease-redis.reasserted', code: 'PXE_ERR_REDIS', written }, `Redis had lost its lease data (restart without persistence?): wrote back ${written} live lease(s) this instance knows`);
+  }
+
   async #write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): Promise<Lease | undefined> {
     try {
       const got = await this.redis.write(lease, state, now);
+      this.#loaded = true;
       if (got) {
         this.cache.put(got, got.expiresAt);
         // A fresh Redis write supersedes what the outage kept for this address.
