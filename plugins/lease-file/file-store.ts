@@ -15,7 +15,7 @@ import type { Lease, LeaseStore, LeaseWrite } from '../../core/dhcp/leases/store
 import { readLog, readSnapshot, syncDir, writeSnapshot } from './files.js';
 import { LeaseIndex } from './lease-index.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { frame, ordered } from './record.js';
+import { logLine } from './record.js';
 import { WalWriter, type FsyncMode } from './wal-writer.js';
 
 export interface FileLeaseStoreOptions {
@@ -69,6 +69,7 @@ export class FileLeaseStore implements LeaseStore {
       }
       this.#seq = Math.max(snap.q, content.records.at(-1)?.q ?? 0);
       const handle = await fsp.open(file, 'a+', 0o600);
+      this.#handle = handle;
       if (content.torn) {
         // Never acknowledged (its sync never completed): cut it so new records follow a clean line.
         log.warn({ event: 'lease-file.torn-tail', file, ...content.torn }, `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} (${content.torn.reason}), left by a crash during a write`);
@@ -80,9 +81,11 @@ export class FileLeaseStore implements LeaseStore {
         handle, size: content.validBytes, fsync: this.#o.fsync, batchMs: this.#o.batchMs, log,
         compactEveryBytes: this.#o.compactEveryBytes, compact: () => this.compact(),
       });
-      this.#handle = handle;
       log.info({ event: 'lease-file.loaded', file, leases: this.#index.size, snapshot: snap.leases.length, replayed, seq: this.#seq }, `lease file loaded: ${this.#index.size} leases`);
     } catch (err) {
+      await this.#handle?.close().catch(() => undefined);
+      this.#handle = undefined;
+      this.#wal = undefined;
       await releaseLock(`${file}.lock`).catch(() => undefined);
       if (err instanceof PxeError) throw err;
       throw new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file}: ${(err as Error).message}`, { cause: err, fix: 'check that the folder exists and is writable by pxekit' });
@@ -151,7 +154,7 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   #record(l: Lease): string {
-    return frame({ q: ++this.#seq, l: ordered(l) });
+    return logLine(++this.#seq, l);
   }
 
   #writable(): WalWriter {

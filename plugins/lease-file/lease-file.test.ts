@@ -16,6 +16,7 @@ import { PxeError } from '../../core/errors.js';
 import { makeServer, memoryLogger, request } from '../../test/unit/dhcp-service/helpers.js';
 import leaseFile from './index.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
+import { frame, logLine, ordered } from './record.js';
 
 const silent = pino({ level: 'silent' });
 const SUBNET = '10.0.0.0/16';
@@ -133,6 +134,14 @@ test('compaction writes a snapshot, empties the log, and keeps every lease acros
   const r3 = await open(file);
   assert.deepEqual((await r3.list()).sort(byIp), want);
   assert.equal(existsSync(`${file}.snapshot.tmp`), false);
+});
+
+test('the hand-built log line is exactly the generic frame of the same record', () => {
+  const leases: Lease[] = [
+    { ip: '10.0.0.1', mac: '02:00:00:00:00:01', state: 'bound', expiresAt: 1795636931951, subnet: SUBNET, updatedAt: 1795636901951 },
+    { ip: '10.0.0.2', mac: '', state: 'declined', expiresAt: 5, subnet: SUBNET, updatedAt: 4, clientId: '01aabb', hostname: 'we"ird\\name\u00e9\n' },
+  ];
+  for (const l of leases) assert.equal(logLine(7, l), frame({ q: 7, l: ordered(l) }));
 });
 
 test('a damaged snapshot stops start-up', async (t) => {
