@@ -22,4 +22,18 @@ export interface FileHandle {
   source: string;
   /** A fresh stream of the whole file or of one inclusive range. The caller destroys it when done. */
   open(range?: ByteRange): Promise<Readable>;
+  /**
+   * Optional fast path for block protocols (TFTP): positional reads into the caller's own buffer, so a
+   * transfer reuses one buffer instead of getting a new stream chunk per read. Callers that find it
+   * absent use `open()`; sources that cannot seek cheaply (S3, git) leave it out.
+   */
+  openReader?(): Promise<FileReader>;
+}
+
+/** Random access to one opened file (see `FileHandle.openReader`). */
+export interface FileReader {
+  /** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count (0 = end). */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /** Releases the file; called exactly once by the reader's user. */
+  close(): Promise<void>;
 }

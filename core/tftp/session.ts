@@ -123,6 +123,8 @@ export class Session {
     const { req, handle, acked, params, oack } = plan;
     this.transfer = new ReadTransfer({
       open: () => handle.open(),
+      openReader: handle.openReader ? () => handle.openReader!() : undefined,
+      size: handle.size,
       params,
       netascii: req.mode === 'netascii',
       oack,

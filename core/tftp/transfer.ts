@@ -5,7 +5,8 @@
  *   numbers roll over to 0 after 65535 (the convention of tftp-hpa, dnsmasq, curl and EDK2).
  * - A ring of `windowsize` DATA buffers, header prewritten, holds the blocks not yet acknowledged:
  *   retransmission resends those buffers as they are, no re-read. With the block source's bounded queue,
- *   memory per transfer is about windowsize × blksize + 64 KiB.
+ *   memory per transfer is about windowsize × blksize + one read buffer: with `openReader` (positional
+ *   reads, positional-source.ts) a reused buffer of about one window; else the stream's chunks.
  * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK short of the last
  *   block sent means the client saw a gap (§4): resend from the block after it. To stay clear of the
  *   Sorcerer's Apprentice bug each ACK position triggers at most one such resend (duplicates of it are
@@ -17,7 +18,9 @@
  * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
  */
 import type { Readable } from 'node:stream';
+import type { FileReader } from '../files/types.js';
 import { BlockSource } from './block-source.js';
+import { PositionalBlockSource } from './positional-source.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
 import type { TransferParams } from './options.js';
@@ -41,8 +44,20 @@ export interface TransferStats {
   clientError?: { code: number; message: string };
 }
 
+/** What the transfer pulls blocks from: BlockSource (a stream) or PositionalBlockSource (positional reads). */
+interface BlockFeed {
+  fill(target: Buffer, offset: number, len: number): number | undefined;
+  onReady(cb: () => void): void;
+  destroy(): void;
+  readonly error: Error | undefined;
+}
+
 export interface ReadTransferOptions {
   open: () => Promise<Readable>;
+  /** Positional-read fast path (octet only): used instead of `open` when given, with `size` as the bound. */
+  openReader?: (() => Promise<FileReader>) | undefined;
+  /** Bytes to send when reading through `openReader` (the size the source announced). */
+  size?: number;
   params: TransferParams;
   netascii?: boolean;
   /** Encoded OACK to send first; absent when no option was acknowledged (DATA 1 goes out at once). */
@@ -68,7 +83,7 @@ export class ReadTransfer {
   private readonly timer: TimerHandle;
   private readonly slots: Buffer[] = [];
   private readonly slotLen: number[] = [];
-  private source: BlockSource | undefined;
+  private source: BlockFeed | undefined;
   private acked = 0; // highest block acknowledged (0 = OACK / start)
   private sent = 0; // highest block sent at least once
   private lastBlock: number | undefined; // known once the short block has been read
@@ -137,20 +152,23 @@ export class ReadTransfer {
   private openAndRun(): void {
     this.phase = 'opening';
     this.timer.arm(this.timeoutMs); // bounds a source that never opens
-    this.o.open().then(
-      (stream) => {
-        if (this.phase !== 'opening') {
-          stream.destroy();
-          return;
-        }
-        // Read ahead one window (at least 16 KiB): enough to send a window without waiting, no more.
-        const highWater = Math.max(16 * 1024, this.ws * this.blksize);
-        this.source = new BlockSource(stream, this.o.netascii ?? false, highWater);
-        this.phase = 'data';
-        this.guarded(() => this.pump());
-      },
-      (err: unknown) => this.readFailed(err),
-    );
+    // Read ahead one window (at least 16 KiB): enough to send a window without waiting, no more.
+    const highWater = Math.max(16 * 1024, this.ws * this.blksize);
+    const ready = (feed: BlockFeed): void => {
+      if (this.phase !== 'opening') {
+        feed.destroy();
+        return;
+      }
+      this.source = feed;
+      this.phase = 'data';
+      this.guarded(() => this.pump());
+    };
+    const { openReader, size } = this.o;
+    if (openReader && size !== undefined && !this.o.netascii) {
+      openReader().then((reader) => ready(new PositionalBlockSource(reader, size, highWater)), (err: unknown) => this.readFailed(err));
+    } else {
+      this.o.open().then((stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)), (err: unknown) => this.readFailed(err));
+    }
   }
 
   private slot(block: number): Buffer {

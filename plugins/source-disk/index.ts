@@ -107,6 +107,11 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
             const b = boundsFor(range, size);
             return b ? createReadStream(realPath, { start: b.start, end: b.end }) : Readable.from([]);
           },
+          // Positional reads for TFTP (one reused buffer per transfer); the caller bounds reads by `size`.
+          async openReader() {
+            const fh = await fsp.open(realPath, 'r');
+            return { read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+          },
         };
       });
     },

@@ -1,9 +1,10 @@
 /** Test-only file source: serves a directory through `FileHandle`s (the real disk source lives elsewhere). */
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileHandle } from '../../core/files/types.js';
 
-export function dirResolver(root: string): (path: string) => Promise<FileHandle | undefined> {
+/** `positional` (default true) adds `openReader`, as the disk source has; false = streams only. */
+export function dirResolver(root: string, opts: { positional?: boolean } = {}): (path: string) => Promise<FileHandle | undefined> {
   return async (path) => {
     // `path` is already a normalised virtual path (no '..'), so joining cannot leave `root`.
     const full = join(root, path);
@@ -21,6 +22,14 @@ export function dirResolver(root: string): (path: string) => Promise<FileHandle 
       source: 'test-dir',
       open: async (range) =>
         createReadStream(full, range ? { start: range.start, end: range.end } : {}),
+      ...(opts.positional === false
+        ? {}
+        : {
+            openReader: async () => {
+              const fh = await fsp.open(full, 'r');
+              return { read: async (buf: Buffer, off: number, len: number, pos: number) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+            },
+          }),
     };
   };
 }

@@ -2,6 +2,8 @@
  * Runs a TftpServer in its own process, so tests can measure the server's memory alone and hit it with
  * real clients. Usage: node --import tsx test/helpers/tftp-server-proc.ts ROOT '{"singlePort":false,...}'
  * Prints one JSON line per message on stdout: {"listening":PORT}, then {"event":{...}} per boot event.
+ * TFTP_PROC_PXE=1 runs the whole pxekit server (createServer + source-disk) instead of the bare engine (no events printed).
+ * TFTP_PROC_POSITIONAL=0 turns the positional-read fast path off (streams, as before it existed).
  * On a stdin line `mem` prints {"mem":{"rss":…,"hwm":…}} (bytes; hwm = peak RSS from /proc). SIGTERM → close.
  */
 import { readFileSync } from 'node:fs';
@@ -21,17 +23,33 @@ function peakRss(): number {
   return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
 }
 
-const server = new TftpServer(
-  { port: 0, address: '127.0.0.1', log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)), ...extra },
-  {
-    resolve: dirResolver(root),
-    event: (ev) => {
-      if (!quietEvents) process.stdout.write(JSON.stringify({ event: ev }) + '\n');
+/** The whole pxekit server (createServer, TftpService, the real source-disk plugin) instead of the bare engine. */
+async function startPxe(): Promise<{ port: number; close: () => Promise<void> }> {
+  const { createServer } = await import('../../core/server.js');
+  const { default: sourceDisk } = await import('../../plugins/source-disk/index.js');
+  const tftp = { port: 0, address: '127.0.0.1', ...(extra.maxPerClient ? { maxPerClient: extra.maxPerClient } : {}), ...(extra.maxTransfers ? { maxTransfers: extra.maxTransfers } : {}), ...(extra.singlePort ? { singlePort: true } : {}) };
+  const pxe = createServer({ log: { level: (process.env.TFTP_PROC_LOG ?? 'warn') as 'warn' }, dhcp: { mode: 'off' }, http: { enabled: false }, tftp, plugins: [sourceDisk({ root: root! })] });
+  const bound = await pxe.start();
+  return { port: bound.find((b) => b.protocol === 'tftp')!.port, close: () => pxe.close() };
+}
+
+async function startEngine(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = new TftpServer(
+    { port: 0, address: '127.0.0.1', log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)), ...extra },
+    {
+      // TFTP_PROC_POSITIONAL=0: stream reads only (to compare memory with the positional-read fast path).
+      resolve: dirResolver(root!, { positional: process.env.TFTP_PROC_POSITIONAL !== '0' }),
+      event: (ev) => {
+        if (!quietEvents) process.stdout.write(JSON.stringify({ event: ev }) + '\n');
+      },
     },
-  },
-);
-const { port } = await server.listen();
-process.stdout.write(JSON.stringify({ listening: port }) + '\n');
+  );
+  const { port } = await server.listen();
+  return { port, close: () => server.close() };
+}
+
+const server = process.env.TFTP_PROC_PXE === '1' ? await startPxe() : await startEngine();
+process.stdout.write(JSON.stringify({ listening: server.port }) + '\n');
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'mem') {
     process.stdout.write(JSON.stringify({ mem: { ...process.memoryUsage(), hwm: peakRss() } }) + '\n');
