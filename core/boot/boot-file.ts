@@ -1,6 +1,6 @@
 import type { DhcpContext } from '../hooks/dhcp.js';
 import type { PxeServer } from '../server.js';
-import { isUrl, joinUrl, serverBaseUrl } from './url.js';
+import { isUrl, joinUrl, serverBaseUrl, boundHttpPort } from './url.js';
 
 /**
  * Turns a configured boot target into what this client can use: URLs are kept; for a client that
@@ -10,6 +10,6 @@ import { isUrl, joinUrl, serverBaseUrl } from './url.js';
  */
 export function bootTargetFor(server: PxeServer, ctx: Pick<DhcpContext, 'client' | 'local'>, target: string): string | undefined {
   if (isUrl(target) || !ctx.client.httpBoot) return target;
-  const base = serverBaseUrl(server.config, ctx.local.address);
+  const base = serverBaseUrl(server.config, ctx.local.address, boundHttpPort(server));
   return base ? joinUrl(base, target) : undefined;
 }

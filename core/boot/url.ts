@@ -11,12 +11,18 @@ export function isUrl(s: string): boolean {
  * How clients reach this server over HTTP: `config.http.baseUrl`, else `http://<address the request
  * arrived on>[:port]`. Undefined when neither is known (then no URL can be handed out).
  */
-export function serverBaseUrl(config: PxeConfig, localAddress?: string): string | undefined {
+export function serverBaseUrl(config: PxeConfig, localAddress?: string, boundPort?: number): string | undefined {
   if (config.http.baseUrl) return config.http.baseUrl.replace(/\/+$/, '');
   const host = localAddress ?? config.http.address ?? config.dhcp.serverAddress;
   if (!host || host === '0.0.0.0') return undefined;
-  const port = config.http.port;
+  // The port actually bound (config port 0 = ephemeral), else the configured one.
+  const port = boundPort ?? config.http.port;
   return `http://${host}${port === 80 ? '' : `:${port}`}`;
+}
+
+/** The HTTP port the server really listens on, once started (undefined before). */
+export function boundHttpPort(server: { listening: ReadonlyArray<{ protocol: string; port: number }> }): number | undefined {
+  return server.listening.find((l) => l.protocol === 'http')?.port;
 }
 
 /**

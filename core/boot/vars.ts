@@ -1,7 +1,7 @@
 import type { PxeServer } from '../server.js';
 import type { BootSession } from '../session/types.js';
 import { macDashes, macHex } from './mac.js';
-import { serverBaseUrl } from './url.js';
+import { serverBaseUrl, boundHttpPort } from './url.js';
 
 /**
  * Extra per-host variables a plugin contributes to every rendered file (host-profiles adds `profile`).
@@ -42,7 +42,7 @@ export function templateVars(server: PxeServer, session: BootSession, local?: { 
     vars: boot?.vars ?? {},
     profile: null,
     server: {
-      baseUrl: serverBaseUrl(server.config, local?.address) ?? null,
+      baseUrl: serverBaseUrl(server.config, local?.address, boundHttpPort(server)) ?? null,
       address: local?.address ?? server.config.dhcp.serverAddress ?? null,
       tftpAddress: boot?.nextServer ?? server.config.tftp.address ?? server.config.dhcp.serverAddress ?? local?.address ?? null,
       httpPort: server.config.http.port,

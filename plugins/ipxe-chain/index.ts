@@ -1,6 +1,6 @@
 import { archTableSchema, lookupByArch, type ArchKey } from '../../core/boot/arch-keys.js';
 import { bootTargetFor } from '../../core/boot/boot-file.js';
-import { expandVars, isUrl, joinUrl, serverBaseUrl, sessionUrlVars } from '../../core/boot/url.js';
+import { expandVars, isUrl, joinUrl, serverBaseUrl, sessionUrlVars, boundHttpPort } from '../../core/boot/url.js';
 import { STAGE_DEFAULT } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 
@@ -34,7 +34,7 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
           const vars = sessionUrlVars({ ...ctx.session, mac: client.mac });
           const script = expandVars(options.script, vars);
           if (isUrl(script)) return { file: script, reason: 'client runs iPXE: script URL' };
-          const base = serverBaseUrl(server.config, ctx.local.address);
+          const base = serverBaseUrl(server.config, ctx.local.address, boundHttpPort(server));
           if (base) return { file: joinUrl(base, script), reason: 'client runs iPXE: script URL' };
           // No HTTP address known: iPXE fetches a bare file name from next-server over TFTP.
           log.debug({ event: 'ipxe-chain.tftp-script', mac: client.mac }, 'no base URL: iPXE script over TFTP');
