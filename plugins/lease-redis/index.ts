@@ -4,6 +4,7 @@
  */
 import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
 import { serverId } from '../../core/dhcp/option-accessors.js';
+import { getOption, setOption } from '../../core/dhcp/option-values.js';
 import { RedisLink } from '../../core/redis/link.js';
 import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
 import { definePlugin } from '../../core/plugin.js';
@@ -18,6 +19,8 @@ export interface LeaseRedisOptions {
   maxCached: number;
   /** Propose fresh addresses from a shared per-pool cursor (fewer collisions between instances). */
   sharedCursor: boolean;
+  /** Renewals during a Redis outage: full lease time, written back later, or only up to the expiry Redis confirmed. */
+  outageRenewal: 'extend' | 'confirmed';
 }
 
 const NAME = 'lease-redis';
@@ -34,6 +37,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         redis: redisOptionsSchema,
         retainSeconds: { type: 'integer', minimum: 0, default: 86_400, description: 'how long an expired or released lease record stays in Redis, so a returning client gets its old address' },
         maxCached: { type: 'integer', minimum: 1, default: 100_000, description: 'most lease records this instance keeps locally to serve known clients during a Redis outage' },
+        outageRenewal: { enum: ['extend', 'confirmed'], default: 'extend', description: 'renewals while Redis is down: extend = the pool lease time, written back when Redis returns (a partition longer than the remaining lease can conflict); confirmed = only up to the expiry Redis confirmed (partition-safe, clients renew more often)' },
         sharedCursor: { type: 'boolean', default: true, description: 'propose new addresses from a per-pool cursor in Redis, so instances do not all try the same free address' },
       },
     },
@@ -41,7 +45,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
       const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
       const pools = safePools(config.dhcp.mode === 'full' ? config.dhcp.pools : []);
       const reserved = (mac: string, ip: string) => pools.some((p) => p.reservations.get(mac)?.ip === ip);
-      const s = new RedisLeaseStore({ link, log, retainMs: options.retainSeconds * 1000, maxCached: options.maxCached, reserved, emit: (e) => server.emit(e) });
+      const s = new RedisLeaseStore({ link, log, retainMs: options.retainSeconds * 1000, maxCached: options.maxCached, reserved, outageRenewal: options.outageRenewal, emit: (e) => server.emit(e) });
       store = s;
       server.dhcp.setLeaseStore(s);
 
@@ -63,6 +67,19 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         const chosen = serverId(ctx.packet);
         const sid = config.dhcp.serverAddress ?? ctx.local.address;
         return chosen !== undefined && sid !== undefined && chosen !== sid ? { drop: `REQUEST for server ${chosen}: left to it (shared lease store)` } : undefined;
+      });
+
+      // An ACK granted from the cache during an outage announces the lease time actually granted
+      // (options 51/58/59, RFC 2131 §4.4.5 T1 = 50 %, T2 = 87.5 %), not the pool's.
+      server.dhcp.hooks.reply.tap(NAME, (reply) => {
+        if (reply.yiaddr === '0.0.0.0' || getOption(reply, 53) !== 5) return reply;
+        const until = s.takeOutageGrant(reply.yiaddr);
+        if (until === undefined) return reply;
+        const secs = Math.max(1, Math.floor((until - Date.now()) / 1000));
+        setOption(reply, 51, secs);
+        setOption(reply, 58, Math.floor(secs / 2));
+        setOption(reply, 59, Math.floor((secs * 7) / 8));
+        return reply;
       });
 
       // While Redis is down, a DISCOVER from a client we hold no live lease for cannot be answered

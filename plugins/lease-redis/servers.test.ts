@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { DhcpPool } from '../../core/config/types.js';
 import { DHCPDISCOVER, DHCPREQUEST } from '../../core/dhcp/packet.js';
+import { getOption } from '../../core/dhcp/option-values.js';
 import { makeServer, randomMac, request } from '../../test/unit/dhcp-service/helpers.js';
 import { eventually } from '../../test/integration/scaleout/log-capture.js';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/integration/scaleout/redis-server.js';
@@ -15,8 +16,8 @@ import leaseRedis from './index.js';
 const skip = redisAvailable();
 const pool: DhcpPool = { subnet: '10.77.0.0/24', range: ['10.77.0.100', '10.77.0.199'], leaseTime: 3600, reservations: [] };
 
-async function fullInstance(t: TestContext, redis: TestRedis, sid: string) {
-  const plugin = leaseRedis({ redis: { url: redis.url, keyPrefix: 's:' } });
+async function fullInstance(t: TestContext, redis: TestRedis, sid: string, outageRenewal: 'extend' | 'confirmed' = 'extend') {
+  const plugin = leaseRedis({ redis: { url: redis.url, keyPrefix: 's:' }, outageRenewal });
   const ts = makeServer({ dhcp: { mode: 'full', serverAddress: sid, port: 0, pools: [pool] }, hooks: { timeoutMs: 5000 } } as never, [plugin]);
   await ts.server.start();
   t.after(() => ts.server.close());
@@ -72,6 +73,7 @@ test('outage through the pipeline: known client renewed, new client dropped quie
   const [renew] = await a.inject(request(known, DHCPREQUEST, { ciaddr: ip }));
   assert.equal(renew?.packet.options.get(53)?.[0], 5, 'renewal ACKed from the cache');
   assert.equal(renew!.packet.yiaddr, ip);
+  assert.equal(getOption(renew!.packet, 51), 3600, 'extend: the pool lease time');
   const stranger = randomMac(2);
   assert.deepEqual(await a.inject(request(stranger, DHCPDISCOVER)), []);
   const drop = a.events.find((e) => e.type === 'dhcp.drop' && e.mac === stranger);
@@ -88,4 +90,21 @@ test('outage through the pipeline: known client renewed, new client dropped quie
   const rec = await redis.client().hgetall(`s:lease:ip:${ip}`);
   assert.equal(rec.mac, known);
   assert.equal(rec.state, 'bound');
+});
+
+test('outageRenewal confirmed: a renewal during an outage only lasts as long as Redis confirmed', { skip, timeout: 60_000 }, async (t) => {
+  const redis = await startRedis(t);
+  const a = await fullInstance(t, redis, '10.77.0.1', 'confirmed');
+  const mac = randomMac(9);
+  const [offer] = await a.inject(request(mac, DHCPDISCOVER));
+  const ip = offer!.packet.yiaddr;
+  await a.inject(request(mac, DHCPREQUEST, {}, { 54: a.sid, 50: ip }));
+  await redis.stop();
+  await eventually(() => a.lines.some((l) => l.event === 'redis.down'), 5000, 'the outage report');
+  await new Promise((r) => setTimeout(r, 1100));
+  const [renew] = await a.inject(request(mac, DHCPREQUEST, { ciaddr: ip }));
+  const secs = getOption(renew!.packet, 51)!;
+  assert.ok(secs < 3600 && secs > 3590, `lease time ${secs}: the rest of the confirmed lease`);
+  assert.equal(getOption(renew!.packet, 58), Math.floor(secs / 2));
+  assert.equal(a.plugin.store!.pendingWrites, 0, 'nothing to write back');
 });

@@ -30,6 +30,12 @@ export interface RedisLeaseStoreOptions {
   /** True when `ip` is reserved for `mac` in the config (safe to hand out without Redis). */
   reserved?: (mac: string, ip: string) => boolean;
   emit?: EmitFn;
+  /**
+   * Renewals during an outage: `extend` grants the pool's full lease time and writes it back later
+   * (available; a partition longer than the remaining lease can then conflict), `confirmed` grants
+   * only up to the expiry Redis confirmed (partition-safe; nothing to write back).
+   */
+  outageRenewal?: 'extend' | 'confirmed';
   now?: () => number;
 }
 
@@ -44,6 +50,8 @@ export class RedisLeaseStore implements LeaseStore {
   readonly cache: LeaseCache;
   readonly #o: RedisLeaseStoreOptions;
   readonly #pending = new Map<string, Pending>();
+  /** Leases granted from the cache during an outage, by address → their end (for the reply's lease time). */
+  readonly #grants = new Map<string, number>();
   #flushing: Promise<void> | undefined;
   /** Set once the store has talked to Redis: from then on, a missing epoch marker means lost data. */
   #loaded = false;
@@ -228,9 +236,25 @@ export class RedisLeaseStore implements LeaseStore {
     if (state === 'offered' && cur && cur.mac === lease.mac && cur.state === 'bound' && cur.expiresAt > now) {
       next = { ...next, state: 'bound', expiresAt: Math.max(cur.expiresAt, lease.expiresAt) };
     }
+    // `confirmed`: a known lease is not extended past what Redis guarantees (reservations are).
+    if (known && this.#o.outageRenewal === 'confirmed') next = { ...next, expiresAt: Math.min(next.expiresAt, cur.confirmedUntil) };
     this.cache.put(next, cur?.confirmedUntil ?? 0);
-    if (state === 'bound') this.#pending.set(lease.ip, { kind: 'commit', lease });
+    if (state === 'bound') {
+      this.#grants.set(lease.ip, next.expiresAt);
+      if (next.expiresAt > (cur?.confirmedUntil ?? 0)) this.#pending.set(lease.ip, { kind: 'commit', lease: { ...lease, expiresAt: next.expiresAt } });
+    }
     return next;
+  }
+
+  /**
+   * The end of a lease just granted from the cache during an outage (once: the reply tap asks right
+   * after the ACK is built), so the ACK can announce that lease time instead of the pool's.
+   */
+  takeOutageGrant(ip: string): number | undefined {
+    const until = this.#grants.get(ip);
+    this.#grants.delete(ip);
+    if (this.#grants.size > 10_000) this.#grants.clear(); // grants whose ACK was never built (bounded)
+    return until;
   }
 
   #markReleased(ip: string, now: number): void {
