@@ -17,6 +17,8 @@ import { makeServer, memoryLogger, request } from '../../test/unit/dhcp-service/
 import leaseFile from './index.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
 import { frame, logLine, ordered } from './record.js';
+import { WalWriter } from './wal-writer.js';
+import { mkdir, open as fsOpen } from 'node:fs/promises';
 
 const silent = pino({ level: 'silent' });
 const SUBNET = '10.0.0.0/16';
@@ -69,6 +71,20 @@ test('batch mode: concurrent commits share one fdatasync; always: one per commit
   await Promise.all(Array.from({ length: 5 }, (_, i) => always.commit(w(macOf(i + 1), ipOf(i + 1), 5000), 1)));
   assert.equal(always.writer?.syncs, 5);
   await always.close();
+});
+
+test('a failed write rejects the waiting commit with PXE_ERR_LEASE_STORE and every later change', async (t) => {
+  const file = tempFile(t);
+  await mkdir(path.dirname(file), { recursive: true });
+  const handle = await fsOpen(file, 'a');
+  const { logger, lines } = memoryLogger();
+  const wal = new WalWriter({ handle, size: 0, fsync: 'batch', batchMs: 1, log: logger, compactEveryBytes: 1 << 24 });
+  await wal.append('a\n', true);
+  await handle.close(); // the next write fails with EBADF, like a disk error
+  await assert.rejects(wal.append('b\n', true), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE');
+  await assert.rejects(wal.append('c\n', false), /lease log write failed/);
+  assert.ok(lines.some((l) => l.event === 'lease-file.write.error'));
+  assert.equal(readFileSync(file, 'utf8'), 'a\n');
 });
 
 test('a torn last record is dropped with a warning and cut off; later writes follow a clean line', async (t) => {

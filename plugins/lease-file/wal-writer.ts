@@ -15,6 +15,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { PxeError } from '../../core/errors.js';
 
 export type FsyncMode = 'always' | 'batch';
 
@@ -151,7 +152,7 @@ export class WalWriter {
   }
 
   #fail(err: Error, group: Entry[]): void {
-    this.#failed = Object.assign(new Error(`lease log write failed: ${err.message}`), { cause: err });
+    this.#failed = new PxeError('PXE_ERR_LEASE_STORE', `lease log write failed: ${err.message}`, { cause: err, fix: 'check the disk (space, errors in dmesg) and restart pxekit' });
     this.#o.log.error({ event: 'lease-file.write.error', err }, 'lease log write/sync failed: no more leases can be committed until a restart');
     for (const e of group) e.done?.reject(this.#failed);
   }
