@@ -24,17 +24,37 @@ export interface Instance {
   kill9(): Promise<void>;
 }
 
+export interface LanRedis {
+  url: string;
+  cli(args: string[]): Promise<string>;
+  /** SIGKILL (an outage); waits for the exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same address and port (with its AOF, if `aof`). */
+  start(): Promise<void>;
+}
+
 /** Starts redis-server in the LAN's server namespace on `lan.srvAddr:REDIS_PORT`. */
-export async function startLanRedis(lan: Lan, dir: string): Promise<{ url: string; cli(args: string[]): Promise<string> }> {
-  lan.spawnIn(lan.srvNs, '/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', lan.srvAddr, '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no']);
-  await lan.waitForTcpListen(lan.srvNs, REDIS_PORT, 15_000);
+export async function startLanRedis(lan: Lan, dir: string, opts: { aof?: boolean } = {}): Promise<LanRedis> {
+  const args = ['--port', String(REDIS_PORT), '--bind', lan.srvAddr, '--dir', dir, '--save', '', '--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no'];
+  let proc: Tracked | undefined;
+  const start = async () => {
+    proc = lan.spawnIn(lan.srvNs, '/usr/bin/redis-server', args);
+    await lan.waitForTcpListen(lan.srvNs, REDIS_PORT, 15_000);
+  };
+  await start();
   return {
     url: `redis://${lan.srvAddr}:${REDIS_PORT}`,
-    cli: async (args) => {
-      const r = await lan.execIn(lan.srvNs, '/usr/bin/redis-cli', ['-h', lan.srvAddr, '-p', String(REDIS_PORT), ...args], { timeoutMs: 30_000 });
-      if (r.code !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
+    cli: async (cliArgs) => {
+      const r = await lan.execIn(lan.srvNs, '/usr/bin/redis-cli', ['-h', lan.srvAddr, '-p', String(REDIS_PORT), ...cliArgs], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new Error(`redis-cli ${cliArgs.join(' ')}: ${r.stderr}`);
       return r.stdout;
     },
+    stop: async () => {
+      const p = proc;
+      if (p?.pid !== undefined && !p.exited()) process.kill(p.pid, 'SIGKILL');
+      await p?.exitPromise;
+    },
+    start,
   };
 }
 
