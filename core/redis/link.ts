@@ -47,6 +47,8 @@ export class RedisLink {
   #reason = 'not connected yet';
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Consecutive command timeouts. */
+  #timeouts = 0;
   readonly #onUp: Array<() => Promise<void> | void> = [];
   readonly #onDown: Array<(reason: string) => void> = [];
 
@@ -109,11 +111,17 @@ export class RedisLink {
   async run<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
     if (!this.#up) throw new RedisUnavailableError(this.#reason);
     try {
-      return await fn(this.client);
+      const result = await fn(this.client);
+      this.#timeouts = 0;
+      return result;
     } catch (err) {
       if (isOutage(err)) {
-        this.markDown((err as Error).message);
-        throw new RedisUnavailableError((err as Error).message);
+        const reason = (err as Error).message;
+        // One slow reply on a busy host is not an outage; two in a row (a hung Redis) are. The
+        // command that timed out fails either way (it may or may not have run: callers treat it
+        // like an outage for that one request, which the compare-and-set makes safe).
+        if (!/timed out/i.test(reason) || ++this.#timeouts >= 2) this.markDown(reason);
+        throw new RedisUnavailableError(reason);
       }
       throw err;
     }
@@ -160,6 +168,7 @@ export class RedisLink {
   #markUp(): void {
     if (this.#up || this.#closed) return;
     this.#up = true;
+    this.#timeouts = 0;
     clearInterval(this.#probe);
     this.#probe = undefined;
     const downMs = this.#downSince === undefined ? 0 : Date.now() - this.#downSince;

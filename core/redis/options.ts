@@ -20,7 +20,7 @@ export const REDIS_DEFAULTS: RedisOptions = {
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'pxekit:',
   connectTimeoutMs: 1500,
-  commandTimeoutMs: 500,
+  commandTimeoutMs: 1000,
 };
 
 /** JSON Schema of the `redis` option, embedded in each plugin's optionsSchema. */
@@ -32,7 +32,7 @@ export const redisOptionsSchema = {
     url: { type: 'string', pattern: '^rediss?://', default: REDIS_DEFAULTS.url, description: 'redis:// or rediss:// URL, with password and db number if needed' },
     keyPrefix: { type: 'string', default: REDIS_DEFAULTS.keyPrefix, description: 'prefix of every key and channel (one per pxekit cluster)' },
     connectTimeoutMs: { type: 'integer', minimum: 100, default: REDIS_DEFAULTS.connectTimeoutMs, description: 'wait this long for Redis at start, then start degraded and keep retrying (keep it under hooks.timeoutMs)' },
-    commandTimeoutMs: { type: 'integer', minimum: 20, default: REDIS_DEFAULTS.commandTimeoutMs, description: 'a command slower than this counts as a Redis failure' },
+    commandTimeoutMs: { type: 'integer', minimum: 20, default: REDIS_DEFAULTS.commandTimeoutMs, description: 'a command slower than this fails (two in a row count as a Redis outage); DHCP clients wait about 4 s for an answer' },
   },
   default: {},
 } as const;

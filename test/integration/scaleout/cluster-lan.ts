@@ -12,6 +12,26 @@ import type { Tracked } from '../../helpers/proc.js';
 import { repoRoot } from '../dhcp/helpers.js';
 
 export const REDIS_PORT = 6390;
+export const FULL_PREFIX = 'sf:';
+
+/**
+ * A full-mode instance on lease-redis (+ dhcp-cluster unless `cluster: false`). Generous timeouts:
+ * these tests check correctness on a loaded 2-core machine, not latency.
+ */
+export function fullConfig(redisUrl: string, ip: string, id: string, extra: { cluster?: boolean; level?: string } = {}): object {
+  const redis = { url: redisUrl, keyPrefix: FULL_PREFIX, commandTimeoutMs: 2000 };
+  return {
+    dhcp: { mode: 'full', serverAddress: ip, pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.40.255'], leaseTime: 3600 }] },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    log: { level: extra.level ?? 'info' },
+    hooks: { timeoutMs: 5000 },
+    plugins: [
+      ['lease-redis', { redis }],
+      ...(extra.cluster === false ? [] : [['dhcp-cluster', { redis, instanceId: id }]]),
+    ],
+  };
+}
 
 export interface Instance {
   name: string;

@@ -10,24 +10,9 @@ import { test } from 'node:test';
 import { parsePerfdhcp } from '../../../bench/lib/perfdhcp.js';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { tmp } from '../dhcp/helpers.js';
-import { leaseRecords, startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
+import { FULL_PREFIX, fullConfig, leaseRecords, startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
 
 const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli']);
-const PREFIX = 'sf:';
-
-export function fullConfig(redisUrl: string, ip: string, id: string, extra: { cluster?: boolean; level?: string } = {}): object {
-  const redis = { url: redisUrl, keyPrefix: PREFIX };
-  return {
-    dhcp: { mode: 'full', serverAddress: ip, pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.40.255'], leaseTime: 3600 }] },
-    tftp: { enabled: false },
-    http: { enabled: false },
-    log: { level: extra.level ?? 'info' },
-    plugins: [
-      ['lease-redis', { redis }],
-      ...(extra.cluster === false ? [] : [['dhcp-cluster', { redis, instanceId: id }]]),
-    ],
-  };
-}
 
 async function perf(lan: { cliNs: string; execIn: (ns: string, cmd: string, args: string[], o: { timeoutMs: number }) => Promise<{ stdout: string; stderr: string; code: number | null }> }, rate: number, clients: number, seconds: number) {
   const r = await lan.execIn(lan.cliNs, 'perfdhcp', ['-4', '-l', 'eth0', '-r', String(rate), '-R', String(clients), '-p', String(seconds)], { timeoutMs: (seconds + 20) * 1000 });
@@ -85,7 +70,7 @@ test('three full-mode instances on lease-redis: perfdhcp through them, no duplic
     assert.ok(last.acks >= 0.9 * last.discovers, `after the failover only ${last.acks} of ${last.discovers} completed`);
 
     const acked = ackedPairs(instances);
-    const records = await leaseRecords(redis.cli, PREFIX);
+    const records = await leaseRecords(redis.cli, FULL_PREFIX);
     assert.ok(acked.size > 1000, `${acked.size} addresses ACKed`);
     const macs = new Map<string, string>();
     for (const [ip, rec] of records) {
