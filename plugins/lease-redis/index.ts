@@ -82,15 +82,16 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         return reply;
       });
 
-      // While Redis is down, a DISCOVER from a client we hold no live lease for cannot be answered
-      // safely: drop it here, quietly (debug line + dhcp.drop event), instead of failing in the store.
+      // While Redis is down, a client we hold no live lease for cannot be answered safely: drop its
+      // DISCOVER/REQUEST here, quietly (debug line + dhcp.drop event), instead of failing in the store.
       server.dhcp.hooks.receive.tap(NAME, (ctx) => {
-        if (link.up || ctx.mode !== 'full' || ctx.messageType !== 1) return undefined;
+        // DISCOVER and REQUEST (a rebinding client this instance never served) alike.
+        if (link.up || ctx.mode !== 'full' || (ctx.messageType !== 1 && ctx.messageType !== 3)) return undefined;
         const mac = ctx.packet.mac;
         const known = s.cache.byMac(mac);
         if (known && known.state !== 'declined' && known.confirmedUntil > Date.now()) return undefined;
         if (pools.some((p) => p.reservations.has(mac))) return undefined;
-        return { drop: 'Redis is down (PXE_ERR_REDIS): no new address is handed out until it is back' };
+        return { drop: 'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and hands out no new address until Redis is back' };
       });
     },
   });

@@ -79,6 +79,8 @@ test('outage through the pipeline: known client renewed, new client dropped quie
   const drop = a.events.find((e) => e.type === 'dhcp.drop' && e.mac === stranger);
   assert.equal(drop?.plugin, 'lease-redis');
   assert.match(String(drop?.data.reason), /Redis is down/);
+  // A rebinding client this instance never served (its lease came from another instance).
+  assert.deepEqual(await a.inject(request(randomMac(3), DHCPREQUEST, { ciaddr: '10.77.0.150' })), []);
   assert.equal(a.lines.filter((l) => l.event === 'redis.down').length, 1);
   assert.equal(a.lines.filter((l) => (l.level as number) >= 50 && l.event !== 'redis.down').length, 0, 'no error line per packet');
 
