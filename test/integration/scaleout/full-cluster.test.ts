@@ -48,6 +48,12 @@ test('three full-mode instances on lease-redis: perfdhcp through them, no duplic
     const first = await perf(lan, 150, 1500, 8);
     t.diagnostic(`3 instances: ${first.rate}/s, ${first.acks}/${first.discovers} ACKed`);
     assert.ok(first.acks >= 0.9 * first.discovers, `only ${first.acks} of ${first.discovers} exchanges completed\n${first.raw.slice(-1500)}`);
+    // Every exchange (xid) was answered by one instance only.
+    const offersByXid = new Map<string, string[]>();
+    for (const i of instances) for (const l of i.events('dhcp.offer')) offersByXid.set(String(l.xid), [...(offersByXid.get(String(l.xid)) ?? []), i.name]);
+    const doubled = [...offersByXid].filter(([, who]) => who.length > 1);
+    assert.deepEqual(doubled.slice(0, 5), [], `${doubled.length} DISCOVERs answered by two instances`);
+    assert.ok(offersByXid.size >= first.acks);
     const perInstance = instances.map((i) => i.events('dhcp.ack').length);
     t.diagnostic(`ACKs per instance: ${perInstance.join(', ')}`);
     assert.ok(perInstance.every((n) => n > 0.15 * first.acks), `clients are split over the instances: ${perInstance.join(', ')}`);
