@@ -42,6 +42,10 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
       },
     },
     apply(server, { options, log, config }) {
+      if (config.dhcp.mode !== 'full') {
+        log.warn({ event: 'lease-redis.unused', mode: config.dhcp.mode }, 'lease-redis does nothing unless dhcp.mode is full');
+        return;
+      }
       const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
       const pools = safePools(config.dhcp.mode === 'full' ? config.dhcp.pools : []);
       const reserved = (mac: string, ip: string) => pools.some((p) => p.reservations.get(mac)?.ip === ip);

@@ -3,7 +3,8 @@
  * in Redis (lease-redis + dhcp-cluster), next to one instance with the in-memory store, all with
  * perfdhcp broadcasting from the client namespace (as real clients do: every instance sees every
  * packet, the owner answers). Each rate step: 1 s warm-up, then a SECONDS run with mostly fresh MACs
- * (perfdhcp draws from 60,000 random ones; Redis is not flushed: that would also drop the member set); bounded rate search (<1 % failed). After each n, Redis is checked: no MAC holds two
+ * (perfdhcp draws from 60,000 random ones; Redis is not flushed: that would also drop the member
+ * set); bounded rate search (<1 % failed). After each n, Redis is checked: no MAC holds two
  * addresses. Prints a Markdown table.
  * Usage (root, realnet tools): node --import tsx test/integration/scaleout/scaleout-bench.ts
  *   SCALEOUT_COUNTS=1,2 to choose instance counts; SCALEOUT_SECONDS (default 3); SCALEOUT_STEPS (default 4).
