@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FileHandle } from '../files/types.js';
 import { contentRange, decideRange, isNotModified, validatorsFor } from './conditional.js';
 import { contentTypeFor } from './content-type.js';
+import { sendFromReader, sendFromStream } from './send-body.js';
 
 /** What happened when a file was served. */
 export interface ServeResult {
@@ -22,9 +21,10 @@ export interface ServeResult {
 
 /**
  * Serves a FileHandle on a GET or HEAD: validators and 304, a single Range (206/416), HEAD without a
- * body, and a streamed body through `pipeline` (backpressure; the source is destroyed when the client
+ * body, and the body (send-body.ts): positional reads into reused buffers when the source offers
+ * `openReader` (disk), else its stream with backpressure (the source is destroyed when the client
  * aborts). Sources only promise `size` + `open(range)`, so nothing here touches a disk path.
- * Throws only when `handle.open` fails before any header was written (the caller answers 500).
+ * Throws only when `handle.open`/`openReader` fails before any header was written (the caller answers 500).
  */
 export async function serveFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle): Promise<ServeResult> {
   const method = req.method ?? 'GET';
@@ -62,50 +62,23 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, handl
   }
 
   // Open before writing headers, so a source failure can still be a clean 500.
-  const source: Readable = await handle.open(range);
-  let sourceError: unknown;
-  source.once('error', (err: unknown) => { sourceError = err; });
-  const guard = new LengthGuard(length);
+  const first = range?.start ?? 0;
+  const body = handle.openReader
+    ? await handle.openReader().then((reader) => () => sendFromReader(res, reader, first, length))
+    : await handle.open(range).then((source) => () => sendFromStream(res, source, length));
+  // A socket error mid-body ends the response (close); without a listener it would crash the process.
+  const onResError = () => undefined;
+  res.on('error', onResError);
   res.writeHead(status, headers);
-  try {
-    await pipeline(source, guard, res);
-    return { ...base, bytes: guard.bytes, complete: true };
-  } catch (err) {
-    source.destroy();
-    const ours = sourceError !== undefined || err instanceof LengthError;
-    // Every body byte was written, but a Connection: close client that had its Content-Length hung up
-    // before our end() ran: that is a complete response, not an abort.
-    if (!ours && guard.bytes === length) return { ...base, bytes: guard.bytes, complete: true };
-    // Headers are out: the only honest signal left is cutting the connection (never a short keep-alive body).
-    res.destroy();
-    return { ...base, bytes: guard.bytes, complete: false, ...(ours ? { error: sourceError ?? err } : { aborted: true }) };
-  }
+  const r = await body();
+  res.off('error', onResError);
+  // Headers are out: the only honest signal left is cutting the connection (never a short keep-alive body).
+  if (!r.complete) res.destroy();
+  return { ...base, ...r };
 }
 
 function headerValue(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h[0] : h;
 }
 
-/** A source that yields more or fewer bytes than it announced. */
-export class LengthError extends Error {}
-
-/**
- * Passes bytes through, failing if the source yields more or fewer than Content-Length: a wrong
- * length on a keep-alive connection would make the client read the next response as body.
- */
-class LengthGuard extends Transform {
-  bytes = 0;
-  readonly #expected: number;
-  constructor(expected: number) {
-    super();
-    this.#expected = expected;
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes > this.#expected) cb(new LengthError(`source yielded more than the ${this.#expected} bytes it announced`));
-    else cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    cb(this.bytes === this.#expected ? null : new LengthError(`source yielded ${this.bytes} of the ${this.#expected} bytes it announced`));
-  }
-}
+export { LengthError } from './send-body.js';
