@@ -37,7 +37,12 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         compactEveryBytes: { type: 'integer', minimum: 4096, default: 16 * 1024 * 1024, description: 'compact the log into a snapshot (temp file, fsync, atomic rename) once it reaches this size' },
       },
     },
-    apply(server, { options: o, log, baseDir }) {
+    apply(server, { options: o, log, baseDir, config }) {
+      if (config.dhcp.mode !== 'full') {
+        // Only full mode hands out addresses; proxy mode never opens a store.
+        log.warn({ event: 'lease-file.unused', mode: config.dhcp.mode }, `lease-file does nothing in dhcp.mode ${config.dhcp.mode}: only full mode keeps leases`);
+        return;
+      }
       const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
       server.dhcp.setLeaseStore(new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }));
     },

@@ -265,3 +265,9 @@ test('the plugin: full-mode DORA through the server; the ACKed lease is in the f
   const store = rel.dhcp.leaseStore as FileLeaseStore;
   assert.equal(store.snapshotFile, path.join(rel.baseDir, 'rel', 'leases.log.snapshot'));
 });
+
+test('outside full mode the plugin warns and registers nothing', () => {
+  const { server, lines } = makeServer({ dhcp: { mode: 'proxy' } }, [leaseFile({ path: '/nonexistent/leases.log' })]);
+  assert.equal(server.dhcp.leaseStore.name, 'memory');
+  assert.ok(lines.some((l) => l.event === 'lease-file.unused' && l.mode === 'proxy'));
+});
