@@ -11,7 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { PxeError } from '../../core/errors.js';
-import type { Lease, LeaseStore, LeaseWrite } from '../../core/dhcp/leases/store.js';
+import type { Lease, LeaseState, LeaseStore, LeaseWrite } from '../../core/dhcp/leases/store.js';
 import { readLog, readSnapshot, syncDir, writeSnapshot } from './files.js';
 import { LeaseIndex } from './lease-index.js';
 import { acquireLock, releaseLock } from './lock.js';
@@ -118,9 +118,10 @@ export class FileLeaseStore implements LeaseStore {
     return copy(r.lease);
   }
 
-  async release(mac: string, ip: string, now: number): Promise<boolean> {
+  /** `onlyState`: free it only while the record is still in that state (checked in the same step). */
+  async release(mac: string, ip: string, now: number, onlyState?: LeaseState): Promise<boolean> {
     const wal = this.#writable();
-    const next = this.#index.release(mac, ip, now);
+    const next = this.#index.release(mac, ip, now, onlyState);
     if (!next) return false;
     await wal.append(this.#record(next), true);
     return true;

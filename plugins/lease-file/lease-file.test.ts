@@ -271,3 +271,13 @@ test('outside full mode the plugin warns and registers nothing', () => {
   assert.equal(server.dhcp.leaseStore.name, 'memory');
   assert.ok(lines.some((l) => l.event === 'lease-file.unused' && l.mode === 'proxy'));
 });
+
+test('release with onlyState frees the lease only while it is still in that state', async (t) => {
+  const s = await open(tempFile(t));
+  await s.offer(w(macOf(1), ipOf(1), 1000), 0);
+  await s.commit(w(macOf(1), ipOf(1), 5000), 1);
+  assert.equal(await s.release(macOf(1), ipOf(1), 2, 'offered'), false, 'bound meanwhile: kept');
+  assert.equal((await s.get(macOf(1)))?.state, 'bound');
+  assert.equal(await s.release(macOf(1), ipOf(1), 3, 'bound'), true);
+  assert.equal((await s.get(macOf(1)))?.state, 'released');
+});

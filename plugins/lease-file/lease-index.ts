@@ -6,7 +6,7 @@
  * `put` is also how the log is replayed: a record holds the whole lease after a mutation, and putting
  * records in log order rebuilds exactly the maps the mutations built.
  */
-import { canTake, type Lease, type LeaseWrite } from '../../core/dhcp/leases/store.js';
+import { canTake, type Lease, type LeaseState, type LeaseWrite } from '../../core/dhcp/leases/store.js';
 
 export class LeaseIndex {
   readonly #byIp = new Map<string, Lease>();
@@ -45,10 +45,11 @@ export class LeaseIndex {
     return { lease: next, changed: true };
   }
 
-  /** RELEASE: the new record, or undefined when the address is not this MAC's. */
-  release(mac: string, ip: string, now: number): Lease | undefined {
+  /** RELEASE: the new record, or undefined when the address is not this MAC's (or not in `onlyState`). */
+  release(mac: string, ip: string, now: number, onlyState?: LeaseState): Lease | undefined {
     const cur = this.#byIp.get(ip);
     if (!cur || cur.mac !== mac || cur.state === 'declined') return undefined;
+    if (onlyState !== undefined && cur.state !== onlyState) return undefined;
     const next: Lease = { ...cur, state: 'released', expiresAt: Math.min(cur.expiresAt, now), updatedAt: now };
     this.put(next);
     return next;
