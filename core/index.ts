@@ -60,3 +60,7 @@ export { explainPacket, type ExplainReport, type ExplainInput } from './explain/
 export { formatReport } from './explain/format.js';
 export { syntheticDiscover, syntheticDiscoverBuffer } from './explain/discover.js';
 export { readDhcpFromCapture } from './explain/pcap.js';
+// Redis options shared by lease-redis, session-redis and dhcp-cluster. RedisLink itself is not
+// re-exported here so that programs without Redis never load ioredis.
+export { REDIS_DEFAULTS, redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from './redis/options.js';
+export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './redis/link.js';

@@ -86,9 +86,11 @@ export class FullMode {
     const wanted = requestedIp(p);
     const { allocator } = this.#o;
     if (chosen !== undefined && chosen !== sid) {
-      // SELECTING another server's offer: let our hold go at once (RFC 2131 §4.3.2).
+      // SELECTING another server's offer: let our hold go at once (RFC 2131 §4.3.2). Only while it is
+      // still an offer, checked by the store atomically: another instance sharing the store may have
+      // bound it between our read and the release.
       const prev = await allocator.store.get(p.mac);
-      if (prev?.state === 'offered') await allocator.release(poolFor(this.#o.pools, prev.ip), p.mac, prev.ip, env.now());
+      if (prev?.state === 'offered') await allocator.release(poolFor(this.#o.pools, prev.ip), p.mac, prev.ip, env.now(), 'offered');
       return { done: `client chose server ${chosen}`, data: { serverId: chosen } };
     }
     const pool = this.choosePool(ctx);

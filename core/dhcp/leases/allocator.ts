@@ -6,7 +6,7 @@
  */
 import { parseIp } from '../packet.js';
 import { contains, ipToString, type Pool } from './pool.js';
-import type { Lease, LeaseStore } from './store.js';
+import type { Lease, LeaseState, LeaseStore } from './store.js';
 
 /** Store refusals tolerated in one allocation before giving up (a shared store under heavy contention). */
 const MAX_CAS_ATTEMPTS = 64;
@@ -110,8 +110,8 @@ export class Allocator {
     return got;
   }
 
-  async release(pool: Pool | undefined, mac: string, ip: string, now: number): Promise<boolean> {
-    const ok = await this.store.release(mac, ip, now);
+  async release(pool: Pool | undefined, mac: string, ip: string, now: number, onlyState?: LeaseState): Promise<boolean> {
+    const ok = await (onlyState === undefined ? this.store.release(mac, ip, now) : this.store.release(mac, ip, now, onlyState));
     if (ok && pool) this.#mark(this.#states.get(pool)!, ip, 0);
     return ok;
   }

@@ -3,7 +3,7 @@
  * their address back only if it is still free). Single-threaded JavaScript makes every method
  * atomic: no await happens between the check and the write.
  */
-import { canTake, type Lease, type LeaseStore, type LeaseWrite } from './store.js';
+import { canTake, type Lease, type LeaseState, type LeaseStore, type LeaseWrite } from './store.js';
 
 export class MemoryLeaseStore implements LeaseStore {
   readonly name: string = 'memory';
@@ -28,9 +28,10 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.write(lease, 'bound', now);
   }
 
-  async release(mac: string, ip: string, now: number): Promise<boolean> {
+  async release(mac: string, ip: string, now: number, onlyState?: LeaseState): Promise<boolean> {
     const cur = this.#byIp.get(ip);
     if (!cur || cur.mac !== mac || cur.state === 'declined') return false;
+    if (onlyState !== undefined && cur.state !== onlyState) return false;
     const next: Lease = { ...cur, state: 'released', expiresAt: Math.min(cur.expiresAt, now), updatedAt: now };
     this.#put(next);
     return true;

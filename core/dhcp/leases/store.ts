@@ -63,8 +63,12 @@ export interface LeaseStore {
   offer(lease: LeaseWrite, now: number): Promise<Lease | undefined>;
   /** Binds `ip` to `mac` until `expiresAt` (an ACK), with the same compare-and-set rule as `offer`. */
   commit(lease: LeaseWrite, now: number): Promise<Lease | undefined>;
-  /** Frees `ip` if it is this MAC's (RELEASE, or a client that chose another server). False otherwise. */
-  release(mac: string, ip: string, now: number): Promise<boolean>;
+  /**
+   * Frees `ip` if it is this MAC's (RELEASE, or a client that chose another server). False otherwise.
+   * With `onlyState`, frees it only while the record is still in that state, in the same atomic step:
+   * a shared store must not free a lease another instance bound between our read and this call.
+   */
+  release(mac: string, ip: string, now: number, onlyState?: LeaseState): Promise<boolean>;
   /** Quarantines `ip` (a client said it is in use, DHCPDECLINE) until `until`, whoever held it. */
   decline(ip: string, until: number, subnet: string, now: number): Promise<void>;
   /** Every record (for status pages, tests and the allocator's start-up view). */
