@@ -1,7 +1,8 @@
 /**
  * HTTP benchmark: curl downloads a 1 GiB file (sparse, so it is served from the page cache)
  * once to warm up, then three times from each target; the median rate is reported, with peak server RSS.
- * Usage: node --import tsx bench/http.ts   (BENCH_TARGETS=nginx,pxekit to choose)
+ * pxekit serves it from disk, and (issue 6) from S3 (s3rver) and git: targets/pxekit-sources.ts.
+ * Usage: node --import tsx bench/http.ts   (BENCH_TARGETS=nginx,pxekit,pxekit-s3,pxekit-git to choose)
  */
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
@@ -11,15 +12,19 @@ import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { nginxHttp, pythonHttp } from './targets/http-servers.js';
 import { pxekitTarget } from './targets/pxekit.js';
+import { pxekitGitTarget, pxekitS3Target } from './targets/pxekit-sources.js';
 
 const SIZE = 1024 * MiB;
 const RUNS = 3;
 
-export const httpTargets = (): Target[] => [nginxHttp(), pythonHttp(), pxekitTarget()];
+const FILE = 'big.bin';
+
+/** nginx first (the reference), then pxekit from disk, S3 (s3rver) and git (issue 6). */
+export const httpTargets = (): Target[] => [nginxHttp(), pythonHttp(), pxekitTarget(), pxekitS3Target(FILE), pxekitGitTarget(FILE)];
 
 export async function runHttpBench(targets = selectTargets(httpTargets())): Promise<Row[]> {
   const root = benchDir('http-files');
-  writeSparseFile(path.join(root, 'big.bin'), SIZE);
+  writeSparseFile(path.join(root, FILE), SIZE);
   return withBenchLan({ name: 'pxbhttp', cliIp: '10.77.0.2/24', taps: 0 }, ['curl'], async (lan) => {
     const base: BaseContext = { lan, service: 'http', root };
     const rows: Row[] = [];
@@ -36,9 +41,9 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
       }
       try {
         progress(`http ${t.name}: 1 warm-up + ${RUNS} x 1 GiB`);
-        await curlOnce(lan, `http://${lan.srvAddr}/big.bin`, SIZE, [], 60); // page cache, first-connection costs
+        await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60); // page cache, first-connection costs
         const runs: Transfer[] = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await curlOnce(lan, `http://${lan.srvAddr}/big.bin`, SIZE, [], 60));
+        for (let i = 0; i < RUNS; i++) runs.push(await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60));
         const ok = runs.filter((r) => !r.failed).map((r) => r.mibps).sort((a, b) => a - b);
         const failed = runs.filter((r) => r.failed);
         rows.push(row('curl 1 GiB (median of 3)', 'MiB/s', ok.length ? ok[Math.floor(ok.length / 2)] : undefined,

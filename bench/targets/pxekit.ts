@@ -14,8 +14,12 @@ import type { Target, TargetContext } from '../lib/types.js';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'pxekit.js');
 
-/** The config pxekit is started with for one bench (exported for tests of the contract). */
-export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
+/**
+ * The config pxekit is started with for one bench (exported for tests of the contract). `sources`
+ * replaces the source-disk entry (HTTP bench from S3/git: targets/pxekit-sources.ts).
+ */
+export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Record<string, unknown> {
+  const files = sources ?? [['source-disk', { root: ctx.root }]];
   const pool = ctx.pool;
   return {
     dhcp: (ctx.service === 'dhcp' || ctx.service === 'boot') && pool
@@ -38,20 +42,21 @@ export function pxekitBenchConfig(ctx: TargetContext): Record<string, unknown> {
     log: { level: 'warn' },
     plugins: ctx.service === 'boot'
       // iPXE clients get the script URL; raw UEFI x64 PXE firmware gets ipxe.efi over TFTP.
-      ? [['source-disk', { root: ctx.root }], ['ipxe-chain', { script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }]]
-      : [['source-disk', { root: ctx.root }]],
+      ? [...files, ['ipxe-chain', { script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }]]
+      : files,
   };
 }
 
-export function pxekitTarget(): Target {
+/** `variant`: another column name/note and `sources` for the same server (pxekit-sources.ts). */
+export function pxekitTarget(variant?: { name: string; note: string; sources: (ctx: TargetContext) => Promise<unknown[]> }): Target {
   return {
-    name: 'pxekit',
-    note: 'node bin/pxekit.js start --config <generated JSON>',
+    name: variant?.name ?? 'pxekit',
+    note: variant?.note ?? 'node bin/pxekit.js start --config <generated JSON>',
     services: ['dhcp', 'tftp', 'http', 'boot'],
     unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
-    prepare(ctx) {
+    async prepare(ctx) {
       const conf = path.join(ctx.workDir, 'pxekit.config.json');
-      writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx), null, 2));
+      writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx, await variant?.sources(ctx)), null, 2));
       return {
         cmd: process.execPath,
         args: [BIN, 'start', '--config', conf],
