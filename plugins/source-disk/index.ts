@@ -11,7 +11,7 @@ import { normalizeMount, reportDenied, safeSegments, underMount } from '../../co
 import { boundsFor } from '../../core/files/sources/range.js';
 import type { FileHandle } from '../../core/files/types.js';
 import { definePlugin } from '../../core/plugin.js';
-import { DiskLookup } from './lookup.js';
+import { DiskLookup, type FollowSymlinks } from './lookup.js';
 
 export interface SourceDiskOptions {
   /** The folder to serve. Relative paths are resolved against the config file's folder, or the cwd. */
@@ -23,9 +23,19 @@ export interface SourceDiskOptions {
   /** Paths (relative to the mount) matching any of these globs are never served. */
   exclude?: string[];
   caseInsensitive: boolean;
-  followSymlinks: boolean;
+  /** `inside` (default), `any` or `none`; the old booleans still work: true = `inside`, false = `none`. */
+  followSymlinks: FollowSymlinks | boolean;
+  /** A missing root logs `files.mount.missing` and serves nothing, instead of failing start-up. */
+  optional: boolean;
   /** Plugin instance name, to mount several folders. */
   name?: string;
+}
+
+/** The boolean spellings of earlier versions mapped onto the modes. */
+export function followMode(v: FollowSymlinks | boolean | undefined): FollowSymlinks {
+  if (v === undefined || v === true) return 'inside';
+  if (v === false) return 'none';
+  return v;
 }
 
 export const sourceDiskSchema = {
@@ -38,7 +48,12 @@ export const sourceDiskSchema = {
     include: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Globs (minimatch, matched against the path relative to the mount, dotfiles included); when set, only matching files are served.' },
     exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files never served (checked after include).' },
     caseInsensitive: { type: 'boolean', default: false, description: 'Match each path segment case-insensitively when the exact name is missing (trees made on Windows; pxelinux/WDS clients vary case).' },
-    followSymlinks: { type: 'boolean', default: true, description: 'Follow symlinks that stay inside the root. A symlink leading outside the root is always refused.' },
+    followSymlinks: {
+      anyOf: [{ type: 'string', enum: ['inside', 'any', 'none'] }, { type: 'boolean' }],
+      default: 'inside',
+      description: 'Which symlinks are followed: "inside" (those that stay inside the root; a link leading out is refused), "any" (also links leading anywhere else: every link in the tree then exposes its target), "none" (no symlinks). true = "inside", false = "none".',
+    },
+    optional: { type: 'boolean', default: false, description: 'When the root folder is missing (or not a folder), log a files.mount.missing warning and serve nothing instead of failing start-up.' },
     name: { type: 'string', minLength: 1, description: 'Plugin instance name (default "source-disk"); give each instance its own name to mount several folders.' },
   },
 } as const;
@@ -69,12 +84,21 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           rootReal = await fsp.realpath(root);
           if (!(await fsp.stat(rootReal)).isDirectory()) throw new Error('not a directory');
         } catch (err) {
-          throw new PxeError('PXE_ERR_FILE_SOURCE', `${name}: root folder ${root} is not usable: ${err instanceof Error ? err.message : String(err)}`, {
-            cause: err, fix: 'create the folder, or fix "root" (relative paths start at the config file\'s folder)', details: { plugin: name, root },
+          const why = err instanceof Error ? err.message : String(err);
+          const fix = 'create the folder, or fix "root" (relative paths start at the config file\'s folder)';
+          if (o.optional) {
+            // Serves nothing until the next start; the rest of the tree (other sources) is unaffected.
+            log.warn({ event: 'files.mount.missing', source: name, mount, root, reason: why, fix: `${fix}; this source serves nothing until pxekit restarts` },
+              `${name}: root folder ${root} is not usable (${why}); optional, so it serves nothing`);
+            return;
+          }
+          throw new PxeError('PXE_ERR_FILE_SOURCE', `${name}: root folder ${root} is not usable: ${why}`, {
+            cause: err, fix: `${fix}, or set "optional: true" to start without it`, details: { plugin: name, root },
           });
         }
-        lookup = new DiskLookup({ rootReal, caseInsensitive: o.caseInsensitive, followSymlinks: o.followSymlinks });
-        log.info({ event: 'files.mount', source: name, mount, root: rootReal }, 'disk source mounted');
+        const followSymlinks = followMode(o.followSymlinks);
+        lookup = new DiskLookup({ rootReal, caseInsensitive: o.caseInsensitive, followSymlinks });
+        log.info({ event: 'files.mount', source: name, mount, root: rootReal, followSymlinks }, 'disk source mounted');
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {

@@ -1,6 +1,7 @@
 /**
  * Finds a file under a disk root: optional case-insensitive segment matching (trees made on Windows),
- * then a realpath check so that no symlink, however deep, leads outside the root.
+ * then a realpath check so that no symlink, however deep, leads outside the root (unless the operator
+ * chose `followSymlinks: 'any'`).
  */
 import { promises as fsp, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
@@ -10,11 +11,17 @@ export type LookupResult =
   | { found: true; realPath: string; stat: Stats }
   | { found: false; denied?: string };
 
+/**
+ * Which symlinks a lookup follows: `inside` (those whose target stays inside the root), `any` (wherever
+ * they lead: the operator vouches for every link in the tree), `none` (no symlink at all).
+ */
+export type FollowSymlinks = 'inside' | 'any' | 'none';
+
 export interface DiskLookupOptions {
   /** Real (symlink-free) absolute path of the root. */
   rootReal: string;
   caseInsensitive: boolean;
-  followSymlinks: boolean;
+  followSymlinks: FollowSymlinks;
 }
 
 /** How long a directory listing is trusted for case-insensitive lookups, and how many are kept. */
@@ -46,11 +53,13 @@ export class DiskLookup {
     } catch {
       return { found: false };
     }
-    if (real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) {
-      return { found: false, denied: 'resolves outside the root (symlink)' };
+    // The segments are safe (no `..`), so only a symlink on the way can make the real path leave the root.
+    const { followSymlinks } = this.#o;
+    if (followSymlinks !== 'any' && real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) {
+      return { found: false, denied: 'resolves outside the root (symlink; followSymlinks: any would allow it)' };
     }
     // A symlink anywhere on the way makes the real path differ from the one we built.
-    if (!this.#o.followSymlinks && real !== lexical) return { found: false, denied: 'symlink (followSymlinks is false)' };
+    if (followSymlinks === 'none' && real !== lexical) return { found: false, denied: 'symlink (followSymlinks is none)' };
     let stat: Stats;
     try {
       stat = await fsp.stat(real);

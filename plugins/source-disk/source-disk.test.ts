@@ -111,11 +111,59 @@ test('traversal: .., encoded, absolute, NUL and symlinks out are refused', async
   assert.ok(events.some((e) => e.type === 'files.denied' && e.outcome === 'denied' && e.data['path'] === '/passwd-rel'));
 });
 
-test('followSymlinks: false refuses even symlinks inside the root', async (t) => {
+test('followSymlinks: none (or false) refuses even symlinks inside the root', async (t) => {
   const { root } = makeTree(t);
-  const { server } = await started(t, [sourceDisk({ root, followSymlinks: false })]);
-  assert.equal(await server.files.resolve('/link-in/undionly.kpxe', req), undefined);
-  assert.equal((await server.files.resolve('/ipxe/undionly.kpxe', req))?.size, 70_000);
+  for (const followSymlinks of ['none', false] as const) {
+    const { server } = await started(t, [sourceDisk({ root, followSymlinks })]);
+    assert.equal(await server.files.resolve('/link-in/undionly.kpxe', req), undefined, String(followSymlinks));
+    assert.equal((await server.files.resolve('/ipxe/undionly.kpxe', req))?.size, 70_000);
+  }
+});
+
+test('followSymlinks: inside (default, or true) follows links within the root only', async (t) => {
+  const { root } = makeTree(t);
+  for (const followSymlinks of ['inside', true, undefined] as const) {
+    const { server } = await started(t, [sourceDisk({ root, ...(followSymlinks === undefined ? {} : { followSymlinks }) })]);
+    assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000, String(followSymlinks));
+    assert.equal(await server.files.resolve('/link-out/passwd', req), undefined, String(followSymlinks));
+    assert.equal(await server.files.resolve('/passwd-rel', req), undefined, String(followSymlinks));
+  }
+});
+
+test('followSymlinks: any follows links out of the root (Debian /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi); traversal still refused', async (t) => {
+  const { root } = makeTree(t);
+  const sink = logSink();
+  const { server } = await started(t, [sourceDisk({ root, followSymlinks: 'any' })], sink.logger);
+  const out = await server.files.resolve('/link-out/passwd', req);
+  assert.equal(out?.size, 10);
+  assert.equal((await readAll(await out!.open())).toString(), 'root:x:0:0');
+  assert.equal((await server.files.resolve('/passwd-rel', req))?.size, 10, 'relative link out');
+  assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000);
+  // Only links the operator put in the tree lead out: request paths cannot.
+  assert.equal(await server.files.resolve('/../outside/passwd', req), undefined);
+  assert.equal(await server.files.hooks.resolve.promise({ path: '/../outside/passwd', protocol: 'http' }), undefined);
+  assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['followSymlinks'], 'any');
+});
+
+test('followSymlinks: other values are refused by the options schema', () => {
+  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({ root: '/tmp', followSymlinks: 'sometimes' } as never)] }), /followSymlinks/);
+});
+
+test('optional: a missing root warns files.mount.missing with the fix and serves nothing; other sources still serve', async (t) => {
+  const { root, dir } = makeTree(t);
+  for (const missing of ['/nonexistent/pxekit-root', join(dir, 'outside', 'passwd')]) {
+    const sink = logSink();
+    const { server } = await started(t, [sourceDisk({ name: 'source-disk#opt', root: missing, optional: true }), sourceDisk({ root })], sink.logger);
+    const warn = sink.lines.find((l) => l['event'] === 'files.mount.missing');
+    assert.ok(warn, `a files.mount.missing warning for ${missing}`);
+    assert.equal(warn['root'], missing);
+    assert.equal(warn['source'], 'source-disk#opt');
+    assert.equal(warn['level'], 40);
+    assert.match(String(warn['fix']), /create the folder/);
+    assert.ok(!sink.lines.some((l) => l['event'] === 'files.mount' && l['source'] === 'source-disk#opt'));
+    assert.equal((await server.files.resolve('/Boot/BCD', req))?.source, 'source-disk', 'the next source answers');
+    assert.equal(await server.files.resolve('/nope', req), undefined);
+  }
 });
 
 test('mount prefix, include and exclude globs', async (t) => {
@@ -159,7 +207,7 @@ test('overlay: two sources on one prefix, the first that has the file wins', asy
 
 test('a missing root fails start-up with a clear error; relative roots use the cwd', async (t) => {
   const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceDisk({ root: '/nonexistent/pxekit-root' })] });
-  await assert.rejects(server.start(), (err: Error & { code?: string }) => /root folder \/nonexistent\/pxekit-root is not usable/.test(err.message));
+  await assert.rejects(server.start(), (err: Error & { cause?: { fix?: string } }) => /root folder \/nonexistent\/pxekit-root is not usable/.test(err.message) && /optional: true/.test(String(err.cause?.fix)));
   const { dir } = makeTree(t);
   const cwd = process.cwd();
   process.chdir(dir);
