@@ -43,5 +43,7 @@ test('full-dhcp: ipxe.efi is served although Debian installs it as a symlink out
   const f = await ex.server.files.resolve('/ipxe.efi', { protocol: 'tftp' });
   assert.ok(f, 'found');
   assert.equal(f.size, statSync('/boot/ipxe.efi').size);
+  assert.equal(f.source, 'source-disk#ipxe', 'through the symlink (followSymlinks: any), no mount of /boot');
+  assert.equal(await ex.server.files.resolve('/ipxe.lkrn', { protocol: 'tftp' }), undefined, 'include keeps the other links out');
   assert.equal((await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.efi', remoteAddress: '10.77.0.99' })).status, 403, 'unknown client: denied');
 });

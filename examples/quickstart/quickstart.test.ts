@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
 import { fixturesSkip, loadFixture } from '../../test/helpers/fixtures.js';
@@ -43,11 +43,21 @@ test('quickstart: serves the iPXE binaries of /usr/lib/ipxe', { skip: !hasIpxe &
   assert.ok(ex.events('files.mount').some((l) => l['source'] === 'source-disk#ipxe'));
 });
 
+test('quickstart: serves ipxe.efi although Debian installs it as a symlink out of /usr/lib/ipxe', { skip: !existsSync('/boot/ipxe.efi') && 'Debian package ipxe not installed' }, async (t) => {
+  const ex = await startExample(t, CONFIG);
+  const res = await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.efi' });
+  assert.equal(res.status, 200);
+  assert.equal(Number(res.headers['content-length']), statSync('/boot/ipxe.efi').size);
+  // include keeps the rest of the folder (the QEMU option ROMs, the ISO) out.
+  assert.equal((await ex.server.inject.http({ method: 'HEAD', path: '/ipxe.iso' })).status, 404);
+});
+
 test('quickstart: starts without the iPXE binaries and says what is missing', async (t) => {
-  const ex = await startExample(t, CONFIG, { pluginOptions: { './ipxe-binaries.ts': { root: '/nonexistent/pxekit-test/ipxe' } } });
+  const ex = await startExample(t, CONFIG, { pluginOptions: { 'source-disk#ipxe': { root: '/nonexistent/pxekit-test/ipxe' } } });
   const [warn] = ex.events('files.mount.missing');
   assert.ok(warn, 'a files.mount.missing warning');
   assert.equal(warn['root'], '/nonexistent/pxekit-test/ipxe');
+  assert.equal(warn['source'], 'source-disk#ipxe');
   assert.match(String(warn['fix']), /apt install ipxe/);
   assert.equal((await ex.server.inject.http({ path: '/tftp-probe.txt' })).status, 200, 'the rest still serves');
   assert.equal((await ex.server.inject.http({ method: 'HEAD', path: '/snponly.efi' })).status, 404);

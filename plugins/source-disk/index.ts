@@ -27,6 +27,8 @@ export interface SourceDiskOptions {
   followSymlinks: FollowSymlinks | boolean;
   /** A missing root logs `files.mount.missing` and serves nothing, instead of failing start-up. */
   optional: boolean;
+  /** With `optional`: how to provide the folder, put first in the warning's `fix` (e.g. "apt install ipxe"). */
+  missingHint?: string;
   /** Plugin instance name, to mount several folders. */
   name?: string;
 }
@@ -54,6 +56,7 @@ export const sourceDiskSchema = {
       description: 'Which symlinks are followed: "inside" (those that stay inside the root; a link leading out is refused), "any" (also links leading anywhere else: every link in the tree then exposes its target), "none" (no symlinks). true = "inside", false = "none".',
     },
     optional: { type: 'boolean', default: false, description: 'When the root folder is missing (or not a folder), log a files.mount.missing warning and serve nothing instead of failing start-up.' },
+    missingHint: { type: 'string', minLength: 1, description: 'With optional: how to provide the folder (e.g. "apt install ipxe"), put first in the files.mount.missing warning\'s fix.' },
     name: { type: 'string', minLength: 1, description: 'Plugin instance name (default "source-disk"); give each instance its own name to mount several folders.' },
   },
 } as const;
@@ -64,12 +67,14 @@ export function diskEtag(size: number, mtimeMs: number): string {
 }
 
 export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
-  const name = options.name ?? 'source-disk';
   return definePlugin<SourceDiskOptions>({
-    name,
+    name: options.name ?? 'source-disk',
     options,
     optionsSchema: sourceDiskSchema,
     apply(server, { options: o, log }) {
+      // The name the server knows this instance by: a config ref `source-disk#ipxe` renames the plugin
+      // after this factory ran, so read it back (set while apply runs) for logs, events and handles.
+      const name = server.runner.currentPlugin ?? options.name ?? 'source-disk';
       const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
       const root = isAbsolute(o.root) ? o.root : resolve(base, o.root);
       const mount = normalizeMount(o.mount);
@@ -88,7 +93,7 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           const fix = 'create the folder, or fix "root" (relative paths start at the config file\'s folder)';
           if (o.optional) {
             // Serves nothing until the next start; the rest of the tree (other sources) is unaffected.
-            log.warn({ event: 'files.mount.missing', source: name, mount, root, reason: why, fix: `${fix}; this source serves nothing until pxekit restarts` },
+            log.warn({ event: 'files.mount.missing', source: name, mount, root, reason: why, fix: `${o.missingHint ? `${o.missingHint}, or ` : ''}${fix}; this source serves nothing until pxekit restarts` },
               `${name}: root folder ${root} is not usable (${why}); optional, so it serves nothing`);
             return;
           }

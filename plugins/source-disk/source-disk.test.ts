@@ -153,13 +153,13 @@ test('optional: a missing root warns files.mount.missing with the fix and serves
   const { root, dir } = makeTree(t);
   for (const missing of ['/nonexistent/pxekit-root', join(dir, 'outside', 'passwd')]) {
     const sink = logSink();
-    const { server } = await started(t, [sourceDisk({ name: 'source-disk#opt', root: missing, optional: true }), sourceDisk({ root })], sink.logger);
+    const { server } = await started(t, [sourceDisk({ name: 'source-disk#opt', root: missing, optional: true, missingHint: 'apt install foo' }), sourceDisk({ root })], sink.logger);
     const warn = sink.lines.find((l) => l['event'] === 'files.mount.missing');
     assert.ok(warn, `a files.mount.missing warning for ${missing}`);
     assert.equal(warn['root'], missing);
     assert.equal(warn['source'], 'source-disk#opt');
     assert.equal(warn['level'], 40);
-    assert.match(String(warn['fix']), /create the folder/);
+    assert.match(String(warn['fix']), /^apt install foo, or create the folder/);
     assert.ok(!sink.lines.some((l) => l['event'] === 'files.mount' && l['source'] === 'source-disk#opt'));
     assert.equal((await server.files.resolve('/Boot/BCD', req))?.source, 'source-disk', 'the next source answers');
     assert.equal(await server.files.resolve('/nope', req), undefined);
@@ -214,6 +214,16 @@ test('a missing root fails start-up with a clear error; relative roots use the c
   t.after(() => process.chdir(cwd));
   const { server: rel } = await started(t, [sourceDisk({ root: 'root' })]);
   assert.equal((await rel.files.resolve('/Boot/BCD', req))?.size, 3);
+});
+
+test('an instance named by a config ref (source-disk#ipxe) reports that name', async (t) => {
+  const { root } = makeTree(t);
+  const sink = logSink();
+  const { resolvePlugins } = await import('../../core/config/resolve-plugins.js');
+  const { plugins } = await resolvePlugins([['source-disk#ipxe', { root }]], { baseDir: process.cwd() });
+  const { server } = await started(t, plugins, sink.logger);
+  assert.equal((await server.files.resolve('/Boot/BCD', req))?.source, 'source-disk#ipxe');
+  assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['source'], 'source-disk#ipxe');
 });
 
 test('options are validated', () => {
