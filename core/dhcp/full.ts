@@ -8,7 +8,7 @@ import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import { echoVendorClass, putBootSpec, setIpxeNoPxeDhcp } from './boot-reply.js';
 import { clientId, hostname, requestedIp, serverId as serverIdOption } from './option-accessors.js';
 import { setOption } from './option-values.js';
-import { DHCPACK, DHCPDECLINE, DHCPDISCOVER, DHCPINFORM, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, isZeroIp, parseIp, type DhcpPacket } from './packet.js';
+import { DHCPACK, DHCPDECLINE, DHCPDISCOVER, DHCPINFORM, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, createPacket, isZeroIp, parseIp, type DhcpPacket } from './packet.js';
 import { createReply } from './reply.js';
 import type { Allocator } from './leases/allocator.js';
 import { contains, ipToString, poolFor, type Pool } from './leases/pool.js';
@@ -28,9 +28,18 @@ export interface FullModeOptions {
 
 export class FullMode {
   readonly #o: FullModeOptions;
+  /** Each pool's fixed options, encoded once: they change only with the config. */
+  readonly #encoded = new Map<Pool, EncodedPoolOptions>();
 
   constructor(opts: FullModeOptions) {
     this.#o = opts;
+    for (const pool of opts.pools) {
+      try {
+        this.#encoded.set(pool, encodePoolOptions(pool));
+      } catch {
+        // A value that does not encode is left to putPoolOptions, which fails per reply as before.
+      }
+    }
   }
 
   /** The pool for a request: the relay's link selection (82.5) or subnet (giaddr), else the receiving interface's, else ciaddr's / the only pool. */
@@ -163,7 +172,7 @@ export class FullMode {
     const reply = createReply(p, type, sid);
     const leaseTime = ip === undefined ? undefined : pool.config.leaseTime;
     if (ip !== undefined) reply.yiaddr = ip;
-    putPoolOptions(reply, pool, leaseTime, pool.reservations.get(p.mac)?.hostname);
+    putPoolOptions(reply, pool, leaseTime, pool.reservations.get(p.mac)?.hostname, this.#encoded.get(pool));
     if (client.isIpxe && this.#o.config.ipxeNoPxeDhcp) setIpxeNoPxeDhcp(reply);
     const decision = await env.decideBoot(ctx);
     const spec = decision.spec;
@@ -204,17 +213,51 @@ function clientFields(p: DhcpPacket, pool: Pool): { clientId?: string; hostname?
   return { ...(id?.length ? { clientId: id.toString('hex') } : {}), ...(name ? { hostname: name } : {}) };
 }
 
-/** Options 51/58/59 (lease, T1 = 50 %, T2 = 87.5 %: RFC 2131 §4.4.5), 1, 28, 3, 6, 15 and 12. */
-export function putPoolOptions(reply: DhcpPacket, pool: Pool, leaseTime: number | undefined, host: string | undefined): void {
+/** A pool's options as bytes, in wire order: 51/58/59 for `leaseTime`, and the fixed ones. */
+export interface EncodedPoolOptions {
+  leaseTime: number;
+  lease: [number, Buffer][];
+  fixed: [number, Buffer][];
+}
+
+/** Encodes what putPoolOptions would set for `pool` (throws EncodeError like it). */
+export function encodePoolOptions(pool: Pool): EncodedPoolOptions {
+  const lease = createPacket();
+  putLeaseTimes(lease, pool.config.leaseTime);
+  const fixed = createPacket();
+  putFixedOptions(fixed, pool);
+  return { leaseTime: pool.config.leaseTime, lease: [...lease.options], fixed: [...fixed.options] };
+}
+
+/**
+ * Options 51/58/59, 1, 28, 3, 6, 15 and 12. With `encoded` (from encodePoolOptions) the bytes are
+ * copied (a `reply` tap may change a reply's option bytes in place) instead of encoded again.
+ */
+export function putPoolOptions(reply: DhcpPacket, pool: Pool, leaseTime: number | undefined, host: string | undefined, encoded?: EncodedPoolOptions): void {
   if (leaseTime !== undefined) {
-    setOption(reply, 51, leaseTime);
-    setOption(reply, 58, Math.floor(leaseTime / 2));
-    setOption(reply, 59, Math.floor((leaseTime * 7) / 8));
+    if (encoded?.leaseTime === leaseTime) copyOptions(reply, encoded.lease);
+    else putLeaseTimes(reply, leaseTime);
   }
+  if (encoded) copyOptions(reply, encoded.fixed);
+  else putFixedOptions(reply, pool);
+  if (host) setOption(reply, 12, host);
+}
+
+/** Lease time, T1 = 50 %, T2 = 87.5 % (RFC 2131 §4.4.5). */
+function putLeaseTimes(reply: DhcpPacket, leaseTime: number): void {
+  setOption(reply, 51, leaseTime);
+  setOption(reply, 58, Math.floor(leaseTime / 2));
+  setOption(reply, 59, Math.floor((leaseTime * 7) / 8));
+}
+
+function putFixedOptions(reply: DhcpPacket, pool: Pool): void {
   setOption(reply, 1, ipToString(pool.mask));
   setOption(reply, 28, ipToString(pool.broadcast));
   if (pool.config.router) setOption(reply, 3, [pool.config.router]);
   if (pool.config.dns?.length) setOption(reply, 6, pool.config.dns);
   if (pool.config.domain) setOption(reply, 15, pool.config.domain);
-  if (host) setOption(reply, 12, host);
+}
+
+function copyOptions(reply: DhcpPacket, options: [number, Buffer][]): void {
+  for (const [code, bytes] of options) reply.options.set(code, Buffer.from(bytes));
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { DhcpConfig } from '../config/types.js';
 import { HookError } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
+import type { BootSession } from '../session/types.js';
 import { hookTags, type PxeServer } from '../server.js';
 import { recordDecision } from './boot-reply.js';
 import { handleBootServer } from './bootserver.js';
@@ -20,7 +21,7 @@ import { getOption } from './option-values.js';
 import { BOOTREQUEST, CLIENT_PORT, messageTypeName, type DhcpPacket } from './packet.js';
 import type { BootDecision, Outcome, Outgoing, PipelineEnv } from './pipeline-types.js';
 import { handleProxy } from './proxy.js';
-import { classify } from './pxe.js';
+import { classify, type ClientClass } from './pxe.js';
 import { echoRelayAgentInfo, replyDestination } from './reply.js';
 
 /** One datagram as received. `local` is known when it came in on a socket bound to one address. */
@@ -38,9 +39,8 @@ export interface ReplyTo {
   broadcast: boolean;
 }
 
-/** A reply ready for the wire. */
+/** A reply ready for the wire (`inject` decodes `buffer` to show the packet as sent). */
 export interface Prepared {
-  packet: DhcpPacket;
   buffer: Buffer;
   to: ReplyTo;
   /** The local address it should leave from (the listener picks the socket bound to it). */
@@ -143,7 +143,7 @@ export class DhcpPipeline {
       return this.#drop(ctx, dropped.drop, 'debug', plugin);
     }
     const received = RECEIVED_EVENTS[ctx.messageType];
-    if (received) this.#emit(ctx, received, 'info', { ciaddr: ctx.packet.ciaddr, giaddr: ctx.packet.giaddr, vendorClass: ctx.client.vendorClass, kind: ctx.kind });
+    if (received && this.#observed()) this.#emit(ctx, received, 'info', { ciaddr: ctx.packet.ciaddr, giaddr: ctx.packet.giaddr, vendorClass: ctx.client.vendorClass, kind: ctx.kind });
     const admitted = await server.admit({ protocol: 'dhcp', mac: ctx.packet.mac, ...(ctx.session.ip ? { ip: ctx.session.ip } : {}), session: ctx.session });
     if (!admitted.allowed) return this.#drop(ctx, `denied: ${admitted.reason ?? 'admit'}`, 'debug', admitted.plugin);
     const sid = config.serverAddress ?? ctx.local.address;
@@ -176,8 +176,8 @@ export class DhcpPipeline {
   }
 
   async #send(ctx: DhcpContext, out: Outgoing): Promise<Prepared | undefined> {
-    const { hooks, config } = this.#o;
-    let reply = await hooks.reply.promise(out.reply, ctx);
+    const { hooks, config, log } = this.#o;
+    const reply = await hooks.reply.promise(out.reply, ctx);
     echoRelayAgentInfo(reply, ctx.packet);
     let buffer: Buffer;
     try {
@@ -189,14 +189,18 @@ export class DhcpPipeline {
     }
     if (out.delay && config.replyDelayMs > 0) await new Promise((r) => setTimeout(r, config.replyDelayMs));
     const to = this.#destination(ctx, reply);
-    reply = decode(buffer);
     this.stats.replies++;
-    // The address TFTP and HTTP will see this client come from (sessions.byIp).
+    // `reply` has the addresses as encoded (encode validates, it does not change them), so the
+    // buffer need not be decoded again here. The address TFTP and HTTP will see this client come
+    // from (sessions.byIp):
     if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && reply.yiaddr !== '0.0.0.0') ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: reply.yiaddr });
-    const data = { xid: hex(ctx.packet.xid), yiaddr: reply.yiaddr, siaddr: reply.siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
-    ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
-    this.#emit(ctx, out.event, out.event === 'dhcp.nak' ? 'denied' : 'ok', data, out.plugin);
-    return { packet: reply, buffer, to, local: ctx.local };
+    const logged = log.isLevelEnabled('info');
+    if (logged || this.#observed()) {
+      const data = { xid: hex(ctx.packet.xid), yiaddr: reply.yiaddr, siaddr: reply.siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
+      if (logged) ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
+      this.#emit(ctx, out.event, out.event === 'dhcp.nak' ? 'denied' : 'ok', data, out.plugin);
+    }
+    return { buffer, to, local: ctx.local };
   }
 
   /** RFC 2131 §4.1, except: 4011 replies go to the source; "unicast to yiaddr" needs ARP we cannot do, so broadcast. */
@@ -232,18 +236,35 @@ export class DhcpPipeline {
   #context(inc: Incoming, packet: DhcpPacket, messageType: number, local: { address?: string; interface?: string }): DhcpContext {
     const client = classify(packet);
     const ip = packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined;
-    const session = this.#o.server.sessions.upsert(packet.mac, {
-      ...(client.arch !== undefined ? { arch: client.arch } : {}),
-      archName: client.archName,
-      firmware: sessionFirmware(client.firmware),
-      ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
-      userClass: client.userClass,
-      isIpxe: client.isIpxe,
-      ...(client.guid ? { guid: client.guid } : {}),
-      ...(ip ? { ip } : {}),
-    });
-    const log = this.#o.log.child({ xid: hex(packet.xid), mac: packet.mac, dhcp: messageTypeName(messageType) });
-    return { packet, messageType, kind: inc.kind, mode: this.#o.full ? 'full' : 'proxy', source: inc.source, local, client, session, log };
+    const firmware = sessionFirmware(client.firmware);
+    const { sessions } = this.#o.server;
+    const known = sessions.get(packet.mac);
+    // A known client usually sends what it sent last time: then only touch the session (last seen).
+    const session = known && sameClient(known, client, firmware, ip)
+      ? sessions.upsert(packet.mac)
+      : sessions.upsert(packet.mac, {
+        ...(client.arch !== undefined ? { arch: client.arch } : {}),
+        archName: client.archName,
+        firmware,
+        ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
+        userClass: client.userClass,
+        isIpxe: client.isIpxe,
+        ...(client.guid ? { guid: client.guid } : {}),
+        ...(ip ? { ip } : {}),
+      });
+    // The child logger is made on first use: most packets log nothing at the default level.
+    const parent = this.#o.log;
+    let log: Logger | undefined;
+    return {
+      packet, messageType, kind: inc.kind, mode: this.#o.full ? 'full' : 'proxy', source: inc.source, local, client, session,
+      get log(): Logger {
+        log ??= parent.child({ xid: hex(packet.xid), mac: packet.mac, dhcp: messageTypeName(messageType) });
+        return log;
+      },
+      set log(value: Logger) {
+        log = value;
+      },
+    };
   }
 
   #quietDrop(packet: DhcpPacket, reason: string): undefined {
@@ -259,7 +280,13 @@ export class DhcpPipeline {
     return undefined;
   }
 
+  /** Whether anything observes boot events (the audit log, metrics, status...). */
+  #observed(): boolean {
+    return this.#o.server.hooks.bootEvent.isUsed();
+  }
+
   #emit(ctx: DhcpContext, type: string, outcome: 'ok' | 'denied' | 'error' | 'info', data: Record<string, unknown>, plugin?: string): void {
+    if (!this.#observed()) return;
     this.#o.server.emit({
       type,
       protocol: 'dhcp',
@@ -275,6 +302,25 @@ export class DhcpPipeline {
 
 function hex(xid: number): string {
   return `0x${xid.toString(16).padStart(8, '0')}`;
+}
+
+/** Whether a session already holds everything the patch in #context would set. */
+function sameClient(s: BootSession, c: ClientClass, firmware: BootSession['firmware'], ip: string | undefined): boolean {
+  return (c.arch === undefined || s.arch === c.arch)
+    && s.archName === c.archName
+    && s.firmware === firmware
+    && (!c.vendorClass || s.vendorClass === c.vendorClass)
+    && s.isIpxe === c.isIpxe
+    && (!c.guid || s.guid === c.guid)
+    && (!ip || s.ip === ip)
+    && sameStrings(s.userClass, c.userClass);
+}
+
+function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The session keeps the four firmware kinds TFTP/HTTP care about; U-Boot and others are `unknown` there. */

@@ -3,7 +3,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import type { PxeServer } from '../server.js';
 import type { ProtocolService } from './types.js';
 import { PxeError } from '../errors.js';
-import { encode } from '../dhcp/codec.js';
+import { decode, encode } from '../dhcp/codec.js';
 import { FullMode } from '../dhcp/full.js';
 import { localAddresses, servedAddresses, type LocalAddress } from '../dhcp/interfaces.js';
 import { Allocator } from '../dhcp/leases/allocator.js';
@@ -112,7 +112,18 @@ export class DhcpService implements ProtocolService {
     const kind = opts.port ?? 'dhcp';
     const source = opts.source ?? { address: '0.0.0.0', port: kind === 'bootserver' ? 4011 : this.#clientPort() };
     const out = await pipeline.handle({ buffer, kind, source, ...(opts.local ? { local: opts.local } : {}) });
-    return out ? [{ packet: out.packet, buffer: out.buffer, to: out.to }] : [];
+    if (!out) return [];
+    // Decoded on first read: only inject callers look at the packet; the sockets send the bytes.
+    const { buffer: bytes, to } = out;
+    let decoded: DhcpPacket | undefined;
+    return [{
+      get packet(): DhcpPacket {
+        decoded ??= decode(bytes);
+        return decoded;
+      },
+      buffer: bytes,
+      to,
+    }];
   }
 
   async close(graceMs: number): Promise<void> {
