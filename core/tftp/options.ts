@@ -38,6 +38,8 @@ export interface TransferParams {
   blksize: number;
   windowsize: number;
   timeoutMs: number;
+  /** The client negotiated `timeout` (RFC 2349): use it as is, no backoff. */
+  fixedTimeout?: boolean;
 }
 
 /** RFC-strict unsigned decimal; `parseInt` would accept `12abc` and `0x10`. */
@@ -122,6 +124,7 @@ export function transferParams(acked: TftpOptions, defaultTimeoutMs: number): Tr
     blksize: acked.blksize ?? DEFAULT_BLKSIZE,
     windowsize: acked.windowsize ?? 1,
     timeoutMs: acked.timeout !== undefined ? acked.timeout * 1000 : defaultTimeoutMs,
+    ...(acked.timeout !== undefined ? { fixedTimeout: true } : {}),
   };
 }
 

@@ -159,6 +159,7 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
           ...(ev.outcome ? { outcome: ev.outcome } : {}),
           ...(ev.bytes !== undefined ? { bytes: ev.bytes } : {}),
           ...(ev.durationMs !== undefined ? { durationMs: Math.round(ev.durationMs * 10) / 10 } : {}),
+          ...(ev.retransmits !== undefined ? { retransmits: ev.retransmits } : {}),
           ...(st.source ? { source: st.source } : {}),
         };
         // A vanished client or a failing source is worth a warning; a missing file or a client's own abort is not.

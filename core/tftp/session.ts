@@ -206,7 +206,7 @@ export class Session {
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, outcome: s.outcome, reason: s.reason, bytes: s.bytes },
         'tftp: transfer ended early',
       );
-      const ev: TftpEvent = { type: 'tftp.error', req, client: this.client, reason: s.reason ?? s.outcome, outcome: s.outcome, bytes: s.bytes, durationMs: s.durationMs };
+      const ev: TftpEvent = { type: 'tftp.error', req, client: this.client, reason: s.reason ?? s.outcome, outcome: s.outcome, bytes: s.bytes, durationMs: s.durationMs, retransmits: s.retransmits };
       if (s.clientError) ev.code = s.clientError.code;
       host.emit(ev);
     }

@@ -14,6 +14,11 @@
  *   A client that acknowledged windowsize but ACKs every block would get windows resent: RFC 7440 clients
  *   (atftp, EDK2, iPXE) ACK once per window.
  * - Timeout: resend everything outstanding, up to `retries` times in a row, then give up with ERROR 0.
+ *   Consecutive timeouts back off exponentially (×2 each, at most 8 s; RFC 1123 §4.2.3.2), unless the
+ *   client negotiated `timeout` (RFC 2349: used as is). Any progress resets it. Besides easing a congested
+ *   link, the backoff lets a client's own timer fire: atftp (Debian's windowsize patch) answers a repeated
+ *   window with one ACK and then ignores repeats; if that ACK is lost, only its 5 s timeout (which every
+ *   received packet restarts) recovers, so the server has to fall silent for longer than that.
  * - ERROR 8 from the client answering an OACK that carried tsize is EDK2's size probe: outcome `probe`.
  * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
  */
@@ -24,6 +29,9 @@ import { PositionalBlockSource } from './positional-source.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
 import type { TransferParams } from './options.js';
+
+/** Longest wait between retransmissions after backoff (the base timeout, if larger, wins). */
+export const MAX_BACKOFF_MS = 8000;
 
 export type TransferOutcome = 'done' | 'probe' | 'timeout' | 'client-error' | 'read-error' | 'aborted';
 
@@ -78,6 +86,7 @@ export class ReadTransfer {
   private readonly blksize: number;
   private readonly ws: number;
   private readonly timeoutMs: number;
+  private readonly fixedTimeout: boolean;
   private readonly retries: number;
   private readonly clock: Clock;
   private readonly timer: TimerHandle;
@@ -98,6 +107,7 @@ export class ReadTransfer {
     this.blksize = o.params.blksize;
     this.ws = Math.max(1, o.params.windowsize);
     this.timeoutMs = o.params.timeoutMs;
+    this.fixedTimeout = o.params.fixedTimeout ?? false;
     this.retries = o.retries ?? 5;
     this.clock = o.clock ?? realClock;
     this.timer = this.clock.timer(() => this.guarded(() => this.onTimeout()));
@@ -113,7 +123,7 @@ export class ReadTransfer {
     if (this.o.oack) {
       this.phase = 'oack';
       this.o.send(this.o.oack);
-      this.timer.arm(this.timeoutMs);
+      this.timer.arm(this.wait());
     } else {
       this.openAndRun();
     }
@@ -151,7 +161,7 @@ export class ReadTransfer {
 
   private openAndRun(): void {
     this.phase = 'opening';
-    this.timer.arm(this.timeoutMs); // bounds a source that never opens
+    this.timer.arm(this.wait()); // bounds a source that never opens
     // Read ahead one window (at least 16 KiB): enough to send a window without waiting, no more.
     const highWater = Math.max(16 * 1024, this.ws * this.blksize);
     const ready = (feed: BlockFeed): void => {
@@ -169,6 +179,12 @@ export class ReadTransfer {
     } else {
       this.o.open().then((stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)), (err: unknown) => this.readFailed(err));
     }
+  }
+
+  /** Retransmission wait: the timeout, doubled per consecutive timeout (`tries`) up to MAX_BACKOFF_MS. */
+  private wait(): number {
+    if (this.fixedTimeout || this.tries === 0) return this.timeoutMs;
+    return Math.min(this.timeoutMs * 2 ** this.tries, Math.max(this.timeoutMs, MAX_BACKOFF_MS));
   }
 
   private slot(block: number): Buffer {
@@ -217,7 +233,7 @@ export class ReadTransfer {
     }
     if (sentSome) this.tries = 0;
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
-    if (sentSome || this.sent === this.acked) this.timer.arm(this.timeoutMs);
+    if (sentSome || this.sent === this.acked) this.timer.arm(this.wait());
   }
 
   private onAck(wire: number): void {
@@ -246,7 +262,7 @@ export class ReadTransfer {
       this.transmit(b);
       this.retransmits++;
     }
-    this.timer.arm(this.timeoutMs);
+    this.timer.arm(this.wait());
   }
 
   private onTimeout(): void {
@@ -254,12 +270,12 @@ export class ReadTransfer {
       if (++this.tries > this.retries) return this.giveUp();
       this.o.send(this.o.oack!);
       this.retransmits++;
-      this.timer.arm(this.timeoutMs);
+      this.timer.arm(this.wait());
       return;
     }
     if (this.phase === 'opening' || (this.phase === 'data' && this.sent === this.acked)) {
       if (++this.tries > this.retries) return this.readFailed(new Error('file source stalled'));
-      this.timer.arm(this.timeoutMs);
+      this.timer.arm(this.wait());
       return;
     }
     if (this.phase !== 'data') return;

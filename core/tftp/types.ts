@@ -113,4 +113,6 @@ export type TftpEvent =
       outcome?: TransferOutcome;
       bytes?: number;
       durationMs?: number;
+      /** Blocks sent again before the transfer ended (transfers that started). */
+      retransmits?: number;
     };

@@ -64,5 +64,5 @@ test('OACK entries follow the request order; transfer params default to RFC 1350
   const acked = negotiateOptions(r, limits, 7);
   assert.deepEqual(oackEntries(acked, r), [['tsize', '7'], ['blksize', '1468'], ['windowsize', '4']]);
   assert.deepEqual(transferParams({}, 1000), { blksize: 512, windowsize: 1, timeoutMs: 1000 });
-  assert.deepEqual(transferParams({ timeout: 3, blksize: 8 }, 1000), { blksize: 8, windowsize: 1, timeoutMs: 3000 });
+  assert.deepEqual(transferParams({ timeout: 3, blksize: 8 }, 1000), { blksize: 8, windowsize: 1, timeoutMs: 3000, fixedTimeout: true });
 });

@@ -177,12 +177,14 @@ test('timeout: the outstanding block is resent; retries reset on progress', asyn
   h.t.start();
   await h.waitSent(1);
   h.clock.advance(1000);
-  h.clock.advance(1000);
+  h.clock.advance(1999);
+  assert.deepEqual(h.dataBlocks(), [1, 1], 'the second wait is doubled (backoff)');
+  h.clock.advance(1);
   assert.deepEqual(h.dataBlocks(), [1, 1, 1]);
   h.ack(1);
   await h.waitSent(4);
-  h.clock.advance(1000);
-  h.clock.advance(1000);
+  h.clock.advance(1000); // progress reset the backoff: back to the base timeout
+  h.clock.advance(2000);
   assert.deepEqual(h.dataBlocks(), [1, 1, 1, 2, 2, 2]);
   assert.equal(h.t.finished, false, 'gave up although progress reset the count');
   h.ack(2);
@@ -198,7 +200,11 @@ test('give up after the retry budget: ERROR sent, stream destroyed, timer cleare
   const h = harness(pattern(100_000), { retries: 5 });
   h.t.start();
   await h.waitSent(1);
-  for (let i = 0; i < 10; i++) h.clock.advance(1000);
+  // Waits 1, 2, 4, 8, 8 s, then the sixth timeout (8 s) gives up: 31 s in all.
+  h.clock.advance(30_999);
+  assert.equal(h.t.finished, false);
+  assert.deepEqual(h.dataBlocks(), [1, 1, 1, 1, 1, 1]);
+  h.clock.advance(1);
   assert.equal(h.result?.outcome, 'timeout');
   assert.deepEqual(h.dataBlocks(), [1, 1, 1, 1, 1, 1]);
   assert.equal(h.sent.at(-1)?.op, 'error');
@@ -231,6 +237,16 @@ test('windowsize: a window at a time; a mid-window ACK resends from there once; 
   assert.equal(h.result?.blocks, 10);
   assert.equal(h.result?.bytes, data.length);
   assert.equal(h.result?.retransmits, 5);
+});
+
+test('a negotiated timeout (RFC 2349) is used as is: no backoff', async () => {
+  const h = harness(pattern(2000), { retries: 3, params: { blksize: 512, windowsize: 1, timeoutMs: 2000, fixedTimeout: true } });
+  h.t.start();
+  await h.waitSent(1);
+  for (let i = 0; i < 3; i++) h.clock.advance(2000);
+  assert.deepEqual(h.dataBlocks(), [1, 1, 1, 1]);
+  h.clock.advance(2000);
+  assert.equal(h.result?.outcome, 'timeout');
 });
 
 test('windowsize: timeout resends the whole outstanding window', async () => {
