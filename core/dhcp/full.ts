@@ -259,5 +259,9 @@ function putFixedOptions(reply: DhcpPacket, pool: Pool): void {
 }
 
 function copyOptions(reply: DhcpPacket, options: [number, Buffer][]): void {
-  for (const [code, bytes] of options) reply.options.set(code, Buffer.from(bytes));
+  for (const [code, bytes] of options) {
+    const copy = Buffer.allocUnsafe(bytes.length);
+    bytes.copy(copy);
+    reply.options.set(code, copy);
+  }
 }

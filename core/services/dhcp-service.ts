@@ -33,6 +33,18 @@ export interface DhcpInjectReply {
   to: ReplyTo;
 }
 
+/** The pipeline hands over bytes (what the sockets send); the packet is decoded on first read. */
+class InjectReply implements DhcpInjectReply {
+  #packet: DhcpPacket | undefined;
+
+  constructor(readonly buffer: Buffer, readonly to: ReplyTo) {}
+
+  get packet(): DhcpPacket {
+    this.#packet ??= decode(this.buffer);
+    return this.#packet;
+  }
+}
+
 /**
  * The DHCP side of the server: owns `server.dhcp.hooks`, the sockets (core/dhcp/listener.ts), the
  * per-packet pipeline (core/dhcp/pipeline.ts) and, in full mode, the lease store and allocator.
@@ -112,18 +124,7 @@ export class DhcpService implements ProtocolService {
     const kind = opts.port ?? 'dhcp';
     const source = opts.source ?? { address: '0.0.0.0', port: kind === 'bootserver' ? 4011 : this.#clientPort() };
     const out = await pipeline.handle({ buffer, kind, source, ...(opts.local ? { local: opts.local } : {}) });
-    if (!out) return [];
-    // Decoded on first read: only inject callers look at the packet; the sockets send the bytes.
-    const { buffer: bytes, to } = out;
-    let decoded: DhcpPacket | undefined;
-    return [{
-      get packet(): DhcpPacket {
-        decoded ??= decode(bytes);
-        return decoded;
-      },
-      buffer: bytes,
-      to,
-    }];
+    return out ? [new InjectReply(out.buffer, out.to)] : [];
   }
 
   async close(graceMs: number): Promise<void> {
