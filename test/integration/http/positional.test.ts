@@ -89,6 +89,11 @@ test('positional reads: full and ranged bodies byte-exact across read buffers, r
   const gets = f.events.filter((e) => e.type === 'http.get' && e.data['path'] === '/p/blob' && e.data['method'] === 'GET');
   assert.deepEqual(gets.map((e) => [e.outcome, e.data['bytes']]), [['ok', data.length], ['ok', 2 * MiB + 21 - MiB], ['ok', 100]]);
   assert.equal(largeBufferBytesInUse(), 0);
+
+  // inject(): the in-memory socket must not keep a reference to a buffer that is reused after its write callback.
+  const injected = await f.server.inject.http({ path: '/p/blob' });
+  assert.equal(injected.status, 200);
+  assert.ok(injected.body.equals(data), 'injected body byte-exact');
 });
 
 test('positional reads: a file shorter than announced cuts the connection; keep-alive never poisoned', { skip, timeout: 60_000 }, async (t) => {
