@@ -64,3 +64,4 @@ export { readDhcpFromCapture } from './explain/pcap.js';
 // re-exported here so that programs without Redis never load ioredis.
 export { REDIS_DEFAULTS, redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from './redis/options.js';
 export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './redis/link.js';
+export type { TftpInjectRequest, TftpInjectResult } from './tftp/inject.js';
