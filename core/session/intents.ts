@@ -104,6 +104,11 @@ export class IntentStore {
     });
   }
 
+  /** Resolves when every queued change has been written (close waits on it: nothing marked is lost). */
+  async flush(): Promise<void> {
+    await this.#queue;
+  }
+
   async #change<T>(fn: (map: Map<string, Intent>) => T): Promise<T> {
     return this.#serial(async () => {
       if (this.file && !this.#dirty) this.#intents = await this.#read();

@@ -45,7 +45,10 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
         log.info({ event: 'intents.loaded', file, count: intents.list().length }, 'boot intents loaded');
         if (file) watcher = watchFile(file, () => intents.reload(), { pollMs: options.pollMs, log });
       });
-      server.hooks.close.tapPromise(NAME, async () => watcher?.close());
+      server.hooks.close.tapPromise(NAME, async () => {
+        watcher?.close();
+        await intents.flush(); // a one-shot marked used just before shutdown must reach the file
+      });
 
       server.dhcp.hooks.selectBoot.tap({ name: NAME, stage: STAGE_FIRST }, (ctx) => {
         const intent = intents.get(ctx.client.mac);
