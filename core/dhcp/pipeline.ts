@@ -10,7 +10,7 @@ import type { DhcpConfig } from '../config/types.js';
 import { HookError } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import type { BootSession } from '../session/types.js';
-import { hookTags, type PxeServer } from '../server.js';
+import { hookTags, PxeServer } from '../server.js';
 import { recordDecision } from './boot-reply.js';
 import { handleBootServer } from './bootserver.js';
 import { decode, encode, replySizeLimit } from './codec.js';
@@ -268,9 +268,16 @@ export class DhcpPipeline {
     return undefined;
   }
 
-  /** Whether anything observes boot events (the audit log, metrics, status...). */
+  /**
+   * Whether anything observes boot events (the audit log, metrics, status...). Not `isUsed()`: the
+   * hook runner's own `register` interceptor (core/hooks/runner.ts) makes that always true.
+   */
   #observed(): boolean {
-    return this.#o.server.hooks.bootEvent.isUsed();
+    const { server } = this.#o;
+    // `pxekit explain` (core/explain/build-server.ts) records events by replacing server.emit.
+    if (server.emit !== PxeServer.prototype.emit) return true;
+    const hook = server.hooks.bootEvent as { taps: unknown[]; interceptors?: object[] };
+    return hook.taps.length > 0 || (hook.interceptors?.some(observes) ?? false);
   }
 
   #emit(ctx: DhcpContext, type: string, outcome: 'ok' | 'denied' | 'error' | 'info', data: Record<string, unknown>, plugin?: string): void {
@@ -319,6 +326,11 @@ class PacketContext implements DhcpContext {
   set log(value: Logger) {
     this.#log = value;
   }
+}
+
+/** An interceptor that sees calls (`call`, `tap`, `result`...), not just tap registration. */
+function observes(interceptor: object): boolean {
+  return Object.keys(interceptor).some((k) => k !== 'register' && k !== 'name' && k !== 'context');
 }
 
 function hex(xid: number): string {
