@@ -11,6 +11,7 @@
  * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,pxekit-file to choose; BENCH_CPU_PROF=dir;
  *   BENCH_DHCP_LAN=name runs in other namespaces than pxbdhcp, beside a full `npm run bench`)
  */
+import { runScaleoutBench } from './scaleout.js';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { perfdhcp, RELAY, searchRate, type PerfRun } from './lib/perfdhcp.js';
@@ -123,9 +124,11 @@ async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promi
 }
 
 if (isMain(import.meta.url)) {
-  runDhcpBench().then((rows) => {
+  runDhcpBench().then(async (rows) => {
     printTable('DHCP (perfdhcp, relayed)', rows);
     process.stdout.write(`${floorSummary(rows)}\n`);
+    // Scale-out (issue 9): 1, 2 and 3 instances on the Redis store next to one with the memory store.
+    if (process.env['BENCH_SCALEOUT'] !== '0') await runScaleoutBench();
   }).catch((e: Error) => {
     process.stderr.write(`bench:dhcp failed: ${e.message}\n`);
     process.exitCode = 1;

@@ -6,13 +6,14 @@
  * (perfdhcp draws from 60,000 random ones; Redis is not flushed: that would also drop the member
  * set); bounded rate search (<1 % failed). After each n, Redis is checked: no MAC holds two
  * addresses. Prints a Markdown table.
- * Usage (root, realnet tools): node --import tsx test/integration/scaleout/scaleout-bench.ts
+ * Part of `npm run bench:dhcp` (BENCH_SCALEOUT=0 leaves it out); alone: node --import tsx bench/scaleout.ts
  *   SCALEOUT_COUNTS=1,2 to choose instance counts; SCALEOUT_SECONDS (default 3); SCALEOUT_STEPS (default 4).
  */
-import { parsePerfdhcp, searchRate, type PerfRun } from '../../../bench/lib/perfdhcp.js';
-import { createLan, realnetAvailable, type Lan } from '../../helpers/realnet.js';
-import { tmp } from '../dhcp/helpers.js';
-import { leaseRecords, startInstance, startLanRedis, type Instance } from './cluster-lan.js';
+import { isMain } from './lib/bench-lan.js';
+import { parsePerfdhcp, searchRate, type PerfRun } from './lib/perfdhcp.js';
+import { createLan, realnetAvailable, type Lan } from '../test/helpers/realnet.js';
+import { tmp } from '../test/integration/dhcp/helpers.js';
+import { leaseRecords, startInstance, startLanRedis, type Instance } from '../test/integration/scaleout/cluster-lan.js';
 
 const SECONDS = Number(process.env.SCALEOUT_SECONDS ?? 3);
 const STEPS = Number(process.env.SCALEOUT_STEPS ?? 4);
@@ -35,7 +36,7 @@ async function perf(lan: Lan, rate: number, clients: number, seconds: number): P
   return parsePerfdhcp(r.stdout, rate);
 }
 
-async function main(): Promise<void> {
+export async function runScaleoutBench(): Promise<void> {
   const why = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli']);
   if (why) {
     process.stdout.write(`scale-out bench skipped: ${why}\n`);
@@ -83,4 +84,4 @@ async function main(): Promise<void> {
   process.stdout.write(['', `new-client DORA/s (perfdhcp broadcast, ${SECONDS} s runs, <1 % failed), ${new Date().toISOString()}`, '', '| setup | DORA/s | search trail |', '|---|---|---|', ...rows, ''].join('\n'));
 }
 
-await main();
+if (isMain(import.meta.url)) await runScaleoutBench();

@@ -65,3 +65,5 @@ export { readDhcpFromCapture } from './explain/pcap.js';
 export { REDIS_DEFAULTS, redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from './redis/options.js';
 export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './redis/link.js';
 export type { TftpInjectRequest, TftpInjectResult } from './tftp/inject.js';
+export { sendFromReader, sendFromStream, type BodyResult } from './http/send-body.js';
+export type { FileReader } from './files/types.js';

@@ -40,15 +40,17 @@ function isRemoteUrl(repo: string): boolean {
 }
 
 export default function sourceGit(options: Partial<SourceGitOptions> = {}): SourceGitPlugin {
-  const name = options.name ?? 'source-git';
+  const pluginName = options.name ?? 'source-git';
   let refreshImpl: (() => Promise<GitRefreshResult>) | undefined;
   let current: Snapshot | undefined;
 
   const def = definePlugin<SourceGitOptions>({
-    name,
+    name: pluginName,
     options,
     optionsSchema: sourceGitSchema,
     apply(server, { options: o, log }) {
+      // A config entry `source-x#name` renames the instance: label files and logs with that name.
+      const name = server.runner.currentPlugin ?? pluginName;
       const mount = normalizeMount(o.mount);
       const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
       const repo = isRemoteUrl(o.repo) || isAbsolute(o.repo) ? o.repo : resolve(base, o.repo);
@@ -152,7 +154,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
   });
 
   return Object.assign(def, {
-    refresh: () => refreshImpl ? refreshImpl() : Promise.reject(new PxeError('PXE_ERR_SERVER_STATE', `${name}: refresh() before the plugin was applied`)),
+    refresh: () => refreshImpl ? refreshImpl() : Promise.reject(new PxeError('PXE_ERR_SERVER_STATE', `${pluginName}: refresh() before the plugin was applied`)),
     commit: () => current?.commit,
   });
 }

@@ -26,12 +26,14 @@ const HEAD_CACHE_MAX = 2_048;
 const HOOK_MARGIN_MS = 250;
 
 export default function sourceS3(options: Partial<SourceS3Options> = {}) {
-  const name = options.name ?? 'source-s3';
+  const pluginName = options.name ?? 'source-s3';
   return definePlugin<SourceS3Options>({
-    name,
+    name: pluginName,
     options,
     optionsSchema: sourceS3Schema,
     apply(server, { options: o, log }) {
+      // A config entry `source-x#name` renames the instance: label files and logs with that name.
+      const name = server.runner.currentPlugin ?? pluginName;
       const mount = normalizeMount(o.mount);
       const bare = o.prefix.replace(/^\/+/, '');
       const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
