@@ -18,7 +18,7 @@ import { DecodeError, EncodeError } from './decode-error.js';
 import type { FullMode } from './full.js';
 import { inferLocal, type LocalAddress } from './interfaces.js';
 import { getOption } from './option-values.js';
-import { BOOTREQUEST, CLIENT_PORT, messageTypeName, type DhcpPacket } from './packet.js';
+import { BOOTREQUEST, CLIENT_PORT, messageTypeName, readIp, type DhcpPacket } from './packet.js';
 import type { BootDecision, Outcome, Outgoing, PipelineEnv } from './pipeline-types.js';
 import { handleProxy } from './proxy.js';
 import { classify, type ClientClass } from './pxe.js';
@@ -66,6 +66,10 @@ export interface DhcpStats {
   dropped: number;
   replies: number;
 }
+
+/** RFC 2131 §2 message layout: yiaddr and siaddr offsets. */
+const YIADDR_OFFSET = 16;
+const SIADDR_OFFSET = 20;
 
 const RECEIVED_EVENTS: Record<number, string> = { 1: 'dhcp.discover', 3: 'dhcp.request', 8: 'dhcp.inform' };
 
@@ -160,14 +164,14 @@ export class DhcpPipeline {
         // RELEASE and DECLINE change the lease store: one info line each, like replies.
         ctx.log.info({ event: outcome.event, reason: outcome.done, ...outcome.data }, outcome.done);
         this.#emit(ctx, outcome.event, 'info', { reason: outcome.done, ...outcome.data });
-      } else {
+      } else if (this.#o.log.isLevelEnabled('debug')) {
         ctx.log.debug({ event: 'dhcp.done', reason: outcome.done, ...outcome.data }, outcome.done);
       }
       return undefined;
     }
     if ('noBoot' in outcome) {
       const plugin = (await this.#env.decideBoot(ctx)).plugin;
-      ctx.log.debug({ event: 'dhcp.noboot', reason: outcome.noBoot, plugin }, 'no boot decision: no proxy answer');
+      if (this.#o.log.isLevelEnabled('debug')) ctx.log.debug({ event: 'dhcp.noboot', reason: outcome.noBoot, plugin }, 'no boot decision: no proxy answer');
       this.#emit(ctx, 'dhcp.noboot', 'info', { reason: outcome.noBoot }, plugin);
       return undefined;
     }
@@ -190,13 +194,14 @@ export class DhcpPipeline {
     if (out.delay && config.replyDelayMs > 0) await new Promise((r) => setTimeout(r, config.replyDelayMs));
     const to = this.#destination(ctx, reply);
     this.stats.replies++;
-    // `reply` has the addresses as encoded (encode validates, it does not change them), so the
-    // buffer need not be decoded again here. The address TFTP and HTTP will see this client come
-    // from (sessions.byIp):
-    if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && reply.yiaddr !== '0.0.0.0') ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: reply.yiaddr });
+    // The two addresses as sent (canonical dotted quads), read from the bytes: no need to decode
+    // the whole reply again. yiaddr is the address TFTP and HTTP will see this client come from.
+    const yiaddr = readIp(buffer, YIADDR_OFFSET);
+    const siaddr = readIp(buffer, SIADDR_OFFSET);
+    if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && yiaddr !== '0.0.0.0') ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: yiaddr });
     const logged = log.isLevelEnabled('info');
     if (logged || this.#observed()) {
-      const data = { xid: hex(ctx.packet.xid), yiaddr: reply.yiaddr, siaddr: reply.siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
+      const data = { xid: hex(ctx.packet.xid), yiaddr, siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
       if (logged) ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
       this.#emit(ctx, out.event, out.event === 'dhcp.nak' ? 'denied' : 'ok', data, out.plugin);
     }
@@ -263,7 +268,8 @@ export class DhcpPipeline {
 
   #drop(ctx: DhcpContext, reason: string, level: 'debug' | 'info' | 'warn' | 'error' | undefined, plugin?: string, code?: string, data?: Record<string, unknown>): undefined {
     this.stats.dropped++;
-    if (level) ctx.log[level]({ event: 'dhcp.drop', reason, plugin, code, ...data }, `DHCP ${messageTypeName(ctx.messageType)} dropped: ${reason}`);
+    // isLevelEnabled first: ctx.log makes the packet's child logger (see PacketContext).
+    if (level && this.#o.log.isLevelEnabled(level)) ctx.log[level]({ event: 'dhcp.drop', reason, plugin, code, ...data }, `DHCP ${messageTypeName(ctx.messageType)} dropped: ${reason}`);
     this.#emit(ctx, 'dhcp.drop', code ? 'error' : 'info', { reason, ...(code ? { code } : {}), ...data }, plugin);
     return undefined;
   }
