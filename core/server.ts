@@ -50,6 +50,7 @@ export class PxeServer {
   #state: State = 'created';
   #listening: ListeningAddress[] = [];
   #started: ProtocolService[] = [];
+  #inject: { dhcp: DhcpService['inject']; tftp: TftpService['inject']; http: HttpService['inject'] } | undefined;
 
   constructor(config: PxeConfig, opts: ServerOptions = {}) {
     this.config = config;
@@ -151,7 +152,8 @@ export class PxeServer {
 
   /** Publishes a boot event to `bootEvent` taps; an observer that throws is logged, never propagated. */
   emit(event: Omit<BootEvent, 'time'> & { time?: number }): void {
-    if (!this.hooks.bootEvent.isUsed()) return;
+    // Not isUsed(): the runner's own interceptor (core/hooks/runner.ts) makes that always true.
+    if (this.hooks.bootEvent.taps.length === 0) return;
     const full: BootEvent = { time: Date.now(), ...event };
     try {
       this.hooks.bootEvent.call(full);
@@ -162,11 +164,12 @@ export class PxeServer {
 
   /** Drive the server without sockets (tests, plugin authors, `pxekit explain`). */
   get inject() {
-    return {
+    this.#inject ??= {
       dhcp: this.dhcp.inject.bind(this.dhcp),
       tftp: this.tftp.inject.bind(this.tftp),
       http: this.http.inject.bind(this.http),
     };
+    return this.#inject;
   }
 }
 

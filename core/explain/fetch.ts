@@ -43,7 +43,7 @@ export async function explainTftp(x: ExplainServer, file: string, session: BootS
   if (!admit.allowed) return { protocol: 'tftp', requested: file, admitted: false, result: 'denied', ...(admit.plugin ? { deniedBy: admit.plugin } : {}), ...(admit.reason ? { reason: admit.reason } : {}) };
   let path = norm.path;
   const view: FetchView = { protocol: 'tftp', requested: file, admitted: true, result: 'not found' };
-  if (server.tftp.hooks.readRequest.isUsed()) {
+  if (server.tftp.hooks.readRequest.taps.length > 0) {
     const decision = await server.tftp.hooks.readRequest.promise({
       requestedPath: file, path, mode: 'octet', options: {}, client: { address: clientIp, port: 2070 }, ...(session ? { session } : {}), log: server.log,
     });

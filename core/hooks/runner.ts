@@ -33,6 +33,7 @@ interface Tap {
 /** The part of a tapable hook the runner needs (tapable does not export its base class type). */
 export interface AnyHook {
   intercept(interceptor: { register?: (tap: any) => any }): void;
+  /** Always true for runner hooks (the runner intercepts every hook): test `taps.length` instead. */
   isUsed(): boolean;
   taps: ReadonlyArray<{ name: string; stage?: number; type: string }>;
 }

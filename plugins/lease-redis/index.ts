@@ -79,7 +79,8 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         if (reply.yiaddr === '0.0.0.0' || getOption(reply, 53) !== 5) return reply;
         const until = s.takeOutageGrant(reply.yiaddr);
         if (until === undefined) return reply;
-        const secs = Math.max(1, Math.floor((until - Date.now()) / 1000));
+        // Rounded: the grant was computed milliseconds ago; flooring turned a 3600 s grant into 3599.
+        const secs = Math.max(1, Math.round((until - Date.now()) / 1000));
         setOption(reply, 51, secs);
         setOption(reply, 58, Math.floor(secs / 2));
         setOption(reply, 59, Math.floor((secs * 7) / 8));
