@@ -145,3 +145,8 @@ test('a plugin can be listed twice as name#instance; dependencies match the base
   const server = await createServerFromConfig({ cwd: dir });
   assert.equal(server.baseDir, dir);
 });
+
+test('docs/config-reference.md is generated from the current schemas', async () => {
+  const { configReference } = await import('../../../scripts/gen-config-reference.js');
+  assert.equal(readFileSync(join(ROOT, 'docs/config-reference.md'), 'utf8'), await configReference(), 'run: npm run docs:config');
+});

@@ -12,3 +12,9 @@ test('a plugin that taps a hook with the wrong types does not compile', { timeou
     .then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
   assert.equal(r.code, 0, r.stdout);
 });
+
+test('the whole project type-checks (TypeScript strict)', { timeout: 180_000 }, async () => {
+  const r = await promisify(execFile)(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', '.', '--noEmit'], { cwd: ROOT, maxBuffer: 16 << 20 })
+    .then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+  assert.equal(r.code, 0, r.stdout);
+});
