@@ -247,7 +247,8 @@ export class ReadTransfer {
         this.finish('done');
         return;
       }
-      if (block === this.sent) this.timer.cancel();
+      // No cancel here: pump() below re-arms the timer, and re-arming a live timer is a cheap
+      // refresh(), where cancel + arm allocated a new Timeout for every block of a lock-step transfer.
     }
     // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
     if (this.ws > 1 && block < this.sent && block > this.rewoundAt) {
