@@ -24,7 +24,9 @@ import { pxekitDhcp, type PxekitDhcpTarget } from './targets/pxekit-dhcp.js';
 import { auditLeaseFile } from './targets/pxekit-lease-audit.js';
 
 const SECONDS = 3;
-const NEW_STEPS = 4;
+// 6 steps for every target: with 4, a target whose start rate was 2x too high spent two steps
+// descending and reported the last passing power-of-two step (e.g. 750 when 1,100 held).
+const NEW_STEPS = 6;
 const KNOWN_STEPS = 3;
 const KNOWN_CLIENTS = 500;
 const WARM_CLIENTS = 200;

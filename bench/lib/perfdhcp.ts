@@ -59,7 +59,7 @@ export interface Search { best?: PerfRun; trail: string }
 
 /**
  * Doubling from `start` until a rate fails, then halving the gap, for at most `maxSteps`
- * runs (so the time is bounded by maxSteps x one run); stops when the gap is within 15 %.
+ * runs (so the time is bounded by maxSteps x one run); stops when the gap is within 10 %.
  */
 export async function searchRate(measure: (rate: number) => Promise<PerfRun>, start: number, maxSteps: number, cap = 32_000): Promise<Search> {
   let best: PerfRun | undefined;
@@ -74,7 +74,7 @@ export async function searchRate(measure: (rate: number) => Promise<PerfRun>, st
     const good = best?.requested;
     if (bad === undefined) rate *= 2;
     else if (good === undefined) rate = Math.round(rate / 2);
-    else if (bad - good <= good * 0.15) break;
+    else if (bad - good <= good * 0.1) break;
     else rate = Math.round((good + bad) / 2);
   }
   return { best, trail: trail.join(' ') };
