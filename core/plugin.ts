@@ -16,6 +16,11 @@ export interface PluginContext<O> {
   config: PxeConfig;
   /** Folder that relative paths in options are resolved against: the config file's folder, else the cwd. */
   baseDir: string;
+  /**
+   * The name the server knows this instance by: the plugin's own name, or `source-disk#ipxe` when a
+   * config lists a second instance. Use it for log fields, event `plugin`/`source` and file handles.
+   */
+  name: string;
 }
 
 export interface PluginSpec<O> {
@@ -94,7 +99,7 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   plugins.forEach((p, i) => {
     server.runner.currentPlugin = p.name;
     try {
-      p.apply(server, { options: validated[i], log: server.log.child({ plugin: p.name }), config: server.config, baseDir: server.baseDir });
+      p.apply(server, { options: validated[i], log: server.log.child({ plugin: p.name }), config: server.config, baseDir: server.baseDir, name: p.name });
     } catch (err) {
       if (err instanceof PxeError) throw err;
       throw new PxeError('PXE_ERR_PLUGIN_APPLY', `plugin "${p.name}" failed to apply: ${err instanceof Error ? err.message : String(err)}`, { cause: err, fix: 'see the plugin\'s README; apply() must only tap hooks', details: { plugin: p.name } });

@@ -3,7 +3,7 @@
  * Files are looked up per request (stat + realpath), opened per request and streamed; nothing stays open.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
 import { PxeError } from '../../core/errors.js';
@@ -71,11 +71,7 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
     name: options.name ?? 'source-disk',
     options,
     optionsSchema: sourceDiskSchema,
-    apply(server, { options: o, log }) {
-      // The name the server knows this instance by: a config ref `source-disk#ipxe` renames the plugin
-      // after this factory ran, so read it back (set while apply runs) for logs, events and handles.
-      const name = server.runner.currentPlugin ?? options.name ?? 'source-disk';
-      const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
+    apply(server, { options: o, log, name, baseDir: base }) {
       const root = isAbsolute(o.root) ? o.root : resolve(base, o.root);
       const mount = normalizeMount(o.mount);
       const matchOpts = { dot: true, nocase: o.caseInsensitive };

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { PxeError } from '../../core/errors.js';
 import { normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
@@ -48,11 +48,8 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
     name: pluginName,
     options,
     optionsSchema: sourceGitSchema,
-    apply(server, { options: o, log }) {
-      // A config entry `source-x#name` renames the instance: label files and logs with that name.
-      const name = server.runner.currentPlugin ?? pluginName;
+    apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
-      const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
       const repo = isRemoteUrl(o.repo) || isAbsolute(o.repo) ? o.repo : resolve(base, o.repo);
       const subdir = o.subdir.split('/').filter((s) => s !== '' && s !== '.').join('/');
       if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');

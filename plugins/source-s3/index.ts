@@ -3,7 +3,7 @@
  * only when this plugin starts, so servers that do not mount S3 never load it.
  */
 import { createReadStream } from 'node:fs';
-import { isAbsolute, resolve, dirname } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { PxeError } from '../../core/errors.js';
 import { DiskCache } from '../../core/files/sources/disk-cache.js';
@@ -31,9 +31,7 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
     name: pluginName,
     options,
     optionsSchema: sourceS3Schema,
-    apply(server, { options: o, log }) {
-      // A config entry `source-x#name` renames the instance: label files and logs with that name.
-      const name = server.runner.currentPlugin ?? pluginName;
+    apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
       const bare = o.prefix.replace(/^\/+/, '');
       const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
@@ -68,7 +66,6 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
           ...(o.endpoint ? { endpoint: o.endpoint } : {}),
         }, creds, AwsClient);
         if (o.cache) {
-          const base = server.configFile ? dirname(resolve(server.configFile)) : process.cwd();
           cache = new DiskCache(isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir), o.cache.maxBytes, log);
           await cache.init();
         }
