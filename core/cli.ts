@@ -2,13 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError, formatIssue } from './config/issues.js';
-import { loadConfig } from './config/load.js';
-import { resolvePlugins } from './config/resolve-plugins.js';
 import { PxeError } from './errors.js';
 import { createServerFromConfig } from './from-config.js';
 import { createLogger, flushLogger } from './log.js';
-import { PxeServer } from './server.js';
-import { dirname } from 'node:path';
+import type { PxeServer } from './server.js';
 
 const HELP = `pxekit — a network-boot (PXE) server
 
@@ -65,11 +62,11 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
 }
 
 async function validate(configPath: string | undefined, io: Out): Promise<number> {
-  const loaded = await loadConfig(configPath);
-  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir: dirname(loaded.filepath), file: loaded.displayPath });
-  // Building the server validates every plugin's options and dependencies, without binding anything.
-  const server = new PxeServer({ ...loaded.config, plugins }, { logger: createLogger({ level: 'silent' }), configFile: loaded.displayPath, pluginOrigins: origins, baseDir: dirname(loaded.filepath) });
-  io.out(`${loaded.displayPath}: OK (${plugins.length} plugin${plugins.length === 1 ? '' : 's'}: ${plugins.map((p) => p.name).join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`);
+  // Building the server (not starting it) validates the config, every plugin's options and
+  // dependencies, exactly as `start` would, without binding anything.
+  const server = await createServerFromConfig({ ...(configPath ? { configPath } : {}), logger: createLogger({ level: 'silent' }) });
+  const names = server.config.plugins.map((p) => (typeof p === 'object' && !Array.isArray(p) ? p.name : String(p)));
+  io.out(`${server.configFile}: OK (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`);
   return 0;
 }
 
