@@ -50,6 +50,7 @@ export class PxeServer {
   #state: State = 'created';
   #listening: ListeningAddress[] = [];
   #started: ProtocolService[] = [];
+  #eventSink: ((event: BootEvent) => void) | undefined;
   #inject: { dhcp: DhcpService['inject']; tftp: TftpService['inject']; http: HttpService['inject'] } | undefined;
 
   constructor(config: PxeConfig, opts: ServerOptions = {}) {
@@ -150,11 +151,33 @@ export class PxeServer {
     return { allowed: true, ...(result?.reason ? { reason: result.reason } : {}), ...(plugin ? { plugin } : {}) };
   }
 
+  /**
+   * Whether anything receives boot events: `bootEvent` taps, a call interceptor, or a redirect. Hot
+   * paths check this before building event data. Not `isUsed()`: the runner's own interceptor
+   * (core/hooks/runner.ts) makes that always true.
+   */
+  get observesBootEvents(): boolean {
+    if (this.#eventSink) return true;
+    const hook = this.hooks.bootEvent as unknown as { taps: unknown[]; interceptors: object[] };
+    return hook.taps.length > 0 || hook.interceptors.some((i) => Object.keys(i).some((k) => k !== 'register' && k !== 'name' && k !== 'context'));
+  }
+
+  /**
+   * Sends boot events to `sink` instead of the `bootEvent` taps. `pxekit explain` records what a
+   * boot would emit without letting observers act on it (a one-shot intent must not be used up).
+   */
+  redirectBootEvents(sink: (event: BootEvent) => void): void {
+    this.#eventSink = sink;
+  }
+
   /** Publishes a boot event to `bootEvent` taps; an observer that throws is logged, never propagated. */
   emit(event: Omit<BootEvent, 'time'> & { time?: number }): void {
-    // Not isUsed(): the runner's own interceptor (core/hooks/runner.ts) makes that always true.
-    if (this.hooks.bootEvent.taps.length === 0) return;
+    if (!this.observesBootEvents) return;
     const full: BootEvent = { time: Date.now(), ...event };
+    if (this.#eventSink) {
+      this.#eventSink(full);
+      return;
+    }
     try {
       this.hooks.bootEvent.call(full);
     } catch (err) {

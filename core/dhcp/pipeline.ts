@@ -10,7 +10,7 @@ import type { DhcpConfig } from '../config/types.js';
 import { HookError } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import type { BootSession } from '../session/types.js';
-import { hookTags, PxeServer } from '../server.js';
+import { hookTags, type PxeServer } from '../server.js';
 import { recordDecision } from './boot-reply.js';
 import { handleBootServer } from './bootserver.js';
 import { decode, encode, replySizeLimit } from './codec.js';
@@ -147,7 +147,7 @@ export class DhcpPipeline {
       return this.#drop(ctx, dropped.drop, 'debug', plugin);
     }
     const received = RECEIVED_EVENTS[ctx.messageType];
-    if (received && this.#observed()) this.#emit(ctx, received, 'info', { ciaddr: ctx.packet.ciaddr, giaddr: ctx.packet.giaddr, vendorClass: ctx.client.vendorClass, kind: ctx.kind });
+    if (received && this.#o.server.observesBootEvents) this.#emit(ctx, received, 'info', { ciaddr: ctx.packet.ciaddr, giaddr: ctx.packet.giaddr, vendorClass: ctx.client.vendorClass, kind: ctx.kind });
     const admitted = await server.admit({ protocol: 'dhcp', mac: ctx.packet.mac, ...(ctx.session.ip ? { ip: ctx.session.ip } : {}), session: ctx.session });
     if (!admitted.allowed) return this.#drop(ctx, `denied: ${admitted.reason ?? 'admit'}`, 'debug', admitted.plugin);
     const sid = config.serverAddress ?? ctx.local.address;
@@ -200,7 +200,7 @@ export class DhcpPipeline {
     const siaddr = readIp(buffer, SIADDR_OFFSET);
     if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && yiaddr !== '0.0.0.0') ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: yiaddr });
     const logged = log.isLevelEnabled('info');
-    if (logged || this.#observed()) {
+    if (logged || this.#o.server.observesBootEvents) {
       const data = { xid: hex(ctx.packet.xid), yiaddr, siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
       if (logged) ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
       this.#emit(ctx, out.event, out.event === 'dhcp.nak' ? 'denied' : 'ok', data, out.plugin);
@@ -274,20 +274,8 @@ export class DhcpPipeline {
     return undefined;
   }
 
-  /**
-   * Whether anything observes boot events (the audit log, metrics, status...). Not `isUsed()`: the
-   * hook runner's own `register` interceptor (core/hooks/runner.ts) makes that always true.
-   */
-  #observed(): boolean {
-    const { server } = this.#o;
-    // `pxekit explain` (core/explain/build-server.ts) records events by replacing server.emit.
-    if (server.emit !== PxeServer.prototype.emit) return true;
-    const hook = server.hooks.bootEvent as { taps: unknown[]; interceptors?: object[] };
-    return hook.taps.length > 0 || (hook.interceptors?.some(observes) ?? false);
-  }
-
   #emit(ctx: DhcpContext, type: string, outcome: 'ok' | 'denied' | 'error' | 'info', data: Record<string, unknown>, plugin?: string): void {
-    if (!this.#observed()) return;
+    if (!this.#o.server.observesBootEvents) return;
     this.#o.server.emit({
       type,
       protocol: 'dhcp',
@@ -335,10 +323,6 @@ class PacketContext implements DhcpContext {
 }
 
 /** An interceptor that sees calls (`call`, `tap`, `result`...), not just tap registration. */
-function observes(interceptor: object): boolean {
-  return Object.keys(interceptor).some((k) => k !== 'register' && k !== 'name' && k !== 'context');
-}
-
 function hex(xid: number): string {
   return `0x${xid.toString(16).padStart(8, '0')}`;
 }

@@ -25,7 +25,7 @@ export interface ExplainServer {
 /**
  * Builds the server of a config without binding anything: the config is loaded and validated, plugins
  * are resolved and applied, then `ready` runs (sources such as git need their set-up); `start()` is
- * never called, so no socket is opened. `server.emit` is replaced on this instance to capture boot
+ * never called, so no socket is opened. boot events are redirected (`server.redirectBootEvents`) to capture boot
  * events: no plugin reacts to explain's synthetic traffic (a one-shot boot intent is not used up).
  * Close with `closeExplainServer`.
  */
@@ -45,10 +45,8 @@ export async function buildExplainServer(opts: { configPath?: string; mode?: 'pr
   const logger = createLogger({ level: opts.logLevel ?? 'silent', pretty: false, destination: process.stderr });
   const server = new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: keep.map((i) => origins[i]!), baseDir });
   const events: BootEvent[] = [];
-  Object.defineProperty(server, 'emit', {
-    value: (event: Omit<BootEvent, 'time'> & { time?: number }) => { events.push({ time: 0, ...event }); },
-    configurable: true,
-  });
+  // time 0: explain's output must not change from run to run.
+  server.redirectBootEvents((event) => { events.push({ ...event, time: 0 }); });
   await server.hooks.ready.promise();
   return { server, configFile: loaded.displayPath, mode, plugins: config.plugins.map((p) => p.name), skipped, events };
 }
