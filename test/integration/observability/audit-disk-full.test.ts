@@ -3,7 +3,7 @@
  * and when space comes back an `audit.gap` record with `lost` is written and the chain still verifies.
  * Needs root to mount a 64 KiB tmpfs (node cannot set RLIMIT_FSIZE for itself).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -32,23 +32,34 @@ async function fill(dir: string): Promise<string> {
   return path;
 }
 
-test('a full disk does not stop boots; the loss is logged once and recorded when space is back', { skip: isRoot ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+/**
+ * A tiny tmpfs at `<tmp>/mnt` (cleaned up after the test) and a boot folder with one script. Returns
+ * undefined after skipping the test when the mount is refused.
+ */
+async function smallDisk(t: TestContext, mountOptions: string): Promise<{ mnt: string; root: string } | undefined> {
   const base = await mkdtemp(join(tmpdir(), 'pxekit-auditfull-'));
   const mnt = join(base, 'mnt');
   const root = join(base, 'boot');
   await mkdir(mnt);
   await mkdir(root);
   await writeFile(join(root, 'boot.ipxe'), '#!ipxe\nexit\n');
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8', timeout: 10_000 });
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', mnt], { encoding: 'utf8', timeout: 10_000 });
   if (m.status !== 0) {
     await rm(base, { recursive: true, force: true });
     t.skip(`cannot mount tmpfs: ${m.stderr.trim()}`);
-    return;
+    return undefined;
   }
   t.after(async () => {
     spawnSync('umount', [mnt], { timeout: 10_000 });
     await rm(base, { recursive: true, force: true });
   });
+  return { mnt, root };
+}
+
+test('a full disk does not stop boots; the loss is logged once and recorded when space is back', { skip: isRoot ? false : 'needs root to mount a small tmpfs' }, async (t) => {
+  const disk = await smallDisk(t, 'size=64k');
+  if (!disk) return;
+  const { mnt, root } = disk;
 
   const cap = captureLog();
   const file = join(mnt, 'audit.jsonl');
@@ -90,23 +101,10 @@ test('a full disk does not stop boots; the loss is logged once and recorded when
 });
 
 test('a disk that is full at start: the server starts and boots, the audit file appears when there is room', { skip: isRoot ? false : 'needs root to mount a small tmpfs' }, async (t) => {
-  const base = await mkdtemp(join(tmpdir(), 'pxekit-auditfull-'));
-  const mnt = join(base, 'mnt');
-  const root = join(base, 'boot');
-  await mkdir(mnt);
-  await mkdir(root);
-  await writeFile(join(root, 'boot.ipxe'), '#!ipxe\nexit\n');
   // Two inodes: the root folder and one file. Once the filler exists, no file can be created.
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,nr_inodes=2', 'tmpfs', mnt], { encoding: 'utf8', timeout: 10_000 });
-  if (m.status !== 0) {
-    await rm(base, { recursive: true, force: true });
-    t.skip(`cannot mount tmpfs: ${m.stderr.trim()}`);
-    return;
-  }
-  t.after(async () => {
-    spawnSync('umount', [mnt], { timeout: 10_000 });
-    await rm(base, { recursive: true, force: true });
-  });
+  const disk = await smallDisk(t, 'size=64k,nr_inodes=2');
+  if (!disk) return;
+  const { mnt, root } = disk;
   const filler = join(mnt, 'filler');
   await writeFile(filler, 'x');
   const file = join(mnt, 'audit.jsonl');
