@@ -47,6 +47,6 @@ export interface HttpHooks {
 export function createHttpHooks(runner: HookRunner): HttpHooks {
   return {
     request: runner.register('http.request', new AsyncSeriesBailHook<[HttpContext], HttpAnswer | undefined>(['context']), { bail: true }),
-    script: runner.register('http.script', new AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>(['script', 'context'])),
+    script: runner.register('http.script', new AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>(['script', 'context']), { waterfall: true }),
   };
 }

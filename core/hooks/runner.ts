@@ -52,6 +52,7 @@ export class HookRunner {
   readonly #hooks = new Map<string, AnyHook>();
   readonly #timingObservers = new Set<(t: TapTiming) => void>();
   readonly #bailHooks = new Set<string>();
+  readonly #waterfallHooks = new Set<string>();
   /** Results of bail hooks → the plugin that returned them; a WeakMap so results are never mutated. */
   readonly #decidedBy = new WeakMap<object, string>();
   #sealed = false;
@@ -68,15 +69,23 @@ export class HookRunner {
   }
 
   /** Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. */
-  register<H extends AnyHook>(name: string, hook: H, opts: { bail?: boolean } = {}): H {
+  /**
+   * `bail`: remember which plugin returned the answer. `waterfall`: remember which plugin returned a new
+   * object (not the value it was passed) — the producer of a value built in a waterfall.
+   */
+  register<H extends AnyHook>(name: string, hook: H, opts: { bail?: boolean; waterfall?: boolean } = {}): H {
     if (this.#hooks.has(name)) throw new Error(`hook ${name} registered twice`);
     this.#hooks.set(name, hook);
     if (opts.bail) this.#bailHooks.add(name);
+    if (opts.waterfall) this.#waterfallHooks.add(name);
     hook.intercept({ register: (tap: Tap) => this.#wrapTap(name, tap) });
     return hook;
   }
 
-  /** The plugin whose tap returned this object from a bail hook (e.g. which plugin chose a boot file). */
+  /**
+   * The plugin whose tap returned this object from a bail hook (which plugin chose a boot file), or
+   * produced it in a tracked waterfall (which plugin generated a script).
+   */
   decidedBy(result: unknown): string | undefined {
     return typeof result === 'object' && result !== null ? this.#decidedBy.get(result) : undefined;
   }
@@ -117,8 +126,9 @@ export class HookRunner {
     return { ...tap, fn: wrapped };
   }
 
-  #noteDecider(hook: string, plugin: string, result: unknown): void {
-    if (typeof result === 'object' && result !== null && this.#bailHooks.has(hook) && !this.#decidedBy.has(result)) {
+  #noteDecider(hook: string, plugin: string, result: unknown, input: unknown): void {
+    if (typeof result !== 'object' || result === null) return;
+    if (this.#bailHooks.has(hook) ? !this.#decidedBy.has(result) : this.#waterfallHooks.has(hook) && result !== input) {
       this.#decidedBy.set(result, plugin);
     }
   }
@@ -136,7 +146,7 @@ export class HookRunner {
       const start = performance.now();
       try {
         const r = fn(...args);
-        this.#noteDecider(hook, plugin, r);
+        this.#noteDecider(hook, plugin, r, args[0]);
         this.#report(hook, plugin, start, true);
         return r;
       } catch (err) {
@@ -161,7 +171,7 @@ export class HookRunner {
         call = Promise.reject(err);
       }
       return Promise.race([call, timeout]).then(
-        (r) => { clearTimeout(timer); this.#noteDecider(hook, plugin, r); this.#report(hook, plugin, start, true); return r; },
+        (r) => { clearTimeout(timer); this.#noteDecider(hook, plugin, r, args[0]); this.#report(hook, plugin, start, true); return r; },
         (err: unknown) => { clearTimeout(timer); this.#report(hook, plugin, start, false); throw tagError(err, plugin, hook); },
       );
     };
@@ -179,7 +189,7 @@ export class HookRunner {
         clearTimeout(timer);
         this.#report(hook, plugin, start, err == null);
         if (err != null) callback(tagError(err, plugin, hook));
-        else { this.#noteDecider(hook, plugin, result); callback(null, result); }
+        else { this.#noteDecider(hook, plugin, result, args[0]); callback(null, result); }
       };
       const timer = setTimeout(() => finish(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not call back within ${ms} ms`)), ms);
       try {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { HttpContext, HttpHooks, HttpScript } from '../hooks/http.js';
+import type { HttpContext, HttpHooks } from '../hooks/http.js';
 import type { PxeServer } from '../server.js';
 import { hookTags } from '../server.js';
 import { parseRequestTarget } from './request-target.js';
@@ -12,8 +12,6 @@ export interface HandlerDeps {
   server: PxeServer;
   hooks: HttpHooks;
   log: Logger;
-  /** Which plugin produced a script (see script-producer.ts). */
-  scriptProducer: (script: HttpScript) => string | undefined;
 }
 
 /** What one request did, filled in as it goes; read by the access log line when the response closes. */
@@ -100,7 +98,7 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
 
   const script = await hooks.script.promise(undefined, ctx);
   if (script) {
-    const producer = deps.scriptProducer(script);
+    const producer = script.producedBy ?? server.runner.decidedBy(script);
     // Per-host scripts change with every decision: never let a cache (or the firmware) keep one.
     state.bytes = sendBody(res, method, 200, { 'Content-Type': script.contentType ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, script.body);
     finished(deps, state, method, { status: 200, bytes: state.bytes, complete: true }, started, { script: producer ?? 'unknown' }, producer);

@@ -3,7 +3,6 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
-import { trackScriptProducers } from '../http/script-producer.js';
 import type { PxeServer } from '../server.js';
 import type { ProtocolService } from './types.js';
 
@@ -13,7 +12,6 @@ export type { HttpInjectRequest, HttpInjectResponse };
 export class HttpService implements ProtocolService {
   readonly hooks: HttpHooks;
   readonly #server: PxeServer;
-  readonly #scriptProducer: ReturnType<typeof trackScriptProducers>;
   #listener: HttpListener | undefined;
   #started = false;
 
@@ -21,14 +19,13 @@ export class HttpService implements ProtocolService {
     this.#server = server;
     this.hooks = createHttpHooks(server.runner);
     // Registered before any plugin taps, so every script tap is attributed to its plugin.
-    this.#scriptProducer = trackScriptProducers(this.hooks.script, server.runner);
   }
 
   /** The http.Server and handler, made on first use (start, or inject on a server that was never started). */
   get #http(): HttpListener {
     if (!this.#listener) {
       const log = this.#server.log.child({ protocol: 'http' });
-      const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log, scriptProducer: this.#scriptProducer });
+      const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
       this.#listener = new HttpListener(this.#server.config.http, handler, log);
     }
     return this.#listener;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AsyncSeriesBailHook, SyncWaterfallHook } from 'tapable';
+import { AsyncSeriesBailHook, AsyncSeriesWaterfallHook, SyncWaterfallHook } from 'tapable';
 import { HookError } from '../../../core/errors.js';
 import { HookRunner, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
 
@@ -88,4 +88,16 @@ test('onTiming observes each tap with plugin, hook and outcome', async () => {
   hook.tapPromise('p2', async () => { throw new Error('x'); });
   await assert.rejects(hook.promise(1));
   assert.deepEqual(seen, ['p1@a.b:true', 'p2@a.b:false']);
+});
+
+test('a tracked waterfall remembers the plugin that produced a new value, not those that passed it on', async () => {
+  const runner = new HookRunner();
+  const hook = runner.register('http.script', new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']), { waterfall: true });
+  runner.currentPlugin = 'maker';
+  hook.tapPromise('maker', async () => ({ body: 'a' }));
+  runner.currentPlugin = 'passer';
+  hook.tapPromise('passer', async (s) => s);
+  runner.currentPlugin = undefined;
+  const out = await hook.promise(undefined);
+  assert.equal(runner.decidedBy(out), 'maker');
 });
