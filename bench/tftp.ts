@@ -3,7 +3,8 @@
  * 100 MiB with curl and atftp at blksize 1468 (71,431 blocks: past the 16-bit block number
  * rollover), atftp with windowsize 8 and 16 (RFC 7440), then 20 and 200 concurrent 8 MiB
  * curl downloads; peak server RSS.
- * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose)
+ * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose; BENCH_TFTP_LOADS=regex keeps
+ * the loads whose name matches, e.g. BENCH_TFTP_LOADS='blksize 1468' for the two lock-step rows)
  */
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
@@ -51,7 +52,9 @@ async function benchTarget(t: Target, base: BaseContext, scratch: string): Promi
     // After a failed single transfer the remaining loads are skipped: a server that cannot
     // send 100 MiB would only burn each load's timeout (keeps `npm run bench` bounded).
     let broken = '';
+    const only = process.env.BENCH_TFTP_LOADS ? new RegExp(process.env.BENCH_TFTP_LOADS) : undefined;
     const step = async (metric: string, f: () => Promise<Transfer>) => {
+      if (only && !only.test(metric)) return;
       if (broken) {
         rows.push({ bench: 'tftp', metric, unit: 'MiB/s', target: t.name, note: `skipped after failure: ${broken}`, higherIsBetter: true });
         return;

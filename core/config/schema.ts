@@ -60,6 +60,10 @@ export const coreConfigSchema = {
         maxBlksize: { type: 'integer', minimum: 512, maximum: 65464, default: 1468, description: 'Largest blksize granted (1468 fits a 1500-byte MTU).' },
         windowsizeCap: { type: 'integer', minimum: 1, maximum: 65535, default: 64, description: 'Largest windowsize granted (RFC 7440).' },
         singlePort: { type: 'boolean', default: false, description: 'Serve every transfer from the listening port (for NAT and containers).' },
+        transport: {
+          enum: ['auto', 'native', 'dgram'], default: 'auto',
+          description: 'Transfer sockets: native (the addon npm ci builds; less CPU per packet), dgram (node:dgram), auto: native when built.',
+        },
         maxTransfers: { type: 'integer', minimum: 1, default: 1000, description: 'Concurrent transfers overall; more get an error packet.' },
         maxPerClient: { type: 'integer', minimum: 1, default: 16, description: 'Concurrent transfers per client address.' },
         timeoutMs: { type: 'integer', minimum: 100, maximum: 255000, default: 1000, description: 'Retransmit timeout when the client negotiates none.' },

@@ -48,6 +48,8 @@ export interface TftpConfig {
   windowsizeCap: number;
   /** All transfers through the listening port (NAT, containers) instead of one port per transfer. */
   singlePort: boolean;
+  /** Transfer sockets: the native addon, node:dgram, or native when it was built. */
+  transport: 'auto' | 'native' | 'dgram';
   maxTransfers: number;
   maxPerClient: number;
   /** Retransmit timeout when the client sets none, ms. */

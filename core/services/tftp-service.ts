@@ -36,6 +36,7 @@ export class TftpService implements ProtocolService {
           maxBlksize: cfg.maxBlksize,
           windowsizeCap: cfg.windowsizeCap,
           singlePort: cfg.singlePort,
+          transport: cfg.transport,
           maxTransfers: cfg.maxTransfers,
           maxPerClient: cfg.maxPerClient,
           defaultTimeoutMs: cfg.timeoutMs,

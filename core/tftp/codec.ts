@@ -107,6 +107,15 @@ function parseOptions(parts: string[]): RequestOptions {
   return { values, duplicates };
 }
 
+/**
+ * The block number when `buf[0, len)` is an ACK, else -1: the transfer hot path's decoder (one ACK per
+ * block in lock-step), with the same acceptance as decodePacket (4 bytes or more, padding tolerated).
+ */
+export function ackBlockOf(buf: Buffer, len: number): number {
+  if (len < 4 || buf.length < 4 || buf[0] !== 0 || buf[1] !== OP_ACK) return -1;
+  return (buf[2]! << 8) | buf[3]!;
+}
+
 export function decodePacket(buf: Buffer): TftpPacket {
   if (buf.length < 2) throw new TftpDecodeError('too-short', `${buf.length} bytes`);
   const opcode = buf.readUInt16BE(0);

@@ -7,6 +7,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { decodePacket, encodeError, OP_ERROR, TftpDecodeError, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import { nativeUdp } from '../native/udp-socket.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
@@ -16,6 +17,12 @@ type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address
   address: string;
   mtuBlksize: ((a: string) => number | undefined) | undefined;
 };
+
+/**
+ * Positional read-ahead shared by the running transfers: one transfer reads 256 KiB at a time (fewer
+ * thread-pool round trips per block), hundreds fall back to 32 KiB each, so memory stays bounded.
+ */
+export const READ_AHEAD_BUDGET = 8 * 1024 * 1024;
 
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
@@ -27,6 +34,9 @@ export class TftpServer implements SessionHost {
   private closing: Promise<void> | undefined;
   private seq = 0;
   private readonly planCtx: PlanContext;
+  readonly nativeSockets: boolean;
+  /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
+  private readonly nativeUnavailable: string | undefined;
 
   constructor(
     options: TftpServerOptions,
@@ -43,11 +53,15 @@ export class TftpServer implements SessionHost {
       maxTransfers: options.maxTransfers ?? 1000,
       maxPerClient: options.maxPerClient ?? 16,
       singlePort: options.singlePort ?? false,
+      transport: options.transport ?? 'auto',
       allowWrite: options.allowWrite ?? false,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       closeGraceMs: options.closeGraceMs ?? 5000,
       mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
     };
+    const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
+    this.nativeSockets = native?.available === true;
+    this.nativeUnavailable = native && !native.available ? native.reason : undefined;
     this.planCtx = {
       callbacks,
       defaultTimeoutMs: this.opts.defaultTimeoutMs,
@@ -67,6 +81,11 @@ export class TftpServer implements SessionHost {
   /** Binds the listening socket. Rejects with a message naming the port and the likely cause. */
   listen(): Promise<{ address: string; port: number }> {
     if (this.main) return Promise.reject(new Error('TFTP server already listening'));
+    if (this.opts.transport === 'native' && !this.nativeSockets) {
+      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.nativeUnavailable;
+      return Promise.reject(new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. ` +
+        'Fix: install a C compiler (Debian: build-essential) and run `npm rebuild`, or set tftp.transport to "auto".'));
+    }
     const sock = createSocket({ type: this.socketType, reuseAddr: false });
     this.main = sock;
     return new Promise((resolve, reject) => {
@@ -93,7 +112,8 @@ export class TftpServer implements SessionHost {
           /* rmem_max is lower: keep the default */
         }
         const a = sock.address();
-        this.log.info({ address: a.address, port: a.port, singlePort: this.opts.singlePort }, 'tftp: listening');
+        const transport = this.opts.singlePort ? 'single-port' : this.nativeSockets ? 'native' : 'dgram';
+        this.log.info({ address: a.address, port: a.port, singlePort: this.opts.singlePort, transport, nativeUnavailable: this.nativeUnavailable }, 'tftp: listening');
         resolve({ address: a.address, port: a.port });
       });
     });
@@ -137,6 +157,10 @@ export class TftpServer implements SessionHost {
       m.removeAllListeners('message');
       m.close();
     }
+  }
+
+  readAheadBytes(): number {
+    return Math.floor(READ_AHEAD_BUDGET / Math.max(1, this.sessions.size));
   }
 
   get isClosing(): boolean {

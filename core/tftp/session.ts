@@ -5,7 +5,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import { NativeUdpSocket } from '../native/udp-socket.js';
+import { ackBlockOf, decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
 import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
@@ -18,6 +19,10 @@ export interface SessionHost {
     singlePort: boolean;
     requestTimeoutMs: number;
   };
+  /** Transfer sockets through the native addon (core/native) rather than node:dgram. */
+  readonly nativeSockets: boolean;
+  /** Read-ahead for a transfer starting now (the server shares one budget among running transfers). */
+  readAheadBytes(): number;
   readonly log: Logger;
   readonly isClosing: boolean;
   readonly socketType: 'udp4' | 'udp6';
@@ -54,7 +59,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 export class Session {
   private transfer: ReadTransfer | undefined;
-  private socket: Socket | undefined;
+  private socket: Socket | NativeUdpSocket | undefined;
   private aborted: string | undefined;
 
   constructor(
@@ -125,6 +130,7 @@ export class Session {
       open: () => handle.open(),
       openReader: handle.openReader ? () => handle.openReader!() : undefined,
       size: handle.size,
+      readAheadBytes: this.host.readAheadBytes(),
       params,
       netascii: req.mode === 'netascii',
       oack,
@@ -143,9 +149,13 @@ export class Session {
     try {
       this.transfer?.handle(pkt);
     } catch (err) {
-      this.host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
-      this.abort('internal server error');
+      this.failed(err);
     }
+  }
+
+  private failed(err: unknown): void {
+    this.host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
+    this.abort('internal server error');
   }
 
   abort(reason: string, notify = true): void {
@@ -154,6 +164,14 @@ export class Session {
   }
 
   private openSocket(): Promise<(buf: Buffer) => void> {
+    if (this.host.nativeSockets) {
+      const sock = new NativeUdpSocket(this.host.opts.address, this.client.address, this.client.port, {
+        onPacket: (buf, len) => this.onDatagram(buf, len),
+        onError: (err) => this.onSocketError(err),
+      });
+      this.socket = sock;
+      return Promise.resolve((buf) => sock.send(buf));
+    }
     const sock = createSocket(this.host.socketType);
     this.socket = sock;
     return new Promise((resolve, reject) => {
@@ -162,15 +180,7 @@ export class Session {
         sock.connect(this.client.port, this.client.address, () => {
           sock.off('error', reject);
           sock.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
-          sock.on('message', (msg) => {
-            let pkt: TftpPacket;
-            try {
-              pkt = decodePacket(msg);
-            } catch {
-              return; // garbage on a transfer port: ignore, the timer covers real loss
-            }
-            this.handle(pkt);
-          });
+          sock.on('message', (msg) => this.onDatagram(msg, msg.length));
           resolve((buf) => {
             try {
               sock.send(buf);
@@ -181,6 +191,31 @@ export class Session {
         });
       });
     });
+  }
+
+  /**
+   * A datagram on this transfer's own socket (`len` > buf.length: truncated by the native receive
+   * buffer). ACKs, nearly every packet of a transfer, skip the generic decoder; garbage is ignored:
+   * the transfer's timer covers real loss.
+   */
+  private onDatagram(buf: Buffer, len: number): void {
+    const block = ackBlockOf(buf, len);
+    if (block >= 0) {
+      try {
+        this.transfer?.ack(block);
+      } catch (err) {
+        this.failed(err);
+      }
+      return;
+    }
+    if (len > buf.length) return;
+    let pkt: TftpPacket;
+    try {
+      pkt = decodePacket(len === buf.length ? buf : buf.subarray(0, len));
+    } catch {
+      return;
+    }
+    this.handle(pkt);
   }
 
   private onSocketError(err: NodeJS.ErrnoException): void {
@@ -216,7 +251,9 @@ export class Session {
   private done(): void {
     const sock = this.socket;
     this.socket = undefined;
-    if (sock) {
+    if (sock instanceof NativeUdpSocket) {
+      sock.close();
+    } else if (sock) {
       sock.removeAllListeners('message');
       try {
         sock.close();

@@ -66,6 +66,11 @@ export interface ReadTransferOptions {
   openReader?: (() => Promise<FileReader>) | undefined;
   /** Bytes to send when reading through `openReader` (the size the source announced). */
   size?: number;
+  /**
+   * Read-ahead buffer for `openReader` (clamped by PositionalBlockSource to 32–256 KiB, and at least a
+   * window's worth): larger means fewer thread-pool reads, each a wake-up of the event loop.
+   */
+  readAheadBytes?: number;
   params: TransferParams;
   netascii?: boolean;
   /** Encoded OACK to send first; absent when no option was acknowledged (DATA 1 goes out at once). */
@@ -141,15 +146,17 @@ export class ReadTransfer {
       }
       return;
     }
-    if (p.op !== 'ack') return; // anything else on a read transfer is ignored
-    if (this.phase === 'oack') {
-      if (p.block === 0) {
-        this.tries = 0;
-        this.openAndRun();
-      }
-      return;
+    if (p.op === 'ack') this.ack(p.block); // anything else on a read transfer is ignored
+  }
+
+  /** An ACK from the client, by its 16-bit wire block number (the session's fast path calls this directly). */
+  ack(wire: number): void {
+    if (this.phase === 'data') {
+      this.onAck(wire);
+    } else if (this.phase === 'oack' && wire === 0) {
+      this.tries = 0;
+      this.openAndRun();
     }
-    if (this.phase === 'data') this.onAck(p.block);
   }
 
   /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
@@ -175,7 +182,8 @@ export class ReadTransfer {
     };
     const { openReader, size } = this.o;
     if (openReader && size !== undefined && !this.o.netascii) {
-      openReader().then((reader) => ready(new PositionalBlockSource(reader, size, highWater)), (err: unknown) => this.readFailed(err));
+      const chunk = Math.max(highWater, this.o.readAheadBytes ?? 0);
+      openReader().then((reader) => ready(new PositionalBlockSource(reader, size, chunk)), (err: unknown) => this.readFailed(err));
     } else {
       this.o.open().then((stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)), (err: unknown) => this.readFailed(err));
     }

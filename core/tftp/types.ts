@@ -59,6 +59,12 @@ export interface TftpServerOptions {
   maxPerClient?: number;
   /** Serve every transfer from the listening port, keyed by client address:port (NAT, containers). */
   singlePort?: boolean;
+  /**
+   * Transfer sockets: `native` (core/native addon: less CPU per packet, faster lock-step), `dgram`
+   * (node:dgram), or `auto` (default: native when it was built, else dgram). Single-port mode always
+   * uses the listening dgram socket.
+   */
+  transport?: 'auto' | 'native' | 'dgram';
   /** Write requests: not implemented; false (default) answers ERROR 2, true answers ERROR 4 "not supported". */
   allowWrite?: boolean;
   /** Bound on the readRequest + resolve callbacks for one request (default 10000 ms); then ERROR 0. */

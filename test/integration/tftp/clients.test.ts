@@ -87,9 +87,10 @@ const clients: { name: string; bin: string | undefined; fetch: Fetch }[] = [
   },
 ];
 
-for (const c of clients) {
-  test(`real client: ${c.name}`, { skip: !c.bin && `${c.name.split(' ')[0]} not installed` }, async (t) => {
-    const { s, out } = await withServer(t);
+// Every client through both transfer socket kinds: the native addon (the default when built) and node:dgram.
+for (const transport of ['native', 'dgram'] as const) for (const c of clients) {
+  test(`real client (${transport} sockets): ${c.name}`, { skip: !c.bin && `${c.name.split(' ')[0]} not installed` }, async (t) => {
+    const { s, out } = await withServer(t, { transport });
     for (const name of Object.keys(FILES)) {
       const local = join(out, name.replace('/', '_'));
       const r = await c.fetch(s.port, name, local);

@@ -211,3 +211,26 @@ test('close(): stops accepting, aborts what does not finish within the grace per
   assert.ok(r?.pkt.op === 'error' && /shutting down/.test(r.pkt.message));
   assert.equal(s.server.activeTransfers, 0);
 });
+
+for (const transport of ['native', 'dgram'] as const) {
+  test(`a client whose port closed (ICMP port unreachable) ends its transfer at the next send, not after the retries (${transport} sockets)`, async (t) => {
+    const s = await startTestServer({ f: FILE }, { transport, defaultTimeoutMs: 300, retries: 5 });
+    t.after(() => s.stop());
+    const peer = await rawPeer();
+    peer.send(encodeRequest('rrq', 'f', 'octet'), s.port);
+    assert.equal((await peer.next())?.pkt.op, 'data');
+    const started = performance.now();
+    peer.close(); // the retransmission of DATA 1 after 300 ms meets a closed port
+    const ev = await s.waitEvent('tftp.error', undefined, 3000);
+    assert.ok(ev.type === 'tftp.error' && ev.outcome === 'aborted' && /unreachable \(ECONNREFUSED\)/.test(ev.reason), JSON.stringify(ev));
+    assert.ok(performance.now() - started < 1500, 'ended at the first retransmission, long before 5 × 300 ms of retries');
+    assert.equal(s.server.activeTransfers, 0);
+  });
+}
+
+test('transport "native" refuses to start without the addon rather than silently using dgram', async () => {
+  const { TftpServer } = await import('../../../core/tftp/server.js');
+  const { default: pino } = await import('pino');
+  const single = new TftpServer({ port: 0, address: '127.0.0.1', log: pino({ level: 'silent' }), transport: 'native', singlePort: true }, { resolve: async () => undefined });
+  await assert.rejects(single.listen(), /tftp\.transport is "native" but native transfer sockets are unavailable: singlePort mode.*Fix:/);
+});

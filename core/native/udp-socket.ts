@@ -1,0 +1,142 @@
+/**
+ * Typed wrapper over the optional native transfer socket (udp-socket.c, built by build.mjs during
+ * `npm ci`). TFTP transfers use it when it loaded, node:dgram otherwise; the protocol is the same
+ * TypeScript either way. Why it exists: docs/benchmarks.md#tftp (per-packet cost of node:dgram).
+ *
+ * A datagram arrives in one receive buffer owned by the socket and reused: `onPacket(buf, len)` must
+ * finish with the bytes before it returns. `send` is synchronous; when the kernel's send buffer is full
+ * the packet is copied into a bounded queue and sent when the socket is writable again (what libuv does
+ * for node:dgram), so a window burst is never silently cut short.
+ */
+import { constants } from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+type Handle = object;
+/** The addon's functions (udp-socket.c); tests may pass a fake one to NativeUdpSocket. */
+export interface NativeUdpBinding {
+  open(local: string, peer: string, port: number, recv: Buffer, cb: (kind: number, value: number) => void): Handle;
+  send(h: Handle, buf: Buffer, len: number): number;
+  wantWritable(h: Handle, want: boolean): void;
+  localPort(h: Handle): number;
+  close(h: Handle): void;
+}
+
+export const NATIVE_UDP_PATH = fileURLToPath(new URL('./build/pxekit_udp.node', import.meta.url));
+
+/** Largest datagram delivered whole; longer ones are reported as truncated (TFTP clients send ≤ 516 bytes). */
+export const RECV_BUFFER_BYTES = 2048;
+/** Packets held while the kernel's send buffer is full; past it packets are dropped (retransmission recovers). */
+export const MAX_QUEUED_PACKETS = 256;
+
+const EAGAIN = constants.errno.EAGAIN;
+const errnoName = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+let loaded: { binding?: NativeUdpBinding; reason?: string } | undefined;
+
+/** The native binding, or why it is not there (loaded once). `PXEKIT_NATIVE=0` turns it off. */
+export function nativeUdp(): { available: boolean; reason?: string } {
+  loaded ??= load();
+  return loaded.binding ? { available: true } : { available: false, reason: loaded.reason ?? 'unknown' };
+}
+
+function load(): { binding?: NativeUdpBinding; reason?: string } {
+  if (process.env.PXEKIT_NATIVE === '0') return { reason: 'PXEKIT_NATIVE=0' };
+  try {
+    return { binding: createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { reason: code === 'MODULE_NOT_FOUND' ? 'not built (npm rebuild builds it; needs a C compiler)' : `failed to load: ${(err as Error).message}` };
+  }
+}
+
+export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  const code = errnoName.get(errno) ?? `E${errno}`;
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);
+  err.code = code;
+  err.errno = errno;
+  err.syscall = syscall;
+  return err;
+}
+
+export interface NativeUdpEvents {
+  /** A datagram of `len` bytes is in `buf` (valid only during the call); `len > buf.length`: truncated. */
+  onPacket(buf: Buffer, len: number): void;
+  /** A socket error (ECONNREFUSED after an ICMP port unreachable, …); reported once per occurrence, async for sends. */
+  onError(err: NodeJS.ErrnoException): void;
+}
+
+/** A UDP socket bound to `local`:ephemeral and connected to the peer, like dgram's bind(0) + connect(). */
+export class NativeUdpSocket {
+  private readonly b: NativeUdpBinding;
+  private readonly h: Handle;
+  private readonly recv = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
+  private readonly queue: Buffer[] = [];
+  private closed = false;
+  /** Packets dropped because the send queue was full. */
+  dropped = 0;
+
+  constructor(local: string, peer: string, port: number, private readonly events: NativeUdpEvents, binding = (loaded ??= load()).binding) {
+    if (!binding) throw new Error(`native UDP socket unavailable: ${loaded?.reason ?? 'unknown'}`);
+    this.b = binding;
+    this.h = binding.open(local, peer, port, this.recv, (kind, value) => {
+      if (this.closed) return;
+      if (kind === 0) this.events.onPacket(this.recv, value);
+      else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
+      else this.flush();
+    });
+  }
+
+  get localPort(): number {
+    return this.b.localPort(this.h);
+  }
+
+  /** Sends `buf[0, len)`. Never throws: errors go to onError on the next tick. */
+  send(buf: Buffer, len = buf.length): void {
+    if (this.closed) return;
+    if (this.queue.length > 0) return this.enqueue(buf, len); // keep order behind what waits
+    const r = this.b.send(this.h, buf, len);
+    if (r >= 0) return;
+    if (-r === EAGAIN) {
+      this.enqueue(buf, len);
+      this.b.wantWritable(this.h, true);
+      return;
+    }
+    const err = errnoError(-r, 'send');
+    process.nextTick(() => {
+      if (!this.closed) this.events.onError(err);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.b.close(this.h);
+  }
+
+  private enqueue(buf: Buffer, len: number): void {
+    if (this.queue.length >= MAX_QUEUED_PACKETS) {
+      this.dropped++;
+      return;
+    }
+    // Copied: the transfer reuses its slot buffers as soon as send() returns.
+    this.queue.push(Buffer.from(buf.subarray(0, len)));
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const next = this.queue[0]!;
+      const r = this.b.send(this.h, next, next.length);
+      if (r < 0 && -r === EAGAIN) {
+        this.b.wantWritable(this.h, true);
+        return;
+      }
+      this.queue.shift();
+      if (r < 0) {
+        this.events.onError(errnoError(-r, 'send'));
+        return;
+      }
+    }
+  }
+}
