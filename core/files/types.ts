@@ -34,6 +34,11 @@ export interface FileHandle {
 export interface FileReader {
   /** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count (0 = end). */
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  /**
+   * Optional synchronous read that only completes from memory (the page cache, a source's own cache):
+   * the byte count (0 = end), or -1 when it would have to wait, and `read` must be used. Never blocks.
+   */
+  readCached?(buffer: Buffer, offset: number, length: number, position: number): number;
   /** Releases the file; called exactly once by the reader's user. */
   close(): Promise<void>;
 }

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-// Builds core/native/build/pxekit_udp.node from udp-socket.c with the C compiler and the headers of the
+// Builds core/native/build/pxekit_native.node from the .c files here with the C compiler and the headers of the
 // node that runs this script (npm's `install` script runs it during `npm ci`). Never fails the install:
-// without a compiler or headers pxekit uses node:dgram for TFTP transfers (slower lock-step, same
-// behaviour) and says so at start. PXEKIT_NATIVE=0 skips the build; CC picks the compiler.
+// without a compiler or headers pxekit uses node:dgram and the thread pool for TFTP transfers (more CPU
+// per packet, same behaviour) and says so at start. PXEKIT_NATIVE=0 skips the build; CC picks the compiler.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const src = path.join(here, 'udp-socket.c');
+const sources = ['addon.c', 'udp-socket.c', 'file-read.c'].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
-const out = path.join(outDir, 'pxekit_udp.node');
+const out = path.join(outDir, 'pxekit_native.node');
 const say = (msg) => process.stderr.write(`pxekit native: ${msg}\n`);
 
 function headers() {
@@ -32,7 +32,7 @@ function main() {
   const cc = process.env.CC || 'cc';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O2', '-std=gnu11', '-fPIC', '-shared', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', inc, '-o', tmp, src];
+  const args = ['-O2', '-std=gnu11', '-fPIC', '-shared', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', inc, '-o', tmp, ...sources];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });

@@ -1,5 +1,5 @@
 /*
- * pxekit_udp: a connected UDP socket for TFTP transfers, driven by a uv_poll on node's own event loop.
+ * A connected UDP socket for TFTP transfers, driven by a uv_poll on node's own event loop.
  *
  * Why: a lock-step TFTP transfer is one round trip per block, so its speed is the per-packet cost of
  * the server. node:dgram spends several microseconds per packet on things a transfer socket does not
@@ -23,8 +23,7 @@
  * the uv handle has closed and the JS handle has been garbage-collected, so a late send() on a closed
  * socket never touches freed memory.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "addon.h"
 #include <uv.h>
 
 #include <arpa/inet.h>
@@ -180,7 +179,7 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 static int get_sock(napi_env env, napi_value v, udp_sock **out) {
   void *p = NULL;
   if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
-    napi_throw_type_error(env, NULL, "not a pxekit_udp handle");
+    napi_throw_type_error(env, NULL, "not a pxekit transfer socket handle");
     return -1;
   }
   *out = p;
@@ -335,7 +334,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
+/* Called by addon.c's module init. */
+void udp_socket_register(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
@@ -344,7 +344,4 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
-  return exports;
 }
-
-NAPI_MODULE(pxekit_udp, init)

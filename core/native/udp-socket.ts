@@ -1,6 +1,6 @@
 /**
- * Typed wrapper over the optional native transfer socket (udp-socket.c, built by build.mjs during
- * `npm ci`). TFTP transfers use it when it loaded, node:dgram otherwise; the protocol is the same
+ * Typed wrapper over the optional native transfer socket (udp-socket.c in the addon that build.mjs
+ * builds during `npm ci`). TFTP transfers use it when it loaded, node:dgram otherwise; the protocol is the same
  * TypeScript either way. Why it exists: docs/benchmarks.md#tftp (per-packet cost of node:dgram).
  *
  * A datagram arrives in one receive buffer owned by the socket and reused: `onPacket(buf, len)` must
@@ -9,20 +9,7 @@
  * for node:dgram), so a window burst is never silently cut short.
  */
 import { constants } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
-type Handle = object;
-/** The addon's functions (udp-socket.c); tests may pass a fake one to NativeUdpSocket. */
-export interface NativeUdpBinding {
-  open(local: string, peer: string, port: number, recv: Buffer, cb: (kind: number, value: number) => void): Handle;
-  send(h: Handle, buf: Buffer, len: number): number;
-  wantWritable(h: Handle, want: boolean): void;
-  localPort(h: Handle): number;
-  close(h: Handle): void;
-}
-
-export const NATIVE_UDP_PATH = fileURLToPath(new URL('./build/pxekit_udp.node', import.meta.url));
+import { nativeBinding, type NativeBinding } from './binding.js';
 
 /** Largest datagram delivered whole; longer ones are reported as truncated (TFTP clients send ≤ 516 bytes). */
 export const RECV_BUFFER_BYTES = 2048;
@@ -32,22 +19,10 @@ export const MAX_QUEUED_PACKETS = 256;
 const EAGAIN = constants.errno.EAGAIN;
 const errnoName = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
-let loaded: { binding?: NativeUdpBinding; reason?: string } | undefined;
-
-/** The native binding, or why it is not there (loaded once). `PXEKIT_NATIVE=0` turns it off. */
+/** Whether transfer sockets can be native, or why not. */
 export function nativeUdp(): { available: boolean; reason?: string } {
-  loaded ??= load();
-  return loaded.binding ? { available: true } : { available: false, reason: loaded.reason ?? 'unknown' };
-}
-
-function load(): { binding?: NativeUdpBinding; reason?: string } {
-  if (process.env.PXEKIT_NATIVE === '0') return { reason: 'PXEKIT_NATIVE=0' };
-  try {
-    return { binding: createRequire(import.meta.url)(NATIVE_UDP_PATH) as NativeUdpBinding };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { reason: code === 'MODULE_NOT_FOUND' ? 'not built (npm rebuild builds it; needs a C compiler)' : `failed to load: ${(err as Error).message}` };
-  }
+  const { binding, reason } = nativeBinding();
+  return binding ? { available: true } : { available: false, reason: reason ?? 'unknown' };
 }
 
 export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
@@ -68,16 +43,16 @@ export interface NativeUdpEvents {
 
 /** A UDP socket bound to `local`:ephemeral and connected to the peer, like dgram's bind(0) + connect(). */
 export class NativeUdpSocket {
-  private readonly b: NativeUdpBinding;
-  private readonly h: Handle;
+  private readonly b: NativeBinding;
+  private readonly h: object;
   private readonly recv = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private readonly queue: Buffer[] = [];
   private closed = false;
   /** Packets dropped because the send queue was full. */
   dropped = 0;
 
-  constructor(local: string, peer: string, port: number, private readonly events: NativeUdpEvents, binding = (loaded ??= load()).binding) {
-    if (!binding) throw new Error(`native UDP socket unavailable: ${loaded?.reason ?? 'unknown'}`);
+  constructor(local: string, peer: string, port: number, private readonly events: NativeUdpEvents, binding = nativeBinding().binding) {
+    if (!binding) throw new Error(`native UDP socket unavailable: ${nativeBinding().reason ?? 'unknown'}`);
     this.b = binding;
     this.h = binding.open(local, peer, port, this.recv, (kind, value) => {
       if (this.closed) return;

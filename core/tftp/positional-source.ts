@@ -5,7 +5,9 @@
  *
  * The buffer holds about one window (windowsize × blksize, at least 32 KiB, at most 256 KiB). A refill
  * starts as soon as less than half of it is unread, so the next window is usually read while the client
- * is still acknowledging this one. Same interface as BlockSource (octet mode only).
+ * is still acknowledging this one. A reader with `readCached` (source-disk with the native addon) serves
+ * page-cache hits synchronously, without a thread-pool round trip; misses fall back to the async read.
+ * Same interface as BlockSource (octet mode only).
  */
 import type { FileReader } from '../files/types.js';
 
@@ -31,24 +33,28 @@ export class PositionalBlockSource {
     chunk: number,
   ) {
     this.buf = Buffer.allocUnsafe(Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, chunk)));
-    this.refill();
+    this.refill(); // anything read synchronously here is taken by the first fill()
   }
 
   /** Fills `target[offset .. offset+len)`; the block's length when complete, undefined to wait (onReady). */
   fill(target: Buffer, offset: number, len: number): number | undefined {
-    while (this.filled < len && this.end > this.start) {
-      const n = Math.min(len - this.filled, this.end - this.start);
-      this.buf.copy(target, offset + this.filled, this.start, this.start + n);
-      this.filled += n;
-      this.start += n;
-    }
-    this.refill();
+    this.copyInto(target, offset, len);
+    // A refill served from memory (readCached) completes at once: take from it before waiting.
+    while (this.refill() && this.filled < len) this.copyInto(target, offset, len);
     if (this.filled === len || (this.eof && this.end === this.start)) {
       const got = this.filled;
       this.filled = 0;
       return got;
     }
     return undefined;
+  }
+
+  private copyInto(target: Buffer, offset: number, len: number): void {
+    const n = Math.min(len - this.filled, this.end - this.start);
+    if (n <= 0) return;
+    this.buf.copy(target, offset + this.filled, this.start, this.start + n);
+    this.filled += n;
+    this.start += n;
   }
 
   get exhausted(): boolean {
@@ -67,10 +73,13 @@ export class PositionalBlockSource {
     this.reader.close().catch(() => undefined);
   }
 
-  /** Starts a read when half the buffer is free and none is running. */
-  private refill(): void {
-    if (this.reading || this.eof || this.destroyed || this.error) return;
-    if (this.end - this.start > this.buf.length / 2) return;
+  /**
+   * Reads when half the buffer is free and no read is running: synchronously when the reader can serve
+   * it from memory (returns true: data or the end arrived), else asynchronously (false; onReady wakes).
+   */
+  private refill(): boolean {
+    if (this.reading || this.eof || this.destroyed || this.error) return false;
+    if (this.end - this.start > this.buf.length / 2) return false;
     if (this.start > 0) {
       // Compact: move the unread tail to the front (at most half the buffer).
       this.buf.copy(this.buf, 0, this.start, this.end);
@@ -80,17 +89,19 @@ export class PositionalBlockSource {
     const want = Math.min(this.buf.length - this.end, this.size - this.filePos);
     if (want <= 0) {
       this.eof = true; // fill() checks eof right after calling refill(): no wake needed
-      return;
+      return true;
+    }
+    const cached = this.reader.readCached?.(this.buf, this.end, want, this.filePos) ?? -1;
+    if (cached >= 0) {
+      this.advance(cached);
+      return true;
     }
     this.reading = true;
     this.reader.read(this.buf, this.end, want, this.filePos).then(
       (n) => {
         this.reading = false;
         if (this.destroyed) return;
-        if (n === 0) this.eof = true; // the file shrank: the transfer ends short rather than hang
-        this.end += n;
-        this.filePos += n;
-        if (this.filePos >= this.size) this.eof = true;
+        this.advance(n);
         this.wake();
       },
       (err: unknown) => {
@@ -99,6 +110,14 @@ export class PositionalBlockSource {
         this.wake();
       },
     );
+    return false;
+  }
+
+  private advance(n: number): void {
+    if (n === 0) this.eof = true; // the file shrank: the transfer ends short rather than hang
+    this.end += n;
+    this.filePos += n;
+    if (this.filePos >= this.size) this.eof = true;
   }
 
   private wake(): void {

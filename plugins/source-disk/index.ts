@@ -9,9 +9,12 @@ import { minimatch } from 'minimatch';
 import { PxeError } from '../../core/errors.js';
 import { normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
 import { boundsFor } from '../../core/files/sources/range.js';
-import type { FileHandle } from '../../core/files/types.js';
+import type { FileHandle, FileReader } from '../../core/files/types.js';
+import { cachedReadFn } from '../../core/native/file-read.js';
 import { definePlugin } from '../../core/plugin.js';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
+
+const readCached = cachedReadFn();
 
 export interface SourceDiskOptions {
   /** The folder to serve. Relative paths are resolved against the config file's folder, or the cwd. */
@@ -133,9 +136,12 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
             return b ? createReadStream(realPath, { start: b.start, end: b.end }) : Readable.from([]);
           },
           // Positional reads for TFTP (one reused buffer per transfer); the caller bounds reads by `size`.
+          // readCached: page-cache hits without a thread-pool round trip (core/native/file-read.ts).
           async openReader() {
             const fh = await fsp.open(realPath, 'r');
-            return { read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+            const reader: FileReader = { read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+            if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fh.fd, buf, off, len, pos);
+            return reader;
           },
         };
       });

@@ -108,3 +108,44 @@ test('waits for a slow read, then continues; destroy closes the reader exactly o
   src.destroy();
   assert.equal(m.closed, 1);
 });
+
+/** memReader plus readCached: serves from "memory" unless `cold(pos)`; `short` caps each cached read. */
+function cachedReader(data: Buffer, opts: { cold?: (pos: number) => boolean; short?: number } = {}) {
+  const m = memReader(data);
+  const stats = { cachedReads: 0, misses: 0 };
+  const reader: FileReader = {
+    ...m.reader,
+    readCached(buf, off, len, pos) {
+      if (opts.cold?.(pos)) {
+        stats.misses++;
+        return -1;
+      }
+      stats.cachedReads++;
+      const n = Math.max(0, Math.min(len, opts.short ?? len, data.length - pos));
+      data.copy(buf, off, pos, pos + n);
+      return n;
+    },
+  };
+  return { m, reader, stats };
+}
+
+test('readCached: page-cache hits are read synchronously (no async read at all), bytes identical', async () => {
+  for (const size of [0, 1, 1468, 1468 * 100, 1024 * 1024 + 3]) {
+    const data = randomBytes(size);
+    const c = cachedReader(data);
+    const blocks = await drain(new PositionalBlockSource(c.reader, size, 64 * 1024), 1468);
+    assert.ok(Buffer.concat(blocks).equals(data), `size ${size}`);
+    assert.equal(c.m.reads, 0, 'no thread-pool read');
+    assert.equal(c.stats.cachedReads > 0, size > 0, 'an empty file needs no read at all');
+  }
+});
+
+test('readCached: misses fall back to the async read, short cached reads are continued, bytes identical', async () => {
+  const data = randomBytes(700_001);
+  const coldRanges = (pos: number) => Math.floor(pos / 100_000) % 2 === 1; // every other 100 kB is "on disk"
+  const c = cachedReader(data, { cold: coldRanges, short: 5000 });
+  const blocks = await drain(new PositionalBlockSource(c.reader, data.length, 64 * 1024), 1468);
+  assert.ok(Buffer.concat(blocks).equals(data));
+  assert.ok(c.stats.misses > 0 && c.m.reads > 0, 'cold ranges went through read()');
+  assert.ok(c.stats.cachedReads > 0, 'warm ranges did not');
+});

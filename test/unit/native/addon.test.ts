@@ -2,7 +2,8 @@
  * The native transfer socket (core/native): a real socket on loopback against a node:dgram peer —
  * send/receive both ways, truncation reported, ICMP port unreachable as ECONNREFUSED, close and GC
  * release the descriptor, bad arguments throw, IPv6, and the send queue when the kernel says EAGAIN.
- * `npm ci` builds the addon; without it (no C compiler) these tests fail, saying how to build it.
+ * Also readCached (file-read.c). `npm ci` builds the addon; without it (no C compiler) these tests fail,
+ * saying how to build it.
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
@@ -208,6 +209,7 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   let writableCb: ((kind: number, value: number) => void) | undefined;
   let wants = 0;
   const fake = {
+    readCached: () => -1,
     open: (_l: string, _p: string, _port: number, _buf: Buffer, cb: (kind: number, value: number) => void) => {
       writableCb = cb;
       return {};
@@ -237,4 +239,24 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   assert.deepEqual(sent.slice(0, 2), ['aaaa', 'bbbb']);
   s.send(Buffer.from('after'));
   assert.equal(sent.at(-1), 'after');
+});
+
+test('readCached: reads a cached file positionally; bad descriptors answer -EBADF; bad ranges throw', { skip }, async (t) => {
+  const { readCached } = (await import('../../../core/native/binding.js')).nativeBinding().binding!;
+  const { mkdtempSync, writeFileSync, openSync, closeSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'pxekit-native-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = Buffer.from('0123456789abcdef');
+  writeFileSync(join(dir, 'f'), data); // just written: in the page cache
+  const fd = openSync(join(dir, 'f'), 'r');
+  t.after(() => closeSync(fd));
+  const buf = Buffer.alloc(8, 0x2e);
+  assert.equal(readCached(fd, buf, 2, 4, 10), 4);
+  assert.equal(buf.toString(), '..abcd..');
+  assert.equal(readCached(fd, buf, 0, 8, 16), 0, 'end of file');
+  assert.equal(readCached(1_000_000, buf, 0, 8, 0), -constants.errno.EBADF);
+  assert.throws(() => readCached(fd, buf, 4, 8, 0), RangeError);
+  assert.throws(() => readCached(fd, buf, 0, 1, -1), RangeError);
 });

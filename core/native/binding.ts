@@ -1,0 +1,38 @@
+/**
+ * Loads pxekit's optional native addon (core/native/*.c, built by build.mjs during `npm ci`) once.
+ * Everything that uses it has a pure-node fallback; `PXEKIT_NATIVE=0` forces the fallbacks.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+type Handle = object;
+
+/** The addon's functions; tests may pass a fake to NativeUdpSocket. */
+export interface NativeBinding {
+  open(local: string, peer: string, port: number, recv: Buffer, cb: (kind: number, value: number) => void): Handle;
+  send(h: Handle, buf: Buffer, len: number): number;
+  wantWritable(h: Handle, want: boolean): void;
+  localPort(h: Handle): number;
+  close(h: Handle): void;
+  readCached(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+}
+
+export const NATIVE_ADDON_PATH = fileURLToPath(new URL('./build/pxekit_native.node', import.meta.url));
+
+let loaded: { binding?: NativeBinding; reason?: string } | undefined;
+
+/** The binding, or why there is none. */
+export function nativeBinding(): { binding?: NativeBinding; reason?: string } {
+  loaded ??= load();
+  return loaded;
+}
+
+function load(): { binding?: NativeBinding; reason?: string } {
+  if (process.env.PXEKIT_NATIVE === '0') return { reason: 'PXEKIT_NATIVE=0' };
+  try {
+    return { binding: createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeBinding };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { reason: code === 'MODULE_NOT_FOUND' ? 'not built (`npm rebuild` builds it; needs a C compiler)' : `failed to load: ${(err as Error).message}` };
+  }
+}
