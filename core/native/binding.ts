@@ -15,6 +15,7 @@ export interface NativeBinding {
   localPort(h: Handle): number;
   close(h: Handle): void;
   readCached(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
+  copy(dst: Buffer, dstOffset: number, src: Buffer, srcOffset: number, length: number): void;
 }
 
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('./build/pxekit_native.node', import.meta.url));

@@ -12,6 +12,7 @@
 #include "addon.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #ifndef RWF_NOWAIT
@@ -42,9 +43,33 @@ static napi_value js_read_cached(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * copy(dst, dstOffset, src, srcOffset, length): memmove between two Buffers. Buffer.copy of a slice
+ * allocates a Uint8Array view per call; at one call per DATA block that garbage alone made V8 grow its
+ * young generation by tens of MiB under load. This allocates nothing.
+ */
+static napi_value js_copy(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *dst, *src;
+  size_t dlen, slen;
+  int32_t doff, soff, len;
+  if (argc < 5 || napi_get_buffer_info(env, argv[0], &dst, &dlen) != napi_ok || napi_get_value_int32(env, argv[1], &doff) != napi_ok ||
+      napi_get_buffer_info(env, argv[2], &src, &slen) != napi_ok || napi_get_value_int32(env, argv[3], &soff) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &len) != napi_ok || doff < 0 || soff < 0 || len < 0 || (size_t)doff + (size_t)len > dlen ||
+      (size_t)soff + (size_t)len > slen) {
+    napi_throw_range_error(env, NULL, "copy(dst, dstOffset, src, srcOffset, length): out of range");
+    return NULL;
+  }
+  memmove((char *)dst + doff, (char *)src + soff, (size_t)len);
+  return NULL;
+}
+
 void file_read_register(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"readCached", NULL, js_read_cached, NULL, NULL, NULL, napi_default, NULL},
+      {"copy", NULL, js_copy, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 1, d);
+  napi_define_properties(env, exports, 2, d);
 }

@@ -23,3 +23,7 @@ export function cachedReadFn(): ((fd: number, buf: Buffer, offset: number, lengt
     return -1;
   };
 }
+
+/** Copies `src[srcOffset, +length)` into `dst` at `dstOffset` without allocating (Buffer.copy of a slice allocates a view). */
+export const copyBytes: (dst: Buffer, dstOffset: number, src: Buffer, srcOffset: number, length: number) => void =
+  nativeBinding().binding?.copy ?? ((dst, dstOffset, src, srcOffset, length) => void src.copy(dst, dstOffset, srcOffset, srcOffset + length));

@@ -1,21 +1,29 @@
 /**
- * DATA blocks from positional reads (`FileHandle.openReader`) into ONE buffer per transfer, reused for
- * the whole file: no stream chunk is allocated per read, so hundreds of concurrent transfers leave no
- * garbage behind (a 64 KiB `fs.ReadStream` chunk per read was most of the server's peak memory).
+ * DATA blocks from positional reads (`FileHandle.openReader`), two ways:
  *
- * The buffer holds about one window (windowsize × blksize, at least 32 KiB, at most 256 KiB). A refill
- * starts as soon as less than half of it is unread, so the next window is usually read while the client
- * is still acknowledging this one. A reader with `readCached` (source-disk with the native addon) serves
- * page-cache hits synchronously, without a thread-pool round trip; misses fall back to the async read.
- * Same interface as BlockSource (octet mode only).
+ * - Direct (a reader with `readCached`: source-disk with the native addon): each block is read from the
+ *   page cache straight into its DATA packet, one pread per block like dnsmasq, with no buffer, no copy
+ *   and no garbage; the transfer reads it while the client is still busy with the previous one (prefill).
+ * - Buffered (no readCached, or the block is not in the page cache): ONE read-ahead buffer per transfer,
+ *   reused for the whole file, about one window (windowsize × blksize, 32–256 KiB). A refill starts as soon
+ *   as less than half is unread, so the next window is usually read while the client acknowledges this
+ *   one. With readCached the buffer is refilled only when a block needs it, so it drains and direct reads
+ *   take over again once the file is cached (the async read warmed it).
+ *
+ * No stream chunk is allocated per read, so hundreds of concurrent transfers leave no garbage behind (a
+ * 64 KiB `fs.ReadStream` chunk per read was most of the server's peak memory). Same interface as
+ * BlockSource (octet mode only).
  */
 import type { FileReader } from '../files/types.js';
+import { copyBytes } from '../native/file-read.js';
 
 export const MIN_CHUNK = 32 * 1024;
 export const MAX_CHUNK = 256 * 1024;
 
 export class PositionalBlockSource {
-  private readonly buf: Buffer;
+  /** Allocated on first buffered read: a transfer served straight from the page cache never needs it. */
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly chunk: number;
   private start = 0; // first unread byte in buf
   private end = 0; // end of valid data in buf
   private filePos = 0; // file offset of the next read
@@ -32,15 +40,23 @@ export class PositionalBlockSource {
     private readonly size: number,
     chunk: number,
   ) {
-    this.buf = Buffer.allocUnsafe(Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, chunk)));
-    this.refill(); // anything read synchronously here is taken by the first fill()
+    this.chunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, chunk));
+    if (reader.readCached === undefined) this.refill(); // else the first fill() tries the page cache first
   }
 
   /** Fills `target[offset .. offset+len)`; the block's length when complete, undefined to wait (onReady). */
   fill(target: Buffer, offset: number, len: number): number | undefined {
+    if (this.start === this.end && this.filled === 0) {
+      const direct = this.readDirect(target, offset, len);
+      if (direct !== undefined) return direct;
+    }
     this.copyInto(target, offset, len);
-    // A refill served from memory (readCached) completes at once: take from it before waiting.
-    while (this.refill() && this.filled < len) this.copyInto(target, offset, len);
+    // Without readCached: refill whenever half the buffer is free (read-ahead). With it: only when the
+    // buffer cannot complete this block, so it drains and the direct path above takes over again. A
+    // refill served from memory completes at once: take from it before waiting.
+    if (this.reader.readCached === undefined || this.filled < len) {
+      while (this.refill() && this.filled < len) this.copyInto(target, offset, len);
+    }
     if (this.filled === len || (this.eof && this.end === this.start)) {
       const got = this.filled;
       this.filled = 0;
@@ -49,10 +65,32 @@ export class PositionalBlockSource {
     return undefined;
   }
 
+  /**
+   * With `readCached` and nothing buffered: the block straight from the page cache into the DATA packet,
+   * one pread per block like dnsmasq, with no copy and no garbage. Undefined: not cached (or a short
+   * read, kept in `filled`), so the buffered path goes on from where this stopped.
+   */
+  private readDirect(target: Buffer, offset: number, len: number): number | undefined {
+    const rc = this.reader.readCached;
+    if (rc === undefined || this.reading || this.eof || this.destroyed || this.error) return undefined;
+    const want = Math.min(len, this.size - this.filePos);
+    if (want <= 0) {
+      this.eof = true;
+      return 0;
+    }
+    const n = rc.call(this.reader, target, offset, want, this.filePos);
+    if (n < 0) return undefined;
+    this.filePos += n;
+    if (n === 0 || this.filePos >= this.size) this.eof = true;
+    if (n === want || this.eof) return n;
+    this.filled = n;
+    return undefined;
+  }
+
   private copyInto(target: Buffer, offset: number, len: number): void {
     const n = Math.min(len - this.filled, this.end - this.start);
     if (n <= 0) return;
-    this.buf.copy(target, offset + this.filled, this.start, this.start + n);
+    copyBytes(target, offset + this.filled, this.buf, this.start, n);
     this.filled += n;
     this.start += n;
   }
@@ -79,6 +117,7 @@ export class PositionalBlockSource {
    */
   private refill(): boolean {
     if (this.reading || this.eof || this.destroyed || this.error) return false;
+    if (this.buf.length === 0) this.buf = Buffer.allocUnsafe(this.chunk);
     if (this.end - this.start > this.buf.length / 2) return false;
     if (this.start > 0) {
       // Compact: move the unread tail to the front (at most half the buffer).

@@ -3,8 +3,9 @@
  *
  * - Blocks are numbered absolutely inside (1, 2, … beyond 65535); the wire carries `n & 0xffff`, so block
  *   numbers roll over to 0 after 65535 (the convention of tftp-hpa, dnsmasq, curl and EDK2).
- * - A ring of `windowsize` DATA buffers, header prewritten, holds the blocks not yet acknowledged:
- *   retransmission resends those buffers as they are, no re-read. With the block source's bounded queue,
+ * - A ring of `windowsize` + 1 DATA buffers, header prewritten, holds the blocks not yet acknowledged
+ *   and the next block, read ahead while the client works (pump): retransmission resends those buffers
+ *   as they are, no re-read. With the block source's bounded queue,
  *   memory per transfer is about windowsize × blksize + one read buffer: with `openReader` (positional
  *   reads, positional-source.ts) a reused buffer of about one window; else the stream's chunks.
  * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK short of the last
@@ -101,6 +102,7 @@ export class ReadTransfer {
   private acked = 0; // highest block acknowledged (0 = OACK / start)
   private sent = 0; // highest block sent at least once
   private lastBlock: number | undefined; // known once the short block has been read
+  private prefilled = 0; // a block read into its slot but not sent yet (0: none)
   private rewoundAt = -1; // last ACK position answered with a resend: each position gets one at most
   private tries = 0;
   private waiting = false;
@@ -195,8 +197,9 @@ export class ReadTransfer {
     return Math.min(this.timeoutMs * 2 ** this.tries, Math.max(this.timeoutMs, MAX_BACKOFF_MS));
   }
 
+  /** Ring of windowsize + 1 slots: the extra one holds the prefilled next block (see pump). */
   private slot(block: number): Buffer {
-    const i = block % this.ws;
+    const i = block % (this.ws + 1);
     let buf = this.slots[i];
     if (buf === undefined) {
       buf = Buffer.allocUnsafe(4 + this.blksize);
@@ -207,41 +210,62 @@ export class ReadTransfer {
 
   private transmit(block: number): void {
     const buf = this.slot(block);
-    const len = this.slotLen[block % this.ws] ?? buf.length;
+    const len = this.slotLen[block % (this.ws + 1)] ?? buf.length;
     this.o.send(len === buf.length ? buf : buf.subarray(0, len));
   }
 
-  /** Reads and sends new blocks while the window has room and data is at hand. */
+  /**
+   * Reads and sends new blocks while the window has room and data is at hand. When the window is full it
+   * prefills the next block into the spare slot, so the read (a page-cache copy) happens while the client
+   * is busy with what was just sent, and the next ACK is answered with a send alone.
+   */
   private pump(): void {
     const src = this.source;
     if (this.phase !== 'data' || src === undefined) return;
     let sentSome = false;
     while (this.sent < this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
       const block = this.sent + 1;
-      const buf = this.slot(block);
-      const n = src.fill(buf, 4, this.blksize);
-      if (src.error) return this.readFailed(src.error);
-      if (n === undefined) {
-        if (!this.waiting) {
-          this.waiting = true;
-          src.onReady(() => {
-            this.waiting = false;
-            this.guarded(() => this.pump());
-          });
-        }
-        break;
-      }
-      writeDataHeader(buf, block);
-      this.slotLen[block % this.ws] = 4 + n;
-      if (n < this.blksize) this.lastBlock = block; // short (possibly empty) block ends the file
-      this.bytes += n;
+      if (this.prefilled !== block && !this.prefill(src, block)) break;
+      this.prefilled = 0;
       this.sent = block;
+      this.bytes += this.slotLen[block % (this.ws + 1)]! - 4;
       this.transmit(block);
       sentSome = true;
     }
+    if (this.phase !== 'data') return; // a read failed: finished
     if (sentSome) this.tries = 0;
+    const next = this.sent + 1;
+    if (this.prefilled !== next && this.sent === this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
+      this.prefill(src, next);
+      if (this.phase !== 'data') return;
+    }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.sent === this.acked) this.timer.arm(this.wait());
+  }
+
+  /** Fills `block`'s slot (header and data); false when the source has to be waited for (pump runs again). */
+  private prefill(src: BlockFeed, block: number): boolean {
+    const buf = this.slot(block);
+    const n = src.fill(buf, 4, this.blksize);
+    if (src.error) {
+      this.readFailed(src.error);
+      return false;
+    }
+    if (n === undefined) {
+      if (!this.waiting) {
+        this.waiting = true;
+        src.onReady(() => {
+          this.waiting = false;
+          this.guarded(() => this.pump());
+        });
+      }
+      return false;
+    }
+    writeDataHeader(buf, block);
+    this.slotLen[block % (this.ws + 1)] = 4 + n;
+    if (n < this.blksize) this.lastBlock = block; // short (possibly empty) block ends the file
+    this.prefilled = block;
+    return true;
   }
 
   private onAck(wire: number): void {

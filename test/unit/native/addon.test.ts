@@ -210,6 +210,7 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   let wants = 0;
   const fake = {
     readCached: () => -1,
+    copy: () => undefined,
     open: (_l: string, _p: string, _port: number, _buf: Buffer, cb: (kind: number, value: number) => void) => {
       writableCb = cb;
       return {};

@@ -340,3 +340,36 @@ test('read errors end the transfer with ERROR 0', async () => {
   await failOpen.settle();
   assert.equal(failOpen.result?.outcome, 'read-error');
 });
+
+test('prefill: with a cached reader the next block is read before its ACK-triggering ACK, never sent early; a timeout resends the unacknowledged block', async () => {
+  const data = Buffer.from(Array.from({ length: 512 * 3 + 10 }, (_, i) => i & 0xff));
+  const reads: number[] = []; // file positions read, in order
+  const reader = {
+    read: async () => assert.fail('a cached file needs no async read'),
+    readCached: (buf: Buffer, off: number, len: number, pos: number) => {
+      reads.push(pos);
+      const n = Math.max(0, Math.min(len, data.length - pos));
+      data.copy(buf, off, pos, pos + n);
+      return n;
+    },
+    close: async () => undefined,
+  };
+  const h = harness(data, { openReader: async () => reader, size: data.length });
+  h.t.start();
+  await h.waitSent(1);
+  await h.settle();
+  assert.deepEqual(h.dataBlocks(), [1], 'lock-step: one block on the wire');
+  assert.deepEqual(reads, [0, 512], 'block 2 was already read (prefilled) while waiting for ACK 1');
+  h.clock.advance(1000); // ACK 1 lost: the timer resends block 1, not the prefilled block 2
+  assert.deepEqual(h.dataBlocks(), [1, 1]);
+  h.ack(1);
+  assert.deepEqual(h.dataBlocks(), [1, 1, 2]);
+  assert.deepEqual(reads, [0, 512, 1024], 'each block read once, the next one right after a send');
+  h.ack(2);
+  h.ack(3);
+  h.ack(4);
+  assert.equal(h.result?.outcome, 'done');
+  assert.equal(h.result?.bytes, data.length, 'bytes count what was sent, each block once');
+  const got = Buffer.concat(h.sent.filter((p) => p.op === 'data').slice(1).map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
+  assert.ok(got.equals(data));
+});
