@@ -12,6 +12,8 @@ export interface NativeBinding {
   open(local: string, peer: string, port: number, recv: Buffer, cb: (kind: number, value: number) => void): Handle;
   send(h: Handle, buf: Buffer, len: number): number;
   wantWritable(h: Handle, want: boolean): void;
+  armReply(h: Handle, key: Buffer, buf: Buffer, len: number): void;
+  disarm(h: Handle): void;
   localPort(h: Handle): number;
   close(h: Handle): void;
   readCached(fd: number, buf: Buffer, offset: number, length: number, position: number): number;

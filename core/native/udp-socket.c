@@ -13,7 +13,13 @@
  *       kind 0: a datagram of `value` bytes is in recvBuf (value may exceed recvBuf.length: truncated)
  *       kind 1: socket error, value = errno (e.g. ECONNREFUSED after an ICMP port unreachable)
  *       kind 2: the socket is writable again (after send() answered -EAGAIN and wantWritable(h, true))
+ *       kind 3: like 0, and the armed reply was sent for it (see armReply)
  *   send(handle, buf, len) -> bytes sent, or -errno (-EAGAIN: the send buffer is full, nothing sent)
+ *   armReply(handle, key, buf, len) / disarm(handle)
+ *       When the next datagram starts with key[0..4) (for TFTP: the ACK JavaScript expects), send
+ *       buf[0, len) before calling JavaScript: a lock-step transfer's round trip then never waits for
+ *       the JS callback. JavaScript decided what to send and when; this only executes it. One-shot;
+ *       buf is kept alive while armed and must not change until the reply fired or was disarmed.
  *   wantWritable(handle, bool)
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
@@ -51,7 +57,21 @@ typedef struct {
   napi_async_context actx;
   char *recvbuf;
   size_t recvlen;
+  /* An armed reply (armReply): when the next datagram starts with these 4 bytes, `arm_data` is sent
+   * at once, before JavaScript runs. One-shot. */
+  int armed;
+  unsigned char arm_key[4];
+  napi_ref arm_ref;
+  const char *arm_data;
+  size_t arm_len;
 } udp_sock;
+
+static void disarm(udp_sock *s) {
+  if (!s->armed) return;
+  s->armed = 0;
+  napi_delete_reference(s->env, s->arm_ref);
+  s->arm_ref = NULL;
+}
 
 static void unref_sock(udp_sock *s) {
   if (--s->refs == 0) free(s);
@@ -65,10 +85,21 @@ static void close_sock(udp_sock *s) {
   uv_poll_stop(&s->poll);
   close(s->fd);
   s->fd = -1;
+  disarm(s);
   napi_delete_reference(s->env, s->cb);
   napi_delete_reference(s->env, s->recvbuf_ref);
   napi_async_destroy(s->env, s->actx);
   uv_close((uv_handle_t *)&s->poll, on_uv_closed);
+}
+
+/* The armed reply, if this datagram is its key: sent now; 1 if it went out (the caller tells JS). */
+static int fire_armed(udp_sock *s, ssize_t n) {
+  if (!s->armed || n < 4 || memcmp(s->recvbuf, s->arm_key, 4) != 0) return 0;
+  ssize_t r;
+  do r = send(s->fd, s->arm_data, s->arm_len, 0);
+  while (r < 0 && errno == EINTR);
+  disarm(s);
+  return r >= 0; /* on failure JavaScript handles the datagram as usual and sends (or queues) itself */
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
@@ -124,7 +155,8 @@ static void on_poll(uv_poll_t *p, int status, int events) {
           break;
         }
         if (n > INT32_MAX) n = INT32_MAX;
-        if (call_js(s, 0, (int32_t)n) != 0) break;
+        int replied = fire_armed(s, n);
+        if (call_js(s, replied ? 3 : 0, (int32_t)n) != 0) break;
       }
     }
     if ((events & UV_WRITABLE) && !s->closed) {
@@ -294,6 +326,42 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* armReply(handle, key: Buffer(4+), buf, len): see the header comment. */
+static napi_value js_arm_reply(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_sock *s;
+  void *key, *data;
+  size_t keylen, buflen;
+  int32_t n;
+  if (argc < 4 || get_sock(env, argv[0], &s) != 0) return NULL;
+  if (napi_get_buffer_info(env, argv[1], &key, &keylen) != napi_ok || keylen < 4 ||
+      napi_get_buffer_info(env, argv[2], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[3], &n) != napi_ok ||
+      n < 0 || (size_t)n > buflen) {
+    napi_throw_range_error(env, NULL, "armReply(handle, key: 4 bytes, buf, len): len must be within buf");
+    return NULL;
+  }
+  if (s->closed) return NULL;
+  disarm(s);
+  memcpy(s->arm_key, key, 4);
+  if (napi_create_reference(env, argv[2], 1, &s->arm_ref) != napi_ok) return NULL; /* keeps buf alive */
+  s->arm_data = data;
+  s->arm_len = (size_t)n;
+  s->armed = 1;
+  return NULL;
+}
+
+static napi_value js_disarm(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_sock *s;
+  if (argc < 1 || get_sock(env, argv[0], &s) != 0) return NULL;
+  disarm(s);
+  return NULL;
+}
+
 static napi_value js_want_writable(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -340,6 +408,8 @@ void udp_socket_register(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"wantWritable", NULL, js_want_writable, NULL, NULL, NULL, napi_default, NULL},
+      {"armReply", NULL, js_arm_reply, NULL, NULL, NULL, napi_default, NULL},
+      {"disarm", NULL, js_disarm, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -35,8 +35,11 @@ export function errnoError(errno: number, syscall: string): NodeJS.ErrnoExceptio
 }
 
 export interface NativeUdpEvents {
-  /** A datagram of `len` bytes is in `buf` (valid only during the call); `len > buf.length`: truncated. */
-  onPacket(buf: Buffer, len: number): void;
+  /**
+   * A datagram of `len` bytes is in `buf` (valid only during the call); `len > buf.length`: truncated.
+   * `replied`: it matched the armed reply, which was sent just before this call.
+   */
+  onPacket(buf: Buffer, len: number, replied: boolean): void;
   /** A socket error (ECONNREFUSED after an ICMP port unreachable, …); reported once per occurrence, async for sends. */
   onError(err: NodeJS.ErrnoException): void;
 }
@@ -47,6 +50,7 @@ export class NativeUdpSocket {
   private readonly h: object;
   private readonly recv = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private readonly queue: Buffer[] = [];
+  private readonly key = Buffer.alloc(4);
   private closed = false;
   /** Packets dropped because the send queue was full. */
   dropped = 0;
@@ -56,7 +60,7 @@ export class NativeUdpSocket {
     this.b = binding;
     this.h = binding.open(local, peer, port, this.recv, (kind, value) => {
       if (this.closed) return;
-      if (kind === 0) this.events.onPacket(this.recv, value);
+      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3);
       else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
       else this.flush();
     });
@@ -70,9 +74,11 @@ export class NativeUdpSocket {
   send(buf: Buffer, len = buf.length): void {
     if (this.closed) return;
     if (this.queue.length > 0) return this.enqueue(buf, len); // keep order behind what waits
+    // An armed reply must not fire after this packet was queued behind EAGAIN: disarm on the slow path.
     const r = this.b.send(this.h, buf, len);
     if (r >= 0) return;
     if (-r === EAGAIN) {
+      this.b.disarm(this.h);
       this.enqueue(buf, len);
       this.b.wantWritable(this.h, true);
       return;
@@ -81,6 +87,22 @@ export class NativeUdpSocket {
     process.nextTick(() => {
       if (!this.closed) this.events.onError(err);
     });
+  }
+
+  /**
+   * Arms a one-shot reply: when the next datagram starts with the 4 bytes of `prefix` (big-endian), the
+   * addon sends `buf[0, len)` before calling onPacket (with `replied` true). `buf` must not change while
+   * armed. Not armed (false) while sends are queued, so a reply never overtakes them.
+   */
+  armReply(prefix: number, buf: Buffer, len: number): boolean {
+    if (this.closed || this.queue.length > 0) return false;
+    this.key.writeUInt32BE(prefix >>> 0, 0);
+    this.b.armReply(this.h, this.key, buf, len);
+    return true;
+  }
+
+  disarm(): void {
+    if (!this.closed) this.b.disarm(this.h);
   }
 
   close(): void {

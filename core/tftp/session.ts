@@ -6,7 +6,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { NativeUdpSocket } from '../native/udp-socket.js';
-import { ackBlockOf, decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import { ackBlockOf, decodePacket, OP_ACK, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
 import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
@@ -61,6 +61,9 @@ export class Session {
   private transfer: ReadTransfer | undefined;
   private socket: Socket | NativeUdpSocket | undefined;
   private aborted: string | undefined;
+  /** Native sockets only: the lock-step reply fast path handed to the transfer. */
+  private armReply: ((ackWire: number, packet: Buffer, len: number) => boolean) | undefined;
+  private disarm: (() => void) | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -137,6 +140,8 @@ export class Session {
       tsizeAcked: acked.tsize !== undefined,
       retries: this.host.opts.retries,
       send,
+      armReply: this.armReply,
+      disarm: this.disarm,
       onFinish: (stats) => this.finished(req, stats, acked.tsize),
     });
     if (oack) this.host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
@@ -166,10 +171,12 @@ export class Session {
   private openSocket(): Promise<(buf: Buffer) => void> {
     if (this.host.nativeSockets) {
       const sock = new NativeUdpSocket(this.host.opts.address, this.client.address, this.client.port, {
-        onPacket: (buf, len) => this.onDatagram(buf, len),
+        onPacket: (buf, len, replied) => this.onDatagram(buf, len, replied),
         onError: (err) => this.onSocketError(err),
       });
       this.socket = sock;
+      this.armReply = (ackWire, packet, len) => sock.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len);
+      this.disarm = () => sock.disarm();
       return Promise.resolve((buf) => sock.send(buf));
     }
     const sock = createSocket(this.host.socketType);
@@ -198,11 +205,11 @@ export class Session {
    * buffer). ACKs, nearly every packet of a transfer, skip the generic decoder; garbage is ignored:
    * the transfer's timer covers real loss.
    */
-  private onDatagram(buf: Buffer, len: number): void {
+  private onDatagram(buf: Buffer, len: number, replied = false): void {
     const block = ackBlockOf(buf, len);
     if (block >= 0) {
       try {
-        this.transfer?.ack(block);
+        this.transfer?.ack(block, replied);
       } catch (err) {
         this.failed(err);
       }

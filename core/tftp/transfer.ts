@@ -81,6 +81,12 @@ export interface ReadTransferOptions {
   /** Consecutive timeouts tolerated before giving up (default 5). */
   retries?: number;
   send: (buf: Buffer) => void;
+  /**
+   * Lock-step fast path (native transfer sockets): have the socket send `packet[0, len)` by itself when
+   * the ACK of wire block `ackWire` arrives, then report it with `ack(wire, true)`. False: not armed.
+   */
+  armReply?: (ackWire: number, packet: Buffer, len: number) => boolean;
+  disarm?: () => void;
   clock?: Clock;
   onFinish: (stats: TransferStats) => void;
 }
@@ -103,6 +109,7 @@ export class ReadTransfer {
   private sent = 0; // highest block sent at least once
   private lastBlock: number | undefined; // known once the short block has been read
   private prefilled = 0; // a block read into its slot but not sent yet (0: none)
+  private armed = false; // the socket holds the prefilled block as the reply to ACK `sent` (armReply)
   private rewoundAt = -1; // last ACK position answered with a resend: each position gets one at most
   private tries = 0;
   private waiting = false;
@@ -151,10 +158,13 @@ export class ReadTransfer {
     if (p.op === 'ack') this.ack(p.block); // anything else on a read transfer is ignored
   }
 
-  /** An ACK from the client, by its 16-bit wire block number (the session's fast path calls this directly). */
-  ack(wire: number): void {
+  /**
+   * An ACK from the client, by its 16-bit wire block number (the session's fast path calls this directly).
+   * `replied`: the socket already sent the block armed for this ACK (armReply).
+   */
+  ack(wire: number, replied = false): void {
     if (this.phase === 'data') {
-      this.onAck(wire);
+      this.onAck(wire, replied);
     } else if (this.phase === 'oack' && wire === 0) {
       this.tries = 0;
       this.openAndRun();
@@ -239,6 +249,11 @@ export class ReadTransfer {
       this.prefill(src, next);
       if (this.phase !== 'data') return;
     }
+    // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
+    // by itself the moment that ACK arrives (no JS on the round trip).
+    if (this.ws === 1 && !this.armed && this.prefilled === next && this.sent > this.acked && this.o.armReply) {
+      this.armed = this.o.armReply(this.sent & 0xffff, this.slot(next), this.slotLen[next % (this.ws + 1)]!);
+    }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.sent === this.acked) this.timer.arm(this.wait());
   }
@@ -268,10 +283,11 @@ export class ReadTransfer {
     return true;
   }
 
-  private onAck(wire: number): void {
+  private onAck(wire: number, replied = false): void {
     // Map the 16-bit number onto [acked, acked + 65535]; anything past what was sent is stray.
     const block = this.acked + ((wire - (this.acked & 0xffff)) & 0xffff);
     if (block > this.sent) return;
+    this.armed = false; // one-shot: fired with this datagram, or the socket dropped it
     if (block > this.acked) {
       this.acked = block;
       this.tries = 0;
@@ -281,6 +297,13 @@ export class ReadTransfer {
       }
       // No cancel here: pump() below re-arms the timer, and re-arming a live timer is a cheap
       // refresh(), where cancel + arm allocated a new Timeout for every block of a lock-step transfer.
+    }
+    if (replied && block === this.sent && this.prefilled === block + 1) {
+      // The socket sent the prefilled block as this ACK arrived: account for it as pump() would have.
+      this.prefilled = 0;
+      this.sent = block + 1;
+      this.bytes += this.slotLen[this.sent % (this.ws + 1)]! - 4;
+      this.timer.arm(this.wait());
     }
     // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
     if (this.ws > 1 && block < this.sent && block > this.rewoundAt) {
@@ -341,6 +364,8 @@ export class ReadTransfer {
     if (this.phase === 'finished') return;
     this.phase = 'finished';
     this.timer.cancel();
+    if (this.armed) this.o.disarm?.();
+    this.armed = false;
     this.source?.destroy();
     this.source = undefined;
     this.slots.length = 0;

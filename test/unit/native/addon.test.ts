@@ -211,6 +211,8 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   const fake = {
     readCached: () => -1,
     copy: () => undefined,
+    armReply: () => undefined,
+    disarm: () => undefined,
     open: (_l: string, _p: string, _port: number, _buf: Buffer, cb: (kind: number, value: number) => void) => {
       writableCb = cb;
       return {};
@@ -260,4 +262,40 @@ test('readCached: reads a cached file positionally; bad descriptors answer -EBAD
   assert.equal(readCached(1_000_000, buf, 0, 8, 0), -constants.errno.EBADF);
   assert.throws(() => readCached(fd, buf, 4, 8, 0), RangeError);
   assert.throws(() => readCached(fd, buf, 0, 1, -1), RangeError);
+});
+
+test('armReply: the armed packet goes out when a datagram with the key arrives, before the callback; one-shot; disarm', { skip }, async (t) => {
+  const p = await peer();
+  t.after(() => p.sock.close());
+  const seen: { data: string; replied: boolean }[] = [];
+  let wake: (() => void) | undefined;
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', p.port, {
+    onPacket: (buf, len, replied) => {
+      seen.push({ data: buf.subarray(0, len).toString('hex'), replied });
+      wake?.();
+    },
+    onError: () => undefined,
+  });
+  t.after(() => s.close());
+  const until = (n: number) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out')), 2000);
+    wake = () => { if (seen.length >= n) { clearTimeout(timer); resolve(); } };
+    wake();
+  });
+  const reply = Buffer.from('0003000248454c4c4f', 'hex'); // DATA 2 "HELLO"
+  assert.equal(s.armReply(0x00040001, reply, reply.length), true);
+  p.sock.send(Buffer.from('00040000', 'hex'), s.localPort, '127.0.0.1'); // not the key: no reply
+  p.sock.send(Buffer.from('0004000100', 'hex'), s.localPort, '127.0.0.1'); // the key (padding tolerated)
+  await until(2);
+  assert.deepEqual(seen, [{ data: '00040000', replied: false }, { data: '0004000100', replied: true }]);
+  assert.equal((await p.next()).toString('hex'), reply.toString('hex'));
+  p.sock.send(Buffer.from('00040001', 'hex'), s.localPort, '127.0.0.1'); // same key again: one-shot
+  await until(3);
+  assert.equal(seen[2]!.replied, false);
+  s.armReply(0x00040002, reply, 4);
+  s.disarm();
+  p.sock.send(Buffer.from('00040002', 'hex'), s.localPort, '127.0.0.1');
+  await until(4);
+  assert.equal(seen[3]!.replied, false);
+  await assert.rejects(p.next(), /no datagram/, 'nothing else was sent');
 });

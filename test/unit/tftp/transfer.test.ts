@@ -373,3 +373,57 @@ test('prefill: with a cached reader the next block is read before its ACK-trigge
   const got = Buffer.concat(h.sent.filter((p) => p.op === 'data').slice(1).map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
   assert.ok(got.equals(data));
 });
+
+test('armReply (native lock-step fast path): each prefilled block is armed for the ACK before it; a fired reply is counted, never sent twice', async () => {
+  const data = Buffer.from(Array.from({ length: 512 * 3 + 10 }, (_, i) => (i * 7) & 0xff));
+  const reader = {
+    read: async () => assert.fail('cached'),
+    readCached: (buf: Buffer, off: number, len: number, pos: number) => {
+      const n = Math.max(0, Math.min(len, data.length - pos));
+      data.copy(buf, off, pos, pos + n);
+      return n;
+    },
+    close: async () => undefined,
+  };
+  let armed: { ack: number; packet: Buffer } | undefined;
+  let disarms = 0;
+  const h = harness(data, {
+    openReader: async () => reader,
+    size: data.length,
+    armReply: (ack, packet, len) => {
+      armed = { ack, packet: Buffer.from(packet.subarray(0, len)) };
+      return true;
+    },
+    disarm: () => void disarms++,
+  });
+  h.t.start();
+  await h.waitSent(1);
+  await h.settle();
+  const wire: Buffer[] = [];
+  // The "socket": on the armed ACK it sends the armed packet itself, then reports replied = true.
+  const ackFromClient = (block: number) => {
+    if (armed && armed.ack === block) {
+      wire.push(armed.packet);
+      armed = undefined;
+      h.t.ack(block, true);
+    } else {
+      h.t.ack(block, false);
+    }
+  };
+  assert.equal(armed?.ack, 1, 'block 2 armed for ACK 1');
+  ackFromClient(1);
+  assert.equal(armed?.ack, 2);
+  h.clock.advance(1000); // ACK 2 lost: the timer resends block 2 through send(); the arm for ACK 2 stays
+  assert.deepEqual(h.dataBlocks(), [1, 2]);
+  ackFromClient(2);
+  ackFromClient(3);
+  assert.equal(armed, undefined, 'nothing past the last block');
+  ackFromClient(4);
+  assert.equal(h.result?.outcome, 'done');
+  assert.equal(h.result?.bytes, data.length);
+  assert.equal(h.result?.blocks, 4);
+  const blocks = [h.sent[0]!, ...wire.map((b) => decodePacket(b))];
+  assert.deepEqual(blocks.map((p) => (p.op === 'data' ? p.block : -1)), [1, 2, 3, 4], 'each block on the wire once (plus the one timer resend)');
+  const got = Buffer.concat(blocks.map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
+  assert.ok(got.equals(data));
+});
