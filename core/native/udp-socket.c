@@ -218,6 +218,18 @@ static int get_sock(napi_env env, napi_value v, udp_sock **out) {
   return 0;
 }
 
+/* The socket in argv[0] of a call taking `n` arguments (all read into argv), or NULL with a TypeError pending. */
+static udp_sock *sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_sock *s;
+  if (argc < n) {
+    napi_throw_type_error(env, NULL, "missing arguments");
+    return NULL;
+  }
+  return get_sock(env, argv[0], &s) == 0 ? s : NULL;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -301,14 +313,12 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3], out;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
+  udp_sock *s = sock_call(env, info, 3, argv);
+  if (s == NULL) return NULL;
   void *data;
   size_t buflen;
   int32_t n;
-  if (argc < 3 || get_sock(env, argv[0], &s) != 0) return NULL;
   if (napi_get_buffer_info(env, argv[1], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[2], &n) != napi_ok ||
       n < 0 || (size_t)n > buflen) {
     napi_throw_range_error(env, NULL, "send(handle, buf, len): len must be within buf");
@@ -328,14 +338,12 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* armReply(handle, key: Buffer(4+), buf, len): see the header comment. */
 static napi_value js_arm_reply(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
+  udp_sock *s = sock_call(env, info, 4, argv);
+  if (s == NULL) return NULL;
   void *key, *data;
   size_t keylen, buflen;
   int32_t n;
-  if (argc < 4 || get_sock(env, argv[0], &s) != 0) return NULL;
   if (napi_get_buffer_info(env, argv[1], &key, &keylen) != napi_ok || keylen < 4 ||
       napi_get_buffer_info(env, argv[2], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[3], &n) != napi_ok ||
       n < 0 || (size_t)n > buflen) {
@@ -353,22 +361,18 @@ static napi_value js_arm_reply(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_disarm(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
-  if (argc < 1 || get_sock(env, argv[0], &s) != 0) return NULL;
+  udp_sock *s = sock_call(env, info, 1, argv);
+  if (s == NULL) return NULL;
   disarm(s);
   return NULL;
 }
 
 static napi_value js_want_writable(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
+  udp_sock *s = sock_call(env, info, 2, argv);
+  if (s == NULL) return NULL;
   bool want = false;
-  if (argc < 2 || get_sock(env, argv[0], &s) != 0) return NULL;
   napi_get_value_bool(env, argv[1], &want);
   if (!s->closed && (int)want != s->want_writable) {
     s->want_writable = want;
@@ -378,11 +382,9 @@ static napi_value js_want_writable(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_local_port(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1], out;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
-  if (argc < 1 || get_sock(env, argv[0], &s) != 0) return NULL;
+  udp_sock *s = sock_call(env, info, 1, argv);
+  if (s == NULL) return NULL;
   struct sockaddr_storage a;
   socklen_t len = sizeof a;
   int port = -1;
@@ -393,11 +395,9 @@ static napi_value js_local_port(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
-  if (argc < 1 || get_sock(env, argv[0], &s) != 0) return NULL;
+  udp_sock *s = sock_call(env, info, 1, argv);
+  if (s == NULL) return NULL;
   close_sock(s);
   return NULL;
 }
