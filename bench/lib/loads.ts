@@ -47,10 +47,10 @@ export async function curlOnce(lan: Lan, url: string, expect: number, extra: str
 }
 
 /** One `atftp` download with the given TFTP options (e.g. ['blksize 1468', 'windowsize 8']). */
-export async function atftpOnce(lan: Lan, file: string, expect: number, options: string[], scratch: string, timeoutSec = 120): Promise<Transfer> {
+export async function atftpOnce(lan: Lan, file: string, expect: number, options: string[], scratch: string, timeoutSec = 120, port = 69): Promise<Transfer> {
   const local = path.join(scratch, `atftp-${process.pid}.out`);
   rmSync(local, { force: true });
-  const args = [...options.flatMap((o) => ['--option', o]), '-g', '-r', file, '-l', local, lan.srvAddr];
+  const args = [...options.flatMap((o) => ['--option', o]), '-g', '-r', file, '-l', local, lan.srvAddr, String(port)];
   const r = await lan.execIn(lan.cliNs, 'timeout', [String(timeoutSec), 'atftp', ...args], { timeoutMs: (timeoutSec + 10) * 1000 });
   let bytes = 0;
   try { bytes = statSync(local).size; } catch { /* no file */ }

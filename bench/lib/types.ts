@@ -16,6 +16,8 @@ export interface TargetContext {
   service: Service;
   /** Folder of files to serve (TFTP/HTTP benches). */
   root: string;
+  /** TFTP bench: the port to listen on when not 69 (pxekit beside dnsmasq in the interleaved lock-step phase). */
+  tftpPort?: number;
   /** DHCP and boot benches: the client subnet the server must lease from. */
   pool?: { subnet: string; netmask: string; prefix: number; first: string; last: string; router: string };
 }

@@ -37,7 +37,7 @@ export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Reco
       : { mode: 'off' },
     // All bench clients share one address (10.77.0.2): lift the per-client cap (default 16)
     // as dnsmasq's --tftp-max is lifted, so the 200-transfer load measures throughput.
-    tftp: { port: 69, maxPerClient: 1000 },
+    tftp: { port: ctx.tftpPort ?? 69, maxPerClient: 1000 },
     http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
     log: { level: 'warn' },
     plugins: ctx.service === 'boot'
@@ -62,7 +62,7 @@ export function pxekitTarget(variant?: { name: string; note: string; sources: (c
         args: [BIN, 'start', '--config', conf],
         ready: async (c) => {
           if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
-          if (c.service === 'tftp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 69, 15_000);
+          if (c.service === 'tftp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, c.tftpPort ?? 69, 15_000);
           if (c.service === 'http' || c.service === 'boot') await c.lan.waitForTcpListen(c.lan.srvNs, 80, 15_000);
         },
       };
