@@ -5,9 +5,12 @@
  *   numbers roll over to 0 after 65535 (the convention of tftp-hpa, dnsmasq, curl and EDK2).
  * - A ring of `windowsize` + 1 DATA buffers, header prewritten, holds the blocks not yet acknowledged
  *   and the next block, read ahead while the client works (pump): retransmission resends those buffers
- *   as they are, no re-read. With the block source's bounded queue,
- *   memory per transfer is about windowsize × blksize + one read buffer: with `openReader` (positional
- *   reads, positional-source.ts) a reused buffer of about one window; else the stream's chunks.
+ *   as they are, no re-read. With the block source's bounded queue, memory per transfer is about
+ *   (windowsize + 1) × blksize + one read buffer: none when blocks come straight from the page cache
+ *   (`readCached`, positional-source.ts), a reused buffer of about one window for other positional
+ *   reads, else the stream's chunks.
+ * - Lock-step with native sockets: after prefilling, the transfer arms the socket (`armReply`) to send
+ *   that block itself when the ACK of the block on the wire arrives; `ack(wire, true)` then accounts for it.
  * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK short of the last
  *   block sent means the client saw a gap (§4): resend from the block after it. To stay clear of the
  *   Sorcerer's Apprentice bug each ACK position triggers at most one such resend (duplicates of it are
