@@ -92,10 +92,7 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
       }
       for (const t of [ref, px]) {
         const x = median(runs[t.name]!);
-        rows.push({
-          bench: 'tftp', metric, unit: 'MiB/s', target: t.name, value: x.failed && x.bytes === 0 ? undefined : x.mibps,
-          note: [x.detail, 'interleaved', `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '), higherIsBetter: true,
-        });
+        rows.push(transferRow(t, metric, x, 'interleaved'));
       }
     }
   } finally {
@@ -105,12 +102,17 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
   return rows;
 }
 
+/** A throughput cell: empty when nothing arrived; the note holds the detail and the time. */
+function transferRow(t: Target, metric: string, x: Transfer, how?: string): Row {
+  return {
+    bench: 'tftp', metric, unit: 'MiB/s', target: t.name, value: x.failed && x.bytes === 0 ? undefined : x.mibps,
+    note: [x.detail, how, `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '), higherIsBetter: true,
+  };
+}
+
 async function benchTarget(t: Target, base: BaseContext, scratch: string, lockStepDone = false): Promise<Row[]> {
   const rows: Row[] = [];
-  const add = (metric: string, x: Transfer) => rows.push({
-    bench: 'tftp', metric, unit: 'MiB/s', target: t.name, value: x.failed && x.bytes === 0 ? undefined : x.mibps,
-    note: [x.detail, `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '), higherIsBetter: true,
-  });
+  const add = (metric: string, x: Transfer) => rows.push(transferRow(t, metric, x));
   let server;
   try {
     server = await startServer(t, base);

@@ -36,6 +36,6 @@ function load(): { binding?: NativeBinding; reason?: string } {
     return { binding: createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeBinding };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { reason: code === 'MODULE_NOT_FOUND' ? 'not built (`npm rebuild` builds it; needs a C compiler)' : `failed to load: ${(err as Error).message}` };
+    return { reason: code === 'MODULE_NOT_FOUND' ? `${NATIVE_ADDON_PATH} was not built (npm ci found no C compiler?)` : `failed to load: ${(err as Error).message}` };
   }
 }

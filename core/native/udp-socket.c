@@ -19,7 +19,8 @@
  *       When the next datagram starts with key[0..4) (for TFTP: the ACK JavaScript expects), send
  *       buf[0, len) before calling JavaScript: a lock-step transfer's round trip then never waits for
  *       the JS callback. JavaScript decided what to send and when; this only executes it. One-shot;
- *       buf is kept alive while armed and must not change until the reply fired or was disarmed.
+ *       the caller keeps buf alive and unchanged until the reply fired, was disarmed or the socket closed
+ *       (no per-packet reference here: the wrapper holds it in a field).
  *   wantWritable(handle, bool)
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
@@ -43,7 +44,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_READS_PER_WAKE 1
 
 typedef struct {
   uv_poll_t poll;
@@ -61,17 +61,11 @@ typedef struct {
    * at once, before JavaScript runs. One-shot. */
   int armed;
   unsigned char arm_key[4];
-  napi_ref arm_ref;
-  const char *arm_data;
+  const char *arm_data; /* the JS wrapper keeps its Buffer referenced while armed (udp-socket.ts) */
   size_t arm_len;
 } udp_sock;
 
-static void disarm(udp_sock *s) {
-  if (!s->armed) return;
-  s->armed = 0;
-  napi_delete_reference(s->env, s->arm_ref);
-  s->arm_ref = NULL;
-}
+static void disarm(udp_sock *s) { s->armed = 0; }
 
 static void unref_sock(udp_sock *s) {
   if (--s->refs == 0) free(s);
@@ -146,17 +140,17 @@ static void on_poll(uv_poll_t *p, int status, int events) {
     call_js(s, 1, -status);
   } else {
     if (events & UV_READABLE) {
-      for (int i = 0; i < MAX_READS_PER_WAKE && !s->closed; i++) {
-        ssize_t n = recv(s->fd, s->recvbuf, s->recvlen, MSG_TRUNC);
-        if (n < 0) {
-          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-          if (errno == EINTR) continue;
-          call_js(s, 1, errno);
-          break;
-        }
+      /* One datagram per wake-up: a transfer socket holds at most one ACK in the steady state, and the
+       * poll is level-triggered, so a second datagram wakes us again (no recv() answering EAGAIN). */
+      ssize_t n;
+      do n = recv(s->fd, s->recvbuf, s->recvlen, MSG_TRUNC);
+      while (n < 0 && errno == EINTR);
+      if (n >= 0) {
         if (n > INT32_MAX) n = INT32_MAX;
         int replied = fire_armed(s, n);
-        if (call_js(s, replied ? 3 : 0, (int32_t)n) != 0) break;
+        call_js(s, replied ? 3 : 0, (int32_t)n);
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        call_js(s, 1, errno);
       }
     }
     if ((events & UV_WRITABLE) && !s->closed) {
@@ -353,7 +347,6 @@ static napi_value js_arm_reply(napi_env env, napi_callback_info info) {
   if (s->closed) return NULL;
   disarm(s);
   memcpy(s->arm_key, key, 4);
-  if (napi_create_reference(env, argv[2], 1, &s->arm_ref) != napi_ok) return NULL; /* keeps buf alive */
   s->arm_data = data;
   s->arm_len = (size_t)n;
   s->armed = 1;

@@ -51,6 +51,7 @@ export class NativeUdpSocket {
   private readonly recv = Buffer.allocUnsafe(RECV_BUFFER_BYTES);
   private readonly queue: Buffer[] = [];
   private readonly key = Buffer.alloc(4);
+  private armed: Buffer | undefined;
   private closed = false;
   /** Packets dropped because the send queue was full. */
   dropped = 0;
@@ -60,6 +61,7 @@ export class NativeUdpSocket {
     this.b = binding;
     this.h = binding.open(local, peer, port, this.recv, (kind, value) => {
       if (this.closed) return;
+      if (kind === 3) this.armed = undefined; // fired (one-shot)
       if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3);
       else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
       else this.flush();
@@ -74,11 +76,10 @@ export class NativeUdpSocket {
   send(buf: Buffer, len = buf.length): void {
     if (this.closed) return;
     if (this.queue.length > 0) return this.enqueue(buf, len); // keep order behind what waits
-    // An armed reply must not fire after this packet was queued behind EAGAIN: disarm on the slow path.
     const r = this.b.send(this.h, buf, len);
     if (r >= 0) return;
     if (-r === EAGAIN) {
-      this.b.disarm(this.h);
+      this.disarm(); // an armed reply must not overtake what now waits in the queue
       this.enqueue(buf, len);
       this.b.wantWritable(this.h, true);
       return;
@@ -97,11 +98,13 @@ export class NativeUdpSocket {
   armReply(prefix: number, buf: Buffer, len: number): boolean {
     if (this.closed || this.queue.length > 0) return false;
     this.key.writeUInt32BE(prefix >>> 0, 0);
+    this.armed = buf; // the addon holds only a pointer: this keeps the bytes alive
     this.b.armReply(this.h, this.key, buf, len);
     return true;
   }
 
   disarm(): void {
+    this.armed = undefined;
     if (!this.closed) this.b.disarm(this.h);
   }
 
@@ -109,6 +112,7 @@ export class NativeUdpSocket {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.armed = undefined;
     this.b.close(this.h);
   }
 

@@ -83,8 +83,10 @@ export class TftpServer implements SessionHost {
     if (this.main) return Promise.reject(new Error('TFTP server already listening'));
     if (this.opts.transport === 'native' && !this.nativeSockets) {
       const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.nativeUnavailable;
-      return Promise.reject(new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. ` +
-        'Fix: install a C compiler (Debian: build-essential) and run `npm rebuild`, or set tftp.transport to "auto".'));
+      const fix = this.opts.singlePort
+        ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
+        : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
+      return Promise.reject(new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. Fix: ${fix}.`));
     }
     const sock = createSocket({ type: this.socketType, reuseAddr: false });
     this.main = sock;

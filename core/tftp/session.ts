@@ -61,9 +61,6 @@ export class Session {
   private transfer: ReadTransfer | undefined;
   private socket: Socket | NativeUdpSocket | undefined;
   private aborted: string | undefined;
-  /** Native sockets only: the lock-step reply fast path handed to the transfer. */
-  private armReply: ((ackWire: number, packet: Buffer, len: number) => boolean) | undefined;
-  private disarm: (() => void) | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -129,6 +126,8 @@ export class Session {
 
   private start(plan: TransferPlan, send: (buf: Buffer) => void): void {
     const { req, handle, acked, params, oack } = plan;
+    // Native sockets send a prefilled lock-step block themselves when its ACK arrives (armReply).
+    const native = this.socket instanceof NativeUdpSocket ? this.socket : undefined;
     this.transfer = new ReadTransfer({
       open: () => handle.open(),
       openReader: handle.openReader ? () => handle.openReader!() : undefined,
@@ -140,8 +139,8 @@ export class Session {
       tsizeAcked: acked.tsize !== undefined,
       retries: this.host.opts.retries,
       send,
-      armReply: this.armReply,
-      disarm: this.disarm,
+      armReply: native && ((ackWire, packet, len) => native.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len)),
+      disarm: native && (() => native.disarm()),
       onFinish: (stats) => this.finished(req, stats, acked.tsize),
     });
     if (oack) this.host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
@@ -175,8 +174,6 @@ export class Session {
         onError: (err) => this.onSocketError(err),
       });
       this.socket = sock;
-      this.armReply = (ackWire, packet, len) => sock.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len);
-      this.disarm = () => sock.disarm();
       return Promise.resolve((buf) => sock.send(buf));
     }
     const sock = createSocket(this.host.socketType);

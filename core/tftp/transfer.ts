@@ -211,8 +211,12 @@ export class ReadTransfer {
   }
 
   /** Ring of windowsize + 1 slots: the extra one holds the prefilled next block (see pump). */
+  private slotIndex(block: number): number {
+    return block % (this.ws + 1);
+  }
+
   private slot(block: number): Buffer {
-    const i = block % (this.ws + 1);
+    const i = this.slotIndex(block);
     let buf = this.slots[i];
     if (buf === undefined) {
       buf = Buffer.allocUnsafe(4 + this.blksize);
@@ -221,10 +225,22 @@ export class ReadTransfer {
     return buf;
   }
 
+  /** Bytes of `block`'s DATA packet (header included), known once it was filled. */
+  private packetLen(block: number): number {
+    return this.slotLen[this.slotIndex(block)]!;
+  }
+
   private transmit(block: number): void {
     const buf = this.slot(block);
-    const len = this.slotLen[block % (this.ws + 1)] ?? buf.length;
+    const len = this.packetLen(block);
     this.o.send(len === buf.length ? buf : buf.subarray(0, len));
+  }
+
+  /** The prefilled `block` is on the wire: sent by transmit(), or by the socket's armed reply. */
+  private markSent(block: number): void {
+    this.prefilled = 0;
+    this.sent = block;
+    this.bytes += this.packetLen(block) - 4;
   }
 
   /**
@@ -239,9 +255,7 @@ export class ReadTransfer {
     while (this.sent < this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
       const block = this.sent + 1;
       if (this.prefilled !== block && !this.prefill(src, block)) break;
-      this.prefilled = 0;
-      this.sent = block;
-      this.bytes += this.slotLen[block % (this.ws + 1)]! - 4;
+      this.markSent(block);
       this.transmit(block);
       sentSome = true;
     }
@@ -255,7 +269,7 @@ export class ReadTransfer {
     // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
     // by itself the moment that ACK arrives (no JS on the round trip).
     if (this.ws === 1 && !this.armed && this.prefilled === next && this.sent > this.acked && this.o.armReply) {
-      this.armed = this.o.armReply(this.sent & 0xffff, this.slot(next), this.slotLen[next % (this.ws + 1)]!);
+      this.armed = this.o.armReply(this.sent & 0xffff, this.slot(next), this.packetLen(next));
     }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.sent === this.acked) this.timer.arm(this.wait());
@@ -280,7 +294,7 @@ export class ReadTransfer {
       return false;
     }
     writeDataHeader(buf, block);
-    this.slotLen[block % (this.ws + 1)] = 4 + n;
+    this.slotLen[this.slotIndex(block)] = 4 + n;
     if (n < this.blksize) this.lastBlock = block; // short (possibly empty) block ends the file
     this.prefilled = block;
     return true;
@@ -298,14 +312,10 @@ export class ReadTransfer {
         this.finish('done');
         return;
       }
-      // No cancel here: pump() below re-arms the timer, and re-arming a live timer is a cheap
-      // refresh(), where cancel + arm allocated a new Timeout for every block of a lock-step transfer.
+      // No cancel here: pump() below re-arms the timer, which only moves a deadline (clock.ts).
     }
     if (replied && block === this.sent && this.prefilled === block + 1) {
-      // The socket sent the prefilled block as this ACK arrived: account for it as pump() would have.
-      this.prefilled = 0;
-      this.sent = block + 1;
-      this.bytes += this.slotLen[this.sent % (this.ws + 1)]! - 4;
+      this.markSent(block + 1); // the socket sent it as this ACK arrived
       this.timer.arm(this.wait());
     }
     // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
