@@ -22,14 +22,19 @@ const MARKER = 'PXEKIT-BOOT-OK';
 const IPXE_EFI = '/usr/lib/ipxe/ipxe.efi';
 const TIMEOUT_SEC: Record<string, number> = { bios: 90, uefi: 180 };
 
-interface Stack { name: string; targets: Target[] }
+interface Stack {
+  name: string;
+  targets: Target[];
+}
 export const bootStacks = (): Stack[] => [
   { name: 'dnsmasq', targets: [dnsmasqBoot(), nginxHttp()] },
   { name: 'pxekit', targets: [pxekitTarget()] },
 ];
 
 export async function runBootBench(): Promise<Row[]> {
-  const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const want = process.env.BENCH_TARGETS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const stacks = bootStacks().filter((s) => !want?.length || want.includes(s.name));
   const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi').split(',').map((s) => s.trim()) as Firmware[];
   if (!existsSync(IPXE_EFI)) throw new Error(`${IPXE_EFI} missing (Debian package ipxe)`);
@@ -38,13 +43,29 @@ export async function runBootBench(): Promise<Row[]> {
   copyFileSync(IPXE_EFI, path.join(root, 'ipxe.efi'));
   return withBenchLan({ name: 'pxbboot', taps: 1, ra: true }, ['qemu-system-x86_64', 'radvd'], async (lan) => {
     const base: BaseContext = {
-      lan, service: 'boot', root,
-      pool: { subnet: '10.77.0.0/24', netmask: '255.255.255.0', prefix: 24, first: '10.77.0.100', last: '10.77.0.199', router: lan.srvAddr },
+      lan,
+      service: 'boot',
+      root,
+      pool: {
+        subnet: '10.77.0.0/24',
+        netmask: '255.255.255.0',
+        prefix: 24,
+        first: '10.77.0.100',
+        last: '10.77.0.199',
+        router: lan.srvAddr,
+      },
     };
     const rows: Row[] = [];
     for (const stack of stacks) {
-      const row = (fw: string, value: number | undefined, note: string): Row =>
-        ({ bench: 'boot', metric: `QEMU ${fw} power-on to marker`, unit: 's', target: stack.name, value, note, higherIsBetter: false });
+      const row = (fw: string, value: number | undefined, note: string): Row => ({
+        bench: 'boot',
+        metric: `QEMU ${fw} power-on to marker`,
+        unit: 's',
+        target: stack.name,
+        value,
+        note,
+        higherIsBetter: false,
+      });
       const running: RunningServer[] = [];
       try {
         for (const t of stack.targets) running.push(await startServer(t, base));
@@ -61,7 +82,13 @@ export async function runBootBench(): Promise<Row[]> {
           const mac = `52:54:00:b0:0${stack.name === 'pxekit' ? 1 : 0}:${(16 + i).toString(16)}`;
           const b = await lan.bootQemu({ firmware: fw, mac, marker: MARKER, timeoutSec: TIMEOUT_SEC[fw] ?? 180 });
           const lastLine = b.serial.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
-          rows.push(row(fw, b.ok ? b.elapsedMs / 1000 : undefined, b.ok ? stack.targets.map((t) => t.note).join('; ') : `${b.result}: ${lastLine.slice(0, 120)}`));
+          rows.push(
+            row(
+              fw,
+              b.ok ? b.elapsedMs / 1000 : undefined,
+              b.ok ? stack.targets.map((t) => t.note).join('; ') : `${b.result}: ${lastLine.slice(0, 120)}`,
+            ),
+          );
         }
       } finally {
         await Promise.all(running.map((r) => r.stop()));
@@ -72,8 +99,10 @@ export async function runBootBench(): Promise<Row[]> {
 }
 
 if (isMain(import.meta.url)) {
-  runBootBench().then((rows) => printTable('QEMU network boot', rows)).catch((e: Error) => {
-    process.stderr.write(`bench boot failed: ${e.message}\n`);
-    process.exitCode = 1;
-  });
+  runBootBench()
+    .then((rows) => printTable('QEMU network boot', rows))
+    .catch((e: Error) => {
+      process.stderr.write(`bench boot failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -24,10 +24,16 @@ const RELAY = { address: '10.78.0.1', port: 67 };
 const SERVER = '10.77.0.1';
 const PLACEHOLDER = [192, 0, 2, 123];
 
-interface Client { discover: Buffer; request: Buffer; ipAt: number }
+interface Client {
+  discover: Buffer;
+  request: Buffer;
+  ipAt: number;
+}
 
 function macOf(i: number): string {
-  return [0x02, 0x00, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return [0x02, 0x00, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':');
 }
 
 function packet(mac: string, xid: number, type: number, opts: Record<number, unknown>): Buffer {
@@ -40,7 +46,11 @@ function packet(mac: string, xid: number, type: number, opts: Record<number, unk
 function makeClient(i: number): Client {
   const mac = macOf(i);
   const discover = packet(mac, i + 1, DHCPDISCOVER, { 55: [1, 3, 6, 15, 28, 51, 54] });
-  const request = packet(mac, i + 1, DHCPREQUEST, { 54: SERVER, 50: PLACEHOLDER.join('.'), 55: [1, 3, 6, 15, 28, 51, 54] });
+  const request = packet(mac, i + 1, DHCPREQUEST, {
+    54: SERVER,
+    50: PLACEHOLDER.join('.'),
+    55: [1, 3, 6, 15, 28, 51, 54],
+  });
   const ipAt = request.indexOf(Buffer.from([50, 4, ...PLACEHOLDER]), 240) + 2;
   if (ipAt < 242) throw new Error('option 50 not found in the REQUEST template');
   return { discover, request, ipAt };
@@ -58,7 +68,9 @@ async function round(server: PxeServer, clients: Client[]): Promise<{ cpuUs: num
   let next = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const worker = async () => { while (next < clients.length) await dora(server, clients[next++]!); };
+  const worker = async () => {
+    while (next < clients.length) await dora(server, clients[next++]!);
+  };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const wallNs = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
@@ -70,19 +82,40 @@ async function runStore(store: string): Promise<void> {
   try {
     const server = createServer({
       log: { level: 'warn' },
-      dhcp: { mode: 'full', serverAddress: SERVER, pools: [{ subnet: '10.78.0.0/16', range: ['10.78.0.10', '10.78.255.250'], router: RELAY.address, dns: [SERVER], leaseTime: 3600, reservations: [] }] },
+      dhcp: {
+        mode: 'full',
+        serverAddress: SERVER,
+        pools: [
+          {
+            subnet: '10.78.0.0/16',
+            range: ['10.78.0.10', '10.78.255.250'],
+            router: RELAY.address,
+            dns: [SERVER],
+            leaseTime: 3600,
+            reservations: [],
+          },
+        ],
+      },
       tftp: { enabled: false },
       http: { enabled: false },
       plugins: store === 'file' ? [leaseFile({ path: path.join(dir, 'leases.log'), fsync: 'batch', batchMs: 2 })] : [],
     });
     await server.start();
     try {
-      await round(server, Array.from({ length: 500 }, (_, i) => makeClient(0x100000 + i))); // warm-up (JIT)
+      await round(
+        server,
+        Array.from({ length: 500 }, (_, i) => makeClient(0x100000 + i)),
+      ); // warm-up (JIT)
       const clients = Array.from({ length: CLIENTS }, (_, i) => makeClient(i));
       const fresh = await round(server, clients);
       const known = await round(server, clients);
-      for (const [kind, r] of [['new', fresh], ['known', known]] as const) {
-        console.log(`${store.padEnd(6)} ${kind.padEnd(5)} clients: ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/DORA, ${r.wallUs.toFixed(1).padStart(6)} µs wall/DORA (${CLIENTS} clients, concurrency ${CONCURRENCY})`);
+      for (const [kind, r] of [
+        ['new', fresh],
+        ['known', known],
+      ] as const) {
+        console.log(
+          `${store.padEnd(6)} ${kind.padEnd(5)} clients: ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/DORA, ${r.wallUs.toFixed(1).padStart(6)} µs wall/DORA (${CLIENTS} clients, concurrency ${CONCURRENCY})`,
+        );
       }
     } finally {
       await server.close();

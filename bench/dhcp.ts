@@ -31,30 +31,62 @@ const KNOWN_STEPS = 3;
 const KNOWN_CLIENTS = 500;
 const WARM_CLIENTS = 200;
 /** First rate tried per target (from earlier runs), so that 4 steps land near the limit. */
-const START_RATE: Record<string, number> = { dnsmasq: 250, 'dnsmasq-ro': 600, kea: 1500, pxekit: 3000, 'pxekit-file': 3000 };
+const START_RATE: Record<string, number> = {
+  dnsmasq: 250,
+  'dnsmasq-ro': 600,
+  kea: 1500,
+  pxekit: 3000,
+  'pxekit-file': 3000,
+};
 
 // dnsmasq with its lease file comes first: the reference for the issue's floors (pxekit's durable
 // store ≥ 4× it for new clients, ≥ 1× for known clients).
-export const dhcpTargets = (): Target[] => [dnsmasqDhcp(true), dnsmasqDhcp(false), keaDhcp(), pxekitDhcp('memory'), pxekitDhcp('file')];
+export const dhcpTargets = (): Target[] => [
+  dnsmasqDhcp(true),
+  dnsmasqDhcp(false),
+  keaDhcp(),
+  pxekitDhcp('memory'),
+  pxekitDhcp('file'),
+];
 
 export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Promise<Row[]> {
-  return withBenchLan({ name: process.env.BENCH_DHCP_LAN ?? 'pxbdhcp', cliIp: '10.77.0.2/24', taps: 0 }, ['perfdhcp'], async (lan) => {
-    // The client stack acts as a relay for 10.78.0.0/16; the server routes replies back to it.
-    await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
-    await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
-    const base: BaseContext = {
-      lan, service: 'dhcp', root: benchDir('dhcp-root'),
-      pool: { subnet: RELAY.subnet, netmask: '255.255.0.0', prefix: 16, first: '10.78.0.10', last: '10.78.255.250', router: RELAY.addr },
-    };
-    const rows: Row[] = [];
-    for (const t of targets) rows.push(...(await benchTarget(t, base)));
-    return rows;
-  });
+  return withBenchLan(
+    { name: process.env.BENCH_DHCP_LAN ?? 'pxbdhcp', cliIp: '10.77.0.2/24', taps: 0 },
+    ['perfdhcp'],
+    async (lan) => {
+      // The client stack acts as a relay for 10.78.0.0/16; the server routes replies back to it.
+      await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
+      await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
+      const base: BaseContext = {
+        lan,
+        service: 'dhcp',
+        root: benchDir('dhcp-root'),
+        pool: {
+          subnet: RELAY.subnet,
+          netmask: '255.255.0.0',
+          prefix: 16,
+          first: '10.78.0.10',
+          last: '10.78.255.250',
+          router: RELAY.addr,
+        },
+      };
+      const rows: Row[] = [];
+      for (const t of targets) rows.push(...(await benchTarget(t, base)));
+      return rows;
+    },
+  );
 }
 
 async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
-  const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row =>
-    ({ bench: 'dhcp', metric, unit, target: t.name, value, note, higherIsBetter });
+  const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row => ({
+    bench: 'dhcp',
+    metric,
+    unit,
+    target: t.name,
+    value,
+    note,
+    higherIsBetter,
+  });
   let peak = 0;
   const audits = { runs: 0, records: 0, doubles: 0, problem: undefined as string | undefined };
   // pxekit-file: after each stop (clean close) replay its lease log for double allocations.
@@ -74,7 +106,11 @@ async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
       // second (node compiles the DHCP path while it runs) is not counted as the server's rate.
       await perfdhcp(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1);
       return await perfdhcp(base.lan, rate, 60_000, SECONDS);
-    } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); await audit(); }
+    } finally {
+      peak = Math.max(peak, s.peakRssKiB());
+      await s.stop();
+      await audit();
+    }
   };
   try {
     progress(`dhcp ${t.name}: new-client rate search`);
@@ -84,18 +120,37 @@ async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
     let known;
     try {
       await perfdhcp(base.lan, 500, KNOWN_CLIENTS, 3); // warm-up: ~95 % of the clients get a lease
-      known = await searchRate((r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS), fresh.best?.requested ?? 500, KNOWN_STEPS);
+      known = await searchRate(
+        (r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS),
+        fresh.best?.requested ?? 500,
+        KNOWN_STEPS,
+      );
       progress(`dhcp ${t.name}: known ${known.trail}`);
-    } finally { peak = Math.max(peak, s.peakRssKiB()); await s.stop(); await audit(); }
-    const note = (r: PerfRun | undefined, trail: string) => `${r ? `${r.failedPct.toFixed(2)}% failed${r.anomalies ? `, ${r.anomalies}` : ''}; ` : ''}tried ${trail}`;
+    } finally {
+      peak = Math.max(peak, s.peakRssKiB());
+      await s.stop();
+      await audit();
+    }
+    const note = (r: PerfRun | undefined, trail: string) =>
+      `${r ? `${r.failedPct.toFixed(2)}% failed${r.anomalies ? `, ${r.anomalies}` : ''}; ` : ''}tried ${trail}`;
     const rows = [
       row('new-client rate', 'leases/s', fresh.best?.rate ?? 0, note(fresh.best, fresh.trail)),
       row('known-client rate', 'leases/s', known.best?.rate ?? 0, note(known.best, known.trail)),
       row('peak RSS', 'MiB', peak / 1024, t.note, false),
     ];
     if (audits.runs > 0) {
-      progress(`dhcp ${t.name}: lease log audit: ${audits.records} records in ${audits.runs} runs, ${audits.doubles} double allocations${audits.problem ? ` (first: ${audits.problem})` : ''}`);
-      rows.push(row('addresses given twice (lease log replay)', 'count', audits.doubles, `${audits.records} records replayed from ${audits.runs} runs`, false));
+      progress(
+        `dhcp ${t.name}: lease log audit: ${audits.records} records in ${audits.runs} runs, ${audits.doubles} double allocations${audits.problem ? ` (first: ${audits.problem})` : ''}`,
+      );
+      rows.push(
+        row(
+          'addresses given twice (lease log replay)',
+          'count',
+          audits.doubles,
+          `${audits.records} records replayed from ${audits.runs} runs`,
+          false,
+        ),
+      );
     }
     return rows;
   } catch (e) {
@@ -108,13 +163,18 @@ async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
 export function floorSummary(rows: readonly Row[]): string {
   const v = (target: string, metric: string) => rows.find((r) => r.target === target && r.metric === metric)?.value;
   const lines: string[] = [];
-  for (const [metric, floor] of [['new-client rate', 4], ['known-client rate', 1]] as const) {
+  for (const [metric, floor] of [
+    ['new-client rate', 4],
+    ['known-client rate', 1],
+  ] as const) {
     const file = v('pxekit-file', metric);
     for (const ref of ['dnsmasq', 'dnsmasq-ro', 'kea']) {
       const r = v(ref, metric);
       if (file === undefined || !r) continue;
       const ratio = file / r;
-      lines.push(`pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : ''}`);
+      lines.push(
+        `pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : ''}`,
+      );
     }
   }
   return lines.join('\n');
@@ -126,13 +186,15 @@ async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promi
 }
 
 if (isMain(import.meta.url)) {
-  runDhcpBench().then(async (rows) => {
-    printTable('DHCP (perfdhcp, relayed)', rows);
-    process.stdout.write(`${floorSummary(rows)}\n`);
-    // Scale-out (issue 9): 1, 2 and 3 instances on the Redis store next to one with the memory store.
-    if (process.env['BENCH_SCALEOUT'] !== '0') await runScaleoutBench();
-  }).catch((e: Error) => {
-    process.stderr.write(`bench:dhcp failed: ${e.message}\n`);
-    process.exitCode = 1;
-  });
+  runDhcpBench()
+    .then(async (rows) => {
+      printTable('DHCP (perfdhcp, relayed)', rows);
+      process.stdout.write(`${floorSummary(rows)}\n`);
+      // Scale-out (issue 9): 1, 2 and 3 instances on the Redis store next to one with the memory store.
+      if (process.env['BENCH_SCALEOUT'] !== '0') await runScaleoutBench();
+    })
+    .catch((e: Error) => {
+      process.stderr.write(`bench:dhcp failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
 }

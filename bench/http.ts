@@ -20,7 +20,13 @@ const RUNS = 3;
 const FILE = 'big.bin';
 
 /** nginx first (the reference), then pxekit from disk, S3 (s3rver) and git (issue 6). */
-export const httpTargets = (): Target[] => [nginxHttp(), pythonHttp(), pxekitTarget(), pxekitS3Target(FILE), pxekitGitTarget(FILE)];
+export const httpTargets = (): Target[] => [
+  nginxHttp(),
+  pythonHttp(),
+  pxekitTarget(),
+  pxekitS3Target(FILE),
+  pxekitGitTarget(FILE),
+];
 
 export async function runHttpBench(targets = selectTargets(httpTargets())): Promise<Row[]> {
   const root = benchDir('http-files');
@@ -29,14 +35,21 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
     const base: BaseContext = { lan, service: 'http', root };
     const rows: Row[] = [];
     for (const t of targets) {
-      const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row =>
-        ({ bench: 'http', metric, unit, target: t.name, value, note, higherIsBetter });
+      const row = (
+        metric: string,
+        unit: string,
+        value: number | undefined,
+        note: string,
+        higherIsBetter = true,
+      ): Row => ({ bench: 'http', metric, unit, target: t.name, value, note, higherIsBetter });
       let server;
       try {
         server = await startServer(t, base);
       } catch (e) {
         progress(`http ${t.name}: skipped: ${(e as Error).message}`);
-        rows.push(row('curl 1 GiB (median of 3)', 'MiB/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`));
+        rows.push(
+          row('curl 1 GiB (median of 3)', 'MiB/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`),
+        );
         continue;
       }
       try {
@@ -44,10 +57,21 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
         await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60); // page cache, first-connection costs
         const runs: Transfer[] = [];
         for (let i = 0; i < RUNS; i++) runs.push(await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60));
-        const ok = runs.filter((r) => !r.failed).map((r) => r.mibps).sort((a, b) => a - b);
+        const ok = runs
+          .filter((r) => !r.failed)
+          .map((r) => r.mibps)
+          .sort((a, b) => a - b);
         const failed = runs.filter((r) => r.failed);
-        rows.push(row('curl 1 GiB (median of 3)', 'MiB/s', ok.length ? ok[Math.floor(ok.length / 2)] : undefined,
-          failed.length ? `${failed.length} failed: ${failed[0]?.detail}` : `runs ${ok.map((v) => v.toFixed(0)).join(', ')}`));
+        rows.push(
+          row(
+            'curl 1 GiB (median of 3)',
+            'MiB/s',
+            ok.length ? ok[Math.floor(ok.length / 2)] : undefined,
+            failed.length
+              ? `${failed.length} failed: ${failed[0]?.detail}`
+              : `runs ${ok.map((v) => v.toFixed(0)).join(', ')}`,
+          ),
+        );
       } finally {
         rows.push(row('peak RSS', 'MiB', server.peakRssKiB() / 1024, t.note, false));
         await server.stop();
@@ -58,8 +82,10 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
 }
 
 if (isMain(import.meta.url)) {
-  runHttpBench().then((rows) => printTable('HTTP', rows)).catch((e: Error) => {
-    process.stderr.write(`bench http failed: ${e.message}\n`);
-    process.exitCode = 1;
-  });
+  runHttpBench()
+    .then((rows) => printTable('HTTP', rows))
+    .catch((e: Error) => {
+      process.stderr.write(`bench http failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -21,7 +21,9 @@ const benches: Array<[string, () => Promise<Row[]>]> = [
 ];
 
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const t0 = Date.now();
   const rows: Row[] = [];
   const failures: string[] = [];
@@ -35,7 +37,10 @@ async function main(): Promise<void> {
     }
     progress(`${name} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
-  printTable(`pxekit bench (${new Date().toISOString().slice(0, 16)}Z, ${((Date.now() - t0) / 1000).toFixed(0)} s)`, rows);
+  printTable(
+    `pxekit bench (${new Date().toISOString().slice(0, 16)}Z, ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+    rows,
+  );
   const skipped = rows.filter((r) => r.value === undefined && r.note?.startsWith('skipped'));
   for (const r of skipped) process.stdout.write(`skipped ${r.bench}/${r.target}: ${r.note?.slice(9)}\n`);
   for (const f of failures) process.stdout.write(`FAILED ${f}\n`);

@@ -23,16 +23,30 @@ const PREFIX = 'sb:';
 function config(redisUrl: string | undefined, ip: string, id: string): object {
   const redis = { url: redisUrl, keyPrefix: PREFIX };
   return {
-    dhcp: { mode: 'full', serverAddress: ip, pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.250.255'], leaseTime: 3600 }] },
+    dhcp: {
+      mode: 'full',
+      serverAddress: ip,
+      pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.250.255'], leaseTime: 3600 }],
+    },
     tftp: { enabled: false },
     http: { enabled: false },
     log: { level: 'warn' },
-    plugins: redisUrl ? [['lease-redis', { redis }], ['dhcp-cluster', { redis, instanceId: id }]] : [],
+    plugins: redisUrl
+      ? [
+          ['lease-redis', { redis }],
+          ['dhcp-cluster', { redis, instanceId: id }],
+        ]
+      : [],
   };
 }
 
 async function perf(lan: Lan, rate: number, clients: number, seconds: number): Promise<PerfRun> {
-  const r = await lan.execIn(lan.cliNs, 'perfdhcp', ['-4', '-l', 'eth0', '-r', String(rate), '-R', String(clients), '-p', String(seconds)], { timeoutMs: (seconds + 20) * 1000 });
+  const r = await lan.execIn(
+    lan.cliNs,
+    'perfdhcp',
+    ['-4', '-l', 'eth0', '-r', String(rate), '-R', String(clients), '-p', String(seconds)],
+    { timeoutMs: (seconds + 20) * 1000 },
+  );
   return parsePerfdhcp(r.stdout, rate);
 }
 
@@ -44,7 +58,12 @@ export async function runScaleoutBench(): Promise<void> {
   }
   const rows: string[] = [];
   const runSet = async (label: string, n: number, withRedis: boolean, start: number) => {
-    const lan = createLan({ name: `scb${n}${withRedis ? 'r' : 'm'}`, taps: 0, srvIp: '10.77.0.1/16', cliIp: '10.77.0.2/16' });
+    const lan = createLan({
+      name: `scb${n}${withRedis ? 'r' : 'm'}`,
+      taps: 0,
+      srvIp: '10.77.0.1/16',
+      cliIp: '10.77.0.2/16',
+    });
     try {
       await lan.up();
       const dir = tmp('scbench');
@@ -62,7 +81,9 @@ export async function runScaleoutBench(): Promise<void> {
       const measure = async (rate: number) => {
         await perf(lan, Math.max(25, Math.round(rate / 4)), 200, 1);
         const r = await perf(lan, rate, 60_000, SECONDS);
-        process.stderr.write(`  ${label}: ${rate}/s requested → ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(1)} % failed\n`);
+        process.stderr.write(
+          `  ${label}: ${rate}/s requested → ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(1)} % failed\n`,
+        );
         return r;
       };
       const found = await searchRate(measure, start, STEPS);
@@ -71,7 +92,11 @@ export async function runScaleoutBench(): Promise<void> {
         const records = await leaseRecords(redis.cli, PREFIX);
         const macs = new Set<string>();
         let doubles = 0;
-        for (const rec of records.values()) if (rec.mac) { if (macs.has(rec.mac)) doubles++; macs.add(rec.mac); }
+        for (const rec of records.values())
+          if (rec.mac) {
+            if (macs.has(rec.mac)) doubles++;
+            macs.add(rec.mac);
+          }
         check = `; last run: ${records.size} lease records, ${doubles} MACs with two`;
       }
       rows.push(`| ${label} | ${found.best ? found.best.rate.toFixed(0) : '< 25'} | ${found.trail}${check} |`);
@@ -80,8 +105,19 @@ export async function runScaleoutBench(): Promise<void> {
     }
   };
   await runSet('1 instance, memory store', 1, false, 800);
-  for (const n of COUNTS) await runSet(`${n} instance${n > 1 ? 's' : ''}, lease-redis + dhcp-cluster`, n, true, 400 * n);
-  process.stdout.write(['', `new-client DORA/s (perfdhcp broadcast, ${SECONDS} s runs, <1 % failed), ${new Date().toISOString()}`, '', '| setup | DORA/s | search trail |', '|---|---|---|', ...rows, ''].join('\n'));
+  for (const n of COUNTS)
+    await runSet(`${n} instance${n > 1 ? 's' : ''}, lease-redis + dhcp-cluster`, n, true, 400 * n);
+  process.stdout.write(
+    [
+      '',
+      `new-client DORA/s (perfdhcp broadcast, ${SECONDS} s runs, <1 % failed), ${new Date().toISOString()}`,
+      '',
+      '| setup | DORA/s | search trail |',
+      '|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
 }
 
 if (isMain(import.meta.url)) await runScaleoutBench();

@@ -83,11 +83,16 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
     for (const metric of loads) {
       const runs: Record<string, Transfer[]> = { [ref.name]: [], [px.name]: [] };
       for (let i = 0; i < LOCKSTEP_RUNS; i++) {
-        for (const [t, port] of [[ref, 69], [px, SIDE_PORT]] as const) {
+        for (const [t, port] of [
+          [ref, 69],
+          [px, SIDE_PORT],
+        ] as const) {
           progress(`tftp ${t.name}: ${metric} (interleaved run ${i + 1}/${LOCKSTEP_RUNS})`);
-          runs[t.name]!.push(metric.startsWith('curl')
-            ? await curlOnce(lan, `tftp://${lan.srvAddr}:${port}/big.bin`, BIG, ['--tftp-blksize', '1468'], 60)
-            : await atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port));
+          runs[t.name]!.push(
+            metric.startsWith('curl')
+              ? await curlOnce(lan, `tftp://${lan.srvAddr}:${port}/big.bin`, BIG, ['--tftp-blksize', '1468'], 60)
+              : await atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port),
+          );
         }
       }
       for (const t of [ref, px]) {
@@ -105,8 +110,13 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
 /** A throughput cell: empty when nothing arrived; the note holds the detail and the time. */
 function transferRow(t: Target, metric: string, x: Transfer, how?: string): Row {
   return {
-    bench: 'tftp', metric, unit: 'MiB/s', target: t.name, value: x.failed && x.bytes === 0 ? undefined : x.mibps,
-    note: [x.detail, how, `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '), higherIsBetter: true,
+    bench: 'tftp',
+    metric,
+    unit: 'MiB/s',
+    target: t.name,
+    value: x.failed && x.bytes === 0 ? undefined : x.mibps,
+    note: [x.detail, how, `${(x.ms / 1000).toFixed(1)} s`].filter(Boolean).join('; '),
+    higherIsBetter: true,
   };
 }
 
@@ -118,7 +128,16 @@ async function benchTarget(t: Target, base: BaseContext, scratch: string, lockSt
     server = await startServer(t, base);
   } catch (e) {
     progress(`tftp ${t.name}: skipped: ${(e as Error).message}`);
-    return [{ bench: 'tftp', metric: 'curl 100 MiB blksize 1468', unit: 'MiB/s', target: t.name, note: `skipped: ${(e as Error).message.slice(0, 200)}`, higherIsBetter: true }];
+    return [
+      {
+        bench: 'tftp',
+        metric: 'curl 100 MiB blksize 1468',
+        unit: 'MiB/s',
+        target: t.name,
+        note: `skipped: ${(e as Error).message.slice(0, 200)}`,
+        higherIsBetter: true,
+      },
+    ];
   }
   const { lan } = base;
   const url = (f: string) => `tftp://${lan.srvAddr}/${f}`;
@@ -131,7 +150,14 @@ async function benchTarget(t: Target, base: BaseContext, scratch: string, lockSt
       if (only && !only.test(metric)) return;
       if (lockStepDone && (LOCKSTEP as readonly string[]).includes(metric)) return;
       if (broken) {
-        rows.push({ bench: 'tftp', metric, unit: 'MiB/s', target: t.name, note: `skipped after failure: ${broken}`, higherIsBetter: true });
+        rows.push({
+          bench: 'tftp',
+          metric,
+          unit: 'MiB/s',
+          target: t.name,
+          note: `skipped after failure: ${broken}`,
+          higherIsBetter: true,
+        });
         return;
       }
       progress(`tftp ${t.name}: ${metric}`);
@@ -141,22 +167,44 @@ async function benchTarget(t: Target, base: BaseContext, scratch: string, lockSt
     };
     // Lock-step is latency-bound, and one 5 s transfer on a shared machine swings ±5–10 %: the median of
     // LOCKSTEP_RUNS (the note lists every run).
-    await step('curl 100 MiB blksize 1468', () => medianOf(LOCKSTEP_RUNS, () => curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468'], 60)));
-    await step('atftp 100 MiB blksize 1468', () => medianOf(LOCKSTEP_RUNS, () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60)));
-    await step('atftp 100 MiB windowsize 8', () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 8'], scratch, 60));
-    await step('atftp 100 MiB windowsize 16', () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 16'], scratch, 60));
-    await step('20 x 8 MiB curl (total)', () => curlConcurrent(lan, url('small.bin'), 20, SMALL, ['--tftp-blksize', '1468'], 60));
-    await step('200 x 8 MiB curl (total)', () => curlConcurrent(lan, url('small.bin'), 200, SMALL, ['--tftp-blksize', '1468'], 90));
+    await step('curl 100 MiB blksize 1468', () =>
+      medianOf(LOCKSTEP_RUNS, () => curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468'], 60)),
+    );
+    await step('atftp 100 MiB blksize 1468', () =>
+      medianOf(LOCKSTEP_RUNS, () => atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60)),
+    );
+    await step('atftp 100 MiB windowsize 8', () =>
+      atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 8'], scratch, 60),
+    );
+    await step('atftp 100 MiB windowsize 16', () =>
+      atftpOnce(lan, 'big.bin', BIG, ['blksize 1468', 'windowsize 16'], scratch, 60),
+    );
+    await step('20 x 8 MiB curl (total)', () =>
+      curlConcurrent(lan, url('small.bin'), 20, SMALL, ['--tftp-blksize', '1468'], 60),
+    );
+    await step('200 x 8 MiB curl (total)', () =>
+      curlConcurrent(lan, url('small.bin'), 200, SMALL, ['--tftp-blksize', '1468'], 90),
+    );
   } finally {
-    rows.push({ bench: 'tftp', metric: 'peak RSS', unit: 'MiB', target: t.name, value: server.peakRssKiB() / 1024, note: t.note, higherIsBetter: false });
+    rows.push({
+      bench: 'tftp',
+      metric: 'peak RSS',
+      unit: 'MiB',
+      target: t.name,
+      value: server.peakRssKiB() / 1024,
+      note: t.note,
+      higherIsBetter: false,
+    });
     await server.stop();
   }
   return rows;
 }
 
 if (isMain(import.meta.url)) {
-  runTftpBench().then((rows) => printTable('TFTP', rows)).catch((e: Error) => {
-    process.stderr.write(`bench:tftp failed: ${e.message}\n`);
-    process.exitCode = 1;
-  });
+  runTftpBench()
+    .then((rows) => printTable('TFTP', rows))
+    .catch((e: Error) => {
+      process.stderr.write(`bench:tftp failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The pxekit command. pxekit ships TypeScript sources and runs them through tsx (no build step),
-// so `npm start`, `npx pxekit` and a global install all run the same code.
-import { register } from 'tsx/esm/api';
+// The pxekit command: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` and
+// `npm pack` run through `prepare`). No TypeScript loader at run time.
+import { existsSync } from 'node:fs';
 
-register();
-const { runCli } = await import('../core/cli-entry.ts');
+const entry = new URL('../dist/core/cli-entry.js', import.meta.url);
+if (!existsSync(entry)) {
+  console.error('pxekit: dist/ is missing. Fix: run `npm run build` in the pxekit folder (npm ci does it).');
+  process.exit(1);
+}
+const { runCli } = await import(entry.href);
 await runCli(process.argv.slice(2));

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.js';
 import { parseArgs } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError, formatIssue } from './config/issues.js';
@@ -29,11 +31,16 @@ export const extraCommands = new Map<string, { summary: string; run: (argv: stri
 export async function main(argv: string[], io: Out = stdio): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    io.out(HELP + (extraCommands.size ? `\n\nMore commands:\n${[...extraCommands].map(([n, c]) => `  pxekit ${n.padEnd(10)} ${c.summary}`).join('\n')}` : ''));
+    io.out(
+      HELP +
+        (extraCommands.size
+          ? `\n\nMore commands:\n${[...extraCommands].map(([n, c]) => `  pxekit ${n.padEnd(10)} ${c.summary}`).join('\n')}`
+          : ''),
+    );
     return cmd === undefined ? 1 : 0;
   }
   if (cmd === '--version' || cmd === '-v') {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
     io.out(pkg.version);
     return 0;
   }
@@ -45,7 +52,11 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   }
   let values: { config?: string | undefined; 'log-level'?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string', short: 'l' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string', short: 'l' } },
+      strict: true,
+    }));
   } catch (err) {
     io.err(`pxekit ${cmd}: ${(err as Error).message}`);
     return 2;
@@ -53,7 +64,10 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   try {
     if (cmd === 'validate') return await validate(values.config, io);
     const logLevel = (values['log-level'] ?? process.env['PXEKIT_LOG_LEVEL']) as LevelWithSilent | undefined;
-    const server = await createServerFromConfig({ ...(values.config ? { configPath: values.config } : {}), ...(logLevel ? { logLevel } : {}) });
+    const server = await createServerFromConfig({
+      ...(values.config ? { configPath: values.config } : {}),
+      ...(logLevel ? { logLevel } : {}),
+    });
     return await runUntilSignal(server);
   } catch (err) {
     reportError(err, io);
@@ -64,9 +78,14 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
 async function validate(configPath: string | undefined, io: Out): Promise<number> {
   // Building the server (not starting it) validates the config, every plugin's options and
   // dependencies, exactly as `start` would, without binding anything.
-  const server = await createServerFromConfig({ ...(configPath ? { configPath } : {}), logger: createLogger({ level: 'silent' }) });
+  const server = await createServerFromConfig({
+    ...(configPath ? { configPath } : {}),
+    logger: createLogger({ level: 'silent' }),
+  });
   const names = server.config.plugins.map((p) => (typeof p === 'object' && !Array.isArray(p) ? p.name : String(p)));
-  io.out(`${server.configFile}: OK (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`);
+  io.out(
+    `${server.configFile}: OK (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`,
+  );
   return 0;
 }
 
@@ -94,10 +113,13 @@ async function runUntilSignal(server: PxeServer): Promise<number> {
       }
       closing = true;
       server.log.info({ event: 'server.signal', signal: sig }, 'closing: letting transfers finish');
-      server.close().then(() => resolve(0), (err: unknown) => {
-        server.log.error({ event: 'server.close.error', err }, 'close failed');
-        resolve(1);
-      });
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          server.log.error({ event: 'server.close.error', err }, 'close failed');
+          resolve(1);
+        },
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

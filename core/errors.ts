@@ -7,7 +7,8 @@ export const ERROR_CODES = {
   PXE_ERR_CONFIG_PARSE: 'The config file could not be read or parsed (syntax error, or a JS/TS config that throws).',
   PXE_ERR_CONFIG_INVALID: 'The config, or a plugin option, does not match its schema. Every problem is listed.',
   PXE_ERR_PLUGIN_NOT_FOUND: 'A plugin named in the config is neither built in, an installed package, nor a file.',
-  PXE_ERR_PLUGIN_INVALID: 'A plugin module does not export a plugin (a definePlugin() result or a factory returning one).',
+  PXE_ERR_PLUGIN_INVALID:
+    'A plugin module does not export a plugin (a definePlugin() result or a factory returning one).',
   PXE_ERR_PLUGIN_DUPLICATE: 'Two plugins have the same name.',
   PXE_ERR_PLUGIN_DEPENDENCY: 'A plugin depends on another plugin that is not in the config (or comes after it).',
   PXE_ERR_PLUGIN_APPLY: 'A plugin threw while applying (tapping hooks).',
@@ -40,7 +41,11 @@ export class PxeError extends Error {
   readonly code: ErrorCode;
   readonly fix: string | undefined;
   readonly details: Record<string, unknown>;
-  constructor(code: ErrorCode, message: string, opts: { fix?: string; cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { fix?: string; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PxeError';
     this.code = code;
@@ -53,7 +58,13 @@ export class PxeError extends Error {
 export class HookError extends PxeError {
   readonly plugin: string;
   readonly hook: string;
-  constructor(code: 'PXE_ERR_HOOK_FAILED' | 'PXE_ERR_HOOK_TIMEOUT', plugin: string, hook: string, message: string, cause?: unknown) {
+  constructor(
+    code: 'PXE_ERR_HOOK_FAILED' | 'PXE_ERR_HOOK_TIMEOUT',
+    plugin: string,
+    hook: string,
+    message: string,
+    cause?: unknown,
+  ) {
     super(code, `plugin "${plugin}" failed in hook ${hook}: ${message}`, { cause, details: { plugin, hook } });
     this.name = 'HookError';
     this.plugin = plugin;
@@ -78,5 +89,8 @@ export function listenError(err: NodeJS.ErrnoException, what: string, port: numb
       details: { port, address },
     });
   }
-  return new PxeError('PXE_ERR_LISTEN_FAILED', `${what} cannot bind ${where}: ${err.message}`, { cause: err, details: { port, address } });
+  return new PxeError('PXE_ERR_LISTEN_FAILED', `${what} cannot bind ${where}: ${err.message}`, {
+    cause: err,
+    details: { port, address },
+  });
 }

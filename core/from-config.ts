@@ -18,9 +18,22 @@ export interface FromConfigOptions {
 /** Loads a config file, resolves its plugin refs and builds the server (not started). */
 export async function createServerFromConfig(opts: FromConfigOptions = {}): Promise<PxeServer> {
   const loaded = await loadConfig(opts.configPath, opts.cwd);
-  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir: dirname(loaded.filepath), file: loaded.displayPath });
+  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, {
+    baseDir: dirname(loaded.filepath),
+    file: loaded.displayPath,
+  });
   const config = { ...loaded.config, plugins };
   if (opts.logLevel) config.log = { ...config.log, level: opts.logLevel };
-  const logger = opts.logger ?? createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
-  return new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: origins, baseDir: dirname(loaded.filepath) });
+  const logger =
+    opts.logger ??
+    createLogger({
+      level: config.log.level,
+      ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+    });
+  return new PxeServer(config, {
+    logger,
+    configFile: loaded.displayPath,
+    pluginOrigins: origins,
+    baseDir: dirname(loaded.filepath),
+  });
 }

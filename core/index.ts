@@ -62,7 +62,13 @@ export { syntheticDiscover, syntheticDiscoverBuffer } from './explain/discover.j
 export { readDhcpFromCapture } from './explain/pcap.js';
 // Redis options shared by lease-redis, session-redis and dhcp-cluster. RedisLink itself is not
 // re-exported here so that programs without Redis never load ioredis.
-export { REDIS_DEFAULTS, redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from './redis/options.js';
+export {
+  REDIS_DEFAULTS,
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type RedisOptions,
+  type WithRedisInput,
+} from './redis/options.js';
 export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './redis/link.js';
 export type { TftpInjectRequest, TftpInjectResult } from './tftp/inject.js';
 export { sendFromReader, sendFromStream, type BodyResult } from './http/send-body.js';

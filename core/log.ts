@@ -20,10 +20,17 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const pretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const base = { name: 'pxekit' };
   if (pretty) {
-    const stream = pinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', sync: true, destination: (opts.destination as NodeJS.WritableStream | undefined) ?? 1 });
+    const stream = pinoPretty({
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,name',
+      sync: true,
+      destination: (opts.destination as NodeJS.WritableStream | undefined) ?? 1,
+    });
     return pino({ level, base }, stream);
   }
-  if (opts.destination) return pino({ level, base }, opts.destination as NodeJS.WritableStream & { write(s: string): boolean });
+  if (opts.destination)
+    return pino({ level, base }, opts.destination as NodeJS.WritableStream & { write(s: string): boolean });
   return pino({ level, base }, pino.destination({ dest: 1, sync: false }));
 }
 
@@ -31,7 +38,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
 export function flushLogger(log: Logger): Promise<void> {
   return new Promise((resolve) => {
     try {
-      log.flush((err) => { void err; resolve(); });
+      log.flush((err) => {
+        void err;
+        resolve();
+      });
     } catch {
       resolve();
     }

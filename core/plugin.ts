@@ -36,6 +36,7 @@ export interface PluginSpec<O> {
   apply(server: PxeServer, ctx: PluginContext<O>): void;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a definition of any options type
 export interface PluginDefinition<O = any> extends PluginSpec<O> {
   readonly [PLUGIN]: true;
 }
@@ -68,12 +69,17 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   };
   const validated: unknown[] = [];
   plugins.forEach((p, i) => {
-    let options: unknown = p.options === undefined ? {} : structuredCloneSafe(p.options);
+    const options: unknown = p.options === undefined ? {} : structuredCloneSafe(p.options);
     if (p.optionsSchema) {
       const validate = compileSchema(p.optionsSchema);
       if (!validate(options)) {
         const w = where(i, p.name);
-        issues.push(...ajvIssues(validate.errors, options, { ...(w.file ? { file: w.file } : {}), pathPrefix: `${w.path} options ` }));
+        issues.push(
+          ...ajvIssues(validate.errors, options, {
+            ...(w.file ? { file: w.file } : {}),
+            pathPrefix: `${w.path} options `,
+          }),
+        );
       }
     }
     validated.push(options);
@@ -84,14 +90,28 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   plugins.forEach((p, i) => {
     const prev = seen.get(p.name);
     if (prev !== undefined) {
-      throw new ConfigError([{ ...where(i, p.name), message: `plugin name "${p.name}" is already used by plugins[${origins[prev]?.index ?? prev}]`, fix: 'list each plugin once, or give a custom plugin its own name' }], 'PXE_ERR_PLUGIN_DUPLICATE');
+      throw new ConfigError(
+        [
+          {
+            ...where(i, p.name),
+            message: `plugin name "${p.name}" is already used by plugins[${origins[prev]?.index ?? prev}]`,
+            fix: 'list each plugin once, or give a custom plugin its own name',
+          },
+        ],
+        'PXE_ERR_PLUGIN_DUPLICATE',
+      );
     }
     seen.set(p.name, i);
   });
   const depIssues: ConfigIssue[] = [];
   plugins.forEach((p, i) => {
     for (const dep of p.dependencies ?? []) {
-      if (![...seen.keys()].some((n) => n === dep || n.startsWith(`${dep}#`))) depIssues.push({ ...where(i, p.name), message: `plugin "${p.name}" needs plugin "${dep}", which is not configured`, fix: `add "${dep}" to plugins` });
+      if (![...seen.keys()].some((n) => n === dep || n.startsWith(`${dep}#`)))
+        depIssues.push({
+          ...where(i, p.name),
+          message: `plugin "${p.name}" needs plugin "${dep}", which is not configured`,
+          fix: `add "${dep}" to plugins`,
+        });
     }
   });
   if (depIssues.length) throw new ConfigError(depIssues, 'PXE_ERR_PLUGIN_DEPENDENCY');
@@ -99,10 +119,20 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   plugins.forEach((p, i) => {
     server.runner.currentPlugin = p.name;
     try {
-      p.apply(server, { options: validated[i], log: server.log.child({ plugin: p.name }), config: server.config, baseDir: server.baseDir, name: p.name });
+      p.apply(server, {
+        options: validated[i],
+        log: server.log.child({ plugin: p.name }),
+        config: server.config,
+        baseDir: server.baseDir,
+        name: p.name,
+      });
     } catch (err) {
       if (err instanceof PxeError) throw err;
-      throw new PxeError('PXE_ERR_PLUGIN_APPLY', `plugin "${p.name}" failed to apply: ${err instanceof Error ? err.message : String(err)}`, { cause: err, fix: 'see the plugin\'s README; apply() must only tap hooks', details: { plugin: p.name } });
+      throw new PxeError(
+        'PXE_ERR_PLUGIN_APPLY',
+        `plugin "${p.name}" failed to apply: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err, fix: "see the plugin's README; apply() must only tap hooks", details: { plugin: p.name } },
+      );
     } finally {
       server.runner.currentPlugin = undefined;
     }

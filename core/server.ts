@@ -5,7 +5,14 @@ import { validateConfig } from './config/validate.js';
 import { HookError, PxeError } from './errors.js';
 import { FilesService } from './files/service.js';
 import { HookRunner } from './hooks/runner.js';
-import { createServerHooks, type AdmitRequest, type AdmitResult, type BootEvent, type ListeningAddress, type ServerHooks } from './hooks/server.js';
+import {
+  createServerHooks,
+  type AdmitRequest,
+  type AdmitResult,
+  type BootEvent,
+  type ListeningAddress,
+  type ServerHooks,
+} from './hooks/server.js';
 import { createLogger, flushLogger } from './log.js';
 import { applyPlugins, isPlugin, type PluginDefinition, type PluginOrigin } from './plugin.js';
 import { DhcpService } from './services/dhcp-service.js';
@@ -57,11 +64,20 @@ export class PxeServer {
     this.config = config;
     this.configFile = opts.configFile;
     this.baseDir = opts.baseDir ?? process.cwd();
-    this.log = opts.logger ?? createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
+    this.log =
+      opts.logger ??
+      createLogger({
+        level: config.log.level,
+        ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+      });
     this.runner = new HookRunner({
       asyncTimeoutMs: config.hooks.timeoutMs,
       // Set-up and tear-down may clone repositories or flush files: give them longer than packet hooks.
-      timeouts: { 'server.ready': Math.max(120_000, config.hooks.timeoutMs), 'server.close': Math.max(30_000, config.hooks.timeoutMs), 'server.listening': 30_000 },
+      timeouts: {
+        'server.ready': Math.max(120_000, config.hooks.timeoutMs),
+        'server.close': Math.max(30_000, config.hooks.timeoutMs),
+        'server.listening': 30_000,
+      },
     });
     this.hooks = createServerHooks(this.runner);
     this.files = new FilesService(this.runner);
@@ -71,7 +87,18 @@ export class PxeServer {
     this.http = new HttpService(this);
     const plugins = config.plugins.map((p, i) => {
       if (!isPlugin(p)) {
-        throw new ConfigError([{ ...(opts.configFile ? { file: opts.configFile } : {}), path: `plugins[${i}]`, message: 'is not a plugin instance', found: JSON.stringify(p), fix: 'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings use loadConfig()/createServerFromConfig() or a config file' }], 'PXE_ERR_PLUGIN_INVALID');
+        throw new ConfigError(
+          [
+            {
+              ...(opts.configFile ? { file: opts.configFile } : {}),
+              path: `plugins[${i}]`,
+              message: 'is not a plugin instance',
+              found: JSON.stringify(p),
+              fix: 'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings use loadConfig()/createServerFromConfig() or a config file',
+            },
+          ],
+          'PXE_ERR_PLUGIN_INVALID',
+        );
       }
       return p;
     });
@@ -89,7 +116,10 @@ export class PxeServer {
 
   /** Runs `ready` taps, binds every enabled listener, then runs `listening` taps. */
   async start(): Promise<ReadonlyArray<ListeningAddress>> {
-    if (this.#state !== 'created') throw new PxeError('PXE_ERR_SERVER_STATE', `start() called while ${this.#state}`, { fix: 'create a new server to start again' });
+    if (this.#state !== 'created')
+      throw new PxeError('PXE_ERR_SERVER_STATE', `start() called while ${this.#state}`, {
+        fix: 'create a new server to start again',
+      });
     this.#state = 'starting';
     this.runner.seal();
     try {
@@ -126,7 +156,13 @@ export class PxeServer {
 
   async #stopServices(graceMs: number): Promise<void> {
     const started = this.#started.splice(0).reverse();
-    await Promise.all(started.map((s) => s.close(graceMs).catch((err: unknown) => this.log.error({ event: 'server.close.error', err }, 'listener failed to close'))));
+    await Promise.all(
+      started.map((s) =>
+        s
+          .close(graceMs)
+          .catch((err: unknown) => this.log.error({ event: 'server.close.error', err }, 'listener failed to close')),
+      ),
+    );
   }
 
   /**
@@ -138,14 +174,37 @@ export class PxeServer {
     try {
       result = await this.hooks.admit.promise(req);
     } catch (err) {
-      this.log.error({ event: 'admit.error', err, ...hookTags(err), mac: req.mac, ip: req.ip }, 'admit hook failed; denying');
+      this.log.error(
+        { event: 'admit.error', err, ...hookTags(err), mac: req.mac, ip: req.ip },
+        'admit hook failed; denying',
+      );
       result = { deny: `admit failed: ${err instanceof Error ? err.message : String(err)}` };
     }
     const plugin = this.runner.decidedBy(result);
     if (result && 'deny' in result) {
       if (req.session) req.session.denied = result.deny;
-      this.log.info({ event: 'admit.deny', protocol: req.protocol, mac: req.mac, ip: req.ip, path: req.path, reason: result.deny, plugin }, 'client denied');
-      this.emit({ type: 'admit.deny', protocol: req.protocol, outcome: 'denied', ...(req.mac ? { mac: req.mac } : {}), ...(req.ip ? { ip: req.ip } : {}), ...(req.session ? { session: req.session } : {}), ...(plugin ? { plugin } : {}), data: { reason: result.deny, path: req.path } });
+      this.log.info(
+        {
+          event: 'admit.deny',
+          protocol: req.protocol,
+          mac: req.mac,
+          ip: req.ip,
+          path: req.path,
+          reason: result.deny,
+          plugin,
+        },
+        'client denied',
+      );
+      this.emit({
+        type: 'admit.deny',
+        protocol: req.protocol,
+        outcome: 'denied',
+        ...(req.mac ? { mac: req.mac } : {}),
+        ...(req.ip ? { ip: req.ip } : {}),
+        ...(req.session ? { session: req.session } : {}),
+        ...(plugin ? { plugin } : {}),
+        data: { reason: result.deny, path: req.path },
+      });
       return { allowed: false, reason: result.deny, ...(plugin ? { plugin } : {}) };
     }
     return { allowed: true, ...(result?.reason ? { reason: result.reason } : {}), ...(plugin ? { plugin } : {}) };
@@ -159,7 +218,10 @@ export class PxeServer {
   get observesBootEvents(): boolean {
     if (this.#eventSink) return true;
     const hook = this.hooks.bootEvent as unknown as { taps: unknown[]; interceptors: object[] };
-    return hook.taps.length > 0 || hook.interceptors.some((i) => Object.keys(i).some((k) => k !== 'register' && k !== 'name' && k !== 'context'));
+    return (
+      hook.taps.length > 0 ||
+      hook.interceptors.some((i) => Object.keys(i).some((k) => k !== 'register' && k !== 'name' && k !== 'context'))
+    );
   }
 
   /**

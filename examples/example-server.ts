@@ -26,7 +26,11 @@ export interface StartedExample {
   events(event: string): Array<Record<string, unknown>>;
 }
 
-export async function startExample(t: TestContext, configPath: string, opts: ExampleOptions = {}): Promise<StartedExample> {
+export async function startExample(
+  t: TestContext,
+  configPath: string,
+  opts: ExampleOptions = {},
+): Promise<StartedExample> {
   const file = resolve(configPath);
   const loaded = await loadConfig(file);
   const cfg = loaded.config;
@@ -41,7 +45,8 @@ export async function startExample(t: TestContext, configPath: string, opts: Exa
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString('utf8').split('\n'))
+        if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   });

@@ -34,15 +34,29 @@ function rows(s: Schema, prefix: string, out: string[], required: Set<string> = 
   for (const [key, sub] of Object.entries(s.properties ?? {})) {
     if (key === '$schema') continue;
     const path = prefix ? `${prefix}.${key}` : key;
-    const def = sub.default === undefined ? (required.has(key) ? '**required**' : '') : `\`${JSON.stringify(sub.default)}\``;
-    out.push(`| \`${path}\` | ${typeOf(sub)} | ${def} | ${(sub.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+    const def =
+      sub.default === undefined ? (required.has(key) ? '**required**' : '') : `\`${JSON.stringify(sub.default)}\``;
+    out.push(
+      `| \`${path}\` | ${typeOf(sub)} | ${def} | ${(sub.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+    );
     if (sub.properties) rows(sub, path, out, new Set(sub.required));
-    if (sub.items && !Array.isArray(sub.items) && sub.items.properties) rows(sub.items, `${path}[]`, out, new Set(sub.items.required));
+    if (sub.items && !Array.isArray(sub.items) && sub.items.properties)
+      rows(sub.items, `${path}[]`, out, new Set(sub.items.required));
   }
 }
 
 export async function configReference(): Promise<string> {
-  const out = ['# Configuration reference', '', 'Generated from the JSON Schemas by `npm run docs:config` — do not edit by hand.', 'The config file shape and loading rules are in [config.md](config.md).', '', '## Core', '', '| key | type | default | description |', '|---|---|---|---|'];
+  const out = [
+    '# Configuration reference',
+    '',
+    'Generated from the JSON Schemas by `npm run docs:config` — do not edit by hand.',
+    'The config file shape and loading rules are in [config.md](config.md).',
+    '',
+    '## Core',
+    '',
+    '| key | type | default | description |',
+    '|---|---|---|---|',
+  ];
   rows(coreConfigSchema as unknown as Schema, '', out);
   for (const name of builtinPluginNames()) {
     const mod = (await import(`../plugins/${name}/index.ts`)) as { default?: unknown };
@@ -51,7 +65,10 @@ export async function configReference(): Promise<string> {
     if (!isPlugin(plugin)) continue;
     out.push('', `## Plugin \`${name}\``, '', `See [plugins/${name}/README.md](../plugins/${name}/README.md).`, '');
     const schema = plugin.optionsSchema as Schema | undefined;
-    if (!schema?.properties || Object.keys(schema.properties).length === 0) { out.push('No options.'); continue; }
+    if (!schema?.properties || Object.keys(schema.properties).length === 0) {
+      out.push('No options.');
+      continue;
+    }
     out.push('| option | type | default | description |', '|---|---|---|---|');
     rows(schema, '', out, new Set(schema.required));
   }

@@ -2,4 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { coreConfigSchema } from '../core/config/schema.js';
 
-writeFileSync(new URL('../schema/pxekit.schema.json', import.meta.url), `${JSON.stringify(coreConfigSchema, null, 2)}\n`);
+writeFileSync(
+  new URL('../schema/pxekit.schema.json', import.meta.url),
+  `${JSON.stringify(coreConfigSchema, null, 2)}\n`,
+);

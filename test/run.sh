@@ -12,11 +12,19 @@ case "$what" in
   all) roots=(test/unit plugins examples test/integration test/e2e) ;;
   *) echo "usage: test/run.sh [unit|integration|e2e|all]" >&2; exit 2 ;;
 esac
+# The CLI and spawned servers run the compiled dist/ (bin/pxekit.js): build it first (a few seconds).
+npx tsc -p tsconfig.build.json
 files=()
 for r in "${roots[@]}"; do
   [ -d "$r" ] || continue
   while IFS= read -r f; do files+=("$f"); done < <(find "$r" -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 done
+# One style, enforced: ESLint (typed rules) and Prettier run before the tests in a full run.
+if [ "$what" = all ]; then
+  echo "# lint: eslint + prettier --check"
+  npx eslint . && npx prettier --check . >/dev/null || { echo "test/run.sh: lint failed (npm run lint; npm run format fixes formatting)" >&2; exit 1; }
+fi
 if [ ${#files[@]} -eq 0 ]; then echo "test/run.sh: no test files found for '$what'" >&2; exit 1; fi
 # Tests that use network namespaces or QEMU pick unique names, but two cores cannot run many guests at once.
-exec node --import tsx --test --test-concurrency="${PXEKIT_TEST_CONCURRENCY:-2}" "${files[@]}"
+# --conditions=source: `pxekit` and `pxekit/...` resolve to the TypeScript sources (package.json exports).
+exec node --conditions=source --import tsx --test --test-concurrency="${PXEKIT_TEST_CONCURRENCY:-2}" "${files[@]}"

@@ -10,11 +10,17 @@ import { pathToFileURL } from 'node:url';
 import { createLan, realnetAvailable, type Lan, type LanOptions } from '../../test/helpers/realnet.js';
 import type { Target } from './types.js';
 
-export async function withBenchLan<T>(opts: LanOptions, tools: readonly string[], fn: (lan: Lan) => Promise<T>): Promise<T> {
+export async function withBenchLan<T>(
+  opts: LanOptions,
+  tools: readonly string[],
+  fn: (lan: Lan) => Promise<T>,
+): Promise<T> {
   const why = realnetAvailable(tools);
   if (why) throw new Error(`bench needs the realnet LAN: ${why}`);
   const lan = createLan(opts);
-  const onSignal = () => { void lan.down().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    void lan.down().finally(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -29,7 +35,9 @@ export async function withBenchLan<T>(opts: LanOptions, tools: readonly string[]
 
 /** Targets kept by `BENCH_TARGETS=name,name` (all when unset). */
 export function selectTargets(all: readonly Target[]): Target[] {
-  const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const want = process.env.BENCH_TARGETS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return want?.length ? all.filter((t) => want.includes(t.name)) : [...all];
 }
 

@@ -38,31 +38,85 @@ export function writeSparseFile(file: string, size: number): void {
 const rate = (bytes: number, ms: number) => (ms > 0 ? bytes / MiB / (ms / 1000) : 0);
 
 /** One `curl` download to /dev/null (HTTP or TFTP URL); `extra` e.g. ['--tftp-blksize', '1468']. */
-export async function curlOnce(lan: Lan, url: string, expect: number, extra: string[] = [], timeoutSec = 120): Promise<Transfer> {
-  const r = await lan.execIn(lan.cliNs, 'curl', ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', String(timeoutSec), ...extra, url],
-    { timeoutMs: (timeoutSec + 10) * 1000 });
+export async function curlOnce(
+  lan: Lan,
+  url: string,
+  expect: number,
+  extra: string[] = [],
+  timeoutSec = 120,
+): Promise<Transfer> {
+  const r = await lan.execIn(
+    lan.cliNs,
+    'curl',
+    ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', String(timeoutSec), ...extra, url],
+    { timeoutMs: (timeoutSec + 10) * 1000 },
+  );
   const bytes = Number(r.stdout.trim()) || 0;
   const failed = r.code === 0 && bytes === expect ? 0 : 1;
-  return { bytes, ms: r.elapsedMs, mibps: failed ? 0 : rate(bytes, r.elapsedMs), failed, detail: failed ? `curl exit ${r.code}, ${bytes} of ${expect} bytes` : '' };
+  return {
+    bytes,
+    ms: r.elapsedMs,
+    mibps: failed ? 0 : rate(bytes, r.elapsedMs),
+    failed,
+    detail: failed ? `curl exit ${r.code}, ${bytes} of ${expect} bytes` : '',
+  };
 }
 
 /** One `atftp` download with the given TFTP options (e.g. ['blksize 1468', 'windowsize 8']). */
-export async function atftpOnce(lan: Lan, file: string, expect: number, options: string[], scratch: string, timeoutSec = 120, port = 69): Promise<Transfer> {
+export async function atftpOnce(
+  lan: Lan,
+  file: string,
+  expect: number,
+  options: string[],
+  scratch: string,
+  timeoutSec = 120,
+  port = 69,
+): Promise<Transfer> {
   const local = path.join(scratch, `atftp-${process.pid}.out`);
   rmSync(local, { force: true });
   const args = [...options.flatMap((o) => ['--option', o]), '-g', '-r', file, '-l', local, lan.srvAddr, String(port)];
-  const r = await lan.execIn(lan.cliNs, 'timeout', [String(timeoutSec), 'atftp', ...args], { timeoutMs: (timeoutSec + 10) * 1000 });
+  const r = await lan.execIn(lan.cliNs, 'timeout', [String(timeoutSec), 'atftp', ...args], {
+    timeoutMs: (timeoutSec + 10) * 1000,
+  });
   let bytes = 0;
-  try { bytes = statSync(local).size; } catch { /* no file */ }
+  try {
+    bytes = statSync(local).size;
+  } catch {
+    /* no file */
+  }
   rmSync(local, { force: true });
   const failed = r.code === 0 && bytes === expect ? 0 : 1;
-  return { bytes, ms: r.elapsedMs, mibps: failed ? 0 : rate(bytes, r.elapsedMs), failed, detail: failed ? `atftp exit ${r.code}, ${bytes} of ${expect} bytes: ${r.stderr.slice(-200)}` : '' };
+  return {
+    bytes,
+    ms: r.elapsedMs,
+    mibps: failed ? 0 : rate(bytes, r.elapsedMs),
+    failed,
+    detail: failed ? `atftp exit ${r.code}, ${bytes} of ${expect} bytes: ${r.stderr.slice(-200)}` : '',
+  };
 }
 
 /** `n` curl processes started together in the client namespace; aggregate rate of the successful ones. */
-export async function curlConcurrent(lan: Lan, url: string, n: number, expect: number, extra: string[] = [], timeoutSec = 150): Promise<Transfer> {
+export async function curlConcurrent(
+  lan: Lan,
+  url: string,
+  n: number,
+  expect: number,
+  extra: string[] = [],
+  timeoutSec = 150,
+): Promise<Transfer> {
   // One line per curl: "<bytes> <exit code> <error message>" (curl >= 7.75 for exitcode/errormsg).
-  const curl = ['curl', '-s', '-o', '/dev/null', '-w', "'%{size_download} %{exitcode} %{errormsg}\\n'", '--max-time', String(timeoutSec), ...extra, url].join(' ');
+  const curl = [
+    'curl',
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    "'%{size_download} %{exitcode} %{errormsg}\\n'",
+    '--max-time',
+    String(timeoutSec),
+    ...extra,
+    url,
+  ].join(' ');
   const script = `for i in $(seq 1 ${n}); do ${curl} & done; wait`;
   const r = await lan.execIn(lan.cliNs, 'bash', ['-c', script], { timeoutMs: (timeoutSec + 20) * 1000 });
   const lines = r.stdout.split('\n').filter(Boolean);
@@ -73,7 +127,8 @@ export async function curlConcurrent(lan: Lan, url: string, n: number, expect: n
   const errors = new Map<string, number>();
   for (const l of lines) {
     const [size, code, ...msg] = l.split(' ');
-    if (Number(size) !== expect) errors.set(`curl ${code}: ${msg.join(' ')}`, (errors.get(`curl ${code}: ${msg.join(' ')}`) ?? 0) + 1);
+    if (Number(size) !== expect)
+      errors.set(`curl ${code}: ${msg.join(' ')}`, (errors.get(`curl ${code}: ${msg.join(' ')}`) ?? 0) + 1);
   }
   const top = [...errors].sort((a, b) => b[1] - a[1])[0];
   const detail = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';

@@ -20,9 +20,12 @@ export interface PerfRun {
 export const RELAY = { addr: '10.78.0.2', cidr: '10.78.0.2/16', subnet: '10.78.0.0/16' };
 
 export async function perfdhcp(lan: Lan, rate: number, clients: number, seconds: number): Promise<PerfRun> {
-  const r = await lan.execIn(lan.cliNs, 'perfdhcp',
+  const r = await lan.execIn(
+    lan.cliNs,
+    'perfdhcp',
     ['-4', '-l', RELAY.addr, '-r', String(rate), '-R', String(clients), '-p', String(seconds), lan.srvAddr],
-    { timeoutMs: (seconds + 15) * 1000 });
+    { timeoutMs: (seconds + 15) * 1000 },
+  );
   try {
     return parsePerfdhcp(r.stdout, rate);
   } catch (e) {
@@ -37,7 +40,12 @@ export function parsePerfdhcp(out: string, requested: number): PerfRun {
   const section = (name: string) => {
     const s = out.split(`***Statistics for: ${name}***`)[1] ?? '';
     const num = (label: string) => Number(new RegExp(`${label}: (\\d+)`).exec(s)?.[1] ?? NaN);
-    return { sent: num('sent packets'), received: num('received packets'), rejected: num('rejected leases'), nonUnique: num('non unique addresses') };
+    return {
+      sent: num('sent packets'),
+      received: num('received packets'),
+      rejected: num('rejected leases'),
+      nonUnique: num('non unique addresses'),
+    };
   };
   const doSec = section('DISCOVER-OFFER');
   const raSec = section('REQUEST-ACK');
@@ -47,21 +55,38 @@ export function parsePerfdhcp(out: string, requested: number): PerfRun {
   const anomalies = [
     doSec.rejected + raSec.rejected > 0 ? `rejected ${doSec.rejected + raSec.rejected}` : '',
     doSec.nonUnique + raSec.nonUnique > 0 ? `non-unique ${doSec.nonUnique + raSec.nonUnique}` : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   const failedPct = doSec.sent > 0 ? (100 * (doSec.sent - raSec.received)) / doSec.sent : 100;
-  return { requested, rate: Number(rate[1]), discovers: doSec.sent, acks: raSec.received, failedPct: Math.max(0, failedPct), anomalies };
+  return {
+    requested,
+    rate: Number(rate[1]),
+    discovers: doSec.sent,
+    acks: raSec.received,
+    failedPct: Math.max(0, failedPct),
+    anomalies,
+  };
 }
 
 /** Sustained: under 1 % failed and at least 90 % of the requested rate achieved. */
 export const sustained = (r: PerfRun) => r.failedPct < 1 && r.rate >= 0.9 * r.requested;
 
-export interface Search { best?: PerfRun; trail: string }
+export interface Search {
+  best?: PerfRun;
+  trail: string;
+}
 
 /**
  * Doubling from `start` until a rate fails, then halving the gap, for at most `maxSteps`
  * runs (so the time is bounded by maxSteps x one run); stops when the gap is within 10 %.
  */
-export async function searchRate(measure: (rate: number) => Promise<PerfRun>, start: number, maxSteps: number, cap = 32_000): Promise<Search> {
+export async function searchRate(
+  measure: (rate: number) => Promise<PerfRun>,
+  start: number,
+  maxSteps: number,
+  cap = 32_000,
+): Promise<Search> {
   let best: PerfRun | undefined;
   let bad: number | undefined;
   let rate = start;
@@ -70,7 +95,8 @@ export async function searchRate(measure: (rate: number) => Promise<PerfRun>, st
     const r = await measure(rate);
     const ok = sustained(r);
     trail.push(`${rate}${ok ? '+' : `-(${r.failedPct.toFixed(1)}%)`}`);
-    if (ok) best = r; else bad = rate;
+    if (ok) best = r;
+    else bad = rate;
     const good = best?.requested;
     if (bad === undefined) rate *= 2;
     else if (good === undefined) rate = Math.round(rate / 2);

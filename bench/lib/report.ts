@@ -17,7 +17,12 @@ export function formatTable(rows: readonly Row[]): string {
     const base = baseline.get(key);
     let ratio = '';
     if (r.value !== undefined && base?.value !== undefined) {
-      ratio = base === r ? '1.00 (ref)' : base.value > 0 ? `${(r.value / base.value).toFixed(2)}${r.higherIsBetter ? '' : ' (lower=better)'}` : 'n/a';
+      ratio =
+        base === r
+          ? '1.00 (ref)'
+          : base.value > 0
+            ? `${(r.value / base.value).toFixed(2)}${r.higherIsBetter ? '' : ' (lower=better)'}`
+            : 'n/a';
     }
     // Notes carry tool output: one line, no pipes, so the table stays a table.
     const note = (r.note ?? '').replace(/\s+/g, ' ').replace(/\|/g, '/').trim();

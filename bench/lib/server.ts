@@ -28,24 +28,40 @@ export async function startServer(target: Target, base: BaseContext): Promise<Ru
   const spec = await target.prepare(ctx);
   const proc = ctx.lan.spawnIn(ctx.lan.srvNs, spec.cmd, spec.args, { env: spec.env, cwd: ctx.workDir });
   let peak = 0;
-  const sample = () => { if (proc.pid !== undefined) peak = Math.max(peak, treeRssKiB(proc.pid)); };
+  const sample = () => {
+    if (proc.pid !== undefined) peak = Math.max(peak, treeRssKiB(proc.pid));
+  };
   const timer = setInterval(sample, RSS_INTERVAL_MS);
-  const stop = async () => { clearInterval(timer); await proc.stop(5_000); };
+  const stop = async () => {
+    clearInterval(timer);
+    await proc.stop(5_000);
+  };
   try {
     // Whichever comes first: ready, the process exiting, or the bound.
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([
       spec.ready(ctx),
-      proc.exitPromise.then((c) => { throw new Error(`exited (${c}) before it was ready`); }),
-      new Promise((_, rej) => { bound = setTimeout(() => rej(new Error(`not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
+      proc.exitPromise.then((c) => {
+        throw new Error(`exited (${c}) before it was ready`);
+      }),
+      new Promise((_, rej) => {
+        bound = setTimeout(() => rej(new Error(`not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      }),
     ]).finally(() => clearTimeout(bound));
   } catch (e) {
     await stop();
     const out = proc.output().trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`${(e as Error).message}${out ? `: ${out}` : ''}`);
+    throw new Error(`${(e as Error).message}${out ? `: ${out}` : ''}`, { cause: e });
   }
   sample();
-  return { proc, peakRssKiB: () => { sample(); return peak; }, stop };
+  return {
+    proc,
+    peakRssKiB: () => {
+      sample();
+      return peak;
+    },
+    stop,
+  };
 }
 
 /** RSS of `pid` plus all its descendants, in KiB; 0 if it is gone. */
@@ -67,7 +83,9 @@ function rssKiB(pid: number): number {
   try {
     const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 function children(pid: number): number[] {
@@ -77,6 +95,8 @@ function children(pid: number): number[] {
       const s = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
       if (s) out.push(...s.split(/\s+/).map(Number));
     }
-  } catch { /* process gone, or no CONFIG_PROC_CHILDREN: count the process alone */ }
+  } catch {
+    /* process gone, or no CONFIG_PROC_CHILDREN: count the process alone */
+  }
   return out;
 }

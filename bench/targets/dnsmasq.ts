@@ -8,8 +8,15 @@ import { which } from '../../test/helpers/realnet.js';
 import type { Target, TargetContext } from '../lib/types.js';
 
 const common = (ctx: TargetContext) => [
-  '-k', '-C', '/dev/null', '--user=root', '--port=0', '--bind-interfaces', '--interface=eth0',
-  `--pid-file=${path.join(ctx.workDir, 'dnsmasq.pid')}`, '--log-facility=-',
+  '-k',
+  '-C',
+  '/dev/null',
+  '--user=root',
+  '--port=0',
+  '--bind-interfaces',
+  '--interface=eth0',
+  `--pid-file=${path.join(ctx.workDir, 'dnsmasq.pid')}`,
+  '--log-facility=-',
 ];
 const unavailable = () => (which('dnsmasq') ? undefined : 'dnsmasq not installed (dnsmasq-base)');
 
@@ -25,9 +32,15 @@ export function dnsmasqDhcp(leaseFile: boolean): Target {
       if (!pool) throw new Error('dnsmasqDhcp needs ctx.pool');
       return {
         cmd: 'dnsmasq',
-        args: [...common(ctx), '--no-ping', '--quiet-dhcp', '--dhcp-authoritative', '--dhcp-lease-max=100000',
+        args: [
+          ...common(ctx),
+          '--no-ping',
+          '--quiet-dhcp',
+          '--dhcp-authoritative',
+          '--dhcp-lease-max=100000',
           `--dhcp-range=${pool.first},${pool.last},${pool.netmask},1h`,
-          leaseFile ? `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}` : '--leasefile-ro'],
+          leaseFile ? `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}` : '--leasefile-ro',
+        ],
         ready: (c) => c.lan.waitForUdpListen(c.lan.srvNs, 67, 10_000),
       };
     },
@@ -68,11 +81,20 @@ export function dnsmasqBoot(): Target {
       const addr = ctx.lan.srvAddr;
       return {
         cmd: 'dnsmasq',
-        args: [...common(ctx), '--no-ping', '--dhcp-authoritative', `--dhcp-range=${pool.first},${pool.last},1h`,
-          `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}`, '--log-dhcp',
-          '--enable-tftp', `--tftp-root=${ctx.root}`,
-          '--dhcp-userclass=set:ipxe,iPXE', '--dhcp-match=set:efi64,option:client-arch,7',
-          `--dhcp-boot=tag:ipxe,http://${addr}/boot.ipxe`, '--dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi'],
+        args: [
+          ...common(ctx),
+          '--no-ping',
+          '--dhcp-authoritative',
+          `--dhcp-range=${pool.first},${pool.last},1h`,
+          `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}`,
+          '--log-dhcp',
+          '--enable-tftp',
+          `--tftp-root=${ctx.root}`,
+          '--dhcp-userclass=set:ipxe,iPXE',
+          '--dhcp-match=set:efi64,option:client-arch,7',
+          `--dhcp-boot=tag:ipxe,http://${addr}/boot.ipxe`,
+          '--dhcp-boot=tag:efi64,tag:!ipxe,ipxe.efi',
+        ],
         ready: async (c) => {
           await c.lan.waitForUdpListen(c.lan.srvNs, 67, 10_000);
           await c.lan.waitForUdpListen(c.lan.srvNs, 69, 10_000);

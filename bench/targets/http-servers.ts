@@ -16,7 +16,9 @@ export function nginxHttp(): Target {
     prepare(ctx) {
       const conf = path.join(ctx.workDir, 'nginx.conf');
       const w = ctx.workDir;
-      writeFileSync(conf, `daemon off;
+      writeFileSync(
+        conf,
+        `daemon off;
 master_process on;
 worker_processes 1;
 user root;
@@ -37,7 +39,8 @@ http {
     root ${ctx.root};
   }
 }
-`);
+`,
+      );
       return {
         cmd: 'nginx',
         args: ['-c', conf, '-p', w],

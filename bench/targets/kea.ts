@@ -17,20 +17,34 @@ export function keaDhcp(): Target {
       const pool = ctx.pool;
       if (!pool) throw new Error('keaDhcp needs ctx.pool');
       const conf = path.join(ctx.workDir, 'kea-dhcp4.json');
-      writeFileSync(conf, JSON.stringify({
-        Dhcp4: {
-          'interfaces-config': { interfaces: ['eth0'] },
-          'lease-database': { type: 'memfile', persist: true, name: path.join(ctx.workDir, 'leases4.csv'), 'lfc-interval': 0 },
-          'valid-lifetime': 3600,
-          subnet4: [{
-            id: 1,
-            subnet: pool.subnet,
-            pools: [{ pool: `${pool.first} - ${pool.last}` }],
-            'option-data': [{ name: 'routers', data: pool.router }],
-          }],
-          loggers: [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'WARN' }],
-        },
-      }, null, 2));
+      writeFileSync(
+        conf,
+        JSON.stringify(
+          {
+            Dhcp4: {
+              'interfaces-config': { interfaces: ['eth0'] },
+              'lease-database': {
+                type: 'memfile',
+                persist: true,
+                name: path.join(ctx.workDir, 'leases4.csv'),
+                'lfc-interval': 0,
+              },
+              'valid-lifetime': 3600,
+              subnet4: [
+                {
+                  id: 1,
+                  subnet: pool.subnet,
+                  pools: [{ pool: `${pool.first} - ${pool.last}` }],
+                  'option-data': [{ name: 'routers', data: pool.router }],
+                },
+              ],
+              loggers: [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'WARN' }],
+            },
+          },
+          null,
+          2,
+        ),
+      );
       return {
         cmd: 'kea-dhcp4',
         args: ['-c', conf],

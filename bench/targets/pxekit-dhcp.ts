@@ -25,14 +25,20 @@ export function pxekitDhcpConfig(ctx: TargetContext, store: LeaseStoreKind): Rec
   const base = pxekitBenchConfig(ctx);
   if (store === 'memory') return base;
   const plugins = (base.plugins as unknown[] | undefined) ?? [];
-  return { ...base, plugins: [...plugins, ['lease-file', { path: path.join(ctx.workDir, 'leases.log'), fsync: 'batch', batchMs: 2 }]] };
+  return {
+    ...base,
+    plugins: [...plugins, ['lease-file', { path: path.join(ctx.workDir, 'leases.log'), fsync: 'batch', batchMs: 2 }]],
+  };
 }
 
 export function pxekitDhcp(store: LeaseStoreKind): PxekitDhcpTarget {
   let last: string | undefined;
   return {
     name: store === 'memory' ? 'pxekit' : 'pxekit-file',
-    note: store === 'memory' ? 'full mode, memory lease store' : 'full mode, lease-file (WAL, group commit, ACK after fdatasync)',
+    note:
+      store === 'memory'
+        ? 'full mode, memory lease store'
+        : 'full mode, lease-file (WAL, group commit, ACK after fdatasync)',
     services: ['dhcp'],
     unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
     lastLeaseFile: () => last,

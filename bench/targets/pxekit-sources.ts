@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { which } from '../../test/helpers/realnet.js';
-import type { Target, TargetContext } from '../lib/types.js';
+import type { Target } from '../lib/types.js';
 import { pxekitTarget } from './pxekit.js';
 
 const S3_PORT = 9000;
@@ -35,14 +35,44 @@ export function pxekitS3Target(file: string): Target {
     async sources(ctx) {
       const bin = s3rverBin()!;
       // --openssl-legacy-provider: s3rver 3.7.1 encrypts list continuation tokens with DES (dependencies.md 4.1).
-      ctx.lan.spawnIn(ctx.lan.srvNs, process.execPath, ['--openssl-legacy-provider', bin, '-d', path.join(ctx.workDir, 's3rver'), '-a', '127.0.0.1', '-p', String(S3_PORT), '--configure-bucket', 'boot']);
+      ctx.lan.spawnIn(ctx.lan.srvNs, process.execPath, [
+        '--openssl-legacy-provider',
+        bin,
+        '-d',
+        path.join(ctx.workDir, 's3rver'),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(S3_PORT),
+        '--configure-bucket',
+        'boot',
+      ]);
       await ctx.lan.waitForTcpListen(ctx.lan.srvNs, S3_PORT, 20_000);
-      const put = await ctx.lan.execIn(ctx.lan.srvNs, 'curl', [
-        '-sS', '--fail', '--max-time', '180', '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${S3_KEYS.accessKeyId}:${S3_KEYS.secretAccessKey}`,
-        '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', '-T', path.join(ctx.root, file), `http://127.0.0.1:${S3_PORT}/boot/${file}`,
-      ], { timeoutMs: 190_000 });
-      if (put.code !== 0) throw new Error(`upload to s3rver failed (curl ${String(put.code)}): ${put.stderr.slice(-200)}`);
-      return [['source-s3', { bucket: 'boot', endpoint: `http://127.0.0.1:${S3_PORT}`, region: 'us-east-1', ...S3_KEYS }]];
+      const put = await ctx.lan.execIn(
+        ctx.lan.srvNs,
+        'curl',
+        [
+          '-sS',
+          '--fail',
+          '--max-time',
+          '180',
+          '--aws-sigv4',
+          'aws:amz:us-east-1:s3',
+          '--user',
+          `${S3_KEYS.accessKeyId}:${S3_KEYS.secretAccessKey}`,
+          '-H',
+          'x-amz-content-sha256: UNSIGNED-PAYLOAD',
+          '-T',
+          path.join(ctx.root, file),
+          `http://127.0.0.1:${S3_PORT}/boot/${file}`,
+        ],
+        { timeoutMs: 190_000 },
+      );
+      if (put.code !== 0)
+        throw new Error(`upload to s3rver failed (curl ${String(put.code)}): ${put.stderr.slice(-200)}`);
+      return [
+        ['source-s3', { bucket: 'boot', endpoint: `http://127.0.0.1:${S3_PORT}`, region: 'us-east-1', ...S3_KEYS }],
+      ];
     },
   });
   const pxekitMissing = t.unavailable;
@@ -62,10 +92,13 @@ export function pxekitGitTarget(file: string): Target {
       mkdirSync(repo, { recursive: true });
       const git = (args: string[]) => {
         const r = spawnSync('git', args, { cwd: repo, timeout: 180_000, encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`git ${args[0] ?? ''} failed: ${(r.stderr || String(r.error)).slice(-200)}`);
+        if (r.status !== 0)
+          throw new Error(`git ${args[0] ?? ''} failed: ${(r.stderr || String(r.error)).slice(-200)}`);
       };
       git(['init', '-q']);
-      const copy = spawnSync('cp', ['--sparse=always', path.join(ctx.root, file), path.join(repo, file)], { timeout: 60_000 });
+      const copy = spawnSync('cp', ['--sparse=always', path.join(ctx.root, file), path.join(repo, file)], {
+        timeout: 60_000,
+      });
       if (copy.status !== 0) throw new Error(`copying ${file} into the repository failed`);
       git(['add', file]);
       git(['-c', 'user.name=bench', '-c', 'user.email=bench@pxekit.invalid', 'commit', '-qm', 'bench file']);
@@ -73,5 +106,9 @@ export function pxekitGitTarget(file: string): Target {
     },
   });
   const pxekitMissing = t.unavailable;
-  return { ...t, services: ['http'], unavailable: () => pxekitMissing?.() ?? (which('git') ? undefined : 'git not installed') };
+  return {
+    ...t,
+    services: ['http'],
+    unavailable: () => pxekitMissing?.() ?? (which('git') ? undefined : 'git not installed'),
+  };
 }

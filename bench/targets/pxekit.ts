@@ -22,33 +22,41 @@ export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Reco
   const files = sources ?? [['source-disk', { root: ctx.root }]];
   const pool = ctx.pool;
   return {
-    dhcp: (ctx.service === 'dhcp' || ctx.service === 'boot') && pool
-      ? {
-        mode: 'full',
-        port: 67,
-        pools: [{
-          subnet: `${pool.subnet}`,
-          range: [pool.first, pool.last],
-          router: pool.router,
-          dns: [ctx.lan.srvAddr],
-          leaseTime: 3600,
-        }],
-      }
-      : { mode: 'off' },
+    dhcp:
+      (ctx.service === 'dhcp' || ctx.service === 'boot') && pool
+        ? {
+            mode: 'full',
+            port: 67,
+            pools: [
+              {
+                subnet: `${pool.subnet}`,
+                range: [pool.first, pool.last],
+                router: pool.router,
+                dns: [ctx.lan.srvAddr],
+                leaseTime: 3600,
+              },
+            ],
+          }
+        : { mode: 'off' },
     // All bench clients share one address (10.77.0.2): lift the per-client cap (default 16)
     // as dnsmasq's --tftp-max is lifted, so the 200-transfer load measures throughput.
     tftp: { port: ctx.tftpPort ?? 69, maxPerClient: 1000 },
     http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
     log: { level: 'warn' },
-    plugins: ctx.service === 'boot'
-      // iPXE clients get the script URL; raw UEFI x64 PXE firmware gets ipxe.efi over TFTP.
-      ? [...files, ['ipxe-chain', { script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }]]
-      : files,
+    plugins:
+      ctx.service === 'boot'
+        ? // iPXE clients get the script URL; raw UEFI x64 PXE firmware gets ipxe.efi over TFTP.
+          [...files, ['ipxe-chain', { script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }]]
+        : files,
   };
 }
 
 /** `variant`: another column name/note and `sources` for the same server (pxekit-sources.ts). */
-export function pxekitTarget(variant?: { name: string; note: string; sources: (ctx: TargetContext) => Promise<unknown[]> }): Target {
+export function pxekitTarget(variant?: {
+  name: string;
+  note: string;
+  sources: (ctx: TargetContext) => Promise<unknown[]>;
+}): Target {
   return {
     name: variant?.name ?? 'pxekit',
     note: variant?.note ?? 'node bin/pxekit.js start --config <generated JSON>',
@@ -62,7 +70,8 @@ export function pxekitTarget(variant?: { name: string; note: string; sources: (c
         args: [BIN, 'start', '--config', conf],
         ready: async (c) => {
           if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
-          if (c.service === 'tftp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, c.tftpPort ?? 69, 15_000);
+          if (c.service === 'tftp' || c.service === 'boot')
+            await c.lan.waitForUdpListen(c.lan.srvNs, c.tftpPort ?? 69, 15_000);
           if (c.service === 'http' || c.service === 'boot') await c.lan.waitForTcpListen(c.lan.srvNs, 80, 15_000);
         },
       };

@@ -43,10 +43,12 @@ export function parseLine(line: string): ParsedLine {
   } catch {
     return { ok: false, reason: 'not valid JSON (torn or edited line)' };
   }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    return { ok: false, reason: 'not a JSON object' };
   const r = record as Record<string, unknown>;
   if (!Number.isSafeInteger(r['seq']) || (r['seq'] as number) < 1) return { ok: false, reason: 'missing or bad "seq"' };
-  if (typeof r['prev'] !== 'string' || !/^[0-9a-f]{64}$/.test(r['prev'])) return { ok: false, reason: 'missing or bad "prev"' };
+  if (typeof r['prev'] !== 'string' || !/^[0-9a-f]{64}$/.test(r['prev']))
+    return { ok: false, reason: 'missing or bad "prev"' };
   const hash = m[1]!;
   if (sha256Hex(body) !== hash) return { ok: false, reason: 'content does not match its "hash" (line was edited)' };
   return { ok: true, seq: r['seq'] as number, prev: r['prev'], hash, record: r };

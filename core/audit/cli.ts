@@ -22,12 +22,19 @@ export async function auditCommand(argv: string[], io: Out): Promise<number> {
   const r = await verifyAuditFiles(files);
   if (!r.ok && r.bad) {
     io.out(`${r.bad.file}:${r.bad.line}: ${r.bad.reason}`);
-    io.err(`audit verify: FAILED at ${r.bad.file} line ${r.bad.line} (${r.records} good record${r.records === 1 ? '' : 's'} before it)`);
+    io.err(
+      `audit verify: FAILED at ${r.bad.file} line ${r.bad.line} (${r.records} good record${r.records === 1 ? '' : 's'} before it)`,
+    );
     return 1;
   }
   const range = r.records ? `seq ${r.firstSeq}..${r.lastSeq}` : 'empty';
-  io.out(`OK: ${r.records} record${r.records === 1 ? '' : 's'} (${range})${r.head ? `, head ${r.head}` : ''}${r.partial ? '; chain starts mid-way, give the older rotated files too to check its start' : ''}`);
+  io.out(
+    `OK: ${r.records} record${r.records === 1 ? '' : 's'} (${range})${r.head ? `, head ${r.head}` : ''}${r.partial ? '; chain starts mid-way, give the older rotated files too to check its start' : ''}`,
+  );
   return 0;
 }
 
-extraCommands.set('audit', { summary: 'verify FILE... — check an audit log\'s hash chain (exit 1 at the first bad line)', run: auditCommand });
+extraCommands.set('audit', {
+  summary: "verify FILE... — check an audit log's hash chain (exit 1 at the first bad line)",
+  run: auditCommand,
+});

@@ -34,7 +34,9 @@ export async function verifyAuditFiles(files: string[]): Promise<VerifyResult> {
   let head: string | undefined;
   let partial = false;
   const result = (bad?: VerifyBad): VerifyResult => ({
-    ok: bad === undefined, records, partial,
+    ok: bad === undefined,
+    records,
+    partial,
     ...(firstSeq !== undefined ? { firstSeq } : {}),
     ...(prevSeq !== undefined ? { lastSeq: prevSeq } : {}),
     ...(head !== undefined ? { head } : {}),
@@ -52,11 +54,16 @@ export async function verifyAuditFiles(files: string[]): Promise<VerifyResult> {
         if (!p.ok) return bad(p.reason);
         if (prevSeq === undefined) {
           firstSeq = p.seq;
-          if (p.seq === 1 && p.prev !== GENESIS) return bad('first record (seq 1) does not chain from the genesis value');
+          if (p.seq === 1 && p.prev !== GENESIS)
+            return bad('first record (seq 1) does not chain from the genesis value');
           if (p.seq > 1) partial = true;
         } else {
-          if (p.seq !== prevSeq + 1) return bad(`seq jumps from ${prevSeq} to ${p.seq} (records removed, inserted or reordered)`);
-          if (p.prev !== sha256Hex(prevLine!)) return bad('"prev" does not match the line before (that line was altered, or lines were removed or inserted)');
+          if (p.seq !== prevSeq + 1)
+            return bad(`seq jumps from ${prevSeq} to ${p.seq} (records removed, inserted or reordered)`);
+          if (p.prev !== sha256Hex(prevLine!))
+            return bad(
+              '"prev" does not match the line before (that line was altered, or lines were removed or inserted)',
+            );
         }
         prevLine = line;
         prevSeq = p.seq;

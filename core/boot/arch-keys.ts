@@ -26,7 +26,10 @@ export const ARCH_NUMBER_KEY = '^[0-9]{1,5}$';
  * Looks an arch up in a table keyed by names and/or numbers. A numeric key beats a named one, so
  * `{ uefi64: 'ipxe.efi', "9": 'other.efi' }` sends 9 elsewhere. Returns the key that matched.
  */
-export function lookupByArch<V>(table: Readonly<Record<string, V | undefined>>, arch: number | undefined): { key: string; value: V } | undefined {
+export function lookupByArch<V>(
+  table: Readonly<Record<string, V | undefined>>,
+  arch: number | undefined,
+): { key: string; value: V } | undefined {
   if (arch === undefined) return undefined;
   const byNumber = table[String(arch)];
   if (byNumber !== undefined) return { key: String(arch), value: byNumber };
@@ -38,10 +41,27 @@ export function lookupByArch<V>(table: Readonly<Record<string, V | undefined>>, 
 }
 
 /** Schema `properties` for a table of strings keyed by arch name, with a description per key. */
-export function archTableSchema(describe: (key: ArchKey, archs: readonly number[]) => string, defaults: Partial<Record<ArchKey, string>> = {}): { properties: Record<string, object>; patternProperties: Record<string, object> } {
+export function archTableSchema(
+  describe: (key: ArchKey, archs: readonly number[]) => string,
+  defaults: Partial<Record<ArchKey, string>> = {},
+): { properties: Record<string, object>; patternProperties: Record<string, object> } {
   const properties: Record<string, object> = {};
   for (const k of ARCH_KEY_NAMES) {
-    properties[k] = { type: 'string', minLength: 1, description: describe(k, ARCH_KEYS[k]), ...(defaults[k] !== undefined ? { default: defaults[k] } : {}) };
+    properties[k] = {
+      type: 'string',
+      minLength: 1,
+      description: describe(k, ARCH_KEYS[k]),
+      ...(defaults[k] !== undefined ? { default: defaults[k] } : {}),
+    };
   }
-  return { properties, patternProperties: { [ARCH_NUMBER_KEY]: { type: 'string', minLength: 1, description: 'a boot file or URL for this raw option 93 value' } } };
+  return {
+    properties,
+    patternProperties: {
+      [ARCH_NUMBER_KEY]: {
+        type: 'string',
+        minLength: 1,
+        description: 'a boot file or URL for this raw option 93 value',
+      },
+    },
+  };
 }

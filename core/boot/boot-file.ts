@@ -8,7 +8,11 @@ import { isUrl, joinUrl, serverBaseUrl, boundHttpPort } from './url.js';
  * server's base URL; for TFTP clients a path is the TFTP file name. Undefined when an HTTP-boot client
  * needs a URL and no base URL is known (no `http.baseUrl`, no local address).
  */
-export function bootTargetFor(server: PxeServer, ctx: Pick<DhcpContext, 'client' | 'local'>, target: string): string | undefined {
+export function bootTargetFor(
+  server: PxeServer,
+  ctx: Pick<DhcpContext, 'client' | 'local'>,
+  target: string,
+): string | undefined {
   if (isUrl(target) || !ctx.client.httpBoot) return target;
   const base = serverBaseUrl(server.config, ctx.local.address, boundHttpPort(server));
   return base ? joinUrl(base, target) : undefined;

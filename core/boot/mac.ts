@@ -50,15 +50,21 @@ export function parseMacPattern(input: string): MacPattern | { error: string } {
   const exact = normalizeMac(lower);
   if (exact) return { source, kind: 'exact', matches: (mac) => mac === exact };
   if (/^[0-9a-f]{6}$/.test(lower) || /^[0-9a-f]{1,2}([:-][0-9a-f]{1,2}){2}$/.test(lower)) {
-    const oui = (/^[0-9a-f]{6}$/.test(lower) ? lower.match(/../g)! : lower.split(/[:-]/).map((o) => o.padStart(2, '0'))).join(':');
+    const oui = (
+      /^[0-9a-f]{6}$/.test(lower) ? lower.match(/../g)! : lower.split(/[:-]/).map((o) => o.padStart(2, '0'))
+    ).join(':');
     return { source, kind: 'oui', matches: (mac) => mac.startsWith(`${oui}:`) };
   }
   const parts = lower.split(/[:-]/);
   if (parts.length > 6 || !parts.every((p) => p === '*' || /^[0-9a-f?]{1,2}$/.test(p))) {
-    return { error: `"${source}" is not a MAC, an OUI or a MAC pattern (octets in hex, * for any octets, ? for one hex digit)` };
+    return {
+      error: `"${source}" is not a MAC, an OUI or a MAC pattern (octets in hex, * for any octets, ? for one hex digit)`,
+    };
   }
   if (!parts.includes('*') && parts.length !== 6) {
-    return { error: `"${source}" has ${parts.length} octets; a MAC has 6 (use * for the rest, e.g. ${parts.join(':')}:*)` };
+    return {
+      error: `"${source}" has ${parts.length} octets; a MAC has 6 (use * for the rest, e.g. ${parts.join(':')}:*)`,
+    };
   }
   const want = parts.map((p) => (p === '*' ? p : p.padStart(2, '0')));
   return { source, kind: 'glob', matches: (mac) => globOctets(want, mac.split(':')) };
@@ -82,7 +88,10 @@ function octetMatches(pat: string, octet: string): boolean {
 }
 
 /** Compiles a list of patterns; invalid entries are returned separately with their error. */
-export function compileMacPatterns(entries: readonly string[]): { patterns: MacPattern[]; errors: Array<{ entry: string; error: string }> } {
+export function compileMacPatterns(entries: readonly string[]): {
+  patterns: MacPattern[];
+  errors: Array<{ entry: string; error: string }>;
+} {
   const patterns: MacPattern[] = [];
   const errors: Array<{ entry: string; error: string }> = [];
   for (const entry of entries) {

@@ -7,7 +7,12 @@ import type { ByteRange, FileHandle } from '../files/types.js';
  * known up front (TFTP tsize, HTTP Content-Length) and the ETag is the content hash, so a client's
  * conditional GET works across renders that give the same bytes.
  */
-export function memoryFile(path: string, content: string | Buffer, source: string, mtime: Date = new Date()): FileHandle {
+export function memoryFile(
+  path: string,
+  content: string | Buffer,
+  source: string,
+  mtime: Date = new Date(),
+): FileHandle {
   const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const etag = `"${createHash('sha1').update(body).digest('hex').slice(0, 20)}"`;
   return {

@@ -26,7 +26,12 @@ export function compilePathPattern(source: string): PathPattern | { error: strin
   for (const m of path.matchAll(/\{\{\s*([a-z_]+)\s*\}\}/g)) {
     const name = m[1]!;
     const body = PATH_VARS[name];
-    if (!body) return { error: `"${source}": unknown path variable {{${name}}} (use ${Object.keys(PATH_VARS).map((k) => `{{${k}}}`).join(', ')})` };
+    if (!body)
+      return {
+        error: `"${source}": unknown path variable {{${name}}} (use ${Object.keys(PATH_VARS)
+          .map((k) => `{{${k}}}`)
+          .join(', ')})`,
+      };
     re += escape(path.slice(last, m.index)) + `(${body})`;
     names.push(name);
     last = m.index + m[0].length;

@@ -20,8 +20,12 @@ export class TemplateRenderer {
   readonly #byFile = new Map<string, { sig: string; fn: Compiled }>();
 
   constructor() {
-    this.#hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ' ') : ''));
-    this.#hb.registerHelper('default', (value: unknown, fallback: unknown) => (value === undefined || value === null || value === '' ? fallback : value));
+    this.#hb.registerHelper('join', (list: unknown, sep: unknown) =>
+      Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ' ') : '',
+    );
+    this.#hb.registerHelper('default', (value: unknown, fallback: unknown) =>
+      value === undefined || value === null || value === '' ? fallback : value,
+    );
   }
 
   async render(src: TemplateSource, vars: Record<string, unknown>): Promise<string> {
@@ -90,10 +94,18 @@ export class TemplateRenderer {
 function fromHandlebars(name: string, err: unknown): PxeError {
   const e = err as { message?: string; lineNumber?: number };
   const msg = String(e.message ?? err);
-  const line = typeof e.lineNumber === 'number' ? e.lineNumber : Number(/(?:Parse|Lexical) error on line (\d+)/.exec(msg)?.[1]) || undefined;
-  const lines = msg.replace(/ - \d+:\d+$/, '').replace(/ in \[object Object\]/, '').split('\n');
+  const line =
+    typeof e.lineNumber === 'number'
+      ? e.lineNumber
+      : Number(/(?:Parse|Lexical) error on line (\d+)/.exec(msg)?.[1]) || undefined;
+  const lines = msg
+    .replace(/ - \d+:\d+$/, '')
+    .replace(/ in \[object Object\]/, '')
+    .split('\n');
   // Parse errors: "Parse error on line N:", a context snippet, a caret line, then "Expecting ..., got ...".
-  const detail = /^(?:Parse|Lexical) error/.test(lines[0]!) ? `${lines[0]!.replace(/ on line \d+:?/, '')}: ${lines[lines.length - 1]!.trim()}` : lines.join(' ');
+  const detail = /^(?:Parse|Lexical) error/.test(lines[0]!)
+    ? `${lines[0]!.replace(/ on line \d+:?/, '')}: ${lines[lines.length - 1]!.trim()}`
+    : lines.join(' ');
   return templateError(name, line, detail, err);
 }
 
@@ -108,5 +120,14 @@ function templateError(name: string, line: number | undefined, detail: string, c
 /** Logs a template failure with its stable code, template and line (`template.error`, PXE_ERR_TEMPLATE). */
 export function logTemplateError(log: Logger, err: unknown, fields: Record<string, unknown>): void {
   const details = err instanceof PxeError ? err.details : {};
-  log.error({ event: 'template.error', code: err instanceof PxeError ? err.code : 'PXE_ERR_TEMPLATE', ...details, ...fields, err }, err instanceof Error ? err.message : String(err));
+  log.error(
+    {
+      event: 'template.error',
+      code: err instanceof PxeError ? err.code : 'PXE_ERR_TEMPLATE',
+      ...details,
+      ...fields,
+      err,
+    },
+    err instanceof Error ? err.message : String(err),
+  );
 }

@@ -6,7 +6,10 @@ import type { BootSession } from '../session/types.js';
  * `grub.cfg-01-<mac>`) wins, then the session the protocol attached, then the one for the source IP.
  * A MAC with no session yet gets a blank, unstored session so per-MAC files still render.
  */
-export function sessionForRequest(server: PxeServer, req: { mac?: string; session?: BootSession; clientAddress?: string }): BootSession | undefined {
+export function sessionForRequest(
+  server: PxeServer,
+  req: { mac?: string; session?: BootSession; clientAddress?: string },
+): BootSession | undefined {
   if (req.mac) {
     if (req.session?.mac === req.mac) return req.session;
     return server.sessions.get(req.mac) ?? blankSession(req.mac);

@@ -21,7 +21,9 @@ export function serverBaseUrl(config: PxeConfig, localAddress?: string, boundPor
 }
 
 /** The HTTP port the server really listens on, once started (undefined before). */
-export function boundHttpPort(server: { listening: ReadonlyArray<{ protocol: string; port: number }> }): number | undefined {
+export function boundHttpPort(server: {
+  listening: ReadonlyArray<{ protocol: string; port: number }>;
+}): number | undefined {
   return server.listening.find((l) => l.protocol === 'http')?.port;
 }
 

@@ -22,7 +22,12 @@ export function registerVarsProvider(server: PxeServer, provider: VarsProvider):
  * templates compile in handlebars strict mode, where a missing key is an error, so `{{#if hostname}}`
  * must find the key.
  */
-export function templateVars(server: PxeServer, session: BootSession, local?: { address?: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function templateVars(
+  server: PxeServer,
+  session: BootSession,
+  local?: { address?: string },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const boot = session.boot ?? null;
   const vars: Record<string, unknown> = {
     mac: session.mac,
@@ -44,7 +49,8 @@ export function templateVars(server: PxeServer, session: BootSession, local?: { 
     server: {
       baseUrl: serverBaseUrl(server.config, local?.address, boundHttpPort(server)) ?? null,
       address: local?.address ?? server.config.dhcp.serverAddress ?? null,
-      tftpAddress: boot?.nextServer ?? server.config.tftp.address ?? server.config.dhcp.serverAddress ?? local?.address ?? null,
+      tftpAddress:
+        boot?.nextServer ?? server.config.tftp.address ?? server.config.dhcp.serverAddress ?? local?.address ?? null,
       httpPort: server.config.http.port,
     },
   };

@@ -21,7 +21,11 @@ export interface WatchFileOptions {
  * rename-over by an editor or `pxekit intent` is seen) plus a stat poll comparing mtime, size and inode.
  * Timers are unref'd so a watcher never keeps the process alive; `onChange` errors are logged.
  */
-export function watchFile(file: string, onChange: () => void | Promise<void>, opts: WatchFileOptions = {}): FileWatcher {
+export function watchFile(
+  file: string,
+  onChange: () => void | Promise<void>,
+  opts: WatchFileOptions = {},
+): FileWatcher {
   const pollMs = opts.pollMs ?? 2000;
   const debounceMs = opts.debounceMs ?? 50;
   let closed = false;
@@ -55,13 +59,17 @@ export function watchFile(file: string, onChange: () => void | Promise<void>, op
     debounce.unref();
   };
 
-  void signature().then((sig) => { last ??= sig; });
+  void signature().then((sig) => {
+    last ??= sig;
+  });
   try {
     const name = basename(file);
     watcher = watch(dirname(file), { persistent: false }, (_type, changed) => {
       if (changed === null || changed.toString() === name) schedule();
     });
-    watcher.on('error', (err) => opts.log?.debug({ event: 'watch.fallback', file, err }, 'fs.watch failed; polling only'));
+    watcher.on('error', (err) =>
+      opts.log?.debug({ event: 'watch.fallback', file, err }, 'fs.watch failed; polling only'),
+    );
   } catch (err) {
     opts.log?.debug({ event: 'watch.fallback', file, err }, 'fs.watch unavailable; polling only');
   }

@@ -4,7 +4,13 @@ import ajvFormats from 'ajv-formats';
 const addFormats = ajvFormats.default; // NodeNext CJS interop: the plugin is module.exports.default
 
 /** One Ajv for the core schema and every plugin's optionsSchema: all errors at once, defaults applied. */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strictTuples: false, allowUnionTypes: true });
+export const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  verbose: true,
+  strictTuples: false,
+  allowUnionTypes: true,
+});
 addFormats(ajv);
 
 const compiled = new WeakMap<object, ValidateFunction>();

@@ -15,12 +15,24 @@ export interface ConfigIssue {
 /** Thrown with every issue at once, so an operator fixes the file in one pass. */
 export class ConfigError extends PxeError {
   readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[], code: 'PXE_ERR_CONFIG_INVALID' | 'PXE_ERR_PLUGIN_NOT_FOUND' | 'PXE_ERR_PLUGIN_INVALID' | 'PXE_ERR_PLUGIN_DUPLICATE' | 'PXE_ERR_PLUGIN_DEPENDENCY' = 'PXE_ERR_CONFIG_INVALID') {
+  constructor(
+    issues: ConfigIssue[],
+    code:
+      | 'PXE_ERR_CONFIG_INVALID'
+      | 'PXE_ERR_PLUGIN_NOT_FOUND'
+      | 'PXE_ERR_PLUGIN_INVALID'
+      | 'PXE_ERR_PLUGIN_DUPLICATE'
+      | 'PXE_ERR_PLUGIN_DEPENDENCY' = 'PXE_ERR_CONFIG_INVALID',
+  ) {
     const lines = issues.map(formatIssue);
-    super(code, `${issues.length} config problem${issues.length === 1 ? '' : 's'}:\n${lines.map((l) => `  - ${l}`).join('\n')}`, {
-      fix: issues.map((i) => i.fix).join('; '),
-      details: { issues },
-    });
+    super(
+      code,
+      `${issues.length} config problem${issues.length === 1 ? '' : 's'}:\n${lines.map((l) => `  - ${l}`).join('\n')}`,
+      {
+        fix: issues.map((i) => i.fix).join('; '),
+        details: { issues },
+      },
+    );
     this.name = 'ConfigError';
     this.issues = issues;
   }
@@ -28,7 +40,9 @@ export class ConfigError extends PxeError {
 
 export function formatIssue(i: ConfigIssue): string {
   const where = i.file ? `${i.file}: ${i.path}` : i.path;
-  const fe = [i.found !== undefined ? `found ${i.found}` : '', i.expected !== undefined ? `expected ${i.expected}` : ''].filter(Boolean).join(', ');
+  const fe = [i.found !== undefined ? `found ${i.found}` : '', i.expected !== undefined ? `expected ${i.expected}` : '']
+    .filter(Boolean)
+    .join(', ');
   return `${where}: ${i.message}${fe ? ` (${fe})` : ''}. Fix: ${i.fix}`;
 }
 
@@ -62,7 +76,10 @@ function closest(word: string, candidates: string[]): string | undefined {
   let bestD = Infinity;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
@@ -85,7 +102,11 @@ function editDistance(a: string, b: string): number {
  * Turns Ajv errors into operator issues. `anyOf` noise (one error per branch) is collapsed: we keep the
  * branch errors only when nothing more specific was reported for that path.
  */
-export function ajvIssues(errors: ErrorObject[] | null | undefined, data: unknown, opts: { file?: string; pathPrefix?: string; schemaTitle?: string } = {}): ConfigIssue[] {
+export function ajvIssues(
+  errors: ErrorObject[] | null | undefined,
+  data: unknown,
+  opts: { file?: string; pathPrefix?: string; schemaTitle?: string } = {},
+): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
@@ -94,13 +115,13 @@ export function ajvIssues(errors: ErrorObject[] | null | undefined, data: unknow
     let found = show(resolvePointer(data, pointer));
     let message = e.message ?? 'is invalid';
     let expected: string | undefined;
-    let fix = 'correct the value';
+    let fix: string;
     const p = e.params as Record<string, unknown>;
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = String(p['additionalProperty']);
         pointer = `${pointer}/${key}`;
-        const allowed = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties) ?? {});
+        const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
         const guess = closest(key, allowed);
         message = `unknown key "${key}"`;
         found = show(resolvePointer(data, pointer));
@@ -113,7 +134,8 @@ export function ajvIssues(errors: ErrorObject[] | null | undefined, data: unknow
         pointer = `${pointer}/${key}`;
         message = `"${key}" is required`;
         found = 'nothing';
-        const prop = (e.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)?.properties?.[key];
+        const prop = (e.parentSchema as { properties?: Record<string, { description?: string }> } | undefined)
+          ?.properties?.[key];
         expected = prop?.description ?? 'a value';
         fix = `add "${key}"`;
         break;
@@ -140,12 +162,18 @@ export function ajvIssues(errors: ErrorObject[] | null | undefined, data: unknow
         fix = `write ${expected}`;
         break;
       }
-      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
         expected = `${String(p['comparison'])} ${String(p['limit'])}`;
         message = `is out of range`;
         fix = `use a number ${expected}`;
         break;
-      case 'minItems': case 'maxItems': case 'minLength': case 'maxLength':
+      case 'minItems':
+      case 'maxItems':
+      case 'minLength':
+      case 'maxLength':
         expected = `${e.keyword.startsWith('min') ? 'at least' : 'at most'} ${String(p['limit'])} ${e.keyword.endsWith('Items') ? 'items' : 'characters'}`;
         message = `has the wrong length`;
         fix = `give ${expected}`;
@@ -157,10 +185,22 @@ export function ajvIssues(errors: ErrorObject[] | null | undefined, data: unknow
     const dedupe = `${path}|${message}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
-    out.push({ ...(opts.file ? { file: opts.file } : {}), path, message, found, ...(expected !== undefined ? { expected } : {}), fix });
+    out.push({
+      ...(opts.file ? { file: opts.file } : {}),
+      path,
+      message,
+      found,
+      ...(expected !== undefined ? { expected } : {}),
+      fix,
+    });
   }
   if (out.length === 0 && errors && errors.length) {
-    out.push({ ...(opts.file ? { file: opts.file } : {}), path: pointerToPath(errors[0]!.instancePath, opts.pathPrefix ?? ''), message: errors[0]!.message ?? 'is invalid', fix: 'see docs/config.md' });
+    out.push({
+      ...(opts.file ? { file: opts.file } : {}),
+      path: pointerToPath(errors[0]!.instancePath, opts.pathPrefix ?? ''),
+      message: errors[0]!.message ?? 'is invalid',
+      fix: 'see docs/config.md',
+    });
   }
   return out;
 }

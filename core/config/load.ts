@@ -14,9 +14,18 @@ const loadTs: Loader = async (filepath) => {
 
 export const CONFIG_SEARCH_PLACES = [
   'package.json',
-  'pxekit.config.json', 'pxekit.config.yaml', 'pxekit.config.yml',
-  'pxekit.config.js', 'pxekit.config.mjs', 'pxekit.config.cjs', 'pxekit.config.ts', 'pxekit.config.mts',
-  '.pxekitrc', '.pxekitrc.json', '.pxekitrc.yaml', '.pxekitrc.yml',
+  'pxekit.config.json',
+  'pxekit.config.yaml',
+  'pxekit.config.yml',
+  'pxekit.config.js',
+  'pxekit.config.mjs',
+  'pxekit.config.cjs',
+  'pxekit.config.ts',
+  'pxekit.config.mts',
+  '.pxekitrc',
+  '.pxekitrc.json',
+  '.pxekitrc.yaml',
+  '.pxekitrc.yml',
 ];
 
 const explorer = cosmiconfig('pxekit', {
@@ -43,7 +52,10 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Lo
   if (path) {
     const abs = resolve(cwd, path);
     if (!existsSync(abs)) {
-      throw new PxeError('PXE_ERR_CONFIG_NOT_FOUND', `config file ${path} does not exist`, { fix: 'check the path given with --config', details: { path: abs } });
+      throw new PxeError('PXE_ERR_CONFIG_NOT_FOUND', `config file ${path} does not exist`, {
+        fix: 'check the path given with --config',
+        details: { path: abs },
+      });
     }
     result = await wrapParse(abs, () => explorer.load(abs));
   } else {
@@ -68,7 +80,10 @@ async function wrapParse<T>(where: string, fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof PxeError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
-    throw new PxeError('PXE_ERR_CONFIG_PARSE', `cannot read config ${where}: ${msg}`, { cause: err, fix: 'fix the syntax error shown above (YAML indentation, JSON commas, or an exception thrown by a JS/TS config)' });
+    throw new PxeError('PXE_ERR_CONFIG_PARSE', `cannot read config ${where}: ${msg}`, {
+      cause: err,
+      fix: 'fix the syntax error shown above (YAML indentation, JSON commas, or an exception thrown by a JS/TS config)',
+    });
   }
 }
 

@@ -7,13 +7,15 @@ import { isPlugin, type PluginDefinition, type PluginOrigin } from '../plugin.js
 import { ConfigError, type ConfigIssue } from './issues.js';
 import type { PluginRef } from './types.js';
 
+// Beside this module: plugins/ in the sources, dist/plugins/ when compiled (index.ts or index.js).
 const BUILTIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
+const INDEX = import.meta.url.endsWith('.ts') ? 'index.ts' : 'index.js';
 
 /** Names of the plugins shipped in `plugins/`. */
 export function builtinPluginNames(): string[] {
   if (!existsSync(BUILTIN_DIR)) return [];
   return readdirSync(BUILTIN_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(BUILTIN_DIR, d.name, 'index.ts')))
+    .filter((d) => d.isDirectory() && existsSync(join(BUILTIN_DIR, d.name, INDEX)))
     .map((d) => d.name)
     .sort();
 }
@@ -23,7 +25,10 @@ export function builtinPluginNames(): string[] {
  * relative to the config file), or an npm package. A module exports (default, or `plugin`) either a
  * plugin or a factory `(options) => plugin`. Every unresolvable entry is reported at once.
  */
-export async function resolvePlugins(refs: ReadonlyArray<PluginRef | PluginDefinition>, opts: { baseDir: string; file?: string }): Promise<{ plugins: PluginDefinition[]; origins: PluginOrigin[] }> {
+export async function resolvePlugins(
+  refs: ReadonlyArray<PluginRef | PluginDefinition>,
+  opts: { baseDir: string; file?: string },
+): Promise<{ plugins: PluginDefinition[]; origins: PluginOrigin[] }> {
   const plugins: PluginDefinition[] = [];
   const origins: PluginOrigin[] = [];
   const issues: ConfigIssue[] = [];
@@ -43,21 +48,42 @@ export async function resolvePlugins(refs: ReadonlyArray<PluginRef | PluginDefin
       const mod = await importPlugin(name, opts.baseDir);
       if (mod === undefined) {
         const builtins = builtinPluginNames();
-        issues.push({ ...fileField, path: `plugins[${index}]`, message: `cannot find plugin "${name}"`, found: JSON.stringify(name), expected: 'a built-in plugin name, an installed package, or a path starting with ./', fix: `use one of the built-in plugins (${builtins.join(', ')}), npm install the package, or give a path relative to the config file` });
+        issues.push({
+          ...fileField,
+          path: `plugins[${index}]`,
+          message: `cannot find plugin "${name}"`,
+          found: JSON.stringify(name),
+          expected: 'a built-in plugin name, an installed package, or a path starting with ./',
+          fix: `use one of the built-in plugins (${builtins.join(', ')}), npm install the package, or give a path relative to the config file`,
+        });
         continue;
       }
       const plugin = instantiate(mod, options);
       if (!plugin) {
-        issues.push({ ...fileField, path: `plugins[${index}]`, message: `module "${name}" does not export a plugin`, fix: 'export default definePlugin({...}) or a function (options) => definePlugin({...})' });
+        issues.push({
+          ...fileField,
+          path: `plugins[${index}]`,
+          message: `module "${name}" does not export a plugin`,
+          fix: 'export default definePlugin({...}) or a function (options) => definePlugin({...})',
+        });
         continue;
       }
       plugins.push(instance ? renamed(plugin, `${plugin.name}#${instance}`) : plugin);
       origins.push({ ...fileField, index });
     } catch (err) {
-      issues.push({ ...fileField, path: `plugins[${index}]`, message: `plugin "${name}" failed to load: ${err instanceof Error ? err.message : String(err)}`, fix: 'fix the error in the plugin module (is it valid ESM/TS?)' });
+      issues.push({
+        ...fileField,
+        path: `plugins[${index}]`,
+        message: `plugin "${name}" failed to load: ${err instanceof Error ? err.message : String(err)}`,
+        fix: 'fix the error in the plugin module (is it valid ESM/TS?)',
+      });
     }
   }
-  if (issues.length) throw new ConfigError(issues, issues.some((i) => i.message.startsWith('cannot find')) ? 'PXE_ERR_PLUGIN_NOT_FOUND' : 'PXE_ERR_PLUGIN_INVALID');
+  if (issues.length)
+    throw new ConfigError(
+      issues,
+      issues.some((i) => i.message.startsWith('cannot find')) ? 'PXE_ERR_PLUGIN_NOT_FOUND' : 'PXE_ERR_PLUGIN_INVALID',
+    );
   return { plugins, origins };
 }
 
@@ -67,8 +93,8 @@ async function importPlugin(name: string, baseDir: string): Promise<unknown> {
     if (!existsSync(abs)) return undefined;
     return importModule(abs);
   }
-  if (/^[a-z0-9][a-z0-9-]*$/.test(name) && existsSync(join(BUILTIN_DIR, name, 'index.ts'))) {
-    return importModule(join(BUILTIN_DIR, name, 'index.ts'));
+  if (/^[a-z0-9][a-z0-9-]*$/.test(name) && existsSync(join(BUILTIN_DIR, name, INDEX))) {
+    return importModule(join(BUILTIN_DIR, name, INDEX));
   }
   let resolved: string;
   try {
@@ -84,14 +110,20 @@ async function importPlugin(name: string, baseDir: string): Promise<unknown> {
 }
 
 function renamed(p: PluginDefinition, name: string): PluginDefinition {
-  return Object.assign(Object.create(Object.getPrototypeOf(p) as object | null) as object, p, { name }) as PluginDefinition;
+  return Object.assign(Object.create(Object.getPrototypeOf(p) as object | null) as object, p, {
+    name,
+  }) as PluginDefinition;
 }
 
 function instantiate(mod: unknown, options: Record<string, unknown> | undefined): PluginDefinition | undefined {
   const m = mod as Record<string, unknown> | undefined;
   for (const candidate of [m?.['default'], m?.['plugin'], mod]) {
     if (isPlugin(candidate)) {
-      return options === undefined ? candidate : Object.assign(Object.create(Object.getPrototypeOf(candidate) as object | null) as object, candidate, { options }) as PluginDefinition;
+      return options === undefined
+        ? candidate
+        : (Object.assign(Object.create(Object.getPrototypeOf(candidate) as object | null) as object, candidate, {
+            options,
+          }) as PluginDefinition);
     }
     if (typeof candidate === 'function') {
       const made: unknown = (candidate as (o: unknown) => unknown)(options ?? {});

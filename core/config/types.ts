@@ -84,6 +84,7 @@ export interface PxeConfig {
   hooks: { timeoutMs: number };
   sessions: { ttlSeconds: number; max: number };
   /** In a config file: refs. In createServer(): plugin instances (refs are resolved before). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plugins of any options type
   plugins: Array<PluginRef | PluginDefinition<any>>;
   /** Graceful shutdown bound, ms: in-flight transfers get this long after listeners close. */
   shutdownTimeoutMs: number;
@@ -91,5 +92,7 @@ export interface PxeConfig {
 
 /** What a config file or createServer() may pass: every section optional. */
 export type PxeConfigInput = {
-  [K in keyof PxeConfig]?: K extends 'dhcp' | 'tftp' | 'http' | 'log' | 'hooks' | 'sessions' ? Partial<PxeConfig[K]> : PxeConfig[K];
+  [K in keyof PxeConfig]?: K extends 'dhcp' | 'tftp' | 'http' | 'log' | 'hooks' | 'sessions'
+    ? Partial<PxeConfig[K]>
+    : PxeConfig[K];
 };

@@ -10,13 +10,23 @@ import type { PxeConfig, PxeConfigInput } from './types.js';
  */
 export function validateConfig(input: PxeConfigInput | unknown, file?: string): PxeConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new ConfigError([{ ...(file ? { file } : {}), path: '(top level)', message: 'the config must be an object', found: Array.isArray(input) ? 'an array' : typeof input, expected: 'an object with keys dhcp, tftp, http, log, plugins', fix: 'export or write an object (see examples/quickstart)' }]);
+    throw new ConfigError([
+      {
+        ...(file ? { file } : {}),
+        path: '(top level)',
+        message: 'the config must be an object',
+        found: Array.isArray(input) ? 'an array' : typeof input,
+        expected: 'an object with keys dhcp, tftp, http, log, plugins',
+        fix: 'export or write an object (see examples/quickstart)',
+      },
+    ]);
   }
   const src = input as Record<string, unknown>;
   // Copy every section so Ajv's defaults never write into the caller's object.
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(src)) {
-    copy[k] = k === 'plugins' ? (Array.isArray(v) ? [...v] : v) : v !== null && typeof v === 'object' ? structuredClone(v) : v;
+    copy[k] =
+      k === 'plugins' ? (Array.isArray(v) ? [...v] : v) : v !== null && typeof v === 'object' ? structuredClone(v) : v;
   }
   const validate = compileSchema(coreConfigSchema);
   if (!validate(copy)) throw new ConfigError(ajvIssues(validate.errors, copy, file ? { file } : {}));

@@ -47,7 +47,8 @@ export function putBootSpec(input: BootReplyInput): BootReplyInfo {
   } else if (input.snameFallback) {
     reply.sname = nextServer;
   }
-  for (const [code, value] of Object.entries(spec.dhcpOptions ?? {})) reply.options.set(Number(code), Buffer.from(value));
+  for (const [code, value] of Object.entries(spec.dhcpOptions ?? {}))
+    reply.options.set(Number(code), Buffer.from(value));
   return { bootFile: file || undefined, nextServer };
 }
 

@@ -17,12 +17,14 @@ import type { Outcome, PipelineEnv } from './pipeline-types.js';
 
 export async function handleBootServer(ctx: DhcpContext, env: PipelineEnv, serverId: string): Promise<Outcome> {
   const { client, packet } = ctx;
-  if (ctx.messageType !== DHCPREQUEST && ctx.messageType !== DHCPINFORM) return { ignore: `message type ${ctx.messageType} on the boot-server port` };
+  if (ctx.messageType !== DHCPREQUEST && ctx.messageType !== DHCPINFORM)
+    return { ignore: `message type ${ctx.messageType} on the boot-server port` };
   if (!client.isPxeClient && !client.isHttpClient) return { ignore: 'not a PXE client (no option 60 PXEClient)' };
 
   const decision = await env.decideBoot(ctx);
   const spec = decision.spec;
-  if (!spec || spec.noBoot || !spec.file) return { noBoot: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file' };
+  if (!spec || spec.noBoot || !spec.file)
+    return { noBoot: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file' };
 
   const reply = createReply(packet, DHCPACK, serverId);
   echoVendorClass(reply, client, { pxe: true });

@@ -35,10 +35,17 @@ export function decode(buf: Buffer): DhcpPacket {
   const len = buf.length;
   if (len > MAX_UDP_PAYLOAD) throw new DecodeError('too-large', `packet of ${len} bytes exceeds ${MAX_UDP_PAYLOAD}`);
   if (len < OPTIONS_OFFSET) {
-    throw new DecodeError('truncated-header', `packet of ${len} bytes is shorter than header + cookie (${OPTIONS_OFFSET})`);
+    throw new DecodeError(
+      'truncated-header',
+      `packet of ${len} bytes is shorter than header + cookie (${OPTIONS_OFFSET})`,
+    );
   }
   if (buf.readUInt32BE(HEADER_SIZE) !== MAGIC_COOKIE) {
-    throw new DecodeError('bad-magic', `magic cookie is 0x${buf.readUInt32BE(HEADER_SIZE).toString(16)}, not 0x63825363`, HEADER_SIZE);
+    throw new DecodeError(
+      'bad-magic',
+      `magic cookie is 0x${buf.readUInt32BE(HEADER_SIZE).toString(16)}, not 0x63825363`,
+      HEADER_SIZE,
+    );
   }
   const hlen = buf[2]!;
   if (hlen > 16) throw new DecodeError('bad-hlen', `hlen ${hlen} is larger than chaddr (16)`, 2);
@@ -88,7 +95,11 @@ function readOptions(buf: Buffer, start: number, end: number, into: Map<number, 
     const valueStart = i + 2;
     const valueEnd = valueStart + buf[i + 1]!;
     if (valueEnd > end) {
-      throw new DecodeError('option-overrun', `option ${code} at ${i} (length ${buf[i + 1]}) runs past the end of its field at ${end}`, i);
+      throw new DecodeError(
+        'option-overrun',
+        `option ${code} at ${i} (length ${buf[i + 1]}) runs past the end of its field at ${end}`,
+        i,
+      );
     }
     if (code === OPT_OVERLOAD) {
       if (!isMain) throw new DecodeError('overload-loop', `option 52 inside an overloaded field at ${i}`, i);
@@ -169,7 +180,9 @@ function plan(packet: DhcpPacket, opts: EncodeOptions | undefined): Layout {
   // so that split long options still join in RFC 3396 order. Each field keeps one byte for the end option.
   if (maxSize < OPTIONS_OFFSET + 4) throw new EncodeError('too-large', `maxSize ${maxSize} leaves no room for options`);
   const chunks = splitChunks(packet.options);
-  const fields: { bit: number; budget: number; list: Chunk[] }[] = [{ bit: 0, budget: maxSize - OPTIONS_OFFSET - 3 - 1, list: [] }];
+  const fields: { bit: number; budget: number; list: Chunk[] }[] = [
+    { bit: 0, budget: maxSize - OPTIONS_OFFSET - 3 - 1, list: [] },
+  ];
   if (packet.file === '') fields.push({ bit: OVERLOAD_FILE, budget: FILE_SIZE - 1, list: [] });
   if (packet.sname === '') fields.push({ bit: OVERLOAD_SNAME, budget: SNAME_SIZE - 1, list: [] });
   let f = 0;
@@ -181,7 +194,10 @@ function plan(packet: DhcpPacket, opts: EncodeOptions | undefined): Layout {
       used = 0;
     }
     if (f >= fields.length) {
-      throw new EncodeError('too-large', `options need ${plain - OPTIONS_OFFSET} bytes and do not fit in maxSize ${maxSize} even using ${fields.length - 1} overloaded field(s)`);
+      throw new EncodeError(
+        'too-large',
+        `options need ${plain - OPTIONS_OFFSET} bytes and do not fit in maxSize ${maxSize} even using ${fields.length - 1} overloaded field(s)`,
+      );
     }
     fields[f]!.list.push(chunk);
     used += need;
@@ -249,7 +265,7 @@ export function encode(packet: DhcpPacket, opts?: EncodeOptions): Buffer {
       out[p++] = 1;
       out[p++] = layout.overload;
     }
-    p = writeChunks(out, layout.main, p);
+    writeChunks(out, layout.main, p);
   } else {
     for (const [code, value] of packet.options) {
       if (code === OPT_OVERLOAD) continue;
@@ -284,7 +300,8 @@ function writeCString(out: Buffer, s: string, offset: number, size: number, what
   if (s === '') return;
   const n = Buffer.byteLength(s, 'utf8');
   // Keep room for the terminating NUL: firmware reads these as C strings.
-  if (n >= size) throw new EncodeError('bad-field', `${what} is ${n} bytes; the field holds at most ${size - 1} plus a NUL`);
+  if (n >= size)
+    throw new EncodeError('bad-field', `${what} is ${n} bytes; the field holds at most ${size - 1} plus a NUL`);
   out.write(s, offset, 'utf8');
 }
 
@@ -293,7 +310,8 @@ function byteField(v: number, what: string): number {
 }
 
 function intField(v: number, max: number, what: string): number {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new EncodeError('bad-field', `${what} ${v} is not an integer in 0..${max}`);
+  if (!Number.isInteger(v) || v < 0 || v > max)
+    throw new EncodeError('bad-field', `${what} ${v} is not an integer in 0..${max}`);
   return v;
 }
 

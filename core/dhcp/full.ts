@@ -8,7 +8,20 @@ import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import { echoVendorClass, putBootSpec, setIpxeNoPxeDhcp } from './boot-reply.js';
 import { clientId, hostname, requestedIp, serverId as serverIdOption } from './option-accessors.js';
 import { setOption } from './option-values.js';
-import { DHCPACK, DHCPDECLINE, DHCPDISCOVER, DHCPINFORM, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST, createPacket, isZeroIp, parseIp, type DhcpPacket } from './packet.js';
+import {
+  DHCPACK,
+  DHCPDECLINE,
+  DHCPDISCOVER,
+  DHCPINFORM,
+  DHCPNAK,
+  DHCPOFFER,
+  DHCPRELEASE,
+  DHCPREQUEST,
+  createPacket,
+  isZeroIp,
+  parseIp,
+  type DhcpPacket,
+} from './packet.js';
 import { createReply } from './reply.js';
 import type { Allocator } from './leases/allocator.js';
 import { contains, ipToString, poolFor, type Pool } from './leases/pool.js';
@@ -56,12 +69,18 @@ export class FullMode {
 
   async handle(ctx: DhcpContext, env: PipelineEnv, sid: string): Promise<Outcome> {
     switch (ctx.messageType) {
-      case DHCPDISCOVER: return this.#discover(ctx, env, sid);
-      case DHCPREQUEST: return this.#request(ctx, env, sid);
-      case DHCPDECLINE: return this.#decline(ctx, env, sid);
-      case DHCPRELEASE: return this.#release(ctx, env);
-      case DHCPINFORM: return this.#inform(ctx, env, sid);
-      default: return { ignore: `message type ${ctx.messageType} is not a client message` };
+      case DHCPDISCOVER:
+        return this.#discover(ctx, env, sid);
+      case DHCPREQUEST:
+        return this.#request(ctx, env, sid);
+      case DHCPDECLINE:
+        return this.#decline(ctx, env, sid);
+      case DHCPRELEASE:
+        return this.#release(ctx, env);
+      case DHCPINFORM:
+        return this.#inform(ctx, env, sid);
+      default:
+        return { ignore: `message type ${ctx.messageType} is not a client message` };
     }
   }
 
@@ -71,9 +90,16 @@ export class FullMode {
     const p = ctx.packet;
     const now = env.now();
     const wanted = requestedIp(p);
-    const proposal = await this.#o.hooks.selectLease.promise({ ctx, subnet: pool.cidr, ...(wanted ? { requestedIp: wanted } : {}) });
+    const proposal = await this.#o.hooks.selectLease.promise({
+      ctx,
+      subnet: pool.cidr,
+      ...(wanted ? { requestedIp: wanted } : {}),
+    });
     if (proposal && !this.#o.allocator.allowed(pool, p.mac, proposal.ip)) {
-      ctx.log.debug({ event: 'dhcp.lease.proposal-refused', ip: proposal.ip, subnet: pool.cidr }, 'selectLease proposed an address outside the pool or reserved for another client');
+      ctx.log.debug(
+        { event: 'dhcp.lease.proposal-refused', ip: proposal.ip, subnet: pool.cidr },
+        'selectLease proposed an address outside the pool or reserved for another client',
+      );
     }
     const previous = await this.#o.allocator.store.get(p.mac);
     const lease = await this.#o.allocator.offer(pool, {
@@ -84,7 +110,12 @@ export class FullMode {
       ...clientFields(p, pool),
     });
     if (!lease) {
-      return { drop: `pool ${pool.cidr} is exhausted`, code: 'PXE_ERR_DHCP_POOL_EXHAUSTED', level: 'warn', data: { subnet: pool.cidr } };
+      return {
+        drop: `pool ${pool.cidr} is exhausted`,
+        code: 'PXE_ERR_DHCP_POOL_EXHAUSTED',
+        level: 'warn',
+        data: { subnet: pool.cidr },
+      };
     }
     return this.#answer(ctx, env, sid, pool, DHCPOFFER, lease.ip);
   }
@@ -99,7 +130,8 @@ export class FullMode {
       // still an offer, checked by the store atomically: another instance sharing the store may have
       // bound it between our read and the release.
       const prev = await allocator.store.get(p.mac);
-      if (prev?.state === 'offered') await allocator.release(poolFor(this.#o.pools, prev.ip), p.mac, prev.ip, env.now(), 'offered');
+      if (prev?.state === 'offered')
+        await allocator.release(poolFor(this.#o.pools, prev.ip), p.mac, prev.ip, env.now(), 'offered');
       return { done: `client chose server ${chosen}`, data: { serverId: chosen } };
     }
     const pool = this.choosePool(ctx);
@@ -134,7 +166,11 @@ export class FullMode {
   async #commit(ctx: DhcpContext, env: PipelineEnv, sid: string, pool: Pool, ip: string): Promise<Outcome> {
     const now = env.now();
     const p = ctx.packet;
-    const lease = await this.#o.allocator.commit(pool, { mac: p.mac, ip, expiresAt: now + pool.config.leaseTime * 1000, ...clientFields(p, pool) }, now);
+    const lease = await this.#o.allocator.commit(
+      pool,
+      { mac: p.mac, ip, expiresAt: now + pool.config.leaseTime * 1000, ...clientFields(p, pool) },
+      now,
+    );
     if (!lease) return this.#nak(ctx, sid, `${ip} is not available to ${p.mac}`);
     return this.#answer(ctx, env, sid, pool, DHCPACK, ip);
   }
@@ -143,13 +179,23 @@ export class FullMode {
     const p = ctx.packet;
     const ip = requestedIp(p);
     const chosen = serverIdOption(p);
-    if (!ip || (chosen !== undefined && chosen !== sid)) return { ignore: 'DECLINE without option 50 or for another server' };
+    if (!ip || (chosen !== undefined && chosen !== sid))
+      return { ignore: 'DECLINE without option 50 or for another server' };
     const pool = poolFor(this.#o.pools, ip);
     const cur = await this.#o.allocator.store.getByIp(ip);
-    if (!pool || cur?.mac !== p.mac) return { done: `DECLINE of ${ip}, which is not this client's`, event: 'dhcp.decline', data: { ip, accepted: false } };
+    if (!pool || cur?.mac !== p.mac)
+      return {
+        done: `DECLINE of ${ip}, which is not this client's`,
+        event: 'dhcp.decline',
+        data: { ip, accepted: false },
+      };
     const now = env.now();
     await this.#o.allocator.decline(pool, ip, now + DECLINE_HOLD_MS, now);
-    return { done: `${ip} declined: quarantined`, event: 'dhcp.decline', data: { ip, accepted: true, untilMs: DECLINE_HOLD_MS } };
+    return {
+      done: `${ip} declined: quarantined`,
+      event: 'dhcp.decline',
+      data: { ip, accepted: true, untilMs: DECLINE_HOLD_MS },
+    };
   }
 
   async #release(ctx: DhcpContext, env: PipelineEnv): Promise<Outcome> {
@@ -157,7 +203,11 @@ export class FullMode {
     const ip = p.ciaddr;
     if (isZeroIp(ip)) return { ignore: 'RELEASE without ciaddr' };
     const ok = await this.#o.allocator.release(poolFor(this.#o.pools, ip), p.mac, ip, env.now());
-    return { done: ok ? `${ip} released` : `RELEASE of ${ip}, which is not this client's`, event: 'dhcp.release', data: { ip, released: ok } };
+    return {
+      done: ok ? `${ip} released` : `RELEASE of ${ip}, which is not this client's`,
+      event: 'dhcp.release',
+      data: { ip, released: ok },
+    };
   }
 
   async #inform(ctx: DhcpContext, env: PipelineEnv, sid: string): Promise<Outcome> {
@@ -167,7 +217,14 @@ export class FullMode {
   }
 
   /** An OFFER or ACK with the pool's options and the boot decision; `ip` undefined = INFORM answer. */
-  async #answer(ctx: DhcpContext, env: PipelineEnv, sid: string, pool: Pool, type: number, ip: string | undefined): Promise<Outcome> {
+  async #answer(
+    ctx: DhcpContext,
+    env: PipelineEnv,
+    sid: string,
+    pool: Pool,
+    type: number,
+    ip: string | undefined,
+  ): Promise<Outcome> {
     const { packet: p, client } = ctx;
     const reply = createReply(p, type, sid);
     const leaseTime = ip === undefined ? undefined : pool.config.leaseTime;
@@ -183,10 +240,25 @@ export class FullMode {
       echoVendorClass(reply, client, { pxe: false });
       data = { ...data, ...putBootSpec({ reply, request: p, spec, serverAddress: sid }) };
     } else if (client.isPxeClient || client.isHttpClient || client.isIpxe) {
-      env.emit(ctx, 'dhcp.noboot', 'info', { reason: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file', yiaddr: ip }, decision.plugin);
+      env.emit(
+        ctx,
+        'dhcp.noboot',
+        'info',
+        { reason: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file', yiaddr: ip },
+        decision.plugin,
+      );
     }
     const event = type === DHCPOFFER ? 'dhcp.offer' : 'dhcp.ack';
-    return { send: { reply, event, delay: type === DHCPOFFER, spec, ...(decision.plugin ? { plugin: decision.plugin } : {}), data } };
+    return {
+      send: {
+        reply,
+        event,
+        delay: type === DHCPOFFER,
+        spec,
+        ...(decision.plugin ? { plugin: decision.plugin } : {}),
+        data,
+      },
+    };
   }
 
   #nak(ctx: DhcpContext, sid: string, reason: string): Outcome {
@@ -197,8 +269,15 @@ export class FullMode {
 }
 
 function noPool(ctx: DhcpContext): Outcome {
-  const where = isZeroIp(ctx.packet.giaddr) ? `interface ${ctx.local.interface ?? '?'} (${ctx.local.address ?? 'address unknown'})` : `relay ${ctx.packet.giaddr}`;
-  return { drop: `no pool for ${where}`, code: 'PXE_ERR_DHCP_NO_POOL', level: 'warn', data: { giaddr: ctx.packet.giaddr, local: ctx.local.address } };
+  const where = isZeroIp(ctx.packet.giaddr)
+    ? `interface ${ctx.local.interface ?? '?'} (${ctx.local.address ?? 'address unknown'})`
+    : `relay ${ctx.packet.giaddr}`;
+  return {
+    drop: `no pool for ${where}`,
+    code: 'PXE_ERR_DHCP_NO_POOL',
+    level: 'warn',
+    data: { giaddr: ctx.packet.giaddr, local: ctx.local.address },
+  };
 }
 
 function clientFields(p: DhcpPacket, pool: Pool): { clientId?: string; hostname?: string } {
@@ -233,7 +312,13 @@ export function encodePoolOptions(pool: Pool): EncodedPoolOptions {
  * Options 51/58/59, 1, 28, 3, 6, 15 and 12. With `encoded` (from encodePoolOptions) the bytes are
  * copied (a `reply` tap may change a reply's option bytes in place) instead of encoded again.
  */
-export function putPoolOptions(reply: DhcpPacket, pool: Pool, leaseTime: number | undefined, host: string | undefined, encoded?: EncodedPoolOptions): void {
+export function putPoolOptions(
+  reply: DhcpPacket,
+  pool: Pool,
+  leaseTime: number | undefined,
+  host: string | undefined,
+  encoded?: EncodedPoolOptions,
+): void {
   if (leaseTime !== undefined) {
     if (encoded?.leaseTime === leaseTime) copyOptions(reply, encoded.lease);
     else putLeaseTimes(reply, leaseTime);

@@ -47,7 +47,7 @@ function prefixOf(netmask: string): number {
   if (m < 0) return -1;
   let prefix = 0;
   while (prefix < 32 && (m & (0x80000000 >>> prefix)) !== 0) prefix++;
-  return ((maskOf(prefix) ^ m) >>> 0) === 0 ? prefix : -1;
+  return (maskOf(prefix) ^ m) >>> 0 === 0 ? prefix : -1;
 }
 
 /**
@@ -55,14 +55,19 @@ function prefixOf(netmask: string): number {
  * `dhcp.address`; with neither, every non-loopback address (loopback only if nothing else exists).
  * Throws with the unknown names when an entry matches nothing.
  */
-export function servedAddresses(all: LocalAddress[], interfaces: string[] | undefined, address: string | undefined): LocalAddress[] {
+export function servedAddresses(
+  all: LocalAddress[],
+  interfaces: string[] | undefined,
+  address: string | undefined,
+): LocalAddress[] {
   const wanted = [...(interfaces ?? []), ...(address && address !== '0.0.0.0' ? [address] : [])];
   if (wanted.length === 0) {
     const external = all.filter((a) => !a.internal);
     return external.length ? external : all;
   }
   const unknown = wanted.filter((w) => !all.some((a) => a.interface === w || a.address === w));
-  if (unknown.length) throw new Error(`no local IPv4 interface or address matches ${unknown.map((u) => `'${u}'`).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`no local IPv4 interface or address matches ${unknown.map((u) => `'${u}'`).join(', ')}`);
   return all.filter((a) => wanted.includes(a.interface) || wanted.includes(a.address));
 }
 
@@ -78,7 +83,11 @@ export interface PacketAddressing {
  * serve is recognised: `'filtered'`); else the single served non-loopback address, else the single
  * served address. Undefined when it cannot be told (several interfaces, a broadcast from 0.0.0.0).
  */
-export function inferLocal(all: readonly LocalAddress[], served: readonly LocalAddress[], p: PacketAddressing): LocalAddress | 'filtered' | undefined {
+export function inferLocal(
+  all: readonly LocalAddress[],
+  served: readonly LocalAddress[],
+  p: PacketAddressing,
+): LocalAddress | 'filtered' | undefined {
   for (const ip of [p.giaddr, p.ciaddr, p.source]) {
     const n = parseIp(ip);
     if (n <= 0) continue;

@@ -58,7 +58,8 @@ export class DhcpListener {
       throw err;
     }
     const out: ListeningAddress[] = [];
-    for (const g of this.#groups.values()) out.push({ protocol: g.kind === 'dhcp' ? 'dhcp' : 'pxe', address: '0.0.0.0', port: g.port });
+    for (const g of this.#groups.values())
+      out.push({ protocol: g.kind === 'dhcp' ? 'dhcp' : 'pxe', address: '0.0.0.0', port: g.port });
     return out;
   }
 
@@ -75,11 +76,21 @@ export class DhcpListener {
     group.port = group.wildcard.address().port;
     for (const a of this.#o.addresses) {
       if (group.byAddress.has(a.address)) continue;
-      group.byAddress.set(a.address, { socket: await this.#bind(kind, what, group.port, a.address, a.interface), iface: a.interface });
+      group.byAddress.set(a.address, {
+        socket: await this.#bind(kind, what, group.port, a.address, a.interface),
+        iface: a.interface,
+      });
     }
   }
 
-  #bind(kind: Kind, what: string, port: number, address: string, iface: string | undefined, reuseAddr = true): Promise<Socket> {
+  #bind(
+    kind: Kind,
+    what: string,
+    port: number,
+    address: string,
+    iface: string | undefined,
+    reuseAddr = true,
+  ): Promise<Socket> {
     const socket = createSocket({ type: 'udp4', reuseAddr });
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
@@ -91,7 +102,9 @@ export class DhcpListener {
         socket.off('error', onError);
         if (!reuseAddr) return resolve(socket);
         socket.setBroadcast(true);
-        socket.on('error', (err) => this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'));
+        socket.on('error', (err) =>
+          this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
+        );
         const local = iface === undefined ? undefined : { address, interface: iface };
         socket.on('message', (buf, rinfo) => this.#receive(kind, buf, rinfo, local));
         resolve(socket);
@@ -103,7 +116,9 @@ export class DhcpListener {
     if (this.#closing) return;
     const p = this.#o
       .onPacket({ buffer, kind, source: { address: rinfo.address, port: rinfo.port }, ...(local ? { local } : {}) })
-      .then((reply) => { if (reply) this.send(kind, reply); })
+      .then((reply) => {
+        if (reply) this.send(kind, reply);
+      })
       .catch((err: unknown) => this.#o.log.error({ event: 'dhcp.error', err }, 'DHCP packet handling failed'))
       .finally(() => this.#inFlight.delete(p));
     this.#inFlight.add(p);
@@ -115,7 +130,11 @@ export class DhcpListener {
     const socket = (reply.local.address && group?.byAddress.get(reply.local.address)?.socket) || group?.wildcard;
     if (!socket) return;
     socket.send(reply.buffer, reply.to.port, reply.to.address, (err) => {
-      if (err) this.#o.log.warn({ event: 'dhcp.send.error', err, to: reply.to, local: reply.local.address }, 'DHCP reply could not be sent');
+      if (err)
+        this.#o.log.warn(
+          { event: 'dhcp.send.error', err, to: reply.to, local: reply.local.address },
+          'DHCP reply could not be sent',
+        );
     });
   }
 
@@ -124,7 +143,12 @@ export class DhcpListener {
     this.#closing = true;
     if (this.#inFlight.size) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => { timer = setTimeout(r, graceMs); })]);
+      await Promise.race([
+        Promise.allSettled([...this.#inFlight]),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
       clearTimeout(timer);
     }
     this.#closeSockets();
@@ -133,7 +157,11 @@ export class DhcpListener {
   #closeSockets(): void {
     for (const g of this.#groups.values()) {
       for (const s of [g.wildcard, ...[...g.byAddress.values()].map((b) => b.socket)]) {
-        try { s?.close(); } catch { /* already closed */ }
+        try {
+          s?.close();
+        } catch {
+          /* already closed */
+        }
       }
     }
     this.#groups.clear();

@@ -141,8 +141,10 @@ export function decodeSubOptions(buf: Buffer): Map<number, Buffer> | undefined {
 export function encodeSubOptions(map: Map<number, Buffer>, end = false): Buffer {
   const parts: Buffer[] = [];
   for (const [code, value] of map) {
-    if (!Number.isInteger(code) || code < 1 || code > 254) throw new EncodeError('bad-option-value', `sub-option code ${code} is not 1..254`);
-    if (value.length > 255) throw new EncodeError('bad-option-value', `sub-option ${code} is ${value.length} bytes (max 255)`);
+    if (!Number.isInteger(code) || code < 1 || code > 254)
+      throw new EncodeError('bad-option-value', `sub-option code ${code} is not 1..254`);
+    if (value.length > 255)
+      throw new EncodeError('bad-option-value', `sub-option ${code} is ${value.length} bytes (max 255)`);
     parts.push(Buffer.from([code, value.length]), value);
   }
   if (end) parts.push(Buffer.from([255]));
@@ -200,7 +202,8 @@ export function encodeOptionValue<T extends OptionType>(type: T, value: OptionVa
       return b;
     }
     case 'i32': {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw badValue(code, `${String(v)} is not a 32-bit integer`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
+        throw badValue(code, `${String(v)} is not a 32-bit integer`);
       const b = Buffer.allocUnsafe(4);
       b.writeInt32BE(v, 0);
       return b;
@@ -241,7 +244,8 @@ function encodeRoutes(routes: unknown[], code: number): Buffer {
     const route = r as Partial<ClasslessRoute> | null;
     const [net, width = ''] = typeof route?.destination === 'string' ? route.destination.split('/') : [];
     const w = /^\d{1,2}$/.test(width) ? Number(width) : -1;
-    if (net === undefined || w < 0 || w > 32) throw badValue(code, `route destination '${String(route?.destination)}' is not a.b.c.d/n`);
+    if (net === undefined || w < 0 || w > 32)
+      throw badValue(code, `route destination '${String(route?.destination)}' is not a.b.c.d/n`);
     const dst = ipBytes(net, code);
     parts.push(Buffer.from([w]), dst.subarray(0, (w + 7) >> 3), ipBytes(route?.router, code));
   }
@@ -263,7 +267,8 @@ export function getOption<C extends number>(packet: DhcpPacket, code: C): Option
  * the wire order; a new one goes last. Throws `EncodeError('bad-option-value')` for a value of the wrong type.
  */
 export function setOption<C extends number>(packet: DhcpPacket, code: C, value: OptionValue<C>): void {
-  if (!Number.isInteger(code) || code < 1 || code > 254) throw new EncodeError('bad-option-value', `option code ${code} is not 1..254`);
+  if (!Number.isInteger(code) || code < 1 || code > 254)
+    throw new EncodeError('bad-option-value', `option code ${code} is not 1..254`);
   packet.options.set(code, encodeOptionValue(optionType(code), value as never, code));
 }
 

@@ -44,6 +44,12 @@ export interface PipelineEnv {
   /** Runs `selectBoot` once per packet (cached), records the decision in `ctx.session.boot`. Throws HookError. */
   decideBoot(ctx: DhcpContext): Promise<BootDecision>;
   /** Publishes a boot event for this packet's client. */
-  emit(ctx: DhcpContext, type: string, outcome: 'ok' | 'denied' | 'error' | 'info', data: Record<string, unknown>, plugin?: string): void;
+  emit(
+    ctx: DhcpContext,
+    type: string,
+    outcome: 'ok' | 'denied' | 'error' | 'info',
+    data: Record<string, unknown>,
+    plugin?: string,
+  ): void;
   now(): number;
 }

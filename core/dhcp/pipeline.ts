@@ -109,11 +109,22 @@ export class DhcpPipeline {
       this.stats.decodeErrors++;
       this.stats.dropped++;
       const reason = err instanceof DecodeError ? err.reason : 'unknown';
-      log.debug({ event: 'dhcp.decode.error', code: 'PXE_ERR_DHCP_DECODE', reason, detail: (err as Error).message, source: inc.source, bytes: inc.buffer.length }, 'malformed DHCP packet dropped');
+      log.debug(
+        {
+          event: 'dhcp.decode.error',
+          code: 'PXE_ERR_DHCP_DECODE',
+          reason,
+          detail: (err as Error).message,
+          source: inc.source,
+          bytes: inc.buffer.length,
+        },
+        'malformed DHCP packet dropped',
+      );
       return undefined;
     }
     if (packet.op !== BOOTREQUEST) return this.#quietDrop(packet, 'not a BOOTREQUEST');
-    if (messageType === undefined) return this.#quietDrop(packet, 'BOOTP request without option 53 (BOOTP is not served)');
+    if (messageType === undefined)
+      return this.#quietDrop(packet, 'BOOTP request without option 53 (BOOTP is not served)');
 
     const local = this.#local(inc, packet);
     if (local === 'filtered') return this.#quietDrop(packet, 'arrived from an interface that is not served');
@@ -126,11 +137,17 @@ export class DhcpPipeline {
         ctx.log.error({ event: 'dhcp.hook.error', err, ...hookTags(err) }, 'a plugin failed; packet dropped');
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: `hook failed: ${err.hook}`, code: err.code }, err.plugin);
       } else if (err instanceof DecodeError) {
-        ctx.log.debug({ event: 'dhcp.decode.error', code: 'PXE_ERR_DHCP_DECODE', reason: err.reason, detail: err.message }, 'malformed DHCP option; packet dropped');
+        ctx.log.debug(
+          { event: 'dhcp.decode.error', code: 'PXE_ERR_DHCP_DECODE', reason: err.reason, detail: err.message },
+          'malformed DHCP option; packet dropped',
+        );
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: `malformed option: ${err.reason}` });
       } else {
         const code = (err as { code?: unknown }).code;
-        ctx.log.error({ event: 'dhcp.error', err, ...(typeof code === 'string' ? { code } : {}) }, 'DHCP request failed; packet dropped');
+        ctx.log.error(
+          { event: 'dhcp.error', err, ...(typeof code === 'string' ? { code } : {}) },
+          'DHCP request failed; packet dropped',
+        );
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: (err as Error).message });
       }
       return undefined;
@@ -147,11 +164,27 @@ export class DhcpPipeline {
       return this.#drop(ctx, dropped.drop, 'debug', plugin);
     }
     const received = RECEIVED_EVENTS[ctx.messageType];
-    if (received && this.#o.server.observesBootEvents) this.#emit(ctx, received, 'info', { ciaddr: ctx.packet.ciaddr, giaddr: ctx.packet.giaddr, vendorClass: ctx.client.vendorClass, kind: ctx.kind });
-    const admitted = await server.admit({ protocol: 'dhcp', mac: ctx.packet.mac, ...(ctx.session.ip ? { ip: ctx.session.ip } : {}), session: ctx.session });
+    if (received && this.#o.server.observesBootEvents)
+      this.#emit(ctx, received, 'info', {
+        ciaddr: ctx.packet.ciaddr,
+        giaddr: ctx.packet.giaddr,
+        vendorClass: ctx.client.vendorClass,
+        kind: ctx.kind,
+      });
+    const admitted = await server.admit({
+      protocol: 'dhcp',
+      mac: ctx.packet.mac,
+      ...(ctx.session.ip ? { ip: ctx.session.ip } : {}),
+      session: ctx.session,
+    });
     if (!admitted.allowed) return this.#drop(ctx, `denied: ${admitted.reason ?? 'admit'}`, 'debug', admitted.plugin);
     const sid = config.serverAddress ?? ctx.local.address;
-    if (!sid) return this.#drop(ctx, 'no server address: set dhcp.serverAddress or dhcp.address (several interfaces, cannot tell which one)', 'warn');
+    if (!sid)
+      return this.#drop(
+        ctx,
+        'no server address: set dhcp.serverAddress or dhcp.address (several interfaces, cannot tell which one)',
+        'warn',
+      );
 
     let outcome: Outcome;
     if (ctx.kind === 'bootserver') outcome = await handleBootServer(ctx, this.#env, sid);
@@ -171,7 +204,8 @@ export class DhcpPipeline {
     }
     if ('noBoot' in outcome) {
       const plugin = (await this.#env.decideBoot(ctx)).plugin;
-      if (this.#o.log.isLevelEnabled('debug')) ctx.log.debug({ event: 'dhcp.noboot', reason: outcome.noBoot, plugin }, 'no boot decision: no proxy answer');
+      if (this.#o.log.isLevelEnabled('debug'))
+        ctx.log.debug({ event: 'dhcp.noboot', reason: outcome.noBoot, plugin }, 'no boot decision: no proxy answer');
       this.#emit(ctx, 'dhcp.noboot', 'info', { reason: outcome.noBoot }, plugin);
       return undefined;
     }
@@ -188,7 +222,10 @@ export class DhcpPipeline {
       buffer = encode(reply, { maxSize: replySizeLimit(ctx.packet) });
     } catch (err) {
       if (!(err instanceof EncodeError)) throw err;
-      ctx.log.error({ event: 'dhcp.encode.error', reason: err.reason, detail: err.message }, 'reply could not be encoded; dropped');
+      ctx.log.error(
+        { event: 'dhcp.encode.error', reason: err.reason, detail: err.message },
+        'reply could not be encoded; dropped',
+      );
       return this.#drop(ctx, `reply does not encode: ${err.message}`, undefined);
     }
     if (out.delay && config.replyDelayMs > 0) await new Promise((r) => setTimeout(r, config.replyDelayMs));
@@ -198,11 +235,21 @@ export class DhcpPipeline {
     // the whole reply again. yiaddr is the address TFTP and HTTP will see this client come from.
     const yiaddr = readIp(buffer, YIADDR_OFFSET);
     const siaddr = readIp(buffer, SIADDR_OFFSET);
-    if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && yiaddr !== '0.0.0.0') ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: yiaddr });
+    if (out.event !== 'dhcp.offer' && out.event !== 'dhcp.nak' && yiaddr !== '0.0.0.0')
+      ctx.session = this.#o.server.sessions.upsert(ctx.packet.mac, { ip: yiaddr });
     const logged = log.isLevelEnabled('info');
     if (logged || this.#o.server.observesBootEvents) {
-      const data = { xid: hex(ctx.packet.xid), yiaddr, siaddr, arch: ctx.client.arch, archName: ctx.client.archName, ...out.data, to };
-      if (logged) ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
+      const data = {
+        xid: hex(ctx.packet.xid),
+        yiaddr,
+        siaddr,
+        arch: ctx.client.arch,
+        archName: ctx.client.archName,
+        ...out.data,
+        to,
+      };
+      if (logged)
+        ctx.log.info({ event: out.event, ...data, plugin: out.plugin }, `${out.event} → ${to.address}:${to.port}`);
       this.#emit(ctx, out.event, out.event === 'dhcp.nak' ? 'denied' : 'ok', data, out.plugin);
     }
     return { buffer, to, local: ctx.local };
@@ -212,12 +259,14 @@ export class DhcpPipeline {
   #destination(ctx: DhcpContext, reply: DhcpPacket): ReplyTo {
     const port = this.#o.port();
     if (ctx.kind === 'bootserver') {
-      if (ctx.source.address !== '0.0.0.0') return { address: ctx.source.address, port: ctx.source.port, broadcast: false };
+      if (ctx.source.address !== '0.0.0.0')
+        return { address: ctx.source.address, port: ctx.source.port, broadcast: false };
       return { address: '255.255.255.255', port: ctx.source.port || port + 1, broadcast: true };
     }
     const d = replyDestination(ctx.packet, reply);
     if (d.rule === 'relay') return { address: d.address, port, broadcast: false };
-    if (d.rule === 'yiaddr' || d.broadcast) return { address: '255.255.255.255', port: d.port === CLIENT_PORT ? port + 1 : d.port, broadcast: true };
+    if (d.rule === 'yiaddr' || d.broadcast)
+      return { address: '255.255.255.255', port: d.port === CLIENT_PORT ? port + 1 : d.port, broadcast: true };
     return { address: d.address, port: port + 1, broadcast: false };
   }
 
@@ -238,26 +287,42 @@ export class DhcpPipeline {
     return hit ? { address: hit.address, interface: hit.interface } : { ...inc.local };
   }
 
-  #context(inc: Incoming, packet: DhcpPacket, messageType: number, local: { address?: string; interface?: string }): DhcpContext {
+  #context(
+    inc: Incoming,
+    packet: DhcpPacket,
+    messageType: number,
+    local: { address?: string; interface?: string },
+  ): DhcpContext {
     const client = classify(packet);
     const ip = packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined;
     const firmware = sessionFirmware(client.firmware);
     const { sessions } = this.#o.server;
     const known = sessions.get(packet.mac);
     // A known client usually sends what it sent last time: then only touch the session (last seen).
-    const session = known && sameClient(known, client, firmware, ip)
-      ? sessions.upsert(packet.mac)
-      : sessions.upsert(packet.mac, {
-        ...(client.arch !== undefined ? { arch: client.arch } : {}),
-        archName: client.archName,
-        firmware,
-        ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
-        userClass: client.userClass,
-        isIpxe: client.isIpxe,
-        ...(client.guid ? { guid: client.guid } : {}),
-        ...(ip ? { ip } : {}),
-      });
-    return new PacketContext(this.#o.log, packet, messageType, inc.kind, this.#o.full ? 'full' : 'proxy', inc.source, local, client, session);
+    const session =
+      known && sameClient(known, client, firmware, ip)
+        ? sessions.upsert(packet.mac)
+        : sessions.upsert(packet.mac, {
+            ...(client.arch !== undefined ? { arch: client.arch } : {}),
+            archName: client.archName,
+            firmware,
+            ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
+            userClass: client.userClass,
+            isIpxe: client.isIpxe,
+            ...(client.guid ? { guid: client.guid } : {}),
+            ...(ip ? { ip } : {}),
+          });
+    return new PacketContext(
+      this.#o.log,
+      packet,
+      messageType,
+      inc.kind,
+      this.#o.full ? 'full' : 'proxy',
+      inc.source,
+      local,
+      client,
+      session,
+    );
   }
 
   #quietDrop(packet: DhcpPacket, reason: string): undefined {
@@ -266,15 +331,32 @@ export class DhcpPipeline {
     return undefined;
   }
 
-  #drop(ctx: DhcpContext, reason: string, level: 'debug' | 'info' | 'warn' | 'error' | undefined, plugin?: string, code?: string, data?: Record<string, unknown>): undefined {
+  #drop(
+    ctx: DhcpContext,
+    reason: string,
+    level: 'debug' | 'info' | 'warn' | 'error' | undefined,
+    plugin?: string,
+    code?: string,
+    data?: Record<string, unknown>,
+  ): undefined {
     this.stats.dropped++;
     // isLevelEnabled first: ctx.log makes the packet's child logger (see PacketContext).
-    if (level && this.#o.log.isLevelEnabled(level)) ctx.log[level]({ event: 'dhcp.drop', reason, plugin, code, ...data }, `DHCP ${messageTypeName(ctx.messageType)} dropped: ${reason}`);
+    if (level && this.#o.log.isLevelEnabled(level))
+      ctx.log[level](
+        { event: 'dhcp.drop', reason, plugin, code, ...data },
+        `DHCP ${messageTypeName(ctx.messageType)} dropped: ${reason}`,
+      );
     this.#emit(ctx, 'dhcp.drop', code ? 'error' : 'info', { reason, ...(code ? { code } : {}), ...data }, plugin);
     return undefined;
   }
 
-  #emit(ctx: DhcpContext, type: string, outcome: 'ok' | 'denied' | 'error' | 'info', data: Record<string, unknown>, plugin?: string): void {
+  #emit(
+    ctx: DhcpContext,
+    type: string,
+    outcome: 'ok' | 'denied' | 'error' | 'info',
+    data: Record<string, unknown>,
+    plugin?: string,
+  ): void {
     if (!this.#o.server.observesBootEvents) return;
     this.#o.server.emit({
       type,
@@ -313,7 +395,11 @@ class PacketContext implements DhcpContext {
   }
 
   get log(): Logger {
-    this.#log ??= this.#parent.child({ xid: hex(this.packet.xid), mac: this.packet.mac, dhcp: messageTypeName(this.messageType) });
+    this.#log ??= this.#parent.child({
+      xid: hex(this.packet.xid),
+      mac: this.packet.mac,
+      dhcp: messageTypeName(this.messageType),
+    });
     return this.#log;
   }
 
@@ -328,15 +414,22 @@ function hex(xid: number): string {
 }
 
 /** Whether a session already holds everything the patch in #context would set. */
-function sameClient(s: BootSession, c: ClientClass, firmware: BootSession['firmware'], ip: string | undefined): boolean {
-  return (c.arch === undefined || s.arch === c.arch)
-    && s.archName === c.archName
-    && s.firmware === firmware
-    && (!c.vendorClass || s.vendorClass === c.vendorClass)
-    && s.isIpxe === c.isIpxe
-    && (!c.guid || s.guid === c.guid)
-    && (!ip || s.ip === ip)
-    && sameStrings(s.userClass, c.userClass);
+function sameClient(
+  s: BootSession,
+  c: ClientClass,
+  firmware: BootSession['firmware'],
+  ip: string | undefined,
+): boolean {
+  return (
+    (c.arch === undefined || s.arch === c.arch) &&
+    s.archName === c.archName &&
+    s.firmware === firmware &&
+    (!c.vendorClass || s.vendorClass === c.vendorClass) &&
+    s.isIpxe === c.isIpxe &&
+    (!c.guid || s.guid === c.guid) &&
+    (!ip || s.ip === ip) &&
+    sameStrings(s.userClass, c.userClass)
+  );
 }
 
 function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {

@@ -32,7 +32,8 @@ export function defaultProxyPolicy(client: ClientClass): ProxyPolicy {
 /** Handles one port-67 packet in proxy mode. */
 export async function handleProxy(ctx: DhcpContext, env: PipelineEnv, serverId: string): Promise<Outcome> {
   const { client, packet } = ctx;
-  if (!client.isPxeClient && !client.isHttpClient) return { ignore: 'not a PXE or HTTP-boot client (no option 60 PXEClient/HTTPClient)' };
+  if (!client.isPxeClient && !client.isHttpClient)
+    return { ignore: 'not a PXE or HTTP-boot client (no option 60 PXEClient/HTTPClient)' };
   let type: number;
   if (ctx.messageType === DHCPDISCOVER) {
     type = DHCPOFFER;
@@ -42,7 +43,8 @@ export async function handleProxy(ctx: DhcpContext, env: PipelineEnv, serverId: 
     // yiaddr 0 offer would otherwise "bind" 0.0.0.0).
     if (serverIdOption(packet) !== serverId) return { ignore: 'REQUEST for another server' };
     const wanted = requestedIp(packet);
-    if (wanted !== undefined && wanted !== '0.0.0.0') return { ignore: `REQUEST for address ${wanted}: proxy mode hands out none` };
+    if (wanted !== undefined && wanted !== '0.0.0.0')
+      return { ignore: `REQUEST for address ${wanted}: proxy mode hands out none` };
     type = DHCPACK;
   } else {
     return { ignore: `message type ${ctx.messageType} is not answered in proxy mode` };
@@ -50,11 +52,12 @@ export async function handleProxy(ctx: DhcpContext, env: PipelineEnv, serverId: 
 
   const decision = await env.decideBoot(ctx);
   const spec = decision.spec;
-  if (!spec || spec.noBoot || !spec.file) return { noBoot: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file' };
+  if (!spec || spec.noBoot || !spec.file)
+    return { noBoot: spec?.noBoot ? 'noBoot' : spec ? 'no boot file' : 'no plugin chose a boot file' };
 
   const reply = createReply(packet, type, serverId);
   echoVendorClass(reply, client, { pxe: true });
-  const policy: ProxyPolicy | 'http' = client.isHttpClient ? 'http' : spec.proxyPolicy ?? defaultProxyPolicy(client);
+  const policy: ProxyPolicy | 'http' = client.isHttpClient ? 'http' : (spec.proxyPolicy ?? defaultProxyPolicy(client));
   let info = { bootFile: undefined as string | undefined, nextServer: serverId };
   if (policy === 'bootserver') {
     // siaddr is where EDK2 sends its 4011 request (it falls back to option 54 only when siaddr is 0).

@@ -69,7 +69,8 @@ export interface PxeBootItem {
 }
 
 function u16(n: number, what: string): Buffer {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new EncodeError('bad-option-value', `PXE ${what} ${n} is not 0..65535`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff)
+    throw new EncodeError('bad-option-value', `PXE ${what} ${n} is not 0..65535`);
   const b = Buffer.allocUnsafe(2);
   b.writeUInt16BE(n, 0);
   return b;
@@ -86,13 +87,15 @@ export function buildPxeVendorOptions(opts: PxeVendorOptions): Buffer {
   const subs = new Map<number, Buffer>();
   if (opts.discoveryControl !== undefined) {
     const v = opts.discoveryControl;
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new EncodeError('bad-option-value', `PXE discovery control ${v} is not 0..255`);
+    if (!Number.isInteger(v) || v < 0 || v > 255)
+      throw new EncodeError('bad-option-value', `PXE discovery control ${v} is not 0..255`);
     subs.set(PXE_SUB.DISCOVERY_CONTROL, Buffer.from([v]));
   }
   if (opts.bootServers?.length) {
     const parts: Buffer[] = [];
     for (const s of opts.bootServers) {
-      if (s.addresses.length > 255) throw new EncodeError('bad-option-value', 'PXE boot server list has over 255 addresses');
+      if (s.addresses.length > 255)
+        throw new EncodeError('bad-option-value', 'PXE boot server list has over 255 addresses');
       parts.push(u16(s.type, 'boot server type'), Buffer.from([s.addresses.length]));
       for (const ip of s.addresses) {
         const v = parseIp(ip);
@@ -114,11 +117,15 @@ export function buildPxeVendorOptions(opts: PxeVendorOptions): Buffer {
   }
   if (opts.prompt) {
     const t = opts.prompt.timeout;
-    if (!Number.isInteger(t) || t < 0 || t > 255) throw new EncodeError('bad-option-value', `PXE prompt timeout ${t} is not 0..255`);
+    if (!Number.isInteger(t) || t < 0 || t > 255)
+      throw new EncodeError('bad-option-value', `PXE prompt timeout ${t} is not 0..255`);
     subs.set(PXE_SUB.MENU_PROMPT, Buffer.concat([Buffer.from([t]), shortString(opts.prompt.text, 'prompt')]));
   }
   if (opts.bootItem) {
-    subs.set(PXE_SUB.BOOT_ITEM, Buffer.concat([u16(opts.bootItem.type, 'boot item type'), u16(opts.bootItem.layer, 'boot item layer')]));
+    subs.set(
+      PXE_SUB.BOOT_ITEM,
+      Buffer.concat([u16(opts.bootItem.type, 'boot item type'), u16(opts.bootItem.layer, 'boot item layer')]),
+    );
   }
   for (const [code, value] of opts.extra ?? []) subs.set(code, value);
   return encodeSubOptions(subs, true);

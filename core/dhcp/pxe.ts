@@ -161,10 +161,12 @@ export function parseUserClass(buf: Buffer | undefined): string[] {
 
 /** Encodes user classes the RFC 3004 way (for tests and for relaying). */
 export function encodeUserClass(classes: string[]): Buffer {
-  return Buffer.concat(classes.map((c) => {
-    const b = Buffer.from(c, 'latin1');
-    return Buffer.concat([Buffer.from([Math.min(b.length, 255)]), b.subarray(0, 255)]);
-  }));
+  return Buffer.concat(
+    classes.map((c) => {
+      const b = Buffer.from(c, 'latin1');
+      return Buffer.concat([Buffer.from([Math.min(b.length, 255)]), b.subarray(0, 255)]);
+    }),
+  );
 }
 
 function parseNii(buf: Buffer | undefined): NetworkInterfaceId | undefined {

@@ -2,7 +2,16 @@
  * Building a reply from a request (RFC 2131 §4.3, table 3) and choosing where it goes (§4.1).
  * Pure helpers for the listener; no sockets.
  */
-import { BOOTREPLY, CLIENT_PORT, DHCPNAK, DHCPOFFER, FLAG_BROADCAST, SERVER_PORT, createPacket, isZeroIp } from './packet.js';
+import {
+  BOOTREPLY,
+  CLIENT_PORT,
+  DHCPNAK,
+  DHCPOFFER,
+  FLAG_BROADCAST,
+  SERVER_PORT,
+  createPacket,
+  isZeroIp,
+} from './packet.js';
 import type { DhcpPacket } from './packet.js';
 import { setOption } from './option-values.js';
 
@@ -18,7 +27,12 @@ export interface CreateReplyOptions {
  * the client sent them (97 byte for byte, even length 0: PXE ROMs drop replies without it).
  * Option 82 is not copied here: call `echoRelayAgentInfo` last, after every other option is set.
  */
-export function createReply(request: DhcpPacket, messageType: number, serverId: string, opts: CreateReplyOptions = {}): DhcpPacket {
+export function createReply(
+  request: DhcpPacket,
+  messageType: number,
+  serverId: string,
+  opts: CreateReplyOptions = {},
+): DhcpPacket {
   const chaddr = Buffer.alloc(16);
   request.chaddr.copy(chaddr, 0, 0, 16);
   const keepCiaddr = messageType !== DHCPOFFER && messageType !== DHCPNAK;
@@ -77,7 +91,8 @@ export interface ReplyDestination {
 export function replyDestination(request: DhcpPacket, reply: DhcpPacket): ReplyDestination {
   if (!isZeroIp(request.giaddr)) return { address: request.giaddr, port: SERVER_PORT, broadcast: false, rule: 'relay' };
   const isNak = reply.options.get(53)?.[0] === DHCPNAK;
-  if (!isNak && !isZeroIp(request.ciaddr)) return { address: request.ciaddr, port: CLIENT_PORT, broadcast: false, rule: 'ciaddr' };
+  if (!isNak && !isZeroIp(request.ciaddr))
+    return { address: request.ciaddr, port: CLIENT_PORT, broadcast: false, rule: 'ciaddr' };
   if (isNak || (request.flags & FLAG_BROADCAST) !== 0 || isZeroIp(reply.yiaddr)) {
     return { address: '255.255.255.255', port: CLIENT_PORT, broadcast: true, rule: 'broadcast' };
   }

@@ -29,10 +29,17 @@ export interface ExplainServer {
  * events: no plugin reacts to explain's synthetic traffic (a one-shot boot intent is not used up).
  * Close with `closeExplainServer`.
  */
-export async function buildExplainServer(opts: { configPath?: string; mode?: 'proxy' | 'full'; logLevel?: LevelWithSilent }): Promise<ExplainServer> {
+export async function buildExplainServer(opts: {
+  configPath?: string;
+  mode?: 'proxy' | 'full';
+  logLevel?: LevelWithSilent;
+}): Promise<ExplainServer> {
   const loaded = await loadConfig(opts.configPath);
   const baseDir = dirname(loaded.filepath);
-  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, { baseDir, file: loaded.displayPath });
+  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, {
+    baseDir,
+    file: loaded.displayPath,
+  });
   const keep: number[] = [];
   const skipped: string[] = [];
   plugins.forEach((p, i) => {
@@ -43,10 +50,17 @@ export async function buildExplainServer(opts: { configPath?: string; mode?: 'pr
   const mode = opts.mode ?? (configMode === 'off' ? 'proxy' : configMode);
   const config = { ...loaded.config, dhcp: { ...loaded.config.dhcp, mode }, plugins: keep.map((i) => plugins[i]!) };
   const logger = createLogger({ level: opts.logLevel ?? 'silent', pretty: false, destination: process.stderr });
-  const server = new PxeServer(config, { logger, configFile: loaded.displayPath, pluginOrigins: keep.map((i) => origins[i]!), baseDir });
+  const server = new PxeServer(config, {
+    logger,
+    configFile: loaded.displayPath,
+    pluginOrigins: keep.map((i) => origins[i]!),
+    baseDir,
+  });
   const events: BootEvent[] = [];
   // time 0: explain's output must not change from run to run.
-  server.redirectBootEvents((event) => { events.push({ ...event, time: 0 }); });
+  server.redirectBootEvents((event) => {
+    events.push({ ...event, time: 0 });
+  });
   await server.hooks.ready.promise();
   return { server, configFile: loaded.displayPath, mode, plugins: config.plugins.map((p) => p.name), skipped, events };
 }

@@ -25,7 +25,18 @@ const USAGE = `Usage: pxekit explain [--config PATH] [--mode proxy|full] CLIENT 
 Runs the configured plugins without opening any socket and prints each decision: classification,
 admit, selectBoot, the reply's options, and what a TFTP/HTTP fetch of the boot file would get.`;
 
-const ARCH_NAMES: Record<string, number> = { bios: 0, uefi32: 6, uefi64: 7, x64: 7, arm32: 10, arm64: 11, http32: 15, http64: 16, httparm32: 18, httparm64: 19 };
+const ARCH_NAMES: Record<string, number> = {
+  bios: 0,
+  uefi32: 6,
+  uefi64: 7,
+  x64: 7,
+  arm32: 10,
+  arm64: 11,
+  http32: 15,
+  http64: 16,
+  httparm32: 18,
+  httparm64: 19,
+};
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 
@@ -40,7 +51,10 @@ function hexBytes(text: string, what: string): Buffer {
 function parseArch(v: string): number {
   const named = ARCH_NAMES[v.toLowerCase()];
   if (named !== undefined) return named;
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 0xffff) throw new UsageError(`--arch ${v}: give an option 93 number (0..65535) or one of ${Object.keys(ARCH_NAMES).join(', ')}`);
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 0xffff)
+    throw new UsageError(
+      `--arch ${v}: give an option 93 number (0..65535) or one of ${Object.keys(ARCH_NAMES).join(', ')}`,
+    );
   return Number(v);
 }
 
@@ -48,13 +62,21 @@ function parseArch(v: string): number {
 export function explainInput(v: Record<string, string | boolean | undefined>): ExplainInput {
   const given = ['mac', 'packet', 'pcap'].filter((k) => v[k] !== undefined);
   if (given.length !== 1) throw new UsageError('give exactly one of --mac (with --arch), --packet or --pcap');
-  const common = { ...(typeof v['client-ip'] === 'string' ? { clientIp: v['client-ip'] } : {}), ...(typeof v['local'] === 'string' ? { local: v['local'] } : {}) };
+  const common = {
+    ...(typeof v['client-ip'] === 'string' ? { clientIp: v['client-ip'] } : {}),
+    ...(typeof v['local'] === 'string' ? { local: v['local'] } : {}),
+  };
   if (typeof v['mac'] === 'string') {
     if (typeof v['arch'] !== 'string') throw new UsageError('--mac needs --arch');
     const arch = parseArch(v['arch']);
     const ipxe = v['ipxe'] === true;
     try {
-      return { packet: syntheticDiscoverBuffer({ mac: v['mac'], arch, ipxe }), port: 'dhcp', origin: `synthetic DISCOVER from ${v['mac'].toLowerCase()}, arch ${arch}${ipxe ? ', iPXE' : ''}`, ...common };
+      return {
+        packet: syntheticDiscoverBuffer({ mac: v['mac'], arch, ipxe }),
+        port: 'dhcp',
+        origin: `synthetic DISCOVER from ${v['mac'].toLowerCase()}, arch ${arch}${ipxe ? ', iPXE' : ''}`,
+        ...common,
+      };
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -63,7 +85,12 @@ export function explainInput(v: Record<string, string | boolean | undefined>): E
     const arg = v['packet'];
     const fromFile = existsSync(arg);
     const packet = hexBytes(fromFile ? readFileSync(arg, 'utf8') : arg, fromFile ? arg : '--packet');
-    const port = v['port'] === undefined || v['port'] === '67' || v['port'] === 'dhcp' ? 'dhcp' : v['port'] === '4011' || v['port'] === 'bootserver' ? 'bootserver' : undefined;
+    const port =
+      v['port'] === undefined || v['port'] === '67' || v['port'] === 'dhcp'
+        ? 'dhcp'
+        : v['port'] === '4011' || v['port'] === 'bootserver'
+          ? 'bootserver'
+          : undefined;
     if (!port) throw new UsageError('--port must be 67 (dhcp) or 4011 (bootserver)');
     return { packet, port, origin: fromFile ? `packet ${arg}` : 'packet from --packet', ...common };
   }
@@ -72,10 +99,15 @@ export function explainInput(v: Record<string, string | boolean | undefined>): E
   if (!Number.isInteger(index) || index < 0) throw new UsageError('--index must be 0 or more');
   const found = readDhcpFromCapture(readFileSync(file));
   const pick = found[index];
-  if (!pick) throw new UsageError(`${file}: ${found.length} DHCP packet${found.length === 1 ? '' : 's'} to port 67/4011; no index ${index}`);
+  if (!pick)
+    throw new UsageError(
+      `${file}: ${found.length} DHCP packet${found.length === 1 ? '' : 's'} to port 67/4011; no index ${index}`,
+    );
   return {
-    packet: pick.payload, port: pick.dstPort === 4011 ? 'bootserver' : 'dhcp',
-    origin: `${file} DHCP packet #${index} (frame ${pick.frame}, ${pick.srcIp}:${pick.srcPort} → ${pick.dstIp}:${pick.dstPort})`, ...common,
+    packet: pick.payload,
+    port: pick.dstPort === 4011 ? 'bootserver' : 'dhcp',
+    origin: `${file} DHCP packet #${index} (frame ${pick.frame}, ${pick.srcIp}:${pick.srcPort} → ${pick.dstIp}:${pick.dstPort})`,
+    ...common,
   };
 }
 
@@ -84,11 +116,24 @@ export async function explainCommand(argv: string[], io: Out): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
+      args: argv,
+      strict: true,
+      allowPositionals: false,
       options: {
-        config: { type: 'string', short: 'c' }, mode: { type: 'string' }, mac: { type: 'string' }, arch: { type: 'string' }, ipxe: { type: 'boolean' },
-        packet: { type: 'string' }, port: { type: 'string' }, pcap: { type: 'string' }, index: { type: 'string' }, 'client-ip': { type: 'string' }, local: { type: 'string' },
-        json: { type: 'boolean' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string', short: 'c' },
+        mode: { type: 'string' },
+        mac: { type: 'string' },
+        arch: { type: 'string' },
+        ipxe: { type: 'boolean' },
+        packet: { type: 'string' },
+        port: { type: 'string' },
+        pcap: { type: 'string' },
+        index: { type: 'string' },
+        'client-ip': { type: 'string' },
+        local: { type: 'string' },
+        json: { type: 'boolean' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (err) {
@@ -141,4 +186,7 @@ export async function explainCommand(argv: string[], io: Out): Promise<number> {
   }
 }
 
-extraCommands.set('explain', { summary: 'show, step by step, what the configured plugins decide for a client (no sockets)', run: explainCommand });
+extraCommands.set('explain', {
+  summary: 'show, step by step, what the configured plugins decide for a client (no sockets)',
+  run: explainCommand,
+});

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { encode } from '../dhcp/codec.js';
 import { encodeSubOptions } from '../dhcp/option-values.js';
-import { BOOTREQUEST, DHCPDISCOVER, FLAG_BROADCAST, chaddrFromMac, createPacket, type DhcpPacket } from '../dhcp/packet.js';
+import {
+  BOOTREQUEST,
+  DHCPDISCOVER,
+  FLAG_BROADCAST,
+  chaddrFromMac,
+  createPacket,
+  type DhcpPacket,
+} from '../dhcp/packet.js';
 
 export interface SyntheticDiscoverOptions {
   /** Client MAC, `aa:bb:cc:dd:ee:ff`. */
@@ -17,7 +24,10 @@ export interface SyntheticDiscoverOptions {
 const HTTP_BOOT_ARCHES = new Set([15, 16, 18, 19]);
 
 /** The parameter request list EDK2's PXE client sends (fixture uefi-edk2-discover). */
-const PRL = [1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59, 60, 66, 67, 97, 128, 129, 130, 131, 132, 133, 134, 135];
+const PRL = [
+  1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 50, 51, 54, 58, 59, 60, 66, 67, 97, 128, 129, 130,
+  131, 132, 133, 134, 135,
+];
 
 /**
  * A DISCOVER as PXE firmware sends it: 53, 55, 57, 93, 94 (UNDI 3.0), 97 (a GUID derived from the MAC,
@@ -26,8 +36,10 @@ const PRL = [1, 2, 3, 4, 5, 6, 12, 13, 15, 17, 18, 22, 23, 28, 40, 41, 42, 43, 5
  */
 export function syntheticDiscover(o: SyntheticDiscoverOptions): DhcpPacket {
   const chaddr = chaddrFromMac(o.mac);
-  if (!chaddr || o.mac.split(/[:-]/).length !== 6) throw new Error(`"${o.mac}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
-  if (!Number.isInteger(o.arch) || o.arch < 0 || o.arch > 0xffff) throw new Error(`arch ${o.arch} is not an option 93 value (0..65535)`);
+  if (!chaddr || o.mac.split(/[:-]/).length !== 6)
+    throw new Error(`"${o.mac}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  if (!Number.isInteger(o.arch) || o.arch < 0 || o.arch > 0xffff)
+    throw new Error(`arch ${o.arch} is not an option 93 value (0..65535)`);
   const options = new Map<number, Buffer>();
   options.set(53, Buffer.from([DHCPDISCOVER]));
   options.set(55, Buffer.from(PRL));
@@ -45,7 +57,16 @@ export function syntheticDiscover(o: SyntheticDiscoverOptions): DhcpPacket {
   if (o.ipxe) {
     options.set(77, Buffer.from('iPXE', 'latin1'));
     // iPXE's 175: 16 PXE-ext version, 19 HTTP, 24 DNS, 33 EFI (or not), as a stock build sends.
-    options.set(175, encodeSubOptions(new Map([[16, Buffer.from([2])], [19, Buffer.from([1])], [24, Buffer.from([1])]])));
+    options.set(
+      175,
+      encodeSubOptions(
+        new Map([
+          [16, Buffer.from([2])],
+          [19, Buffer.from([1])],
+          [24, Buffer.from([1])],
+        ]),
+      ),
+    );
   }
   return createPacket({
     op: BOOTREQUEST,

@@ -32,13 +32,30 @@ export interface ExplainReport {
   config: { file: string; mode: 'proxy' | 'full'; plugins: string[]; skipped: string[] };
   input: { origin: string; mac: string; messageType: string; port: number };
   client: {
-    mac: string; arch?: number; archName: string; firmware: string; cpu: string; vendorClass?: string; userClass: string[];
-    isIpxe: boolean; isPxeClient: boolean; httpBoot: boolean; guid?: string; labels: Record<string, string>;
+    mac: string;
+    arch?: number;
+    archName: string;
+    firmware: string;
+    cpu: string;
+    vendorClass?: string;
+    userClass: string[];
+    isIpxe: boolean;
+    isPxeClient: boolean;
+    httpBoot: boolean;
+    guid?: string;
+    labels: Record<string, string>;
   };
   admit: { allowed: boolean; plugin?: string; reason?: string };
   /** selectBoot was asked (false: the packet was dropped or denied first). */
   bootAsked: boolean;
-  boot?: { plugin?: string; file?: string; noBoot?: boolean; reason?: string; nextServer?: string; proxyPolicy?: string };
+  boot?: {
+    plugin?: string;
+    file?: string;
+    noBoot?: boolean;
+    reason?: string;
+    nextServer?: string;
+    proxyPolicy?: string;
+  };
   dhcp: DhcpStep[];
   bootFile?: string;
   fetches: FetchView[];
@@ -62,14 +79,34 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   let admitSeen = false;
   let bootResult: BootSpec | undefined;
   let bootAsked = false;
-  server.hooks.admit.intercept({ call: () => { admitSeen = true; admitResult = undefined; }, result: (r) => { admitResult = r; } });
-  server.dhcp.hooks.selectBoot.intercept({ call: () => { bootAsked = true; bootResult = undefined; }, result: (r) => { bootResult = r; } });
+  server.hooks.admit.intercept({
+    call: () => {
+      admitSeen = true;
+      admitResult = undefined;
+    },
+    result: (r) => {
+      admitResult = r;
+    },
+  });
+  server.dhcp.hooks.selectBoot.intercept({
+    call: () => {
+      bootAsked = true;
+      bootResult = undefined;
+    },
+    result: (r) => {
+      bootResult = r;
+    },
+  });
 
   const local = input.local ?? server.config.dhcp.serverAddress;
   // A client that already has an address says so in ciaddr (EDK2 on 4011): fetch from there.
   let clientIp = input.clientIp ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : DEFAULT_CLIENT_IP);
   const dhcp: DhcpStep[] = [];
-  const step = async (p: Buffer | DhcpPacket, port: 'dhcp' | 'bootserver', label: string): Promise<DhcpPacket | undefined> => {
+  const step = async (
+    p: Buffer | DhcpPacket,
+    port: 'dhcp' | 'bootserver',
+    label: string,
+  ): Promise<DhcpPacket | undefined> => {
     const from = x.events.length;
     const source = port === 'bootserver' ? { address: clientIp, port: 4011 } : { address: '0.0.0.0', port: 68 };
     const replies = await server.inject.dhcp(p, { port, source, ...(local ? { local: { address: local } } : {}) });
@@ -78,7 +115,12 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
       sent: label,
       port: port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port,
       ...(r ? { reply: { ...packetView(r.packet), to: `${r.to.address}:${r.to.port}` } } : {}),
-      events: x.events.slice(from).map((e) => ({ type: e.type, outcome: e.outcome, ...(e.plugin ? { plugin: e.plugin } : {}), ...(typeof e.data['reason'] === 'string' ? { reason: e.data['reason'] } : {}) })),
+      events: x.events.slice(from).map((e) => ({
+        type: e.type,
+        outcome: e.outcome,
+        ...(e.plugin ? { plugin: e.plugin } : {}),
+        ...(typeof e.data['reason'] === 'string' ? { reason: e.data['reason'] } : {}),
+      })),
     });
     return r?.packet;
   };
@@ -86,23 +128,53 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   let reply = await step(input.packet, input.port, messageTypeName(messageType));
   const admitted = !admitSeen || admitResult === undefined || !('deny' in admitResult);
   const admit = admitted
-    ? { allowed: true, ...(admitResult ? { plugin: server.runner.decidedBy(admitResult) ?? 'unknown', ...(admitResult && 'reason' in admitResult && admitResult.reason ? { reason: admitResult.reason } : {}) } : {}) }
-    : { allowed: false, plugin: server.runner.decidedBy(admitResult) ?? 'unknown', reason: (admitResult as { deny: string }).deny };
+    ? {
+        allowed: true,
+        ...(admitResult
+          ? {
+              plugin: server.runner.decidedBy(admitResult) ?? 'unknown',
+              ...(admitResult && 'reason' in admitResult && admitResult.reason ? { reason: admitResult.reason } : {}),
+            }
+          : {}),
+      }
+    : {
+        allowed: false,
+        plugin: server.runner.decidedBy(admitResult) ?? 'unknown',
+        reason: (admitResult as { deny: string }).deny,
+      };
   if (!admitSeen) notes.push('admit was not asked (the packet was dropped before admission: see the DHCP events)');
 
   // ProxyDHCP "bootserver" path: the OFFER has no boot file; the client asks again on 4011.
-  const fileOf = (p: DhcpPacket | undefined) => (p ? (getOption(p, 67) as string | undefined) ?? (p.file || undefined) : undefined);
-  if (reply && x.mode === 'proxy' && input.port === 'dhcp' && messageType === DHCPDISCOVER && getOption(reply, 53) === DHCPOFFER && !fileOf(reply) && client.isPxeClient) {
+  const fileOf = (p: DhcpPacket | undefined) =>
+    p ? ((getOption(p, 67) as string | undefined) ?? (p.file || undefined)) : undefined;
+  if (
+    reply &&
+    x.mode === 'proxy' &&
+    input.port === 'dhcp' &&
+    messageType === DHCPDISCOVER &&
+    getOption(reply, 53) === DHCPOFFER &&
+    !fileOf(reply) &&
+    client.isPxeClient
+  ) {
     const req = { ...packet, ciaddr: clientIp, options: new Map(packet.options) };
     req.options.set(53, Buffer.from([DHCPREQUEST]));
-    notes.push(`the proxy OFFER carries no boot file (UEFI path): the client asks the boot server on port ${server.config.dhcp.pxePort}; explain sends that REQUEST from ${clientIp}`);
+    notes.push(
+      `the proxy OFFER carries no boot file (UEFI path): the client asks the boot server on port ${server.config.dhcp.pxePort}; explain sends that REQUEST from ${clientIp}`,
+    );
     reply = (await step(req, 'bootserver', `REQUEST (boot server, from ${clientIp})`)) ?? reply;
   }
   if (reply && x.mode === 'full' && reply.yiaddr !== '0.0.0.0' && input.clientIp === undefined) clientIp = reply.yiaddr;
 
   const spec = bootResult as BootSpec | undefined;
   const boot = spec
-    ? { plugin: server.runner.decidedBy(spec) ?? spec.decidedBy ?? 'unknown', ...(spec.file ? { file: spec.file } : {}), ...(spec.noBoot ? { noBoot: true } : {}), ...(spec.reason ? { reason: spec.reason } : {}), ...(spec.nextServer ? { nextServer: spec.nextServer } : {}), ...(spec.proxyPolicy ? { proxyPolicy: spec.proxyPolicy } : {}) }
+    ? {
+        plugin: server.runner.decidedBy(spec) ?? spec.decidedBy ?? 'unknown',
+        ...(spec.file ? { file: spec.file } : {}),
+        ...(spec.noBoot ? { noBoot: true } : {}),
+        ...(spec.reason ? { reason: spec.reason } : {}),
+        ...(spec.nextServer ? { nextServer: spec.nextServer } : {}),
+        ...(spec.proxyPolicy ? { proxyPolicy: spec.proxyPolicy } : {}),
+      }
     : undefined;
 
   const session = server.sessions.get(client.mac);
@@ -110,7 +182,9 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   const bootFile = fileOf(reply);
   const fetches: FetchView[] = [];
   if (bootFile) {
-    const first = /^[a-z]+:\/\//i.test(bootFile) ? await explainHttp(x, bootFile, clientIp) : await explainTftp(x, bootFile, server.sessions.get(client.mac), clientIp);
+    const first = /^[a-z]+:\/\//i.test(bootFile)
+      ? await explainHttp(x, bootFile, clientIp)
+      : await explainTftp(x, bootFile, server.sessions.get(client.mac), clientIp);
     fetches.push(first);
     if (first.result === 'script' && first.script) {
       for (const next of scriptFetches(first.script)) {
@@ -123,11 +197,25 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   }
   return {
     config: { file: x.configFile, mode: x.mode, plugins: x.plugins, skipped: x.skipped },
-    input: { origin: input.origin, mac: client.mac, messageType: messageTypeName(messageType), port: input.port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port },
+    input: {
+      origin: input.origin,
+      mac: client.mac,
+      messageType: messageTypeName(messageType),
+      port: input.port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port,
+    },
     client: {
-      mac: client.mac, ...(client.arch !== undefined ? { arch: client.arch } : {}), archName: client.archName, firmware: client.firmware, cpu: client.cpu,
-      ...(client.vendorClass !== undefined ? { vendorClass: client.vendorClass } : {}), userClass: client.userClass, isIpxe: client.isIpxe,
-      isPxeClient: client.isPxeClient, httpBoot: client.httpBoot, ...(client.guid ? { guid: client.guid } : {}), labels: session?.labels ?? {},
+      mac: client.mac,
+      ...(client.arch !== undefined ? { arch: client.arch } : {}),
+      archName: client.archName,
+      firmware: client.firmware,
+      cpu: client.cpu,
+      ...(client.vendorClass !== undefined ? { vendorClass: client.vendorClass } : {}),
+      userClass: client.userClass,
+      isIpxe: client.isIpxe,
+      isPxeClient: client.isPxeClient,
+      httpBoot: client.httpBoot,
+      ...(client.guid ? { guid: client.guid } : {}),
+      labels: session?.labels ?? {},
     },
     admit,
     bootAsked,

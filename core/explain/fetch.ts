@@ -35,27 +35,63 @@ function eventsSince(x: ExplainServer, from: number): BootEvent[] {
 }
 
 /** A TFTP fetch: admit, the readRequest hook (deny or map), then files.resolve. */
-export async function explainTftp(x: ExplainServer, file: string, session: BootSession | undefined, clientIp: string): Promise<FetchView> {
+export async function explainTftp(
+  x: ExplainServer,
+  file: string,
+  session: BootSession | undefined,
+  clientIp: string,
+): Promise<FetchView> {
   const { server } = x;
   const norm = normalizeVirtualPath(file);
-  if (!norm.ok) return { protocol: 'tftp', requested: file, admitted: false, result: 'denied', reason: `unsafe path: ${norm.reason}` };
-  const admit = await server.admit({ protocol: 'tftp', ...(session ? { mac: session.mac, session } : {}), ip: clientIp, path: norm.path });
-  if (!admit.allowed) return { protocol: 'tftp', requested: file, admitted: false, result: 'denied', ...(admit.plugin ? { deniedBy: admit.plugin } : {}), ...(admit.reason ? { reason: admit.reason } : {}) };
+  if (!norm.ok)
+    return {
+      protocol: 'tftp',
+      requested: file,
+      admitted: false,
+      result: 'denied',
+      reason: `unsafe path: ${norm.reason}`,
+    };
+  const admit = await server.admit({
+    protocol: 'tftp',
+    ...(session ? { mac: session.mac, session } : {}),
+    ip: clientIp,
+    path: norm.path,
+  });
+  if (!admit.allowed)
+    return {
+      protocol: 'tftp',
+      requested: file,
+      admitted: false,
+      result: 'denied',
+      ...(admit.plugin ? { deniedBy: admit.plugin } : {}),
+      ...(admit.reason ? { reason: admit.reason } : {}),
+    };
   let path = norm.path;
   const view: FetchView = { protocol: 'tftp', requested: file, admitted: true, result: 'not found' };
   if (server.tftp.hooks.readRequest.taps.length > 0) {
     const decision = await server.tftp.hooks.readRequest.promise({
-      requestedPath: file, path, mode: 'octet', options: {}, client: { address: clientIp, port: 2070 }, ...(session ? { session } : {}), log: server.log,
+      requestedPath: file,
+      path,
+      mode: 'octet',
+      options: {},
+      client: { address: clientIp, port: 2070 },
+      ...(session ? { session } : {}),
+      log: server.log,
     });
     const by = server.runner.decidedBy(decision);
-    if (decision && 'deny' in decision) return { ...view, result: 'denied', reason: decision.deny, ...(by ? { deniedBy: by } : {}) };
+    if (decision && 'deny' in decision)
+      return { ...view, result: 'denied', reason: decision.deny, ...(by ? { deniedBy: by } : {}) };
     if (decision && 'path' in decision) {
       path = decision.path;
       view.mappedTo = path;
       if (by) view.mappedBy = by;
     }
   }
-  const handle = await server.files.resolve(path, { protocol: 'explain', ...(session ? { session } : {}), clientAddress: clientIp });
+  const handle = await server.files.resolve(path, {
+    protocol: 'explain',
+    ...(session ? { session } : {}),
+    clientAddress: clientIp,
+  });
   if (!handle) return view;
   return { ...view, result: 'file', source: handle.source, size: handle.size };
 }
@@ -70,7 +106,14 @@ export async function explainHttp(x: ExplainServer, url: string, clientIp: strin
   let target: string;
   try {
     const u = new URL(url);
-    if (u.protocol !== 'http:') return { protocol: 'http', requested: url, admitted: true, result: 'elsewhere', note: `${u.protocol} URL: explain follows http:// URLs served by this server only` };
+    if (u.protocol !== 'http:')
+      return {
+        protocol: 'http',
+        requested: url,
+        admitted: true,
+        result: 'elsewhere',
+        note: `${u.protocol} URL: explain follows http:// URLs served by this server only`,
+      };
     target = `${u.pathname}${u.search}`;
   } catch {
     target = url.startsWith('/') ? url : `/${url}`;
@@ -79,9 +122,20 @@ export async function explainHttp(x: ExplainServer, url: string, clientIp: strin
   const head = await server.inject.http({ method: 'HEAD', path: target, remoteAddress: clientIp, timeoutMs: 10_000 });
   const evs = eventsSince(x, from);
   const deny = evs.find((e) => e.type === 'admit.deny' || e.type === 'http.deny');
-  const view: FetchView = { protocol: 'http', requested: url, admitted: !deny, result: 'not found', status: head.status };
+  const view: FetchView = {
+    protocol: 'http',
+    requested: url,
+    admitted: !deny,
+    result: 'not found',
+    status: head.status,
+  };
   if (deny) {
-    return { ...view, result: 'denied', ...(deny.plugin ? { deniedBy: deny.plugin } : {}), ...(typeof deny.data['reason'] === 'string' ? { reason: deny.data['reason'] } : {}) };
+    return {
+      ...view,
+      result: 'denied',
+      ...(deny.plugin ? { deniedBy: deny.plugin } : {}),
+      ...(typeof deny.data['reason'] === 'string' ? { reason: deny.data['reason'] } : {}),
+    };
   }
   const get = evs.find((e) => e.type === 'http.get' || e.type === 'http.error');
   const script = get?.data['script'];
@@ -90,7 +144,10 @@ export async function explainHttp(x: ExplainServer, url: string, clientIp: strin
     const full = await server.inject.http({ method: 'GET', path: target, remoteAddress: clientIp, timeoutMs: 10_000 });
     const text = full.body.subarray(0, SCRIPT_SHOWN).toString('utf8');
     return {
-      ...view, result: 'script', status: full.status, producedBy: script,
+      ...view,
+      result: 'script',
+      status: full.status,
+      producedBy: script,
       ...(typeof full.headers['content-type'] === 'string' ? { contentType: full.headers['content-type'] } : {}),
       script: full.body.length > SCRIPT_SHOWN ? `${text}\n… (${full.body.length} bytes)` : text,
     };

@@ -11,7 +11,8 @@ function fetchLines(f: FetchView): string[] {
     return out;
   }
   const mapped = f.mappedTo ? ` (mapped to ${f.mappedTo}${f.mappedBy ? ` by ${f.mappedBy}` : ''})` : '';
-  if (f.result === 'file') out.push(`${head}${mapped} → file from ${f.source}${f.size !== undefined ? `, ${f.size} bytes` : ''}`);
+  if (f.result === 'file')
+    out.push(`${head}${mapped} → file from ${f.source}${f.size !== undefined ? `, ${f.size} bytes` : ''}`);
   else if (f.result === 'script') {
     out.push(`${head} → script by ${f.producedBy}${f.contentType ? ` (${f.contentType})` : ''}:`);
     for (const l of (f.script ?? '').replace(/\n$/, '').split('\n')) out.push(`  | ${l}`);
@@ -26,24 +27,37 @@ export function formatReport(r: ExplainReport): string {
   const L: string[] = [];
   const c = r.client;
   L.push(`pxekit explain: ${r.input.origin}`);
-  L.push(`config ${r.config.file}, DHCP mode ${r.config.mode}; plugins: ${r.config.plugins.join(', ') || 'none'}${r.config.skipped.length ? ` (observers left out: ${r.config.skipped.join(', ')})` : ''}`);
+  L.push(
+    `config ${r.config.file}, DHCP mode ${r.config.mode}; plugins: ${r.config.plugins.join(', ') || 'none'}${r.config.skipped.length ? ` (observers left out: ${r.config.skipped.join(', ')})` : ''}`,
+  );
   L.push('');
   L.push('1. Client');
   L.push(`   MAC          ${c.mac}`);
   L.push(`   arch (93)    ${c.arch ?? '—'} → ${c.archName} (firmware ${c.firmware}, cpu ${c.cpu})`);
   L.push(`   vendor (60)  ${c.vendorClass ?? '—'}`);
   L.push(`   user class   ${c.userClass.length ? c.userClass.join(', ') : '—'}`);
-  L.push(`   PXE ROM ${yesNo(c.isPxeClient)}, iPXE ${yesNo(c.isIpxe)}, wants a URL (HTTP boot) ${yesNo(c.httpBoot)}${c.guid ? `, GUID ${c.guid}` : ''}`);
-  if (Object.keys(c.labels).length) L.push(`   labels       ${Object.entries(c.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  L.push(
+    `   PXE ROM ${yesNo(c.isPxeClient)}, iPXE ${yesNo(c.isIpxe)}, wants a URL (HTTP boot) ${yesNo(c.httpBoot)}${c.guid ? `, GUID ${c.guid}` : ''}`,
+  );
+  if (Object.keys(c.labels).length)
+    L.push(
+      `   labels       ${Object.entries(c.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+    );
   L.push('');
-  L.push(`2. Admit: ${r.admit.allowed ? `admitted${r.admit.plugin ? ` by ${r.admit.plugin}` : ' (no plugin objected)'}` : `DENIED by ${r.admit.plugin}`}${r.admit.reason ? ` — ${r.admit.reason}` : ''}`);
+  L.push(
+    `2. Admit: ${r.admit.allowed ? `admitted${r.admit.plugin ? ` by ${r.admit.plugin}` : ' (no plugin objected)'}` : `DENIED by ${r.admit.plugin}`}${r.admit.reason ? ` — ${r.admit.reason}` : ''}`,
+  );
   L.push('');
   if (!r.admit.allowed) L.push('3. Boot decision: none (denied clients are not asked about)');
   else if (!r.bootAsked) L.push('3. Boot decision: not asked (the packet was not answered: see the DHCP events)');
   else if (!r.boot) L.push('3. Boot decision: no plugin chose a boot file (no boot information is sent)');
   else {
     const b = r.boot;
-    L.push(`3. Boot decision by ${b.plugin}: ${b.noBoot ? 'do not netboot' : b.file}${b.reason ? ` — ${b.reason}` : ''}`);
+    L.push(
+      `3. Boot decision by ${b.plugin}: ${b.noBoot ? 'do not netboot' : b.file}${b.reason ? ` — ${b.reason}` : ''}`,
+    );
     if (b.nextServer) L.push(`   next server ${b.nextServer}`);
     if (b.proxyPolicy) L.push(`   proxy policy ${b.proxyPolicy}`);
   }
@@ -51,13 +65,18 @@ export function formatReport(r: ExplainReport): string {
   L.push('4. DHCP');
   for (const s of r.dhcp) {
     L.push(`   → ${s.sent} to port ${s.port}`);
-    for (const e of s.events) L.push(`     event ${e.type} (${e.outcome})${e.plugin ? ` by ${e.plugin}` : ''}${e.reason ? `: ${e.reason}` : ''}`);
+    for (const e of s.events)
+      L.push(
+        `     event ${e.type} (${e.outcome})${e.plugin ? ` by ${e.plugin}` : ''}${e.reason ? `: ${e.reason}` : ''}`,
+      );
     if (!s.reply) {
       L.push('     ← no reply');
       continue;
     }
     const f = s.reply.fields;
-    L.push(`     ← ${s.reply.type} to ${s.reply.to}: yiaddr ${f.yiaddr}, siaddr ${f.siaddr}${f.sname ? `, sname "${f.sname}"` : ''}${f.file ? `, file "${f.file}"` : ''}`);
+    L.push(
+      `     ← ${s.reply.type} to ${s.reply.to}: yiaddr ${f.yiaddr}, siaddr ${f.siaddr}${f.sname ? `, sname "${f.sname}"` : ''}${f.file ? `, file "${f.file}"` : ''}`,
+    );
     for (const o of s.reply.options) L.push(`       ${String(o.code).padStart(3)} ${o.name.padEnd(28)} ${o.value}`);
   }
   L.push('');

@@ -135,7 +135,8 @@ function* pcapngFrames(buf: Buffer): Generator<Frame> {
     const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
     const type = u32(off);
     const len = u32(off + 4);
-    if (len < 12 || len % 4 !== 0 || off + len > buf.length) throw new PcapError(`bad pcapng block length ${len} at byte ${off}`);
+    if (len < 12 || len % 4 !== 0 || off + len > buf.length)
+      throw new PcapError(`bad pcapng block length ${len} at byte ${off}`);
     if (type === 1) {
       links.push(u16(off + 8));
     } else if (type === 6 && len >= 32) {

@@ -35,7 +35,10 @@ export function optionValueText(code: number, buf: Buffer): string {
   try {
     if (code === 53) return `${buf[0]} (${messageTypeName(buf[0])})`;
     if (code === 43 || code === 175) return subOptions(buf);
-    if (code === 77) return parseUserClass(buf).map((c) => JSON.stringify(c)).join(', ');
+    if (code === 77)
+      return parseUserClass(buf)
+        .map((c) => JSON.stringify(c))
+        .join(', ');
     if (code === 97 && buf.length === 17 && buf[0] === 0) {
       const h = buf.toString('hex', 1);
       return `uuid ${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;

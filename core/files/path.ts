@@ -32,7 +32,11 @@ export interface NormalizeOptions {
 }
 
 /** The options `files.resolve` and HTTP use (decoding happens before, once; `/` is a valid target). */
-export const LITERAL_PATH_OPTIONS: Readonly<NormalizeOptions> = { encodedDots: 'literal', allowRoot: true, maxLength: 4096 };
+export const LITERAL_PATH_OPTIONS: Readonly<NormalizeOptions> = {
+  encodedDots: 'literal',
+  allowRoot: true,
+  maxLength: 4096,
+};
 
 /** NAME_MAX on Linux: no source can hold a longer name. */
 const MAX_SEGMENT = 255;

@@ -51,10 +51,25 @@ export interface DhcpHooks {
 
 export function createDhcpHooks(runner: HookRunner): DhcpHooks {
   return {
-    receive: runner.register('dhcp.receive', new AsyncSeriesBailHook<[DhcpContext], DropDecision | undefined>(['context']), { bail: true }),
-    classify: runner.register('dhcp.classify', new SyncWaterfallHook<[ClientClass, DhcpContext]>(['client', 'context'])),
-    selectBoot: runner.register('dhcp.selectBoot', new AsyncSeriesBailHook<[DhcpContext], BootSpec | undefined>(['context']), { bail: true }),
-    selectLease: runner.register('dhcp.selectLease', new AsyncSeriesBailHook<[LeaseSelection], { ip: string } | undefined>(['selection']), { bail: true }),
+    receive: runner.register(
+      'dhcp.receive',
+      new AsyncSeriesBailHook<[DhcpContext], DropDecision | undefined>(['context']),
+      { bail: true },
+    ),
+    classify: runner.register(
+      'dhcp.classify',
+      new SyncWaterfallHook<[ClientClass, DhcpContext]>(['client', 'context']),
+    ),
+    selectBoot: runner.register(
+      'dhcp.selectBoot',
+      new AsyncSeriesBailHook<[DhcpContext], BootSpec | undefined>(['context']),
+      { bail: true },
+    ),
+    selectLease: runner.register(
+      'dhcp.selectLease',
+      new AsyncSeriesBailHook<[LeaseSelection], { ip: string } | undefined>(['selection']),
+      { bail: true },
+    ),
     reply: runner.register('dhcp.reply', new AsyncSeriesWaterfallHook<[DhcpPacket, DhcpContext]>(['reply', 'context'])),
   };
 }

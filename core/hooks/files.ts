@@ -22,6 +22,10 @@ export interface FilesHooks {
 
 export function createFilesHooks(runner: HookRunner): FilesHooks {
   return {
-    resolve: runner.register('files.resolve', new AsyncSeriesBailHook<[ResolveRequest], FileHandle | undefined>(['request']), { bail: true }),
+    resolve: runner.register(
+      'files.resolve',
+      new AsyncSeriesBailHook<[ResolveRequest], FileHandle | undefined>(['request']),
+      { bail: true },
+    ),
   };
 }

@@ -22,9 +22,7 @@ export interface HttpContext {
  * `{ deny }` (403 with the reason logged), or `{ handled: true }` when the tap wrote `res` itself.
  */
 export type HttpAnswer =
-  | { status: number; headers?: Record<string, string>; body?: string | Buffer }
-  | { deny: string }
-  | { handled: true };
+  { status: number; headers?: Record<string, string>; body?: string | Buffer } | { deny: string } | { handled: true };
 
 /** A generated per-host script (iPXE, GRUB) served instead of a file. */
 export interface HttpScript {
@@ -46,7 +44,15 @@ export interface HttpHooks {
 
 export function createHttpHooks(runner: HookRunner): HttpHooks {
   return {
-    request: runner.register('http.request', new AsyncSeriesBailHook<[HttpContext], HttpAnswer | undefined>(['context']), { bail: true }),
-    script: runner.register('http.script', new AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>(['script', 'context']), { waterfall: true }),
+    request: runner.register(
+      'http.request',
+      new AsyncSeriesBailHook<[HttpContext], HttpAnswer | undefined>(['context']),
+      { bail: true },
+    ),
+    script: runner.register(
+      'http.script',
+      new AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>(['script', 'context']),
+      { waterfall: true },
+    ),
   };
 }

@@ -22,6 +22,7 @@ export interface HookRunnerOptions {
   timeouts?: Record<string, number>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tapable's taps take any arguments
 type AnyFn = (...args: any[]) => any;
 /** tapable's internal tap record (not exported by its typings). */
 interface Tap {
@@ -32,6 +33,7 @@ interface Tap {
 }
 /** The part of a tapable hook the runner needs (tapable does not export its base class type). */
 export interface AnyHook {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tapable's Tap type is not exported
   intercept(interceptor: { register?: (tap: any) => any }): void;
   /** Always true for runner hooks (the runner intercepts every hook): test `taps.length` instead. */
   isUsed(): boolean;
@@ -114,15 +116,17 @@ export class HookRunner {
     const plugin = this.currentPlugin ?? tap.name;
     if (this.#sealed) {
       throw new PxeError('PXE_ERR_HOOK_SEALED', `cannot tap ${hook} as "${plugin}": the server has started`, {
-        fix: 'tap hooks inside your plugin\'s apply(), or before calling server.start()',
+        fix: "tap hooks inside your plugin's apply(), or before calling server.start()",
         details: { plugin, hook },
       });
     }
     const fn = tap.fn;
     const wrapped =
-      tap.type === 'promise' ? this.#wrapPromise(hook, plugin, fn)
-      : tap.type === 'async' ? this.#wrapCallback(hook, plugin, fn)
-      : this.#wrapSync(hook, plugin, fn);
+      tap.type === 'promise'
+        ? this.#wrapPromise(hook, plugin, fn)
+        : tap.type === 'async'
+          ? this.#wrapCallback(hook, plugin, fn)
+          : this.#wrapSync(hook, plugin, fn);
     return { ...tap, fn: wrapped };
   }
 
@@ -137,7 +141,11 @@ export class HookRunner {
     if (this.#timingObservers.size === 0) return;
     const t: TapTiming = { hook, plugin, durationMs: performance.now() - start, ok };
     for (const obs of this.#timingObservers) {
-      try { obs(t); } catch { /* an observer must never break the packet path */ }
+      try {
+        obs(t);
+      } catch {
+        /* an observer must never break the packet path */
+      }
     }
   }
 
@@ -162,7 +170,10 @@ export class HookRunner {
       const ms = this.timeoutFor(hook);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)), ms);
+        timer = setTimeout(
+          () => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)),
+          ms,
+        );
       });
       let call: Promise<unknown>;
       try {
@@ -171,8 +182,17 @@ export class HookRunner {
         call = Promise.reject(err);
       }
       return Promise.race([call, timeout]).then(
-        (r) => { clearTimeout(timer); this.#noteDecider(hook, plugin, r, args[0]); this.#report(hook, plugin, start, true); return r; },
-        (err: unknown) => { clearTimeout(timer); this.#report(hook, plugin, start, false); throw tagError(err, plugin, hook); },
+        (r) => {
+          clearTimeout(timer);
+          this.#noteDecider(hook, plugin, r, args[0]);
+          this.#report(hook, plugin, start, true);
+          return r;
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.#report(hook, plugin, start, false);
+          throw tagError(err, plugin, hook);
+        },
       );
     };
   }
@@ -189,9 +209,15 @@ export class HookRunner {
         clearTimeout(timer);
         this.#report(hook, plugin, start, err == null);
         if (err != null) callback(tagError(err, plugin, hook));
-        else { this.#noteDecider(hook, plugin, result, args[0]); callback(null, result); }
+        else {
+          this.#noteDecider(hook, plugin, result, args[0]);
+          callback(null, result);
+        }
       };
-      const timer = setTimeout(() => finish(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not call back within ${ms} ms`)), ms);
+      const timer = setTimeout(
+        () => finish(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not call back within ${ms} ms`)),
+        ms,
+      );
       try {
         fn(...args, finish);
       } catch (err) {

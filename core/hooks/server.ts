@@ -60,9 +60,16 @@ export interface ServerHooks {
 export function createServerHooks(runner: HookRunner): ServerHooks {
   return {
     ready: runner.register('server.ready', new AsyncSeriesHook<[]>([])),
-    listening: runner.register('server.listening', new AsyncParallelHook<[ReadonlyArray<ListeningAddress>]>(['addresses'])),
+    listening: runner.register(
+      'server.listening',
+      new AsyncParallelHook<[ReadonlyArray<ListeningAddress>]>(['addresses']),
+    ),
     close: runner.register('server.close', new AsyncSeriesHook<[]>([])),
-    admit: runner.register('server.admit', new AsyncSeriesBailHook<[AdmitRequest], AdmitResult | undefined>(['request']), { bail: true }),
+    admit: runner.register(
+      'server.admit',
+      new AsyncSeriesBailHook<[AdmitRequest], AdmitResult | undefined>(['request']),
+      { bail: true },
+    ),
     bootEvent: runner.register('server.bootEvent', new SyncHook<[BootEvent]>(['event'])),
   };
 }

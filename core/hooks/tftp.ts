@@ -37,7 +37,14 @@ export interface TftpHooks {
 
 export function createTftpHooks(runner: HookRunner): TftpHooks {
   return {
-    readRequest: runner.register('tftp.readRequest', new AsyncSeriesBailHook<[TftpReadRequest], TftpReadDecision | undefined>(['request']), { bail: true }),
-    negotiate: runner.register('tftp.negotiate', new SyncWaterfallHook<[TftpNegotiation, TftpReadRequest]>(['negotiation', 'request'])),
+    readRequest: runner.register(
+      'tftp.readRequest',
+      new AsyncSeriesBailHook<[TftpReadRequest], TftpReadDecision | undefined>(['request']),
+      { bail: true },
+    ),
+    negotiate: runner.register(
+      'tftp.negotiate',
+      new SyncWaterfallHook<[TftpNegotiation, TftpReadRequest]>(['negotiation', 'request']),
+    ),
   };
 }

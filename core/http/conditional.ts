@@ -33,9 +33,7 @@ export function isNotModified(reqHeaders: IncomingHttpHeaders, v: Validators): b
 
 /** What to send for a GET: the whole file, one inclusive range, or 416. */
 export type RangeDecision =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+  { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
  * Applies `Range` and `If-Range` (RFC 9110 §14.2, §13.1.5) to a file of `size` bytes:
@@ -43,7 +41,12 @@ export type RangeDecision =
  * - several ranges: the full file (a server may ignore Range; no multipart, firmware never asks);
  * - one range: 206 with that range (suffix `bytes=-N` included); none satisfiable: 416.
  */
-export function decideRange(size: number, rangeHeader: string | undefined, ifRange: string | undefined, v: Validators): RangeDecision {
+export function decideRange(
+  size: number,
+  rangeHeader: string | undefined,
+  ifRange: string | undefined,
+  v: Validators,
+): RangeDecision {
   if (!rangeHeader) return { kind: 'full' };
   if (ifRange !== undefined && !ifRangeMatches(ifRange, v)) return { kind: 'full' };
   const r = rangeParser(size, rangeHeader, { combine: true });

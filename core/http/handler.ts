@@ -46,7 +46,13 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   };
 }
 
-async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerResponse, state: RequestState, started: number): Promise<void> {
+async function handle(
+  deps: HandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: RequestState,
+  started: number,
+): Promise<void> {
   const { server, hooks } = deps;
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
@@ -55,7 +61,10 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   }
   const target = parseRequestTarget(req.url);
   if (!target.ok) {
-    deps.log.info({ event: 'http.bad_path', url: state.path, reason: target.reason, client: req.socket.remoteAddress }, 'refused request path');
+    deps.log.info(
+      { event: 'http.bad_path', url: state.path, reason: target.reason, client: req.socket.remoteAddress },
+      'refused request path',
+    );
     state.bytes = sendStatus(res, method, target.status);
     return;
   }
@@ -65,7 +74,11 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   state.identity = id;
 
   const ctx: HttpContext = {
-    req, res, method, path, query,
+    req,
+    res,
+    method,
+    path,
+    query,
     client: { address: id.ip, port: req.socket.remotePort ?? 0 },
     ...(id.session ? { session: id.session } : {}),
     log: deps.log.child({ client: id.ip, path }),
@@ -75,8 +88,18 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
     const plugin = server.runner.decidedBy(answer);
     if ('handled' in answer) return;
     if ('deny' in answer) {
-      deps.log.info({ event: 'http.deny', path, client: id.ip, mac: id.mac, reason: answer.deny, plugin }, 'request denied by a plugin');
-      server.emit({ type: 'http.deny', protocol: 'http', outcome: 'denied', ...who(id), ...(plugin ? { plugin } : {}), data: { path, reason: answer.deny } });
+      deps.log.info(
+        { event: 'http.deny', path, client: id.ip, mac: id.mac, reason: answer.deny, plugin },
+        'request denied by a plugin',
+      );
+      server.emit({
+        type: 'http.deny',
+        protocol: 'http',
+        outcome: 'denied',
+        ...who(id),
+        ...(plugin ? { plugin } : {}),
+        data: { path, reason: answer.deny },
+      });
       state.bytes = sendStatus(res, method, 403);
       return;
     }
@@ -90,7 +113,13 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   if (id.session) {
     server.sessions.upsert(id.session.mac, { ...(id.ip ? { ip: id.ip } : {}), stage: 'http' });
   }
-  const admitted = await server.admit({ protocol: 'http', ...(id.mac ? { mac: id.mac } : {}), ip: id.ip, ...(id.session ? { session: id.session } : {}), path });
+  const admitted = await server.admit({
+    protocol: 'http',
+    ...(id.mac ? { mac: id.mac } : {}),
+    ip: id.ip,
+    ...(id.session ? { session: id.session } : {}),
+    path,
+  });
   if (!admitted.allowed) {
     state.bytes = sendStatus(res, method, 403);
     return;
@@ -100,21 +129,48 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
   if (script) {
     const producer = script.producedBy ?? server.runner.decidedBy(script);
     // Per-host scripts change with every decision: never let a cache (or the firmware) keep one.
-    state.bytes = sendBody(res, method, 200, { 'Content-Type': script.contentType ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, script.body);
-    finished(deps, state, method, { status: 200, bytes: state.bytes, complete: true }, started, { script: producer ?? 'unknown' }, producer);
+    state.bytes = sendBody(
+      res,
+      method,
+      200,
+      { 'Content-Type': script.contentType ?? 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
+      script.body,
+    );
+    finished(
+      deps,
+      state,
+      method,
+      { status: 200, bytes: state.bytes, complete: true },
+      started,
+      { script: producer ?? 'unknown' },
+      producer,
+    );
     return;
   }
 
-  const handle = await server.files.resolve(path, { protocol: 'http', ...(id.session ? { session: id.session } : {}), clientAddress: id.ip });
+  const handle = await server.files.resolve(path, {
+    protocol: 'http',
+    ...(id.session ? { session: id.session } : {}),
+    clientAddress: id.ip,
+  });
   if (!handle) {
     state.bytes = sendStatus(res, method, 404);
-    server.emit({ type: 'http.get', protocol: 'http', outcome: 'error', ...who(id), data: { path, status: 404, bytes: 0, durationMs: elapsed(started), reason: 'not found' } });
+    server.emit({
+      type: 'http.get',
+      protocol: 'http',
+      outcome: 'error',
+      ...who(id),
+      data: { path, status: 404, bytes: 0, durationMs: elapsed(started), reason: 'not found' },
+    });
     return;
   }
   const result = await serveFile(req, res, handle);
   state.bytes = result.bytes;
   if (result.error !== undefined) {
-    deps.log.error({ event: 'http.error', err: result.error, path, source: handle.source, bytes: result.bytes, client: id.ip }, 'HTTP body failed after headers; connection cut');
+    deps.log.error(
+      { event: 'http.error', err: result.error, path, source: handle.source, bytes: result.bytes, client: id.ip },
+      'HTTP body failed after headers; connection cut',
+    );
     emitError(server, state, result.status, result.error, handle.source);
     return;
   }
@@ -122,27 +178,62 @@ async function handle(deps: HandlerDeps, req: IncomingMessage, res: ServerRespon
 }
 
 /** A response is out: record the file against the session and emit `http.get`. */
-function finished(deps: HandlerDeps, state: RequestState, method: string, result: ServeResult, started: number, data: Record<string, unknown>, plugin: string | undefined): void {
+function finished(
+  deps: HandlerDeps,
+  state: RequestState,
+  method: string,
+  result: ServeResult,
+  started: number,
+  data: Record<string, unknown>,
+  plugin: string | undefined,
+): void {
   const id = state.identity;
   if (id?.session && method === 'GET' && result.complete && (result.status === 200 || result.status === 206)) {
     deps.server.sessions.recordFile(id.session, state.path, result.bytes);
   }
   deps.server.emit({
-    type: 'http.get', protocol: 'http', outcome: result.complete ? 'ok' : 'error', ...(id ? who(id) : {}), ...(plugin ? { plugin } : {}),
-    data: { path: state.path, method, status: result.status, bytes: result.bytes, durationMs: elapsed(started), ...(result.range ? { range: result.range } : {}), ...(result.aborted ? { aborted: true } : {}), ...data },
+    type: 'http.get',
+    protocol: 'http',
+    outcome: result.complete ? 'ok' : 'error',
+    ...(id ? who(id) : {}),
+    ...(plugin ? { plugin } : {}),
+    data: {
+      path: state.path,
+      method,
+      status: result.status,
+      bytes: result.bytes,
+      durationMs: elapsed(started),
+      ...(result.range ? { range: result.range } : {}),
+      ...(result.aborted ? { aborted: true } : {}),
+      ...data,
+    },
   });
 }
 
 function emitError(server: PxeServer, state: RequestState, status: number, err: unknown, source?: string): void {
   const tags = hookTags(err);
   server.emit({
-    type: 'http.error', protocol: 'http', outcome: 'error', ...(state.identity ? who(state.identity) : {}), ...(tags.plugin ? { plugin: tags.plugin } : {}),
-    data: { path: state.path, status, message: err instanceof Error ? err.message : String(err), code: tags.code ?? 'PXE_ERR_HTTP_REQUEST', ...(source ? { source } : {}) },
+    type: 'http.error',
+    protocol: 'http',
+    outcome: 'error',
+    ...(state.identity ? who(state.identity) : {}),
+    ...(tags.plugin ? { plugin: tags.plugin } : {}),
+    data: {
+      path: state.path,
+      status,
+      message: err instanceof Error ? err.message : String(err),
+      code: tags.code ?? 'PXE_ERR_HTTP_REQUEST',
+      ...(source ? { source } : {}),
+    },
   });
 }
 
 function who(id: ClientIdentity): { mac?: string; ip?: string; session?: NonNullable<ClientIdentity['session']> } {
-  return { ...(id.mac ? { mac: id.mac } : {}), ...(id.ip ? { ip: id.ip } : {}), ...(id.session ? { session: id.session } : {}) };
+  return {
+    ...(id.mac ? { mac: id.mac } : {}),
+    ...(id.ip ? { ip: id.ip } : {}),
+    ...(id.session ? { session: id.session } : {}),
+  };
 }
 
 function elapsed(started: number): number {
@@ -150,11 +241,28 @@ function elapsed(started: number): number {
 }
 
 /** One access-log line per request, when the response is done or the client is gone. */
-function logRequest(log: Logger, req: IncomingMessage, res: ServerResponse, state: RequestState, started: number): void {
+function logRequest(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: RequestState,
+  started: number,
+): void {
   const aborted = !res.writableFinished;
-  const bytes = state.bytes || (res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0);
-  log.info({
-    event: 'http.request', method: req.method, path: state.path, status: res.statusCode, bytes, ms: elapsed(started),
-    client: state.identity?.ip ?? req.socket.remoteAddress, ...(state.identity?.mac ? { mac: state.identity.mac } : {}), ...(aborted ? { aborted: true } : {}),
-  }, `${req.method} ${state.path} ${res.statusCode}`);
+  const bytes =
+    state.bytes || (res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0);
+  log.info(
+    {
+      event: 'http.request',
+      method: req.method,
+      path: state.path,
+      status: res.statusCode,
+      bytes,
+      ms: elapsed(started),
+      client: state.identity?.ip ?? req.socket.remoteAddress,
+      ...(state.identity?.mac ? { mac: state.identity.mac } : {}),
+      ...(aborted ? { aborted: true } : {}),
+    },
+    `${req.method} ${state.path} ${res.statusCode}`,
+  );
 }

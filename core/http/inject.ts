@@ -35,7 +35,9 @@ class MemorySocket extends Duplex {
     this.remotePort = remotePort;
     this.remoteFamily = remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
   }
-  override _read(): void { /* data is pushed by the peer */ }
+  override _read(): void {
+    /* data is pushed by the peer */
+  }
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.#written += chunk.length;
     if (!this.peer.destroyed) this.peer.push(chunk);
@@ -47,16 +49,30 @@ class MemorySocket extends Duplex {
   }
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     // Like TCP, the other end learns of the close a moment later, not in the same tick.
-    setImmediate(() => { if (!this.peer.destroyed) this.peer.destroy(); });
+    setImmediate(() => {
+      if (!this.peer.destroyed) this.peer.destroy();
+    });
     cb(err);
   }
   // What net.Socket offers and node:http calls on sockets.
-  setTimeout(): this { return this; }
-  setNoDelay(): this { return this; }
-  setKeepAlive(): this { return this; }
-  ref(): this { return this; }
-  unref(): this { return this; }
-  get bytesWritten(): number { return this.#written; }
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  get bytesWritten(): number {
+    return this.#written;
+  }
 }
 
 /**
@@ -75,23 +91,34 @@ export async function injectHttp(listener: HttpListener, req: HttpInjectRequest)
       clientSide.destroy();
       reject(new Error(`inject ${method} ${req.path}: no response within ${req.timeoutMs ?? 10_000} ms`));
     }, req.timeoutMs ?? 10_000);
-    const creq = request({
-      method, path: req.path, headers: { host: 'inject', ...req.headers },
-      createConnection: () => clientSide as unknown as import('node:net').Socket,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        // Resolve once the server side is done too (session updated, events out), unlike a real client.
-        void listener.settled(serverSide).then(() => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-          clientSide.destroy();
+    const creq = request(
+      {
+        method,
+        path: req.path,
+        headers: { host: 'inject', ...req.headers },
+        createConnection: () => clientSide as unknown as import('node:net').Socket,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          // Resolve once the server side is done too (session updated, events out), unlike a real client.
+          void listener.settled(serverSide).then(() => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+            clientSide.destroy();
+          });
         });
-      });
-      res.on('error', (err) => { clearTimeout(timer); reject(err); });
+        res.on('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
+      },
+    );
+    creq.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
     });
-    creq.on('error', (err) => { clearTimeout(timer); reject(err); });
     creq.end();
   });
 }

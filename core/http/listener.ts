@@ -35,7 +35,15 @@ export class HttpListener {
     // Node checks header/request timeouts on this interval (default 30 s): tighten it so the bound holds.
     // No Host requirement: minimal firmware HTTP stacks are not strict HTTP/1.1 clients, and we serve one site.
     const checkEvery = Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 4)));
-    this.server = createServer({ keepAlive: true, connectionsCheckingInterval: checkEvery, maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false }, (req, res) => this.#track(req, res, handler));
+    this.server = createServer(
+      {
+        keepAlive: true,
+        connectionsCheckingInterval: checkEvery,
+        maxHeaderSize: MAX_HEADER_BYTES,
+        requireHostHeader: false,
+      },
+      (req, res) => this.#track(req, res, handler),
+    );
     this.server.headersTimeout = config.headersTimeoutMs;
     // GET/HEAD carry no body, so the whole request must arrive as fast as its headers.
     this.server.requestTimeout = config.headersTimeoutMs;
@@ -72,16 +80,24 @@ export class HttpListener {
    * cut whatever is left.
    */
   async close(graceMs: number): Promise<void> {
-    const closed = this.#listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    const closed = this.#listening
+      ? new Promise<void>((resolve) => this.server.close(() => resolve()))
+      : Promise.resolve();
     this.server.closeIdleConnections();
     if (this.#inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#drained.push(resolve)),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
       ]);
       clearTimeout(timer);
-      if (this.#inFlight > 0) this.#log.warn({ event: 'http.close.cut', inFlight: this.#inFlight, graceMs }, 'closing HTTP with responses still in flight');
+      if (this.#inFlight > 0)
+        this.#log.warn(
+          { event: 'http.close.cut', inFlight: this.#inFlight, graceMs },
+          'closing HTTP with responses still in flight',
+        );
     }
     this.server.closeAllConnections();
     await closed;
@@ -110,12 +126,18 @@ export class HttpListener {
     const code = err.code ?? 'UNKNOWN';
     const sock = socket as Socket;
     if (code !== 'ECONNRESET' && code !== 'EPIPE') {
-      this.#log.debug({ event: 'http.client_error', code, client: sock.remoteAddress, err: err.message }, 'malformed or slow HTTP request');
+      this.#log.debug(
+        { event: 'http.client_error', code, client: sock.remoteAddress, err: err.message },
+        'malformed or slow HTTP request',
+      );
     }
     if (socket.writable && (sock.bytesWritten ?? 0) === 0) {
-      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-        : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-        : '400 Bad Request';
+      const status =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       // A peer that never reads must not keep the socket: the answer gets a moment, then it goes.
       setTimeout(() => socket.destroy(), 1000).unref();

@@ -2,8 +2,7 @@ import { LITERAL_PATH_OPTIONS, normalizeVirtualPath } from '../files/path.js';
 
 /** A request target made safe: the normalised virtual path and the query. */
 export type ParsedTarget =
-  | { ok: true; path: string; query: URLSearchParams }
-  | { ok: false; status: 400; reason: string };
+  { ok: true; path: string; query: URLSearchParams } | { ok: false; status: 400; reason: string };
 
 /**
  * Splits `req.url` into path and query WITHOUT the WHATWG URL parser: `new URL()` resolves `..` and

@@ -45,7 +45,12 @@ export function largeBufferBytesInUse(): number {
 }
 
 /** Sends `length` bytes from `start` of `reader` (which this closes). Never throws. */
-export async function sendFromReader(res: ServerResponse, reader: FileReader, start: number, length: number): Promise<BodyResult> {
+export async function sendFromReader(
+  res: ServerResponse,
+  reader: FileReader,
+  start: number,
+  length: number,
+): Promise<BodyResult> {
   let size = Math.min(length, LARGE_CHUNK);
   const count = Math.min(BUFFERS, Math.ceil(length / size));
   const large = size > SMALL_CHUNK;
@@ -97,18 +102,29 @@ export function sendFromStream(res: ServerResponse, source: Readable, length: nu
     };
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > length) return settle({ bytes: bytes - chunk.length, complete: false, error: new LengthError(`source yielded more than the ${length} bytes it announced`) });
+      if (bytes > length)
+        return settle({
+          bytes: bytes - chunk.length,
+          complete: false,
+          error: new LengthError(`source yielded more than the ${length} bytes it announced`),
+        });
       if (!res.write(chunk)) source.pause();
     };
     const onDrain = () => source.resume();
     const onEnd = () => {
-      if (bytes !== length) return settle({ bytes, complete: false, error: new LengthError(`source yielded ${bytes} of the ${length} bytes it announced`) });
+      if (bytes !== length)
+        return settle({
+          bytes,
+          complete: false,
+          error: new LengthError(`source yielded ${bytes} of the ${length} bytes it announced`),
+        });
       res.off('close', onClose);
       void finish(res, bytes, length).then(settle);
     };
     const onError = (err: unknown) => settle({ bytes, complete: false, error: err });
     // All bytes handed over and the client (it had its Content-Length) hung up before the source's end.
-    const onClose = () => settle(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true });
+    const onClose = () =>
+      settle(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true });
     source.on('data', onData);
     source.once('end', onEnd);
     source.once('error', onError);
@@ -124,10 +140,16 @@ function finish(res: ServerResponse, bytes: number, length: number): Promise<Bod
       resolve(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true });
       return;
     }
-    const onFinish = () => { res.off('close', onClose); resolve({ bytes, complete: true }); };
+    const onFinish = () => {
+      res.off('close', onClose);
+      resolve({ bytes, complete: true });
+    };
     // Every body byte was handed over, but a Connection: close client that had its Content-Length hung up
     // before our end() was flushed: that is a complete response, not an abort.
-    const onClose = () => { res.off('finish', onFinish); resolve(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true }); };
+    const onClose = () => {
+      res.off('finish', onFinish);
+      resolve(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true });
+    };
     res.once('finish', onFinish);
     res.once('close', onClose);
     res.end();
@@ -144,7 +166,11 @@ class BufferPool {
   #waiter: ((b: Buffer | undefined) => void) | undefined;
   #closed = false;
 
-  constructor(res: ServerResponse, readonly size: number, readonly count: number) {
+  constructor(
+    res: ServerResponse,
+    readonly size: number,
+    readonly count: number,
+  ) {
     res.once('close', () => {
       this.#closed = true;
       this.#waiter?.(undefined);
@@ -161,7 +187,9 @@ class BufferPool {
       // Uninitialised is safe: only the bytes a read filled are ever written out.
       return Buffer.allocUnsafeSlow(this.size);
     }
-    return new Promise((resolve) => { this.#waiter = resolve; });
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
   }
 
   release(b: Buffer): void {

@@ -29,7 +29,10 @@ export interface ServeResult {
 export async function serveFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle): Promise<ServeResult> {
   const method = req.method ?? 'GET';
   const v = validatorsFor(handle);
-  const headers: Record<string, string | number> = { 'Accept-Ranges': 'bytes', 'Content-Type': contentTypeFor(handle.path) };
+  const headers: Record<string, string | number> = {
+    'Accept-Ranges': 'bytes',
+    'Content-Type': contentTypeFor(handle.path),
+  };
   if (v.etag) headers['ETag'] = v.etag;
   if (v.lastModified) headers['Last-Modified'] = v.lastModified;
 
@@ -41,7 +44,10 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, handl
   }
 
   // Range is defined for GET only (RFC 9110 §14.2): HEAD describes the whole representation.
-  const decision = method === 'GET' ? decideRange(handle.size, headerValue(req.headers.range), headerValue(req.headers['if-range']), v) : { kind: 'full' as const };
+  const decision =
+    method === 'GET'
+      ? decideRange(handle.size, headerValue(req.headers.range), headerValue(req.headers['if-range']), v)
+      : { kind: 'full' as const };
   if (decision.kind === 'unsatisfiable') {
     res.writeHead(416, { ...headers, 'Content-Range': contentRange(handle.size), 'Content-Length': 0 });
     res.end();

@@ -10,7 +10,8 @@ export interface ClientIdentity {
   via: 'query' | 'path' | 'ip' | 'none';
 }
 
-const SEPARATED_MAC = /^(?:01-)?([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})$/i;
+const SEPARATED_MAC =
+  /^(?:01-)?([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})[-:]([0-9a-f]{2})$/i;
 const BARE_MAC = /^([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i;
 
 /**
@@ -48,7 +49,12 @@ export function macFromUrl(path: string, query: URLSearchParams): { mac: string;
  * survives NAT), else by the source IP that DHCP recorded. A MAC in the URL without a session still
  * names the client, so `admit` can judge it.
  */
-export function lookupClient(sessions: SessionStore, path: string, query: URLSearchParams, remoteAddress: string | undefined): ClientIdentity {
+export function lookupClient(
+  sessions: SessionStore,
+  path: string,
+  query: URLSearchParams,
+  remoteAddress: string | undefined,
+): ClientIdentity {
   const ip = clientIp(remoteAddress);
   const fromUrl = macFromUrl(path, query);
   if (fromUrl) {

@@ -3,7 +3,8 @@
  * Everything that uses it has a pure-node fallback; `PXEKIT_NATIVE=0` forces the fallbacks.
  */
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 type Handle = object;
 
@@ -20,7 +21,7 @@ export interface NativeBinding {
   copy(dst: Buffer, dstOffset: number, src: Buffer, srcOffset: number, length: number): void;
 }
 
-export const NATIVE_ADDON_PATH = fileURLToPath(new URL('./build/pxekit_native.node', import.meta.url));
+export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, 'core', 'native', 'build', 'pxekit_native.node');
 
 let loaded: { binding?: NativeBinding; reason?: string } | undefined;
 
@@ -36,6 +37,11 @@ function load(): { binding?: NativeBinding; reason?: string } {
     return { binding: createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeBinding };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { reason: code === 'MODULE_NOT_FOUND' ? `${NATIVE_ADDON_PATH} was not built (npm ci found no C compiler?)` : `failed to load: ${(err as Error).message}` };
+    return {
+      reason:
+        code === 'MODULE_NOT_FOUND'
+          ? `${NATIVE_ADDON_PATH} was not built (npm ci found no C compiler?)`
+          : `failed to load: ${(err as Error).message}`,
+    };
   }
 }

@@ -32,12 +32,27 @@ function main() {
   const cc = process.env.CC || 'cc';
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O2', '-std=gnu11', '-fPIC', '-shared', '-Wall', '-Wextra', '-Wno-unused-parameter', '-I', inc, '-o', tmp, ...sources];
+  const args = [
+    '-O2',
+    '-std=gnu11',
+    '-fPIC',
+    '-shared',
+    '-Wall',
+    '-Wextra',
+    '-Wno-unused-parameter',
+    '-I',
+    inc,
+    '-o',
+    tmp,
+    ...sources,
+  ];
   const r = spawnSync(cc, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     rmSync(tmp, { force: true });
     const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(0, 20).join('\n');
-    return say(`build failed (${cc}): TFTP uses node:dgram. Install a C compiler (Debian: build-essential) and run npm rebuild.\n${why}`);
+    return say(
+      `build failed (${cc}): TFTP uses node:dgram. Install a C compiler (Debian: build-essential) and run npm rebuild.\n${why}`,
+    );
   }
   if (r.stderr.trim()) say(r.stderr.trim());
   renameSync(tmp, out); // atomic: a running server never loads a half-written file

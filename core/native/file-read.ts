@@ -11,7 +11,8 @@ const { EOPNOTSUPP, ENOSYS, EINVAL } = constants.errno;
 let unsupported = false;
 
 /** The synchronous cached read, or undefined when there is no addon. */
-export function cachedReadFn(): ((fd: number, buf: Buffer, offset: number, length: number, position: number) => number) | undefined {
+export function cachedReadFn():
+  ((fd: number, buf: Buffer, offset: number, length: number, position: number) => number) | undefined {
   const b = nativeBinding().binding;
   if (!b) return undefined;
   return (fd, buf, offset, length, position) => {
@@ -26,4 +27,5 @@ export function cachedReadFn(): ((fd: number, buf: Buffer, offset: number, lengt
 
 /** Copies `src[srcOffset, +length)` into `dst` at `dstOffset` without allocating (Buffer.copy of a slice allocates a view). */
 export const copyBytes: (dst: Buffer, dstOffset: number, src: Buffer, srcOffset: number, length: number) => void =
-  nativeBinding().binding?.copy ?? ((dst, dstOffset, src, srcOffset, length) => void src.copy(dst, dstOffset, srcOffset, srcOffset + length));
+  nativeBinding().binding?.copy ??
+  ((dst, dstOffset, src, srcOffset, length) => void src.copy(dst, dstOffset, srcOffset, srcOffset + length));

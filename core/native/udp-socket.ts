@@ -56,7 +56,13 @@ export class NativeUdpSocket {
   /** Packets dropped because the send queue was full. */
   dropped = 0;
 
-  constructor(local: string, peer: string, port: number, private readonly events: NativeUdpEvents, binding = nativeBinding().binding) {
+  constructor(
+    local: string,
+    peer: string,
+    port: number,
+    private readonly events: NativeUdpEvents,
+    binding = nativeBinding().binding,
+  ) {
     if (!binding) throw new Error(`native UDP socket unavailable: ${nativeBinding().reason ?? 'unknown'}`);
     this.b = binding;
     this.h = binding.open(local, peer, port, this.recv, (kind, value) => {

@@ -16,7 +16,8 @@ import { redactUrl, type RedisOptions } from './options.js';
 /** Redis replies that mean "the server cannot serve now", not "this command is wrong". */
 const OUTAGE_REPLIES = /^(OOM|READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|BUSY|NOREPLICAS|TRYAGAIN)\b/;
 /** ioredis messages for "no usable connection" (closed socket, offline queue off, timeout). */
-const CONNECTION_ERRORS = /timed out|Connection is closed|enableOfflineQueue|Stream isn't writeable|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|socket/i;
+const CONNECTION_ERRORS =
+  /timed out|Connection is closed|enableOfflineQueue|Stream isn't writeable|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|socket/i;
 const PROBE_MS = 1000;
 
 export type EmitFn = (event: Omit<BootEvent, 'time'>) => void;
@@ -33,7 +34,9 @@ export interface RedisLinkOptions {
 /** Thrown by `run` while Redis is unreachable: PXE_ERR_REDIS. */
 export class RedisUnavailableError extends PxeError {
   constructor(reason: string) {
-    super('PXE_ERR_REDIS', `Redis unavailable: ${reason}`, { fix: 'check that Redis runs and redis.url is right; known clients are served from local state meanwhile' });
+    super('PXE_ERR_REDIS', `Redis unavailable: ${reason}`, {
+      fix: 'check that Redis runs and redis.url is right; known clients are served from local state meanwhile',
+    });
   }
 }
 
@@ -97,8 +100,16 @@ export class RedisLink {
   async start(): Promise<void> {
     const timeout = this.#o.redis.connectTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const connected = this.client.connect().then(() => true, () => false);
-    const waited = await Promise.race([connected, new Promise<false>((r) => { timer = setTimeout(() => r(false), timeout); })]);
+    const connected = this.client.connect().then(
+      () => true,
+      () => false,
+    );
+    const waited = await Promise.race([
+      connected,
+      new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), timeout);
+      }),
+    ]);
     clearTimeout(timer);
     if (!waited) this.markDown(`no connection within ${timeout} ms`);
   }
@@ -137,8 +148,17 @@ export class RedisLink {
     if (wasUp || !this.#reported) {
       this.#reported = true;
       const url = redactUrl(this.#o.redis.url);
-      this.#o.log.error({ event: 'redis.down', code: 'PXE_ERR_REDIS', url, reason, user: this.#o.user }, `Redis unavailable (${reason}): serving known clients from local state, new allocations refused`);
-      this.#o.emit?.({ type: 'redis.down', protocol: 'server', outcome: 'error', plugin: this.#o.user, data: { code: 'PXE_ERR_REDIS', url, reason } });
+      this.#o.log.error(
+        { event: 'redis.down', code: 'PXE_ERR_REDIS', url, reason, user: this.#o.user },
+        `Redis unavailable (${reason}): serving known clients from local state, new allocations refused`,
+      );
+      this.#o.emit?.({
+        type: 'redis.down',
+        protocol: 'server',
+        outcome: 'error',
+        plugin: this.#o.user,
+        data: { code: 'PXE_ERR_REDIS', url, reason },
+      });
       for (const fn of this.#onDown) fn(reason);
     }
     this.#startProbe();
@@ -160,7 +180,10 @@ export class RedisLink {
     if (this.#probe || this.#closed) return;
     this.#probe = setInterval(() => {
       if (this.client.status !== 'ready') return;
-      this.client.ping().then(() => this.#markUp(), () => undefined);
+      this.client.ping().then(
+        () => this.#markUp(),
+        () => undefined,
+      );
     }, PROBE_MS);
     this.#probe.unref();
   }
@@ -175,16 +198,33 @@ export class RedisLink {
     this.#downSince = undefined;
     if (this.#reported) {
       const url = redactUrl(this.#o.redis.url);
-      this.#o.log.info({ event: 'redis.up', url, downMs, user: this.#o.user }, `Redis reachable again after ${downMs} ms`);
-      this.#o.emit?.({ type: 'redis.up', protocol: 'server', outcome: 'info', plugin: this.#o.user, data: { url, downMs } });
+      this.#o.log.info(
+        { event: 'redis.up', url, downMs, user: this.#o.user },
+        `Redis reachable again after ${downMs} ms`,
+      );
+      this.#o.emit?.({
+        type: 'redis.up',
+        protocol: 'server',
+        outcome: 'info',
+        plugin: this.#o.user,
+        data: { url, downMs },
+      });
     } else {
-      this.#o.log.info({ event: 'redis.connected', url: redactUrl(this.#o.redis.url), user: this.#o.user }, 'Redis connected');
+      this.#o.log.info(
+        { event: 'redis.connected', url: redactUrl(this.#o.redis.url), user: this.#o.user },
+        'Redis connected',
+      );
     }
     this.#reported = false;
     for (const fn of this.#onUp) {
       Promise.resolve()
         .then(fn)
-        .catch((err: unknown) => this.#o.log.error({ event: 'redis.recover.error', err, user: this.#o.user, code: 'PXE_ERR_REDIS' }, 'catching up after a Redis outage failed'));
+        .catch((err: unknown) =>
+          this.#o.log.error(
+            { event: 'redis.recover.error', err, user: this.#o.user, code: 'PXE_ERR_REDIS' },
+            'catching up after a Redis outage failed',
+          ),
+        );
     }
   }
 }

@@ -29,10 +29,31 @@ export const redisOptionsSchema = {
   additionalProperties: false,
   description: 'the shared Redis (same value in every scale-out plugin; use a YAML anchor)',
   properties: {
-    url: { type: 'string', pattern: '^rediss?://', default: REDIS_DEFAULTS.url, description: 'redis:// or rediss:// URL, with password and db number if needed' },
-    keyPrefix: { type: 'string', default: REDIS_DEFAULTS.keyPrefix, description: 'prefix of every key and channel (one per pxekit cluster)' },
-    connectTimeoutMs: { type: 'integer', minimum: 100, default: REDIS_DEFAULTS.connectTimeoutMs, description: 'wait this long for Redis at start, then start degraded and keep retrying (keep it under hooks.timeoutMs)' },
-    commandTimeoutMs: { type: 'integer', minimum: 20, default: REDIS_DEFAULTS.commandTimeoutMs, description: 'a command slower than this fails (two in a row count as a Redis outage); DHCP clients wait about 4 s for an answer' },
+    url: {
+      type: 'string',
+      pattern: '^rediss?://',
+      default: REDIS_DEFAULTS.url,
+      description: 'redis:// or rediss:// URL, with password and db number if needed',
+    },
+    keyPrefix: {
+      type: 'string',
+      default: REDIS_DEFAULTS.keyPrefix,
+      description: 'prefix of every key and channel (one per pxekit cluster)',
+    },
+    connectTimeoutMs: {
+      type: 'integer',
+      minimum: 100,
+      default: REDIS_DEFAULTS.connectTimeoutMs,
+      description:
+        'wait this long for Redis at start, then start degraded and keep retrying (keep it under hooks.timeoutMs)',
+    },
+    commandTimeoutMs: {
+      type: 'integer',
+      minimum: 20,
+      default: REDIS_DEFAULTS.commandTimeoutMs,
+      description:
+        'a command slower than this fails (two in a row count as a Redis outage); DHCP clients wait about 4 s for an answer',
+    },
   },
   default: {},
 } as const;
@@ -54,4 +75,6 @@ export function redactUrl(url: string): string {
 }
 
 /** A plugin factory's input: every option optional, and `redis` given partly (ajv fills the rest). */
-export type WithRedisInput<O extends { redis: RedisOptions }> = Partial<Omit<O, 'redis'>> & { redis?: Partial<RedisOptions> };
+export type WithRedisInput<O extends { redis: RedisOptions }> = Partial<Omit<O, 'redis'>> & {
+  redis?: Partial<RedisOptions>;
+};

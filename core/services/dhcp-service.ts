@@ -37,7 +37,10 @@ export interface DhcpInjectReply {
 class InjectReply implements DhcpInjectReply {
   #packet: DhcpPacket | undefined;
 
-  constructor(readonly buffer: Buffer, readonly to: ReplyTo) {}
+  constructor(
+    readonly buffer: Buffer,
+    readonly to: ReplyTo,
+  ) {}
 
   get packet(): DhcpPacket {
     this.#packet ??= decode(this.buffer);
@@ -73,13 +76,21 @@ export class DhcpService implements ProtocolService {
   setLeaseStore(store: LeaseStore): void {
     const plugin = this.#server.runner.currentPlugin ?? '(not a plugin)';
     if (this.#pipeline || this.#server.state !== 'created') {
-      throw new PxeError('PXE_ERR_SERVER_STATE', `setLeaseStore("${store.name}") from ${plugin} after the DHCP service was set up`, { fix: 'call setLeaseStore from the plugin apply(), not later' });
+      throw new PxeError(
+        'PXE_ERR_SERVER_STATE',
+        `setLeaseStore("${store.name}") from ${plugin} after the DHCP service was set up`,
+        { fix: 'call setLeaseStore from the plugin apply(), not later' },
+      );
     }
     if (this.#store) {
-      throw new PxeError('PXE_ERR_LEASE_STORE', `two lease stores registered: "${this.#store.name}" by plugin ${this.#storePlugin} and "${store.name}" by plugin ${plugin}`, {
-        fix: 'configure only one lease-store plugin',
-        details: { first: this.#storePlugin, second: plugin },
-      });
+      throw new PxeError(
+        'PXE_ERR_LEASE_STORE',
+        `two lease stores registered: "${this.#store.name}" by plugin ${this.#storePlugin} and "${store.name}" by plugin ${plugin}`,
+        {
+          fix: 'configure only one lease-store plugin',
+          details: { first: this.#storePlugin, second: plugin },
+        },
+      );
     }
     this.#store = store;
     this.#storePlugin = plugin;
@@ -111,13 +122,22 @@ export class DhcpService implements ProtocolService {
       onPacket: (inc) => pipeline.handle(inc),
     });
     const bound = await this.#listener.listen();
-    log.info({ event: 'dhcp.listening', mode: cfg.mode, ports: bound.map((b) => b.port), addresses: this.#addresses!.served.map((a) => `${a.interface}:${a.address}`) }, `DHCP ${cfg.mode} mode listening`);
+    log.info(
+      {
+        event: 'dhcp.listening',
+        mode: cfg.mode,
+        ports: bound.map((b) => b.port),
+        addresses: this.#addresses!.served.map((a) => `${a.interface}:${a.address}`),
+      },
+      `DHCP ${cfg.mode} mode listening`,
+    );
     return bound;
   }
 
   /** Runs one packet through the same pipeline as the sockets; resolves with the reply (0 or 1). */
   async inject(packet: Buffer | DhcpPacket, opts: DhcpInjectOptions = {}): Promise<DhcpInjectReply[]> {
-    if (this.#server.config.dhcp.mode === 'off') throw new PxeError('PXE_ERR_SERVER_STATE', 'dhcp.mode is off', { fix: 'set dhcp.mode to proxy or full' });
+    if (this.#server.config.dhcp.mode === 'off')
+      throw new PxeError('PXE_ERR_SERVER_STATE', 'dhcp.mode is off', { fix: 'set dhcp.mode to proxy or full' });
     const pipeline = this.#setup();
     await this.#load();
     const buffer = Buffer.isBuffer(packet) ? packet : encode(packet);
@@ -155,7 +175,9 @@ export class DhcpService implements ProtocolService {
     try {
       served = servedAddresses(all, config.interfaces, cfg.address);
     } catch (err) {
-      throw new PxeError('PXE_ERR_CONFIG_INVALID', `interfaces: ${(err as Error).message}`, { fix: 'name existing interfaces (ip -br addr) or their IPv4 addresses' });
+      throw new PxeError('PXE_ERR_CONFIG_INVALID', `interfaces: ${(err as Error).message}`, {
+        fix: 'name existing interfaces (ip -br addr) or their IPv4 addresses',
+      });
     }
     this.#addresses = { all, served };
     let full: FullMode | undefined;
@@ -188,7 +210,11 @@ export class DhcpService implements ProtocolService {
       } catch (err) {
         this.#loading = undefined;
         if (err instanceof PxeError) throw err;
-        throw new PxeError('PXE_ERR_LEASE_STORE', `lease store "${this.leaseStore.name}" failed to load: ${(err as Error).message}`, { cause: err });
+        throw new PxeError(
+          'PXE_ERR_LEASE_STORE',
+          `lease store "${this.leaseStore.name}" failed to load: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     })();
     return this.#loading;

@@ -24,18 +24,28 @@ export async function intentsFileFromConfig(configPath?: string): Promise<string
   for (const ref of loaded.config.plugins) {
     if (!Array.isArray(ref) || ref[0] !== 'boot-intents') continue;
     const file = (ref[1] as { file?: unknown } | undefined)?.file;
-    if (typeof file === 'string' && file.length > 0) return isAbsolute(file) ? file : resolve(dirname(loaded.filepath), file);
+    if (typeof file === 'string' && file.length > 0)
+      return isAbsolute(file) ? file : resolve(dirname(loaded.filepath), file);
   }
-  throw new PxeError('PXE_ERR_CONFIG_INVALID', `${loaded.displayPath} has no boot-intents plugin with a "file" option`, {
-    fix: 'add to plugins: ["boot-intents", { "file": "./intents.json" }] (without a file, intents live only in the running server)',
-  });
+  throw new PxeError(
+    'PXE_ERR_CONFIG_INVALID',
+    `${loaded.displayPath} has no boot-intents plugin with a "file" option`,
+    {
+      fix: 'add to plugins: ["boot-intents", { "file": "./intents.json" }] (without a file, intents live only in the running server)',
+    },
+  );
 }
 
 export async function runIntentCommand(argv: string[], io: Out): Promise<number> {
   let positionals: string[];
   let config: string | undefined;
   try {
-    const parsed = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' } },
+      allowPositionals: true,
+      strict: true,
+    });
     positionals = parsed.positionals;
     config = parsed.values.config;
   } catch (err) {
@@ -43,9 +53,10 @@ export async function runIntentCommand(argv: string[], io: Out): Promise<number>
     return 2;
   }
   const [action, mac, state] = positionals;
-  const shapeOk = (action === 'set' && mac && (state === 'once' || state === 'never') && positionals.length === 3)
-    || (action === 'clear' && mac && positionals.length === 2)
-    || (action === 'list' && positionals.length === 1);
+  const shapeOk =
+    (action === 'set' && mac && (state === 'once' || state === 'never') && positionals.length === 3) ||
+    (action === 'clear' && mac && positionals.length === 2) ||
+    (action === 'list' && positionals.length === 1);
   if (!shapeOk) {
     io.err(`pxekit intent: ${action ? `bad arguments for "${action}"` : 'missing action'}\n${USAGE}`);
     return 2;
@@ -61,13 +72,19 @@ export async function runIntentCommand(argv: string[], io: Out): Promise<number>
     } else {
       const all = store.list();
       if (all.length === 0) io.out('no boot intents');
-      for (const i of all) io.out(`${i.mac}  ${i.state.padEnd(5)}  set ${i.setAt}${i.bootedAt ? `  used ${i.bootedAt}` : ''}`);
+      for (const i of all)
+        io.out(`${i.mac}  ${i.state.padEnd(5)}  set ${i.setAt}${i.bootedAt ? `  used ${i.bootedAt}` : ''}`);
     }
     return 0;
   } catch (err) {
-    io.err(`pxekit intent: ${err instanceof Error ? err.message : String(err)}${err instanceof PxeError && err.fix ? `\n  fix: ${err.fix}` : ''}`);
+    io.err(
+      `pxekit intent: ${err instanceof Error ? err.message : String(err)}${err instanceof PxeError && err.fix ? `\n  fix: ${err.fix}` : ''}`,
+    );
     return 1;
   }
 }
 
-extraCommands.set('intent', { summary: 'mark a MAC to netboot once, or never (boot-intents plugin)', run: runIntentCommand });
+extraCommands.set('intent', {
+  summary: 'mark a MAC to netboot once, or never (boot-intents plugin)',
+  run: runIntentCommand,
+});

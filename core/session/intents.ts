@@ -60,9 +60,15 @@ export class IntentStore {
       if (this.#dirty) return;
       try {
         this.#intents = await this.#read();
-        this.#log?.info({ event: 'intents.reloaded', file: this.file, count: this.#intents.size }, 'boot intents reloaded');
+        this.#log?.info(
+          { event: 'intents.reloaded', file: this.file, count: this.#intents.size },
+          'boot intents reloaded',
+        );
       } catch (err) {
-        this.#log?.error({ event: 'intents.load-error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' }, 'cannot reload boot intents; keeping the current ones');
+        this.#log?.error(
+          { event: 'intents.load-error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' },
+          'cannot reload boot intents; keeping the current ones',
+        );
       }
     });
   }
@@ -119,7 +125,14 @@ export class IntentStore {
           this.#dirty = false;
         } catch (err) {
           this.#dirty = true;
-          throw new PxeError('PXE_ERR_INTENT_STORE', `cannot write boot intents to ${this.file}: ${(err as Error).message}`, { cause: err, fix: 'check the folder permissions and free space; the change is kept in memory and written with the next one' });
+          throw new PxeError(
+            'PXE_ERR_INTENT_STORE',
+            `cannot write boot intents to ${this.file}: ${(err as Error).message}`,
+            {
+              cause: err,
+              fix: 'check the folder permissions and free space; the change is kept in memory and written with the next one',
+            },
+          );
         }
       }
       return result;
@@ -140,23 +153,34 @@ export class IntentStore {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return map;
-      throw new PxeError('PXE_ERR_INTENT_STORE', `cannot read boot intents ${this.file}: ${(err as Error).message}`, { cause: err });
+      throw new PxeError('PXE_ERR_INTENT_STORE', `cannot read boot intents ${this.file}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     let data: unknown;
     try {
       data = text.trim() === '' ? { version: 1, intents: {} } : JSON.parse(text);
     } catch (err) {
-      throw new PxeError('PXE_ERR_INTENT_STORE', `boot intents ${this.file} is not valid JSON: ${(err as Error).message}`, { cause: err, fix: 'fix or delete the file; `pxekit intent list` shows what the server would load' });
+      throw new PxeError(
+        'PXE_ERR_INTENT_STORE',
+        `boot intents ${this.file} is not valid JSON: ${(err as Error).message}`,
+        { cause: err, fix: 'fix or delete the file; `pxekit intent list` shows what the server would load' },
+      );
     }
     const intents = (data as Partial<IntentFile> | null)?.intents;
     if (typeof intents !== 'object' || intents === null) {
-      throw new PxeError('PXE_ERR_INTENT_STORE', `boot intents ${this.file} has no "intents" object`, { fix: 'the file looks like {"version":1,"intents":{"52:54:00:12:34:56":{"state":"once","setAt":"..."}}}' });
+      throw new PxeError('PXE_ERR_INTENT_STORE', `boot intents ${this.file} has no "intents" object`, {
+        fix: 'the file looks like {"version":1,"intents":{"52:54:00:12:34:56":{"state":"once","setAt":"..."}}}',
+      });
     }
     for (const [key, v] of Object.entries(intents)) {
       const mac = normalizeMac(key);
       const state = (v as Partial<Intent> | null)?.state;
       if (!mac || !state || !STATES.includes(state)) {
-        this.#log?.warn({ event: 'intents.bad-entry', file: this.file, key }, `boot intents: skipping bad entry "${key}"`);
+        this.#log?.warn(
+          { event: 'intents.bad-entry', file: this.file, key },
+          `boot intents: skipping bad entry "${key}"`,
+        );
         continue;
       }
       const setAt = typeof v.setAt === 'string' ? v.setAt : new Date(0).toISOString();
@@ -168,7 +192,8 @@ export class IntentStore {
   async #write(): Promise<void> {
     const file = this.file!;
     const body: IntentFile = { version: 1, intents: {} };
-    for (const i of this.list()) body.intents[i.mac] = { state: i.state, setAt: i.setAt, ...(i.bootedAt ? { bootedAt: i.bootedAt } : {}) };
+    for (const i of this.list())
+      body.intents[i.mac] = { state: i.state, setAt: i.setAt, ...(i.bootedAt ? { bootedAt: i.bootedAt } : {}) };
     const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
     const fh = await open(tmp, 'w', 0o644);
     try {
@@ -186,13 +211,22 @@ export class IntentStore {
     // fsync the folder so the rename itself survives a power cut (best effort: not every FS allows it).
     try {
       const dh = await open(dirname(file), 'r');
-      try { await dh.sync(); } finally { await dh.close(); }
-    } catch { /* ignore */ }
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    } catch {
+      /* ignore */
+    }
   }
 }
 
 function requireMac(mac: string): string {
   const m = normalizeMac(mac);
-  if (!m) throw new PxeError('PXE_ERR_INTENT_STORE', `"${mac}" is not a MAC address`, { fix: 'write it as aa:bb:cc:dd:ee:ff' });
+  if (!m)
+    throw new PxeError('PXE_ERR_INTENT_STORE', `"${mac}" is not a MAC address`, {
+      fix: 'write it as aa:bb:cc:dd:ee:ff',
+    });
   return m;
 }

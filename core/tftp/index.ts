@@ -6,12 +6,7 @@ export { injectTftp, INJECT_MAX_BYTES, type TftpInjectRequest, type TftpInjectRe
 export { PositionalBlockSource } from './positional-source.js';
 export { normalizeVirtualPath, type PathResult, type NormalizeOptions } from '../files/path.js';
 export * from './codec.js';
-export {
-  negotiateOptions,
-  sanitizeOptions,
-  type NegotiationLimits,
-  type TransferParams,
-} from './options.js';
+export { negotiateOptions, sanitizeOptions, type NegotiationLimits, type TransferParams } from './options.js';
 export { mtuBlksizeFor } from './mtu.js';
 export type { Clock, TimerHandle } from './clock.js';
 export type * from './types.js';

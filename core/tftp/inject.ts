@@ -63,7 +63,10 @@ class MemoryClient implements SessionLink {
 
   async connect(plan: TransferPlan, session: Session): Promise<(buf: Buffer) => void> {
     if (plan.handle.size > this.maxBytes) {
-      throw new TftpRefusal(TftpErrorCode.DiskFull, `file too large for inject (${plan.handle.size} bytes, limit ${this.maxBytes})`);
+      throw new TftpRefusal(
+        TftpErrorCode.DiskFull,
+        `file too large for inject (${plan.handle.size} bytes, limit ${this.maxBytes})`,
+      );
     }
     this.session = session;
     this.ws = plan.params.windowsize;
@@ -134,7 +137,11 @@ class MemoryClient implements SessionLink {
   }
 }
 
-export async function injectTftp(engine: TftpServer, r: TftpInjectRequest, maxBytes = INJECT_MAX_BYTES): Promise<TftpInjectResult> {
+export async function injectTftp(
+  engine: TftpServer,
+  r: TftpInjectRequest,
+  maxBytes = INJECT_MAX_BYTES,
+): Promise<TftpInjectResult> {
   const client = { address: r.remoteAddress ?? '127.0.0.1', port: 0 };
   const options = Object.entries(r.options ?? {}).map(([k, v]): [string, string] => [k, String(v)]);
   let pkt: TftpPacket;
@@ -145,7 +152,8 @@ export async function injectTftp(engine: TftpServer, r: TftpInjectRequest, maxBy
     const reason = err instanceof TftpDecodeError ? err.reason : String(err);
     return { ok: false, errorCode: TftpErrorCode.IllegalOperation, errorMessage: `illegal operation: ${reason}` };
   }
-  if (pkt.op !== 'rrq') return { ok: false, errorCode: TftpErrorCode.IllegalOperation, errorMessage: 'illegal operation' };
+  if (pkt.op !== 'rrq')
+    return { ok: false, errorCode: TftpErrorCode.IllegalOperation, errorMessage: 'illegal operation' };
   const link = new MemoryClient(maxBytes);
   await engine.runLinked(pkt, client, link);
   await link.over;

@@ -87,11 +87,7 @@ export function negotiateOptions(
  * After the `negotiate` hook: a plugin may lower or drop values, never add an option the client did not
  * ask for, raise a value above the client's, change `timeout`, or alter `tsize`.
  */
-export function sanitizeOptions(
-  fromHook: TftpOptions,
-  offered: TftpOptions,
-  requested: RequestOptions,
-): TftpOptions {
+export function sanitizeOptions(fromHook: TftpOptions, offered: TftpOptions, requested: RequestOptions): TftpOptions {
   const out: TftpOptions = {};
   const v = requested.values;
   const reqBlk = parseDecimal(v.get('blksize'));

@@ -63,9 +63,24 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
   /** Logs a plugin/source failure and refuses with a generic ERROR 0. */
   const failed = (err: unknown, what: string, req: TftpRequest, st: RequestState): TftpRefusal => {
     const tags = hookTags(err);
-    log.error({ event: 'tftp.hook_error', err, ...tags, client: st.ip, mac: st.session?.mac, path: req.normalizedPath, transferId: req.transferId }, `TFTP ${what} failed`);
+    log.error(
+      {
+        event: 'tftp.hook_error',
+        err,
+        ...tags,
+        client: st.ip,
+        mac: st.session?.mac,
+        path: req.normalizedPath,
+        transferId: req.transferId,
+      },
+      `TFTP ${what} failed`,
+    );
     if (tags.plugin) st.plugin = tags.plugin;
-    return new TftpRefusal(TftpErrorCode.NotDefined, 'internal server error', `${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return new TftpRefusal(
+      TftpErrorCode.NotDefined,
+      'internal server error',
+      `${what} failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   };
 
   const readRequest = async (req: TftpRequest): Promise<ReadDecision> => {
@@ -73,7 +88,12 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
     const { session } = st;
     if (session) server.sessions.upsert(session.mac, { ip: st.ip, stage: 'tftp' });
     // Admit first: a denied client learns nothing about the tree (no OACK, no size, no not-found).
-    const admitted = await server.admit({ protocol: 'tftp', ...(session ? { mac: session.mac, session } : {}), ip: st.ip, path: req.normalizedPath });
+    const admitted = await server.admit({
+      protocol: 'tftp',
+      ...(session ? { mac: session.mac, session } : {}),
+      ip: st.ip,
+      path: req.normalizedPath,
+    });
     if (!admitted.allowed) {
       if (admitted.plugin) st.plugin = admitted.plugin;
       return { deny: `access violation: ${admitted.reason ?? 'denied'}` };
@@ -88,7 +108,8 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
     const plugin = server.runner.decidedBy(answer);
     if (plugin) st.plugin = plugin;
     if ('deny' in answer) return { deny: `access violation: ${answer.deny}` };
-    if (typeof answer.path !== 'string') throw failed(new Error('readRequest returned neither deny nor path'), 'readRequest hook', req, st);
+    if (typeof answer.path !== 'string')
+      throw failed(new Error('readRequest returned neither deny nor path'), 'readRequest hook', req, st);
     return { path: answer.path };
   };
 
@@ -106,7 +127,11 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
   const resolve: TftpCallbacks['resolve'] = async (path, req) => {
     const st = stateOf(req);
     try {
-      const handle = await server.files.resolve(path, { protocol: 'tftp', ...(st.session ? { session: st.session } : {}), clientAddress: st.ip });
+      const handle = await server.files.resolve(path, {
+        protocol: 'tftp',
+        ...(st.session ? { session: st.session } : {}),
+        clientAddress: st.ip,
+      });
       if (handle) st.source = handle.source;
       return handle;
     } catch (err) {
@@ -119,10 +144,19 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
     const who = { ...(st.session ? { mac: st.session.mac, session: st.session } : {}), ip: st.ip };
     const path = ev.req?.normalizedPath ?? ('path' in ev ? ev.path : undefined);
     const base = { protocol: 'tftp' as const, ...who };
-    const ids = { ...(ev.req ? { transferId: ev.req.transferId } : {}), client: st.ip, ...(st.session ? { mac: st.session.mac } : {}) };
+    const ids = {
+      ...(ev.req ? { transferId: ev.req.transferId } : {}),
+      client: st.ip,
+      ...(st.session ? { mac: st.session.mac } : {}),
+    };
     switch (ev.type) {
       case 'tftp.request':
-        server.emit({ ...base, type: ev.type, outcome: 'info', data: { path, requestedPath: ev.req.path, mode: ev.req.mode, options: ev.req.options } });
+        server.emit({
+          ...base,
+          type: ev.type,
+          outcome: 'info',
+          data: { path, requestedPath: ev.req.path, mode: ev.req.mode, options: ev.req.options },
+        });
         return;
       case 'tftp.oack':
         server.emit({ ...base, type: ev.type, outcome: 'info', data: { path, options: ev.options } });
@@ -134,7 +168,16 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
           server.sessions.recordFile(st.session, ev.req.normalizedPath, bytes);
           server.sessions.setStage(st.session.mac, 'tftp');
         }
-        const data = { path, bytes, durationMs, blocks, retransmits, blksize, windowsize, ...(st.source ? { source: st.source } : {}) };
+        const data = {
+          path,
+          bytes,
+          durationMs,
+          blocks,
+          retransmits,
+          blksize,
+          windowsize,
+          ...(st.source ? { source: st.source } : {}),
+        };
         log.info({ event: 'tftp.done', ...ids, ...data }, `TFTP sent ${path} (${bytes} bytes)`);
         server.emit({ ...base, type: ev.type, outcome: 'ok', data });
         return;
@@ -148,13 +191,17 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
       }
       case 'tftp.denied': {
         const data = { path, requestedPath: ev.path, code: ev.code, reason: ev.reason };
-        log.info({ event: 'tftp.denied', ...ids, ...data, ...(st.plugin ? { plugin: st.plugin } : {}) }, `TFTP request denied: ${ev.reason}`);
+        log.info(
+          { event: 'tftp.denied', ...ids, ...data, ...(st.plugin ? { plugin: st.plugin } : {}) },
+          `TFTP request denied: ${ev.reason}`,
+        );
         server.emit({ ...base, type: ev.type, outcome: 'denied', ...(st.plugin ? { plugin: st.plugin } : {}), data });
         return;
       }
       case 'tftp.error': {
         const data = {
-          path, reason: ev.reason,
+          path,
+          reason: ev.reason,
           ...(ev.code !== undefined ? { code: ev.code } : {}),
           ...(ev.outcome ? { outcome: ev.outcome } : {}),
           ...(ev.bytes !== undefined ? { bytes: ev.bytes } : {}),
@@ -164,7 +211,12 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
         };
         // A vanished client or a failing source is worth a warning; a missing file or a client's own abort is not.
         // Garbage from the network (no request object, `malformed: …`) only at debug: it must not flood the log.
-        const level = ev.outcome === 'timeout' || ev.outcome === 'read-error' ? 'warn' : !ev.req && ev.reason.startsWith('malformed') ? 'debug' : 'info';
+        const level =
+          ev.outcome === 'timeout' || ev.outcome === 'read-error'
+            ? 'warn'
+            : !ev.req && ev.reason.startsWith('malformed')
+              ? 'debug'
+              : 'info';
         log[level]({ event: 'tftp.error', ...ids, ...data }, `TFTP request failed: ${ev.reason}`);
         server.emit({ ...base, type: ev.type, outcome: 'error', ...(st.plugin ? { plugin: st.plugin } : {}), data });
         return;

@@ -6,7 +6,15 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { decodePacket, encodeError, OP_ERROR, TftpDecodeError, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import {
+  decodePacket,
+  encodeError,
+  OP_ERROR,
+  TftpDecodeError,
+  TftpErrorCode,
+  type RequestPacket,
+  type TftpPacket,
+} from './codec.js';
 import { nativeUdp } from '../native/udp-socket.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
@@ -86,7 +94,9 @@ export class TftpServer implements SessionHost {
       const fix = this.opts.singlePort
         ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
         : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
-      return Promise.reject(new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. Fix: ${fix}.`));
+      return Promise.reject(
+        new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. Fix: ${fix}.`),
+      );
     }
     const sock = createSocket({ type: this.socketType, reuseAddr: false });
     this.main = sock;
@@ -115,7 +125,16 @@ export class TftpServer implements SessionHost {
         }
         const a = sock.address();
         const transport = this.opts.singlePort ? 'single-port' : this.nativeSockets ? 'native' : 'dgram';
-        this.log.info({ address: a.address, port: a.port, singlePort: this.opts.singlePort, transport, nativeUnavailable: this.nativeUnavailable }, 'tftp: listening');
+        this.log.info(
+          {
+            address: a.address,
+            port: a.port,
+            singlePort: this.opts.singlePort,
+            transport,
+            nativeUnavailable: this.nativeUnavailable,
+          },
+          'tftp: listening',
+        );
         resolve({ address: a.address, port: a.port });
       });
     });

@@ -83,7 +83,13 @@ export class Session {
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
       this.sendError(TftpErrorCode.NotDefined, 'internal server error');
-      host.emit({ type: 'tftp.error', client, path: pkt.filename, code: 0, reason: err instanceof Error ? err.message : String(err) });
+      host.emit({
+        type: 'tftp.error',
+        client,
+        path: pkt.filename,
+        code: 0,
+        reason: err instanceof Error ? err.message : String(err),
+      });
       return this.done();
     }
     if (plan.kind === 'refuse') return this.refused(plan, pkt.filename);
@@ -97,7 +103,10 @@ export class Session {
         send = await this.link.connect(plan, this);
       } catch (err) {
         if (!(err instanceof TftpRefusal)) throw err;
-        return this.refused({ kind: 'refuse', req: plan.req, code: err.code, message: err.message, as: 'error', reason: err.reason }, pkt.filename);
+        return this.refused(
+          { kind: 'refuse', req: plan.req, code: err.code, message: err.message, as: 'error', reason: err.reason },
+          pkt.filename,
+        );
       }
     } else if (host.opts.singlePort) {
       send = (buf) => host.sendMain(buf, client);
@@ -233,19 +242,47 @@ export class Session {
     if (s.outcome === 'done') {
       const { bytes, durationMs, blocks, retransmits, blksize, windowsize } = s;
       host.log.debug(
-        { transferId: req.transferId, client: this.client, path: req.normalizedPath, bytes, durationMs: Math.round(durationMs), blksize, windowsize, retransmits },
+        {
+          transferId: req.transferId,
+          client: this.client,
+          path: req.normalizedPath,
+          bytes,
+          durationMs: Math.round(durationMs),
+          blksize,
+          windowsize,
+          retransmits,
+        },
         'tftp: sent',
       );
       host.emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
     } else if (s.outcome === 'probe') {
-      host.log.debug({ transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize }, 'tftp: size probe');
+      host.log.debug(
+        { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
+        'tftp: size probe',
+      );
       host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
     } else {
       host.log.debug(
-        { transferId: req.transferId, client: this.client, path: req.normalizedPath, outcome: s.outcome, reason: s.reason, bytes: s.bytes },
+        {
+          transferId: req.transferId,
+          client: this.client,
+          path: req.normalizedPath,
+          outcome: s.outcome,
+          reason: s.reason,
+          bytes: s.bytes,
+        },
         'tftp: transfer ended early',
       );
-      const ev: TftpEvent = { type: 'tftp.error', req, client: this.client, reason: s.reason ?? s.outcome, outcome: s.outcome, bytes: s.bytes, durationMs: s.durationMs, retransmits: s.retransmits };
+      const ev: TftpEvent = {
+        type: 'tftp.error',
+        req,
+        client: this.client,
+        reason: s.reason ?? s.outcome,
+        outcome: s.outcome,
+        bytes: s.bytes,
+        durationMs: s.durationMs,
+        retransmits: s.retransmits,
+      };
       if (s.clientError) ev.code = s.clientError.code;
       host.emit(ev);
     }

@@ -198,9 +198,15 @@ export class ReadTransfer {
     const { openReader, size } = this.o;
     if (openReader && size !== undefined && !this.o.netascii) {
       const chunk = Math.max(highWater, this.o.readAheadBytes ?? 0);
-      openReader().then((reader) => ready(new PositionalBlockSource(reader, size, chunk)), (err: unknown) => this.readFailed(err));
+      openReader().then(
+        (reader) => ready(new PositionalBlockSource(reader, size, chunk)),
+        (err: unknown) => this.readFailed(err),
+      );
     } else {
-      this.o.open().then((stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)), (err: unknown) => this.readFailed(err));
+      this.o.open().then(
+        (stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)),
+        (err: unknown) => this.readFailed(err),
+      );
     }
   }
 
@@ -262,7 +268,11 @@ export class ReadTransfer {
     if (this.phase !== 'data') return; // a read failed: finished
     if (sentSome) this.tries = 0;
     const next = this.sent + 1;
-    if (this.prefilled !== next && this.sent === this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
+    if (
+      this.prefilled !== next &&
+      this.sent === this.acked + this.ws &&
+      (this.lastBlock === undefined || this.sent < this.lastBlock)
+    ) {
       this.prefill(src, next);
       if (this.phase !== 'data') return;
     }

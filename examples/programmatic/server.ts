@@ -8,10 +8,15 @@ import bootByArch from '../../plugins/boot-by-arch/index.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const bootCounter = definePlugin({
-  name: 'boot-counter', options: {}, optionsSchema: { type: 'object' },
+  name: 'boot-counter',
+  options: {},
+  optionsSchema: { type: 'object' },
   apply(server, { log }) {
     let n = 0;
-    server.hooks.bootEvent.tap('boot-counter', (e) => { if (e.type === 'http.get') log.info({ event: 'boot-counter.script', n: ++n, mac: e.mac, path: e.data['path'] }, 'script fetched'); });
+    server.hooks.bootEvent.tap('boot-counter', (e) => {
+      if (e.type === 'http.get')
+        log.info({ event: 'boot-counter.script', n: ++n, mac: e.mac, path: e.data['path'] }, 'script fetched');
+    });
   },
 });
 
@@ -19,7 +24,12 @@ const server = createServer({
   dhcp: { mode: process.env.PXEKIT_DHCP === 'off' ? 'off' : 'proxy', port: env('PORT_DHCP', 67) },
   tftp: { port: env('PORT_TFTP', 69), ...(process.env.PXEKIT_ADDRESS ? { address: process.env.PXEKIT_ADDRESS } : {}) },
   http: { port: env('PORT_HTTP', 80), ...(process.env.PXEKIT_ADDRESS ? { address: process.env.PXEKIT_ADDRESS } : {}) },
-  plugins: [sourceDisk({ root: fileURLToPath(new URL('./boot', import.meta.url)) }), ipxeChain({ script: '/boot.ipxe?mac=${mac}' }), bootByArch(), bootCounter],
+  plugins: [
+    sourceDisk({ root: fileURLToPath(new URL('./boot', import.meta.url)) }),
+    ipxeChain({ script: '/boot.ipxe?mac=${mac}' }),
+    bootByArch(),
+    bootCounter,
+  ],
 });
 await server.start();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void server.close());

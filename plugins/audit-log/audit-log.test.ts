@@ -16,21 +16,61 @@ async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string>
 }
 
 function lines(text: string): Array<Record<string, unknown>> {
-  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 test('one chained record per boot event, with client, asked, decided, plugin, bytes and duration', async (t) => {
   const dir = await tmp(t);
-  const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ file: join(dir, 'audit.jsonl') })] });
+  const server = createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    plugins: [auditLog({ file: join(dir, 'audit.jsonl') })],
+  });
   await server.start();
-  const session = server.sessions.upsert('52:54:00:12:34:56', { ip: '10.0.0.5', arch: 7, archName: 'x64-uefi', firmware: 'uefi' });
-  server.emit({ type: 'dhcp.offer', protocol: 'dhcp', outcome: 'ok', mac: session.mac, session, plugin: 'boot-by-arch', data: { messageType: 'DISCOVER', bootFile: 'ipxe.efi', reason: 'arch 7' } });
-  server.emit({ type: 'tftp.done', protocol: 'tftp', outcome: 'ok', ip: '10.0.0.5', session, plugin: 'source-disk', data: { path: '/ipxe.efi', bytes: 1024, durationMs: 12.5, retransmits: 0, blob: Buffer.from('hi') } });
-  server.emit({ type: 'admit.deny', protocol: 'http', outcome: 'denied', mac: 'aa:bb:cc:dd:ee:ff', plugin: 'mac-allowlist', data: { reason: 'not in the allowlist', path: '/boot.ipxe' } });
+  const session = server.sessions.upsert('52:54:00:12:34:56', {
+    ip: '10.0.0.5',
+    arch: 7,
+    archName: 'x64-uefi',
+    firmware: 'uefi',
+  });
+  server.emit({
+    type: 'dhcp.offer',
+    protocol: 'dhcp',
+    outcome: 'ok',
+    mac: session.mac,
+    session,
+    plugin: 'boot-by-arch',
+    data: { messageType: 'DISCOVER', bootFile: 'ipxe.efi', reason: 'arch 7' },
+  });
+  server.emit({
+    type: 'tftp.done',
+    protocol: 'tftp',
+    outcome: 'ok',
+    ip: '10.0.0.5',
+    session,
+    plugin: 'source-disk',
+    data: { path: '/ipxe.efi', bytes: 1024, durationMs: 12.5, retransmits: 0, blob: Buffer.from('hi') },
+  });
+  server.emit({
+    type: 'admit.deny',
+    protocol: 'http',
+    outcome: 'denied',
+    mac: 'aa:bb:cc:dd:ee:ff',
+    plugin: 'mac-allowlist',
+    data: { reason: 'not in the allowlist', path: '/boot.ipxe' },
+  });
   await server.close();
   const recs = lines(await readFile(join(dir, 'audit.jsonl'), 'utf8'));
   assert.equal(recs.length, 3);
-  assert.deepEqual(recs.map((r) => r['seq']), [1, 2, 3]);
+  assert.deepEqual(
+    recs.map((r) => r['seq']),
+    [1, 2, 3],
+  );
   assert.equal(recs[0]!['prev'], GENESIS);
   const [offer, done, deny] = recs as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
   assert.equal(offer['type'], 'dhcp.offer');
@@ -57,9 +97,22 @@ test('one chained record per boot event, with client, asked, decided, plugin, by
 test('a tampered line fails verify at that line; removed lines and broken links are found too', async (t) => {
   const dir = await tmp(t);
   const file = join(dir, 'audit.jsonl');
-  const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ file })] });
+  const server = createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    plugins: [auditLog({ file })],
+  });
   await server.start();
-  for (let i = 0; i < 6; i++) server.emit({ type: 'tftp.done', protocol: 'tftp', outcome: 'ok', ip: `10.0.0.${i + 1}`, data: { path: `/f${i}`, bytes: i * 100 } });
+  for (let i = 0; i < 6; i++)
+    server.emit({
+      type: 'tftp.done',
+      protocol: 'tftp',
+      outcome: 'ok',
+      ip: `10.0.0.${i + 1}`,
+      data: { path: `/f${i}`, bytes: i * 100 },
+    });
   await server.close();
   const original = await readFile(file, 'utf8');
   const out: string[] = [];
@@ -97,18 +150,37 @@ test('a tampered line fails verify at that line; removed lines and broken links 
 test('rotation keeps the chain across files, keeps `keep` files, and a restart continues the chain', async (t) => {
   const dir = await tmp(t);
   const file = join(dir, 'audit.jsonl');
-  const mk = () => createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ file, rotateBytes: 4096, keep: 3, fsyncIntervalMs: 0 })] });
+  const mk = () =>
+    createServer({
+      log: { level: 'silent' },
+      dhcp: { mode: 'off' },
+      tftp: { enabled: false },
+      http: { enabled: false },
+      plugins: [auditLog({ file, rotateBytes: 4096, keep: 3, fsyncIntervalMs: 0 })],
+    });
   let server = mk();
   await server.start();
   for (let i = 0; i < 60; i++) {
-    server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.7', data: { path: `/file-${i}`, status: 200, bytes: 4096, durationMs: 1 } });
+    server.emit({
+      type: 'http.get',
+      protocol: 'http',
+      outcome: 'ok',
+      ip: '10.0.0.7',
+      data: { path: `/file-${i}`, status: 200, bytes: 4096, durationMs: 1 },
+    });
     // Let the writer take small batches, so rotation happens between batches several times.
     if (i % 5 === 4) await new Promise((r) => setImmediate(r));
   }
   await server.close();
   server = mk();
   await server.start();
-  server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.7', data: { path: '/after-restart', status: 200, bytes: 1 } });
+  server.emit({
+    type: 'http.get',
+    protocol: 'http',
+    outcome: 'ok',
+    ip: '10.0.0.7',
+    data: { path: '/after-restart', status: 200, bytes: 1 },
+  });
   await server.close();
 
   const names = (await readdir(dir)).sort();
@@ -130,10 +202,17 @@ test('rotation keeps the chain across files, keeps `keep` files, and a restart c
 test('a full queue drops the oldest and the next record says how many were lost', async (t) => {
   const dir = await tmp(t);
   const file = join(dir, 'audit.jsonl');
-  const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ file, queueSize: 16 })] });
+  const server = createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    plugins: [auditLog({ file, queueSize: 16 })],
+  });
   await server.start();
   // 100 events in one tick: the writer cannot run in between, so 84 are dropped.
-  for (let i = 0; i < 100; i++) server.emit({ type: 'tftp.request', protocol: 'tftp', outcome: 'info', data: { path: `/n${i}` } });
+  for (let i = 0; i < 100; i++)
+    server.emit({ type: 'tftp.request', protocol: 'tftp', outcome: 'info', data: { path: `/n${i}` } });
   await server.close();
   const recs = lines(await readFile(file, 'utf8'));
   assert.equal(recs.length, 16);
@@ -144,14 +223,26 @@ test('a full queue drops the oldest and the next record says how many were lost'
 });
 
 test('options: neither file nor stdout is refused', () => {
-  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [auditLog({})] }), /set "file", "stdout: true", or both/);
+  assert.throws(
+    () => createServer({ log: { level: 'silent' }, plugins: [auditLog({})] }),
+    /set "file", "stdout: true", or both/,
+  );
 });
 
 test('an unwritable location fails start with PXE_ERR_AUDIT_WRITE', async (t) => {
   const dir = await tmp(t);
   await writeFile(join(dir, 'not-a-dir'), 'x');
-  const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ file: join(dir, 'not-a-dir', 'audit.jsonl') })] });
-  await assert.rejects(server.start(), (err: Error & { code?: string }) => err.code === 'PXE_ERR_HOOK_FAILED' || err.code === 'PXE_ERR_AUDIT_WRITE');
+  const server = createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    plugins: [auditLog({ file: join(dir, 'not-a-dir', 'audit.jsonl') })],
+  });
+  await assert.rejects(
+    server.start(),
+    (err: Error & { code?: string }) => err.code === 'PXE_ERR_HOOK_FAILED' || err.code === 'PXE_ERR_AUDIT_WRITE',
+  );
   await server.close();
 });
 
@@ -165,9 +256,16 @@ test('stdout: each record as a pino JSON line (event audit.record), independent 
     server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.1', data: { path: '/a', bytes: 3, source: 'source-disk' } });
     await server.close();
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: new URL('../../', import.meta.url).pathname,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const rec = lines.find((l) => l['event'] === 'audit.record');
   assert.ok(rec, r.stdout);
   assert.equal(rec['type'], 'http.get');

@@ -46,7 +46,8 @@ async function lastLine(file: string): Promise<{ line: string; torn: boolean } |
  * file) the last line of `file.1`, else a new chain from GENESIS.
  */
 export async function readChainTail(file: string): Promise<ChainTail> {
-  const last = (await lastLine(file)) ?? (await lastLine(`${file}.1`).then((l) => (l ? { ...l, torn: false } : undefined)));
+  const last =
+    (await lastLine(file)) ?? (await lastLine(`${file}.1`).then((l) => (l ? { ...l, torn: false } : undefined)));
   if (!last) return { seq: 0, prev: GENESIS, torn: false, unreadable: false };
   const parsed = parseLine(last.line);
   return {

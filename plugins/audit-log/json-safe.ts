@@ -19,10 +19,16 @@ export function jsonSafe(value: unknown, depth = 0): unknown {
     return value.length * 2 > MAX_BUFFER_HEX ? `${hex}…` : hex;
   }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: jsonSafe((value as { code: unknown }).code, depth + 1) } : {}) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: value.message,
+      ...('code' in value ? { code: jsonSafe((value as { code: unknown }).code, depth + 1) } : {}),
+    };
   if (depth >= MAX_DEPTH) return '[…]';
   if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((v) => jsonSafe(v, depth + 1) ?? null);
-  if (value instanceof Map) return jsonSafe(Object.fromEntries([...value.entries()].slice(0, MAX_KEYS).map(([k, v]) => [String(k), v])), depth);
+  if (value instanceof Map)
+    return jsonSafe(Object.fromEntries([...value.entries()].slice(0, MAX_KEYS).map(([k, v]) => [String(k), v])), depth);
   if (value instanceof Set) return jsonSafe([...value], depth);
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};

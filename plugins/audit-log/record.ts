@@ -47,7 +47,11 @@ export function recordFromEvent(ev: BootEvent): AuditRecord {
   const mac = ev.mac ?? s?.mac;
   const ip = ev.ip ?? s?.ip;
   const asked = str(d['path']) ?? str(d['messageType']) ?? str(d['request']);
-  const decision = str(d['bootFile']) ?? str(d['file']) ?? str(d['url']) ?? (ev.outcome === 'denied' || ev.outcome === 'error' ? str(d['reason']) : undefined);
+  const decision =
+    str(d['bootFile']) ??
+    str(d['file']) ??
+    str(d['url']) ??
+    (ev.outcome === 'denied' || ev.outcome === 'error' ? str(d['reason']) : undefined);
   // Transfers name no decider; the source (or script producer) that served them is the plugin that answered.
   const plugin = ev.plugin ?? str(d['source']) ?? str(d['script']);
   const bytes = num(d['bytes']);

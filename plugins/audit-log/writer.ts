@@ -52,7 +52,12 @@ export class AuditWriter {
 
   /** Records written since start, and records lost (overflow or failed writes) not yet reported. */
   get stats(): { written: number; lost: number; queued: number; failing: boolean } {
-    return { written: this.#written, lost: this.#lost, queued: this.#queue.length, failing: this.#episode !== undefined };
+    return {
+      written: this.#written,
+      lost: this.#lost,
+      queued: this.#queue.length,
+      failing: this.#episode !== undefined,
+    };
   }
 
   /** Continues the chain of an existing file (or starts one) and opens it for appending. */
@@ -62,7 +67,11 @@ export class AuditWriter {
       const tail = await readChainTail(this.#o.file);
       this.#seq = tail.seq;
       this.#prev = tail.prev;
-      if (tail.unreadable) this.#o.log.warn({ event: 'audit.chain.unreadable', file: this.#o.file, torn: tail.torn }, 'the audit file ends in a line that is not a valid record; new records chain from it, and verify will report it');
+      if (tail.unreadable)
+        this.#o.log.warn(
+          { event: 'audit.chain.unreadable', file: this.#o.file, torn: tail.torn },
+          'the audit file ends in a line that is not a valid record; new records chain from it, and verify will report it',
+        );
       await this.#openHandle();
       if (tail.torn) await this.#writeAll(Buffer.from('\n'));
     } catch (err) {
@@ -92,7 +101,10 @@ export class AuditWriter {
       this.#lost++;
       if (!this.#overflowing) {
         this.#overflowing = true;
-        this.#o.log.warn({ event: 'audit.queue.overflow', queueSize: this.#o.queueSize }, 'audit queue full: dropping the oldest records (the next written record carries "lost")');
+        this.#o.log.warn(
+          { event: 'audit.queue.overflow', queueSize: this.#o.queueSize },
+          'audit queue full: dropping the oldest records (the next written record carries "lost")',
+        );
       }
     }
     this.#kick();
@@ -130,16 +142,29 @@ export class AuditWriter {
   #kick(): void {
     if (this.#running || !this.#opened || this.#retryTimer || this.#queue.length === 0) return;
     // Start on the next turn, so events of one tick are written as one batch.
-    this.#running = new Promise<void>((r) => setImmediate(r)).then(() => this.#drain()).finally(() => {
-      this.#running = undefined;
-      if (!this.#closed) this.#kick();
-    });
+    this.#running = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.#drain())
+      .finally(() => {
+        this.#running = undefined;
+        if (!this.#closed) this.#kick();
+      });
   }
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0 || (this.#episode && this.#lost > 0)) {
       const batch: AuditRecord[] = [];
-      if (this.#episode) batch.push({ time: new Date().toISOString(), type: 'audit.gap', protocol: 'server', outcome: 'error', data: { code: this.#episode.code, since: new Date(this.#episode.since).toISOString(), reason: 'records were lost while the audit file could not be written' } });
+      if (this.#episode)
+        batch.push({
+          time: new Date().toISOString(),
+          type: 'audit.gap',
+          protocol: 'server',
+          outcome: 'error',
+          data: {
+            code: this.#episode.code,
+            since: new Date(this.#episode.since).toISOString(),
+            reason: 'records were lost while the audit file could not be written',
+          },
+        });
       if (!this.#fh) {
         // Before sealing: opening may learn where the chain continues.
         try {
@@ -168,7 +193,8 @@ export class AuditWriter {
           if (this.#size > 0 && this.#size + lines[done]!.length > this.#o.rotateBytes) await this.#rotate();
           let n = 0;
           let bytes = this.#size;
-          while (done + n < lines.length && (n === 0 || bytes + lines[done + n]!.length <= this.#o.rotateBytes)) bytes += lines[done + n++]!.length;
+          while (done + n < lines.length && (n === 0 || bytes + lines[done + n]!.length <= this.#o.rotateBytes))
+            bytes += lines[done + n++]!.length;
           await this.#writeAll(Buffer.concat(lines.slice(done, done + n)));
           this.#commit(n, hashes[done + n - 1]!);
           done += n;
@@ -191,7 +217,10 @@ export class AuditWriter {
     this.#overflowing = false;
     this.#lost = 0;
     if (this.#episode) {
-      this.#o.log.warn({ event: 'audit.write.resumed', since: this.#episode.since, code: this.#episode.code }, 'audit log writable again; the loss is recorded in the log (an "audit.gap" record with "lost")');
+      this.#o.log.warn(
+        { event: 'audit.write.resumed', since: this.#episode.since, code: this.#episode.code },
+        'audit log writable again; the loss is recorded in the log (an "audit.gap" record with "lost")',
+      );
       this.#episode = undefined;
     }
   }
@@ -204,8 +233,12 @@ export class AuditWriter {
     if (!this.#episode) {
       this.#episode = { code, since: Date.now(), lost: 0 };
       const diskFull = NO_SPACE.has(code);
-      this.#o.log.error({ event: 'audit.write.failed', code: 'PXE_ERR_AUDIT_WRITE', errno: code, err, file: this.#o.file },
-        diskFull ? 'audit log: disk full; booting goes on, records are counted as lost and writing is retried' : 'audit log: write failed; booting goes on, records are counted as lost and writing is retried');
+      this.#o.log.error(
+        { event: 'audit.write.failed', code: 'PXE_ERR_AUDIT_WRITE', errno: code, err, file: this.#o.file },
+        diskFull
+          ? 'audit log: disk full; booting goes on, records are counted as lost and writing is retried'
+          : 'audit log: write failed; booting goes on, records are counted as lost and writing is retried',
+      );
     }
     if (this.#closed) return;
     this.#retryTimer = setTimeout(() => {
@@ -257,7 +290,9 @@ export class AuditWriter {
       await fh.close();
     }
     for (let i = this.#o.keep - 1; i >= 1; i--) {
-      await rename(`${f}.${i}`, `${f}.${i + 1}`).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err; });
+      await rename(`${f}.${i}`, `${f}.${i + 1}`).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     }
     await rename(f, `${f}.1`);
     this.#dirty = false;

@@ -26,7 +26,8 @@ const NAME = 'boot-by-arch';
 
 export default function bootByArch(options: BootByArchOptions = {}) {
   const schema = archTableSchema(
-    (key, archs) => `boot file or URL for ${key} (option 93 = ${archs.join('/')})${/^uefiHttp/.test(key) ? '; a path becomes a full URL on http.baseUrl' : ''}`,
+    (key, archs) =>
+      `boot file or URL for ${key} (option 93 = ${archs.join('/')})${/^uefiHttp/.test(key) ? '; a path becomes a full URL on http.baseUrl' : ''}`,
     DEFAULT_BOOT_FILES,
   );
   return definePlugin<BootByArchOptions>({
@@ -39,13 +40,19 @@ export default function bootByArch(options: BootByArchOptions = {}) {
         const { client } = ctx;
         const hit = lookupByArch(table, client.arch);
         if (!hit) {
-          log.debug({ event: 'boot-by-arch.unknown-arch', mac: client.mac, arch: client.arch, archName: client.archName }, 'no boot file for this client architecture');
+          log.debug(
+            { event: 'boot-by-arch.unknown-arch', mac: client.mac, arch: client.arch, archName: client.archName },
+            'no boot file for this client architecture',
+          );
           return undefined;
         }
         // UEFI HTTP boot takes only a full URL in the file field (EDK2 HttpBootDxe).
         const file = bootTargetFor(server, ctx, hit.value);
         if (file === undefined) {
-          log.warn({ event: 'boot-by-arch.no-base-url', mac: client.mac, arch: client.arch }, 'HTTP-boot client but no http.baseUrl and no local address to build a URL from');
+          log.warn(
+            { event: 'boot-by-arch.no-base-url', mac: client.mac, arch: client.arch },
+            'HTTP-boot client but no http.baseUrl and no local address to build a URL from',
+          );
           return undefined;
         }
         return { file, reason: `arch ${client.arch} (${client.archName}) → ${hit.key}` };

@@ -13,7 +13,12 @@ import bootIntents from './index.js';
 
 const skip = fixturesSkip();
 const MAC = '52:54:00:77:b1:05';
-const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false }, http: { enabled: false, baseUrl: 'http://10.77.0.1' } };
+const quiet = {
+  log: { level: 'silent' as const },
+  dhcp: { mode: 'off' as const },
+  tftp: { enabled: false },
+  http: { enabled: false, baseUrl: 'http://10.77.0.1' },
+};
 
 async function tmp(t: { after(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'intents-'));
@@ -22,7 +27,10 @@ async function tmp(t: { after(fn: () => unknown): void }) {
 }
 
 function makeServer(file: string) {
-  return createServer({ ...quiet, plugins: [bootIntents({ file, pollMs: 100 }), ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()] });
+  return createServer({
+    ...quiet,
+    plugins: [bootIntents({ file, pollMs: 100 }), ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
+  });
 }
 
 /** Waits (bounded) until the condition holds. */
@@ -33,70 +41,123 @@ async function until(cond: () => boolean, what: string) {
 
 function fetched(server: PxeServer, type: 'tftp.done' | 'http.get', path: string) {
   const session = server.sessions.get(MAC)!;
-  server.emit({ type, protocol: type === 'tftp.done' ? 'tftp' : 'http', outcome: 'ok', mac: MAC, session, data: { path, bytes: 100 } });
+  server.emit({
+    type,
+    protocol: type === 'tftp.done' ? 'tftp' : 'http',
+    outcome: 'ok',
+    mac: MAC,
+    session,
+    data: { path, bytes: 100 },
+  });
 }
 
-test('a one-shot MAC netboots once (through the iPXE chain), then gets noBoot — also after a restart', { skip }, async (t) => {
-  const file = join(await tmp(t), 'intents.json');
-  const plugin = bootIntents({ file, pollMs: 100 });
-  const server = createServer({ ...quiet, plugins: [plugin, ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()] });
-  await server.start();
-  t.after(() => server.close());
-  assert.equal(plugin.intents, server.intents);
-  await server.intents!.set(MAC, 'once');
+test(
+  'a one-shot MAC netboots once (through the iPXE chain), then gets noBoot — also after a restart',
+  { skip },
+  async (t) => {
+    const file = join(await tmp(t), 'intents.json');
+    const plugin = bootIntents({ file, pollMs: 100 });
+    const server = createServer({
+      ...quiet,
+      plugins: [plugin, ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
+    });
+    await server.start();
+    t.after(() => server.close());
+    assert.equal(plugin.intents, server.intents);
+    await server.intents!.set(MAC, 'once');
 
-  // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
-  const raw = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
-  assert.equal(raw.boot?.file, 'undionly.kpxe');
-  fetched(server, 'tftp.done', '/undionly.kpxe');
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
-  const ipxe = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover'));
-  assert.equal(ipxe.boot?.file, 'http://10.77.0.1/boot.ipxe');
-  fetched(server, 'http.get', '/boot.ipxe');
-  await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
+    // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
+    const raw = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
+    assert.equal(raw.boot?.file, 'undionly.kpxe');
+    fetched(server, 'tftp.done', '/undionly.kpxe');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
+    const ipxe = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover'));
+    assert.equal(ipxe.boot?.file, 'http://10.77.0.1/boot.ipxe');
+    fetched(server, 'http.get', '/boot.ipxe');
+    await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
 
-  // Boot 2: no netboot.
-  const again = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
-  assert.equal(again.boot?.noBoot, true);
-  assert.equal(again.boot?.decidedBy, 'boot-intents');
-  assert.match(again.boot?.reason ?? '', /one-shot boot of 52:54:00:77:b1:05 already used/);
-  await server.close();
+    // Boot 2: no netboot.
+    const again = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
+    assert.equal(again.boot?.noBoot, true);
+    assert.equal(again.boot?.decidedBy, 'boot-intents');
+    assert.match(again.boot?.reason ?? '', /one-shot boot of 52:54:00:77:b1:05 already used/);
+    await server.close();
 
-  const persisted = JSON.parse(await readFile(file, 'utf8')) as { intents: Record<string, { state: string }> };
-  assert.equal(persisted.intents[MAC]?.state, 'done');
-  const restarted = makeServer(file);
-  await restarted.start();
-  t.after(() => restarted.close());
-  assert.equal((await decide(restarted, fixtureContext(restarted, 'uefi-edk2-discover', { edit: (p) => { p.chaddr.set([0x52, 0x54, 0, 0x77, 0xb1, 0x05]); p.mac = MAC; } }))).boot?.noBoot, true);
-});
+    const persisted = JSON.parse(await readFile(file, 'utf8')) as { intents: Record<string, { state: string }> };
+    assert.equal(persisted.intents[MAC]?.state, 'done');
+    const restarted = makeServer(file);
+    await restarted.start();
+    t.after(() => restarted.close());
+    assert.equal(
+      (
+        await decide(
+          restarted,
+          fixtureContext(restarted, 'uefi-edk2-discover', {
+            edit: (p) => {
+              p.chaddr.set([0x52, 0x54, 0, 0x77, 0xb1, 0x05]);
+              p.mac = MAC;
+            },
+          }),
+        )
+      ).boot?.noBoot,
+      true,
+    );
+  },
+);
 
-test('"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a one-shot when fetched', { skip }, async (t) => {
-  const server = createServer({ ...quiet, plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
-  await server.start();
-  t.after(() => server.close());
-  await server.intents!.set('52-54-00-77-EF-64', 'never');
-  const never = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
-  assert.deepEqual([never.boot?.noBoot, never.boot?.reason], [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot']);
-  await server.intents!.set(MAC, 'once');
-  assert.equal((await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file, 'pxelinux.0');
-  fetched(server, 'tftp.done', 'pxelinux.0');
-  await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
-  assert.equal(await server.intents!.clear(MAC), true);
-  assert.equal((await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file, 'pxelinux.0', 'cleared: netboots again');
-});
+test(
+  '"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a one-shot when fetched',
+  { skip },
+  async (t) => {
+    const server = createServer({ ...quiet, plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
+    await server.start();
+    t.after(() => server.close());
+    await server.intents!.set('52-54-00-77-EF-64', 'never');
+    const never = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
+    assert.deepEqual(
+      [never.boot?.noBoot, never.boot?.reason],
+      [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot'],
+    );
+    await server.intents!.set(MAC, 'once');
+    assert.equal(
+      (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
+      'pxelinux.0',
+    );
+    fetched(server, 'tftp.done', 'pxelinux.0');
+    await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
+    assert.equal(await server.intents!.clear(MAC), true);
+    assert.equal(
+      (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
+      'pxelinux.0',
+      'cleared: netboots again',
+    );
+  },
+);
 
 test('pxekit intent set/list/clear edit the file from the config; the running server reloads it', async (t) => {
   const dir = await tmp(t);
   const config = join(dir, 'pxekit.config.json');
-  await writeFile(config, JSON.stringify({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [['boot-intents', { file: './intents.json', pollMs: 100 }]] }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      dhcp: { mode: 'off' },
+      tftp: { enabled: false },
+      http: { enabled: false },
+      plugins: [['boot-intents', { file: './intents.json', pollMs: 100 }]],
+    }),
+  );
   const server = createServer({ ...quiet, plugins: [bootIntents({ file: join(dir, 'intents.json'), pollMs: 100 })] });
   await server.start();
   t.after(() => server.close());
   const out: string[] = [];
   const err: string[] = [];
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
-  assert.equal(await runIntentCommand(['set', '52:54:00:AA:BB:CC', 'never', '--config', config], io), 0, err.join('\n'));
+  assert.equal(
+    await runIntentCommand(['set', '52:54:00:AA:BB:CC', 'never', '--config', config], io),
+    0,
+    err.join('\n'),
+  );
   assert.equal(out.pop(), '52:54:00:aa:bb:cc never');
   await until(() => server.intents!.get('52:54:00:aa:bb:cc')?.state === 'never', 'the server sees the CLI change');
   assert.equal(await runIntentCommand(['list', '--config', config], io), 0);

@@ -4,7 +4,17 @@ import { normalizeVirtualPath } from '../../core/files/path.js';
 import type { BootEvent } from '../../core/hooks/server.js';
 
 /** Loader binaries that chain back into DHCP: fetching one does not end the boot chain. */
-export const DEFAULT_CHAIN_FILES = ['undionly*', '*.kpxe', '*.kkpxe', '*.kkkpxe', '*.pxe', '*.lkrn', 'ipxe*.efi', 'snp*.efi', 'snponly*.efi'];
+export const DEFAULT_CHAIN_FILES = [
+  'undionly*',
+  '*.kpxe',
+  '*.kkpxe',
+  '*.kkkpxe',
+  '*.pxe',
+  '*.lkrn',
+  'ipxe*.efi',
+  'snp*.efi',
+  'snponly*.efi',
+];
 
 /** `/a/b` of a TFTP path or of a URL's path, without query; undefined if unusable. */
 export function targetPath(fileOrUrl: string): string | undefined {

@@ -26,9 +26,26 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        file: { type: 'string', minLength: 1, description: 'JSON file the intents persist to (relative to the config file); `pxekit intent` edits it and the server reloads it. Without it: memory only' },
-        chainFiles: { type: 'array', items: { type: 'string' }, default: DEFAULT_CHAIN_FILES, description: 'basename globs of loaders that come back to DHCP (iPXE binaries): fetching one does not use a one-shot' },
-        consumeOn: { type: 'array', items: { type: 'string' }, default: [], description: 'path globs whose successful fetch uses a one-shot, whatever the boot target (e.g. /pxelinux.cfg/*)' },
+        file: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'JSON file the intents persist to (relative to the config file); `pxekit intent` edits it and the server reloads it. Without it: memory only',
+        },
+        chainFiles: {
+          type: 'array',
+          items: { type: 'string' },
+          default: DEFAULT_CHAIN_FILES,
+          description:
+            'basename globs of loaders that come back to DHCP (iPXE binaries): fetching one does not use a one-shot',
+        },
+        consumeOn: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description:
+            'path globs whose successful fetch uses a one-shot, whatever the boot target (e.g. /pxelinux.cfg/*)',
+        },
         pollMs: { type: 'integer', minimum: 100, default: 2000, description: 'stat poll interval for file, ms' },
       },
     },
@@ -52,8 +69,13 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
 
       server.dhcp.hooks.selectBoot.tap({ name: NAME, stage: STAGE_FIRST }, (ctx) => {
         const intent = intents.get(ctx.client.mac);
-        if (intent?.state === 'never') return { noBoot: true, reason: `boot intent "never" for ${intent.mac}: do not netboot` };
-        if (intent?.state === 'done') return { noBoot: true, reason: `one-shot boot of ${intent.mac} already used${intent.bootedAt ? ` at ${intent.bootedAt}` : ''}: boot from local disk` };
+        if (intent?.state === 'never')
+          return { noBoot: true, reason: `boot intent "never" for ${intent.mac}: do not netboot` };
+        if (intent?.state === 'done')
+          return {
+            noBoot: true,
+            reason: `one-shot boot of ${intent.mac} already used${intent.bootedAt ? ` at ${intent.bootedAt}` : ''}: boot from local disk`,
+          };
         return undefined;
       });
 
@@ -64,10 +86,25 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
         intents.markBooted(mac).then(
           (used) => {
             if (!used) return;
-            log.info({ event: 'intents.used', mac, path: event.data['path'] }, 'one-shot boot used; next boots go to local disk');
-            server.emit({ type: 'intent.used', protocol: 'server', outcome: 'info', mac, ...(event.session ? { session: event.session } : {}), plugin: NAME, data: { path: event.data['path'], via: event.type } });
+            log.info(
+              { event: 'intents.used', mac, path: event.data['path'] },
+              'one-shot boot used; next boots go to local disk',
+            );
+            server.emit({
+              type: 'intent.used',
+              protocol: 'server',
+              outcome: 'info',
+              mac,
+              ...(event.session ? { session: event.session } : {}),
+              plugin: NAME,
+              data: { path: event.data['path'], via: event.type },
+            });
           },
-          (err: unknown) => log.error({ event: 'intents.write-error', mac, err, code: 'PXE_ERR_INTENT_STORE' }, 'cannot record a used one-shot boot'),
+          (err: unknown) =>
+            log.error(
+              { event: 'intents.write-error', mac, err, code: 'PXE_ERR_INTENT_STORE' },
+              'cannot record a used one-shot boot',
+            ),
         );
       });
     },

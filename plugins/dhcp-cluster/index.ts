@@ -11,7 +11,12 @@ import { hostname } from 'node:os';
 import { STAGE_FIRST } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 import { RedisLink } from '../../core/redis/link.js';
-import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
+import {
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type RedisOptions,
+  type WithRedisInput,
+} from '../../core/redis/options.js';
 import { Membership } from './membership.js';
 import { ownerOf } from './rendezvous.js';
 
@@ -37,16 +42,54 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
       additionalProperties: false,
       properties: {
         redis: redisOptionsSchema,
-        instanceId: { type: 'string', minLength: 1, maxLength: 200, description: 'this instance\'s id among the live instances (default: host name, pid and a random suffix, so a restart is a new member)' },
-        heartbeatMs: { type: 'integer', minimum: 100, maximum: 60_000, default: 1000, description: 'how often each instance refreshes its heartbeat and its view of the live instances' },
-        deadAfterMs: { type: 'integer', minimum: 300, maximum: 600_000, default: 3000, description: 'an instance silent this long is dead: its clients go to the others (keep it at 3x heartbeatMs or more)' },
-        modes: { type: 'array', items: { enum: ['proxy', 'full'] }, uniqueItems: true, default: ['proxy', 'full'], description: 'DHCP modes in which only the owning instance answers a client (ProxyDHCP on 67 and 4011, and/or full mode)' },
+        instanceId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          description:
+            "this instance's id among the live instances (default: host name, pid and a random suffix, so a restart is a new member)",
+        },
+        heartbeatMs: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 60_000,
+          default: 1000,
+          description: 'how often each instance refreshes its heartbeat and its view of the live instances',
+        },
+        deadAfterMs: {
+          type: 'integer',
+          minimum: 300,
+          maximum: 600_000,
+          default: 3000,
+          description:
+            'an instance silent this long is dead: its clients go to the others (keep it at 3x heartbeatMs or more)',
+        },
+        modes: {
+          type: 'array',
+          items: { enum: ['proxy', 'full'] },
+          uniqueItems: true,
+          default: ['proxy', 'full'],
+          description:
+            'DHCP modes in which only the owning instance answers a client (ProxyDHCP on 67 and 4011, and/or full mode)',
+        },
       },
     },
     apply(server, { options, log }) {
       const id = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
-      const m = new Membership({ link, id, heartbeatMs: options.heartbeatMs, deadAfterMs: options.deadAfterMs, log, emit: (e) => server.emit(e) });
+      const link = new RedisLink({
+        redis: resolveRedisOptions(options.redis),
+        log,
+        user: NAME,
+        emit: (e) => server.emit(e),
+      });
+      const m = new Membership({
+        link,
+        id,
+        heartbeatMs: options.heartbeatMs,
+        deadAfterMs: options.deadAfterMs,
+        log,
+        emit: (e) => server.emit(e),
+      });
       membership = m;
       let fallback = false;
 
@@ -65,13 +108,19 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
         if (!members) {
           if (!fallback) {
             fallback = true;
-            log.warn({ event: 'cluster.fallback', id, code: 'PXE_ERR_REDIS' }, 'no fresh view of the live instances (Redis unreachable): answering every client until it is back');
+            log.warn(
+              { event: 'cluster.fallback', id, code: 'PXE_ERR_REDIS' },
+              'no fresh view of the live instances (Redis unreachable): answering every client until it is back',
+            );
           }
           return undefined;
         }
         if (fallback) {
           fallback = false;
-          log.info({ event: 'cluster.restored', id, members }, 'live instances known again: answering only owned clients');
+          log.info(
+            { event: 'cluster.restored', id, members },
+            'live instances known again: answering only owned clients',
+          );
         }
         const owner = ownerOf(ctx.packet.mac, members);
         return owner === undefined || owner === id ? undefined : { drop: `owned by ${owner}` };

@@ -61,7 +61,9 @@ export class Membership {
 
   /** One heartbeat (also the test hook); never rejects. Overlapping calls share one. */
   beat(): Promise<void> {
-    this.#beating ??= this.#beat(false).finally(() => { this.#beating = undefined; });
+    this.#beating ??= this.#beat(false).finally(() => {
+      this.#beating = undefined;
+    });
     return this.#beating;
   }
 
@@ -76,7 +78,15 @@ export class Membership {
   async #beat(leaving: boolean): Promise<void> {
     const { link, deadAfterMs } = this.#o;
     try {
-      const ids = await link.run((c) => (c as unknown as HeartbeatCommand).pxeClusterHeartbeat(this.#key, this.id, String(deadAfterMs), String(deadAfterMs * 3), leaving ? '1' : '0'));
+      const ids = await link.run((c) =>
+        (c as unknown as HeartbeatCommand).pxeClusterHeartbeat(
+          this.#key,
+          this.id,
+          String(deadAfterMs),
+          String(deadAfterMs * 3),
+          leaving ? '1' : '0',
+        ),
+      );
       if (leaving) return;
       const next = [...new Set([...ids, this.id])].sort();
       const changed = next.join(',') !== this.#members.join(',');
@@ -84,11 +94,21 @@ export class Membership {
       this.#members = next;
       this.#lastOk = Date.now();
       if (changed || wasStale) {
-        this.#o.log.info({ event: 'cluster.members', id: this.id, members: next }, `cluster: ${next.length} live instance(s)`);
-        this.#o.emit?.({ type: 'cluster.members', protocol: 'server', outcome: 'info', plugin: 'dhcp-cluster', data: { id: this.id, members: next } });
+        this.#o.log.info(
+          { event: 'cluster.members', id: this.id, members: next },
+          `cluster: ${next.length} live instance(s)`,
+        );
+        this.#o.emit?.({
+          type: 'cluster.members',
+          protocol: 'server',
+          outcome: 'info',
+          plugin: 'dhcp-cluster',
+          data: { id: this.id, members: next },
+        });
       }
     } catch (err) {
-      if (!(err instanceof RedisUnavailableError)) this.#o.log.error({ event: 'cluster.heartbeat.error', err, code: 'PXE_ERR_REDIS' }, 'cluster heartbeat failed');
+      if (!(err instanceof RedisUnavailableError))
+        this.#o.log.error({ event: 'cluster.heartbeat.error', err, code: 'PXE_ERR_REDIS' }, 'cluster heartbeat failed');
     }
   }
 }

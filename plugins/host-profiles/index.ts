@@ -51,9 +51,14 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
     apply(server, { options, log }) {
       const problems = options.groups.flatMap((g) => [
         ...selectorProblems(g),
-        ...(options.profiles[g.profile] ? [] : [`group "${g.name}" uses profile "${g.profile}", which is not in profiles`]),
+        ...(options.profiles[g.profile]
+          ? []
+          : [`group "${g.name}" uses profile "${g.profile}", which is not in profiles`]),
       ]);
-      if (problems.length) throw new PxeError('PXE_ERR_CONFIG_INVALID', `${NAME}: ${problems.join('; ')}`, { fix: 'name an existing profile in every group; write MACs as aa:bb:cc:dd:ee:ff or patterns as aa:bb:cc:*' });
+      if (problems.length)
+        throw new PxeError('PXE_ERR_CONFIG_INVALID', `${NAME}: ${problems.join('; ')}`, {
+          fix: 'name an existing profile in every group; write MACs as aa:bb:cc:dd:ee:ff or patterns as aa:bb:cc:*',
+        });
       const base = server.baseDir;
       const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
       const renderer = new TemplateRenderer();
@@ -69,7 +74,14 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
         if (file !== undefined) return { name: file, file: resolve(dir, file) };
         return p.kernel ? { name: `host-profiles default ${kind}`, text: DEFAULTS[kind] } : undefined;
       };
-      const profileVars = (group: Group, p: Profile) => ({ name: group.profile, group: group.name, kernel: p.kernel ?? null, initrd: p.initrd, cmdline: p.cmdline, vars: p.vars });
+      const profileVars = (group: Group, p: Profile) => ({
+        name: group.profile,
+        group: group.name,
+        kernel: p.kernel ?? null,
+        initrd: p.initrd,
+        cmdline: p.cmdline,
+        vars: p.vars,
+      });
 
       // Templates (ours and the templates plugin's) see the matched profile as `profile`.
       registerVarsProvider(server, (s) => {
@@ -77,14 +89,25 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
         return m ? { profile: profileVars(m.group, m.profile) } : undefined;
       });
 
-      const render = async (kind: Kind, session: BootSession, path: string, local?: { address?: string }): Promise<string | undefined> => {
+      const render = async (
+        kind: Kind,
+        session: BootSession,
+        path: string,
+        local?: { address?: string },
+      ): Promise<string | undefined> => {
         const m = match(session);
         if (!m) return undefined;
         const src = sourceFor(m.group.profile, m.profile, kind);
         if (!src) return undefined;
-        log.debug({ event: 'host-profiles.match', mac: session.mac, group: m.group.name, profile: m.group.profile, kind, path }, 'host profile selected');
+        log.debug(
+          { event: 'host-profiles.match', mac: session.mac, group: m.group.name, profile: m.group.profile, kind, path },
+          'host profile selected',
+        );
         try {
-          return await renderer.render(src, templateVars(server, session, local, { profile: profileVars(m.group, m.profile), request: { path } }));
+          return await renderer.render(
+            src,
+            templateVars(server, session, local, { profile: profileVars(m.group, m.profile), request: { path } }),
+          );
         } catch (err) {
           logTemplateError(log, err, { path, mac: session.mac, profile: m.group.profile });
           throw err;
@@ -102,7 +125,10 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
 
       server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT }, async (prev, ctx) => {
         if (prev || ctx.path !== options.scriptPath) return prev;
-        const session = sessionForRequest(server, { ...(ctx.session ? { session: ctx.session } : {}), clientAddress: ctx.client.address });
+        const session = sessionForRequest(server, {
+          ...(ctx.session ? { session: ctx.session } : {}),
+          clientAddress: ctx.client.address,
+        });
         if (!session) return prev;
         const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
         const body = await render('script', session, ctx.path, local ? { address: local } : undefined);
@@ -112,19 +138,35 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
       // Config files for clients that never run iPXE (GRUB, pxelinux), and the script over TFTP.
       const routes: Array<{ kind: Kind; pattern: PathPattern; http: boolean }> = [
         { kind: 'script', pattern: compiled(options.scriptPath), http: false },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, "")}/grub.cfg-01-{{mac_dashes}}`), http: true },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, "")}/grub.cfg-{{mac}}`), http: true },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, "")}/grub.cfg-{{mac_dashes}}`), http: true },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, "")}/grub.cfg`), http: true },
-        { kind: 'pxelinux', pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, "")}/01-{{mac_dashes}}`), http: true },
-        { kind: 'pxelinux', pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, "")}/default`), http: true },
+        {
+          kind: 'grub',
+          pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-01-{{mac_dashes}}`),
+          http: true,
+        },
+        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-{{mac}}`), http: true },
+        {
+          kind: 'grub',
+          pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-{{mac_dashes}}`),
+          http: true,
+        },
+        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg`), http: true },
+        {
+          kind: 'pxelinux',
+          pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, '')}/01-{{mac_dashes}}`),
+          http: true,
+        },
+        { kind: 'pxelinux', pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, '')}/default`), http: true },
       ];
       server.files.hooks.resolve.tapPromise({ name: NAME, stage: STAGE_EARLY }, async (req) => {
         for (const r of routes) {
           if (req.protocol === 'http' && !r.http) continue;
           const hit = r.pattern.match(req.path);
           if (!hit) continue;
-          const session = sessionForRequest(server, { ...(hit.mac ? { mac: hit.mac } : {}), ...(req.session ? { session: req.session } : {}), ...(req.clientAddress ? { clientAddress: req.clientAddress } : {}) });
+          const session = sessionForRequest(server, {
+            ...(hit.mac ? { mac: hit.mac } : {}),
+            ...(req.session ? { session: req.session } : {}),
+            ...(req.clientAddress ? { clientAddress: req.clientAddress } : {}),
+          });
           if (!session) return undefined;
           const body = await render(r.kind, session, req.path);
           return body === undefined ? undefined : memoryFile(req.path, body, NAME);

@@ -1,7 +1,20 @@
 /** JSON Schema of the host-profiles options (every property described: it becomes the docs). */
-const templateText = (what: string) => ({ type: 'string', description: `${what} template text (handlebars; same variables as the templates plugin)` });
-const templateFile = (what: string) => ({ type: 'string', minLength: 1, description: `${what} template file, relative to dir` });
-const selectorValue = { oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] }, minItems: 1 }] };
+const templateText = (what: string) => ({
+  type: 'string',
+  description: `${what} template text (handlebars; same variables as the templates plugin)`,
+});
+const templateFile = (what: string) => ({
+  type: 'string',
+  minLength: 1,
+  description: `${what} template file, relative to dir`,
+});
+const selectorValue = {
+  oneOf: [
+    { type: 'string' },
+    { type: 'integer' },
+    { type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer' }] }, minItems: 1 },
+  ],
+};
 
 export const hostProfilesSchema = {
   type: 'object',
@@ -21,7 +34,8 @@ export const hostProfilesSchema = {
           selector: {
             type: 'object',
             default: {},
-            description: 'all keys must match: mac (MAC, OUI or pattern), arch (number), archName, firmware, vendorClass, userClass, guid, hostname (globs), any other key = a session label (glob); a list means any of; empty = everyone',
+            description:
+              'all keys must match: mac (MAC, OUI or pattern), arch (number), archName, firmware, vendorClass, userClass, guid, hostname (globs), any other key = a session label (glob); a list means any of; empty = everyone',
             additionalProperties: selectorValue,
           },
         },
@@ -34,8 +48,17 @@ export const hostProfilesSchema = {
         type: 'object',
         additionalProperties: false,
         properties: {
-          kernel: { type: 'string', minLength: 1, description: 'kernel path or URL (used by the built-in iPXE/GRUB/pxelinux templates)' },
-          initrd: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'initrd paths or URLs' },
+          kernel: {
+            type: 'string',
+            minLength: 1,
+            description: 'kernel path or URL (used by the built-in iPXE/GRUB/pxelinux templates)',
+          },
+          initrd: {
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            default: [],
+            description: 'initrd paths or URLs',
+          },
           cmdline: { type: 'string', default: '', description: 'kernel command line' },
           script: templateText('iPXE script'),
           scriptFile: templateFile('iPXE script'),
@@ -47,9 +70,24 @@ export const hostProfilesSchema = {
         },
       },
     },
-    scriptPath: { type: 'string', pattern: '^/', default: '/boot.ipxe', description: 'path of the per-host iPXE script (HTTP script hook; also over TFTP)' },
-    grubPrefix: { type: 'string', pattern: '^/', default: '/grub', description: 'GRUB $prefix: serves <prefix>/grub.cfg-01-<mac-dashes>, grub.cfg-<mac> and grub.cfg' },
-    pxelinuxPrefix: { type: 'string', pattern: '^/', default: '/pxelinux.cfg', description: 'serves <prefix>/01-<mac-dashes> and <prefix>/default' },
+    scriptPath: {
+      type: 'string',
+      pattern: '^/',
+      default: '/boot.ipxe',
+      description: 'path of the per-host iPXE script (HTTP script hook; also over TFTP)',
+    },
+    grubPrefix: {
+      type: 'string',
+      pattern: '^/',
+      default: '/grub',
+      description: 'GRUB $prefix: serves <prefix>/grub.cfg-01-<mac-dashes>, grub.cfg-<mac> and grub.cfg',
+    },
+    pxelinuxPrefix: {
+      type: 'string',
+      pattern: '^/',
+      default: '/pxelinux.cfg',
+      description: 'serves <prefix>/01-<mac-dashes> and <prefix>/default',
+    },
     dir: { type: 'string', minLength: 1, description: 'folder for *File templates; relative to the config file' },
   },
 } as const;

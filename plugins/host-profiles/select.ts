@@ -14,7 +14,7 @@ export interface Group {
   profile: string;
 }
 
-const FIELDS = ['mac', 'arch', 'archName', 'firmware', 'vendorClass', 'userClass', 'guid', 'hostname'] as const;
+type Field = 'mac' | 'arch' | 'archName' | 'firmware' | 'vendorClass' | 'userClass' | 'guid' | 'hostname';
 
 /** Checks a selector's syntax (bad MAC patterns); returns problems as text. */
 export function selectorProblems(group: Group): string[] {
@@ -56,7 +56,7 @@ function values(v: Selector[string] | undefined): Array<string | number> {
 }
 
 function keyMatches(key: string, want: string | number, s: BootSession): boolean {
-  switch (key as (typeof FIELDS)[number]) {
+  switch (key as Field) {
     case 'mac': {
       const p = parseMacPattern(String(want));
       return !('error' in p) && p.matches(s.mac);

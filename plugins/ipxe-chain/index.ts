@@ -14,7 +14,10 @@ export interface IpxeChainOptions {
 const NAME = 'ipxe-chain';
 
 export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
-  const table = archTableSchema((key, archs) => `iPXE binary for raw ${key} PXE ROMs (option 93 = ${archs.join('/')}), e.g. undionly.kpxe, ipxe.efi, snponly.efi`);
+  const table = archTableSchema(
+    (key, archs) =>
+      `iPXE binary for raw ${key} PXE ROMs (option 93 = ${archs.join('/')}), e.g. undionly.kpxe, ipxe.efi, snponly.efi`,
+  );
   return definePlugin<IpxeChainOptions>({
     name: NAME,
     options,
@@ -22,8 +25,21 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        script: { type: 'string', minLength: 1, default: '/boot.ipxe', description: 'iPXE script for clients already running iPXE: a URL or a path on the server (base URL = http.baseUrl or the local address); ${mac}, ${mac_dashes}, ${mac_hex}, ${ip}, ${arch}, ${archName} are filled in, other ${...} are left for iPXE' },
-        binaries: { type: 'object', additionalProperties: false, default: {}, description: 'iPXE binary per arch for raw PXE ROMs (TFTP path, or URL for HTTP boot); none configured: raw ROMs fall through to boot-by-arch', ...table },
+        script: {
+          type: 'string',
+          minLength: 1,
+          default: '/boot.ipxe',
+          description:
+            'iPXE script for clients already running iPXE: a URL or a path on the server (base URL = http.baseUrl or the local address); ${mac}, ${mac_dashes}, ${mac_hex}, ${ip}, ${arch}, ${archName} are filled in, other ${...} are left for iPXE',
+        },
+        binaries: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description:
+            'iPXE binary per arch for raw PXE ROMs (TFTP path, or URL for HTTP boot); none configured: raw ROMs fall through to boot-by-arch',
+          ...table,
+        },
       },
     },
     apply(server, { options, log }) {
@@ -44,7 +60,10 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
         if (!hit) return undefined;
         const file = bootTargetFor(server, ctx, hit.value);
         if (file === undefined) {
-          log.warn({ event: 'ipxe-chain.no-base-url', mac: client.mac, arch: client.arch }, 'HTTP-boot client but no base URL for its iPXE binary');
+          log.warn(
+            { event: 'ipxe-chain.no-base-url', mac: client.mac, arch: client.arch },
+            'HTTP-boot client but no base URL for its iPXE binary',
+          );
           return undefined;
         }
         return { file, reason: `raw ${client.archName} PXE ROM → iPXE (${hit.key})` };

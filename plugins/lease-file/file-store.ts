@@ -72,23 +72,44 @@ export class FileLeaseStore implements LeaseStore {
       this.#handle = handle;
       if (content.torn) {
         // Never acknowledged (its sync never completed): cut it so new records follow a clean line.
-        log.warn({ event: 'lease-file.torn-tail', file, ...content.torn }, `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} (${content.torn.reason}), left by a crash during a write`);
+        log.warn(
+          { event: 'lease-file.torn-tail', file, ...content.torn },
+          `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} (${content.torn.reason}), left by a crash during a write`,
+        );
         await handle.truncate(content.validBytes);
         await handle.datasync();
       }
       await syncDir(path.dirname(file)); // a newly created log must survive too
       this.#wal = new WalWriter({
-        handle, size: content.validBytes, fsync: this.#o.fsync, batchMs: this.#o.batchMs, log,
-        compactEveryBytes: this.#o.compactEveryBytes, compact: () => this.compact(),
+        handle,
+        size: content.validBytes,
+        fsync: this.#o.fsync,
+        batchMs: this.#o.batchMs,
+        log,
+        compactEveryBytes: this.#o.compactEveryBytes,
+        compact: () => this.compact(),
       });
-      log.info({ event: 'lease-file.loaded', file, leases: this.#index.size, snapshot: snap.leases.length, replayed, seq: this.#seq }, `lease file loaded: ${this.#index.size} leases`);
+      log.info(
+        {
+          event: 'lease-file.loaded',
+          file,
+          leases: this.#index.size,
+          snapshot: snap.leases.length,
+          replayed,
+          seq: this.#seq,
+        },
+        `lease file loaded: ${this.#index.size} leases`,
+      );
     } catch (err) {
       await this.#handle?.close().catch(() => undefined);
       this.#handle = undefined;
       this.#wal = undefined;
       await releaseLock(`${file}.lock`).catch(() => undefined);
       if (err instanceof PxeError) throw err;
-      throw new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file}: ${(err as Error).message}`, { cause: err, fix: 'check that the folder exists and is writable by pxekit' });
+      throw new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file}: ${(err as Error).message}`, {
+        cause: err,
+        fix: 'check that the folder exists and is writable by pxekit',
+      });
     }
   }
 
@@ -143,7 +164,16 @@ export class FileLeaseStore implements LeaseStore {
     const leases = this.#index.records();
     await writeSnapshot(this.snapshotFile, q, leases);
     await this.#wal?.truncate();
-    this.#o.log.info({ event: 'lease-file.compacted', file: this.#o.file, leases: leases.length, seq: q, durationMs: Date.now() - started }, `lease file compacted: ${leases.length} leases`);
+    this.#o.log.info(
+      {
+        event: 'lease-file.compacted',
+        file: this.#o.file,
+        leases: leases.length,
+        seq: q,
+        durationMs: Date.now() - started,
+      },
+      `lease file compacted: ${leases.length} leases`,
+    );
   }
 
   async close(): Promise<void> {
@@ -159,9 +189,18 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   #writable(): WalWriter {
-    if (!this.#wal || this.#closed) throw new PxeError('PXE_ERR_LEASE_STORE', `lease file ${this.#o.file} is ${this.#closed ? 'closed' : 'not loaded'}`, { fix: 'the DHCP service loads the store at start' });
+    if (!this.#wal || this.#closed)
+      throw new PxeError(
+        'PXE_ERR_LEASE_STORE',
+        `lease file ${this.#o.file} is ${this.#closed ? 'closed' : 'not loaded'}`,
+        { fix: 'the DHCP service loads the store at start' },
+      );
     const failed = this.#wal.failed;
-    if (failed) throw new PxeError('PXE_ERR_LEASE_STORE', failed.message, { cause: failed, fix: 'check the disk (space, errors in dmesg) and restart pxekit' });
+    if (failed)
+      throw new PxeError('PXE_ERR_LEASE_STORE', failed.message, {
+        cause: failed,
+        fix: 'check the disk (space, errors in dmesg) and restart pxekit',
+      });
     return this.#wal;
   }
 }

@@ -13,7 +13,11 @@ import { PxeError } from '../../core/errors.js';
 import type { Lease } from '../../core/dhcp/leases/store.js';
 import { asLease, asLogRecord, asSnapshotHeader, frame, unframe, type LogRecord } from './record.js';
 
-export interface TornTail { line: number; bytes: number; reason: string }
+export interface TornTail {
+  line: number;
+  bytes: number;
+  reason: string;
+}
 
 export interface LogContent {
   records: LogRecord[];
@@ -22,10 +26,11 @@ export interface LogContent {
   torn?: TornTail;
 }
 
-const corrupt = (file: string, line: number, reason: string) => new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file} is corrupt at line ${line}: ${reason}`, {
-  fix: 'restore the file from a backup, or (after checking what is lost) cut the file before that line; pxekit never guesses past a corrupt record',
-  details: { file, line, reason },
-});
+const corrupt = (file: string, line: number, reason: string) =>
+  new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file} is corrupt at line ${line}: ${reason}`, {
+    fix: 'restore the file from a backup, or (after checking what is lost) cut the file before that line; pxekit never guesses past a corrupt record',
+    details: { file, line, reason },
+  });
 
 /** The snapshot's last sequence number and leases; `{ q: 0, leases: [] }` when there is none. */
 export async function readSnapshot(file: string): Promise<{ q: number; leases: Lease[] }> {
@@ -37,7 +42,8 @@ export async function readSnapshot(file: string): Promise<{ q: number; leases: L
   const first = lines[0] === undefined ? undefined : unframe(lines[0]);
   const header = first && 'value' in first ? asSnapshotHeader(first.value) : undefined;
   if (!header) throw corrupt(file, 1, first && 'error' in first ? first.error : 'no snapshot header');
-  if (lines.length - 1 !== header.n) throw corrupt(file, lines.length, `the header announces ${header.n} leases, the file has ${lines.length - 1}`);
+  if (lines.length - 1 !== header.n)
+    throw corrupt(file, lines.length, `the header announces ${header.n} leases, the file has ${lines.length - 1}`);
   const leases: Lease[] = [];
   for (let i = 1; i < lines.length; i++) {
     const r = unframe(lines[i]!);
@@ -62,7 +68,14 @@ export async function readLog(file: string): Promise<LogContent> {
     const end = nl < 0 ? buf.length : nl;
     const parsed = nl < 0 ? { error: 'no newline (the append was cut)' } : unframe(buf.toString('utf8', off, end));
     const rec = 'value' in parsed ? asLogRecord(parsed.value) : undefined;
-    const reason = 'error' in parsed ? parsed.error : !rec ? 'not a lease record' : rec.q <= prevQ ? `sequence ${rec.q} after ${prevQ}` : undefined;
+    const reason =
+      'error' in parsed
+        ? parsed.error
+        : !rec
+          ? 'not a lease record'
+          : rec.q <= prevQ
+            ? `sequence ${rec.q} after ${prevQ}`
+            : undefined;
     if (reason !== undefined) {
       if (hasRecordAfter(buf, nl < 0 ? buf.length : nl + 1)) throw corrupt(file, line, reason);
       return { records, validBytes: off, torn: { line, bytes: buf.length - off, reason } };
@@ -101,7 +114,10 @@ export async function writeSnapshot(file: string, q: number, leases: readonly Le
       const s = frame(l);
       chunk.push(s);
       pending += s.length;
-      if (pending > 1 << 20) { await fh.write(chunk.splice(0).join('')); pending = 0; }
+      if (pending > 1 << 20) {
+        await fh.write(chunk.splice(0).join(''));
+        pending = 0;
+      }
     }
     if (chunk.length) await fh.write(chunk.join(''));
     await fh.sync();
@@ -114,7 +130,11 @@ export async function writeSnapshot(file: string, q: number, leases: readonly Le
 
 export async function syncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {

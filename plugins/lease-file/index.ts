@@ -31,20 +31,48 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        path: { type: 'string', minLength: 1, default: 'leases.log', description: 'the lease log, relative to the config file\'s folder (the snapshot is <path>.snapshot, the lock <path>.lock)' },
-        fsync: { enum: ['always', 'batch'], default: 'batch', description: 'batch: leases committed within batchMs share one fdatasync (group commit); always: one fdatasync per lease. Either way an ACK is sent only after its lease is on disk' },
-        batchMs: { type: 'number', minimum: 0, maximum: 1000, default: 2, description: 'group-commit window in milliseconds (fsync batch): the first lease of a group waits this long for others' },
-        compactEveryBytes: { type: 'integer', minimum: 4096, default: 16 * 1024 * 1024, description: 'compact the log into a snapshot (temp file, fsync, atomic rename) once it reaches this size' },
+        path: {
+          type: 'string',
+          minLength: 1,
+          default: 'leases.log',
+          description:
+            "the lease log, relative to the config file's folder (the snapshot is <path>.snapshot, the lock <path>.lock)",
+        },
+        fsync: {
+          enum: ['always', 'batch'],
+          default: 'batch',
+          description:
+            'batch: leases committed within batchMs share one fdatasync (group commit); always: one fdatasync per lease. Either way an ACK is sent only after its lease is on disk',
+        },
+        batchMs: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1000,
+          default: 2,
+          description:
+            'group-commit window in milliseconds (fsync batch): the first lease of a group waits this long for others',
+        },
+        compactEveryBytes: {
+          type: 'integer',
+          minimum: 4096,
+          default: 16 * 1024 * 1024,
+          description: 'compact the log into a snapshot (temp file, fsync, atomic rename) once it reaches this size',
+        },
       },
     },
     apply(server, { options: o, log, baseDir, config }) {
       if (config.dhcp.mode !== 'full') {
         // Only full mode hands out addresses; proxy mode never opens a store.
-        log.warn({ event: 'lease-file.unused', mode: config.dhcp.mode }, `lease-file does nothing in dhcp.mode ${config.dhcp.mode}: only full mode keeps leases`);
+        log.warn(
+          { event: 'lease-file.unused', mode: config.dhcp.mode },
+          `lease-file does nothing in dhcp.mode ${config.dhcp.mode}: only full mode keeps leases`,
+        );
         return;
       }
       const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
-      server.dhcp.setLeaseStore(new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }));
+      server.dhcp.setLeaseStore(
+        new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }),
+      );
     },
   });
 }

@@ -24,7 +24,8 @@ const silent = pino({ level: 'silent' });
 const SUBNET = '10.0.0.0/16';
 const w = (mac: string, ip: string, expiresAt: number): LeaseWrite => ({ mac, ip, expiresAt, subnet: SUBNET });
 const ipOf = (i: number) => `10.0.${(i >> 8) & 255}.${i & 255}`;
-const macOf = (i: number) => `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+const macOf = (i: number) =>
+  `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 
 function tempFile(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-file-'));
@@ -34,7 +35,9 @@ function tempFile(t: { after(fn: () => void): void }): string {
 
 /** Stores left open on purpose (a "crash": the next store reads the file as it is); closed at exit. */
 const opened: FileLeaseStore[] = [];
-test.after(async () => { for (const s of opened) await s.close().catch(() => undefined); });
+test.after(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
+});
 
 async function open(file: string, o: Partial<FileLeaseStoreOptions> = {}): Promise<FileLeaseStore> {
   const s = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 16 << 20, log: silent, ...o });
@@ -48,7 +51,8 @@ const byIp = (a: Lease, b: Lease) => a.ip.localeCompare(b.ip);
 test('commits survive a reload without close (a crash), records equal field by field', async (t) => {
   const file = tempFile(t);
   const s = await open(file);
-  for (let i = 1; i <= 50; i++) assert.ok(await s.commit({ ...w(macOf(i), ipOf(i), 10_000 + i), hostname: `h${i}`, clientId: '01ab' }, 100));
+  for (let i = 1; i <= 50; i++)
+    assert.ok(await s.commit({ ...w(macOf(i), ipOf(i), 10_000 + i), hostname: `h${i}`, clientId: '01ab' }, 100));
   assert.ok(await s.release(macOf(3), ipOf(3), 200));
   await s.decline(ipOf(4), 9000, SUBNET, 300);
   const before = (await s.list()).sort(byIp);
@@ -81,7 +85,10 @@ test('a failed write rejects the waiting commit with PXE_ERR_LEASE_STORE and eve
   const wal = new WalWriter({ handle, size: 0, fsync: 'batch', batchMs: 1, log: logger, compactEveryBytes: 1 << 24 });
   await wal.append('a\n', true);
   await handle.close(); // the next write fails with EBADF, like a disk error
-  await assert.rejects(wal.append('b\n', true), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE');
+  await assert.rejects(
+    wal.append('b\n', true),
+    (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE',
+  );
   await assert.rejects(wal.append('c\n', false), /lease log write failed/);
   assert.ok(lines.some((l) => l.event === 'lease-file.write.error'));
   assert.equal(readFileSync(file, 'utf8'), 'a\n');
@@ -118,8 +125,15 @@ test('corruption in the middle stops start-up with PXE_ERR_LEASE_STORE naming th
   const lines = readFileSync(file, 'utf8').split('\n');
   lines[2] = lines[2]!.replace('"bound"', '"bounD"'); // valid JSON, wrong CRC
   writeFileSync(file, lines.join('\n'));
-  await assert.rejects(open(file), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE'
-    && e.message.includes(file) && e.message.includes('line 3') && /CRC/.test(e.message));
+  await assert.rejects(
+    open(file),
+    (e: unknown) =>
+      e instanceof PxeError &&
+      e.code === 'PXE_ERR_LEASE_STORE' &&
+      e.message.includes(file) &&
+      e.message.includes('line 3') &&
+      /CRC/.test(e.message),
+  );
   // A record that is framed correctly but out of sequence is corruption too.
   lines[2] = lines[0]!;
   writeFileSync(file, lines.join('\n'));
@@ -154,8 +168,24 @@ test('compaction writes a snapshot, empties the log, and keeps every lease acros
 
 test('the hand-built log line is exactly the generic frame of the same record', () => {
   const leases: Lease[] = [
-    { ip: '10.0.0.1', mac: '02:00:00:00:00:01', state: 'bound', expiresAt: 1795636931951, subnet: SUBNET, updatedAt: 1795636901951 },
-    { ip: '10.0.0.2', mac: '', state: 'declined', expiresAt: 5, subnet: SUBNET, updatedAt: 4, clientId: '01aabb', hostname: 'we"ird\\name\u00e9\n' },
+    {
+      ip: '10.0.0.1',
+      mac: '02:00:00:00:00:01',
+      state: 'bound',
+      expiresAt: 1795636931951,
+      subnet: SUBNET,
+      updatedAt: 1795636901951,
+    },
+    {
+      ip: '10.0.0.2',
+      mac: '',
+      state: 'declined',
+      expiresAt: 5,
+      subnet: SUBNET,
+      updatedAt: 4,
+      clientId: '01aabb',
+      hostname: 'we"ird\\name\u00e9\n',
+    },
   ];
   for (const l of leases) assert.equal(logLine(7, l), frame({ q: 7, l: ordered(l) }));
 });
@@ -165,14 +195,19 @@ test('compaction while commits keep arriving: records queued during it are neith
   const s = await open(file, { compactEveryBytes: 4096, batchMs: 0 });
   let compactions = 0;
   const compact = s.compact.bind(s);
-  s.compact = async () => { compactions++; await compact(); };
+  s.compact = async () => {
+    compactions++;
+    await compact();
+  };
   // 40 waves of 50 concurrent offer+commit pairs; clients move between addresses so replay order matters.
   for (let wave = 0; wave < 40; wave++) {
-    await Promise.all(Array.from({ length: 50 }, async (_, k) => {
-      const i = 1 + ((wave * 7 + k) % 120);
-      const ip = ipOf(1 + ((wave * 13 + k * 3) % 200));
-      if (await s.offer(w(macOf(i), ip, 1000 + wave), wave)) await s.commit(w(macOf(i), ip, 90_000 + wave), wave);
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, k) => {
+        const i = 1 + ((wave * 7 + k) % 120);
+        const ip = ipOf(1 + ((wave * 13 + k * 3) % 200));
+        if (await s.offer(w(macOf(i), ip, 1000 + wave), wave)) await s.commit(w(macOf(i), ip, 90_000 + wave), wave);
+      }),
+    );
   }
   await s.writer?.flush();
   assert.ok(compactions >= 2, `compacted ${compactions} times`);
@@ -193,9 +228,13 @@ test('a damaged snapshot stops start-up', async (t) => {
 
 test('concurrent offers and commits for one address: exactly one client wins', async (t) => {
   const s = await open(tempFile(t));
-  const offers = await Promise.all(Array.from({ length: 30 }, (_, i) => s.offer(w(macOf(i + 1), '10.0.0.200', 1000), 0)));
+  const offers = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => s.offer(w(macOf(i + 1), '10.0.0.200', 1000), 0)),
+  );
   assert.equal(offers.filter(Boolean).length, 1);
-  const commits = await Promise.all(Array.from({ length: 30 }, (_, i) => s.commit(w(macOf(i + 100), '10.0.0.201', 1000), 0)));
+  const commits = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => s.commit(w(macOf(i + 100), '10.0.0.201', 1000), 0)),
+  );
   const winners = commits.filter((l): l is Lease => l !== undefined);
   assert.equal(winners.length, 1);
   assert.equal((await s.getByIp('10.0.0.201'))?.mac, winners[0]!.mac);
@@ -208,17 +247,24 @@ test('same answers as the memory store over a random sequence, before and after 
   const fileStore = await open(file, { compactEveryBytes: 16_384, batchMs: 0 });
   const mem = new MemoryLeaseStore();
   let seed = 42;
-  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
   for (let step = 0; step < 3000; step++) {
     const now = step * 10;
     const mac = macOf(1 + rnd(40));
     const ip = ipOf(1 + rnd(30));
     const op = rnd(10);
     const ttl = 20 + rnd(400);
-    const [a, b] = op < 4 ? [await fileStore.offer(w(mac, ip, now + ttl), now), await mem.offer(w(mac, ip, now + ttl), now)]
-      : op < 8 ? [await fileStore.commit(w(mac, ip, now + ttl), now), await mem.commit(w(mac, ip, now + ttl), now)]
-        : op < 9 ? [await fileStore.release(mac, ip, now), await mem.release(mac, ip, now)]
-          : [await fileStore.decline(ip, now + ttl, SUBNET, now), await mem.decline(ip, now + ttl, SUBNET, now)];
+    const [a, b] =
+      op < 4
+        ? [await fileStore.offer(w(mac, ip, now + ttl), now), await mem.offer(w(mac, ip, now + ttl), now)]
+        : op < 8
+          ? [await fileStore.commit(w(mac, ip, now + ttl), now), await mem.commit(w(mac, ip, now + ttl), now)]
+          : op < 9
+            ? [await fileStore.release(mac, ip, now), await mem.release(mac, ip, now)]
+            : [await fileStore.decline(ip, now + ttl, SUBNET, now), await mem.decline(ip, now + ttl, SUBNET, now)];
     const strip = (v: unknown) => (v && typeof v === 'object' ? { ...(v as Lease), updatedAt: 0 } : v);
     assert.deepEqual(strip(a), strip(b), `step ${step}`);
   }
@@ -233,7 +279,10 @@ test('a lease file locked by a live process is refused; a stale lock is taken ov
   const s = await open(file);
   await s.close();
   writeFileSync(`${file}.lock`, `${process.ppid}\n`);
-  await assert.rejects(open(file), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE' && /in use by process/.test(e.message));
+  await assert.rejects(
+    open(file),
+    (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_LEASE_STORE' && /in use by process/.test(e.message),
+  );
   writeFileSync(`${file}.lock`, '999999999\n');
   const r = await open(file);
   assert.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
@@ -244,7 +293,19 @@ test('a lease file locked by a live process is refused; a stale lock is taken ov
 test('the plugin: full-mode DORA through the server; the ACKed lease is in the file', async (t) => {
   const dir = path.dirname(tempFile(t));
   const config = {
-    dhcp: { mode: 'full' as const, port: 0, serverAddress: '10.99.0.1', pools: [{ subnet: '10.99.0.0/24', range: ['10.99.0.10', '10.99.0.20'] as [string, string], leaseTime: 600, reservations: [] }] },
+    dhcp: {
+      mode: 'full' as const,
+      port: 0,
+      serverAddress: '10.99.0.1',
+      pools: [
+        {
+          subnet: '10.99.0.0/24',
+          range: ['10.99.0.10', '10.99.0.20'] as [string, string],
+          leaseTime: 600,
+          reservations: [],
+        },
+      ],
+    },
   };
   const logFile = path.join(dir, 'state', 'leases.log');
   const { server } = makeServer(config, [leaseFile({ path: logFile })]);

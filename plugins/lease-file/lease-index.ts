@@ -36,8 +36,13 @@ export class LeaseIndex {
     // Re-offering a bound, live lease must not shorten it or turn it back into an offer.
     if (state === 'offered' && cur && cur.mac === lease.mac && cur.state === 'bound' && cur.expiresAt > now) {
       next = { ...next, state: 'bound', expiresAt: Math.max(cur.expiresAt, lease.expiresAt) };
-      if (cur.subnet === next.subnet && cur.expiresAt === next.expiresAt && cur.clientId === next.clientId
-        && cur.hostname === next.hostname && this.#byMac.get(lease.mac) === cur) {
+      if (
+        cur.subnet === next.subnet &&
+        cur.expiresAt === next.expiresAt &&
+        cur.clientId === next.clientId &&
+        cur.hostname === next.hostname &&
+        this.#byMac.get(lease.mac) === cur
+      ) {
         return { lease: cur, changed: false };
       }
     }
@@ -65,10 +70,12 @@ export class LeaseIndex {
   /** Stores `lease` as the one record of its address and (unless declined: no owner) of its MAC. */
   put(lease: Lease): void {
     const prevOfIp = this.#byIp.get(lease.ip);
-    if (prevOfIp && prevOfIp.mac !== lease.mac && this.#byMac.get(prevOfIp.mac) === prevOfIp) this.#byMac.delete(prevOfIp.mac);
+    if (prevOfIp && prevOfIp.mac !== lease.mac && this.#byMac.get(prevOfIp.mac) === prevOfIp)
+      this.#byMac.delete(prevOfIp.mac);
     if (lease.mac !== '') {
       const prevOfMac = this.#byMac.get(lease.mac);
-      if (prevOfMac && prevOfMac.ip !== lease.ip && this.#byIp.get(prevOfMac.ip) === prevOfMac) this.#byIp.delete(prevOfMac.ip);
+      if (prevOfMac && prevOfMac.ip !== lease.ip && this.#byIp.get(prevOfMac.ip) === prevOfMac)
+        this.#byIp.delete(prevOfMac.ip);
       this.#byMac.set(lease.mac, lease);
     }
     this.#byIp.set(lease.ip, lease);

@@ -23,7 +23,9 @@ export async function acquireLock(file: string): Promise<void> {
     }
     await fsp.rm(file, { force: true }); // stale: its owner is gone
   }
-  throw new PxeError('PXE_ERR_LEASE_STORE', `could not take the lock ${file}`, { fix: 'another process keeps creating it; run one pxekit per lease file' });
+  throw new PxeError('PXE_ERR_LEASE_STORE', `could not take the lock ${file}`, {
+    fix: 'another process keeps creating it; run one pxekit per lease file',
+  });
 }
 
 export async function releaseLock(file: string): Promise<void> {

@@ -8,9 +8,16 @@ import { crc32 } from 'node:zlib';
 import type { Lease, LeaseState } from '../../core/dhcp/leases/store.js';
 
 /** A log record: the lease as stored after one mutation, with its sequence number. */
-export interface LogRecord { q: number; l: Lease }
+export interface LogRecord {
+  q: number;
+  l: Lease;
+}
 /** The first line of a snapshot: the last sequence number it includes and how many leases follow. */
-export interface SnapshotHeader { v: 1; q: number; n: number }
+export interface SnapshotHeader {
+  v: 1;
+  q: number;
+  n: number;
+}
 
 const STATES: ReadonlySet<LeaseState> = new Set(['offered', 'bound', 'released', 'declined']);
 
@@ -23,7 +30,12 @@ export function frame(value: unknown): string {
 /** A lease with its keys in one order (smaller diffs, one object shape for JSON.stringify). */
 export function ordered(l: Lease): Lease {
   return {
-    ip: l.ip, mac: l.mac, state: l.state, expiresAt: l.expiresAt, subnet: l.subnet, updatedAt: l.updatedAt,
+    ip: l.ip,
+    mac: l.mac,
+    state: l.state,
+    expiresAt: l.expiresAt,
+    subnet: l.subnet,
+    updatedAt: l.updatedAt,
     ...(l.clientId !== undefined ? { clientId: l.clientId } : {}),
     ...(l.hostname !== undefined ? { hostname: l.hostname } : {}),
   };
@@ -37,7 +49,8 @@ const str = JSON.stringify;
  */
 export function logLine(q: number, l: Lease): string {
   const json = `{"q":${q},"l":{"ip":${str(l.ip)},"mac":${str(l.mac)},"state":"${l.state}","expiresAt":${l.expiresAt},"subnet":${str(l.subnet)},"updatedAt":${l.updatedAt}${
-    l.clientId !== undefined ? `,"clientId":${str(l.clientId)}` : ''}${l.hostname !== undefined ? `,"hostname":${str(l.hostname)}` : ''}}}`;
+    l.clientId !== undefined ? `,"clientId":${str(l.clientId)}` : ''
+  }${l.hostname !== undefined ? `,"hostname":${str(l.hostname)}` : ''}}}`;
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
@@ -58,13 +71,23 @@ export function unframe(line: string): { value: unknown } | { error: string } {
 export function asLease(v: unknown): Lease | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const l = v as Record<string, unknown>;
-  const ok = typeof l.ip === 'string' && typeof l.mac === 'string' && STATES.has(l.state as LeaseState)
-    && typeof l.expiresAt === 'number' && typeof l.subnet === 'string' && typeof l.updatedAt === 'number'
-    && (l.clientId === undefined || typeof l.clientId === 'string') && (l.hostname === undefined || typeof l.hostname === 'string');
+  const ok =
+    typeof l.ip === 'string' &&
+    typeof l.mac === 'string' &&
+    STATES.has(l.state as LeaseState) &&
+    typeof l.expiresAt === 'number' &&
+    typeof l.subnet === 'string' &&
+    typeof l.updatedAt === 'number' &&
+    (l.clientId === undefined || typeof l.clientId === 'string') &&
+    (l.hostname === undefined || typeof l.hostname === 'string');
   if (!ok) return undefined;
   return {
-    ip: l.ip as string, mac: l.mac as string, state: l.state as LeaseState, expiresAt: l.expiresAt as number,
-    subnet: l.subnet as string, updatedAt: l.updatedAt as number,
+    ip: l.ip as string,
+    mac: l.mac as string,
+    state: l.state as LeaseState,
+    expiresAt: l.expiresAt as number,
+    subnet: l.subnet as string,
+    updatedAt: l.updatedAt as number,
     ...(l.clientId !== undefined ? { clientId: l.clientId as string } : {}),
     ...(l.hostname !== undefined ? { hostname: l.hostname as string } : {}),
   };
@@ -80,5 +103,7 @@ export function asLogRecord(v: unknown): LogRecord | undefined {
 export function asSnapshotHeader(v: unknown): SnapshotHeader | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const h = v as Record<string, unknown>;
-  return h.v === 1 && Number.isSafeInteger(h.q) && Number.isSafeInteger(h.n) ? { v: 1, q: h.q as number, n: h.n as number } : undefined;
+  return h.v === 1 && Number.isSafeInteger(h.q) && Number.isSafeInteger(h.n)
+    ? { v: 1, q: h.q as number, n: h.n as number }
+    : undefined;
 }

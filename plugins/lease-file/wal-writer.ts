@@ -19,7 +19,10 @@ import { PxeError } from '../../core/errors.js';
 
 export type FsyncMode = 'always' | 'batch';
 
-interface Entry { data: string; done?: { resolve: () => void; reject: (e: Error) => void } }
+interface Entry {
+  data: string;
+  done?: { resolve: () => void; reject: (e: Error) => void };
+}
 
 export interface WalWriterOptions {
   handle: FileHandle;
@@ -80,7 +83,12 @@ export class WalWriter {
 
   /** Resolves once everything queued so far is written and synced (or has failed). */
   flush(): Promise<void> {
-    if (this.#timer) { clearTimeout(this.#timer); this.#timer = undefined; this.#scheduled = false; void this.#drain(); }
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#scheduled = false;
+      void this.#drain();
+    }
     if (!this.#draining && this.#queue.length === 0) return Promise.resolve();
     return new Promise((r) => this.#idle.push(r));
   }
@@ -96,7 +104,11 @@ export class WalWriter {
   #kick(): void {
     if (this.#draining || this.#scheduled) return;
     this.#scheduled = true;
-    const go = () => { this.#scheduled = false; this.#timer = undefined; void this.#drain(); };
+    const go = () => {
+      this.#scheduled = false;
+      this.#timer = undefined;
+      void this.#drain();
+    };
     if (this.#o.fsync === 'batch' && this.#o.batchMs > 0) this.#timer = setTimeout(go, this.#o.batchMs);
     else queueMicrotask(go); // records queued in this same tick still share the write
   }
@@ -147,13 +159,22 @@ export class WalWriter {
       this.#compactAt = this.#size + this.#o.compactEveryBytes; // do not retry after every group
       // The log is intact (the snapshot replaced nothing yet, or already holds everything): go on
       // appending; the next group retries.
-      this.#o.log.error({ event: 'lease-file.compact.error', err }, `lease file compaction failed: ${(err as Error).message}`);
+      this.#o.log.error(
+        { event: 'lease-file.compact.error', err },
+        `lease file compaction failed: ${(err as Error).message}`,
+      );
     }
   }
 
   #fail(err: Error, group: Entry[]): void {
-    this.#failed = new PxeError('PXE_ERR_LEASE_STORE', `lease log write failed: ${err.message}`, { cause: err, fix: 'check the disk (space, errors in dmesg) and restart pxekit' });
-    this.#o.log.error({ event: 'lease-file.write.error', err }, 'lease log write/sync failed: no more leases can be committed until a restart');
+    this.#failed = new PxeError('PXE_ERR_LEASE_STORE', `lease log write failed: ${err.message}`, {
+      cause: err,
+      fix: 'check the disk (space, errors in dmesg) and restart pxekit',
+    });
+    this.#o.log.error(
+      { event: 'lease-file.write.error', err },
+      'lease log write/sync failed: no more leases can be committed until a restart',
+    );
     for (const e of group) e.done?.reject(this.#failed);
   }
 

@@ -6,7 +6,12 @@ import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
 import { serverId } from '../../core/dhcp/option-accessors.js';
 import { getOption, setOption } from '../../core/dhcp/option-values.js';
 import { RedisLink } from '../../core/redis/link.js';
-import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
+import {
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type RedisOptions,
+  type WithRedisInput,
+} from '../../core/redis/options.js';
 import { definePlugin } from '../../core/plugin.js';
 import { NextFree } from './next-free.js';
 import { RedisLeaseStore } from './store.js';
@@ -35,21 +40,58 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
       additionalProperties: false,
       properties: {
         redis: redisOptionsSchema,
-        retainSeconds: { type: 'integer', minimum: 0, default: 86_400, description: 'how long an expired or released lease record stays in Redis, so a returning client gets its old address' },
-        maxCached: { type: 'integer', minimum: 1, default: 100_000, description: 'most lease records this instance keeps locally to serve known clients during a Redis outage' },
-        outageRenewal: { enum: ['extend', 'confirmed'], default: 'extend', description: 'renewals while Redis is down: extend = the pool lease time, written back when Redis returns (a partition longer than the remaining lease can conflict); confirmed = only up to the expiry Redis confirmed (partition-safe, clients renew more often)' },
-        sharedCursor: { type: 'boolean', default: true, description: 'propose new addresses from a per-pool cursor in Redis, so instances do not all try the same free address' },
+        retainSeconds: {
+          type: 'integer',
+          minimum: 0,
+          default: 86_400,
+          description:
+            'how long an expired or released lease record stays in Redis, so a returning client gets its old address',
+        },
+        maxCached: {
+          type: 'integer',
+          minimum: 1,
+          default: 100_000,
+          description: 'most lease records this instance keeps locally to serve known clients during a Redis outage',
+        },
+        outageRenewal: {
+          enum: ['extend', 'confirmed'],
+          default: 'extend',
+          description:
+            'renewals while Redis is down: extend = the pool lease time, written back when Redis returns (a partition longer than the remaining lease can conflict); confirmed = only up to the expiry Redis confirmed (partition-safe, clients renew more often)',
+        },
+        sharedCursor: {
+          type: 'boolean',
+          default: true,
+          description:
+            'propose new addresses from a per-pool cursor in Redis, so instances do not all try the same free address',
+        },
       },
     },
     apply(server, { options, log, config }) {
       if (config.dhcp.mode !== 'full') {
-        log.warn({ event: 'lease-redis.unused', mode: config.dhcp.mode }, 'lease-redis does nothing unless dhcp.mode is full');
+        log.warn(
+          { event: 'lease-redis.unused', mode: config.dhcp.mode },
+          'lease-redis does nothing unless dhcp.mode is full',
+        );
         return;
       }
-      const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
+      const link = new RedisLink({
+        redis: resolveRedisOptions(options.redis),
+        log,
+        user: NAME,
+        emit: (e) => server.emit(e),
+      });
       const pools = safePools(config.dhcp.mode === 'full' ? config.dhcp.pools : []);
       const reserved = (mac: string, ip: string) => pools.some((p) => p.reservations.get(mac)?.ip === ip);
-      const s = new RedisLeaseStore({ link, log, retainMs: options.retainSeconds * 1000, maxCached: options.maxCached, reserved, outageRenewal: options.outageRenewal, emit: (e) => server.emit(e) });
+      const s = new RedisLeaseStore({
+        link,
+        log,
+        retainMs: options.retainSeconds * 1000,
+        maxCached: options.maxCached,
+        reserved,
+        outageRenewal: options.outageRenewal,
+        emit: (e) => server.emit(e),
+      });
       store = s;
       server.dhcp.setLeaseStore(s);
 
@@ -70,7 +112,9 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         if (ctx.mode !== 'full' || ctx.messageType !== 3) return undefined;
         const chosen = serverId(ctx.packet);
         const sid = config.dhcp.serverAddress ?? ctx.local.address;
-        return chosen !== undefined && sid !== undefined && chosen !== sid ? { drop: `REQUEST for server ${chosen}: left to it (shared lease store)` } : undefined;
+        return chosen !== undefined && sid !== undefined && chosen !== sid
+          ? { drop: `REQUEST for server ${chosen}: left to it (shared lease store)` }
+          : undefined;
       });
 
       // An ACK granted from the cache during an outage announces the lease time actually granted
@@ -96,7 +140,9 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         const known = s.cache.byMac(mac);
         if (known && known.state !== 'declined' && known.confirmedUntil > Date.now()) return undefined;
         if (pools.some((p) => p.reservations.has(mac))) return undefined;
-        return { drop: 'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and hands out no new address until Redis is back' };
+        return {
+          drop: 'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and hands out no new address until Redis is back',
+        };
       });
     },
   });

@@ -37,7 +37,8 @@ export class LeaseCache {
     if (prev && prev.mac !== lease.mac && this.#ipByMac.get(prev.mac) === lease.ip) this.#ipByMac.delete(prev.mac);
     if (lease.mac) {
       const oldIp = this.#ipByMac.get(lease.mac);
-      if (oldIp !== undefined && oldIp !== lease.ip && this.#byIp.get(oldIp)?.mac === lease.mac) this.#byIp.delete(oldIp);
+      if (oldIp !== undefined && oldIp !== lease.ip && this.#byIp.get(oldIp)?.mac === lease.mac)
+        this.#byIp.delete(oldIp);
       this.#ipByMac.set(lease.mac, lease.ip);
     }
     this.#byIp.delete(lease.ip);

@@ -24,14 +24,21 @@ export class NextFree {
   readonly #now: () => number;
 
   /** `excluded`: addresses never proposed (reservations, routers, network/broadcast, the server's). */
-  constructor(opts: { pools: readonly Pool[]; excluded: readonly string[]; redis: RedisLeases; link: RedisLink; now?: () => number }) {
+  constructor(opts: {
+    pools: readonly Pool[];
+    excluded: readonly string[];
+    redis: RedisLeases;
+    link: RedisLink;
+    now?: () => number;
+  }) {
     this.#pools = opts.pools;
     this.#redis = opts.redis;
     this.#link = opts.link;
     this.#now = opts.now ?? Date.now;
     this.#excluded = new Set(opts.excluded);
     for (const p of opts.pools) {
-      for (const ip of [...p.reservedIps.keys(), p.config.router, ipToString(p.network), ipToString(p.broadcast)]) if (ip) this.#excluded.add(ip);
+      for (const ip of [...p.reservedIps.keys(), p.config.router, ipToString(p.network), ipToString(p.broadcast)])
+        if (ip) this.#excluded.add(ip);
     }
   }
 
@@ -42,7 +49,14 @@ export class NextFree {
     if (!pool || pool.reservations.has(mac)) return undefined;
     try {
       for (let i = 0; i < TRIES; i++) {
-        const ip = await this.#redis.nextFree(`lease:cursor:${pool.cidr}:${pool.start}-${pool.end}`, mac, pool.start, pool.end - pool.start + 1, this.#now(), PROBES);
+        const ip = await this.#redis.nextFree(
+          `lease:cursor:${pool.cidr}:${pool.start}-${pool.end}`,
+          mac,
+          pool.start,
+          pool.end - pool.start + 1,
+          this.#now(),
+          PROBES,
+        );
         if (ip === undefined) return undefined;
         if (!this.#excluded.has(ip)) return { ip };
       }

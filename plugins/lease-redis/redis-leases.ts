@@ -44,22 +44,47 @@ export class RedisLeases {
 
   /** The CAS write of offer/commit; undefined when the address is someone else's. */
   async write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): Promise<Lease | undefined> {
-    const rec = await this.#cmd((c) => c.pxeLeaseWrite(
-      this.ipPrefix + lease.ip, this.macPrefix + lease.mac,
-      lease.ip, lease.mac, state, String(lease.expiresAt), lease.subnet, lease.clientId ?? '', lease.hostname ?? '',
-      String(now), String(this.#retainMs), this.ipPrefix, this.macPrefix,
-    ));
+    const rec = await this.#cmd((c) =>
+      c.pxeLeaseWrite(
+        this.ipPrefix + lease.ip,
+        this.macPrefix + lease.mac,
+        lease.ip,
+        lease.mac,
+        state,
+        String(lease.expiresAt),
+        lease.subnet,
+        lease.clientId ?? '',
+        lease.hostname ?? '',
+        String(now),
+        String(this.#retainMs),
+        this.ipPrefix,
+        this.macPrefix,
+      ),
+    );
     return rec ? fromFlat(rec) : undefined;
   }
 
   async release(mac: string, ip: string, now: number): Promise<boolean> {
-    const n = await this.#cmd((c) => c.pxeLeaseRelease(this.ipPrefix + ip, this.macPrefix + mac, mac, String(now), String(this.#retainMs)));
+    const n = await this.#cmd((c) =>
+      c.pxeLeaseRelease(this.ipPrefix + ip, this.macPrefix + mac, mac, String(now), String(this.#retainMs)),
+    );
     return n === 1;
   }
 
   /** `notAfter`: skip when the record was written after this time (outage write-back); 0 = always. */
   async decline(ip: string, until: number, subnet: string, now: number, notAfter = 0): Promise<boolean> {
-    const n = await this.#cmd((c) => c.pxeLeaseDecline(this.ipPrefix + ip, ip, String(until), subnet, String(now), String(this.#retainMs), this.macPrefix, String(notAfter)));
+    const n = await this.#cmd((c) =>
+      c.pxeLeaseDecline(
+        this.ipPrefix + ip,
+        ip,
+        String(until),
+        subnet,
+        String(now),
+        String(this.#retainMs),
+        this.macPrefix,
+        String(notAfter),
+      ),
+    );
     return n === 1;
   }
 
@@ -74,8 +99,27 @@ export class RedisLeases {
   }
 
   /** A fresh address from the shared cursor of a range, or undefined (see NEXT_FREE). */
-  async nextFree(cursorKey: string, mac: string, first: number, size: number, now: number, probes: number): Promise<string | undefined> {
-    const ip = await this.#cmd((c) => c.pxeLeaseNextFree(this.#link.key(cursorKey), this.macPrefix + mac, this.#link.key('lease', 'proposal', mac), String(first), String(size), String(now), this.ipPrefix, String(probes), String(PROPOSAL_MS)));
+  async nextFree(
+    cursorKey: string,
+    mac: string,
+    first: number,
+    size: number,
+    now: number,
+    probes: number,
+  ): Promise<string | undefined> {
+    const ip = await this.#cmd((c) =>
+      c.pxeLeaseNextFree(
+        this.#link.key(cursorKey),
+        this.macPrefix + mac,
+        this.#link.key('lease', 'proposal', mac),
+        String(first),
+        String(size),
+        String(now),
+        this.ipPrefix,
+        String(probes),
+        String(PROPOSAL_MS),
+      ),
+    );
     return ip ?? undefined;
   }
 
@@ -117,7 +161,8 @@ export function fromObject(o: Record<string, string>): Lease | undefined {
   const state = o['state'] as LeaseState | undefined;
   const expiresAt = Number(o['expiresAt']);
   const updatedAt = Number(o['updatedAt']);
-  if (!o['ip'] || o['mac'] === undefined || !state || !STATES.includes(state) || !Number.isFinite(expiresAt)) return undefined;
+  if (!o['ip'] || o['mac'] === undefined || !state || !STATES.includes(state) || !Number.isFinite(expiresAt))
+    return undefined;
   return {
     ip: o['ip'],
     mac: o['mac'],

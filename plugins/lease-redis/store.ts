@@ -70,7 +70,10 @@ export class RedisLeaseStore implements LeaseStore {
 
   async load(): Promise<void> {
     if (!this.#o.link.up) {
-      this.#o.log.warn({ event: 'lease-redis.degraded-start', code: 'PXE_ERR_REDIS' }, 'starting without Redis: no lease is known, new allocations refused until Redis answers');
+      this.#o.log.warn(
+        { event: 'lease-redis.degraded-start', code: 'PXE_ERR_REDIS' },
+        'starting without Redis: no lease is known, new allocations refused until Redis answers',
+      );
       return;
     }
     try {
@@ -78,18 +81,29 @@ export class RedisLeaseStore implements LeaseStore {
       const all = await this.redis.list();
       for (const l of all) this.cache.put(l, l.expiresAt);
       this.#loaded = true;
-      this.#o.log.info({ event: 'lease-redis.loaded', leases: all.length, cached: this.cache.size }, 'leases read from Redis');
+      this.#o.log.info(
+        { event: 'lease-redis.loaded', leases: all.length, cached: this.cache.size },
+        'leases read from Redis',
+      );
     } catch (err) {
       if (!(err instanceof RedisUnavailableError)) throw err;
     }
   }
 
   async get(mac: string): Promise<Lease | undefined> {
-    return this.#read(() => this.redis.get(mac), () => this.cache.byMac(mac), (l) => l === undefined && this.#forgetMac(mac));
+    return this.#read(
+      () => this.redis.get(mac),
+      () => this.cache.byMac(mac),
+      (l) => l === undefined && this.#forgetMac(mac),
+    );
   }
 
   async getByIp(ip: string): Promise<Lease | undefined> {
-    return this.#read(() => this.redis.getByIp(ip), () => this.cache.byIp(ip), (l) => l === undefined && this.cache.forget(ip));
+    return this.#read(
+      () => this.redis.getByIp(ip),
+      () => this.cache.byIp(ip),
+      (l) => l === undefined && this.cache.forget(ip),
+    );
   }
 
   offer(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
@@ -138,12 +152,18 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async close(): Promise<void> {
-    if (this.#pending.size) this.#o.log.warn({ event: 'lease-redis.pending-lost', count: this.#pending.size, code: 'PXE_ERR_REDIS' }, 'closing with lease renewals not yet written to Redis (their clients renew again)');
+    if (this.#pending.size)
+      this.#o.log.warn(
+        { event: 'lease-redis.pending-lost', count: this.#pending.size, code: 'PXE_ERR_REDIS' },
+        'closing with lease renewals not yet written to Redis (their clients renew again)',
+      );
   }
 
   /** Writes back what the outage kept (called on every recovery). Concurrent calls share one run. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#flush().finally(() => { this.#flushing = undefined; });
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = undefined;
+    });
     return this.#flushing;
   }
 
@@ -165,8 +185,19 @@ export class RedisLeaseStore implements LeaseStore {
             conflicts++;
             this.cache.forget(ip);
             const cur = await this.redis.getByIp(ip);
-            this.#o.log.warn({ event: 'lease-redis.conflict', code: 'PXE_ERR_REDIS', ip, mac: p.lease.mac, holder: cur?.mac }, `renewal of ${ip} made during the outage lost: Redis gives it to ${cur?.mac || 'nobody'}; the client is NAKed at its next renewal`);
-            this.#o.emit?.({ type: 'lease.conflict', protocol: 'dhcp', outcome: 'error', mac: p.lease.mac, ip, plugin: 'lease-redis', data: { holder: cur?.mac, code: 'PXE_ERR_REDIS' } });
+            this.#o.log.warn(
+              { event: 'lease-redis.conflict', code: 'PXE_ERR_REDIS', ip, mac: p.lease.mac, holder: cur?.mac },
+              `renewal of ${ip} made during the outage lost: Redis gives it to ${cur?.mac || 'nobody'}; the client is NAKed at its next renewal`,
+            );
+            this.#o.emit?.({
+              type: 'lease.conflict',
+              protocol: 'dhcp',
+              outcome: 'error',
+              mac: p.lease.mac,
+              ip,
+              plugin: 'lease-redis',
+              data: { holder: cur?.mac, code: 'PXE_ERR_REDIS' },
+            });
           }
         } else if (p.kind === 'release') {
           await this.redis.release(p.mac, ip, p.at);
@@ -179,10 +210,16 @@ export class RedisLeaseStore implements LeaseStore {
       } catch (err) {
         if (err instanceof RedisUnavailableError) break; // down again: the rest waits for the next recovery
         this.#pending.delete(ip);
-        this.#o.log.error({ event: 'lease-redis.writeback.error', err, ip, code: 'PXE_ERR_REDIS' }, 'a pending lease write failed and was dropped');
+        this.#o.log.error(
+          { event: 'lease-redis.writeback.error', err, ip, code: 'PXE_ERR_REDIS' },
+          'a pending lease write failed and was dropped',
+        );
       }
     }
-    this.#o.log.info({ event: 'lease-redis.caught-up', written, conflicts, left: this.#pending.size }, `wrote back ${written} lease change(s) kept during the Redis outage`);
+    this.#o.log.info(
+      { event: 'lease-redis.caught-up', written, conflicts, left: this.#pending.size },
+      `wrote back ${written} lease change(s) kept during the Redis outage`,
+    );
   }
 
   /**
@@ -192,7 +229,9 @@ export class RedisLeaseStore implements LeaseStore {
    * written back through the same compare-and-set (each instance does so for what it knows).
    */
   async #reassertIfLost(): Promise<void> {
-    const created = await this.#o.link.run((c) => c.set(this.#o.link.key('lease', 'epoch'), String(Date.now()), 'NX')).catch(() => null);
+    const created = await this.#o.link
+      .run((c) => c.set(this.#o.link.key('lease', 'epoch'), String(Date.now()), 'NX'))
+      .catch(() => null);
     if (created !== 'OK' || !this.#loaded) return;
     const now = (this.#o.now ?? Date.now)();
     let written = 0;
@@ -205,7 +244,10 @@ export class RedisLeaseStore implements LeaseStore {
         break; // down again: the next recovery retries (the marker is there, so only pending writes then)
       }
     }
-    this.#o.log.warn({ event: 'lease-redis.reasserted', code: 'PXE_ERR_REDIS', written }, `Redis had lost its lease data (restart without persistence?): wrote back ${written} live lease(s) this instance knows`);
+    this.#o.log.warn(
+      { event: 'lease-redis.reasserted', code: 'PXE_ERR_REDIS', written },
+      `Redis had lost its lease data (restart without persistence?): wrote back ${written} live lease(s) this instance knows`,
+    );
   }
 
   async #write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): Promise<Lease | undefined> {
@@ -228,20 +270,26 @@ export class RedisLeaseStore implements LeaseStore {
   #writeLocally(lease: LeaseWrite, state: 'offered' | 'bound', now: number, cause: RedisUnavailableError): Lease {
     const cur = this.cache.byIp(lease.ip);
     const known = cur !== undefined && cur.mac === lease.mac && cur.state !== 'declined' && cur.confirmedUntil > now;
-    const reserved = this.#o.reserved?.(lease.mac, lease.ip) === true && (cur === undefined || cur.mac === lease.mac || cur.expiresAt <= now);
+    const reserved =
+      this.#o.reserved?.(lease.mac, lease.ip) === true &&
+      (cur === undefined || cur.mac === lease.mac || cur.expiresAt <= now);
     if (!known && !reserved) {
-      throw new RedisUnavailableError(`${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is not a lease this instance knows, so it is not handed out`);
+      throw new RedisUnavailableError(
+        `${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is not a lease this instance knows, so it is not handed out`,
+      );
     }
     let next: Lease = { ...lease, state, updatedAt: now };
     if (state === 'offered' && cur && cur.mac === lease.mac && cur.state === 'bound' && cur.expiresAt > now) {
       next = { ...next, state: 'bound', expiresAt: Math.max(cur.expiresAt, lease.expiresAt) };
     }
     // `confirmed`: a known lease is not extended past what Redis guarantees (reservations are).
-    if (known && this.#o.outageRenewal === 'confirmed') next = { ...next, expiresAt: Math.min(next.expiresAt, cur.confirmedUntil) };
+    if (known && this.#o.outageRenewal === 'confirmed')
+      next = { ...next, expiresAt: Math.min(next.expiresAt, cur.confirmedUntil) };
     this.cache.put(next, cur?.confirmedUntil ?? 0);
     if (state === 'bound') {
       this.#grants.set(lease.ip, next.expiresAt);
-      if (next.expiresAt > (cur?.confirmedUntil ?? 0)) this.#pending.set(lease.ip, { kind: 'commit', lease: { ...lease, expiresAt: next.expiresAt } });
+      if (next.expiresAt > (cur?.confirmedUntil ?? 0))
+        this.#pending.set(lease.ip, { kind: 'commit', lease: { ...lease, expiresAt: next.expiresAt } });
     }
     return next;
   }
@@ -259,7 +307,11 @@ export class RedisLeaseStore implements LeaseStore {
 
   #markReleased(ip: string, now: number): void {
     const cur = this.cache.byIp(ip);
-    if (cur) this.cache.put({ ...cur, state: 'released', expiresAt: Math.min(cur.expiresAt, now), updatedAt: now }, Math.min(cur.confirmedUntil, now));
+    if (cur)
+      this.cache.put(
+        { ...cur, state: 'released', expiresAt: Math.min(cur.expiresAt, now), updatedAt: now },
+        Math.min(cur.confirmedUntil, now),
+      );
   }
 
   #forgetMac(mac: string): void {
@@ -268,7 +320,11 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   /** A read from Redis (cached), or from the cache while Redis is down. */
-  async #read(remote: () => Promise<Lease | undefined>, local: () => CachedLease | undefined, missing: (l: Lease | undefined) => unknown): Promise<Lease | undefined> {
+  async #read(
+    remote: () => Promise<Lease | undefined>,
+    local: () => CachedLease | undefined,
+    missing: (l: Lease | undefined) => unknown,
+  ): Promise<Lease | undefined> {
     try {
       const l = await remote();
       if (l) this.cache.put(l, l.expiresAt);

@@ -9,26 +9,40 @@ import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import macAllowlist from './index.js';
 
 const skip = fixturesSkip();
-const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false }, http: { enabled: false } };
+const quiet = {
+  log: { level: 'silent' as const },
+  dhcp: { mode: 'off' as const },
+  tftp: { enabled: false },
+  http: { enabled: false },
+};
 
-test('allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol', { skip }, async (t) => {
-  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
-  await server.start();
-  t.after(() => server.close());
-  const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-  assert.equal((await decide(server, known)).allowed, true);
-  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
-  const d = await decide(server, unknown);
-  assert.equal(d.allowed, false);
-  assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
-  for (const protocol of ['tftp', 'http'] as const) {
-    const s = server.sessions.byIp('10.77.0.165');
-    const r = await server.admit({ protocol, ip: '10.77.0.165', ...(s ? { mac: s.mac, session: s } : {}), path: '/undionly.kpxe' });
-    assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
-    assert.equal(r.plugin, 'mac-allowlist');
-  }
-  assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
-});
+test(
+  'allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol',
+  { skip },
+  async (t) => {
+    const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
+    await server.start();
+    t.after(() => server.close());
+    const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
+    assert.equal((await decide(server, known)).allowed, true);
+    const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
+    const d = await decide(server, unknown);
+    assert.equal(d.allowed, false);
+    assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
+    for (const protocol of ['tftp', 'http'] as const) {
+      const s = server.sessions.byIp('10.77.0.165');
+      const r = await server.admit({
+        protocol,
+        ip: '10.77.0.165',
+        ...(s ? { mac: s.mac, session: s } : {}),
+        path: '/undionly.kpxe',
+      });
+      assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
+      assert.equal(r.plugin, 'mac-allowlist');
+    }
+    assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
+  },
+);
 
 test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async (t) => {
   const strict = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:*'] })] });
@@ -41,7 +55,10 @@ test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async
 });
 
 test('unknown: { boot } admits unknown MACs and gives them the default boot first', { skip }, async (t) => {
-  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:77:ef:64'], unknown: { boot: 'menu.ipxe' } })] });
+  const server = createServer({
+    ...quiet,
+    plugins: [macAllowlist({ allow: ['52:54:00:77:ef:64'], unknown: { boot: 'menu.ipxe' } })],
+  });
   t.after(() => server.close());
   const unknown = fixtureContext(server, 'bios-ipxe-rom-discover');
   const d = await decide(server, unknown);
@@ -60,7 +77,10 @@ test('bad pattern in options fails apply; bad file line is skipped with file:lin
   await writeFile(file, '# lab machines\n52:54:00:77:ef:64  # uefi\nnot-a-mac\n\n');
   const lines: Array<Record<string, unknown>> = [];
   const { default: pino } = await import('pino');
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   const server = createServer({ ...quiet, logger, plugins: [macAllowlist({ file, pollMs: 100 })] });
   await server.start();
   t.after(() => server.close());

@@ -6,7 +6,12 @@ import { LabelGuard } from './label-guard.js';
 
 const HOOK_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-const TFTP_OUTCOME: Record<string, string> = { 'tftp.done': 'ok', 'tftp.probe': 'probe', 'tftp.error': 'error', 'tftp.denied': 'denied' };
+const TFTP_OUTCOME: Record<string, string> = {
+  'tftp.done': 'ok',
+  'tftp.probe': 'probe',
+  'tftp.error': 'error',
+  'tftp.denied': 'denied',
+};
 const HTTP_TYPES = new Set(['http.get', 'http.error', 'http.deny']);
 const OFFER_TYPES = new Set(['dhcp.offer', 'dhcp.proxy.offer']);
 
@@ -47,24 +52,95 @@ export class PxeMetrics {
   constructor(server: PxeServer, opts: { hookSampleRate: number; processMetrics: boolean }) {
     const registers = [this.registry];
     this.#hookSampleRate = opts.hookSampleRate;
-    this.bootEvents = new Counter({ name: 'pxekit_boot_events_total', help: 'Every boot event, by type and outcome.', labelNames: ['type', 'outcome'], registers });
-    this.dhcpPackets = new Counter({ name: 'pxekit_dhcp_packets_total', help: 'DHCP packets received and sent (and drops/errors), by event type (discover, offer, proxy.offer, ack, bootserver.ack, nak, drop, ...) and outcome.', labelNames: ['type', 'outcome'], registers });
-    this.dhcpOffers = new Counter({ name: 'pxekit_dhcp_offers_total', help: 'DHCP offers (full and proxy) by client architecture name (option 93).', labelNames: ['arch'], registers });
-    this.tftpTransfers = new Counter({ name: 'pxekit_tftp_transfers_total', help: 'Finished TFTP read requests by outcome: ok, probe (tsize-only), error, denied.', labelNames: ['outcome'], registers });
-    this.tftpBytes = new Counter({ name: 'pxekit_tftp_bytes_total', help: 'File bytes sent over TFTP (finished and failed transfers).', registers });
-    this.tftpRetransmits = new Counter({ name: 'pxekit_tftp_retransmits_total', help: 'TFTP data packets sent again after a timeout or duplicate ACK.', registers });
-    this.httpRequests = new Counter({ name: 'pxekit_http_requests_total', help: 'HTTP boot requests (files and scripts; not /metrics or /status) by status code.', labelNames: ['status'], registers });
-    this.httpBytes = new Counter({ name: 'pxekit_http_bytes_total', help: 'Body bytes sent for HTTP boot requests.', registers });
-    this.admitDenials = new Counter({ name: 'pxekit_admit_denials_total', help: 'Clients refused by admit, by the deciding plugin and the protocol that asked.', labelNames: ['plugin', 'protocol'], registers });
-    this.errors = new Counter({ name: 'pxekit_errors_total', help: 'Boot events with outcome "error", by PXE_ERR_* code (or the event type when the event has no code).', labelNames: ['code'], registers });
-    this.hookDuration = new Histogram({ name: 'pxekit_hook_duration_seconds', help: 'Duration of plugin hook taps, by hook and plugin (sampled at hookSampleRate).', labelNames: ['hook', 'plugin'], buckets: HOOK_BUCKETS, registers });
-    this.hookFailures = new Counter({ name: 'pxekit_hook_failures_total', help: 'Hook taps that threw, rejected or timed out, by hook and plugin.', labelNames: ['hook', 'plugin'], registers });
-    new Gauge({ name: 'pxekit_active_sessions', help: 'Boot sessions (clients seen within sessions.ttlSeconds).', registers, collect() { this.set(server.sessions.size); } });
+    this.bootEvents = new Counter({
+      name: 'pxekit_boot_events_total',
+      help: 'Every boot event, by type and outcome.',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.dhcpPackets = new Counter({
+      name: 'pxekit_dhcp_packets_total',
+      help: 'DHCP packets received and sent (and drops/errors), by event type (discover, offer, proxy.offer, ack, bootserver.ack, nak, drop, ...) and outcome.',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.dhcpOffers = new Counter({
+      name: 'pxekit_dhcp_offers_total',
+      help: 'DHCP offers (full and proxy) by client architecture name (option 93).',
+      labelNames: ['arch'],
+      registers,
+    });
+    this.tftpTransfers = new Counter({
+      name: 'pxekit_tftp_transfers_total',
+      help: 'Finished TFTP read requests by outcome: ok, probe (tsize-only), error, denied.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.tftpBytes = new Counter({
+      name: 'pxekit_tftp_bytes_total',
+      help: 'File bytes sent over TFTP (finished and failed transfers).',
+      registers,
+    });
+    this.tftpRetransmits = new Counter({
+      name: 'pxekit_tftp_retransmits_total',
+      help: 'TFTP data packets sent again after a timeout or duplicate ACK.',
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'pxekit_http_requests_total',
+      help: 'HTTP boot requests (files and scripts; not /metrics or /status) by status code.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.httpBytes = new Counter({
+      name: 'pxekit_http_bytes_total',
+      help: 'Body bytes sent for HTTP boot requests.',
+      registers,
+    });
+    this.admitDenials = new Counter({
+      name: 'pxekit_admit_denials_total',
+      help: 'Clients refused by admit, by the deciding plugin and the protocol that asked.',
+      labelNames: ['plugin', 'protocol'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'pxekit_errors_total',
+      help: 'Boot events with outcome "error", by PXE_ERR_* code (or the event type when the event has no code).',
+      labelNames: ['code'],
+      registers,
+    });
+    this.hookDuration = new Histogram({
+      name: 'pxekit_hook_duration_seconds',
+      help: 'Duration of plugin hook taps, by hook and plugin (sampled at hookSampleRate).',
+      labelNames: ['hook', 'plugin'],
+      buckets: HOOK_BUCKETS,
+      registers,
+    });
+    this.hookFailures = new Counter({
+      name: 'pxekit_hook_failures_total',
+      help: 'Hook taps that threw, rejected or timed out, by hook and plugin.',
+      labelNames: ['hook', 'plugin'],
+      registers,
+    });
     new Gauge({
-      name: 'pxekit_active_transfers', help: 'Transfers in progress, by protocol (where the service reports it).', labelNames: ['protocol'], registers,
+      name: 'pxekit_active_sessions',
+      help: 'Boot sessions (clients seen within sessions.ttlSeconds).',
+      registers,
+      collect() {
+        this.set(server.sessions.size);
+      },
+    });
+    new Gauge({
+      name: 'pxekit_active_transfers',
+      help: 'Transfers in progress, by protocol (where the service reports it).',
+      labelNames: ['protocol'],
+      registers,
       collect() {
         this.reset();
-        for (const [protocol, svc] of [['tftp', server.tftp], ['http', server.http]] as const) {
+        for (const [protocol, svc] of [
+          ['tftp', server.tftp],
+          ['http', server.http],
+        ] as const) {
           const n = activeTransfers(svc);
           if (n !== undefined) this.set({ protocol }, n);
         }
@@ -81,7 +157,8 @@ export class PxeMetrics {
     this.bootEvents.inc({ type, outcome });
     if (ev.protocol === 'dhcp' && type.startsWith('dhcp.')) {
       this.dhcpPackets.inc({ type: type.slice(5), outcome });
-      if (OFFER_TYPES.has(ev.type) && ev.outcome === 'ok') this.dhcpOffers.inc({ arch: this.#archs.value(d['archName'] ?? ev.session?.archName) });
+      if (OFFER_TYPES.has(ev.type) && ev.outcome === 'ok')
+        this.dhcpOffers.inc({ arch: this.#archs.value(d['archName'] ?? ev.session?.archName) });
     }
     const tftp = TFTP_OUTCOME[ev.type];
     if (tftp) {
@@ -112,6 +189,9 @@ export class PxeMetrics {
   onTiming(t: TapTiming): void {
     if (!t.ok) this.hookFailures.inc({ hook: this.#hooks.value(t.hook), plugin: this.#plugins.value(t.plugin) });
     if (this.#hookSampleRate < 1 && Math.random() >= this.#hookSampleRate) return;
-    this.hookDuration.observe({ hook: this.#hooks.value(t.hook), plugin: this.#plugins.value(t.plugin) }, t.durationMs / 1000);
+    this.hookDuration.observe(
+      { hook: this.#hooks.value(t.hook), plugin: this.#plugins.value(t.plugin) },
+      t.durationMs / 1000,
+    );
   }
 }

@@ -25,37 +25,73 @@ export default function metrics(options: Partial<MetricsOptions> = {}) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        path: { type: 'string', pattern: '^/', default: '/metrics', description: 'URL path of the Prometheus text format' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'serve on a listener of its own on this port (0 = ephemeral) instead of the boot HTTP listener' },
-        host: { type: 'string', default: '127.0.0.1', description: 'address of the own listener (with port); 0.0.0.0 to be scraped from other machines' },
-        hookSampleRate: { type: 'number', minimum: 0, maximum: 1, default: 1, description: 'share of hook tap timings observed in pxekit_hook_duration_seconds' },
-        processMetrics: { type: 'boolean', default: false, description: 'also export prom-client\'s default process metrics (pxekit_process_*, pxekit_nodejs_*)' },
+        path: {
+          type: 'string',
+          pattern: '^/',
+          default: '/metrics',
+          description: 'URL path of the Prometheus text format',
+        },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          description: 'serve on a listener of its own on this port (0 = ephemeral) instead of the boot HTTP listener',
+        },
+        host: {
+          type: 'string',
+          default: '127.0.0.1',
+          description: 'address of the own listener (with port); 0.0.0.0 to be scraped from other machines',
+        },
+        hookSampleRate: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description: 'share of hook tap timings observed in pxekit_hook_duration_seconds',
+        },
+        processMetrics: {
+          type: 'boolean',
+          default: false,
+          description: "also export prom-client's default process metrics (pxekit_process_*, pxekit_nodejs_*)",
+        },
       },
     },
     apply(server, { options: o, log }) {
       const m = new PxeMetrics(server, { hookSampleRate: o.hookSampleRate, processMetrics: o.processMetrics });
       server.hooks.bootEvent.tap(NAME, (ev) => m.onEvent(ev));
       const stopTiming = server.runner.onTiming((t) => m.onTiming(t));
-      const render = async () => ({ status: 200, headers: { 'Content-Type': m.registry.contentType, 'Cache-Control': 'no-store' }, body: await m.registry.metrics() });
+      const render = async () => ({
+        status: 200,
+        headers: { 'Content-Type': m.registry.contentType, 'Cache-Control': 'no-store' },
+        body: await m.registry.metrics(),
+      });
 
       let side: SideListener | undefined;
       if (o.port === undefined) {
         server.http.hooks.request.tapPromise(NAME, async (ctx) => {
           if (ctx.path !== o.path) return undefined;
-          if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD' }, body: '' };
+          if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
+            return { status: 405, headers: { Allow: 'GET, HEAD' }, body: '' };
           return render();
         });
       } else {
-        side = new SideListener(NAME, async (req, res, path) => {
-          if (path !== o.path) return false;
-          const r = await render();
-          res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
-          res.end(req.method === 'HEAD' ? undefined : r.body);
-          return true;
-        }, log);
+        side = new SideListener(
+          NAME,
+          async (req, res, path) => {
+            if (path !== o.path) return false;
+            const r = await render();
+            res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
+            res.end(req.method === 'HEAD' ? undefined : r.body);
+            return true;
+          },
+          log,
+        );
         server.hooks.ready.tapPromise(NAME, async () => {
           const a = await side!.listen(o.port!, o.host);
-          log.info({ event: 'metrics.listening', address: a.address, port: a.port, path: o.path }, `metrics on http://${a.address}:${a.port}${o.path}`);
+          log.info(
+            { event: 'metrics.listening', address: a.address, port: a.port, path: o.path },
+            `metrics on http://${a.address}:${a.port}${o.path}`,
+          );
         });
       }
       server.hooks.close.tapPromise(NAME, async () => {

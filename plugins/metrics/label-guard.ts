@@ -4,7 +4,10 @@
  */
 export class LabelGuard {
   readonly #seen = new Set<string>();
-  constructor(readonly max: number, readonly pattern = /^[A-Za-z0-9_.:\-]{1,64}$/) {}
+  constructor(
+    readonly max: number,
+    readonly pattern = /^[A-Za-z0-9_.:-]{1,64}$/,
+  ) {}
 
   /** `value` when it is well-formed and within the bound, else `other`. */
   value(v: unknown): string {

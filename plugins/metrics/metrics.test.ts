@@ -14,24 +14,65 @@ function sample(text: string, name: string, labels = ''): number | undefined {
 const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false } };
 
 test('boot events become counters, served on /metrics of the boot HTTP listener', async (t) => {
-  const slow = definePlugin({ name: 'slow-admit', apply(s) { s.hooks.admit.tapPromise('slow-admit', async () => undefined); } });
+  const slow = definePlugin({
+    name: 'slow-admit',
+    apply(s) {
+      s.hooks.admit.tapPromise('slow-admit', async () => undefined);
+    },
+  });
   const server = createServer({ ...quiet, http: { port: 0 }, plugins: [slow, metrics()] });
   await server.start();
   t.after(() => server.close());
   const session = server.sessions.upsert('52:54:00:00:00:01', { archName: 'x64-uefi' });
   server.emit({ type: 'dhcp.discover', protocol: 'dhcp', outcome: 'info', mac: session.mac, session, data: {} });
-  server.emit({ type: 'dhcp.proxy.offer', protocol: 'dhcp', outcome: 'ok', mac: session.mac, session, data: { archName: 'x64-uefi' } });
-  server.emit({ type: 'dhcp.offer', protocol: 'dhcp', outcome: 'ok', mac: session.mac, session, data: { archName: 'bios-x86' } });
+  server.emit({
+    type: 'dhcp.proxy.offer',
+    protocol: 'dhcp',
+    outcome: 'ok',
+    mac: session.mac,
+    session,
+    data: { archName: 'x64-uefi' },
+  });
+  server.emit({
+    type: 'dhcp.offer',
+    protocol: 'dhcp',
+    outcome: 'ok',
+    mac: session.mac,
+    session,
+    data: { archName: 'bios-x86' },
+  });
   server.emit({ type: 'dhcp.offer', protocol: 'dhcp', outcome: 'ok', mac: session.mac, data: {} });
   server.emit({ type: 'tftp.done', protocol: 'tftp', outcome: 'ok', data: { bytes: 1000, retransmits: 2 } });
   server.emit({ type: 'tftp.done', protocol: 'tftp', outcome: 'ok', data: { bytes: 500, retransmits: 0 } });
   server.emit({ type: 'tftp.probe', protocol: 'tftp', outcome: 'probe', data: { tsize: 5 } });
-  server.emit({ type: 'tftp.error', protocol: 'tftp', outcome: 'error', data: { bytes: 24, code: 1, reason: 'not found' } });
+  server.emit({
+    type: 'tftp.error',
+    protocol: 'tftp',
+    outcome: 'error',
+    data: { bytes: 24, code: 1, reason: 'not found' },
+  });
   server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', data: { status: 200, bytes: 4096 } });
   server.emit({ type: 'http.get', protocol: 'http', outcome: 'error', data: { status: 404, bytes: 0 } });
-  server.emit({ type: 'http.error', protocol: 'http', outcome: 'error', data: { status: 200, bytes: 10, code: 'PXE_ERR_FILE_SOURCE' } });
-  server.emit({ type: 'admit.deny', protocol: 'dhcp', outcome: 'denied', plugin: 'mac-allowlist', data: { reason: 'x' } });
-  server.emit({ type: 'admit.deny', protocol: 'http', outcome: 'denied', plugin: 'mac-allowlist', data: { reason: 'x' } });
+  server.emit({
+    type: 'http.error',
+    protocol: 'http',
+    outcome: 'error',
+    data: { status: 200, bytes: 10, code: 'PXE_ERR_FILE_SOURCE' },
+  });
+  server.emit({
+    type: 'admit.deny',
+    protocol: 'dhcp',
+    outcome: 'denied',
+    plugin: 'mac-allowlist',
+    data: { reason: 'x' },
+  });
+  server.emit({
+    type: 'admit.deny',
+    protocol: 'http',
+    outcome: 'denied',
+    plugin: 'mac-allowlist',
+    data: { reason: 'x' },
+  });
   server.emit({ type: 'weird type with spaces', protocol: 'server', outcome: 'info', data: {} });
   await server.admit({ protocol: 'dhcp', mac: session.mac });
 
@@ -69,12 +110,23 @@ test('boot events become counters, served on /metrics of the boot HTTP listener'
 });
 
 test('hook failures are counted; other paths are left to the file tree; wrong method gets 405', async (t) => {
-  const failing = definePlugin({ name: 'bad-classifier', apply(s) { s.hooks.admit.tapPromise('bad-classifier', async () => { throw new Error('boom'); }); } });
+  const failing = definePlugin({
+    name: 'bad-classifier',
+    apply(s) {
+      s.hooks.admit.tapPromise('bad-classifier', async () => {
+        throw new Error('boom');
+      });
+    },
+  });
   const server = createServer({ ...quiet, http: { port: 0 }, plugins: [metrics({ path: '/m' }), failing] });
   t.after(() => server.close());
   await server.admit({ protocol: 'dhcp', mac: '52:54:00:00:00:02' });
   const other = await server.inject.http({ path: '/metrics' });
-  assert.equal(other.status, 403, '/metrics is not this plugin\'s path here: a boot request, and the failing admit denies it (fail closed)');
+  assert.equal(
+    other.status,
+    403,
+    "/metrics is not this plugin's path here: a boot request, and the failing admit denies it (fail closed)",
+  );
   const server2 = createServer({ ...quiet, http: { port: 0 }, plugins: [metrics({ path: '/m' })] });
   t.after(() => server2.close());
   assert.equal((await server2.inject.http({ path: '/metrics' })).status, 404);

@@ -13,21 +13,31 @@ export class SideListener {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
-  constructor(readonly what: string, handler: SideHandler, log: Logger) {
+  constructor(
+    readonly what: string,
+    handler: SideHandler,
+    log: Logger,
+  ) {
     this.#server = createServer({ requireHostHeader: false }, (req, res) => {
       let path = '/';
       try {
         path = new URL(req.url ?? '/', 'http://x').pathname;
-      } catch { /* keep "/" */ }
-      handler(req, res, path).then((handled) => {
-        if (!handled && !res.headersSent) {
-          res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
-        }
-      }, (err: unknown) => {
-        log.error({ event: `${what}.request.error`, err, path }, `${what}: request failed`);
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error\n');
-        else res.destroy();
-      });
+      } catch {
+        /* keep "/" */
+      }
+      handler(req, res, path).then(
+        (handled) => {
+          if (!handled && !res.headersSent) {
+            res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+          }
+        },
+        (err: unknown) => {
+          log.error({ event: `${what}.request.error`, err, path }, `${what}: request failed`);
+          if (!res.headersSent)
+            res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error\n');
+          else res.destroy();
+        },
+      );
     });
     this.#server.headersTimeout = 10_000;
     this.#server.requestTimeout = 10_000;

@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { definePlugin } from '../../core/plugin.js';
 import { RedisLink } from '../../core/redis/link.js';
-import { redisOptionsSchema, resolveRedisOptions, type RedisOptions, type WithRedisInput } from '../../core/redis/options.js';
+import {
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type RedisOptions,
+  type WithRedisInput,
+} from '../../core/redis/options.js';
 import { IntentSync } from './intent-sync.js';
 import { SessionSync } from './session-sync.js';
 
@@ -36,16 +41,47 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
       additionalProperties: false,
       properties: {
         redis: redisOptionsSchema,
-        ttlSeconds: { type: 'integer', minimum: 1, description: 'how long a session stays in Redis after its last DHCP step (default: sessions.ttlSeconds)' },
-        intents: { type: 'boolean', default: true, description: 'share boot intents (one-shot / never) through Redis; needs the boot-intents plugin' },
-        intentPollMs: { type: 'integer', minimum: 100, default: 1000, description: 'how often local intent changes (pxekit intent edits, used one-shots) are pushed to the others, ms' },
-        maxPending: { type: 'integer', minimum: 1, default: 10_000, description: 'most session updates waiting to be written; beyond, updates are dropped and counted' },
+        ttlSeconds: {
+          type: 'integer',
+          minimum: 1,
+          description: 'how long a session stays in Redis after its last DHCP step (default: sessions.ttlSeconds)',
+        },
+        intents: {
+          type: 'boolean',
+          default: true,
+          description: 'share boot intents (one-shot / never) through Redis; needs the boot-intents plugin',
+        },
+        intentPollMs: {
+          type: 'integer',
+          minimum: 100,
+          default: 1000,
+          description:
+            'how often local intent changes (pxekit intent edits, used one-shots) are pushed to the others, ms',
+        },
+        maxPending: {
+          type: 'integer',
+          minimum: 1,
+          default: 10_000,
+          description: 'most session updates waiting to be written; beyond, updates are dropped and counted',
+        },
       },
     },
     apply(server, { options, log, config }) {
       const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = new RedisLink({ redis: resolveRedisOptions(options.redis), log, user: NAME, emit: (e) => server.emit(e) });
-      const ss = new SessionSync({ link, sessions: server.sessions, instanceId, ttlMs: (options.ttlSeconds ?? config.sessions.ttlSeconds) * 1000, maxPending: options.maxPending, log });
+      const link = new RedisLink({
+        redis: resolveRedisOptions(options.redis),
+        log,
+        user: NAME,
+        emit: (e) => server.emit(e),
+      });
+      const ss = new SessionSync({
+        link,
+        sessions: server.sessions,
+        instanceId,
+        ttlMs: (options.ttlSeconds ?? config.sessions.ttlSeconds) * 1000,
+        maxPending: options.maxPending,
+        log,
+      });
       sessionSync = ss;
 
       server.hooks.ready.tapPromise(NAME, async () => {
@@ -56,7 +92,10 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
       server.hooks.listening.tapPromise(NAME, async () => {
         if (!options.intents) return;
         if (!server.intents) {
-          log.warn({ event: 'session-redis.no-intents' }, 'intents: true but the boot-intents plugin is not configured: boot intents are not shared');
+          log.warn(
+            { event: 'session-redis.no-intents' },
+            'intents: true but the boot-intents plugin is not configured: boot intents are not shared',
+          );
           return;
         }
         intentSync = new IntentSync({ link, intents: server.intents, instanceId, log });
@@ -74,5 +113,8 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
     sessionSync: { get: () => sessionSync, enumerable: false },
     intentSync: { get: () => intentSync, enumerable: false },
   });
-  return plugin as typeof plugin & { readonly sessionSync: SessionSync | undefined; readonly intentSync: IntentSync | undefined };
+  return plugin as typeof plugin & {
+    readonly sessionSync: SessionSync | undefined;
+    readonly intentSync: IntentSync | undefined;
+  };
 }

@@ -53,7 +53,13 @@ export class IntentSync {
     sub.on('message', (_ch: string, msg: string) => void this.#serial(() => this.#receive(msg)));
     // Subscribed again on every reconnect and recovery (see session-sync.ts), then reconciled:
     // changes published while this subscriber was away are not replayed.
-    const subscribe = () => void sub.subscribe(this.#hash).then(async () => { if (this.#reconciled) await this.reconcile(); }).catch(() => undefined);
+    const subscribe = () =>
+      void sub
+        .subscribe(this.#hash)
+        .then(async () => {
+          if (this.#reconciled) await this.reconcile();
+        })
+        .catch(() => undefined);
     sub.on('ready', subscribe);
     this.#link.onUp(subscribe);
     subscribe();
@@ -84,7 +90,8 @@ export class IntentSync {
         if (err instanceof RedisUnavailableError) return;
         throw err;
       }
-      for (const [mac, state] of Object.entries(remote)) if (STATES.includes(state as IntentState)) await this.#apply(mac, state as IntentState);
+      for (const [mac, state] of Object.entries(remote))
+        if (STATES.includes(state as IntentState)) await this.#apply(mac, state as IntentState);
       if (!first) for (const mac of [...this.#synced.keys()]) if (!(mac in remote)) await this.#apply(mac, undefined);
       if (first) await this.#pushChanges();
       this.#reconciled = true;
@@ -94,7 +101,9 @@ export class IntentSync {
   /** Pushes local changes since the last sync. */
   push(): Promise<void> {
     // Before the first reconcile, the local file may be stale: it must not overwrite Redis.
-    return this.#serial(async () => { if (this.#reconciled) await this.#pushChanges(); });
+    return this.#serial(async () => {
+      if (this.#reconciled) await this.#pushChanges();
+    });
   }
 
   async #pushChanges(): Promise<void> {
@@ -121,7 +130,10 @@ export class IntentSync {
       if (ch.state) this.#synced.set(ch.mac, ch.state);
       else this.#synced.delete(ch.mac);
     }
-    this.#log.info({ event: 'session-redis.intents-pushed', changes: changes.map((c) => `${c.mac}=${c.state ?? 'cleared'}`) }, `shared ${changes.length} boot intent change(s)`);
+    this.#log.info(
+      { event: 'session-redis.intents-pushed', changes: changes.map((c) => `${c.mac}=${c.state ?? 'cleared'}`) },
+      `shared ${changes.length} boot intent change(s)`,
+    );
   }
 
   async #receive(msg: string): Promise<void> {
@@ -146,18 +158,26 @@ export class IntentSync {
           if (cur !== 'once') await this.#intents.set(mac, 'once');
           await this.#intents.markBooted(mac);
         } else await this.#intents.set(mac, state);
-        this.#log.info({ event: 'session-redis.intent-applied', mac, state: state ?? 'cleared', was: cur ?? 'none' }, 'boot intent changed on another instance');
+        this.#log.info(
+          { event: 'session-redis.intent-applied', mac, state: state ?? 'cleared', was: cur ?? 'none' },
+          'boot intent changed on another instance',
+        );
       }
       if (state === undefined) this.#synced.delete(mac);
       else this.#synced.set(mac, state);
     } catch (err) {
-      this.#log.error({ event: 'session-redis.intent-error', err, mac, code: 'PXE_ERR_INTENT_STORE' }, 'could not apply a boot intent from another instance');
+      this.#log.error(
+        { event: 'session-redis.intent-error', err, mac, code: 'PXE_ERR_INTENT_STORE' },
+        'could not apply a boot intent from another instance',
+      );
     }
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch((err: unknown) => this.#log.error({ event: 'session-redis.intent-error', err }, 'boot intent sync failed'));
+    this.#queue = run.catch((err: unknown) =>
+      this.#log.error({ event: 'session-redis.intent-error', err }, 'boot intent sync failed'),
+    );
     return run;
   }
 }

@@ -23,7 +23,9 @@ interface Wire {
   from: string;
   session: WireSession;
 }
-type WireSession = Omit<BootSession, 'boot'> & { boot?: Omit<BootSpec, 'dhcpOptions'> & { dhcpOptions?: Record<string, string> } };
+type WireSession = Omit<BootSession, 'boot'> & {
+  boot?: Omit<BootSpec, 'dhcpOptions'> & { dhcpOptions?: Record<string, string> };
+};
 
 export interface SessionSyncOptions {
   link: RedisLink;
@@ -55,7 +57,9 @@ export class SessionSync {
     this.#o = opts;
     this.#channel = opts.link.key('sessions');
     // After an outage: what was published meanwhile is lost, read the stored copies again.
-    opts.link.onUp(async () => { if (this.#started) await this.load(); });
+    opts.link.onUp(async () => {
+      if (this.#started) await this.load();
+    });
   }
 
   /** The bootEvent tap: marks a session to share after each DHCP step. Fast, never throws. */
@@ -77,7 +81,13 @@ export class SessionSync {
     // Not awaited: with Redis away it would wait for it. Subscribed again on every reconnect and
     // recovery: ioredis's own re-subscribe can fail while a restarted Redis is still loading (LOADING).
     // Once subscribed again, read the stored sessions: what was published before is not replayed.
-    const subscribe = () => void sub.subscribe(this.#channel).then(async () => { if (this.#started) await this.load(); }).catch(() => undefined);
+    const subscribe = () =>
+      void sub
+        .subscribe(this.#channel)
+        .then(async () => {
+          if (this.#started) await this.load();
+        })
+        .catch(() => undefined);
     sub.on('ready', subscribe);
     this.#o.link.onUp(subscribe);
     subscribe();
@@ -100,7 +110,10 @@ export class SessionSync {
     const batch = [...this.#dirty.values()];
     this.#dirty.clear();
     if (this.#dropped) {
-      this.#o.log.warn({ event: 'session-redis.dropped', count: this.#dropped }, 'session updates dropped: too many pending');
+      this.#o.log.warn(
+        { event: 'session-redis.dropped', count: this.#dropped },
+        'session updates dropped: too many pending',
+      );
       this.#dropped = 0;
     }
     try {
@@ -114,7 +127,11 @@ export class SessionSync {
         await p.exec();
       });
     } catch (err) {
-      if (!(err instanceof RedisUnavailableError)) this.#o.log.error({ event: 'session-redis.write-error', err, code: 'PXE_ERR_REDIS' }, 'sharing boot sessions failed');
+      if (!(err instanceof RedisUnavailableError))
+        this.#o.log.error(
+          { event: 'session-redis.write-error', err, code: 'PXE_ERR_REDIS' },
+          'sharing boot sessions failed',
+        );
     }
   }
 
@@ -156,7 +173,11 @@ export class SessionSync {
     // At load, what we already have (from our own DHCP) is newer than the stored copy.
     if (atLoad && local && local.lastSeen >= s.lastSeen) return false;
     const { mac: _mac, files: _files, bytes: _bytes, firstSeen: _first, lastSeen: _last, boot, ...rest } = s;
-    this.#o.sessions.upsert(s.mac, { ...rest, labels: { ...(s.labels ?? {}) }, ...(boot ? { boot: fromWireBoot(boot) } : {}) });
+    this.#o.sessions.upsert(s.mac, {
+      ...rest,
+      labels: { ...(s.labels ?? {}) },
+      ...(boot ? { boot: fromWireBoot(boot) } : {}),
+    });
     return true;
   }
 }
@@ -165,12 +186,17 @@ function toWire(s: BootSession): WireSession {
   const { boot, ...rest } = s;
   if (!boot) return rest;
   const { dhcpOptions, ...spec } = boot;
-  const opts = dhcpOptions ? Object.fromEntries(Object.entries(dhcpOptions).map(([k, v]) => [k, v.toString('hex')])) : undefined;
+  const opts = dhcpOptions
+    ? Object.fromEntries(Object.entries(dhcpOptions).map(([k, v]) => [k, v.toString('hex')]))
+    : undefined;
   return { ...rest, boot: { ...spec, ...(opts ? { dhcpOptions: opts } : {}) } };
 }
 
 function fromWireBoot(b: NonNullable<WireSession['boot']>): BootSpec {
   const { dhcpOptions, ...spec } = b;
   if (!dhcpOptions) return spec;
-  return { ...spec, dhcpOptions: Object.fromEntries(Object.entries(dhcpOptions).map(([k, v]) => [Number(k), Buffer.from(v, 'hex')])) };
+  return {
+    ...spec,
+    dhcpOptions: Object.fromEntries(Object.entries(dhcpOptions).map(([k, v]) => [Number(k), Buffer.from(v, 'hex')])),
+  };
 }

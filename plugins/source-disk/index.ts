@@ -48,19 +48,59 @@ export const sourceDiskSchema = {
   additionalProperties: false,
   required: ['root'],
   properties: {
-    root: { type: 'string', minLength: 1, description: 'Folder to serve: absolute, or relative to the config file\'s folder (to the current directory when the server was built in code).' },
-    mount: { type: 'string', default: '/', description: 'Prefix in the virtual tree under which the folder appears (e.g. "/ipxe").' },
-    include: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Globs (minimatch, matched against the path relative to the mount, dotfiles included); when set, only matching files are served.' },
-    exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Globs of files never served (checked after include).' },
-    caseInsensitive: { type: 'boolean', default: false, description: 'Match each path segment case-insensitively when the exact name is missing (trees made on Windows; pxelinux/WDS clients vary case).' },
+    root: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "Folder to serve: absolute, or relative to the config file's folder (to the current directory when the server was built in code).",
+    },
+    mount: {
+      type: 'string',
+      default: '/',
+      description: 'Prefix in the virtual tree under which the folder appears (e.g. "/ipxe").',
+    },
+    include: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description:
+        'Globs (minimatch, matched against the path relative to the mount, dotfiles included); when set, only matching files are served.',
+    },
+    exclude: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Globs of files never served (checked after include).',
+    },
+    caseInsensitive: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Match each path segment case-insensitively when the exact name is missing (trees made on Windows; pxelinux/WDS clients vary case).',
+    },
     followSymlinks: {
       anyOf: [{ type: 'string', enum: ['inside', 'any', 'none'] }, { type: 'boolean' }],
       default: 'inside',
-      description: 'Which symlinks are followed: "inside" (those that stay inside the root; a link leading out is refused), "any" (also links leading anywhere else: every link in the tree then exposes its target), "none" (no symlinks). true = "inside", false = "none".',
+      description:
+        'Which symlinks are followed: "inside" (those that stay inside the root; a link leading out is refused), "any" (also links leading anywhere else: every link in the tree then exposes its target), "none" (no symlinks). true = "inside", false = "none".',
     },
-    optional: { type: 'boolean', default: false, description: 'When the root folder is missing (or not a folder), log a files.mount.missing warning and serve nothing instead of failing start-up.' },
-    missingHint: { type: 'string', minLength: 1, description: 'With optional: how to provide the folder (e.g. "apt install ipxe"), put first in the files.mount.missing warning\'s fix.' },
-    name: { type: 'string', minLength: 1, description: 'Plugin instance name (default "source-disk"); give each instance its own name to mount several folders.' },
+    optional: {
+      type: 'boolean',
+      default: false,
+      description:
+        'When the root folder is missing (or not a folder), log a files.mount.missing warning and serve nothing instead of failing start-up.',
+    },
+    missingHint: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'With optional: how to provide the folder (e.g. "apt install ipxe"), put first in the files.mount.missing warning\'s fix.',
+    },
+    name: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Plugin instance name (default "source-disk"); give each instance its own name to mount several folders.',
+    },
   },
 } as const;
 
@@ -79,7 +119,8 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
       const mount = normalizeMount(o.mount);
       const matchOpts = { dot: true, nocase: o.caseInsensitive };
       const allowed = (rel: string) =>
-        (!o.include || o.include.some((g) => minimatch(rel, g, matchOpts))) && !(o.exclude ?? []).some((g) => minimatch(rel, g, matchOpts));
+        (!o.include || o.include.some((g) => minimatch(rel, g, matchOpts))) &&
+        !(o.exclude ?? []).some((g) => minimatch(rel, g, matchOpts));
       let lookup: DiskLookup | undefined;
 
       server.hooks.ready.tapPromise(name, async () => {
@@ -92,12 +133,23 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           const fix = 'create the folder, or fix "root" (relative paths start at the config file\'s folder)';
           if (o.optional) {
             // Serves nothing until the next start; the rest of the tree (other sources) is unaffected.
-            log.warn({ event: 'files.mount.missing', source: name, mount, root, reason: why, fix: `${o.missingHint ? `${o.missingHint}, or ` : ''}${fix}; this source serves nothing until pxekit restarts` },
-              `${name}: root folder ${root} is not usable (${why}); optional, so it serves nothing`);
+            log.warn(
+              {
+                event: 'files.mount.missing',
+                source: name,
+                mount,
+                root,
+                reason: why,
+                fix: `${o.missingHint ? `${o.missingHint}, or ` : ''}${fix}; this source serves nothing until pxekit restarts`,
+              },
+              `${name}: root folder ${root} is not usable (${why}); optional, so it serves nothing`,
+            );
             return;
           }
           throw new PxeError('PXE_ERR_FILE_SOURCE', `${name}: root folder ${root} is not usable: ${why}`, {
-            cause: err, fix: `${fix}, or set "optional: true" to start without it`, details: { plugin: name, root },
+            cause: err,
+            fix: `${fix}, or set "optional: true" to start without it`,
+            details: { plugin: name, root },
           });
         }
         const followSymlinks = followMode(o.followSymlinks);
@@ -139,7 +191,10 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           // readCached: page-cache hits without a thread-pool round trip (core/native/file-read.ts).
           async openReader() {
             const fh = await fsp.open(realPath, 'r');
-            const reader: FileReader = { read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+            const reader: FileReader = {
+              read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
+              close: () => fh.close(),
+            };
             if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fh.fd, buf, off, len, pos);
             return reader;
           },

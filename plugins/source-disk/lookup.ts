@@ -7,9 +7,7 @@ import { promises as fsp, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { LruMap } from '../../core/files/sources/lru.js';
 
-export type LookupResult =
-  | { found: true; realPath: string; stat: Stats }
-  | { found: false; denied?: string };
+export type LookupResult = { found: true; realPath: string; stat: Stats } | { found: false; denied?: string };
 
 /**
  * Which symlinks a lookup follows: `inside` (those whose target stays inside the root), `any` (wherever
@@ -55,11 +53,16 @@ export class DiskLookup {
     }
     // The segments are safe (no `..`), so only a symlink on the way can make the real path leave the root.
     const { followSymlinks } = this.#o;
-    if (followSymlinks !== 'any' && real !== rootReal && !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)) {
+    if (
+      followSymlinks !== 'any' &&
+      real !== rootReal &&
+      !real.startsWith(rootReal.endsWith(sep) ? rootReal : rootReal + sep)
+    ) {
       return { found: false, denied: 'resolves outside the root (symlink; followSymlinks: any would allow it)' };
     }
     // A symlink anywhere on the way makes the real path differ from the one we built.
-    if (followSymlinks === 'none' && real !== lexical) return { found: false, denied: 'symlink (followSymlinks is none)' };
+    if (followSymlinks === 'none' && real !== lexical)
+      return { found: false, denied: 'symlink (followSymlinks is none)' };
     let stat: Stats;
     try {
       stat = await fsp.stat(real);

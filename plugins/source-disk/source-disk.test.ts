@@ -17,7 +17,12 @@ async function readAll(s: Readable): Promise<Buffer> {
 
 function logSink() {
   const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  const destination = new Writable({
+    write(chunk, _e, cb) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
   return { lines, logger: createLogger({ level: 'debug', destination }) };
 }
 
@@ -45,9 +50,17 @@ function makeTree(t: { after(fn: () => void): void }) {
 }
 
 async function started(t: { after(fn: () => Promise<void>): void }, plugins: unknown[], logger = logSink().logger) {
-  const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, logger, plugins: plugins as never });
+  const server = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    logger,
+    plugins: plugins as never,
+  });
   const events: BootEvent[] = [];
-  server.hooks.bootEvent.tap('test', (e) => { events.push(e); });
+  server.hooks.bootEvent.tap('test', (e) => {
+    events.push(e);
+  });
   await server.start();
   t.after(() => server.close());
   return { server, events };
@@ -69,7 +82,11 @@ test('size, etag, full read, ranged read, empty file', async (t) => {
   assert.equal(f.mtime?.getTime(), 1_700_000_000_000);
   assert.deepEqual(await readAll(await f.open()), data);
   assert.deepEqual(await readAll(await f.open({ start: 100, end: 65_635 })), data.subarray(100, 65_636));
-  assert.deepEqual(await readAll(await f.open({ start: 69_999, end: 80_000 })), data.subarray(69_999), 'end clamped to the last byte');
+  assert.deepEqual(
+    await readAll(await f.open({ start: 69_999, end: 80_000 })),
+    data.subarray(69_999),
+    'end clamped to the last byte',
+  );
   await assert.rejects(f.open({ start: 70_000, end: 70_001 }), /unsatisfiable/);
   const e = await server.files.resolve('/empty.bin', req);
   assert.equal(e?.size, 0);
@@ -94,8 +111,16 @@ test('traversal: .., encoded, absolute, NUL and symlinks out are refused', async
   assert.equal(await server.files.resolve('ipxe/../../outside/passwd', req), undefined);
   assert.equal(await server.files.resolve('\\..\\outside\\passwd', req), undefined);
   assert.equal(await server.files.resolve('/etc/passwd', req), undefined, 'absolute host paths stay inside the root');
-  assert.equal(await server.files.resolve('/%2e%2e/%2e%2e/outside/passwd', req), undefined, 'percent signs are literal names');
-  assert.equal((await server.files.resolve('/%2e%2e/x', req))?.size, 7, 'a folder literally named %2e%2e is just a name');
+  assert.equal(
+    await server.files.resolve('/%2e%2e/%2e%2e/outside/passwd', req),
+    undefined,
+    'percent signs are literal names',
+  );
+  assert.equal(
+    (await server.files.resolve('/%2e%2e/x', req))?.size,
+    7,
+    'a folder literally named %2e%2e is just a name',
+  );
   assert.equal(await server.files.resolve('/ipxe/undionly.kpxe\u0000.txt', req), undefined);
   // Defence in depth: the hook itself, called with unnormalised paths, refuses them.
   assert.equal(await server.files.hooks.resolve.promise({ path: '/../outside/passwd', protocol: 'http' }), undefined);
@@ -106,9 +131,14 @@ test('traversal: .., encoded, absolute, NUL and symlinks out are refused', async
   assert.equal(await server.files.resolve('/link-out/passwd', req), undefined);
   assert.equal(await server.files.resolve('/passwd-rel', req), undefined);
   const denied = sink.lines.filter((l) => l['event'] === 'files.denied');
-  assert.ok(denied.some((l) => String(l['reason']).includes('outside the root') && l['path'] === '/link-out/passwd'), JSON.stringify(denied));
+  assert.ok(
+    denied.some((l) => String(l['reason']).includes('outside the root') && l['path'] === '/link-out/passwd'),
+    JSON.stringify(denied),
+  );
   assert.ok(denied.some((l) => String(l['reason']).includes('..')));
-  assert.ok(events.some((e) => e.type === 'files.denied' && e.outcome === 'denied' && e.data['path'] === '/passwd-rel'));
+  assert.ok(
+    events.some((e) => e.type === 'files.denied' && e.outcome === 'denied' && e.data['path'] === '/passwd-rel'),
+  );
 });
 
 test('followSymlinks: none (or false) refuses even symlinks inside the root', async (t) => {
@@ -123,7 +153,9 @@ test('followSymlinks: none (or false) refuses even symlinks inside the root', as
 test('followSymlinks: inside (default, or true) follows links within the root only', async (t) => {
   const { root } = makeTree(t);
   for (const followSymlinks of ['inside', true, undefined] as const) {
-    const { server } = await started(t, [sourceDisk({ root, ...(followSymlinks === undefined ? {} : { followSymlinks }) })]);
+    const { server } = await started(t, [
+      sourceDisk({ root, ...(followSymlinks === undefined ? {} : { followSymlinks }) }),
+    ]);
     assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000, String(followSymlinks));
     assert.equal(await server.files.resolve('/link-out/passwd', req), undefined, String(followSymlinks));
     assert.equal(await server.files.resolve('/passwd-rel', req), undefined, String(followSymlinks));
@@ -146,14 +178,28 @@ test('followSymlinks: any follows links out of the root (Debian /usr/lib/ipxe/ip
 });
 
 test('followSymlinks: other values are refused by the options schema', () => {
-  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({ root: '/tmp', followSymlinks: 'sometimes' } as never)] }), /followSymlinks/);
+  assert.throws(
+    () =>
+      createServer({
+        log: { level: 'silent' },
+        plugins: [sourceDisk({ root: '/tmp', followSymlinks: 'sometimes' } as never)],
+      }),
+    /followSymlinks/,
+  );
 });
 
 test('optional: a missing root warns files.mount.missing with the fix and serves nothing; other sources still serve', async (t) => {
   const { root, dir } = makeTree(t);
   for (const missing of ['/nonexistent/pxekit-root', join(dir, 'outside', 'passwd')]) {
     const sink = logSink();
-    const { server } = await started(t, [sourceDisk({ name: 'source-disk#opt', root: missing, optional: true, missingHint: 'apt install foo' }), sourceDisk({ root })], sink.logger);
+    const { server } = await started(
+      t,
+      [
+        sourceDisk({ name: 'source-disk#opt', root: missing, optional: true, missingHint: 'apt install foo' }),
+        sourceDisk({ root }),
+      ],
+      sink.logger,
+    );
     const warn = sink.lines.find((l) => l['event'] === 'files.mount.missing');
     assert.ok(warn, `a files.mount.missing warning for ${missing}`);
     assert.equal(warn['root'], missing);
@@ -168,13 +214,19 @@ test('optional: a missing root warns files.mount.missing with the fix and serves
 
 test('mount prefix, include and exclude globs', async (t) => {
   const { root } = makeTree(t);
-  const { server } = await started(t, [sourceDisk({ root, mount: '/boot/', include: ['ipxe/**', '*.txt', 'Boot/*'], exclude: ['secret.*'] })]);
+  const { server } = await started(t, [
+    sourceDisk({ root, mount: '/boot/', include: ['ipxe/**', '*.txt', 'Boot/*'], exclude: ['secret.*'] }),
+  ]);
   assert.equal(await server.files.resolve('/ipxe/undionly.kpxe', req), undefined, 'outside the mount');
   assert.equal((await server.files.resolve('/boot/ipxe/undionly.kpxe', req))?.path, '/boot/ipxe/undionly.kpxe');
   assert.equal((await server.files.resolve('/boot/Boot/BCD', req))?.size, 3);
   assert.equal(await server.files.resolve('/boot/secret.txt', req), undefined, 'excluded');
   assert.equal(await server.files.resolve('/boot/empty.bin', req), undefined, 'not included');
-  assert.equal(await server.files.resolve('/bootx/ipxe/undionly.kpxe', req), undefined, 'a prefix must end at a segment');
+  assert.equal(
+    await server.files.resolve('/bootx/ipxe/undionly.kpxe', req),
+    undefined,
+    'a prefix must end at a segment',
+  );
 });
 
 test('caseInsensitive resolves each segment regardless of case', async (t) => {
@@ -186,7 +238,11 @@ test('caseInsensitive resolves each segment regardless of case', async (t) => {
   assert.equal((await server.files.resolve('/BOOT/Bcd', req))?.size, 3);
   assert.equal((await server.files.resolve('/IPXE/UNDIONLY.KPXE', req))?.size, 70_000);
   assert.equal(await server.files.resolve('/boot/bcd2', req), undefined);
-  assert.equal(await server.files.resolve('/LINK-OUT/passwd', req), undefined, 'case folding does not bypass the root check');
+  assert.equal(
+    await server.files.resolve('/LINK-OUT/passwd', req),
+    undefined,
+    'case folding does not bypass the root check',
+  );
 });
 
 test('overlay: two sources on one prefix, the first that has the file wins', async (t) => {
@@ -196,7 +252,10 @@ test('overlay: two sources on one prefix, the first that has the file wins', asy
   writeFileSync(join(b.root, 'only-b.txt'), 'bb');
   writeFileSync(join(a.root, 'both.txt'), 'from a');
   writeFileSync(join(b.root, 'both.txt'), 'from b!');
-  const { server } = await started(t, [sourceDisk({ root: a.root, name: 'disk-a' }), sourceDisk({ root: b.root, name: 'disk-b' })]);
+  const { server } = await started(t, [
+    sourceDisk({ root: a.root, name: 'disk-a' }),
+    sourceDisk({ root: b.root, name: 'disk-b' }),
+  ]);
   const both = await server.files.resolve('/both.txt', req);
   assert.equal(both?.source, 'disk-a');
   assert.equal((await readAll(await both!.open())).toString(), 'from a');
@@ -206,8 +265,19 @@ test('overlay: two sources on one prefix, the first that has the file wins', asy
 });
 
 test('a missing root fails start-up with a clear error; relative roots use the cwd', async (t) => {
-  const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceDisk({ root: '/nonexistent/pxekit-root' })] });
-  await assert.rejects(server.start(), (err: Error & { cause?: { fix?: string } }) => /root folder \/nonexistent\/pxekit-root is not usable/.test(err.message) && /optional: true/.test(String(err.cause?.fix)));
+  const server = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    log: { level: 'silent' },
+    plugins: [sourceDisk({ root: '/nonexistent/pxekit-root' })],
+  });
+  await assert.rejects(
+    server.start(),
+    (err: Error & { cause?: { fix?: string } }) =>
+      /root folder \/nonexistent\/pxekit-root is not usable/.test(err.message) &&
+      /optional: true/.test(String(err.cause?.fix)),
+  );
   const { dir } = makeTree(t);
   const cwd = process.cwd();
   process.chdir(dir);
@@ -228,5 +298,8 @@ test('an instance named by a config ref (source-disk#ipxe) reports that name', a
 
 test('options are validated', () => {
   assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({} as never)] }), /root/);
-  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({ root: '/tmp', bogus: 1 } as never)] }), /bogus|additional/);
+  assert.throws(
+    () => createServer({ log: { level: 'silent' }, plugins: [sourceDisk({ root: '/tmp', bogus: 1 } as never)] }),
+    /bogus|additional/,
+  );
 });

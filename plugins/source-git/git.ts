@@ -19,7 +19,16 @@ export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv
   const env: NodeJS.ProcessEnv = { ...base, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
   // ssh remotes: fail instead of asking for a password or a host key confirmation.
   env['GIT_SSH_COMMAND'] ??= 'ssh -o BatchMode=yes';
-  for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_CEILING_DIRECTORIES']) delete env[k];
+  for (const k of [
+    'GIT_DIR',
+    'GIT_WORK_TREE',
+    'GIT_INDEX_FILE',
+    'GIT_OBJECT_DIRECTORY',
+    'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+    'GIT_NAMESPACE',
+    'GIT_CEILING_DIRECTORIES',
+  ])
+    delete env[k];
   return env;
 }
 
@@ -35,7 +44,13 @@ export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Gi
   const max = opts.maxStdout ?? 64 << 20;
   return new Promise((resolve) => {
     // `signal` (server closing) kills git at once: a hung fetch must not hold up shutdown.
-    const child = spawn('git', args, { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'], killSignal: 'SIGKILL', ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const child = spawn('git', args, {
+      env: gitEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      killSignal: 'SIGKILL',
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     const out: Buffer[] = [];
     let outLen = 0;
     let stderr = '';
@@ -48,9 +63,16 @@ export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Gi
         child.kill('SIGKILL');
       } else out.push(b);
     });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-8192); });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs);
-    child.on('error', (err) => { if (err.name !== 'AbortError') stderr += String(err); });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr = (stderr + s).slice(-8192);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.on('error', (err) => {
+      if (err.name !== 'AbortError') stderr += String(err);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       if (overflow) stderr += `\noutput larger than ${max} bytes`;
@@ -63,8 +85,17 @@ export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Gi
 export async function gitOk(args: readonly string[], opts: GitRunOptions): Promise<Buffer> {
   const r = await runGit(args, opts);
   if (r.code !== 0) {
-    const why = opts.signal?.aborted ? 'cancelled (closing)' : r.timedOut ? `timed out after ${opts.timeoutMs} ms` : `exit ${String(r.code)}`;
-    throw new Error(`git ${args.filter((a) => !a.startsWith('-c')).slice(0, 4).join(' ')}: ${why}${r.stderr ? `: ${redact(r.stderr)}` : ''}`);
+    const why = opts.signal?.aborted
+      ? 'cancelled (closing)'
+      : r.timedOut
+        ? `timed out after ${opts.timeoutMs} ms`
+        : `exit ${String(r.code)}`;
+    throw new Error(
+      `git ${args
+        .filter((a) => !a.startsWith('-c'))
+        .slice(0, 4)
+        .join(' ')}: ${why}${r.stderr ? `: ${redact(r.stderr)}` : ''}`,
+    );
   }
   return r.stdout;
 }
@@ -74,16 +105,27 @@ export async function gitOk(args: readonly string[], opts: GitRunOptions): Promi
  * The child is killed when the reader stops early, and a git failure becomes a stream error.
  */
 export function catBlob(gitDir: string, oid: string, range?: ByteRange): Readable {
-  const child = spawn('git', ['--git-dir', gitDir, 'cat-file', 'blob', oid], { env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('git', ['--git-dir', gitDir, 'cat-file', 'blob', oid], {
+    env: gitEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr = (stderr + s).slice(-2048); });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr = (stderr + s).slice(-2048);
+  });
   const out: Readable = range ? child.stdout.pipe(new SliceStream(range)) : child.stdout;
   let finished = false;
-  out.once('end', () => { finished = true; if (range) child.kill(); });
-  out.once('close', () => { if (!finished) child.kill(); });
+  out.once('end', () => {
+    finished = true;
+    if (range) child.kill();
+  });
+  out.once('close', () => {
+    if (!finished) child.kill();
+  });
   child.on('error', (err) => out.destroy(err));
   child.on('exit', (code, signal) => {
-    if (code !== 0 && !finished && signal === null) out.destroy(new Error(`git cat-file ${oid} exited ${String(code)}: ${stderr.trim()}`));
+    if (code !== 0 && !finished && signal === null)
+      out.destroy(new Error(`git cat-file ${oid} exited ${String(code)}: ${stderr.trim()}`));
   });
   return out;
 }

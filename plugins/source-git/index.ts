@@ -51,12 +51,26 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
     apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
       const repo = isRemoteUrl(o.repo) || isAbsolute(o.repo) ? o.repo : resolve(base, o.repo);
-      const subdir = o.subdir.split('/').filter((s) => s !== '' && s !== '.').join('/');
+      const subdir = o.subdir
+        .split('/')
+        .filter((s) => s !== '' && s !== '.')
+        .join('/');
       if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');
-      const cacheDir = o.cacheDir ? (isAbsolute(o.cacheDir) ? o.cacheDir : resolve(base, o.cacheDir))
+      const cacheDir = o.cacheDir
+        ? isAbsolute(o.cacheDir)
+          ? o.cacheDir
+          : resolve(base, o.cacheDir)
         : join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
       const closing = new AbortController();
-      const mirror = new GitMirror({ repo, ref: o.ref, subdir, dir: cacheDir, networkTimeoutMs: o.timeoutSeconds * 1000, localTimeoutMs: LOCAL_TIMEOUT_MS, signal: closing.signal });
+      const mirror = new GitMirror({
+        repo,
+        ref: o.ref,
+        subdir,
+        dir: cacheDir,
+        networkTimeoutMs: o.timeoutSeconds * 1000,
+        localTimeoutMs: LOCAL_TIMEOUT_MS,
+        signal: closing.signal,
+      });
       const shownRepo = redact(repo);
       let inflight: Promise<GitRefreshResult> | undefined;
       let timer: NodeJS.Timeout | undefined;
@@ -69,8 +83,17 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
         const snap = await mirror.snapshot(commit);
         const previous = current?.commit;
         current = snap;
-        log.info({ event: 'git.commit', repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size }, 'serving git commit');
-        server.emit({ type: 'git.commit', protocol: 'server', outcome: 'info', plugin: name, data: { repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size } });
+        log.info(
+          { event: 'git.commit', repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size },
+          'serving git commit',
+        );
+        server.emit({
+          type: 'git.commit',
+          protocol: 'server',
+          outcome: 'info',
+          plugin: name,
+          data: { repo: shownRepo, ref: o.ref, commit, previous, files: snap.files.size },
+        });
         return true;
       };
 
@@ -83,11 +106,22 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
           } catch (err) {
             const error = redact(err instanceof Error ? err.message : String(err));
             if (closing.signal.aborted) return { ok: false, commit: current?.commit, changed: false, error };
-            log.warn({ event: 'git.refresh.failed', repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error }, 'git refresh failed; still serving the last good commit');
-            server.emit({ type: 'git.refresh.failed', protocol: 'server', outcome: 'error', plugin: name, data: { repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error } });
+            log.warn(
+              { event: 'git.refresh.failed', repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error },
+              'git refresh failed; still serving the last good commit',
+            );
+            server.emit({
+              type: 'git.refresh.failed',
+              protocol: 'server',
+              outcome: 'error',
+              plugin: name,
+              data: { repo: shownRepo, ref: o.ref, commit: current?.commit, reason: error },
+            });
             return { ok: false, commit: current?.commit, changed: false, error };
           }
-        })().finally(() => { inflight = undefined; });
+        })().finally(() => {
+          inflight = undefined;
+        });
         return inflight;
       };
       refreshImpl = refresh;
@@ -98,19 +132,43 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
             // A previous mirror: a failed fetch is survivable if the ref resolves in what we have.
             const r = await refresh();
             if (!current) await adopt();
-            if (!r.ok) log.warn({ event: 'git.stale', repo: shownRepo, commit: current?.commit }, 'serving the mirror as it was: the remote could not be fetched');
+            if (!r.ok)
+              log.warn(
+                { event: 'git.stale', repo: shownRepo, commit: current?.commit },
+                'serving the mirror as it was: the remote could not be fetched',
+              );
           } else {
             await mirror.clone();
             await adopt();
           }
         } catch (err) {
-          throw new PxeError('PXE_ERR_FILE_SOURCE', `${name}: cannot serve ${shownRepo} at "${o.ref}": ${redact(err instanceof Error ? err.message : String(err))}`, {
-            cause: err, fix: 'check the repository URL, that it is reachable without a password prompt, and that ref/subdir exist', details: { plugin: name, repo: shownRepo, ref: o.ref, cacheDir },
-          });
+          throw new PxeError(
+            'PXE_ERR_FILE_SOURCE',
+            `${name}: cannot serve ${shownRepo} at "${o.ref}": ${redact(err instanceof Error ? err.message : String(err))}`,
+            {
+              cause: err,
+              fix: 'check the repository URL, that it is reachable without a password prompt, and that ref/subdir exist',
+              details: { plugin: name, repo: shownRepo, ref: o.ref, cacheDir },
+            },
+          );
         }
-        log.info({ event: 'files.mount', source: name, mount, repo: shownRepo, ref: o.ref, subdir, commit: current?.commit, cacheDir }, 'git source mounted');
+        log.info(
+          {
+            event: 'files.mount',
+            source: name,
+            mount,
+            repo: shownRepo,
+            ref: o.ref,
+            subdir,
+            commit: current?.commit,
+            cacheDir,
+          },
+          'git source mounted',
+        );
         if (o.refreshSeconds > 0 && !closed) {
-          timer = setInterval(() => { void refresh(); }, o.refreshSeconds * 1000);
+          timer = setInterval(() => {
+            void refresh();
+          }, o.refreshSeconds * 1000);
           timer.unref();
         }
       });
@@ -151,7 +209,12 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
   });
 
   return Object.assign(def, {
-    refresh: () => refreshImpl ? refreshImpl() : Promise.reject(new PxeError('PXE_ERR_SERVER_STATE', `${pluginName}: refresh() before the plugin was applied`)),
+    refresh: () =>
+      refreshImpl
+        ? refreshImpl()
+        : Promise.reject(
+            new PxeError('PXE_ERR_SERVER_STATE', `${pluginName}: refresh() before the plugin was applied`),
+          ),
     commit: () => current?.commit,
   });
 }

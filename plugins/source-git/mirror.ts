@@ -61,7 +61,9 @@ export class GitMirror {
   async clone(): Promise<void> {
     const entries = await fsp.readdir(this.o.dir).catch(() => undefined);
     if (entries && entries.length > 0) {
-      throw new Error(`cache folder ${this.o.dir} exists, is not empty and is not a git mirror; remove it or choose another cacheDir`);
+      throw new Error(
+        `cache folder ${this.o.dir} exists, is not empty and is not a git mirror; remove it or choose another cacheDir`,
+      );
     }
     await fsp.mkdir(dirname(this.o.dir), { recursive: true });
     const tmp = `${this.o.dir}.tmp-${randomBytes(4).toString('hex')}`;
@@ -83,9 +85,13 @@ export class GitMirror {
 
   /** The commit the ref names in the mirror now. */
   async resolveRef(): Promise<string> {
-    const r = await runGit(['--git-dir', this.o.dir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${this.o.ref}^{commit}`], this.#local());
+    const r = await runGit(
+      ['--git-dir', this.o.dir, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${this.o.ref}^{commit}`],
+      this.#local(),
+    );
     const commit = r.stdout.toString().trim();
-    if (r.code !== 0 || !/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`ref "${this.o.ref}" does not name a commit in ${this.o.repo}`);
+    if (r.code !== 0 || !/^[0-9a-f]{40,64}$/.test(commit))
+      throw new Error(`ref "${this.o.ref}" does not name a commit in ${this.o.repo}`);
     return commit;
   }
 
@@ -94,8 +100,12 @@ export class GitMirror {
     const g = ['--git-dir', this.o.dir];
     const treeish = this.o.subdir ? `${commit}:${this.o.subdir}` : `${commit}^{tree}`;
     const type = await runGit([...g, 'cat-file', '-t', '--end-of-options', treeish], this.#local());
-    if (type.code !== 0 || type.stdout.toString().trim() !== 'tree') throw new Error(`subdir "${this.o.subdir}" is not a folder in commit ${commit}`);
-    const out = await gitOk([...g, 'ls-tree', '-r', '-l', '-z', '--end-of-options', treeish], { ...this.#local(), maxStdout: 512 << 20 });
+    if (type.code !== 0 || type.stdout.toString().trim() !== 'tree')
+      throw new Error(`subdir "${this.o.subdir}" is not a folder in commit ${commit}`);
+    const out = await gitOk([...g, 'ls-tree', '-r', '-l', '-z', '--end-of-options', treeish], {
+      ...this.#local(),
+      maxStdout: 512 << 20,
+    });
     const files = new Map<string, TreeEntry>();
     for (const rec of out.toString('utf8').split('\0')) {
       if (!rec) continue;
@@ -109,4 +119,3 @@ export class GitMirror {
     return { commit, time: new Date(Number(ct) * 1000), files };
   }
 }
-

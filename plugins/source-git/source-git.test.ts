@@ -13,14 +13,23 @@ const data = patternBytes(100_000, 5);
 async function fixture(t: { after(fn: () => void): void }) {
   const fx = new GitFixture();
   t.after(() => fx.cleanup());
-  const first = await fx.init({ 'boot/ipxe/boot.ipxe': '#!ipxe\nchain menu.ipxe\n', 'boot/blob.bin': data, 'README.md': 'top', 'boot/empty': '' });
+  const first = await fx.init({
+    'boot/ipxe/boot.ipxe': '#!ipxe\nchain menu.ipxe\n',
+    'boot/blob.bin': data,
+    'README.md': 'top',
+    'boot/empty': '',
+  });
   return { fx, first };
 }
 
 test('size, etag (blob oid), mtime, full and ranged reads, subdir and mount', async (t) => {
   const { fx, first } = await fixture(t);
   const sink = logSink();
-  const { server, events } = await startSources(t, [sourceGit({ repo: fx.bare, subdir: 'boot', mount: '/scripts', cacheDir: fx.cache, refreshSeconds: 0 })], sink.logger);
+  const { server, events } = await startSources(
+    t,
+    [sourceGit({ repo: fx.bare, subdir: 'boot', mount: '/scripts', cacheDir: fx.cache, refreshSeconds: 0 })],
+    sink.logger,
+  );
   const f = await server.files.resolve('/scripts/blob.bin', req);
   assert.ok(f);
   assert.equal(f.size, 100_000);
@@ -32,7 +41,10 @@ test('size, etag (blob oid), mtime, full and ranged reads, subdir and mount', as
   assert.deepEqual(await readAll(await f.open({ start: 99_990, end: 200_000 })), data.subarray(99_990));
   assert.deepEqual(await readAll(await f.open({ start: 0, end: 0 })), data.subarray(0, 1));
   await assert.rejects(f.open({ start: 100_000, end: 100_001 }), /unsatisfiable/);
-  assert.equal((await readAll(await (await server.files.resolve('/scripts/ipxe/boot.ipxe', req))!.open())).toString(), '#!ipxe\nchain menu.ipxe\n');
+  assert.equal(
+    (await readAll(await (await server.files.resolve('/scripts/ipxe/boot.ipxe', req))!.open())).toString(),
+    '#!ipxe\nchain menu.ipxe\n',
+  );
   assert.equal((await server.files.resolve('/scripts/empty', req))?.size, 0);
   assert.equal(await server.files.resolve('/scripts/README.md', req), undefined, 'outside the subdir');
   assert.equal(await server.files.resolve('/blob.bin', req), undefined, 'outside the mount');
@@ -47,7 +59,9 @@ test('missing files, folders, symlinks and traversal attempts', async (t) => {
   await fx.init({ 'a/file.txt': 'x', 'secret.txt': 's' });
   await fx.commit({}, 'links', { 'a/link': '../secret.txt', 'a/abs': '/etc/passwd' });
   await fx.push();
-  const { server } = await startSources(t, [sourceGit({ repo: fx.bare, subdir: 'a', cacheDir: fx.cache, refreshSeconds: 0 })]);
+  const { server } = await startSources(t, [
+    sourceGit({ repo: fx.bare, subdir: 'a', cacheDir: fx.cache, refreshSeconds: 0 }),
+  ]);
   assert.equal(await server.files.resolve('/nope', req), undefined);
   assert.equal(await server.files.resolve('/', req), undefined);
   assert.equal(await server.files.resolve('/link', req), undefined, 'symlinks are not served');
@@ -65,19 +79,59 @@ test('ref: a tag or a commit is served, not the branch tip; bad refs fail start-
   await fx.commit({ 'boot/ipxe/boot.ipxe': 'v2' }, 'second');
   await fx.push('main', 'v1');
   for (const ref of ['v1', first]) {
-    const { server } = await startSources(t, [sourceGit({ name: `git-${ref}`, repo: fx.bare, ref, cacheDir: `${fx.cache}-${ref}`, refreshSeconds: 0 })]);
-    assert.equal((await readAll(await (await server.files.resolve('/boot/ipxe/boot.ipxe', req))!.open())).toString(), '#!ipxe\nchain menu.ipxe\n', ref);
+    const { server } = await startSources(t, [
+      sourceGit({ name: `git-${ref}`, repo: fx.bare, ref, cacheDir: `${fx.cache}-${ref}`, refreshSeconds: 0 }),
+    ]);
+    assert.equal(
+      (await readAll(await (await server.files.resolve('/boot/ipxe/boot.ipxe', req))!.open())).toString(),
+      '#!ipxe\nchain menu.ipxe\n',
+      ref,
+    );
   }
-  const { server: tip } = await startSources(t, [sourceGit({ repo: fx.bare, ref: 'main', cacheDir: `${fx.cache}-main`, refreshSeconds: 0 })]);
+  const { server: tip } = await startSources(t, [
+    sourceGit({ repo: fx.bare, ref: 'main', cacheDir: `${fx.cache}-main`, refreshSeconds: 0 }),
+  ]);
   assert.equal((await readAll(await (await tip.files.resolve('/boot/ipxe/boot.ipxe', req))!.open())).toString(), 'v2');
-  const bad = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, ref: 'nope', cacheDir: `${fx.cache}-nope`, refreshSeconds: 0 })] });
-  await assert.rejects(bad.start(), (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'PXE_ERR_FILE_SOURCE' && /ref "nope"/.test(e.message));
-  const missing = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceGit({ repo: `${fx.dir}/no-such.git`, cacheDir: `${fx.cache}-x`, refreshSeconds: 0 })] });
-  await assert.rejects(missing.start(), (e: Error & { cause?: { code?: string } }) => e.cause?.code === 'PXE_ERR_FILE_SOURCE' && /cannot serve/.test(e.message));
-  const badSub = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, subdir: 'nope', cacheDir: `${fx.cache}-sub`, refreshSeconds: 0 })] });
+  const bad = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    log: { level: 'silent' },
+    plugins: [sourceGit({ repo: fx.bare, ref: 'nope', cacheDir: `${fx.cache}-nope`, refreshSeconds: 0 })],
+  });
+  await assert.rejects(
+    bad.start(),
+    (e: Error & { cause?: { code?: string } }) =>
+      e.cause?.code === 'PXE_ERR_FILE_SOURCE' && /ref "nope"/.test(e.message),
+  );
+  const missing = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    log: { level: 'silent' },
+    plugins: [sourceGit({ repo: `${fx.dir}/no-such.git`, cacheDir: `${fx.cache}-x`, refreshSeconds: 0 })],
+  });
+  await assert.rejects(
+    missing.start(),
+    (e: Error & { cause?: { code?: string } }) =>
+      e.cause?.code === 'PXE_ERR_FILE_SOURCE' && /cannot serve/.test(e.message),
+  );
+  const badSub = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    log: { level: 'silent' },
+    plugins: [sourceGit({ repo: fx.bare, subdir: 'nope', cacheDir: `${fx.cache}-sub`, refreshSeconds: 0 })],
+  });
   await assert.rejects(badSub.start(), /subdir "nope"/);
-  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, ref: '--upload-pack=x' })] }), /ref/);
-  assert.throws(() => createServer({ log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, subdir: 'a/../..' })] }), /subdir/);
+  assert.throws(
+    () => createServer({ log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, ref: '--upload-pack=x' })] }),
+    /ref/,
+  );
+  assert.throws(
+    () => createServer({ log: { level: 'silent' }, plugins: [sourceGit({ repo: fx.bare, subdir: 'a/../..' })] }),
+    /subdir/,
+  );
 });
 
 test('refresh(): a pushed commit is served after refresh; remote gone: last good commit keeps serving', async (t) => {
@@ -92,9 +146,18 @@ test('refresh(): a pushed commit is served after refresh; remote gone: last good
   const [r1, r2] = await Promise.all([plugin.refresh(), plugin.refresh()]);
   assert.deepEqual(r1, { ok: true, commit: second, changed: true });
   assert.deepEqual(r2, r1, 'concurrent refreshes share one run');
-  assert.equal((await readAll(await (await server.files.resolve('/boot/new.txt', req))!.open())).toString(), 'new file');
-  assert.equal((await readAll(await (await server.files.resolve('/boot/ipxe/boot.ipxe', req))!.open())).toString(), 'changed');
-  assert.deepEqual(events.filter((e) => e.type === 'git.commit').map((e) => e.data['commit']), [first, second]);
+  assert.equal(
+    (await readAll(await (await server.files.resolve('/boot/new.txt', req))!.open())).toString(),
+    'new file',
+  );
+  assert.equal(
+    (await readAll(await (await server.files.resolve('/boot/ipxe/boot.ipxe', req))!.open())).toString(),
+    'changed',
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'git.commit').map((e) => e.data['commit']),
+    [first, second],
+  );
   assert.deepEqual(await plugin.refresh(), { ok: true, commit: second, changed: false });
   renameSync(fx.bare, `${fx.bare}.gone`);
   const r3 = await plugin.refresh();
@@ -102,7 +165,11 @@ test('refresh(): a pushed commit is served after refresh; remote gone: last good
   assert.equal(r3.commit, second);
   assert.ok(sink.lines.some((l) => l['event'] === 'git.refresh.failed'));
   assert.ok(events.some((e) => e.type === 'git.refresh.failed' && e.outcome === 'error'));
-  assert.equal((await readAll(await (await server.files.resolve('/boot/new.txt', req))!.open())).toString(), 'new file', 'still serving');
+  assert.equal(
+    (await readAll(await (await server.files.resolve('/boot/new.txt', req))!.open())).toString(),
+    'new file',
+    'still serving',
+  );
   renameSync(`${fx.bare}.gone`, fx.bare);
 });
 

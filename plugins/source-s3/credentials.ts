@@ -48,7 +48,10 @@ export function parseIni(text: string): Record<string, Record<string, string>> {
 }
 
 /** Keys from a profile of the shared credentials file, or undefined when the file or profile is absent. */
-export async function profileCredentials(profile: string, env: NodeJS.ProcessEnv = process.env): Promise<S3Credentials | undefined> {
+export async function profileCredentials(
+  profile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<S3Credentials | undefined> {
   const file = env['AWS_SHARED_CREDENTIALS_FILE'] ?? join(homedir(), '.aws', 'credentials');
   let text: string;
   try {
@@ -65,15 +68,24 @@ export async function profileCredentials(profile: string, env: NodeJS.ProcessEnv
 }
 
 /** Options, then env, then the profile file. Undefined means: no credentials (anonymous requests). */
-export async function chainCredentials(o: CredentialOptions, env: NodeJS.ProcessEnv = process.env): Promise<S3Credentials | undefined> {
+export async function chainCredentials(
+  o: CredentialOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<S3Credentials | undefined> {
   if (o.accessKeyId && o.secretAccessKey) {
-    return { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}), source: 'options' };
+    return {
+      accessKeyId: o.accessKeyId,
+      secretAccessKey: o.secretAccessKey,
+      ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
+      source: 'options',
+    };
   }
   if (!o.profile) {
     const id = env['AWS_ACCESS_KEY_ID'];
     const secret = env['AWS_SECRET_ACCESS_KEY'];
     const token = env['AWS_SESSION_TOKEN'];
-    if (id && secret) return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}), source: 'env' };
+    if (id && secret)
+      return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}), source: 'env' };
   }
   return profileCredentials(o.profile ?? env['AWS_PROFILE'] ?? 'default', env);
 }
@@ -83,9 +95,14 @@ export async function chainCredentials(o: CredentialOptions, env: NodeJS.Process
  * moved with AWS_EC2_METADATA_SERVICE_ENDPOINT (as the AWS SDKs allow) and the step disabled with
  * AWS_EC2_METADATA_DISABLED=true.
  */
-export async function instanceCredentials(timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<S3Credentials> {
+export async function instanceCredentials(
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<S3Credentials> {
   if ((env['AWS_EC2_METADATA_DISABLED'] ?? '').toLowerCase() === 'true') {
-    throw new PxeError('PXE_ERR_FILE_SOURCE', 'instance credentials requested but AWS_EC2_METADATA_DISABLED=true', { fix: 'unset AWS_EC2_METADATA_DISABLED, or configure keys' });
+    throw new PxeError('PXE_ERR_FILE_SOURCE', 'instance credentials requested but AWS_EC2_METADATA_DISABLED=true', {
+      fix: 'unset AWS_EC2_METADATA_DISABLED, or configure keys',
+    });
   }
   const base = (env['AWS_EC2_METADATA_SERVICE_ENDPOINT'] ?? 'http://169.254.169.254').replace(/\/+$/, '');
   const call = async (path: string, init: RequestInit = {}) => {
@@ -94,22 +111,33 @@ export async function instanceCredentials(timeoutMs: number, env: NodeJS.Process
     return r.text();
   };
   try {
-    const token = await call('/latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } });
+    const token = await call('/latest/api/token', {
+      method: 'PUT',
+      headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' },
+    });
     const headers = { 'x-aws-ec2-metadata-token': token };
     const role = (await call('/latest/meta-data/iam/security-credentials/', { headers })).split('\n')[0]?.trim();
     if (!role) throw new Error('no instance role attached');
-    const c = JSON.parse(await call(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`, { headers })) as Record<string, string>;
+    const c = JSON.parse(
+      await call(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`, { headers }),
+    ) as Record<string, string>;
     if (!c['AccessKeyId'] || !c['SecretAccessKey']) throw new Error('instance role answer has no keys');
     return {
-      accessKeyId: c['AccessKeyId'], secretAccessKey: c['SecretAccessKey'],
+      accessKeyId: c['AccessKeyId'],
+      secretAccessKey: c['SecretAccessKey'],
       ...(c['Token'] ? { sessionToken: c['Token'] } : {}),
       ...(c['Expiration'] ? { expiration: new Date(c['Expiration']) } : {}),
       source: 'instance',
     };
   } catch (err) {
-    throw new PxeError('PXE_ERR_FILE_SOURCE', `instance metadata credentials failed: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err, fix: 'attach an IAM role to the instance, or configure keys (options, AWS_ACCESS_KEY_ID, a profile)',
-    });
+    throw new PxeError(
+      'PXE_ERR_FILE_SOURCE',
+      `instance metadata credentials failed: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+        fix: 'attach an IAM role to the instance, or configure keys (options, AWS_ACCESS_KEY_ID, a profile)',
+      },
+    );
   }
 }
 
@@ -118,12 +146,17 @@ export class CredentialProvider {
   #current: S3Credentials | undefined;
   #loaded = false;
   #pending: Promise<S3Credentials | undefined> | undefined;
-  constructor(private readonly o: CredentialOptions, private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly o: CredentialOptions,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   async get(): Promise<S3Credentials | undefined> {
     const exp = this.#current?.expiration;
     if (this.#loaded && (!exp || exp.getTime() - Date.now() > 5 * 60_000)) return this.#current;
-    this.#pending ??= this.#load().finally(() => { this.#pending = undefined; });
+    this.#pending ??= this.#load().finally(() => {
+      this.#pending = undefined;
+    });
     return this.#pending;
   }
 

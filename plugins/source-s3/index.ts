@@ -8,7 +8,13 @@ import { PassThrough, Readable } from 'node:stream';
 import { PxeError } from '../../core/errors.js';
 import { DiskCache } from '../../core/files/sources/disk-cache.js';
 import { LruMap } from '../../core/files/sources/lru.js';
-import { eventProtocol, normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
+import {
+  eventProtocol,
+  normalizeMount,
+  reportDenied,
+  safeSegments,
+  underMount,
+} from '../../core/files/sources/mount.js';
 import { boundsFor } from '../../core/files/sources/range.js';
 import type { FileHandle } from '../../core/files/types.js';
 import type { ResolveRequest } from '../../core/hooks/files.js';
@@ -37,7 +43,10 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
       const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
       const region = o.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
       const heads = new LruMap<string, S3Head | null>(HEAD_CACHE_MAX, HEAD_TTL_MS);
-      const headTimeout = Math.max(100, Math.min(o.timeoutMs, server.runner.timeoutFor('files.resolve') - HOOK_MARGIN_MS));
+      const headTimeout = Math.max(
+        100,
+        Math.min(o.timeoutMs, server.runner.timeoutFor('files.resolve') - HOOK_MARGIN_MS),
+      );
       let store: S3Store | undefined;
       let cache: DiskCache | undefined;
 
@@ -45,7 +54,14 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
         const code = err instanceof PxeError ? err.code : 'PXE_ERR_FILE_SOURCE';
         const reason = err instanceof Error ? err.message : String(err);
         log.error({ event: 'files.error', code, source: name, path: req.path, op, reason }, 'S3 source failed');
-        server.emit({ type: 'files.error', protocol: eventProtocol(req), outcome: 'error', plugin: name, ...(req.clientAddress ? { ip: req.clientAddress } : {}), data: { path: req.path, op, code, reason, bucket: o.bucket } });
+        server.emit({
+          type: 'files.error',
+          protocol: eventProtocol(req),
+          outcome: 'error',
+          plugin: name,
+          ...(req.clientAddress ? { ip: req.clientAddress } : {}),
+          data: { path: req.path, op, code, reason, bucket: o.bucket },
+        });
       };
 
       server.hooks.ready.tapPromise(name, async () => {
@@ -56,20 +72,49 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
           ...(o.secretAccessKey ? { secretAccessKey: o.secretAccessKey } : {}),
           ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
           ...(o.profile ? { profile: o.profile } : {}),
-          credentials: o.credentials, timeoutMs: o.timeoutMs,
+          credentials: o.credentials,
+          timeoutMs: o.timeoutMs,
         });
         // Credentials that cannot be found at all are a config problem: fail start-up, not every request.
         const c = await creds.get();
-        if (!c) log.warn({ event: 's3.anonymous', bucket: o.bucket }, 'no S3 credentials found; sending unsigned requests (public buckets only)');
-        store = new S3Store({
-          bucket: o.bucket, prefix, region, forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined, timeoutMs: o.timeoutMs,
-          ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-        }, creds, AwsClient);
+        if (!c)
+          log.warn(
+            { event: 's3.anonymous', bucket: o.bucket },
+            'no S3 credentials found; sending unsigned requests (public buckets only)',
+          );
+        store = new S3Store(
+          {
+            bucket: o.bucket,
+            prefix,
+            region,
+            forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+            timeoutMs: o.timeoutMs,
+            ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+          },
+          creds,
+          AwsClient,
+        );
         if (o.cache) {
-          cache = new DiskCache(isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir), o.cache.maxBytes, log);
+          cache = new DiskCache(
+            isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir),
+            o.cache.maxBytes,
+            log,
+          );
           await cache.init();
         }
-        log.info({ event: 'files.mount', source: name, mount, bucket: o.bucket, prefix, endpoint: o.endpoint, credentials: c?.source ?? 'anonymous', cache: cache?.dir }, 'S3 source mounted');
+        log.info(
+          {
+            event: 'files.mount',
+            source: name,
+            mount,
+            bucket: o.bucket,
+            prefix,
+            endpoint: o.endpoint,
+            credentials: c?.source ?? 'anonymous',
+            cache: cache?.dir,
+          },
+          'S3 source mounted',
+        );
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
@@ -125,7 +170,6 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
         heads.clear();
         store = undefined;
       });
-
     },
   });
 }
@@ -134,7 +178,9 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
 function teeToCache(body: Readable, writer: NonNullable<ReturnType<DiskCache['reserve']>>): Readable {
   const out = new PassThrough();
   let ended = false;
-  body.on('end', () => { ended = true; });
+  body.on('end', () => {
+    ended = true;
+  });
   body.on('error', (err) => {
     writer.abort();
     out.destroy(err);
@@ -145,7 +191,9 @@ function teeToCache(body: Readable, writer: NonNullable<ReturnType<DiskCache['re
       body.destroy();
     }
   });
-  writer.stream.on('finish', () => { void writer.commit(); });
+  writer.stream.on('finish', () => {
+    void writer.commit();
+  });
   body.pipe(out);
   body.pipe(writer.stream);
   return out;

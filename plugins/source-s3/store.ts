@@ -50,7 +50,11 @@ export class S3Store {
     return `${u.protocol}//${this.#o.bucket}.${u.host}${basePath}/${k}`;
   }
 
-  async #request(key: string, init: RequestInit & { headers?: Record<string, string> }, timeoutMs: number): Promise<Response> {
+  async #request(
+    key: string,
+    init: RequestInit & { headers?: Record<string, string> },
+    timeoutMs: number,
+  ): Promise<Response> {
     const signal = AbortSignal.timeout(timeoutMs);
     const creds = await this.#creds.get();
     const url = this.url(key);
@@ -63,9 +67,15 @@ export class S3Store {
       return await fetch(signed, { signal });
     } catch (err) {
       const why = signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err);
-      throw new PxeError('PXE_ERR_FILE_SOURCE', `S3 ${init.method ?? 'GET'} s3://${this.#o.bucket}/${this.#o.prefix}${key}: ${why}`, {
-        cause: err, fix: 'check that the S3 endpoint is reachable and the credentials are valid', details: { bucket: this.#o.bucket, key },
-      });
+      throw new PxeError(
+        'PXE_ERR_FILE_SOURCE',
+        `S3 ${init.method ?? 'GET'} s3://${this.#o.bucket}/${this.#o.prefix}${key}: ${why}`,
+        {
+          cause: err,
+          fix: 'check that the S3 endpoint is reachable and the credentials are valid',
+          details: { bucket: this.#o.bucket, key },
+        },
+      );
     }
   }
 
@@ -75,11 +85,16 @@ export class S3Store {
     if (r.status === 404) return undefined;
     if (!r.ok) throw this.#httpError('HEAD', key, r.status);
     const size = Number(r.headers.get('content-length'));
-    if (!Number.isSafeInteger(size) || size < 0) throw new PxeError('PXE_ERR_FILE_SOURCE', `S3 HEAD ${key}: no usable Content-Length`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new PxeError('PXE_ERR_FILE_SOURCE', `S3 HEAD ${key}: no usable Content-Length`);
     const raw = r.headers.get('etag') ?? '';
     const lm = r.headers.get('last-modified');
     const mtime = lm ? new Date(lm) : undefined;
-    return { size, etag: raw.startsWith('"') || raw.startsWith('W/') ? raw : `"${raw}"`, ...(mtime && !Number.isNaN(mtime.getTime()) ? { mtime } : {}) };
+    return {
+      size,
+      etag: raw.startsWith('"') || raw.startsWith('W/') ? raw : `"${raw}"`,
+      ...(mtime && !Number.isNaN(mtime.getTime()) ? { mtime } : {}),
+    };
   }
 
   /**
@@ -105,17 +120,28 @@ export class S3Store {
   }
 
   #httpError(method: string, key: string, status: number): PxeError {
-    const fix = status === 403 ? 'the credentials are missing or not allowed to read this bucket'
-      : status === 412 ? 'the object changed while being read; retry'
-      : 'see the S3 store\'s logs';
-    return new PxeError('PXE_ERR_FILE_SOURCE', `S3 ${method} s3://${this.#o.bucket}/${this.#o.prefix}${key}: HTTP ${status}`, { fix, details: { status, key } });
+    const fix =
+      status === 403
+        ? 'the credentials are missing or not allowed to read this bucket'
+        : status === 412
+          ? 'the object changed while being read; retry'
+          : "see the S3 store's logs";
+    return new PxeError(
+      'PXE_ERR_FILE_SOURCE',
+      `S3 ${method} s3://${this.#o.bucket}/${this.#o.prefix}${key}: HTTP ${status}`,
+      { fix, details: { status, key } },
+    );
   }
 }
 
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `${err.message} (${cause.code})` : cause?.message ? `${err.message}: ${cause.message}` : err.message;
+  return cause?.code
+    ? `${err.message} (${cause.code})`
+    : cause?.message
+      ? `${err.message}: ${cause.message}`
+      : err.message;
 }
 
 /**

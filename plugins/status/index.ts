@@ -40,21 +40,72 @@ export default function status(options: Partial<StatusOptions> = {}) {
       type: 'object',
       additionalProperties: false,
       properties: {
-        path: { type: 'string', pattern: '^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$', default: '/status', description: 'URL path of the page; the event stream is PATH/events and the JSON snapshot PATH/api' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, description: 'serve on a listener of its own on this port (0 = ephemeral) instead of the boot HTTP listener' },
-        host: { type: 'string', default: '127.0.0.1', description: 'address of the own listener (with port); 0.0.0.0 to open it to other machines' },
-        maxClients: { type: 'integer', minimum: 1, maximum: 10000, default: 200, description: 'clients shown (most recently seen first)' },
-        maxNotices: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'recent denials and recent errors kept (each)' },
-        maxSseClients: { type: 'integer', minimum: 1, maximum: 1000, default: 20, description: 'open pages (event streams) at once; more get 503' },
+        path: {
+          type: 'string',
+          pattern: '^/[A-Za-z0-9._~/-]*[A-Za-z0-9._~-]$',
+          default: '/status',
+          description: 'URL path of the page; the event stream is PATH/events and the JSON snapshot PATH/api',
+        },
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          description: 'serve on a listener of its own on this port (0 = ephemeral) instead of the boot HTTP listener',
+        },
+        host: {
+          type: 'string',
+          default: '127.0.0.1',
+          description: 'address of the own listener (with port); 0.0.0.0 to open it to other machines',
+        },
+        maxClients: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 200,
+          description: 'clients shown (most recently seen first)',
+        },
+        maxNotices: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 50,
+          description: 'recent denials and recent errors kept (each)',
+        },
+        maxSseClients: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 20,
+          description: 'open pages (event streams) at once; more get 503',
+        },
         heartbeatMs: { type: 'integer', minimum: 1000, default: 15000, description: 'SSE comment heartbeat interval' },
-        updateIntervalMs: { type: 'integer', minimum: 10, default: 250, description: 'changes are batched and pushed at most this often' },
-        doneAfterMs: { type: 'integer', minimum: 0, default: 30000, description: 'a client whose last step was a finished download is shown as done after this much quiet' },
+        updateIntervalMs: {
+          type: 'integer',
+          minimum: 10,
+          default: 250,
+          description: 'changes are batched and pushed at most this often',
+        },
+        doneAfterMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 30000,
+          description: 'a client whose last step was a finished download is shown as done after this much quiet',
+        },
       },
     },
     apply(server, { options: o, log }) {
-      const state = new StatusState({ maxClients: o.maxClients, maxNotices: o.maxNotices, doneAfterMs: o.doneAfterMs, sessions: server.sessions });
+      const state = new StatusState({
+        maxClients: o.maxClients,
+        maxNotices: o.maxNotices,
+        doneAfterMs: o.doneAfterMs,
+        sessions: server.sessions,
+      });
       const hub = new SseHub({ maxClients: o.maxSseClients, heartbeatMs: o.heartbeatMs });
-      const pending = { clients: new Map<string, ClientView & { previousId?: string }>(), denials: [] as Notice[], errors: [] as Notice[] };
+      const pending = {
+        clients: new Map<string, ClientView & { previousId?: string }>(),
+        denials: [] as Notice[],
+        errors: [] as Notice[],
+      };
       let flushTimer: NodeJS.Timeout | undefined;
       let ticker: NodeJS.Timeout | undefined;
 
@@ -94,7 +145,11 @@ export default function status(options: Partial<StatusOptions> = {}) {
 
       server.hooks.bootEvent.tap(NAME, (ev) => {
         const ch = state.apply(ev);
-        if (ch.client) pending.clients.set(ch.client.id, { ...ch.client, ...(ch.renamedFrom ? { previousId: ch.renamedFrom } : {}) });
+        if (ch.client)
+          pending.clients.set(ch.client.id, {
+            ...ch.client,
+            ...(ch.renamedFrom ? { previousId: ch.renamedFrom } : {}),
+          });
         if (ch.denial) pending.denials.push(ch.denial);
         if (ch.error) pending.errors.push(ch.error);
         if (pending.denials.length > o.maxNotices) pending.denials.splice(0, pending.denials.length - o.maxNotices);
@@ -103,26 +158,51 @@ export default function status(options: Partial<StatusOptions> = {}) {
         schedule();
       });
 
-      const answer = (kind: NonNullable<Route>['kind'], method: string, req: IncomingMessage, res: ServerResponse): HttpAnswer => {
+      const answer = (
+        kind: NonNullable<Route>['kind'],
+        method: string,
+        req: IncomingMessage,
+        res: ServerResponse,
+      ): HttpAnswer => {
         if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD' }, body: '' };
-        if (kind === 'missing') return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'not found\n' };
+        if (kind === 'missing')
+          return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'not found\n' };
         if (kind === 'api') {
-          return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }, body: JSON.stringify(state.snapshot()) };
+          return {
+            status: 200,
+            headers: {
+              'Content-Type': 'application/json; charset=utf-8',
+              'Cache-Control': 'no-store',
+              'X-Content-Type-Options': 'nosniff',
+            },
+            body: JSON.stringify(state.snapshot()),
+          };
         }
         if (kind === 'page') {
           const nonce = randomBytes(16).toString('base64');
           return {
             status: 200,
-            headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Security-Policy': pageCsp(nonce), 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' },
+            headers: {
+              'Content-Type': 'text/html; charset=utf-8',
+              'Cache-Control': 'no-store',
+              'Content-Security-Policy': pageCsp(nonce),
+              'X-Content-Type-Options': 'nosniff',
+              'Referrer-Policy': 'no-referrer',
+            },
             body: statusPage({ base: o.path, nonce, maxNotices: o.maxNotices, maxClients: o.maxClients }),
           };
         }
-        if (method === 'HEAD') return { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8' }, body: '' };
+        if (method === 'HEAD')
+          return { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8' }, body: '' };
         void req;
         startTicker();
         if (!hub.add(res, { event: 'snapshot', data: state.snapshot() })) {
           log.warn({ event: 'status.sse.full', max: o.maxSseClients }, 'status page: too many open event streams');
-          return { status: 503, headers: { 'Retry-After': '10', 'Content-Type': 'text/plain; charset=utf-8' }, body: 'too many status pages open\n' };
+          return {
+            status: 503,
+            headers: { 'Retry-After': '10', 'Content-Type': 'text/plain; charset=utf-8' },
+            body: 'too many status pages open\n',
+          };
         }
         return { handled: true };
       };
@@ -135,24 +215,31 @@ export default function status(options: Partial<StatusOptions> = {}) {
           return r ? answer(r.kind, ctx.method, ctx.req, ctx.res) : undefined;
         });
       } else {
-        side = new SideListener(NAME, async (req, res, path) => {
-          const r = path === '/' ? { kind: 'redirect' as const } : route(path, o.path);
-          if (!r) return false;
-          if (r.kind === 'redirect') {
-            res.writeHead(302, { Location: o.path }).end();
+        side = new SideListener(
+          NAME,
+          async (req, res, path) => {
+            const r = path === '/' ? { kind: 'redirect' as const } : route(path, o.path);
+            if (!r) return false;
+            if (r.kind === 'redirect') {
+              res.writeHead(302, { Location: o.path }).end();
+              return true;
+            }
+            const a = answer(r.kind, req.method ?? 'GET', req, res);
+            if ('status' in a) {
+              const body = a.body ?? '';
+              res.writeHead(a.status, { ...a.headers, 'Content-Length': Buffer.byteLength(body) });
+              res.end(req.method === 'HEAD' ? undefined : body);
+            }
             return true;
-          }
-          const a = answer(r.kind, req.method ?? 'GET', req, res);
-          if ('status' in a) {
-            const body = a.body ?? '';
-            res.writeHead(a.status, { ...a.headers, 'Content-Length': Buffer.byteLength(body) });
-            res.end(req.method === 'HEAD' ? undefined : body);
-          }
-          return true;
-        }, log);
+          },
+          log,
+        );
         server.hooks.ready.tapPromise(NAME, async () => {
           const a = await side!.listen(o.port!, o.host);
-          log.info({ event: 'status.listening', address: a.address, port: a.port, path: o.path }, `status page on http://${a.address}:${a.port}${o.path}`);
+          log.info(
+            { event: 'status.listening', address: a.address, port: a.port, path: o.path },
+            `status page on http://${a.address}:${a.port}${o.path}`,
+          );
         });
       }
       server.hooks.close.tapPromise(NAME, async () => {

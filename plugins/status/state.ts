@@ -60,7 +60,8 @@ const TRANSFER_DONE = new Set(['tftp.done', 'http.get']);
 function isMiss(ev: BootEvent): boolean {
   const d = ev.data ?? {};
   if (ev.type === 'http.get') return d['status'] === 404;
-  if (ev.type === 'tftp.error') return d['code'] === 1 || (typeof d['reason'] === 'string' && /not found/i.test(d['reason']));
+  if (ev.type === 'tftp.error')
+    return d['code'] === 1 || (typeof d['reason'] === 'string' && /not found/i.test(d['reason']));
   return false;
 }
 
@@ -76,14 +77,27 @@ export class StatusState {
   readonly #denials: Notice[] = [];
   readonly #errors: Notice[] = [];
 
-  constructor(readonly opts: { maxClients: number; maxNotices: number; doneAfterMs: number; sessions?: SessionStore; now?: () => number }) {}
+  constructor(
+    readonly opts: {
+      maxClients: number;
+      maxNotices: number;
+      doneAfterMs: number;
+      sessions?: SessionStore;
+      now?: () => number;
+    },
+  ) {}
 
   #now(): number {
     return this.opts.now?.() ?? Date.now();
   }
 
   snapshot(): Snapshot {
-    return { serverTime: this.#now(), clients: [...this.#clients.values()].reverse(), denials: [...this.#denials], errors: [...this.#errors] };
+    return {
+      serverTime: this.#now(),
+      clients: [...this.#clients.values()].reverse(),
+      denials: [...this.#denials],
+      errors: [...this.#errors],
+    };
   }
 
   /** Applies one boot event; returns what changed (for incremental SSE updates). */
@@ -95,7 +109,16 @@ export class StatusState {
     const mac = ev.mac ?? ev.session?.mac ?? (ev.ip ? this.opts.sessions?.byIp(ev.ip)?.mac : undefined);
     const ip = ev.ip ?? ev.session?.ip;
     if (ev.outcome === 'denied' || ev.outcome === 'error') {
-      const n: Notice = { time: ev.time, type: ev.type, protocol: ev.protocol, ...(mac ? { mac } : {}), ...(ip ? { ip } : {}), ...(ev.plugin ? { plugin: ev.plugin } : {}), ...(reason ? { reason } : {}), ...(path ? { path } : {}) };
+      const n: Notice = {
+        time: ev.time,
+        type: ev.type,
+        protocol: ev.protocol,
+        ...(mac ? { mac } : {}),
+        ...(ip ? { ip } : {}),
+        ...(ev.plugin ? { plugin: ev.plugin } : {}),
+        ...(reason ? { reason } : {}),
+        ...(path ? { path } : {}),
+      };
       const list = ev.outcome === 'denied' ? this.#denials : this.#errors;
       list.unshift(n);
       if (list.length > this.opts.maxNotices) list.length = this.opts.maxNotices;
@@ -119,7 +142,14 @@ export class StatusState {
     const file = str(d['bootFile']) ?? str(d['file']);
     if (path ?? file) c.detail = (path ?? file)!;
     const bytes = d['bytes'];
-    if (ev.outcome === 'ok' && typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 && ev.protocol !== 'dhcp') c.bytes += bytes;
+    if (
+      ev.outcome === 'ok' &&
+      typeof bytes === 'number' &&
+      Number.isFinite(bytes) &&
+      bytes > 0 &&
+      ev.protocol !== 'dhcp'
+    )
+      c.bytes += bytes;
     c.transferred = ev.outcome === 'ok' && TRANSFER_DONE.has(ev.type);
     out.client = c;
     return out;

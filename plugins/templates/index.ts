@@ -36,10 +36,15 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
       additionalProperties: false,
       required: ['files'],
       properties: {
-        dir: { type: 'string', minLength: 1, description: 'folder with the template files; relative to the config file' },
+        dir: {
+          type: 'string',
+          minLength: 1,
+          description: 'folder with the template files; relative to the config file',
+        },
         files: {
           type: 'object',
-          description: 'served path → template. The path may hold {{mac}}, {{mac_dashes}}, {{mac_hex}} or {{ip}}: e.g. "/pxelinux.cfg/01-{{mac_dashes}}": "pxelinux.hbs"',
+          description:
+            'served path → template. The path may hold {{mac}}, {{mac_dashes}}, {{mac_hex}} or {{ip}}: e.g. "/pxelinux.cfg/01-{{mac_dashes}}": "pxelinux.hbs"',
           additionalProperties: {
             oneOf: [
               { type: 'string', minLength: 1, description: 'template file in dir' },
@@ -64,11 +69,22 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
 
       server.hooks.ready.tapPromise(NAME, async () => {
         // Fail the start on a template that does not compile: better than a 500 on the first boot.
-        for (const m of mapped) await renderer.check(m.source).catch((err: unknown) => { logTemplateError(log, err, { path: m.pattern.source }); throw err; });
+        for (const m of mapped)
+          await renderer.check(m.source).catch((err: unknown) => {
+            logTemplateError(log, err, { path: m.pattern.source });
+            throw err;
+          });
       });
 
-      const render = async (m: Mapped, session: BootSession, request: { path: string; protocol: string; query?: URLSearchParams }, local?: { address?: string }) => {
-        const vars = templateVars(server, session, local, { request: { path: request.path, protocol: request.protocol, query: Object.fromEntries(request.query ?? []) } });
+      const render = async (
+        m: Mapped,
+        session: BootSession,
+        request: { path: string; protocol: string; query?: URLSearchParams },
+        local?: { address?: string },
+      ) => {
+        const vars = templateVars(server, session, local, {
+          request: { path: request.path, protocol: request.protocol, query: Object.fromEntries(request.query ?? []) },
+        });
         try {
           return await renderer.render(m.source, vars);
         } catch (err) {
@@ -83,8 +99,16 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         }
         return undefined;
       };
-      const sessionFor = (hit: { mac?: string; ip?: string }, session: BootSession | undefined, clientAddress: string | undefined) => {
-        const s = sessionForRequest(server, { ...(hit.mac ? { mac: hit.mac } : {}), ...(session ? { session } : {}), ...(clientAddress ? { clientAddress } : {}) });
+      const sessionFor = (
+        hit: { mac?: string; ip?: string },
+        session: BootSession | undefined,
+        clientAddress: string | undefined,
+      ) => {
+        const s = sessionForRequest(server, {
+          ...(hit.mac ? { mac: hit.mac } : {}),
+          ...(session ? { session } : {}),
+          ...(clientAddress ? { clientAddress } : {}),
+        });
         if (!s) return undefined;
         if (hit.ip && s.ip !== hit.ip) return undefined;
         return s;
@@ -97,11 +121,19 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         if (!found) return prev;
         const session = sessionFor(found.hit, ctx.session, ctx.client.address);
         if (!session) {
-          ctx.log.debug({ event: 'template.no-session', path: ctx.path }, 'templated path but no session for this client');
+          ctx.log.debug(
+            { event: 'template.no-session', path: ctx.path },
+            'templated path but no session for this client',
+          );
           return prev;
         }
         const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
-        const body = await render(found.m, session, { path: ctx.path, protocol: 'http', query: ctx.query }, local ? { address: local } : undefined);
+        const body = await render(
+          found.m,
+          session,
+          { path: ctx.path, protocol: 'http', query: ctx.query },
+          local ? { address: local } : undefined,
+        );
         return { body, contentType: found.m.contentType };
       });
 
@@ -123,9 +155,15 @@ function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] 
   const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
   return Object.entries(options.files).map(([path, entry]) => {
     const pattern = compilePathPattern(path);
-    if ('error' in pattern) throw new PxeError('PXE_ERR_CONFIG_INVALID', `templates: ${pattern.error}`, { fix: 'see plugins/templates/README.md for path variables' });
+    if ('error' in pattern)
+      throw new PxeError('PXE_ERR_CONFIG_INVALID', `templates: ${pattern.error}`, {
+        fix: 'see plugins/templates/README.md for path variables',
+      });
     const e = typeof entry === 'string' ? { template: entry } : entry;
-    const source: TemplateSource = e.inline !== undefined ? { name: `inline:${path}`, text: e.inline } : { name: e.template!, file: resolve(dir, e.template!) };
+    const source: TemplateSource =
+      e.inline !== undefined
+        ? { name: `inline:${path}`, text: e.inline }
+        : { name: e.template!, file: resolve(dir, e.template!) };
     return { pattern, source, contentType: e.contentType ?? 'text/plain; charset=utf-8' };
   });
 }

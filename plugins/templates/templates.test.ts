@@ -13,7 +13,11 @@ import bootByArch from '../boot-by-arch/index.js';
 import templates from './index.js';
 
 const skip = fixturesSkip();
-const quiet = { dhcp: { mode: 'off' as const }, tftp: { enabled: false }, http: { enabled: false, baseUrl: 'http://10.77.0.1' } };
+const quiet = {
+  dhcp: { mode: 'off' as const },
+  tftp: { enabled: false },
+  http: { enabled: false, baseUrl: 'http://10.77.0.1' },
+};
 
 async function tmp(t: { after(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'templates-'));
@@ -23,22 +27,55 @@ async function tmp(t: { after(fn: () => unknown): void }) {
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
-  return { lines, logger: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) }) };
+  return {
+    lines,
+    logger: pino(
+      { level: 'info' },
+      { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+    ),
+  };
 }
 
 test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with session variables', { skip }, async (t) => {
   const dir = await tmp(t);
-  await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho {{mac}} {{archName}} {{firmware}} via {{server.baseUrl}}\nchain {{boot.file}}\n');
-  await writeFile(join(dir, 'pxelinux.hbs'), 'DEFAULT local\n# {{mac_dashes}} {{ip}} {{#if hostname}}{{hostname}}{{else}}nohost{{/if}}\n');
-  const server = createServer({ ...quiet, log: { level: 'silent' }, plugins: [bootByArch(), templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs', '/pxelinux.cfg/01-{{mac_dashes}}': 'pxelinux.hbs', '/inline.txt': { inline: 'hi {{mac_hex}}', contentType: 'text/x-test' } } })] });
+  await writeFile(
+    join(dir, 'boot.ipxe.hbs'),
+    '#!ipxe\necho {{mac}} {{archName}} {{firmware}} via {{server.baseUrl}}\nchain {{boot.file}}\n',
+  );
+  await writeFile(
+    join(dir, 'pxelinux.hbs'),
+    'DEFAULT local\n# {{mac_dashes}} {{ip}} {{#if hostname}}{{hostname}}{{else}}nohost{{/if}}\n',
+  );
+  const server = createServer({
+    ...quiet,
+    log: { level: 'silent' },
+    plugins: [
+      bootByArch(),
+      templates({
+        dir,
+        files: {
+          '/boot.ipxe': 'boot.ipxe.hbs',
+          '/pxelinux.cfg/01-{{mac_dashes}}': 'pxelinux.hbs',
+          '/inline.txt': { inline: 'hi {{mac_hex}}', contentType: 'text/x-test' },
+        },
+      }),
+    ],
+  });
   await server.start();
   t.after(() => server.close());
   await decide(server, fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' }));
 
   const script = await server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe'));
   assert.equal(script?.body, '#!ipxe\necho 52:54:00:77:ef:64 x64-uefi uefi via http://10.77.0.1\nchain ipxe.efi\n');
-  assert.equal((await server.http.hooks.script.promise(undefined, httpContext(server, '/inline.txt')))?.contentType, 'text/x-test');
-  assert.equal(await server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe', '10.1.1.1')), undefined, 'no session: not templated');
+  assert.equal(
+    (await server.http.hooks.script.promise(undefined, httpContext(server, '/inline.txt')))?.contentType,
+    'text/x-test',
+  );
+  assert.equal(
+    await server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe', '10.1.1.1')),
+    undefined,
+    'no session: not templated',
+  );
 
   const file = await server.files.resolve('/pxelinux.cfg/01-52-54-00-77-ef-64', { protocol: 'tftp' });
   assert.ok(file);
@@ -48,38 +85,62 @@ test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with sessi
   assert.equal(await server.files.resolve('/pxelinux.cfg/01-52-54-00-77-ef', { protocol: 'tftp' }), undefined);
 });
 
-test('a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP tap throws', { skip }, async (t) => {
-  const dir = await tmp(t);
-  await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho ok\nkernel {{vars.kernel}}\nboot\n');
-  const { lines, logger } = capture();
-  const server = createServer({ ...quiet, logger, plugins: [templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs' } })] });
-  await server.start();
-  t.after(() => server.close());
-  fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-  await assert.rejects(server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe')), (err: unknown) => {
-    assert.ok(err instanceof HookError);
-    assert.equal(err.plugin, 'templates');
-    assert.match(err.message, /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
-    return true;
-  });
-  const logged = lines.find((l) => l['event'] === 'template.error');
-  assert.equal(logged?.['code'], 'PXE_ERR_TEMPLATE');
-  assert.equal(logged?.['line'], 3);
-  assert.equal(logged?.['template'], 'boot.ipxe.hbs');
-});
+test(
+  'a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP tap throws',
+  { skip },
+  async (t) => {
+    const dir = await tmp(t);
+    await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho ok\nkernel {{vars.kernel}}\nboot\n');
+    const { lines, logger } = capture();
+    const server = createServer({
+      ...quiet,
+      logger,
+      plugins: [templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs' } })],
+    });
+    await server.start();
+    t.after(() => server.close());
+    fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
+    await assert.rejects(
+      server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe')),
+      (err: unknown) => {
+        assert.ok(err instanceof HookError);
+        assert.equal(err.plugin, 'templates');
+        assert.match(err.message, /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
+        return true;
+      },
+    );
+    const logged = lines.find((l) => l['event'] === 'template.error');
+    assert.equal(logged?.['code'], 'PXE_ERR_TEMPLATE');
+    assert.equal(logged?.['line'], 3);
+    assert.equal(logged?.['template'], 'boot.ipxe.hbs');
+  },
+);
 
 test('a syntax error fails the start, naming file and line; an edited file is recompiled', async (t) => {
   const dir = await tmp(t);
   const f = join(dir, 'grub.hbs');
   await writeFile(f, 'set timeout=1\n\n{{#if mac}}\nlinux /vmlinuz');
-  const bad = createServer({ ...quiet, log: { level: 'silent' }, plugins: [templates({ dir, files: { '/grub/grub.cfg': 'grub.hbs' } })] });
-  await assert.rejects(bad.start(), (err: unknown) => err instanceof PxeError && /template grub\.hbs line 4: Parse error: Expecting .*got 'EOF'/.test(err.message));
+  const bad = createServer({
+    ...quiet,
+    log: { level: 'silent' },
+    plugins: [templates({ dir, files: { '/grub/grub.cfg': 'grub.hbs' } })],
+  });
+  await assert.rejects(
+    bad.start(),
+    (err: unknown) =>
+      err instanceof PxeError && /template grub\.hbs line 4: Parse error: Expecting .*got 'EOF'/.test(err.message),
+  );
 
   await writeFile(f, 'v1 {{mac}}\n');
-  const server = createServer({ ...quiet, log: { level: 'silent' }, plugins: [templates({ dir, files: { '/grub/grub.cfg-{{mac}}': 'grub.hbs' } })] });
+  const server = createServer({
+    ...quiet,
+    log: { level: 'silent' },
+    plugins: [templates({ dir, files: { '/grub/grub.cfg-{{mac}}': 'grub.hbs' } })],
+  });
   await server.start();
   t.after(() => server.close());
-  const get = async () => readHandle((await server.files.resolve('/grub/grub.cfg-52:54:00:00:00:01', { protocol: 'tftp' }))!);
+  const get = async () =>
+    readHandle((await server.files.resolve('/grub/grub.cfg-52:54:00:00:00:01', { protocol: 'tftp' }))!);
   assert.equal(await get(), 'v1 52:54:00:00:00:01\n');
   await writeFile(f, 'v2 is longer {{mac_hex}}\n');
   await utimes(f, new Date(), new Date(Date.now() + 5000));
@@ -87,5 +148,13 @@ test('a syntax error fails the start, naming file and line; an edited file is re
 });
 
 test('bad path variables are refused at apply', () => {
-  assert.throws(() => createServer({ ...quiet, log: { level: 'silent' }, plugins: [templates({ files: { '/x-{{serial}}': { inline: 'x' } } })] }), /unknown path variable \{\{serial\}\}/);
+  assert.throws(
+    () =>
+      createServer({
+        ...quiet,
+        log: { level: 'silent' },
+        plugins: [templates({ files: { '/x-{{serial}}': { inline: 'x' } } })],
+      }),
+    /unknown path variable \{\{serial\}\}/,
+  );
 });

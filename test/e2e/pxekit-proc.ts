@@ -28,7 +28,12 @@ export interface PxekitProc {
 /** Starts pxekit in the LAN's server namespace and waits (bounded) until it reports listening. */
 export async function startPxekit(lan: Lan, exampleConfig: string, timeoutMs = 30_000): Promise<PxekitProc> {
   const config = path.join(REPO, exampleConfig);
-  const proc = lan.spawnIn(lan.srvNs, process.execPath, [path.join(REPO, 'bin/pxekit.js'), 'start', '--config', config, '--log-level', 'debug'], { cwd: REPO });
+  const proc = lan.spawnIn(
+    lan.srvNs,
+    process.execPath,
+    [path.join(REPO, 'bin/pxekit.js'), 'start', '--config', config, '--log-level', 'debug'],
+    { cwd: REPO },
+  );
   const lines: LogLine[] = [];
   let partial = '';
   proc.child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -36,17 +41,29 @@ export async function startPxekit(lan: Lan, exampleConfig: string, timeoutMs = 3
     partial = parts.pop() ?? '';
     for (const l of parts) {
       if (!l.startsWith('{')) continue;
-      try { lines.push(JSON.parse(l) as LogLine); } catch { /* a torn line: ignore */ }
+      try {
+        lines.push(JSON.parse(l) as LogLine);
+      } catch {
+        /* a torn line: ignore */
+      }
     }
   });
-  const events = (event: string, mac?: string) => lines.filter((l) => l.event === event && (mac === undefined || l.mac === mac));
-  const ready = await waitFor(() => {
-    if (proc.exited()) throw new Error(`pxekit exited before listening:\n${proc.output().slice(-4000)}`);
-    return lines.find((l) => l.event === 'server.listening');
-  }, timeoutMs, `pxekit (${exampleConfig}) to listen`);
+  const events = (event: string, mac?: string) =>
+    lines.filter((l) => l.event === event && (mac === undefined || l.mac === mac));
+  const ready = await waitFor(
+    () => {
+      if (proc.exited()) throw new Error(`pxekit exited before listening:\n${proc.output().slice(-4000)}`);
+      return lines.find((l) => l.event === 'server.listening');
+    },
+    timeoutMs,
+    `pxekit (${exampleConfig}) to listen`,
+  );
   const listening = (ready['listening'] as PxekitProc['listening'] | undefined) ?? [];
   return {
-    proc, lines, listening, events,
+    proc,
+    lines,
+    listening,
+    events,
     mark() {
       const from = lines.length;
       return () => lines.slice(from);

@@ -38,8 +38,12 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout = (stdout + d).slice(-max); });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-max); });
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout = (stdout + d).slice(-max);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr = (stderr + d).slice(-max);
+  });
   if (opts.input !== undefined) child.stdin?.end(opts.input);
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -53,12 +57,22 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   // above. A command that cannot be spawned only emits 'error'.
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     child.on('close', (c, s) => resolve([c, s]));
-    child.on('error', (e) => { spawnError = e; if (child.pid === undefined) resolve([null, null]); });
+    child.on('error', (e) => {
+      spawnError = e;
+      if (child.pid === undefined) resolve([null, null]);
+    });
   });
   clearTimeout(timer);
   if (killTimer) clearTimeout(killTimer);
   if (spawnError && code === null && signal === null) {
-    return { stdout, stderr: stderr + String(spawnError), code: 127, signal: null, timedOut, elapsedMs: Date.now() - started };
+    return {
+      stdout,
+      stderr: stderr + String(spawnError),
+      code: 127,
+      signal: null,
+      timedOut,
+      elapsedMs: Date.now() - started,
+    };
   }
   return { stdout, stderr, code, signal, timedOut, elapsedMs: Date.now() - started };
 }
@@ -91,18 +105,29 @@ export interface Tracked {
 export function spawnTracked(cmd: string, args: readonly string[], opts: SpawnOptions = {}): Tracked {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let out = '';
-  const keep = (d: Buffer | string) => { out = (out + d.toString()).slice(-65_536); };
+  const keep = (d: Buffer | string) => {
+    out = (out + d.toString()).slice(-65_536);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let done = false;
   const exitPromise = new Promise<number | string | null>((resolve) => {
-    child.on('error', (e) => { keep(`\nspawn error: ${e.message}\n`); done = true; resolve(127); });
-    child.on('exit', (code, signal) => { done = true; resolve(code ?? signal); });
+    child.on('error', (e) => {
+      keep(`\nspawn error: ${e.message}\n`);
+      done = true;
+      resolve(127);
+    });
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve(code ?? signal);
+    });
   });
   const stop = async (graceMs = 3_000) => {
     if (done || child.pid === undefined) return;
     child.kill('SIGTERM');
-    const t = setTimeout(() => { if (!done) child.kill('SIGKILL'); }, graceMs);
+    const t = setTimeout(() => {
+      if (!done) child.kill('SIGKILL');
+    }, graceMs);
     await exitPromise;
     clearTimeout(t);
   };
@@ -113,7 +138,10 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** Poll `cond` every `intervalMs` until it is truthy or `timeoutMs` passes (then throws `what`). */
 export async function waitFor<T>(
-  cond: () => T | Promise<T>, timeoutMs: number, what = 'condition', intervalMs = 100,
+  cond: () => T | Promise<T>,
+  timeoutMs: number,
+  what = 'condition',
+  intervalMs = 100,
 ): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -115,7 +115,12 @@ export function which(cmd: string): string | undefined {
   for (const d of dirs) {
     if (!d) continue;
     const p = path.join(d, cmd);
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -127,16 +132,19 @@ export function which(cmd: string): string | undefined {
 export function realnetAvailable(tools: readonly string[] = []): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
-  if (!existsSync(path.join(realnetDir(), 'netns.sh'))) return `realnet scripts not found in ${realnetDir()} (set PXEKIT_SHARED)`;
+  if (!existsSync(path.join(realnetDir(), 'netns.sh')))
+    return `realnet scripts not found in ${realnetDir()} (set PXEKIT_SHARED)`;
   const missing = ['ip', 'bash', ...tools].filter((t) => !which(t));
   return missing.length ? `missing tools: ${missing.join(', ')} (run ../shared/realnet/install.sh)` : undefined;
 }
 
 const NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
+// eslint-disable-next-line no-control-regex -- ANSI escapes start with ESC
 const ANSI_RE = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 export function createLan(opts: LanOptions): Lan {
-  if (!NAME_RE.test(opts.name)) throw new Error(`realnet: bad LAN name '${opts.name}' (1-10 of [a-z0-9], letter first)`);
+  if (!NAME_RE.test(opts.name))
+    throw new Error(`realnet: bad LAN name '${opts.name}' (1-10 of [a-z0-9], letter first)`);
   const kit = realnetDir();
   const srvIp = opts.srvIp ?? '10.77.0.1/24';
   const env: NodeJS.ProcessEnv = {
@@ -180,11 +188,18 @@ export function createLan(opts: LanOptions): Lan {
     },
 
     execIn(ns, cmd, args, o) {
-      return run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs: o.timeoutMs, env: { ...process.env, ...o.env }, input: o.input });
+      return run('ip', ['netns', 'exec', ns, cmd, ...args], {
+        timeoutMs: o.timeoutMs,
+        env: { ...process.env, ...o.env },
+        input: o.input,
+      });
     },
 
     spawnIn(ns, cmd, args, o = {}) {
-      const p = spawnTracked('ip', ['netns', 'exec', ns, cmd, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd });
+      const p = spawnTracked('ip', ['netns', 'exec', ns, cmd, ...args], {
+        env: { ...process.env, ...o.env },
+        cwd: o.cwd,
+      });
       tracked.add(p);
       void p.exitPromise.then(() => tracked.delete(p));
       return p;
@@ -206,9 +221,23 @@ export function createLan(opts: LanOptions): Lan {
         tempDirs.push(dir); // removed by down(); the result carries the serial text
         serialFile = path.join(dir, `${b.firmware}.serial.log`);
       }
-      const args = [path.join(kit, 'qemu-pxe.sh'), '--firmware', b.firmware, '--netns', lan.cliNs,
-        '--tap', b.tap ?? 'tap0', '--mac', b.mac, '--serial', serialFile, '--marker', b.marker,
-        '--timeout', String(timeoutSec)];
+      const args = [
+        path.join(kit, 'qemu-pxe.sh'),
+        '--firmware',
+        b.firmware,
+        '--netns',
+        lan.cliNs,
+        '--tap',
+        b.tap ?? 'tap0',
+        '--mac',
+        b.mac,
+        '--serial',
+        serialFile,
+        '--marker',
+        b.marker,
+        '--timeout',
+        String(timeoutSec),
+      ];
       if (b.failMarker) args.push('--fail-marker', b.failMarker);
       if (b.nic) args.push('--nic', b.nic);
       const p = spawnTracked('bash', args, { env: { ...env, QEMU_ACCEL: b.accel ?? process.env.QEMU_ACCEL ?? 'tcg' } });
@@ -221,7 +250,11 @@ export function createLan(opts: LanOptions): Lan {
       const log = p.output();
       const m = /result=(\S+) elapsed=(\S+)/.exec(log);
       let serial = '';
-      try { serial = readFileSync(serialFile, 'latin1').replace(ANSI_RE, '').replace(/\r/g, ''); } catch { /* no log */ }
+      try {
+        serial = readFileSync(serialFile, 'latin1').replace(ANSI_RE, '').replace(/\r/g, '');
+      } catch {
+        /* no log */
+      }
       const elapsed = Number(m?.[2]);
       return {
         ok: code === 0 && m?.[1] === 'marker',

@@ -58,7 +58,10 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
 
   return new Promise<GetResult>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const total = setTimeout(() => finish(new Error(`transfer of ${o.file} exceeded ${o.totalTimeoutMs ?? 120_000} ms`)), o.totalTimeoutMs ?? 120_000);
+    const total = setTimeout(
+      () => finish(new Error(`transfer of ${o.file} exceeded ${o.totalTimeoutMs ?? 120_000} ms`)),
+      o.totalTimeoutMs ?? 120_000,
+    );
     let finished = false;
     function finish(err: Error | undefined, error?: { code: number; message: string }) {
       if (finished) return;
@@ -103,7 +106,10 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
         if (oack.blksize) blksize = Number(oack.blksize);
         if (oack.windowsize) ws = Number(oack.windowsize);
         if (o.abortAfterOack) {
-          const err = Buffer.concat([Buffer.from([0, 5, 0, o.abortAfterOack.code]), Buffer.from(o.abortAfterOack.message + '\0')]);
+          const err = Buffer.concat([
+            Buffer.from([0, 5, 0, o.abortAfterOack.code]),
+            Buffer.from(o.abortAfterOack.message + '\0'),
+          ]);
           clearTimeout(timer);
           sock.send(err, tid, host, () => finish(undefined));
           return;

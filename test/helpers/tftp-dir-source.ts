@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { FileHandle } from '../../core/files/types.js';
 
 /** `positional` (default true) adds `openReader`, as the disk source has; false = streams only. */
-export function dirResolver(root: string, opts: { positional?: boolean } = {}): (path: string) => Promise<FileHandle | undefined> {
+export function dirResolver(
+  root: string,
+  opts: { positional?: boolean } = {},
+): (path: string) => Promise<FileHandle | undefined> {
   return async (path) => {
     // `path` is already a normalised virtual path (no '..'), so joining cannot leave `root`.
     const full = join(root, path);
@@ -20,14 +23,17 @@ export function dirResolver(root: string, opts: { positional?: boolean } = {}): 
       size: st.size,
       mtime: st.mtime,
       source: 'test-dir',
-      open: async (range) =>
-        createReadStream(full, range ? { start: range.start, end: range.end } : {}),
+      open: async (range) => createReadStream(full, range ? { start: range.start, end: range.end } : {}),
       ...(opts.positional === false
         ? {}
         : {
             openReader: async () => {
               const fh = await fsp.open(full, 'r');
-              return { read: async (buf: Buffer, off: number, len: number, pos: number) => (await fh.read(buf, off, len, pos)).bytesRead, close: () => fh.close() };
+              return {
+                read: async (buf: Buffer, off: number, len: number, pos: number) =>
+                  (await fh.read(buf, off, len, pos)).bytesRead,
+                close: () => fh.close(),
+              };
             },
           }),
     };

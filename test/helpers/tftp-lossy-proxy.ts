@@ -49,10 +49,13 @@ export async function startLossyProxy(o: LossyOptions): Promise<LossyProxy> {
     for (let i = 0; i < copies; i++) {
       if (!spare && rnd() < o.reorder) {
         stats.delayed++;
-        const t = setTimeout(() => {
-          timers.delete(t);
-          if (!closed) sock.send(msg, port, '127.0.0.1');
-        }, 1 + Math.floor(rnd() * 15));
+        const t = setTimeout(
+          () => {
+            timers.delete(t);
+            if (!closed) sock.send(msg, port, '127.0.0.1');
+          },
+          1 + Math.floor(rnd() * 15),
+        );
         timers.add(t);
       } else {
         stats.relayed++;

@@ -27,15 +27,32 @@ function peakRss(): number {
 async function startPxe(): Promise<{ port: number; close: () => Promise<void> }> {
   const { createServer } = await import('../../core/server.js');
   const { default: sourceDisk } = await import('../../plugins/source-disk/index.js');
-  const tftp = { port: 0, address: '127.0.0.1', ...(extra.maxPerClient ? { maxPerClient: extra.maxPerClient } : {}), ...(extra.maxTransfers ? { maxTransfers: extra.maxTransfers } : {}), ...(extra.singlePort ? { singlePort: true } : {}) };
-  const pxe = createServer({ log: { level: (process.env.TFTP_PROC_LOG ?? 'warn') as 'warn' }, dhcp: { mode: 'off' }, http: { enabled: false }, tftp, plugins: [sourceDisk({ root: root! })] });
+  const tftp = {
+    port: 0,
+    address: '127.0.0.1',
+    ...(extra.maxPerClient ? { maxPerClient: extra.maxPerClient } : {}),
+    ...(extra.maxTransfers ? { maxTransfers: extra.maxTransfers } : {}),
+    ...(extra.singlePort ? { singlePort: true } : {}),
+  };
+  const pxe = createServer({
+    log: { level: (process.env.TFTP_PROC_LOG ?? 'warn') as 'warn' },
+    dhcp: { mode: 'off' },
+    http: { enabled: false },
+    tftp,
+    plugins: [sourceDisk({ root: root! })],
+  });
   const bound = await pxe.start();
   return { port: bound.find((b) => b.protocol === 'tftp')!.port, close: () => pxe.close() };
 }
 
 async function startEngine(): Promise<{ port: number; close: () => Promise<void> }> {
   const server = new TftpServer(
-    { port: 0, address: '127.0.0.1', log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)), ...extra },
+    {
+      port: 0,
+      address: '127.0.0.1',
+      log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)),
+      ...extra,
+    },
     {
       // TFTP_PROC_POSITIONAL=0: stream reads only (to compare memory with the positional-read fast path).
       resolve: dirResolver(root!, { positional: process.env.TFTP_PROC_POSITIONAL !== '0' }),

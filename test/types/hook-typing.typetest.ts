@@ -8,13 +8,19 @@ export const wrongArgs = definePlugin({
     // @ts-expect-error — admit taps receive an AdmitRequest, which has no `port`
     server.hooks.admit.tapPromise('wrong-args', async (req) => (req.port === 1 ? undefined : undefined));
     // @ts-expect-error — a tap's argument must accept the hook's argument type
-    server.files.hooks.resolve.tapPromise('wrong-args', async (req: { path: number }) => { void req; return undefined; });
+    server.files.hooks.resolve.tapPromise('wrong-args', async (req: { path: number }) => {
+      void req;
+      return undefined;
+    });
     // @ts-expect-error — selectBoot must return a BootSpec or undefined, not a string
     server.dhcp.hooks.selectBoot.tapPromise('wrong-args', async () => 'ipxe.efi');
     // @ts-expect-error — bootEvent is a sync hook taking one BootEvent
     void server.hooks.bootEvent.call('dhcp.offer');
     // A correct tap compiles:
-    server.tftp.hooks.negotiate.tap('wrong-args', (n, req) => ({ ...n, blksize: req.options['blksize'] ? 1024 : undefined }));
+    server.tftp.hooks.negotiate.tap('wrong-args', (n, req) => ({
+      ...n,
+      blksize: req.options['blksize'] ? 1024 : undefined,
+    }));
   },
 });
 

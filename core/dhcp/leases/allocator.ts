@@ -81,7 +81,14 @@ export class Allocator {
    */
   async offer(pool: Pool, req: AllocateRequest): Promise<Lease | undefined> {
     const st = this.#states.get(pool)!;
-    const write = (ip: string) => ({ ip, mac: req.mac, expiresAt: req.expiresAt, subnet: pool.cidr, ...(req.clientId ? { clientId: req.clientId } : {}), ...(req.hostname ? { hostname: req.hostname } : {}) });
+    const write = (ip: string) => ({
+      ip,
+      mac: req.mac,
+      expiresAt: req.expiresAt,
+      subnet: pool.cidr,
+      ...(req.clientId ? { clientId: req.clientId } : {}),
+      ...(req.hostname ? { hostname: req.hostname } : {}),
+    });
     const reserved = pool.reservations.get(req.mac);
     const tried = new Set<string>();
     for (const ip of [reserved?.ip, ...req.preferred]) {
@@ -103,15 +110,27 @@ export class Allocator {
   }
 
   /** Binds `ip` to `mac` (an ACK). Undefined when the address is not allowed or someone else's. */
-  async commit(pool: Pool, lease: Omit<Lease, 'updatedAt' | 'state' | 'subnet'>, now: number): Promise<Lease | undefined> {
+  async commit(
+    pool: Pool,
+    lease: Omit<Lease, 'updatedAt' | 'state' | 'subnet'>,
+    now: number,
+  ): Promise<Lease | undefined> {
     if (!this.allowed(pool, lease.mac, lease.ip)) return undefined;
     const got = await this.store.commit({ ...lease, subnet: pool.cidr }, now);
     if (got) this.#took(this.#states.get(pool)!, got);
     return got;
   }
 
-  async release(pool: Pool | undefined, mac: string, ip: string, now: number, onlyState?: LeaseState): Promise<boolean> {
-    const ok = await (onlyState === undefined ? this.store.release(mac, ip, now) : this.store.release(mac, ip, now, onlyState));
+  async release(
+    pool: Pool | undefined,
+    mac: string,
+    ip: string,
+    now: number,
+    onlyState?: LeaseState,
+  ): Promise<boolean> {
+    const ok = await (onlyState === undefined
+      ? this.store.release(mac, ip, now)
+      : this.store.release(mac, ip, now, onlyState));
     if (ok && pool) this.#mark(this.#states.get(pool)!, ip, 0);
     return ok;
   }

@@ -68,9 +68,11 @@ export class MemoryLeaseStore implements LeaseStore {
   /** Stores `lease` as the one record of its address and of its MAC (dropping the MAC's other record). */
   #put(lease: Lease): void {
     const prevOfIp = this.#byIp.get(lease.ip);
-    if (prevOfIp && prevOfIp.mac !== lease.mac && this.#byMac.get(prevOfIp.mac) === prevOfIp) this.#byMac.delete(prevOfIp.mac);
+    if (prevOfIp && prevOfIp.mac !== lease.mac && this.#byMac.get(prevOfIp.mac) === prevOfIp)
+      this.#byMac.delete(prevOfIp.mac);
     const prevOfMac = this.#byMac.get(lease.mac);
-    if (prevOfMac && prevOfMac.ip !== lease.ip && this.#byIp.get(prevOfMac.ip) === prevOfMac) this.#byIp.delete(prevOfMac.ip);
+    if (prevOfMac && prevOfMac.ip !== lease.ip && this.#byIp.get(prevOfMac.ip) === prevOfMac)
+      this.#byIp.delete(prevOfMac.ip);
     this.#byIp.set(lease.ip, lease);
     this.#byMac.set(lease.mac, lease);
   }

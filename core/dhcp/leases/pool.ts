@@ -52,7 +52,7 @@ export function parseCidr(cidr: string): Subnet | undefined {
 
 /** True when the numeric address `ip` is inside `s`. */
 export function contains(s: Subnet, ip: number): boolean {
-  return ip >= 0 && ((ip & s.mask) >>> 0) === s.network;
+  return ip >= 0 && (ip & s.mask) >>> 0 === s.network;
 }
 
 /** Normalises a MAC to lowercase colon form (`52-54-00-AA-BB-CC` → `52:54:00:aa:bb:cc`). */
@@ -65,14 +65,18 @@ export function normalizeMac(mac: string): string {
 export function buildPools(pools: DhcpPool[]): Pool[] {
   return pools.map((p, i) => {
     const where = `dhcp.pools[${i}]`;
-    const bad = (msg: string) => new PxeError('PXE_ERR_CONFIG_INVALID', `${where}: ${msg}`, { fix: 'fix the pool in the config: range and reservations must lie inside the subnet' });
+    const bad = (msg: string) =>
+      new PxeError('PXE_ERR_CONFIG_INVALID', `${where}: ${msg}`, {
+        fix: 'fix the pool in the config: range and reservations must lie inside the subnet',
+      });
     const subnet = parseCidr(p.subnet);
     if (!subnet) throw bad(`subnet '${p.subnet}' is not a CIDR like 10.99.0.0/24`);
     const start = parseIp(p.range[0]);
     const end = parseIp(p.range[1]);
     if (start < 0 || end < 0) throw bad(`range ${JSON.stringify(p.range)} is not two IPv4 addresses`);
     if (start > end) throw bad(`range starts after it ends (${p.range[0]} > ${p.range[1]})`);
-    if (!contains(subnet, start) || !contains(subnet, end)) throw bad(`range ${p.range[0]}-${p.range[1]} is not inside ${subnet.cidr}`);
+    if (!contains(subnet, start) || !contains(subnet, end))
+      throw bad(`range ${p.range[0]}-${p.range[1]} is not inside ${subnet.cidr}`);
     if (end - start + 1 > MAX_RANGE) throw bad(`range has ${end - start + 1} addresses; at most ${MAX_RANGE} per pool`);
     const reservations = new Map<string, { ip: string; hostname?: string }>();
     const reservedIps = new Map<string, string>();

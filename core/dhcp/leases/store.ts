@@ -87,5 +87,5 @@ export function isExpired(lease: Pick<Lease, 'expiresAt'>, now: number): boolean
  * `current`? Exported so that other stores (file, Redis script) implement the very same rule.
  */
 export function canTake(current: Lease | undefined, mac: string, now: number): boolean {
-  return current === undefined || current.mac === mac && current.state !== 'declined' || isExpired(current, now);
+  return current === undefined || (current.mac === mac && current.state !== 'declined') || isExpired(current, now);
 }

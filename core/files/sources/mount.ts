@@ -46,10 +46,22 @@ export function eventProtocol(req: ResolveRequest): 'tftp' | 'http' | 'server' {
  * Logs (warn, `files.denied`) and emits a `files.denied` boot event for a path a source refused for
  * safety: a traversal attempt is worth an operator's attention, a plain miss is not.
  */
-export function reportDenied(server: PxeServer, log: { warn(obj: object, msg: string): void }, plugin: string, req: ResolveRequest, reason: string): void {
-  log.warn({ event: 'files.denied', path: req.path, reason, protocol: req.protocol, client: req.clientAddress }, 'file request refused');
+export function reportDenied(
+  server: PxeServer,
+  log: { warn(obj: object, msg: string): void },
+  plugin: string,
+  req: ResolveRequest,
+  reason: string,
+): void {
+  log.warn(
+    { event: 'files.denied', path: req.path, reason, protocol: req.protocol, client: req.clientAddress },
+    'file request refused',
+  );
   server.emit({
-    type: 'files.denied', protocol: eventProtocol(req), outcome: 'denied', plugin,
+    type: 'files.denied',
+    protocol: eventProtocol(req),
+    outcome: 'denied',
+    plugin,
     ...(req.clientAddress ? { ip: req.clientAddress } : {}),
     ...(req.session ? { session: req.session } : {}),
     data: { path: req.path, reason },

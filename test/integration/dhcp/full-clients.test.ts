@@ -17,10 +17,16 @@ function config() {
   return {
     dhcp: {
       mode: 'full',
-      pools: [{
-        subnet: '10.77.0.0/24', range: ['10.77.0.100', '10.77.0.150'], router: '10.77.0.1', dns: ['10.77.0.1'],
-        leaseTime: 120, reservations: [{ mac: RESERVED_MAC, ip: '10.77.0.42', hostname: 'reserved' }],
-      }],
+      pools: [
+        {
+          subnet: '10.77.0.0/24',
+          range: ['10.77.0.100', '10.77.0.150'],
+          router: '10.77.0.1',
+          dns: ['10.77.0.1'],
+          leaseTime: 120,
+          reservations: [{ mac: RESERVED_MAC, ip: '10.77.0.42', hostname: 'reserved' }],
+        },
+      ],
     },
     tftp: { enabled: false },
     http: { enabled: false },
@@ -28,55 +34,107 @@ function config() {
   };
 }
 
-const bound = (lines: string[], event: string) => lines.map((l) => new RegExp(`^${event} ip=(\\S+)`).exec(l)?.[1]).filter(Boolean) as string[];
+const bound = (lines: string[], event: string) =>
+  lines.map((l) => new RegExp(`^${event} ip=(\\S+)`).exec(l)?.[1]).filter(Boolean) as string[];
 
-test('udhcpc: lease, a second client gets another address, reservation, renew, release', { skip, timeout: 180_000 }, async (t) => {
-  await withLan(t, { name: 'dhfull', taps: 0 }, async (lan) => {
-    const dir = tmp('dhfull');
-    const pxe = await startPxekit(lan, dir, config());
-    const ctx = () => `--- pxekit log tail ---\n${fileLines(pxe.logFile).slice(-30).join('\n')}`;
+test(
+  'udhcpc: lease, a second client gets another address, reservation, renew, release',
+  { skip, timeout: 180_000 },
+  async (t) => {
+    await withLan(t, { name: 'dhfull', taps: 0 }, async (lan) => {
+      const dir = tmp('dhfull');
+      const pxe = await startPxekit(lan, dir, config());
+      const ctx = () => `--- pxekit log tail ---\n${fileLines(pxe.logFile).slice(-30).join('\n')}`;
 
-    // Client 1 on eth0 stays running (renew, then release on SIGTERM thanks to -R).
-    const out1 = path.join(dir, 'u1.out');
-    const u1 = lan.spawnIn(lan.cliNs, 'busybox', ['udhcpc', '-f', '-R', '-i', 'eth0', '-t', '5', '-T', '2', '-A', '2', '-s', udhcpcScript(dir, out1)]);
-    const ip1 = await until(() => bound(fileLines(out1), 'bound')[0], 30_000, 'udhcpc bound', () => `${u1.output()}\n${ctx()}`);
-    assert.match(ip1, /^10\.77\.0\.(1[0-4]\d|150)$/);
-    assert.match(fileLines(out1).find((l) => l.startsWith('bound'))!, /serverid=10\.77\.0\.1 /);
+      // Client 1 on eth0 stays running (renew, then release on SIGTERM thanks to -R).
+      const out1 = path.join(dir, 'u1.out');
+      const u1 = lan.spawnIn(lan.cliNs, 'busybox', [
+        'udhcpc',
+        '-f',
+        '-R',
+        '-i',
+        'eth0',
+        '-t',
+        '5',
+        '-T',
+        '2',
+        '-A',
+        '2',
+        '-s',
+        udhcpcScript(dir, out1),
+      ]);
+      const ip1 = await until(
+        () => bound(fileLines(out1), 'bound')[0],
+        30_000,
+        'udhcpc bound',
+        () => `${u1.output()}\n${ctx()}`,
+      );
+      assert.match(ip1, /^10\.77\.0\.(1[0-4]\d|150)$/);
+      assert.match(
+        fileLines(out1).find((l) => l.startsWith('bound'))!,
+        /serverid=10\.77\.0\.1 /,
+      );
 
-    // Client 2 (another MAC on the same LAN) while client 1 holds its lease.
-    await addClientIface(lan, 'c2', '52:54:00:d0:00:02');
-    const out2 = path.join(dir, 'u2.out');
-    const u2 = await lan.execIn(lan.cliNs, 'busybox', ['udhcpc', '-f', '-q', '-n', '-i', 'c2', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out2)], { timeoutMs: 40_000 });
-    assert.equal(u2.code, 0, `${u2.stderr}\n${ctx()}`);
-    const ip2 = bound(fileLines(out2), 'bound')[0];
-    assert.ok(ip2 && ip2 !== ip1, `second client got ${ip2}, first ${ip1}`);
+      // Client 2 (another MAC on the same LAN) while client 1 holds its lease.
+      await addClientIface(lan, 'c2', '52:54:00:d0:00:02');
+      const out2 = path.join(dir, 'u2.out');
+      const u2 = await lan.execIn(
+        lan.cliNs,
+        'busybox',
+        ['udhcpc', '-f', '-q', '-n', '-i', 'c2', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out2)],
+        { timeoutMs: 40_000 },
+      );
+      assert.equal(u2.code, 0, `${u2.stderr}\n${ctx()}`);
+      const ip2 = bound(fileLines(out2), 'bound')[0];
+      assert.ok(ip2 && ip2 !== ip1, `second client got ${ip2}, first ${ip1}`);
 
-    // A reserved MAC gets its reserved address.
-    await addClientIface(lan, 'c3', RESERVED_MAC);
-    const out3 = path.join(dir, 'u3.out');
-    const u3 = await lan.execIn(lan.cliNs, 'busybox', ['udhcpc', '-f', '-q', '-n', '-i', 'c3', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out3)], { timeoutMs: 40_000 });
-    assert.equal(u3.code, 0, `${u3.stderr}\n${ctx()}`);
-    assert.deepEqual(bound(fileLines(out3), 'bound'), ['10.77.0.42']);
+      // A reserved MAC gets its reserved address.
+      await addClientIface(lan, 'c3', RESERVED_MAC);
+      const out3 = path.join(dir, 'u3.out');
+      const u3 = await lan.execIn(
+        lan.cliNs,
+        'busybox',
+        ['udhcpc', '-f', '-q', '-n', '-i', 'c3', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out3)],
+        { timeoutMs: 40_000 },
+      );
+      assert.equal(u3.code, 0, `${u3.stderr}\n${ctx()}`);
+      assert.deepEqual(bound(fileLines(out3), 'bound'), ['10.77.0.42']);
 
-    // Renew (SIGUSR1): a unicast REQUEST from ciaddr, ACKed for the same address.
-    process.kill(u1.pid!, 'SIGUSR1');
-    // busybox 1.35 runs no script when a renew keeps the same lease: read its own log line instead.
-    const renewed = await until(() => /sending renew[\s\S]*lease of (\S+) obtained/.exec(u1.output())?.[1], 20_000, 'udhcpc renew', () => `${u1.output()}\n${ctx()}`);
-    assert.equal(renewed, ip1);
-    assert.ok(pxe.events('dhcp.ack').some((l) => l.yiaddr === ip1 && l.to && (l.to as { broadcast: boolean }).broadcast === false), 'renew ACK unicast to ciaddr');
+      // Renew (SIGUSR1): a unicast REQUEST from ciaddr, ACKed for the same address.
+      process.kill(u1.pid!, 'SIGUSR1');
+      // busybox 1.35 runs no script when a renew keeps the same lease: read its own log line instead.
+      const renewed = await until(
+        () => /sending renew[\s\S]*lease of (\S+) obtained/.exec(u1.output())?.[1],
+        20_000,
+        'udhcpc renew',
+        () => `${u1.output()}\n${ctx()}`,
+      );
+      assert.equal(renewed, ip1);
+      assert.ok(
+        pxe
+          .events('dhcp.ack')
+          .some((l) => l.yiaddr === ip1 && l.to && (l.to as { broadcast: boolean }).broadcast === false),
+        'renew ACK unicast to ciaddr',
+      );
 
-    // Release on exit (-R).
-    await u1.stop(5_000);
-    const rel = await until(() => pxe.events('dhcp.release').find((l) => l.ip === ip1), 10_000, 'RELEASE logged', ctx);
-    assert.equal(rel.released, true);
-    const ips = new Map<string, string>();
-    for (const l of pxe.events('dhcp.ack')) {
-      const prev = ips.get(String(l.yiaddr));
-      assert.ok(prev === undefined || prev === l.mac, `${String(l.yiaddr)} ACKed to ${prev} and ${String(l.mac)}`);
-      ips.set(String(l.yiaddr), String(l.mac));
-    }
-  });
-});
+      // Release on exit (-R).
+      await u1.stop(5_000);
+      const rel = await until(
+        () => pxe.events('dhcp.release').find((l) => l.ip === ip1),
+        10_000,
+        'RELEASE logged',
+        ctx,
+      );
+      assert.equal(rel.released, true);
+      const ips = new Map<string, string>();
+      for (const l of pxe.events('dhcp.ack')) {
+        const prev = ips.get(String(l.yiaddr));
+        assert.ok(prev === undefined || prev === l.mac, `${String(l.yiaddr)} ACKed to ${prev} and ${String(l.mac)}`);
+        ips.set(String(l.yiaddr), String(l.mac));
+      }
+    });
+  },
+);
 
 test('dhclient: lease, INIT-REBOOT of the remembered lease, release', { skip, timeout: 180_000 }, async (t) => {
   await withLan(t, { name: 'dhdhcl', taps: 0 }, async (lan) => {
@@ -86,18 +144,34 @@ test('dhclient: lease, INIT-REBOOT of the remembered lease, release', { skip, ti
     const out = path.join(dir, 'dhclient.out');
     const sf = dhclientScript(dir, out);
     const files = ['-sf', sf, '-lf', path.join(dir, 'dhclient.leases'), '-pf', path.join(dir, 'dhclient.pid')];
-    const boundIp = (reason: string) => fileLines(out).map((l) => l.split(' ')).find((p) => p[0] === reason && p[1])?.[1];
+    const boundIp = (reason: string) =>
+      fileLines(out)
+        .map((l) => l.split(' '))
+        .find((p) => p[0] === reason && p[1])?.[1];
 
     const d1 = lan.spawnIn(lan.cliNs, 'dhclient', ['-4', '-d', '-1', ...files, 'eth0']);
-    const ip = await until(() => boundIp('BOUND'), 45_000, 'dhclient BOUND', () => `${d1.output()}\n${ctx()}`);
+    const ip = await until(
+      () => boundIp('BOUND'),
+      45_000,
+      'dhclient BOUND',
+      () => `${d1.output()}\n${ctx()}`,
+    );
     assert.match(ip, /^10\.77\.0\.1\d\d$/);
     await d1.stop(5_000);
 
     // Run again: dhclient asks for its remembered address (INIT-REBOOT: option 50, no 54) and gets it.
     const d2 = lan.spawnIn(lan.cliNs, 'dhclient', ['-4', '-d', '-1', ...files, 'eth0']);
     const seen = fileLines(out).length;
-    const again = await until(() => fileLines(out).slice(seen).map((l) => l.split(' ')).find((p) => (p[0] === 'REBOOT' || p[0] === 'BOUND') && p[1])?.[1],
-      45_000, 'dhclient REBOOT', () => `${d2.output()}\n${ctx()}`);
+    const again = await until(
+      () =>
+        fileLines(out)
+          .slice(seen)
+          .map((l) => l.split(' '))
+          .find((p) => (p[0] === 'REBOOT' || p[0] === 'BOUND') && p[1])?.[1],
+      45_000,
+      'dhclient REBOOT',
+      () => `${d2.output()}\n${ctx()}`,
+    );
     assert.ok(pxe.events('dhcp.ack').length >= 2);
     assert.equal(pxe.events('dhcp.offer').length, 1, 'the second run verified its address without a DISCOVER');
     assert.equal(again, ip);

@@ -33,20 +33,32 @@ export async function startPxekit(lan: Lan, dir: string, config: object, port = 
   writeFileSync(cfg, JSON.stringify(config, null, 2));
   const bin = path.join(repoRoot, 'bin', 'pxekit.js');
   // exec: the tracked PID is pxekit's own, so stop() signals it directly.
-  const proc = lan.spawnIn(lan.srvNs, 'bash', ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`], { cwd: repoRoot });
+  const proc = lan.spawnIn(
+    lan.srvNs,
+    'bash',
+    ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`],
+    { cwd: repoRoot },
+  );
   const lines = () => {
     if (!existsSync(logFile)) return [];
     const out: Record<string, unknown>[] = [];
     for (const l of readFileSync(logFile, 'utf8').split('\n')) {
       if (!l.startsWith('{')) continue;
-      try { out.push(JSON.parse(l) as Record<string, unknown>); } catch { /* partial line */ }
+      try {
+        out.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        /* partial line */
+      }
     }
     return out;
   };
   try {
     await lan.waitForUdpListen(lan.srvNs, port, 30_000);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- pxekit ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`);
+    throw new Error(
+      `${(err as Error).message}\n--- pxekit ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`,
+      { cause: err },
+    );
   }
   return {
     logFile,
@@ -70,42 +82,59 @@ export function fileLines(file: string): string[] {
 }
 
 /** Polls `fn` until it returns a truthy value (bounded); the error carries `context()`. */
-export async function until<T>(fn: () => T | undefined | false | null, ms: number, what: string, context: () => string): Promise<T> {
+export async function until<T>(
+  fn: () => T | undefined | false | null,
+  ms: number,
+  what: string,
+  context: () => string,
+): Promise<T> {
   let found: T | undefined;
   try {
-    await waitFor(() => {
-      const v = fn();
-      if (v) found = v;
-      return Boolean(v);
-    }, ms, what);
+    await waitFor(
+      () => {
+        const v = fn();
+        if (v) found = v;
+        return Boolean(v);
+      },
+      ms,
+      what,
+    );
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${context()}`);
+    throw new Error(`${(err as Error).message}\n${context()}`, { cause: err });
   }
   return found as T;
 }
 
 /** udhcpc script: records the event and env, configures the address so renew/release work for real. */
 export function udhcpcScript(dir: string, out: string): string {
-  return script(dir, 'udhcpc.sh', [
-    `echo "$1 ip=$ip mask=$mask serverid=$serverid siaddr=$siaddr boot_file=$boot_file" >> ${out}`,
-    'case "$1" in',
-    '  bound|renew) /usr/sbin/ip addr replace "$ip/$mask" dev "$interface" ;;',
-    '  deconfig) /usr/sbin/ip addr flush dev "$interface" ;;',
-    'esac',
-    'exit 0',
-  ].join('\n'));
+  return script(
+    dir,
+    'udhcpc.sh',
+    [
+      `echo "$1 ip=$ip mask=$mask serverid=$serverid siaddr=$siaddr boot_file=$boot_file" >> ${out}`,
+      'case "$1" in',
+      '  bound|renew) /usr/sbin/ip addr replace "$ip/$mask" dev "$interface" ;;',
+      '  deconfig) /usr/sbin/ip addr flush dev "$interface" ;;',
+      'esac',
+      'exit 0',
+    ].join('\n'),
+  );
 }
 
 /** dhclient script (dhclient clears the environment, so paths are written in). */
 export function dhclientScript(dir: string, out: string): string {
-  return script(dir, 'dhclient.sh', [
-    `echo "$reason $new_ip_address $old_ip_address" >> ${out}`,
-    'case "$reason" in',
-    '  BOUND|RENEW|REBIND|REBOOT) /usr/sbin/ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" ;;',
-    '  EXPIRE|FAIL|RELEASE|STOP) /usr/sbin/ip addr flush dev "$interface" ;;',
-    'esac',
-    'exit 0',
-  ].join('\n'));
+  return script(
+    dir,
+    'dhclient.sh',
+    [
+      `echo "$reason $new_ip_address $old_ip_address" >> ${out}`,
+      'case "$reason" in',
+      '  BOUND|RENEW|REBIND|REBOOT) /usr/sbin/ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface" ;;',
+      '  EXPIRE|FAIL|RELEASE|STOP) /usr/sbin/ip addr flush dev "$interface" ;;',
+      'esac',
+      'exit 0',
+    ].join('\n'),
+  );
 }
 
 /** Adds a veth client interface `name` with `mac` to the client namespace's bridge (a second client). */

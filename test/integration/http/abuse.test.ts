@@ -15,7 +15,9 @@ before(async () => {
   await writeFile(join(f.root, 'big.img'), '');
   await truncate(join(f.root, 'big.img'), 64 * 1024 * 1024);
 });
-after(async () => { if (f) await f.close(); });
+after(async () => {
+  if (f) await f.close();
+});
 
 /** Sends raw bytes and collects what comes back until the server closes, or `boundMs` passes. */
 function raw(port: number, chunks: string[], boundMs: number): Promise<{ text: string; closedByServer: boolean }> {
@@ -23,12 +25,25 @@ function raw(port: number, chunks: string[], boundMs: number): Promise<{ text: s
     const sock = connect(port, '127.0.0.1');
     let text = '';
     let closedByServer = false;
-    const timer = setTimeout(() => { sock.destroy(); }, boundMs);
-    sock.on('connect', () => { for (const c of chunks) sock.write(c); });
-    sock.on('data', (d) => { text += d.toString('latin1'); });
-    sock.on('end', () => { closedByServer = true; });
-    sock.on('error', () => { closedByServer = true; });
-    sock.on('close', () => { clearTimeout(timer); resolve({ text, closedByServer }); });
+    const timer = setTimeout(() => {
+      sock.destroy();
+    }, boundMs);
+    sock.on('connect', () => {
+      for (const c of chunks) sock.write(c);
+    });
+    sock.on('data', (d) => {
+      text += d.toString('latin1');
+    });
+    sock.on('end', () => {
+      closedByServer = true;
+    });
+    sock.on('error', () => {
+      closedByServer = true;
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closedByServer });
+    });
   });
 }
 
@@ -46,7 +61,12 @@ test('slow headers (slowloris) are cut off by the header timeout', async () => {
 });
 
 test('garbage request lines → 400, connection closed, server alive', async () => {
-  for (const junk of ['\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n', 'GET\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n']) {
+  for (const junk of [
+    '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n',
+    'GET\r\n\r\n',
+    'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n',
+    'GET / HTTP/9.9\r\n\r\n',
+  ]) {
     const r = await raw(f.port, [junk], 10_000);
     assert.ok(r.closedByServer, JSON.stringify(junk));
     assert.match(r.text, /^HTTP\/1\.1 (400|505) /, JSON.stringify(junk));
@@ -62,14 +82,21 @@ test('a client that aborts mid-body: source destroyed, no error, event marks it 
     let got = 0;
     const timer = setTimeout(() => sock.destroy(), 10_000);
     sock.on('connect', () => sock.write('GET /big.img HTTP/1.1\r\nHost: x\r\n\r\n'));
-    sock.on('data', (d) => { got += d.length; if (got > 256 * 1024) sock.destroy(); });
-    sock.on('close', () => { clearTimeout(timer); resolve(); });
+    sock.on('data', (d) => {
+      got += d.length;
+      if (got > 256 * 1024) sock.destroy();
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
   const stream = f.opened[before];
   assert.ok(stream, 'the source was opened');
   for (let i = 0; i < 100 && !stream.destroyed; i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(stream.destroyed, 'the source stream was destroyed after the abort');
-  for (let i = 0; i < 100 && !f.events.some((e) => e.type === 'http.get' && e.data['path'] === '/big.img'); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !f.events.some((e) => e.type === 'http.get' && e.data['path'] === '/big.img'); i++)
+    await new Promise((r) => setTimeout(r, 20));
   const ev = f.events.find((e) => e.type === 'http.get' && e.data['path'] === '/big.img');
   assert.ok(ev);
   assert.equal(ev.outcome, 'error');

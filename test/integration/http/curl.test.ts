@@ -19,7 +19,9 @@ before(async () => {
   await writeFile(join(f.root, 'boot.ipxe'), '#!ipxe\necho hello\n');
   await writeFile(join(f.root, 'secret'), 'outside');
 });
-after(async () => { if (f) await f.close(); });
+after(async () => {
+  if (f) await f.close();
+});
 
 test('GET: 200 with Content-Length, type, validators, keep-alive', { skip }, async () => {
   const r = await curl(f, '/ipxe/snp.efi');
@@ -76,7 +78,10 @@ test('conditional GET: 304 via If-None-Match and If-Modified-Since; changed → 
   assert.equal(inm.headers['etag'], etag);
   const ims = await curl(f, '/ipxe/snp.efi', ['-H', `If-Modified-Since: ${mtime.toUTCString()}`]);
   assert.equal(ims.status, 304);
-  const older = await curl(f, '/ipxe/snp.efi', ['-H', `If-Modified-Since: ${new Date(mtime.getTime() - 60_000).toUTCString()}`]);
+  const older = await curl(f, '/ipxe/snp.efi', [
+    '-H',
+    `If-Modified-Since: ${new Date(mtime.getTime() - 60_000).toUTCString()}`,
+  ]);
   assert.equal(older.status, 200);
   const other = await curl(f, '/ipxe/snp.efi', ['-H', 'If-None-Match: "something-else"']);
   assert.equal(other.status, 200);
@@ -89,34 +94,58 @@ test('If-Range: current ETag → 206, stale ETag or date → 200 full', { skip }
   const stale = await curl(f, '/ipxe/snp.efi', ['-r', '0-9', '-H', 'If-Range: "stale-etag"']);
   assert.equal(stale.status, 200);
   assert.deepEqual(stale.body, content);
-  const staleDate = await curl(f, '/ipxe/snp.efi', ['-r', '0-9', '-H', `If-Range: ${new Date(mtime.getTime() - 1000).toUTCString()}`]);
+  const staleDate = await curl(f, '/ipxe/snp.efi', [
+    '-r',
+    '0-9',
+    '-H',
+    `If-Range: ${new Date(mtime.getTime() - 1000).toUTCString()}`,
+  ]);
   assert.equal(staleDate.status, 200);
 });
 
 test('keep-alive: two URLs reuse one connection', { skip }, async () => {
   const r = await curl(f, '/boot.ipxe', ['-v', '-o', '/dev/null', '-w', ' %{num_connects}', `${f.base}/ipxe/snp.efi`]);
   // -w runs per URL: the second transfer made no new connection.
-  assert.deepEqual(r.stdout.trim().split(/\s+/).slice(-2).map((x) => x.slice(-1)), ['1', '0']);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split(/\s+/)
+      .slice(-2)
+      .map((x) => x.slice(-1)),
+    ['1', '0'],
+  );
   assert.match(r.stderr, /Re-using existing connection/);
 });
 
-test('`//` is normalised (200, never 3xx); `..`, %2e%2e and %2f traversal refused; bad encoding 400', { skip }, async () => {
-  for (const p of ['//ipxe//snp.efi', '/ipxe/./snp.efi', '/%69pxe/snp.efi']) {
-    const r = await curl(f, p);
-    assert.equal(r.status, 200, p);
-    assert.equal(r.headers['location'], undefined);
-  }
-  for (const p of ['/../secret', '/ipxe/../secret', '/%2e%2e/secret', '/ipxe/%2E%2E/secret', '/ipxe/..%2fsecret', '/ipxe%2f..%2fsecret', '/ipxe/..%5csecret']) {
-    const r = await curl(f, p);
-    assert.ok(r.status === 400 || r.status === 404, `${p} → ${r.status}`);
-    assert.notEqual(r.body.toString(), 'outside');
-  }
-  for (const p of ['/%', '/ipxe/%zz', '/a%c3', '/a%00b']) {
-    assert.equal((await curl(f, p)).status, 400, p);
-  }
-  assert.equal((await curl(f, '/nope.efi')).status, 404);
-  assert.equal((await curl(f, '/ipxe')).status, 404, 'a directory is never served (no listings)');
-});
+test(
+  '`//` is normalised (200, never 3xx); `..`, %2e%2e and %2f traversal refused; bad encoding 400',
+  { skip },
+  async () => {
+    for (const p of ['//ipxe//snp.efi', '/ipxe/./snp.efi', '/%69pxe/snp.efi']) {
+      const r = await curl(f, p);
+      assert.equal(r.status, 200, p);
+      assert.equal(r.headers['location'], undefined);
+    }
+    for (const p of [
+      '/../secret',
+      '/ipxe/../secret',
+      '/%2e%2e/secret',
+      '/ipxe/%2E%2E/secret',
+      '/ipxe/..%2fsecret',
+      '/ipxe%2f..%2fsecret',
+      '/ipxe/..%5csecret',
+    ]) {
+      const r = await curl(f, p);
+      assert.ok(r.status === 400 || r.status === 404, `${p} → ${r.status}`);
+      assert.notEqual(r.body.toString(), 'outside');
+    }
+    for (const p of ['/%', '/ipxe/%zz', '/a%c3', '/a%00b']) {
+      assert.equal((await curl(f, p)).status, 400, p);
+    }
+    assert.equal((await curl(f, '/nope.efi')).status, 404);
+    assert.equal((await curl(f, '/ipxe')).status, 404, 'a directory is never served (no listings)');
+  },
+);
 
 test('only GET and HEAD: POST → 405 with Allow', { skip }, async () => {
   const r = await curl(f, '/boot.ipxe', ['-X', 'POST', '-d', 'x=1']);

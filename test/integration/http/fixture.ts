@@ -52,19 +52,24 @@ export interface HttpFixture {
   close(): Promise<void>;
 }
 
-export async function startHttpFixture(opts: { plugins?: PluginDefinition[]; etag?: boolean; http?: Record<string, unknown>; logLines?: string[] } = {}): Promise<HttpFixture> {
+export async function startHttpFixture(
+  opts: { plugins?: PluginDefinition[]; etag?: boolean; http?: Record<string, unknown>; logLines?: string[] } = {},
+): Promise<HttpFixture> {
   const root = await mkdtemp(join(tmpdir(), 'pxekit-http-'));
   const events: BootEvent[] = [];
   const opened: Readable[] = [];
   const recorder = definePlugin({
     name: 'test-event-recorder',
     apply(server) {
-      server.hooks.bootEvent.tap('test-event-recorder', (e) => { events.push(e); });
+      server.hooks.bootEvent.tap('test-event-recorder', (e) => {
+        events.push(e);
+      });
     },
   });
   const server = createServer({
     log: { level: opts.logLines ? 'info' : 'silent' },
-    dhcp: { mode: 'off' }, tftp: { enabled: false },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
     http: { port: 0, address: '127.0.0.1', ...opts.http },
     plugins: [recorder, ...(opts.plugins ?? []), tempDirSource(root, { etag: opts.etag ?? false, opened })],
     ...(opts.logLines ? { logger: lineLogger(opts.logLines) } : {}),
@@ -73,14 +78,27 @@ export async function startHttpFixture(opts: { plugins?: PluginDefinition[]; eta
   const http = listening.find((l) => l.protocol === 'http');
   if (!http) throw new Error('HTTP did not start');
   return {
-    server, root, port: http.port, base: `http://127.0.0.1:${http.port}`, events, opened,
-    close: async () => { await server.close(); await rm(root, { recursive: true, force: true }); },
+    server,
+    root,
+    port: http.port,
+    base: `http://127.0.0.1:${http.port}`,
+    events,
+    opened,
+    close: async () => {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
   };
 }
 
 /** A pino logger whose JSON lines land in `lines` (bounded), for asserting log events. */
 function lineLogger(lines: string[]): Logger {
-  const sink = new Writable({ write(chunk: Buffer, _e, cb) { if (lines.length < 10_000) lines.push(chunk.toString()); cb(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      if (lines.length < 10_000) lines.push(chunk.toString());
+      cb();
+    },
+  });
   return pino({ level: 'info' }, sink);
 }
 
@@ -104,16 +122,31 @@ export async function curl(f: HttpFixture, path: string, args: string[] = [], ti
   try {
     const hdr = join(dir, 'headers');
     const body = join(dir, 'body');
-    const r = await run('curl', ['-sS', '--http1.1', '--path-as-is', '-D', hdr, '-o', body, '-w', '%{http_code}', ...args, f.base + path], { timeoutMs });
+    const r = await run(
+      'curl',
+      ['-sS', '--http1.1', '--path-as-is', '-D', hdr, '-o', body, '-w', '%{http_code}', ...args, f.base + path],
+      { timeoutMs },
+    );
     const rawHeaders = await readFile(hdr, 'utf8').catch(() => '');
     // With several responses (100-continue, redirects) keep the last block.
-    const block = rawHeaders.trim().split(/\r?\n\r?\n/).pop() ?? '';
+    const block =
+      rawHeaders
+        .trim()
+        .split(/\r?\n\r?\n/)
+        .pop() ?? '';
     const headers: Record<string, string> = {};
     for (const line of block.split(/\r?\n/).slice(1)) {
       const i = line.indexOf(':');
       if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
     }
-    return { status: Number(r.stdout.trim().slice(-3)) || 0, headers, body: await readFile(body).catch(() => Buffer.alloc(0)), stderr: r.stderr, stdout: r.stdout, code: r.code };
+    return {
+      status: Number(r.stdout.trim().slice(-3)) || 0,
+      headers,
+      body: await readFile(body).catch(() => Buffer.alloc(0)),
+      stderr: r.stderr,
+      stdout: r.stdout,
+      code: r.code,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -14,14 +14,17 @@ const logLines: string[] = [];
 const admitPlugin = definePlugin({
   name: 'test-admit',
   apply(server) {
-    server.hooks.admit.tapPromise('test-admit', async (req) => (req.mac === DENIED_MAC || req.path === '/denied.txt' ? { deny: 'test says no' } : undefined));
+    server.hooks.admit.tapPromise('test-admit', async (req) =>
+      req.mac === DENIED_MAC || req.path === '/denied.txt' ? { deny: 'test says no' } : undefined,
+    );
   },
 });
 const requestPlugin = definePlugin({
   name: 'test-request',
   apply(server) {
     server.http.hooks.request.tapPromise('test-request', async (ctx) => {
-      if (ctx.path === '/status') return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ up: true }) };
+      if (ctx.path === '/status')
+        return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ up: true }) };
       if (ctx.path === '/private') return { deny: 'private area' };
       if (ctx.path === '/raw') {
         ctx.res.writeHead(202, { 'Content-Length': 3 });
@@ -50,7 +53,9 @@ before(async () => {
   await writeFile(join(f.root, 'kernel'), Buffer.alloc(4096, 7));
   await writeFile(join(f.root, 'denied.txt'), 'no');
 });
-after(async () => { if (f) await f.close(); });
+after(async () => {
+  if (f) await f.close();
+});
 
 test('session by source IP: stage http, file and bytes recorded, http.get event with the session', async () => {
   const s = f.server.sessions.upsert(MAC, { ip: '127.0.0.1' });
@@ -119,17 +124,21 @@ test('request hook: early answer, deny, handled, and a throwing tap → 500 + ht
   assert.equal(err?.data['code'], 'PXE_ERR_HOOK_FAILED');
 });
 
-test('script hook: served with Content-Length, text/plain, no-store; producer in the event', { skip: hasCurl ? false : 'curl is not installed' }, async () => {
-  const r = await curl(f, '/boot.ipxe');
-  assert.equal(r.status, 200);
-  assert.match(r.body.toString(), /^#!ipxe\necho /);
-  assert.equal(r.headers['content-length'], String(r.body.length));
-  assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
-  assert.equal(r.headers['cache-control'], 'no-store');
-  const ev = f.events.findLast((e) => e.type === 'http.get');
-  assert.equal(ev?.data['script'], 'test-script');
-  assert.equal(ev?.plugin, 'test-script');
-});
+test(
+  'script hook: served with Content-Length, text/plain, no-store; producer in the event',
+  { skip: hasCurl ? false : 'curl is not installed' },
+  async () => {
+    const r = await curl(f, '/boot.ipxe');
+    assert.equal(r.status, 200);
+    assert.match(r.body.toString(), /^#!ipxe\necho /);
+    assert.equal(r.headers['content-length'], String(r.body.length));
+    assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(r.headers['cache-control'], 'no-store');
+    const ev = f.events.findLast((e) => e.type === 'http.get');
+    assert.equal(ev?.data['script'], 'test-script');
+    assert.equal(ev?.plugin, 'test-script');
+  },
+);
 
 test('inject() gives what a real request gives', { skip: hasCurl ? false : 'curl is not installed' }, async () => {
   for (const [path, args, headers] of [
@@ -155,8 +164,11 @@ test('inject() gives what a real request gives', { skip: hasCurl ? false : 'curl
 
 test('one access-log line per request with event http.request', async () => {
   await f.server.inject.http({ path: '/kernel?x=1', remoteAddress: '127.0.0.7' });
-  for (let i = 0; i < 50 && !logLines.some((l) => l.includes('127.0.0.7')); i++) await new Promise((r) => setTimeout(r, 10));
-  const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['event'] === 'http.request' && l['client'] === '127.0.0.7');
+  for (let i = 0; i < 50 && !logLines.some((l) => l.includes('127.0.0.7')); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const line = logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l['event'] === 'http.request' && l['client'] === '127.0.0.7');
   assert.ok(line);
   assert.equal(line['method'], 'GET');
   assert.equal(line['path'], '/kernel');

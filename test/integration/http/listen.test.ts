@@ -30,7 +30,10 @@ test('disabled HTTP binds nothing, yet inject() runs the same flow', async (t) =
   });
   const server = createServer({ ...quiet, http: { enabled: false }, plugins: [script] });
   t.after(() => server.close());
-  assert.deepEqual((await server.start()).filter((l) => l.protocol === 'http'), []);
+  assert.deepEqual(
+    (await server.start()).filter((l) => l.protocol === 'http'),
+    [],
+  );
   const r = await server.inject.http({ path: '/hello.ipxe' });
   assert.equal(r.status, 200);
   assert.equal(r.body.toString(), '#!ipxe\n');

@@ -18,8 +18,15 @@ const SERVER = '10.66.0.1';
 const local = { local: { address: SERVER, interface: 'eth0' } };
 
 const server = createServer({
-  log: { level: 'silent' }, tftp: { enabled: false }, http: { enabled: false },
-  dhcp: { mode: 'full', port: 0, serverAddress: SERVER, pools: [{ subnet: '10.66.0.0/16', range: ['10.66.0.10', '10.66.255.250'], leaseTime: 3600, reservations: [] }] },
+  log: { level: 'silent' },
+  tftp: { enabled: false },
+  http: { enabled: false },
+  dhcp: {
+    mode: 'full',
+    port: 0,
+    serverAddress: SERVER,
+    pools: [{ subnet: '10.66.0.0/16', range: ['10.66.0.10', '10.66.255.250'], leaseTime: 3600, reservations: [] }],
+  },
   plugins: [leaseFile({ path: file!, fsync: fsync === 'always' ? 'always' : 'batch' })],
 });
 
@@ -29,8 +36,14 @@ async function worker(): Promise<void> {
     const i = next++;
     const mac = macOf(0x66, i);
     const [offer] = await server.inject.dhcp(clientMessage(mac, DHCPDISCOVER, i + 1), local);
-    if (!offer || replyType(offer.packet) !== DHCPOFFER) { writeSync(1, `NOOFFER ${mac}\n`); continue; }
-    const [ack] = await server.inject.dhcp(clientMessage(mac, DHCPREQUEST, i + 1, { requested: offer.packet.yiaddr, server: SERVER }), local);
+    if (!offer || replyType(offer.packet) !== DHCPOFFER) {
+      writeSync(1, `NOOFFER ${mac}\n`);
+      continue;
+    }
+    const [ack] = await server.inject.dhcp(
+      clientMessage(mac, DHCPREQUEST, i + 1, { requested: offer.packet.yiaddr, server: SERVER }),
+      local,
+    );
     if (ack && replyType(ack.packet) === DHCPACK) writeSync(1, `ACK ${mac} ${ack.packet.yiaddr}\n`);
     else writeSync(1, `NOACK ${mac}\n`);
   }

@@ -21,19 +21,31 @@ import { clientMessage, replyType } from './dhcp-wire.js';
 const CHILD = fileURLToPath(new URL('./commit-child.ts', import.meta.url));
 const SERVER = '10.66.0.1';
 
-interface ChildRun { acks: Map<string, string>; killedAfter: number; done: boolean; output: string }
+interface ChildRun {
+  acks: Map<string, string>;
+  killedAfter: number;
+  done: boolean;
+  output: string;
+}
 
 /** Runs the child until it has reported `killAt` ACKs, then SIGKILLs it (bounded by 60 s). */
 function runAndKill(file: string, clients: number, killAt: number, fsync: string): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, String(clients), '32', fsync], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, String(clients), '32', fsync], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const acks = new Map<string, string>();
     let buf = '';
     let output = '';
     let done = false;
     let killedAfter = -1;
-    const guard = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`child did not reach ${killAt} ACKs in 60 s: ${output.slice(-2000)}`)); }, 60_000);
-    child.stderr.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not reach ${killAt} ACKs in 60 s: ${output.slice(-2000)}`));
+    }, 60_000);
+    child.stderr.on('data', (d: Buffer) => {
+      output = (output + d.toString()).slice(-20_000);
+    });
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
@@ -44,7 +56,10 @@ function runAndKill(file: string, clients: number, killAt: number, fsync: string
         // Lines read after the kill are still ACKs the child had: count them all.
         if (m) acks.set(m[1]!, m[2]!);
         if (line === 'DONE') done = true;
-        if (killedAfter < 0 && acks.size >= killAt) { killedAfter = acks.size; child.kill('SIGKILL'); }
+        if (killedAfter < 0 && acks.size >= killAt) {
+          killedAfter = acks.size;
+          child.kill('SIGKILL');
+        }
       }
     });
     child.on('exit', (code, signal) => {
@@ -56,7 +71,13 @@ function runAndKill(file: string, clients: number, killAt: number, fsync: string
 }
 
 async function checkAfterCrash(file: string, run: ChildRun): Promise<void> {
-  const store = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 16 << 20, log: pino({ level: 'silent' }) });
+  const store = new FileLeaseStore({
+    file,
+    fsync: 'batch',
+    batchMs: 2,
+    compactEveryBytes: 16 << 20,
+    log: pino({ level: 'silent' }),
+  });
   await store.load();
   const leases = await store.list();
   const owners = new Map<string, string>();
@@ -75,31 +96,48 @@ async function checkAfterCrash(file: string, run: ChildRun): Promise<void> {
 }
 
 for (const fsync of ['batch', 'always']) {
-  test(`kill -9 mid-run (fsync ${fsync}): every ACKed lease is on disk, and the client gets its address back`, { timeout: 120_000 }, async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-kill-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'leases.log');
-    const run = await runAndKill(file, 20_000, 400, fsync);
-    assert.equal(run.done, false, 'killed before it finished');
-    assert.ok(run.acks.size >= 400);
-    await checkAfterCrash(file, run);
+  test(
+    `kill -9 mid-run (fsync ${fsync}): every ACKed lease is on disk, and the client gets its address back`,
+    { timeout: 120_000 },
+    async (t) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-kill-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = path.join(dir, 'leases.log');
+      const run = await runAndKill(file, 20_000, 400, fsync);
+      assert.equal(run.done, false, 'killed before it finished');
+      assert.ok(run.acks.size >= 400);
+      await checkAfterCrash(file, run);
 
-    // Restart a server on the file: each ACKed client is offered its address again.
-    const server = createServer({
-      log: { level: 'silent' }, tftp: { enabled: false }, http: { enabled: false },
-      dhcp: { mode: 'full', port: 0, serverAddress: SERVER, pools: [{ subnet: '10.66.0.0/16', range: ['10.66.0.10', '10.66.255.250'], leaseTime: 3600, reservations: [] }] },
-      plugins: [leaseFile({ path: file })],
-    });
-    t.after(() => server.close());
-    let xid = 1;
-    const sample = [...run.acks].filter((_, i) => i % 4 === 0);
-    for (const [mac, ip] of sample) {
-      const [offer] = await server.inject.dhcp(clientMessage(mac, DHCPDISCOVER, xid++), { local: { address: SERVER, interface: 'eth0' } });
-      assert.equal(offer && replyType(offer.packet), DHCPOFFER);
-      assert.equal(offer!.packet.yiaddr, ip, `${mac} offered ${offer!.packet.yiaddr}, had ${ip}`);
-    }
-    // And a new client gets an address nobody was ACKed.
-    const [fresh] = await server.inject.dhcp(clientMessage('02:99:00:00:00:01', DHCPDISCOVER, xid++), { local: { address: SERVER, interface: 'eth0' } });
-    assert.ok(fresh && ![...run.acks.values()].includes(fresh.packet.yiaddr));
-  });
+      // Restart a server on the file: each ACKed client is offered its address again.
+      const server = createServer({
+        log: { level: 'silent' },
+        tftp: { enabled: false },
+        http: { enabled: false },
+        dhcp: {
+          mode: 'full',
+          port: 0,
+          serverAddress: SERVER,
+          pools: [
+            { subnet: '10.66.0.0/16', range: ['10.66.0.10', '10.66.255.250'], leaseTime: 3600, reservations: [] },
+          ],
+        },
+        plugins: [leaseFile({ path: file })],
+      });
+      t.after(() => server.close());
+      let xid = 1;
+      const sample = [...run.acks].filter((_, i) => i % 4 === 0);
+      for (const [mac, ip] of sample) {
+        const [offer] = await server.inject.dhcp(clientMessage(mac, DHCPDISCOVER, xid++), {
+          local: { address: SERVER, interface: 'eth0' },
+        });
+        assert.equal(offer && replyType(offer.packet), DHCPOFFER);
+        assert.equal(offer!.packet.yiaddr, ip, `${mac} offered ${offer!.packet.yiaddr}, had ${ip}`);
+      }
+      // And a new client gets an address nobody was ACKed.
+      const [fresh] = await server.inject.dhcp(clientMessage('02:99:00:00:00:01', DHCPDISCOVER, xid), {
+        local: { address: SERVER, interface: 'eth0' },
+      });
+      assert.ok(fresh && ![...run.acks.values()].includes(fresh.packet.yiaddr));
+    },
+  );
 }

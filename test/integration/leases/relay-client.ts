@@ -22,15 +22,24 @@ sock.on('message', (buf) => {
   try {
     const p = decode(buf);
     waiting.get(p.xid)?.(p);
-  } catch { /* not a DHCP reply: ignore */ }
+  } catch {
+    /* not a DHCP reply: ignore */
+  }
 });
 
 /** Sends and waits for the reply with the same xid; one retry; undefined on timeout. */
 async function ask(p: DhcpPacket): Promise<DhcpPacket | undefined> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const got = await new Promise<DhcpPacket | undefined>((resolve) => {
-      const t = setTimeout(() => { waiting.delete(p.xid); resolve(undefined); }, TIMEOUT_MS);
-      waiting.set(p.xid, (r) => { clearTimeout(t); waiting.delete(p.xid); resolve(r); });
+      const t = setTimeout(() => {
+        waiting.delete(p.xid);
+        resolve(undefined);
+      }, TIMEOUT_MS);
+      waiting.set(p.xid, (r) => {
+        clearTimeout(t);
+        waiting.delete(p.xid);
+        resolve(r);
+      });
       sock.send(encode(p), 67, server);
     });
     if (got) return got;
@@ -43,9 +52,15 @@ async function dora(mac: string): Promise<string> {
   const offer = await ask(clientMessage(mac, DHCPDISCOVER, id, { giaddr }));
   if (!offer) return `TIMEOUT ${mac}`;
   if (replyType(offer) !== DHCPOFFER) return `NAK ${mac}`;
-  const ack = await ask(clientMessage(mac, DHCPREQUEST, id, { giaddr, requested: offer.yiaddr, server: replyServer(offer) }));
+  const ack = await ask(
+    clientMessage(mac, DHCPREQUEST, id, { giaddr, requested: offer.yiaddr, server: replyServer(offer) }),
+  );
   if (!ack) return `TIMEOUT ${mac}`;
-  return replyType(ack) === DHCPACK ? `ACK ${mac} ${ack.yiaddr}` : replyType(ack) === DHCPNAK ? `NAK ${mac}` : `TIMEOUT ${mac}`;
+  return replyType(ack) === DHCPACK
+    ? `ACK ${mac} ${ack.yiaddr}`
+    : replyType(ack) === DHCPNAK
+      ? `NAK ${mac}`
+      : `TIMEOUT ${mac}`;
 }
 
 async function main(): Promise<void> {
@@ -53,9 +68,11 @@ async function main(): Promise<void> {
   if (mode === 'dora') {
     const [first, count, conc] = rest.map(Number) as [number, number, number];
     let next = 0;
-    await Promise.all(Array.from({ length: conc }, async () => {
-      while (next < count) writeSync(1, `${await dora(macOf(0x77, first + next++))}\n`);
-    }));
+    await Promise.all(
+      Array.from({ length: conc }, async () => {
+        while (next < count) writeSync(1, `${await dora(macOf(0x77, first + next++))}\n`);
+      }),
+    );
   } else if (mode === 'discover') {
     for (const mac of rest) {
       const offer = await ask(clientMessage(mac, DHCPDISCOVER, (xid = (xid + 1) >>> 0), { giaddr }));
@@ -68,4 +85,7 @@ async function main(): Promise<void> {
   sock.close();
 }
 
-main().catch((e: Error) => { process.stderr.write(`${e.stack}\n`); process.exit(1); });
+main().catch((e: Error) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

@@ -24,7 +24,11 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   const err: string[] = [];
   const code = await explainCommand(args, { out: (s) => out.push(s), err: (s) => err.push(s) });
   // The config path as shown depends on the cwd; the rest is stable (no times, fixed xid, GUID from the MAC).
-  const norm = (s: string) => s.split(config).join('<config>').replace(/config \S*pxekit\.config\.yaml/, 'config <config>');
+  const norm = (s: string) =>
+    s
+      .split(config)
+      .join('<config>')
+      .replace(/config \S*pxekit\.config\.yaml/, 'config <config>');
   return { code, out: norm(out.join('\n')), err: err.join('\n') };
 }
 
@@ -54,7 +58,14 @@ test('explain --json: the decisions as data', async () => {
   assert.equal(rep.admit.allowed, true);
   assert.equal(rep.boot?.plugin, 'ipxe-chain');
   assert.equal(rep.bootFile, 'http://10.99.0.1:8080/boot.ipxe?mac=52:54:00:b1:05:02');
-  assert.deepEqual(rep.fetches.map((f) => [f.result, f.producedBy ?? f.source]), [['script', 'templates'], ['file', 'source-disk'], ['file', 'source-disk']]);
+  assert.deepEqual(
+    rep.fetches.map((f) => [f.result, f.producedBy ?? f.source]),
+    [
+      ['script', 'templates'],
+      ['file', 'source-disk'],
+      ['file', 'source-disk'],
+    ],
+  );
   assert.deepEqual(rep.config.skipped, ['audit-log']);
   assert.equal(existsSync(join(here, 'fixture', 'never-written.jsonl')), false, 'observers are not run');
 });
@@ -63,12 +74,15 @@ test('explain --mode full: an address from the pool, and fetches from it', async
   const dir = await mkdtemp(join(tmpdir(), 'pxekit-explain-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const cfg = join(dir, 'full.yaml');
-  await writeFile(cfg, `log: { level: silent }
+  await writeFile(
+    cfg,
+    `log: { level: silent }
 dhcp: { mode: proxy, serverAddress: 10.77.0.1, pools: [{ subnet: 10.77.0.0/24, range: [10.77.0.100, 10.77.0.199] }] }
 plugins:
   - [boot-by-arch, { uefi64: ipxe.efi }]
   - [source-disk, { root: ${JSON.stringify(join(here, 'fixture', 'tftpboot'))} }]
-`);
+`,
+  );
   const r = await run(['--config', cfg, '--mode', 'full', '--mac', '52:54:00:77:ef:64', '--arch', '7', '--json']);
   assert.equal(r.code, 0, r.err);
   const rep = JSON.parse(r.out) as ExplainReport;
@@ -76,7 +90,10 @@ plugins:
   assert.equal(rep.dhcp.length, 1);
   assert.equal(rep.dhcp[0]!.reply?.type, 'OFFER');
   assert.match(rep.dhcp[0]!.reply!.fields.yiaddr, /^10\.77\.0\.1\d\d$/);
-  assert.deepEqual(rep.fetches.map((f) => [f.protocol, f.result, f.source, f.size]), [['tftp', 'file', 'source-disk', 4096]]);
+  assert.deepEqual(
+    rep.fetches.map((f) => [f.protocol, f.result, f.source, f.size]),
+    [['tftp', 'file', 'source-disk', 4096]],
+  );
 });
 
 /** Ethernet + IPv4 + UDP around a DHCP payload. */
@@ -103,12 +120,15 @@ function classicPcap(frames: Buffer[]): Buffer {
   head.writeUInt16LE(4, 6);
   head.writeUInt32LE(65535, 16);
   head.writeUInt32LE(1, 20);
-  return Buffer.concat([head, ...frames.flatMap((f) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    return [rec, f];
-  })]);
+  return Buffer.concat([
+    head,
+    ...frames.flatMap((f) => {
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(f.length, 8);
+      rec.writeUInt32LE(f.length, 12);
+      return [rec, f];
+    }),
+  ]);
 }
 
 function pcapng(frames: Buffer[]): Buffer {
@@ -149,12 +169,33 @@ test('explain --pcap (classic and pcapng) and --packet read the same DISCOVER', 
   await writeFile(join(dir, 'c.pcap'), classicPcap(frames));
   await writeFile(join(dir, 'c.pcapng'), pcapng(frames));
   await writeFile(join(dir, 'd.hex'), `${d2.toString('hex')}\n`);
-  assert.deepEqual(readDhcpFromCapture(classicPcap(frames)).map((p) => [p.frame, p.dstPort, p.payload.equals(d1) || p.payload.equals(d2)]), [[2, 67, true], [3, 67, true]]);
-  assert.deepEqual(readDhcpFromCapture(pcapng(frames)).map((p) => p.frame), [2, 3]);
+  assert.deepEqual(
+    readDhcpFromCapture(classicPcap(frames)).map((p) => [
+      p.frame,
+      p.dstPort,
+      p.payload.equals(d1) || p.payload.equals(d2),
+    ]),
+    [
+      [2, 67, true],
+      [3, 67, true],
+    ],
+  );
+  assert.deepEqual(
+    readDhcpFromCapture(pcapng(frames)).map((p) => p.frame),
+    [2, 3],
+  );
 
   const want = (await run(['--config', config, '--mac', '52:54:00:aa:64:01', '--arch', '11', '--json'])).out;
-  const strip = (s: string) => { const j = JSON.parse(s) as ExplainReport; return { ...j, input: { ...j.input, origin: '' } }; };
-  for (const args of [['--pcap', join(dir, 'c.pcap'), '--index', '1'], ['--pcap', join(dir, 'c.pcapng'), '--index', '1'], ['--packet', join(dir, 'd.hex')], ['--packet', d2.toString('hex')]]) {
+  const strip = (s: string) => {
+    const j = JSON.parse(s) as ExplainReport;
+    return { ...j, input: { ...j.input, origin: '' } };
+  };
+  for (const args of [
+    ['--pcap', join(dir, 'c.pcap'), '--index', '1'],
+    ['--pcap', join(dir, 'c.pcapng'), '--index', '1'],
+    ['--packet', join(dir, 'd.hex')],
+    ['--packet', d2.toString('hex')],
+  ]) {
     const r = await run(['--config', config, ...args, '--json']);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(strip(r.out), strip(want), args.join(' '));
@@ -168,19 +209,39 @@ test('explain --pcap (classic and pcapng) and --packet read the same DISCOVER', 
   assert.match(bad.err, /not a pcap or pcapng file/);
 });
 
-test('explain a real EDK2 boot-server REQUEST (port 4011) from the shared captures', { skip: existsSync('/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex') ? false : 'shared fixtures not present' }, async () => {
-  const r = await run(['--config', config, '--packet', '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex', '--port', '4011', '--json']);
-  assert.equal(r.code, 0, r.err);
-  const rep = JSON.parse(r.out) as ExplainReport;
-  assert.equal(rep.input.port, 4011);
-  assert.equal(rep.dhcp[0]?.reply?.type, 'ACK');
-  assert.equal(rep.dhcp[0]?.reply?.to, '10.99.0.210:4011', 'answered at the address EDK2 sent from (its ciaddr)');
-  assert.equal(rep.boot?.plugin, 'boot-by-arch');
-  assert.deepEqual(rep.fetches.map((f) => [f.protocol, f.result, f.source]), [['tftp', 'file', 'source-disk']]);
-  const dropped = await run(['--config', config, '--packet', '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex']);
-  assert.match(dropped.out, /3\. Boot decision: not asked/);
-  assert.match(dropped.out, /REQUEST for another server/);
-});
+test(
+  'explain a real EDK2 boot-server REQUEST (port 4011) from the shared captures',
+  { skip: existsSync('/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex') ? false : 'shared fixtures not present' },
+  async () => {
+    const r = await run([
+      '--config',
+      config,
+      '--packet',
+      '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex',
+      '--port',
+      '4011',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const rep = JSON.parse(r.out) as ExplainReport;
+    assert.equal(rep.input.port, 4011);
+    assert.equal(rep.dhcp[0]?.reply?.type, 'ACK');
+    assert.equal(rep.dhcp[0]?.reply?.to, '10.99.0.210:4011', 'answered at the address EDK2 sent from (its ciaddr)');
+    assert.equal(rep.boot?.plugin, 'boot-by-arch');
+    assert.deepEqual(
+      rep.fetches.map((f) => [f.protocol, f.result, f.source]),
+      [['tftp', 'file', 'source-disk']],
+    );
+    const dropped = await run([
+      '--config',
+      config,
+      '--packet',
+      '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex',
+    ]);
+    assert.match(dropped.out, /3\. Boot decision: not asked/);
+    assert.match(dropped.out, /REQUEST for another server/);
+  },
+);
 
 test('explain usage errors exit 2 with a reason', async () => {
   for (const [args, re] of [

@@ -42,7 +42,10 @@ test('spawnTracked keeps output and stop() ends the process', async () => {
 });
 
 test('waitFor gives up after its bound with a clear message', async () => {
-  await assert.rejects(waitFor(() => false, 150, 'never'), /timed out after 150 ms waiting for never/);
+  await assert.rejects(
+    waitFor(() => false, 150, 'never'),
+    /timed out after 150 ms waiting for never/,
+  );
   assert.equal(await waitFor(() => 42, 150), 42);
 });
 

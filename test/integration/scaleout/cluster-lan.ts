@@ -18,10 +18,19 @@ export const FULL_PREFIX = 'sf:';
  * A full-mode instance on lease-redis (+ dhcp-cluster unless `cluster: false`). Generous timeouts:
  * these tests check correctness on a loaded 2-core machine, not latency.
  */
-export function fullConfig(redisUrl: string, ip: string, id: string, extra: { cluster?: boolean; level?: string } = {}): object {
+export function fullConfig(
+  redisUrl: string,
+  ip: string,
+  id: string,
+  extra: { cluster?: boolean; level?: string } = {},
+): object {
   const redis = { url: redisUrl, keyPrefix: FULL_PREFIX, commandTimeoutMs: 2000 };
   return {
-    dhcp: { mode: 'full', serverAddress: ip, pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.40.255'], leaseTime: 3600 }] },
+    dhcp: {
+      mode: 'full',
+      serverAddress: ip,
+      pools: [{ subnet: '10.77.0.0/16', range: ['10.77.1.0', '10.77.40.255'], leaseTime: 3600 }],
+    },
     tftp: { enabled: false },
     http: { enabled: false },
     log: { level: extra.level ?? 'info' },
@@ -55,7 +64,22 @@ export interface LanRedis {
 
 /** Starts redis-server in the LAN's server namespace on `lan.srvAddr:REDIS_PORT`. */
 export async function startLanRedis(lan: Lan, dir: string, opts: { aof?: boolean } = {}): Promise<LanRedis> {
-  const args = ['--port', String(REDIS_PORT), '--bind', lan.srvAddr, '--dir', dir, '--save', '', '--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always', '--protected-mode', 'no'];
+  const args = [
+    '--port',
+    String(REDIS_PORT),
+    '--bind',
+    lan.srvAddr,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.aof ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--protected-mode',
+    'no',
+  ];
   let proc: Tracked | undefined;
   const start = async () => {
     proc = lan.spawnIn(lan.srvNs, '/usr/bin/redis-server', args);
@@ -65,7 +89,12 @@ export async function startLanRedis(lan: Lan, dir: string, opts: { aof?: boolean
   return {
     url: `redis://${lan.srvAddr}:${REDIS_PORT}`,
     cli: async (cliArgs) => {
-      const r = await lan.execIn(lan.srvNs, '/usr/bin/redis-cli', ['-h', lan.srvAddr, '-p', String(REDIS_PORT), ...cliArgs], { timeoutMs: 30_000 });
+      const r = await lan.execIn(
+        lan.srvNs,
+        '/usr/bin/redis-cli',
+        ['-h', lan.srvAddr, '-p', String(REDIS_PORT), ...cliArgs],
+        { timeoutMs: 30_000 },
+      );
       if (r.code !== 0) throw new Error(`redis-cli ${cliArgs.join(' ')}: ${r.stderr}`);
       return r.stdout;
     },
@@ -79,35 +108,58 @@ export async function startLanRedis(lan: Lan, dir: string, opts: { aof?: boolean
 }
 
 /** Every `ip → mac` lease record under `prefix` (one Lua call, for the end-of-test checks). */
-export async function leaseRecords(cli: (args: string[]) => Promise<string>, prefix: string): Promise<Map<string, { mac: string; state: string }>> {
-  const lua = "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do local r = redis.call('HMGET', k, 'ip', 'mac', 'state') out[#out + 1] = r[1] .. ' ' .. r[2] .. ' ' .. r[3] end return out";
+export async function leaseRecords(
+  cli: (args: string[]) => Promise<string>,
+  prefix: string,
+): Promise<Map<string, { mac: string; state: string }>> {
+  const lua =
+    "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do local r = redis.call('HMGET', k, 'ip', 'mac', 'state') out[#out + 1] = r[1] .. ' ' .. r[2] .. ' ' .. r[3] end return out";
   const text = await cli(['--no-raw', 'EVAL', lua, '0', `${prefix}lease:ip:*`]);
   const map = new Map<string, { mac: string; state: string }>();
-  for (const m of text.matchAll(/"(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]*) (\w+)"/g)) map.set(m[1]!, { mac: m[2]!, state: m[3]! });
+  for (const m of text.matchAll(/"(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]*) (\w+)"/g))
+    map.set(m[1]!, { mac: m[2]!, state: m[3]! });
   return map;
 }
 
 /** Starts one pxekit instance in namespace `<lan>-<name>` with address `cidr`, and waits for UDP 67. */
-export async function startInstance(lan: Lan, dir: string, name: string, cidr: string, config: object): Promise<Instance> {
+export async function startInstance(
+  lan: Lan,
+  dir: string,
+  name: string,
+  cidr: string,
+  config: object,
+): Promise<Instance> {
   const ns = await lan.addHost(name, cidr);
   const cfg = path.join(dir, `${name}.json`);
   const logFile = path.join(dir, `${name}.log`);
   writeFileSync(cfg, JSON.stringify(config, null, 2));
   const bin = path.join(repoRoot, 'bin', 'pxekit.js');
-  const proc = lan.spawnIn(ns, 'bash', ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`], { cwd: repoRoot });
+  const proc = lan.spawnIn(
+    ns,
+    'bash',
+    ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`],
+    { cwd: repoRoot },
+  );
   const lines = () => {
     if (!existsSync(logFile)) return [];
     const out: Record<string, unknown>[] = [];
     for (const l of readFileSync(logFile, 'utf8').split('\n')) {
       if (!l.startsWith('{')) continue;
-      try { out.push(JSON.parse(l) as Record<string, unknown>); } catch { /* a partial last line */ }
+      try {
+        out.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        /* a partial last line */
+      }
     }
     return out;
   };
   try {
     await lan.waitForUdpListen(ns, 67, 30_000);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- ${name} ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`);
+    throw new Error(
+      `${(err as Error).message}\n--- ${name} ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`,
+      { cause: err },
+    );
   }
   return {
     name,
@@ -127,12 +179,16 @@ export async function startInstance(lan: Lan, dir: string, name: string, cidr: s
 /** Polls until every instance logged a `cluster.members` line listing `n` members (bounded). */
 export async function waitForMembers(instances: Instance[], n: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  const ok = () => instances.every((i) => {
-    const last = i.events('cluster.members').at(-1);
-    return Array.isArray(last?.members) && last.members.length === n;
-  });
+  const ok = () =>
+    instances.every((i) => {
+      const last = i.events('cluster.members').at(-1);
+      return Array.isArray(last?.members) && last.members.length === n;
+    });
   while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`instances did not agree on ${n} members in ${ms} ms: ${instances.map((i) => `${i.name}=${JSON.stringify(i.events('cluster.members').at(-1)?.members)}`).join(' ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `instances did not agree on ${n} members in ${ms} ms: ${instances.map((i) => `${i.name}=${JSON.stringify(i.events('cluster.members').at(-1)?.members)}`).join(' ')}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -26,44 +26,96 @@ function proxyConfig(redisUrl: string, id: string): object {
   };
 }
 
-test('two ProxyDHCP instances: exactly one proxy offer per client; kill -9 it, the other answers', { skip, timeout: 180_000 }, async (t) => {
-  await withLan(t, { name: 'scprox', taps: 0 }, async (lan) => {
-    const dir = tmp('scprox');
-    const redis = await startLanRedis(lan, dir);
-    const site = await lan.addHost('dhcp', '10.77.0.3/24');
-    lan.spawnIn(site, 'dnsmasq', ['-k', '-C', '/dev/null', '--user=root', '--port=0', '--bind-interfaces', '--interface=eth0',
-      '--no-ping', '--log-facility=-', '--dhcp-authoritative', '--dhcp-range=10.77.0.100,10.77.0.199,1h',
-      `--dhcp-leasefile=${path.join(dir, 'site.leases')}`, `--pid-file=${path.join(dir, 'site.pid')}`]);
-    await lan.waitForUdpListen(site, 67, 10_000);
-    const p1 = await startInstance(lan, dir, 'p1', '10.77.0.11/24', proxyConfig(redis.url, 'p1'));
-    const p2 = await startInstance(lan, dir, 'p2', '10.77.0.12/24', proxyConfig(redis.url, 'p2'));
-    await waitForMembers([p1, p2], 2, 15_000);
+test(
+  'two ProxyDHCP instances: exactly one proxy offer per client; kill -9 it, the other answers',
+  { skip, timeout: 180_000 },
+  async (t) => {
+    await withLan(t, { name: 'scprox', taps: 0 }, async (lan) => {
+      const dir = tmp('scprox');
+      const redis = await startLanRedis(lan, dir);
+      const site = await lan.addHost('dhcp', '10.77.0.3/24');
+      lan.spawnIn(site, 'dnsmasq', [
+        '-k',
+        '-C',
+        '/dev/null',
+        '--user=root',
+        '--port=0',
+        '--bind-interfaces',
+        '--interface=eth0',
+        '--no-ping',
+        '--log-facility=-',
+        '--dhcp-authoritative',
+        '--dhcp-range=10.77.0.100,10.77.0.199,1h',
+        `--dhcp-leasefile=${path.join(dir, 'site.leases')}`,
+        `--pid-file=${path.join(dir, 'site.pid')}`,
+      ]);
+      await lan.waitForUdpListen(site, 67, 10_000);
+      const p1 = await startInstance(lan, dir, 'p1', '10.77.0.11/24', proxyConfig(redis.url, 'p1'));
+      const p2 = await startInstance(lan, dir, 'p2', '10.77.0.12/24', proxyConfig(redis.url, 'p2'));
+      await waitForMembers([p1, p2], 2, 15_000);
 
-    const out = path.join(dir, 'udhcpc.out');
-    const pxeClient = async () => {
-      const u = await lan.execIn(lan.cliNs, 'busybox', ['udhcpc', '-f', '-q', '-n', '-B', '-i', 'eth0', '-t', '5', '-T', '2', '-V', PXE_VENDOR, '-s', udhcpcScript(dir, out)], { timeoutMs: 40_000 });
-      assert.equal(u.code, 0, u.stderr);
-      await sleep(1000); // the proxy offer follows the site's by replyDelayMs
-    };
-    const offers = (i: Instance) => i.events('dhcp.proxy.offer');
-    const ctx = () => [p1, p2].map((i) => `--- ${i.name} ---\n${fileLines(i.logFile).filter((l) => /dhcp\.(proxy|drop)|cluster/.test(l)).slice(-8).join('\n')}`).join('\n');
+      const out = path.join(dir, 'udhcpc.out');
+      const pxeClient = async () => {
+        const u = await lan.execIn(
+          lan.cliNs,
+          'busybox',
+          [
+            'udhcpc',
+            '-f',
+            '-q',
+            '-n',
+            '-B',
+            '-i',
+            'eth0',
+            '-t',
+            '5',
+            '-T',
+            '2',
+            '-V',
+            PXE_VENDOR,
+            '-s',
+            udhcpcScript(dir, out),
+          ],
+          { timeoutMs: 40_000 },
+        );
+        assert.equal(u.code, 0, u.stderr);
+        await sleep(1000); // the proxy offer follows the site's by replyDelayMs
+      };
+      const offers = (i: Instance) => i.events('dhcp.proxy.offer');
+      const ctx = () =>
+        [p1, p2]
+          .map(
+            (i) =>
+              `--- ${i.name} ---\n${fileLines(i.logFile)
+                .filter((l) => /dhcp\.(proxy|drop)|cluster/.test(l))
+                .slice(-8)
+                .join('\n')}`,
+          )
+          .join('\n');
 
-    await pxeClient();
-    const [o1, o2] = [offers(p1).length, offers(p2).length];
-    assert.equal(o1 + o2 >= 1 && (o1 === 0 || o2 === 0), true, `offers: p1 ${o1}, p2 ${o2}\n${ctx()}`);
-    const [owner, other] = o1 > 0 ? [p1, p2] : [p2, p1];
-    const mac = String(offers(owner)[0]!.mac);
-    const drops = other.events('dhcp.drop').filter((l) => l.mac === mac);
-    assert.ok(drops.length >= 1 && drops.every((l) => l.reason === `owned by ${owner.name}`), `the other instance dropped the client's packets as owned by ${owner.name}\n${ctx()}`);
-    assert.ok(fileLines(out).some((l) => l.startsWith('bound') && / serverid=10\.77\.0\.3 /.test(l)), 'the address came from the site server');
+      await pxeClient();
+      const [o1, o2] = [offers(p1).length, offers(p2).length];
+      assert.equal(o1 + o2 >= 1 && (o1 === 0 || o2 === 0), true, `offers: p1 ${o1}, p2 ${o2}\n${ctx()}`);
+      const [owner, other] = o1 > 0 ? [p1, p2] : [p2, p1];
+      const mac = String(offers(owner)[0]!.mac);
+      const drops = other.events('dhcp.drop').filter((l) => l.mac === mac);
+      assert.ok(
+        drops.length >= 1 && drops.every((l) => l.reason === `owned by ${owner.name}`),
+        `the other instance dropped the client's packets as owned by ${owner.name}\n${ctx()}`,
+      );
+      assert.ok(
+        fileLines(out).some((l) => l.startsWith('bound') && / serverid=10\.77\.0\.3 /.test(l)),
+        'the address came from the site server',
+      );
 
-    const killedAt = Date.now();
-    await owner.kill9();
-    await waitForMembers([other], 1, 10_000);
-    t.diagnostic(`${owner.name} killed; ${other.name} alone after ${Date.now() - killedAt} ms`);
-    const before = offers(other).length;
-    await pxeClient();
-    assert.ok(offers(other).length > before, `after the kill, ${other.name} answers\n${ctx()}`);
-    assert.equal(String(offers(other).at(-1)!.mac), mac);
-  });
-});
+      const killedAt = Date.now();
+      await owner.kill9();
+      await waitForMembers([other], 1, 10_000);
+      t.diagnostic(`${owner.name} killed; ${other.name} alone after ${Date.now() - killedAt} ms`);
+      const before = offers(other).length;
+      await pxeClient();
+      assert.ok(offers(other).length > before, `after the kill, ${other.name} answers\n${ctx()}`);
+      assert.equal(String(offers(other).at(-1)!.mac), mac);
+    });
+  },
+);

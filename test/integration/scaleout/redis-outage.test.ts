@@ -10,13 +10,26 @@ import { parsePerfdhcp } from '../../../bench/lib/perfdhcp.js';
 import { realnetAvailable, withLan, type Lan } from '../../helpers/realnet.js';
 import { sleep } from '../../helpers/proc.js';
 import { tmp } from '../dhcp/helpers.js';
-import { FULL_PREFIX, fullConfig, leaseRecords, startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
+import {
+  FULL_PREFIX,
+  fullConfig,
+  leaseRecords,
+  startInstance,
+  startLanRedis,
+  waitForMembers,
+  type Instance,
+} from './cluster-lan.js';
 
 const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli']);
 
 async function perf(lan: Lan, population: 'aa' | 'bb', clients: number) {
   // perfdhcp draws its MACs from `clients` addresses above the base MAC: one base per population.
-  const r = await lan.execIn(lan.cliNs, 'perfdhcp', ['-4', '-l', 'eth0', '-r', '50', '-R', String(clients), '-b', `mac=00:0c:${population}:00:00:00`, '-p', '4'], { timeoutMs: 30_000 });
+  const r = await lan.execIn(
+    lan.cliNs,
+    'perfdhcp',
+    ['-4', '-l', 'eth0', '-r', '50', '-R', String(clients), '-b', `mac=00:0c:${population}:00:00:00`, '-p', '4'],
+    { timeoutMs: 30_000 },
+  );
   return parsePerfdhcp(r.stdout, 50);
 }
 
@@ -32,52 +45,66 @@ function noDuplicateAcks(instances: Instance[]): number {
   return byIp.size;
 }
 
-test('Redis stopped mid-run: reported once, known clients served, new ones refused; restarted: converge', { skip, timeout: 180_000 }, async (t) => {
-  await withLan(t, { name: 'scout', taps: 0, srvIp: '10.77.0.1/16', cliIp: '10.77.0.2/16' }, async (lan) => {
-    const dir = tmp('scout');
-    const redis = await startLanRedis(lan, dir, { aof: true });
-    const a = await startInstance(lan, dir, 'a', '10.77.0.11/16', fullConfig(redis.url, '10.77.0.11', 'a'));
-    const b = await startInstance(lan, dir, 'b', '10.77.0.12/16', fullConfig(redis.url, '10.77.0.12', 'b'));
-    await waitForMembers([a, b], 2, 15_000);
+test(
+  'Redis stopped mid-run: reported once, known clients served, new ones refused; restarted: converge',
+  { skip, timeout: 180_000 },
+  async (t) => {
+    await withLan(t, { name: 'scout', taps: 0, srvIp: '10.77.0.1/16', cliIp: '10.77.0.2/16' }, async (lan) => {
+      const dir = tmp('scout');
+      const redis = await startLanRedis(lan, dir, { aof: true });
+      const a = await startInstance(lan, dir, 'a', '10.77.0.11/16', fullConfig(redis.url, '10.77.0.11', 'a'));
+      const b = await startInstance(lan, dir, 'b', '10.77.0.12/16', fullConfig(redis.url, '10.77.0.12', 'b'));
+      await waitForMembers([a, b], 2, 15_000);
 
-    const known = await perf(lan, 'aa', 100);
-    assert.ok(known.acks >= 0.95 * known.discovers, `before the outage: ${known.acks}/${known.discovers}`);
+      const known = await perf(lan, 'aa', 100);
+      assert.ok(known.acks >= 0.95 * known.discovers, `before the outage: ${known.acks}/${known.discovers}`);
 
-    await redis.stop();
-    for (const i of [a, b]) {
-      await until(() => i.events('redis.down').length > 0, 10_000, `${i.name} to report the outage`);
-    }
-    const again = await perf(lan, 'aa', 100);
-    t.diagnostic(`outage, known clients: ${again.acks}/${again.discovers}`);
-    assert.ok(again.acks >= 0.9 * again.discovers, `known clients during the outage: ${again.acks}/${again.discovers}`);
-    const fresh = await perf(lan, 'bb', 100);
-    t.diagnostic(`outage, new clients: ${fresh.acks}/${fresh.discovers}`);
-    assert.equal(fresh.acks, 0, 'no new client gets an address while Redis is down');
-    for (const i of [a, b]) {
-      // One report per connection (lease-redis and dhcp-cluster each hold one), not one per packet.
-      const downs = i.events('redis.down');
-      assert.ok(downs.length <= 2 && downs.every((l) => l.code === 'PXE_ERR_REDIS'), `${i.name}: ${downs.length} redis.down lines`);
-      assert.ok(i.events('dhcp.drop').length === 0, 'drops are debug lines (not at info level)');
-    }
+      await redis.stop();
+      for (const i of [a, b]) {
+        await until(() => i.events('redis.down').length > 0, 10_000, `${i.name} to report the outage`);
+      }
+      const again = await perf(lan, 'aa', 100);
+      t.diagnostic(`outage, known clients: ${again.acks}/${again.discovers}`);
+      assert.ok(
+        again.acks >= 0.9 * again.discovers,
+        `known clients during the outage: ${again.acks}/${again.discovers}`,
+      );
+      const fresh = await perf(lan, 'bb', 100);
+      t.diagnostic(`outage, new clients: ${fresh.acks}/${fresh.discovers}`);
+      assert.equal(fresh.acks, 0, 'no new client gets an address while Redis is down');
+      for (const i of [a, b]) {
+        // One report per connection (lease-redis and dhcp-cluster each hold one), not one per packet.
+        const downs = i.events('redis.down');
+        assert.ok(
+          downs.length <= 2 && downs.every((l) => l.code === 'PXE_ERR_REDIS'),
+          `${i.name}: ${downs.length} redis.down lines`,
+        );
+        assert.ok(i.events('dhcp.drop').length === 0, 'drops are debug lines (not at info level)');
+      }
 
-    await redis.start();
-    await until(() => a.events('lease-redis.caught-up').length + b.events('lease-redis.caught-up').length > 0, 15_000, 'a write-back');
-    await waitForMembers([a, b], 2, 15_000);
-    const after = await perf(lan, 'bb', 100);
-    t.diagnostic(`after the outage, new clients: ${after.acks}/${after.discovers}`);
-    assert.ok(after.acks >= 0.9 * after.discovers, `after the outage: ${after.acks}/${after.discovers}`);
+      await redis.start();
+      await until(
+        () => a.events('lease-redis.caught-up').length + b.events('lease-redis.caught-up').length > 0,
+        15_000,
+        'a write-back',
+      );
+      await waitForMembers([a, b], 2, 15_000);
+      const after = await perf(lan, 'bb', 100);
+      t.diagnostic(`after the outage, new clients: ${after.acks}/${after.discovers}`);
+      assert.ok(after.acks >= 0.9 * after.discovers, `after the outage: ${after.acks}/${after.discovers}`);
 
-    const acked = noDuplicateAcks([a, b]);
-    const records = await leaseRecords(redis.cli, FULL_PREFIX);
-    const byMac = new Map<string, string>();
-    for (const [ip, r] of records) {
-      if (!r.mac) continue;
-      assert.equal(byMac.get(r.mac), undefined, `${r.mac} holds two addresses`);
-      byMac.set(r.mac, ip);
-    }
-    assert.ok(acked >= 150 && records.size >= 150, `${acked} addresses ACKed, ${records.size} in Redis`);
-  });
-});
+      const acked = noDuplicateAcks([a, b]);
+      const records = await leaseRecords(redis.cli, FULL_PREFIX);
+      const byMac = new Map<string, string>();
+      for (const [ip, r] of records) {
+        if (!r.mac) continue;
+        assert.equal(byMac.get(r.mac), undefined, `${r.mac} holds two addresses`);
+        byMac.set(r.mac, ip);
+      }
+      assert.ok(acked >= 150 && records.size >= 150, `${acked} addresses ACKed, ${records.size} in Redis`);
+    });
+  },
+);
 
 async function until(fn: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

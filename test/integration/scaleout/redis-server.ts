@@ -40,20 +40,42 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Starts redis-server (bound to `bind`, default 127.0.0.1) and registers its teardown on `t`. */
-export async function startRedis(t: TestContext, opts: { aof?: boolean; bind?: string; port?: number } = {}): Promise<TestRedis> {
-  const port = opts.port ?? await freePort();
+export async function startRedis(
+  t: TestContext,
+  opts: { aof?: boolean; bind?: string; port?: number } = {},
+): Promise<TestRedis> {
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), 'pxk-redis-'));
   const bind = opts.bind ?? '127.0.0.1';
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
-  const args = ['--port', String(port), '--bind', bind, '--dir', dir, '--save', '', '--protected-mode', 'no', '--appendonly', opts.aof ? 'yes' : 'no', '--appendfsync', 'always'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    bind,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--protected-mode',
+    'no',
+    '--appendonly',
+    opts.aof ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+  ];
 
   const start = async () => {
     const p = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     let out = '';
-    p.stdout?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-4000); });
-    p.stderr?.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-4000); });
+    p.stdout?.on('data', (d: Buffer) => {
+      out = (out + d.toString()).slice(-4000);
+    });
+    p.stderr?.on('data', (d: Buffer) => {
+      out = (out + d.toString()).slice(-4000);
+    });
     const deadline = Date.now() + 10_000;
     while (!/Ready to accept connections/.test(out)) {
       if (p.exitCode !== null) throw new Error(`redis-server exited ${p.exitCode}: ${out}`);

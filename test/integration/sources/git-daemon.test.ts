@@ -20,11 +20,26 @@ async function freePort(): Promise<number> {
 }
 
 function startDaemon(base: string, port: number): Tracked {
-  return spawnTracked('git', ['daemon', '--listen=127.0.0.1', `--port=${port}`, '--export-all', '--reuseaddr', `--base-path=${base}`, base]);
+  return spawnTracked('git', [
+    'daemon',
+    '--listen=127.0.0.1',
+    `--port=${port}`,
+    '--export-all',
+    '--reuseaddr',
+    `--base-path=${base}`,
+    base,
+  ]);
 }
 
 async function daemonReady(url: string): Promise<void> {
-  await waitFor(async () => (await run('git', ['ls-remote', url], { timeoutMs: 5_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).code === 0, 15_000, 'git daemon', 200);
+  await waitFor(
+    async () =>
+      (await run('git', ['ls-remote', url], { timeoutMs: 5_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }))
+        .code === 0,
+    15_000,
+    'git daemon',
+    200,
+  );
 }
 
 test('git://: served, new commits picked up by the interval refresh, remote down keeps the last good commit', async (t) => {
@@ -83,7 +98,9 @@ test('a remote that hangs: bounded at start (stale mirror served), killed on clo
   t.after(() => fx.cleanup());
   await fx.init({ 'a.txt': 'A' });
   // 1) A mirror made from the real remote.
-  const { server: first } = await startSources(t, [sourceGit({ repo: fx.bare, cacheDir: fx.cache, refreshSeconds: 0 })]);
+  const { server: first } = await startSources(t, [
+    sourceGit({ repo: fx.bare, cacheDir: fx.cache, refreshSeconds: 0 }),
+  ]);
   await first.close();
   // 2) The same mirror, now pointed at a TCP server that either drops connections or holds them silently.
   let hang = false;
@@ -95,12 +112,18 @@ test('a remote that hangs: bounded at start (stale mirror served), killed on clo
     else sock.destroy();
   });
   await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
-  t.after(() => { for (const s of held) s.destroy(); blackhole.close(); });
+  t.after(() => {
+    for (const s of held) s.destroy();
+    blackhole.close();
+  });
   const url = `git://127.0.0.1:${(blackhole.address() as AddressInfo).port}/remote.git`;
   const sink = logSink();
   const plugin = sourceGit({ repo: url, cacheDir: fx.cache, refreshSeconds: 0, timeoutSeconds: 60 });
   const { server } = await startSources(t, [plugin], sink.logger);
-  assert.ok(sink.lines.some((l) => l['event'] === 'git.stale'), 'start-up served the existing mirror');
+  assert.ok(
+    sink.lines.some((l) => l['event'] === 'git.stale'),
+    'start-up served the existing mirror',
+  );
   assert.equal((await readAll(await (await server.files.resolve('/a.txt', req))!.open())).toString(), 'A');
   hang = true;
   const pending = plugin.refresh();

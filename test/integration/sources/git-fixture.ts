@@ -6,9 +6,13 @@ import { runOk } from '../../helpers/proc.js';
 
 const env = {
   ...process.env,
-  GIT_AUTHOR_NAME: 'pxekit test', GIT_AUTHOR_EMAIL: 'test@example.invalid',
-  GIT_COMMITTER_NAME: 'pxekit test', GIT_COMMITTER_EMAIL: 'test@example.invalid',
-  GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0',
+  GIT_AUTHOR_NAME: 'pxekit test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'pxekit test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_TERMINAL_PROMPT: '0',
 };
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {
@@ -33,7 +37,11 @@ export class GitFixture {
   }
 
   /** Writes files (a `null`-ish empty string deletes nothing; use `remove`), commits; returns the commit. */
-  async commit(files: Record<string, string | Buffer>, message: string, symlinks: Record<string, string> = {}): Promise<string> {
+  async commit(
+    files: Record<string, string | Buffer>,
+    message: string,
+    symlinks: Record<string, string> = {},
+  ): Promise<string> {
     for (const [p, body] of Object.entries(files)) {
       mkdirSync(dirname(join(this.work, p)), { recursive: true });
       writeFileSync(join(this.work, p), body);

@@ -14,15 +14,32 @@ export async function readAll(s: Readable): Promise<Buffer> {
 /** A pino logger whose JSON lines are kept in memory, for asserting log events. */
 export function logSink(level: 'debug' | 'info' = 'debug') {
   const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({ write(chunk, _e, cb) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+  const destination = new Writable({
+    write(chunk, _e, cb) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
   return { lines, logger: createLogger({ level, destination }) };
 }
 
 /** A started server with only the given plugins (no listeners), closed after the test. */
-export async function startSources(t: { after(fn: () => Promise<void>): void }, plugins: unknown[], logger = logSink().logger): Promise<{ server: PxeServer; events: BootEvent[] }> {
-  const server = createServer({ dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, logger, plugins: plugins as never });
+export async function startSources(
+  t: { after(fn: () => Promise<void>): void },
+  plugins: unknown[],
+  logger = logSink().logger,
+): Promise<{ server: PxeServer; events: BootEvent[] }> {
+  const server = createServer({
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { enabled: false },
+    logger,
+    plugins: plugins as never,
+  });
   const events: BootEvent[] = [];
-  server.hooks.bootEvent.tap('test', (e) => { events.push(e); });
+  server.hooks.bootEvent.tap('test', (e) => {
+    events.push(e);
+  });
   await server.start();
   t.after(() => server.close());
   return { server, events };
@@ -33,7 +50,11 @@ export function patternBytes(size: number, seed = 1): Buffer {
   const b = Buffer.allocUnsafe(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i + 4 <= size; i += 4) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     b.writeUInt32LE(x, i);
   }
   for (let i = size - (size % 4); i < size; i++) b[i] = i & 0xff;
@@ -44,11 +65,16 @@ export function patternBytes(size: number, seed = 1): Buffer {
  * Drains a stream, hashing it, while sampling RSS: returns the sha256, the byte count and the peak RSS growth.
  * Bounded: rejects if the stream has not ended within `timeoutMs`.
  */
-export async function drainMeasured(s: Readable, timeoutMs = 120_000): Promise<{ sha256: string; bytes: number; peakRssDelta: number }> {
+export async function drainMeasured(
+  s: Readable,
+  timeoutMs = 120_000,
+): Promise<{ sha256: string; bytes: number; peakRssDelta: number }> {
   globalThis.gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
   const hash = createHash('sha256');
   let bytes = 0;
   const timer = setTimeout(() => s.destroy(new Error(`stream did not end within ${timeoutMs} ms`)), timeoutMs);
@@ -68,5 +94,10 @@ export async function drainMeasured(s: Readable, timeoutMs = 120_000): Promise<{
 /** Rejects if `p` has not settled within `ms` (a hang is a failure, not a stuck test). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<never>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -25,7 +25,8 @@ const MiB = 1 << 20;
 const SIZE = 100 * MiB;
 /** Generous: a source that buffered the file would grow by at least its 100 MiB. */
 const MAX_GROWTH = 64 * MiB;
-const which = (b: string) => run('sh', ['-c', `command -v ${b}`], { timeoutMs: 5_000 }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined));
+const which = (b: string) =>
+  run('sh', ['-c', `command -v ${b}`], { timeoutMs: 5_000 }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined));
 
 const dir = mkdtempSync(join(tmpdir(), 'pxekit-large-'));
 const bigPath = join(dir, 'big.bin');
@@ -66,7 +67,9 @@ async function measured(transfer: () => Promise<void>): Promise<number> {
   globalThis.gc?.();
   const base = process.memoryUsage().rss;
   let peak = base;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
   try {
     await transfer();
   } finally {
@@ -75,7 +78,12 @@ async function measured(transfer: () => Promise<void>): Promise<number> {
   return Math.max(peak, process.memoryUsage().rss) - base;
 }
 
-async function serveBoth(t: { after(fn: () => Promise<void>): void; diagnostic(s: string): void }, label: string, server: PxeServer, path: string): Promise<void> {
+async function serveBoth(
+  t: { after(fn: () => Promise<void>): void; diagnostic(s: string): void },
+  label: string,
+  server: PxeServer,
+  path: string,
+): Promise<void> {
   const listening = await server.start();
   t.after(() => server.close());
   const http = listening.find((l) => l.protocol === 'http');
@@ -83,7 +91,21 @@ async function serveBoth(t: { after(fn: () => Promise<void>): void; diagnostic(s
   const out = join(dir, `${label}.http`);
   const httpGrowth = await measured(async () => {
     // Rate-limited client: without backpressure the body would pile up in memory.
-    const r = await run(curl!, ['-sS', '--http1.1', '--limit-rate', '100M', '-o', out, '-w', '%{http_code} %{size_download}', `http://127.0.0.1:${http.port}${path}`], { timeoutMs: 120_000 });
+    const r = await run(
+      curl!,
+      [
+        '-sS',
+        '--http1.1',
+        '--limit-rate',
+        '100M',
+        '-o',
+        out,
+        '-w',
+        '%{http_code} %{size_download}',
+        `http://127.0.0.1:${http.port}${path}`,
+      ],
+      { timeoutMs: 120_000 },
+    );
     assert.equal(r.stdout.trim(), `200 ${SIZE}`, r.stderr);
   });
   assert.equal(await fileSha(out), bigSha, `${label}: HTTP bytes`);
@@ -101,8 +123,26 @@ async function serveBoth(t: { after(fn: () => Promise<void>): void; diagnostic(s
   const tout = join(dir, `${label}.tftp`);
   const tftpGrowth = await measured(async () => {
     const r = atftp
-      ? await run(atftp, ['--option', 'blksize 1468', '--option', 'windowsize 16', '-g', '-r', path.slice(1), '-l', tout, '127.0.0.1', String(port)], { timeoutMs: 180_000 })
-      : await run(curl!, ['-sS', '--tftp-blksize', '1468', '-o', tout, `tftp://127.0.0.1:${port}${path}`], { timeoutMs: 180_000 });
+      ? await run(
+          atftp,
+          [
+            '--option',
+            'blksize 1468',
+            '--option',
+            'windowsize 16',
+            '-g',
+            '-r',
+            path.slice(1),
+            '-l',
+            tout,
+            '127.0.0.1',
+            String(port),
+          ],
+          { timeoutMs: 180_000 },
+        )
+      : await run(curl!, ['-sS', '--tftp-blksize', '1468', '-o', tout, `tftp://127.0.0.1:${port}${path}`], {
+          timeoutMs: 180_000,
+        });
     assert.equal(r.code, 0, r.stderr);
   });
   assert.equal(statSync(tout).size, SIZE);
@@ -112,7 +152,14 @@ async function serveBoth(t: { after(fn: () => Promise<void>): void; diagnostic(s
   assert.ok(tftpGrowth < MAX_GROWTH, `${label} TFTP RSS grew ${(tftpGrowth / MiB).toFixed(1)} MiB`);
 }
 
-const mk = (plugins: unknown[]) => createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { port: 0, address: '127.0.0.1' }, plugins: plugins as never });
+const mk = (plugins: unknown[]) =>
+  createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { port: 0, address: '127.0.0.1' },
+    plugins: plugins as never,
+  });
 
 test('100 MiB from source-disk over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
   if (!curl) return t.skip('curl is not installed');
@@ -122,8 +169,17 @@ test('100 MiB from source-disk over HTTP and TFTP, memory bounded', { timeout: 3
 test('100 MiB from source-s3 (s3rver) over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
   if (!curl) return t.skip('curl is not installed');
   await s3.start();
-  await s3.put('large/big.bin', Readable.toWeb(createReadStream(bigPath)) as unknown as WebReadableStream<Uint8Array> as never, SIZE);
-  await serveBoth(t, 's3', mk([sourceS3({ bucket: 'boot', endpoint: s3.endpoint, ...S3RVER_KEYS, prefix: 'large' })]), '/big.bin');
+  await s3.put(
+    'large/big.bin',
+    Readable.toWeb(createReadStream(bigPath)) as unknown as WebReadableStream<Uint8Array> as never,
+    SIZE,
+  );
+  await serveBoth(
+    t,
+    's3',
+    mk([sourceS3({ bucket: 'boot', endpoint: s3.endpoint, ...S3RVER_KEYS, prefix: 'large' })]),
+    '/big.bin',
+  );
 });
 
 test('100 MiB from source-git over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
@@ -132,5 +188,10 @@ test('100 MiB from source-git over HTTP and TFTP, memory bounded', { timeout: 30
   await run('cp', [bigPath, join(fx.work, 'big.bin')], { timeoutMs: 30_000 });
   await fx.commit({}, 'big');
   await fx.push();
-  await serveBoth(t, 'git', mk([sourceGit({ repo: fx.bare, ref: 'main', cacheDir: fx.cache, refreshSeconds: 0 })]), '/big.bin');
+  await serveBoth(
+    t,
+    'git',
+    mk([sourceGit({ repo: fx.bare, ref: 'main', cacheDir: fx.cache, refreshSeconds: 0 })]),
+    '/big.bin',
+  );
 });

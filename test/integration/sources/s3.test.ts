@@ -39,7 +39,10 @@ test('size, etag, mtime, full and ranged reads, odd names, empty object', async 
   assert.deepEqual(await readAll(await f.open({ start: 1000, end: 1999 })), small.subarray(1000, 2000));
   assert.deepEqual(await readAll(await f.open({ start: 69_000, end: 99_999 })), small.subarray(69_000), 'end clamped');
   await assert.rejects(f.open({ start: 70_000, end: 70_000 }), /unsatisfiable/);
-  assert.equal((await readAll(await (await server.files.resolve('/s3/sub dir/a&b+c.txt', req))!.open())).toString(), 'odd name');
+  assert.equal(
+    (await readAll(await (await server.files.resolve('/s3/sub dir/a&b+c.txt', req))!.open())).toString(),
+    'odd name',
+  );
   const e = await server.files.resolve('/s3/empty.bin', req);
   assert.equal(e?.size, 0);
   assert.equal((await readAll(await e!.open())).length, 0);
@@ -72,12 +75,22 @@ test('wrong credentials: a clean error and an event, no file (s3rver checks only
 test('credentials from the shared credentials file (profile)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pxekit-aws-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[pxe]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n');
+  writeFileSync(
+    join(dir, 'credentials'),
+    '[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[pxe]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
+  );
   const saved = process.env['AWS_SHARED_CREDENTIALS_FILE'];
   process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(dir, 'credentials');
-  t.after(() => { if (saved === undefined) delete process.env['AWS_SHARED_CREDENTIALS_FILE']; else process.env['AWS_SHARED_CREDENTIALS_FILE'] = saved; });
+  t.after(() => {
+    if (saved === undefined) delete process.env['AWS_SHARED_CREDENTIALS_FILE'];
+    else process.env['AWS_SHARED_CREDENTIALS_FILE'] = saved;
+  });
   const sink = logSink();
-  const { server } = await startSources(t, [sourceS3({ bucket: 'boot', endpoint: s3.endpoint, prefix: 'efi/', profile: 'pxe' })], sink.logger);
+  const { server } = await startSources(
+    t,
+    [sourceS3({ bucket: 'boot', endpoint: s3.endpoint, prefix: 'efi/', profile: 'pxe' })],
+    sink.logger,
+  );
   assert.equal((await server.files.resolve('/grub.cfg', req))?.size, 14);
   assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['credentials'], 'profile');
 });
@@ -90,7 +103,11 @@ test('store down: clean errors, other sources still serve; restarted: serves aga
   const { server, events } = await startSources(t, [sourceS3(opts()), sourceDisk({ root: diskRoot, mount: '/s3' })]);
   const f = await server.files.resolve('/s3/ipxe.efi', req);
   assert.equal(f?.source, 'source-s3', 'S3 is first on the prefix: it wins');
-  assert.equal((await server.files.resolve('/s3/local.txt', req))?.source, 'source-disk', 'falls through to the next source');
+  assert.equal(
+    (await server.files.resolve('/s3/local.txt', req))?.source,
+    'source-disk',
+    'falls through to the next source',
+  );
   await s3.stop();
   // A file not looked up before: HEAD fails fast, the event says why, the next source answers.
   const g = await within(server.files.resolve('/s3/grub.cfg', req), 5_000, 'resolve with the store down');
@@ -102,7 +119,10 @@ test('store down: clean errors, other sources still serve; restarted: serves aga
   assert.equal(err.outcome, 'error');
   assert.match(String(err.data['reason']), /ECONNREFUSED|fetch failed/);
   // A handle resolved before the outage: open() rejects cleanly.
-  await assert.rejects(within(f!.open(), 5_000, 'open with the store down'), (e: Error & { code?: string }) => e.code === 'PXE_ERR_FILE_SOURCE');
+  await assert.rejects(
+    within(f!.open(), 5_000, 'open with the store down'),
+    (e: Error & { code?: string }) => e.code === 'PXE_ERR_FILE_SOURCE',
+  );
   await s3.start();
   const again = await server.files.resolve('/s3/grub.cfg', req);
   assert.equal(again?.source, 'source-s3');
@@ -144,7 +164,10 @@ test('on-disk cache: whole reads are cached by ETag, served from disk, bounded, 
   await new Promise<void>((r) => aborted.once('readable', () => r()));
   aborted.destroy();
   await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(readdirSync(dir).filter((n) => !n.includes('.tmp-')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => !n.includes('.tmp-')),
+    [],
+  );
   assert.deepEqual(await readAll(await one!.open()), patternBytes(40_000, 1));
   await waitFor(() => readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 1, 5_000, 'cache file');
   // Served from disk now: the store can be down (the HEAD answer is still fresh).
@@ -157,8 +180,12 @@ test('on-disk cache: whole reads are cached by ETag, served from disk, bounded, 
     await readAll(await h!.open());
   }
   // The last cache write finishes after its reader is done: wait for both the eviction and the rename.
-  await waitFor(() => {
-    const names = readdirSync(dir);
-    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 2 && !names.some((n) => n.includes('.tmp-'));
-  }, 5_000, 'LRU eviction to 2 files, no temp file left');
+  await waitFor(
+    () => {
+      const names = readdirSync(dir);
+      return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 2 && !names.some((n) => n.includes('.tmp-'));
+    },
+    5_000,
+    'LRU eviction to 2 files, no temp file left',
+  );
 });

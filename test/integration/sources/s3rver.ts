@@ -22,16 +22,33 @@ export class S3rver {
   async start(): Promise<void> {
     const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
     // --openssl-legacy-provider: s3rver 3.7.1 encrypts list continuation tokens with DES (dependencies.md 4.1).
-    const p = spawnTracked(process.execPath, ['--openssl-legacy-provider', bin, '-d', this.dir, '-a', '127.0.0.1', '-p', String(this.port), '--configure-bucket', 'boot']);
+    const p = spawnTracked(process.execPath, [
+      '--openssl-legacy-provider',
+      bin,
+      '-d',
+      this.dir,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '--configure-bucket',
+      'boot',
+    ]);
     this.#proc = p;
     this.port = await new Promise<number>((res, rej) => {
       const timer = setTimeout(() => rej(new Error(`s3rver did not start within 20 s:\n${p.output()}`)), 20_000);
       const onData = (b: Buffer) => {
         const m = /listening on [\d.]+:(\d+)/.exec(p.output() + b.toString());
-        if (m) { clearTimeout(timer); res(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          res(Number(m[1]));
+        }
       };
       p.child.stdout?.on('data', onData);
-      void p.exitPromise.then((c) => { clearTimeout(timer); rej(new Error(`s3rver exited ${String(c)}:\n${p.output()}`)); });
+      void p.exitPromise.then((c) => {
+        clearTimeout(timer);
+        rej(new Error(`s3rver exited ${String(c)}:\n${p.output()}`));
+      });
     });
   }
 
@@ -41,8 +58,14 @@ export class S3rver {
   }
 
   async put(key: string, body: Uint8Array | string | ReadableStream<Uint8Array>, size?: number): Promise<void> {
-    const headers: Record<string, string> = size !== undefined ? { 'content-length': String(size), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } : {};
-    const init: RequestInit & { duplex?: 'half' } = { method: 'PUT', body: body as NonNullable<RequestInit['body']>, headers, ...(size !== undefined ? { duplex: 'half' } : {}) };
+    const headers: Record<string, string> =
+      size !== undefined ? { 'content-length': String(size), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } : {};
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: 'PUT',
+      body: body as NonNullable<RequestInit['body']>,
+      headers,
+      ...(size !== undefined ? { duplex: 'half' } : {}),
+    };
     const r = await this.#aws.fetch(`${this.endpoint}/boot/${key.split('/').map(encodeURIComponent).join('/')}`, init);
     if (!r.ok) throw new Error(`PUT ${key}: ${r.status} ${await r.text()}`);
   }

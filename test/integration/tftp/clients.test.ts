@@ -26,7 +26,10 @@ const FILES: Record<string, Buffer> = {
   odd: randomBytes(3 * 1024 * 1024 + 7),
 };
 
-async function withServer(t: { after: (fn: () => unknown) => void }, opts = {}): Promise<{ s: TestServer; out: string }> {
+async function withServer(
+  t: { after: (fn: () => unknown) => void },
+  opts = {},
+): Promise<{ s: TestServer; out: string }> {
   const s = await startTestServer({}, opts);
   const out = mkdtempSync(join(tmpdir(), 'pxekit-tftp-out-'));
   t.after(async () => {
@@ -68,19 +71,40 @@ const clients: { name: string; bin: string | undefined; fetch: Fetch }[] = [
   {
     name: 'tftp-hpa (no options, 512-byte blocks)',
     bin: tftpHpa,
-    fetch: (port, name, local) => run(tftpHpa!, ['127.0.0.1', String(port), '-m', 'binary', '-c', 'get', name, local], 60_000),
+    fetch: (port, name, local) =>
+      run(tftpHpa!, ['127.0.0.1', String(port), '-m', 'binary', '-c', 'get', name, local], 60_000),
   },
   {
     name: 'atftp blksize 1468 windowsize 8',
     bin: atftp,
     fetch: (port, name, local) =>
-      run(atftp!, ['--option', 'blksize 1468', '--option', 'windowsize 8', '-g', '-r', name, '-l', local, '127.0.0.1', String(port)], 60_000),
+      run(
+        atftp!,
+        [
+          '--option',
+          'blksize 1468',
+          '--option',
+          'windowsize 8',
+          '-g',
+          '-r',
+          name,
+          '-l',
+          local,
+          '127.0.0.1',
+          String(port),
+        ],
+        60_000,
+      ),
   },
   {
     name: 'atftp tsize blksize 1024',
     bin: atftp,
     fetch: (port, name, local) =>
-      run(atftp!, ['--option', 'tsize', '--option', 'blksize 1024', '-g', '-r', name, '-l', local, '127.0.0.1', String(port)], 60_000),
+      run(
+        atftp!,
+        ['--option', 'tsize', '--option', 'blksize 1024', '-g', '-r', name, '-l', local, '127.0.0.1', String(port)],
+        60_000,
+      ),
   },
   {
     name: 'atftp (no options)',
@@ -90,39 +114,78 @@ const clients: { name: string; bin: string | undefined; fetch: Fetch }[] = [
 ];
 
 // Every client through both transfer socket kinds: the native addon (the default when built) and node:dgram.
-for (const transport of ['native', 'dgram'] as const) for (const c of clients) {
-  test(`real client (${transport} sockets): ${c.name}`, { skip: (!c.bin && `${c.name.split(' ')[0]} not installed`) || (transport === 'native' && noNative) }, async (t) => {
-    const { s, out } = await withServer(t, { transport });
-    for (const name of Object.keys(FILES)) {
-      const local = join(out, name.replace('/', '_'));
-      const r = await c.fetch(s.port, name, local);
-      assert.equal(r.code, 0, `${c.name} ${name}: exit ${r.code} ${r.stderr}`);
-      await expectSame(s, name, local, c.name);
-    }
-    const done = s.events.filter((e) => e.type === 'tftp.done').length;
-    assert.equal(done, Object.keys(FILES).length);
-  });
-}
+for (const transport of ['native', 'dgram'] as const)
+  for (const c of clients) {
+    test(
+      `real client (${transport} sockets): ${c.name}`,
+      { skip: (!c.bin && `${c.name.split(' ')[0]} not installed`) || (transport === 'native' && noNative) },
+      async (t) => {
+        const { s, out } = await withServer(t, { transport });
+        for (const name of Object.keys(FILES)) {
+          const local = join(out, name.replace('/', '_'));
+          const r = await c.fetch(s.port, name, local);
+          assert.equal(r.code, 0, `${c.name} ${name}: exit ${r.code} ${r.stderr}`);
+          await expectSame(s, name, local, c.name);
+        }
+        const done = s.events.filter((e) => e.type === 'tftp.done').length;
+        assert.equal(done, Object.keys(FILES).length);
+      },
+    );
+  }
 
-test('real client in single-port mode: curl and atftp windowed', { skip: !(curl && atftp) && 'curl or atftp missing' }, async (t) => {
-  const { s, out } = await withServer(t, { singlePort: true });
-  const a = await run(curl!, ['-s', '-S', '--tftp-blksize', '1468', '-o', join(out, 'c'), `tftp://127.0.0.1:${s.port}/odd`], 60_000);
-  assert.equal(a.code, 0, a.stderr);
-  await expectSame(s, 'odd', join(out, 'c'), 'curl single-port');
-  const b = await run(atftp!, ['--option', 'blksize 1468', '--option', 'windowsize 16', '-g', '-r', 'odd', '-l', join(out, 'a'), '127.0.0.1', String(s.port)], 60_000);
-  assert.equal(b.code, 0, b.stderr);
-  await expectSame(s, 'odd', join(out, 'a'), 'atftp single-port');
-});
+test(
+  'real client in single-port mode: curl and atftp windowed',
+  { skip: !(curl && atftp) && 'curl or atftp missing' },
+  async (t) => {
+    const { s, out } = await withServer(t, { singlePort: true });
+    const a = await run(
+      curl!,
+      ['-s', '-S', '--tftp-blksize', '1468', '-o', join(out, 'c'), `tftp://127.0.0.1:${s.port}/odd`],
+      60_000,
+    );
+    assert.equal(a.code, 0, a.stderr);
+    await expectSame(s, 'odd', join(out, 'c'), 'curl single-port');
+    const b = await run(
+      atftp!,
+      [
+        '--option',
+        'blksize 1468',
+        '--option',
+        'windowsize 16',
+        '-g',
+        '-r',
+        'odd',
+        '-l',
+        join(out, 'a'),
+        '127.0.0.1',
+        String(s.port),
+      ],
+      60_000,
+    );
+    assert.equal(b.code, 0, b.stderr);
+    await expectSame(s, 'odd', join(out, 'a'), 'atftp single-port');
+  },
+);
 
-test('100 MiB at blksize 512 through curl: block numbers roll over (204800 blocks)', { skip: !curl && 'curl not installed', timeout: 180_000 }, async (t) => {
-  const { s, out } = await withServer(t);
-  writeRandomFile(join(s.root, 'big'), 100);
-  const local = join(out, 'big');
-  const r = await run(curl!, ['-s', '-S', '--tftp-blksize', '512', '-o', local, `tftp://127.0.0.1:${s.port}/big`], 170_000);
-  assert.equal(r.code, 0, r.stderr);
-  await expectSame(s, 'big', local, 'curl 100 MiB');
-  const done = await s.waitEvent('tftp.done');
-  assert.ok(done.type === 'tftp.done');
-  assert.equal(done.blocks, 204801); // 100 MiB / 512 = 204800 full blocks + the empty last block
-  t.diagnostic(`100 MiB @512 lock-step: ${(100 / (done.durationMs / 1000)).toFixed(1)} MiB/s, ${done.retransmits} retransmits`);
-});
+test(
+  '100 MiB at blksize 512 through curl: block numbers roll over (204800 blocks)',
+  { skip: !curl && 'curl not installed', timeout: 180_000 },
+  async (t) => {
+    const { s, out } = await withServer(t);
+    writeRandomFile(join(s.root, 'big'), 100);
+    const local = join(out, 'big');
+    const r = await run(
+      curl!,
+      ['-s', '-S', '--tftp-blksize', '512', '-o', local, `tftp://127.0.0.1:${s.port}/big`],
+      170_000,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    await expectSame(s, 'big', local, 'curl 100 MiB');
+    const done = await s.waitEvent('tftp.done');
+    assert.ok(done.type === 'tftp.done');
+    assert.equal(done.blocks, 204801); // 100 MiB / 512 = 204800 full blocks + the empty last block
+    t.diagnostic(
+      `100 MiB @512 lock-step: ${(100 / (done.durationMs / 1000)).toFixed(1)} MiB/s, ${done.retransmits} retransmits`,
+    );
+  },
+);

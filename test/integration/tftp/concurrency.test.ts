@@ -58,43 +58,55 @@ async function startProc(root: string, options: object, pxe: boolean): Promise<P
 
 const PEAK_LIMIT = 150e6; // bytes: the issue's "peak memory under 150 MB"
 
-for (const { singlePort, pxe } of [{ singlePort: false, pxe: false }, { singlePort: true, pxe: false }, { singlePort: false, pxe: true }]) {
+for (const { singlePort, pxe } of [
+  { singlePort: false, pxe: false },
+  { singlePort: true, pxe: false },
+  { singlePort: false, pxe: true },
+]) {
   const count = singlePort ? 50 : 200;
-  test(`${count} concurrent 8 MiB transfers${singlePort ? ' (single-port)' : ''}${pxe ? ' through the whole server' : ''}: all identical, memory bounded`, { timeout: 240_000 }, async (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'pxekit-tftp-conc-'));
-    const proc = await startProc(root, { maxPerClient: 1000, maxTransfers: 1000, singlePort, mtuBlksize: false }, pxe);
-    t.after(() => {
-      proc.child.kill('SIGKILL');
-      rmSync(root, { recursive: true, force: true });
-    });
-    writeRandomFile(join(root, 'f8M'), 8);
-    const want = await sha256File(join(root, 'f8M'));
-    const before = await proc.mem();
-    const started = Date.now();
-    const results: GetResult[] = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        tftpGet({
-          port: proc.port,
-          file: 'f8M',
-          // Half windowed (RFC 7440), half lock-step, as a mixed fleet of iPXE and EDK2 clients would be.
-          options: i % 2 === 0 ? { blksize: '1468', windowsize: '8' } : { blksize: '1468', tsize: '0' },
-          timeoutMs: 2000,
-          retries: 15,
-          totalTimeoutMs: 220_000,
-        }),
-      ),
-    );
-    const seconds = (Date.now() - started) / 1000;
-    const after = await proc.mem();
-    for (const [i, r] of results.entries()) {
-      assert.equal(r.error, undefined, `transfer ${i}: ${JSON.stringify(r.error)}`);
-      assert.equal(r.sha256, want, `transfer ${i} differs`);
-    }
-    const mib = (n: number) => (n / 1048576).toFixed(1);
-    t.diagnostic(
-      `${count} × 8 MiB in ${seconds.toFixed(1)} s (${((count * 8) / seconds).toFixed(0)} MiB/s aggregate); ` +
-        `server RSS before ${mib(before.rss)} MiB, after ${mib(after.rss)} MiB, peak ${mib(after.hwm)} MiB`,
-    );
-    assert.ok(after.hwm < PEAK_LIMIT, `server peak RSS ${mib(after.hwm)} MiB (limit ${mib(PEAK_LIMIT)} MiB)`);
-  });
+  test(
+    `${count} concurrent 8 MiB transfers${singlePort ? ' (single-port)' : ''}${pxe ? ' through the whole server' : ''}: all identical, memory bounded`,
+    { timeout: 240_000 },
+    async (t) => {
+      const root = mkdtempSync(join(tmpdir(), 'pxekit-tftp-conc-'));
+      const proc = await startProc(
+        root,
+        { maxPerClient: 1000, maxTransfers: 1000, singlePort, mtuBlksize: false },
+        pxe,
+      );
+      t.after(() => {
+        proc.child.kill('SIGKILL');
+        rmSync(root, { recursive: true, force: true });
+      });
+      writeRandomFile(join(root, 'f8M'), 8);
+      const want = await sha256File(join(root, 'f8M'));
+      const before = await proc.mem();
+      const started = Date.now();
+      const results: GetResult[] = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          tftpGet({
+            port: proc.port,
+            file: 'f8M',
+            // Half windowed (RFC 7440), half lock-step, as a mixed fleet of iPXE and EDK2 clients would be.
+            options: i % 2 === 0 ? { blksize: '1468', windowsize: '8' } : { blksize: '1468', tsize: '0' },
+            timeoutMs: 2000,
+            retries: 15,
+            totalTimeoutMs: 220_000,
+          }),
+        ),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const after = await proc.mem();
+      for (const [i, r] of results.entries()) {
+        assert.equal(r.error, undefined, `transfer ${i}: ${JSON.stringify(r.error)}`);
+        assert.equal(r.sha256, want, `transfer ${i} differs`);
+      }
+      const mib = (n: number) => (n / 1048576).toFixed(1);
+      t.diagnostic(
+        `${count} × 8 MiB in ${seconds.toFixed(1)} s (${((count * 8) / seconds).toFixed(0)} MiB/s aggregate); ` +
+          `server RSS before ${mib(before.rss)} MiB, after ${mib(after.rss)} MiB, peak ${mib(after.hwm)} MiB`,
+      );
+      assert.ok(after.hwm < PEAK_LIMIT, `server peak RSS ${mib(after.hwm)} MiB (limit ${mib(PEAK_LIMIT)} MiB)`);
+    },
+  );
 }

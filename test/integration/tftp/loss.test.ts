@@ -17,18 +17,39 @@ const cases = [
   { name: 'lock-step blksize 512', options: {} as Record<string, string> },
   { name: 'lock-step blksize 1468', options: { blksize: '1468' } },
   { name: 'windowsize 8 blksize 1468', options: { blksize: '1468', windowsize: '8' } },
-  { name: 'windowsize 16 blksize 1024 (single-port)', options: { blksize: '1024', windowsize: '16' }, singlePort: true },
+  {
+    name: 'windowsize 16 blksize 1024 (single-port)',
+    options: { blksize: '1024', windowsize: '16' },
+    singlePort: true,
+  },
 ];
 
 for (const [i, c] of cases.entries()) {
   test(`10% loss, 5% duplicates, 10% reordering: ${c.name}`, { timeout: 120_000 }, async (t) => {
-    const s = await startTestServer({ f: FILE }, { defaultTimeoutMs: 40, retries: 30, singlePort: c.singlePort ?? false });
-    const proxy = await startLossyProxy({ serverPort: s.port, loss: 0.1, duplicate: 0.05, reorder: 0.1, seed: 1000 + i });
+    const s = await startTestServer(
+      { f: FILE },
+      { defaultTimeoutMs: 40, retries: 30, singlePort: c.singlePort ?? false },
+    );
+    const proxy = await startLossyProxy({
+      serverPort: s.port,
+      loss: 0.1,
+      duplicate: 0.05,
+      reorder: 0.1,
+      seed: 1000 + i,
+    });
     t.after(async () => {
       proxy.close();
       await s.stop();
     });
-    const r = await tftpGet({ port: proxy.port, file: 'f', options: c.options, timeoutMs: 60, retries: 40, totalTimeoutMs: 100_000, dallyMs: 1000 });
+    const r = await tftpGet({
+      port: proxy.port,
+      file: 'f',
+      options: c.options,
+      timeoutMs: 60,
+      retries: 40,
+      totalTimeoutMs: 100_000,
+      dallyMs: 1000,
+    });
     assert.equal(r.error, undefined, JSON.stringify(r.error));
     assert.equal(r.sha256, sha(FILE));
     const done = await s.waitEvent('tftp.done');
@@ -38,6 +59,8 @@ for (const [i, c] of cases.entries()) {
     // Bounded waste: retransmissions stay within a small multiple of the blocks (no Sorcerer's Apprentice).
     // (Go-back-N at 10% loss costs about windowsize × loss resends per block; a snowball costs far more.)
     assert.ok(done.retransmits < done.blocks * 4, `${done.retransmits} retransmits for ${done.blocks} blocks`);
-    t.diagnostic(`${c.name}: ${done.blocks} blocks, ${done.retransmits} retransmitted; proxy ${JSON.stringify(proxy.stats)}`);
+    t.diagnostic(
+      `${c.name}: ${done.blocks} blocks, ${done.retransmits} retransmitted; proxy ${JSON.stringify(proxy.stats)}`,
+    );
   });
 }

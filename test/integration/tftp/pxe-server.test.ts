@@ -20,7 +20,8 @@ const curl = which('curl');
 const tftpHpa = which('tftp');
 const atftp = which('atftp');
 const FIXTURES = '/work/shared/fixtures/tftp';
-const fixture = (name: string): Buffer => Buffer.from(readFileSync(join(FIXTURES, `${name}.hex`), 'utf8').trim(), 'hex');
+const fixture = (name: string): Buffer =>
+  Buffer.from(readFileSync(join(FIXTURES, `${name}.hex`), 'utf8').trim(), 'hex');
 
 const MAC = '52:54:00:12:34:56';
 const FILES = { 'ipxe/undionly.kpxe': randomBytes(70_001), 'boot/f1M': randomBytes(1024 * 1024 + 3) };
@@ -41,53 +42,88 @@ const clients: { name: string; bin: string | undefined; fetch: Fetch; opts: Reco
     name: 'curl --tftp-blksize 1468',
     bin: curl,
     opts: { blksize: 1468, windowsize: 1 },
-    fetch: (port, name, local) => run(curl!, ['-s', '-S', '--tftp-blksize', '1468', '-o', local, `tftp://127.0.0.1:${port}/${name}`], 60_000),
+    fetch: (port, name, local) =>
+      run(curl!, ['-s', '-S', '--tftp-blksize', '1468', '-o', local, `tftp://127.0.0.1:${port}/${name}`], 60_000),
   },
   {
     name: 'tftp-hpa (512-byte lock-step)',
     bin: tftpHpa,
     opts: { blksize: 512, windowsize: 1 },
-    fetch: (port, name, local) => run(tftpHpa!, ['127.0.0.1', String(port), '-m', 'binary', '-c', 'get', name, local], 60_000),
+    fetch: (port, name, local) =>
+      run(tftpHpa!, ['127.0.0.1', String(port), '-m', 'binary', '-c', 'get', name, local], 60_000),
   },
   {
     name: 'atftp tsize blksize 1468 windowsize 8',
     bin: atftp,
     opts: { blksize: 1468, windowsize: 8 },
     fetch: (port, name, local) =>
-      run(atftp!, ['--option', 'tsize', '--option', 'blksize 1468', '--option', 'windowsize 8', '-g', '-r', name, '-l', local, '127.0.0.1', String(port)], 60_000),
+      run(
+        atftp!,
+        [
+          '--option',
+          'tsize',
+          '--option',
+          'blksize 1468',
+          '--option',
+          'windowsize 8',
+          '-g',
+          '-r',
+          name,
+          '-l',
+          local,
+          '127.0.0.1',
+          String(port),
+        ],
+        60_000,
+      ),
   },
 ];
 
 for (const c of clients) {
-  test(`whole server, real client: ${c.name}`, { skip: !c.bin && `${c.name.split(' ')[0]} not installed` }, async (t) => {
-    const { f, out } = await withServer(t);
-    const session = f.server.sessions.upsert(MAC, { ip: '127.0.0.1' });
-    let total = 0;
-    for (const name of Object.keys(FILES)) {
-      const local = join(out, name.replace('/', '_'));
-      const r = await c.fetch(f.port, name, local);
-      assert.equal(r.code, 0, `${c.name} ${name}: exit ${r.code} ${r.stderr}`);
-      assert.equal(await sha256File(local), await sha256File(join(f.root, name)), `${c.name}: ${name} differs`);
-      const done = await f.waitEvent('tftp.done', (e) => e.data.path === `/${name}`);
-      assert.equal(done.mac, MAC);
-      assert.equal(done.session, session);
-      assert.equal(done.data.bytes, FILES[name as keyof typeof FILES].length);
-      assert.equal(done.data.source, 'source-disk');
-      for (const [k, v] of Object.entries(c.opts)) assert.equal(done.data[k], v, `${k} of ${name}`);
-      assert.equal(typeof done.data.durationMs, 'number');
-      total += FILES[name as keyof typeof FILES].length;
-    }
-    assert.equal(session.bytes, total);
-    assert.deepEqual(session.files, Object.keys(FILES).map((n) => `/${n}`));
-    assert.equal(session.stage, 'tftp');
-    assert.equal(f.events.filter((e) => e.type === 'tftp.request').length, 2);
-    assert.ok(!f.events.some((e) => e.type === 'tftp.error'), 'no error events');
-    assert.equal(f.logs.filter((l) => l.event === 'tftp.done' && l.level === 30).length, 2, 'one info line per transfer');
-  });
+  test(
+    `whole server, real client: ${c.name}`,
+    { skip: !c.bin && `${c.name.split(' ')[0]} not installed` },
+    async (t) => {
+      const { f, out } = await withServer(t);
+      const session = f.server.sessions.upsert(MAC, { ip: '127.0.0.1' });
+      let total = 0;
+      for (const name of Object.keys(FILES)) {
+        const local = join(out, name.replace('/', '_'));
+        const r = await c.fetch(f.port, name, local);
+        assert.equal(r.code, 0, `${c.name} ${name}: exit ${r.code} ${r.stderr}`);
+        assert.equal(await sha256File(local), await sha256File(join(f.root, name)), `${c.name}: ${name} differs`);
+        const done = await f.waitEvent('tftp.done', (e) => e.data.path === `/${name}`);
+        assert.equal(done.mac, MAC);
+        assert.equal(done.session, session);
+        assert.equal(done.data.bytes, FILES[name as keyof typeof FILES].length);
+        assert.equal(done.data.source, 'source-disk');
+        for (const [k, v] of Object.entries(c.opts)) assert.equal(done.data[k], v, `${k} of ${name}`);
+        assert.equal(typeof done.data.durationMs, 'number');
+        total += FILES[name as keyof typeof FILES].length;
+      }
+      assert.equal(session.bytes, total);
+      assert.deepEqual(
+        session.files,
+        Object.keys(FILES).map((n) => `/${n}`),
+      );
+      assert.equal(session.stage, 'tftp');
+      assert.equal(f.events.filter((e) => e.type === 'tftp.request').length, 2);
+      assert.ok(!f.events.some((e) => e.type === 'tftp.error'), 'no error events');
+      assert.equal(
+        f.logs.filter((l) => l.event === 'tftp.done' && l.level === 30).length,
+        2,
+        'one info line per transfer',
+      );
+    },
+  );
 }
 
 /** Collects every packet a raw UDP socket receives. */
-function rawClient(): { sock: Socket; got: { pkt: TftpPacket; port: number }[]; next: (ms: number) => Promise<{ pkt: TftpPacket; port: number }> } {
+function rawClient(): {
+  sock: Socket;
+  got: { pkt: TftpPacket; port: number }[];
+  next: (ms: number) => Promise<{ pkt: TftpPacket; port: number }>;
+} {
   const sock = createSocket('udp4');
   const got: { pkt: TftpPacket; port: number }[] = [];
   let read = 0;
@@ -143,7 +179,14 @@ test('EDK2 sequence (captured packets): the tsize probe ending in ERROR 8 is a p
   assert.equal(oack.pkt.op, 'oack');
   assert.ok(oack.pkt.op === 'oack');
   // Only what was asked, in the client's order; windowsize 4 is granted (the dnsmasq capture ignored it).
-  assert.deepEqual([...oack.pkt.options.values], [['tsize', '850528'], ['blksize', '1468'], ['windowsize', '4']]);
+  assert.deepEqual(
+    [...oack.pkt.options.values],
+    [
+      ['tsize', '850528'],
+      ['blksize', '1468'],
+      ['windowsize', '4'],
+    ],
+  );
   probe.sock.send(fixture('edk2-03-error8-abort'), oack.port, '127.0.0.1');
   const ev = await f.waitEvent('tftp.probe');
   assert.equal(ev.outcome, 'probe');
@@ -155,7 +198,13 @@ test('EDK2 sequence (captured packets): the tsize probe ending in ERROR 8 is a p
   read.sock.send(fixture('edk2-04-rrq'), f.port, '127.0.0.1');
   const oack2 = await read.next(5000);
   assert.ok(oack2.pkt.op === 'oack');
-  assert.deepEqual([...oack2.pkt.options.values], [['blksize', '1468'], ['windowsize', '4']]);
+  assert.deepEqual(
+    [...oack2.pkt.options.values],
+    [
+      ['blksize', '1468'],
+      ['windowsize', '4'],
+    ],
+  );
   read.sock.send(fixture('edk2-06-ack0'), oack2.port, '127.0.0.1');
   const chunks: Buffer[] = [];
   let last: Buffer | undefined;
@@ -176,7 +225,10 @@ test('EDK2 sequence (captured packets): the tsize probe ending in ERROR 8 is a p
   assert.equal(done.data.blocks, 580);
 
   // A probe is not a failure: no tftp.error event, no warn/error log line, one debug line named tftp.probe.
-  assert.ok(!f.events.some((e) => e.type === 'tftp.error'), JSON.stringify(f.events.filter((e) => e.type === 'tftp.error')));
+  assert.ok(
+    !f.events.some((e) => e.type === 'tftp.error'),
+    JSON.stringify(f.events.filter((e) => e.type === 'tftp.error')),
+  );
   assert.ok(!f.logs.some((l) => (l.level as number) >= 40), 'no warning or error logged');
   const probeLines = f.logs.filter((l) => l.event === 'tftp.probe');
   assert.equal(probeLines.length, 1);

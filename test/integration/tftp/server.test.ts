@@ -23,7 +23,11 @@ test('serves a file with and without options; OACK carries only what was asked',
   assert.deepEqual(opt.oack, { blksize: '1468', windowsize: '8' });
   assert.notEqual(opt.serverPort, s.port, 'RFC 1350: a new transfer ID per transfer');
 
-  const big = await tftpGet({ port: s.port, file: 'f.bin', options: { blksize: '9000', tsize: '0', windowsize: '500' } });
+  const big = await tftpGet({
+    port: s.port,
+    file: 'f.bin',
+    options: { blksize: '9000', tsize: '0', windowsize: '500' },
+  });
   assert.deepEqual(big.oack, { blksize: '1468', tsize: String(FILE.length), windowsize: '64' });
   assert.equal(big.sha256, sha(FILE));
   const done = await s.waitEvent('tftp.done', (e) => e.type === 'tftp.done' && e.windowsize === 64);
@@ -73,7 +77,14 @@ test('not found → ERROR 1; unsupported mode → ERROR 4; write request → ERR
 test('path traversal attempts are refused before any resolver call', async (t) => {
   const s = await startTestServer({ ok: 'ok' });
   t.after(() => s.stop());
-  for (const p of ['../etc/passwd', '/../../etc/passwd', 'a/../../x', '..\\..\\etc\\passwd', '%2e%2e/etc/passwd', 'x/%2E%2E/y']) {
+  for (const p of [
+    '../etc/passwd',
+    '/../../etc/passwd',
+    'a/../../x',
+    '..\\..\\etc\\passwd',
+    '%2e%2e/etc/passwd',
+    'x/%2E%2E/y',
+  ]) {
     const r = await tftpGet({ port: s.port, file: p });
     assert.equal(r.error?.code, 2, p);
   }
@@ -160,19 +171,23 @@ test('a retransmitted RRQ does not start a second transfer', async (t) => {
 
 test('a vanished client frees its session and stream within timeout × retries', async (t) => {
   let destroyed = 0;
-  const s = await startTestServer({ f: FILE }, { defaultTimeoutMs: 40, retries: 2 }, {
-    resolve: async (path) => ({
-      path,
-      size: FILE.length,
-      source: 'mem',
-      open: async () => {
-        const { Readable } = await import('node:stream');
-        const r = Readable.from([FILE]);
-        r.once('close', () => destroyed++);
-        return r;
-      },
-    }),
-  });
+  const s = await startTestServer(
+    { f: FILE },
+    { defaultTimeoutMs: 40, retries: 2 },
+    {
+      resolve: async (path) => ({
+        path,
+        size: FILE.length,
+        source: 'mem',
+        open: async () => {
+          const { Readable } = await import('node:stream');
+          const r = Readable.from([FILE]);
+          r.once('close', () => destroyed++);
+          return r;
+        },
+      }),
+    },
+  );
   t.after(() => s.stop());
   const peer = await rawPeer();
   t.after(() => peer.close());
@@ -215,24 +230,40 @@ test('close(): stops accepting, aborts what does not finish within the grace per
 });
 
 for (const transport of ['native', 'dgram'] as const) {
-  test(`a client whose port closed (ICMP port unreachable) ends its transfer at the next send, not after the retries (${transport} sockets)`, { skip: transport === 'native' && noNative }, async (t) => {
-    const s = await startTestServer({ f: FILE }, { transport, defaultTimeoutMs: 300, retries: 5 });
-    t.after(() => s.stop());
-    const peer = await rawPeer();
-    peer.send(encodeRequest('rrq', 'f', 'octet'), s.port);
-    assert.equal((await peer.next())?.pkt.op, 'data');
-    const started = performance.now();
-    peer.close(); // the retransmission of DATA 1 after 300 ms meets a closed port
-    const ev = await s.waitEvent('tftp.error', undefined, 3000);
-    assert.ok(ev.type === 'tftp.error' && ev.outcome === 'aborted' && /unreachable \(ECONNREFUSED\)/.test(ev.reason), JSON.stringify(ev));
-    assert.ok(performance.now() - started < 1500, 'ended at the first retransmission, long before 5 × 300 ms of retries');
-    assert.equal(s.server.activeTransfers, 0);
-  });
+  test(
+    `a client whose port closed (ICMP port unreachable) ends its transfer at the next send, not after the retries (${transport} sockets)`,
+    { skip: transport === 'native' && noNative },
+    async (t) => {
+      const s = await startTestServer({ f: FILE }, { transport, defaultTimeoutMs: 300, retries: 5 });
+      t.after(() => s.stop());
+      const peer = await rawPeer();
+      peer.send(encodeRequest('rrq', 'f', 'octet'), s.port);
+      assert.equal((await peer.next())?.pkt.op, 'data');
+      const started = performance.now();
+      peer.close(); // the retransmission of DATA 1 after 300 ms meets a closed port
+      const ev = await s.waitEvent('tftp.error', undefined, 3000);
+      assert.ok(
+        ev.type === 'tftp.error' && ev.outcome === 'aborted' && /unreachable \(ECONNREFUSED\)/.test(ev.reason),
+        JSON.stringify(ev),
+      );
+      assert.ok(
+        performance.now() - started < 1500,
+        'ended at the first retransmission, long before 5 × 300 ms of retries',
+      );
+      assert.equal(s.server.activeTransfers, 0);
+    },
+  );
 }
 
 test('transport "native" refuses to start without the addon rather than silently using dgram', async () => {
   const { TftpServer } = await import('../../../core/tftp/server.js');
   const { default: pino } = await import('pino');
-  const single = new TftpServer({ port: 0, address: '127.0.0.1', log: pino({ level: 'silent' }), transport: 'native', singlePort: true }, { resolve: async () => undefined });
-  await assert.rejects(single.listen(), /tftp\.transport is "native" but native transfer sockets are unavailable: singlePort mode.*Fix:/);
+  const single = new TftpServer(
+    { port: 0, address: '127.0.0.1', log: pino({ level: 'silent' }), transport: 'native', singlePort: true },
+    { resolve: async () => undefined },
+  );
+  await assert.rejects(
+    single.listen(),
+    /tftp\.transport is "native" but native transfer sockets are unavailable: singlePort mode.*Fix:/,
+  );
 });

@@ -27,7 +27,10 @@ export function fixtureContext(server: PxeServer, fixture: string, opts: Context
     ...(opts.ip ? { ip: opts.ip } : {}),
     ...(client.arch !== undefined ? { arch: client.arch } : {}),
     archName: client.archName,
-    firmware: client.firmware === 'bios' || client.firmware === 'uefi' || client.firmware === 'uefi-http' ? client.firmware : 'unknown',
+    firmware:
+      client.firmware === 'bios' || client.firmware === 'uefi' || client.firmware === 'uefi-http'
+        ? client.firmware
+        : 'unknown',
     ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
     userClass: client.userClass,
     isIpxe: client.isIpxe,
@@ -60,8 +63,16 @@ export function stripIpxe(p: DhcpPacket): void {
 }
 
 /** What the DHCP service does per request: admit, then selectBoot; the spec is stored on the session. */
-export async function decide(server: PxeServer, ctx: DhcpContext): Promise<{ allowed: boolean; reason?: string; boot?: BootSpec }> {
-  const admitted = await server.admit({ protocol: 'dhcp', mac: ctx.client.mac, session: ctx.session, ...(ctx.session.ip ? { ip: ctx.session.ip } : {}) });
+export async function decide(
+  server: PxeServer,
+  ctx: DhcpContext,
+): Promise<{ allowed: boolean; reason?: string; boot?: BootSpec }> {
+  const admitted = await server.admit({
+    protocol: 'dhcp',
+    mac: ctx.client.mac,
+    session: ctx.session,
+    ...(ctx.session.ip ? { ip: ctx.session.ip } : {}),
+  });
   if (!admitted.allowed) return { allowed: false, ...(admitted.reason ? { reason: admitted.reason } : {}) };
   const spec = await server.dhcp.hooks.selectBoot.promise(ctx);
   if (!spec) return { allowed: true };

@@ -8,7 +8,8 @@ test('normalizeMac accepts the usual notations and rejects the rest', () => {
   for (const s of ['52:54:00:AA:bb:0c', '52-54-00-aa-bb-0c', '5254.00aa.bb0c', '525400aabb0c', '52:54:0:aa:bb:c']) {
     assert.equal(normalizeMac(s), '52:54:00:aa:bb:0c', s);
   }
-  for (const s of ['52:54:00:aa:bb', '52:54:00:aa:bb:cc:dd', 'zz:54:00:aa:bb:cc', '', '5254.00aa']) assert.equal(normalizeMac(s), undefined, s);
+  for (const s of ['52:54:00:aa:bb', '52:54:00:aa:bb:cc:dd', 'zz:54:00:aa:bb:cc', '', '5254.00aa'])
+    assert.equal(normalizeMac(s), undefined, s);
   assert.equal(macDashes('52:54:00:aa:bb:0c'), '52-54-00-aa-bb-0c');
 });
 
@@ -35,5 +36,8 @@ test('globMatch, joinUrl never makes //, expandVars leaves unknown names for iPX
   assert.equal(globMatch('x64-*', 'x64-uefi-http'), true);
   assert.equal(joinUrl('http://10.0.0.1/', '/ipxe.efi'), 'http://10.0.0.1/ipxe.efi');
   assert.equal(joinUrl('http://10.0.0.1', 'http://x/y'), 'http://x/y');
-  assert.equal(expandVars('/boot.ipxe?mac=${mac}&a=${buildarch}', { mac: '52:54:00:aa:bb:cc' }), '/boot.ipxe?mac=52:54:00:aa:bb:cc&a=${buildarch}');
+  assert.equal(
+    expandVars('/boot.ipxe?mac=${mac}&a=${buildarch}', { mac: '52:54:00:aa:bb:cc' }),
+    '/boot.ipxe?mac=52:54:00:aa:bb:cc&a=${buildarch}',
+  );
 });

@@ -33,7 +33,10 @@ export default (options) => definePlugin({
 `;
 
 test('a YAML config starts a server, found by search in the cwd, with defaults applied', async () => {
-  const dir = tmp({ 'pxekit.config.yaml': 'dhcp:\n  mode: "off"\ntftp:\n  enabled: false\nhttp:\n  enabled: false\nlog:\n  level: silent\n' });
+  const dir = tmp({
+    'pxekit.config.yaml':
+      'dhcp:\n  mode: "off"\ntftp:\n  enabled: false\nhttp:\n  enabled: false\nlog:\n  level: silent\n',
+  });
   const loaded = await loadConfig(undefined, dir);
   assert.equal(loaded.config.tftp.port, 69);
   assert.equal(loaded.config.dhcp.pxePort, 4011);
@@ -58,7 +61,9 @@ test('an .mjs config lists a local third-party plugin whose taps run', async () 
 });
 
 test('the example third-party plugin loads from its config and labels clients', async () => {
-  const server = await createServerFromConfig({ configPath: join(ROOT, 'examples/third-party-plugin/pxekit.config.mjs') });
+  const server = await createServerFromConfig({
+    configPath: join(ROOT, 'examples/third-party-plugin/pxekit.config.mjs'),
+  });
   const client = { mac: '52:54:00:12:34:56', labels: {} as Record<string, string> };
   const out = server.dhcp.hooks.classify.call(client as never, {} as never) as unknown as typeof client;
   assert.equal(out.labels['rack'], 'r1');
@@ -83,13 +88,21 @@ test('a bad plugin option names file, plugin, path and fix in one message; pxeki
     assert.match(msg, /Fix: use a number >= 0/);
     return true;
   });
-  const r = await run(process.execPath, [BIN, 'validate'], { cwd: dir }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+  const r = await run(process.execPath, [BIN, 'validate'], { cwd: dir }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /pxekit\.config\.yaml: plugins\[0\] \(counter\) options start: is out of range \(found -5, expected >= 0\)\. Fix: use a number >= 0/);
+  assert.match(
+    r.stderr,
+    /pxekit\.config\.yaml: plugins\[0\] \(counter\) options start: is out of range \(found -5, expected >= 0\)\. Fix: use a number >= 0/,
+  );
 });
 
 test('every core config error is reported together, with a did-you-mean fix', async () => {
-  const dir = tmp({ 'pxekit.config.json': JSON.stringify({ dhcp: { mode: 'proxi', prot: 67 }, tftp: { maxBlksize: 10 } }) });
+  const dir = tmp({
+    'pxekit.config.json': JSON.stringify({ dhcp: { mode: 'proxi', prot: 67 }, tftp: { maxBlksize: 10 } }),
+  });
   await assert.rejects(loadConfig(undefined, dir), (err: unknown) => {
     assert.ok(err instanceof ConfigError);
     const byPath = new Map(err.issues.map((i) => [i.path, i]));
@@ -103,17 +116,29 @@ test('every core config error is reported together, with a did-you-mean fix', as
 
 test('an unknown plugin lists the built-in ones in its fix', async () => {
   const dir = tmp({ 'pxekit.config.yaml': 'plugins:\n  - no-such-plugin\n' });
-  await assert.rejects(createServerFromConfig({ cwd: dir }), (err: unknown) => err instanceof ConfigError && err.code === 'PXE_ERR_PLUGIN_NOT_FOUND' && /plugins\[0\]/.test(err.message));
+  await assert.rejects(
+    createServerFromConfig({ cwd: dir }),
+    (err: unknown) =>
+      err instanceof ConfigError && err.code === 'PXE_ERR_PLUGIN_NOT_FOUND' && /plugins\[0\]/.test(err.message),
+  );
 });
 
 test('a config file with a syntax error says which file', async () => {
   const dir = tmp({ 'pxekit.config.yaml': 'dhcp: [unclosed\n' });
-  await assert.rejects(loadConfig(undefined, dir), (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_CONFIG_PARSE');
-  await assert.rejects(loadConfig('missing.yaml', dir), (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_CONFIG_NOT_FOUND');
+  await assert.rejects(
+    loadConfig(undefined, dir),
+    (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_CONFIG_PARSE',
+  );
+  await assert.rejects(
+    loadConfig('missing.yaml', dir),
+    (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_CONFIG_NOT_FOUND',
+  );
 });
 
 test('a .ts config loads on Node 20', async () => {
-  const dir = tmp({ 'pxekit.config.ts': `const mode: 'off' = 'off';\nexport default { dhcp: { mode }, tftp: { port: 6969 satisfies number } };\n` });
+  const dir = tmp({
+    'pxekit.config.ts': `const mode: 'off' = 'off';\nexport default { dhcp: { mode }, tftp: { port: 6969 satisfies number } };\n`,
+  });
   const loaded = await loadConfig(undefined, dir);
   assert.equal(loaded.config.tftp.port, 6969);
 });
@@ -137,7 +162,8 @@ test('a plugin can be listed twice as name#instance; dependencies match the base
   const dir = tmp({
     'counter.mjs': LOCAL_PLUGIN.replace("name: 'counter'", "name: 'counter', dependencies: []"),
     'needs.mjs': `import { definePlugin } from 'pxekit';\nexport default () => definePlugin({ name: 'needs-counter', dependencies: ['counter'], apply() {} });\n`,
-    'pxekit.config.yaml': 'dhcp:\n  mode: "off"\nlog:\n  level: silent\nplugins:\n  - ["./counter.mjs#a", {}]\n  - ["./counter.mjs#b", { start: 1 }]\n  - ./needs.mjs\n',
+    'pxekit.config.yaml':
+      'dhcp:\n  mode: "off"\nlog:\n  level: silent\nplugins:\n  - ["./counter.mjs#a", {}]\n  - ["./counter.mjs#b", { start: 1 }]\n  - ./needs.mjs\n',
   });
   const { symlinkSync, mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'node_modules'));
@@ -148,5 +174,9 @@ test('a plugin can be listed twice as name#instance; dependencies match the base
 
 test('docs/config-reference.md is generated from the current schemas', async () => {
   const { configReference } = await import('../../../scripts/gen-config-reference.js');
-  assert.equal(readFileSync(join(ROOT, 'docs/config-reference.md'), 'utf8'), await configReference(), 'run: npm run docs:config');
+  assert.equal(
+    readFileSync(join(ROOT, 'docs/config-reference.md'), 'utf8'),
+    await configReference(),
+    'run: npm run docs:config',
+  );
 });

@@ -8,37 +8,57 @@ test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
   const runner = new HookRunner();
   const hook = runner.register('dhcp.classify', new SyncWaterfallHook<[number]>(['n']));
   runner.currentPlugin = 'bad-plugin';
-  hook.tap('whatever-name', () => { throw new Error('boom'); });
-  runner.currentPlugin = undefined;
-  assert.throws(() => hook.call(1), (err: unknown) => {
-    assert.ok(err instanceof HookError);
-    assert.equal(err.plugin, 'bad-plugin');
-    assert.equal(err.hook, 'dhcp.classify');
-    assert.equal(err.code, 'PXE_ERR_HOOK_FAILED');
-    assert.match(err.message, /boom/);
-    return true;
+  hook.tap('whatever-name', () => {
+    throw new Error('boom');
   });
+  runner.currentPlugin = undefined;
+  assert.throws(
+    () => hook.call(1),
+    (err: unknown) => {
+      assert.ok(err instanceof HookError);
+      assert.equal(err.plugin, 'bad-plugin');
+      assert.equal(err.hook, 'dhcp.classify');
+      assert.equal(err.code, 'PXE_ERR_HOOK_FAILED');
+      assert.match(err.message, /boom/);
+      return true;
+    },
+  );
 });
 
 test('a rejecting async tap is tagged; the tap name is used when no plugin is applying', async () => {
   const runner = new HookRunner();
-  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']), { bail: true });
-  hook.tapPromise('embedder', async () => { throw new Error('nope'); });
-  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.plugin === 'embedder' && err.hook === 'files.resolve');
+  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']), {
+    bail: true,
+  });
+  hook.tapPromise('embedder', async () => {
+    throw new Error('nope');
+  });
+  await assert.rejects(
+    hook.promise('x'),
+    (err: unknown) => err instanceof HookError && err.plugin === 'embedder' && err.hook === 'files.resolve',
+  );
 });
 
 test('an async tap that never settles is cut off by its timeout', async () => {
   const runner = new HookRunner({ asyncTimeoutMs: 50 });
-  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], string | undefined>(['r']), { bail: true });
+  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], string | undefined>(['r']), {
+    bail: true,
+  });
   hook.tapPromise('hangs', () => new Promise<undefined>(() => {}));
-  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT' && err.plugin === 'hangs');
+  await assert.rejects(
+    hook.promise('x'),
+    (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT' && err.plugin === 'hangs',
+  );
 });
 
 test('callback-style async taps time out too', async () => {
   const runner = new HookRunner({ asyncTimeoutMs: 50 });
   const hook = runner.register('x.y', new AsyncSeriesBailHook<[string], string | undefined>(['r']));
   hook.tapAsync('never-calls-back', (_r, _cb) => {});
-  await assert.rejects(hook.promise('x'), (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT');
+  await assert.rejects(
+    hook.promise('x'),
+    (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT',
+  );
 });
 
 test('per-hook timeouts override the default', async () => {
@@ -52,7 +72,10 @@ test('tapping after seal() is refused', () => {
   const runner = new HookRunner();
   const hook = runner.register('a.b', new SyncWaterfallHook<[number]>(['n']));
   runner.seal();
-  assert.throws(() => hook.tap('late', (n) => n), (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_HOOK_SEALED');
+  assert.throws(
+    () => hook.tap('late', (n) => n),
+    (err: unknown) => (err as { code?: string }).code === 'PXE_ERR_HOOK_SEALED',
+  );
 });
 
 test('order: stage first, then registration (config) order', async () => {
@@ -67,7 +90,11 @@ test('order: stage first, then registration (config) order', async () => {
 
 test('decidedBy names the plugin whose bail tap answered, without touching the result', async () => {
   const runner = new HookRunner();
-  const hook = runner.register('dhcp.selectBoot', new AsyncSeriesBailHook<[number], { file: string } | undefined>(['n']), { bail: true });
+  const hook = runner.register(
+    'dhcp.selectBoot',
+    new AsyncSeriesBailHook<[number], { file: string } | undefined>(['n']),
+    { bail: true },
+  );
   runner.currentPlugin = 'passes';
   hook.tapPromise('passes', async () => undefined);
   runner.currentPlugin = 'decides';
@@ -85,14 +112,20 @@ test('onTiming observes each tap with plugin, hook and outcome', async () => {
   runner.onTiming((t) => seen.push(`${t.plugin}@${t.hook}:${t.ok}`));
   const hook = runner.register('a.b', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
   hook.tapPromise('p1', async () => undefined);
-  hook.tapPromise('p2', async () => { throw new Error('x'); });
+  hook.tapPromise('p2', async () => {
+    throw new Error('x');
+  });
   await assert.rejects(hook.promise(1));
   assert.deepEqual(seen, ['p1@a.b:true', 'p2@a.b:false']);
 });
 
 test('a tracked waterfall remembers the plugin that produced a new value, not those that passed it on', async () => {
   const runner = new HookRunner();
-  const hook = runner.register('http.script', new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']), { waterfall: true });
+  const hook = runner.register(
+    'http.script',
+    new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']),
+    { waterfall: true },
+  );
   runner.currentPlugin = 'maker';
   hook.tapPromise('maker', async () => ({ body: 'a' }));
   runner.currentPlugin = 'passer';

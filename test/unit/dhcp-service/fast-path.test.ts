@@ -14,7 +14,15 @@ import type { DhcpPool } from '../../../core/config/types.js';
 import { makeServer, request } from './helpers.js';
 
 const local = { address: '10.77.0.1', interface: 'eth0' };
-const lan: DhcpPool = { subnet: '10.77.0.0/24', range: ['10.77.0.100', '10.77.0.199'], router: '10.77.0.1', dns: ['10.77.0.1', '9.9.9.9'], domain: 'lab.test', leaseTime: 7200, reservations: [] };
+const lan: DhcpPool = {
+  subnet: '10.77.0.0/24',
+  range: ['10.77.0.100', '10.77.0.199'],
+  router: '10.77.0.1',
+  dns: ['10.77.0.1', '9.9.9.9'],
+  domain: 'lab.test',
+  leaseTime: 7200,
+  reservations: [],
+};
 
 test('pre-encoded pool options: same codes, order and bytes as encoding them; each reply gets its own bytes', () => {
   const [pool] = buildPools([lan]);
@@ -25,7 +33,8 @@ test('pre-encoded pool options: same codes, order and bytes as encoding them; ea
     const copied = createPacket();
     putPoolOptions(copied, pool!, leaseTime, 'host-a', encoded);
     assert.deepEqual([...copied.options.keys()], [...fresh.options.keys()], `order, lease ${leaseTime}`);
-    for (const [code, bytes] of fresh.options) assert.deepEqual(copied.options.get(code), bytes, `option ${code}, lease ${leaseTime}`);
+    for (const [code, bytes] of fresh.options)
+      assert.deepEqual(copied.options.get(code), bytes, `option ${code}, lease ${leaseTime}`);
   }
   const first = createPacket();
   putPoolOptions(first, pool!, 7200, undefined, encoded);
@@ -39,19 +48,28 @@ test('pre-encoded pool options: same codes, order and bytes as encoding them; ea
 test('known client: the session follows what it sends (vendor class, user class, iPXE), unchanged when it repeats itself', async () => {
   const { server } = makeServer({ dhcp: { mode: 'full', serverAddress: '10.77.0.1', pools: [lan] } });
   const mac = '52:54:00:12:34:56';
-  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7] }), { local });
+  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7] }), {
+    local,
+  });
   const s1 = server.sessions.get(mac)!;
   assert.equal(s1.vendorClass, 'PXEClient:Arch:00007:UNDI:003016');
   assert.equal(s1.isIpxe, false);
   assert.deepEqual(s1.userClass, []);
-  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7] }), { local });
+  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7] }), {
+    local,
+  });
   assert.equal(server.sessions.get(mac)?.vendorClass, 'PXEClient:Arch:00007:UNDI:003016');
-  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7], 77: Buffer.from('iPXE') }), { local });
+  await server.inject.dhcp(
+    request(mac, DHCPDISCOVER, {}, { 60: 'PXEClient:Arch:00007:UNDI:003016', 93: [7], 77: Buffer.from('iPXE') }),
+    { local },
+  );
   const s3 = server.sessions.get(mac)!;
   assert.equal(s3.isIpxe, true);
   assert.deepEqual(s3.userClass, ['iPXE']);
   assert.equal(s3.arch, 7);
-  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'HTTPClient:Arch:00016:UNDI:003001', 93: [16] }), { local });
+  await server.inject.dhcp(request(mac, DHCPDISCOVER, {}, { 60: 'HTTPClient:Arch:00016:UNDI:003001', 93: [16] }), {
+    local,
+  });
   const s4 = server.sessions.get(mac)!;
   assert.equal(s4.vendorClass, 'HTTPClient:Arch:00016:UNDI:003001');
   assert.equal(s4.arch, 16);
@@ -67,7 +85,9 @@ test('inject: the packet is the decoded bytes; an ACK records the client address
   assert.deepEqual(offer!.packet, decode(offer!.buffer));
   const ip = offer!.packet.yiaddr;
   assert.equal(server.sessions.get(mac)?.ip, undefined, 'an OFFER does not give the session an address');
-  const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, { xid: 0x1234abcd }, { 54: '10.77.0.1', 50: ip }), { local });
+  const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, { xid: 0x1234abcd }, { 54: '10.77.0.1', 50: ip }), {
+    local,
+  });
   assert.equal(getOption(ack!.packet, 53), 5);
   assert.equal(server.sessions.get(mac)?.ip, ip);
   assert.equal(server.sessions.byIp(ip)?.mac, mac);

@@ -56,16 +56,34 @@ export function makeServer(config: PxeConfigInput, plugins: PluginDefinition[] =
   const watcher = definePlugin({
     name: 'test-events',
     apply(server) {
-      server.hooks.bootEvent.tap('test-events', (e) => { events.push(e); });
+      server.hooks.bootEvent.tap('test-events', (e) => {
+        events.push(e);
+      });
     },
   });
-  const server = createServer({ tftp: { enabled: false }, http: { enabled: false }, ...config, logger, plugins: [watcher, ...plugins] });
+  const server = createServer({
+    tftp: { enabled: false },
+    http: { enabled: false },
+    ...config,
+    logger,
+    plugins: [watcher, ...plugins],
+  });
   return { server, lines, events };
 }
 
 /** A request from a synthetic client: `type` in option 53, plus any extra options. */
-export function request(mac: string, type: number, fields: Partial<DhcpPacket> = {}, options: Record<number, unknown> = {}): DhcpPacket {
-  const p = createPacket({ op: BOOTREQUEST, xid: fields.xid ?? (Math.random() * 0xffffffff) >>> 0, chaddr: chaddrFromMac(mac)!, ...fields });
+export function request(
+  mac: string,
+  type: number,
+  fields: Partial<DhcpPacket> = {},
+  options: Record<number, unknown> = {},
+): DhcpPacket {
+  const p = createPacket({
+    op: BOOTREQUEST,
+    xid: fields.xid ?? (Math.random() * 0xffffffff) >>> 0,
+    chaddr: chaddrFromMac(mac)!,
+    ...fields,
+  });
   setOption(p, 53, type);
   for (const [code, value] of Object.entries(options)) setOption(p, Number(code), value as never);
   return p;

@@ -30,11 +30,15 @@ test('memory store: compare-and-set on the address, one record per MAC', async (
   // Expired holds are free for anyone; the old holder's MAC record goes.
   assert.ok(await s.offer(w('b', '10.0.0.6', 900), 400));
   assert.equal(await s.get('a'), undefined);
-  assert.equal(await s.release('a', '10.0.0.6', 410), false, 'not a\'s');
+  assert.equal(await s.release('a', '10.0.0.6', 410), false, "not a's");
   assert.equal(await s.release('b', '10.0.0.6', 410), true);
   assert.equal((await s.get('b'))?.state, 'released');
   await s.decline('10.0.0.7', 5000, '10.0.0.0/24', 420);
-  assert.equal(await s.offer(w('c', '10.0.0.7', 900), 430), undefined, 'declined addresses are nobody\'s until the quarantine ends');
+  assert.equal(
+    await s.offer(w('c', '10.0.0.7', 900), 430),
+    undefined,
+    "declined addresses are nobody's until the quarantine ends",
+  );
   assert.ok(await s.offer(w('c', '10.0.0.7', 9000), 5000));
 });
 
@@ -46,15 +50,28 @@ test('allocator: one store offer per new client (no scanning the store), previou
     name: 'counting',
     load: () => store.load(),
     get: (mac) => store.get(mac),
-    getByIp: (ip) => { lookups++; return store.getByIp(ip); },
-    offer: (l, now) => { offers++; return store.offer(l, now); },
+    getByIp: (ip) => {
+      lookups++;
+      return store.getByIp(ip);
+    },
+    offer: (l, now) => {
+      offers++;
+      return store.offer(l, now);
+    },
     commit: (l, now) => store.commit(l, now),
     release: (mac, ip, now) => store.release(mac, ip, now),
     decline: (ip, until, subnet, now) => store.decline(ip, until, subnet, now),
     list: () => store.list(),
     close: () => store.close(),
   };
-  const [pool] = buildPools([{ subnet: '10.1.0.0/16', range: ['10.1.0.1', '10.1.255.254'], leaseTime: 60, reservations: [{ mac: '02:00:00:00:00:01', ip: '10.1.0.2' }] }]);
+  const [pool] = buildPools([
+    {
+      subnet: '10.1.0.0/16',
+      range: ['10.1.0.1', '10.1.255.254'],
+      leaseTime: 60,
+      reservations: [{ mac: '02:00:00:00:00:01', ip: '10.1.0.2' }],
+    },
+  ]);
   const alloc = new Allocator(counting, [pool!], ['10.1.0.1']);
   const now = 1000;
   const ips = new Set<string>();
@@ -74,11 +91,25 @@ test('allocator: one store offer per new client (no scanning the store), previou
 });
 
 test('pools: ranges and reservations must lie in the subnet', () => {
-  assert.deepEqual(parseCidr('10.9.8.7/24'), { cidr: '10.9.8.0/24', network: 0x0a090800, prefix: 24, mask: 0xffffff00, broadcast: 0x0a0908ff });
-  const bad = (p: object) => assert.throws(() => buildPools([{ leaseTime: 60, reservations: [], ...p } as never]), (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_CONFIG_INVALID');
+  assert.deepEqual(parseCidr('10.9.8.7/24'), {
+    cidr: '10.9.8.0/24',
+    network: 0x0a090800,
+    prefix: 24,
+    mask: 0xffffff00,
+    broadcast: 0x0a0908ff,
+  });
+  const bad = (p: object) =>
+    assert.throws(
+      () => buildPools([{ leaseTime: 60, reservations: [], ...p } as never]),
+      (e: unknown) => e instanceof PxeError && e.code === 'PXE_ERR_CONFIG_INVALID',
+    );
   bad({ subnet: '10.0.0.0/24', range: ['10.0.1.1', '10.0.1.9'] });
   bad({ subnet: '10.0.0.0/24', range: ['10.0.0.9', '10.0.0.1'] });
-  bad({ subnet: '10.0.0.0/24', range: ['10.0.0.1', '10.0.0.9'], reservations: [{ mac: '02:00:00:00:00:01', ip: '10.2.0.1' }] });
+  bad({
+    subnet: '10.0.0.0/24',
+    range: ['10.0.0.1', '10.0.0.9'],
+    reservations: [{ mac: '02:00:00:00:00:01', ip: '10.2.0.1' }],
+  });
   bad({ subnet: '10.0.0.0/8', range: ['10.0.0.1', '10.255.255.1'] });
 });
 
@@ -90,11 +121,24 @@ test('interfaces: inference by giaddr/ciaddr/source, single-interface fallback, 
   } as unknown as Parameters<typeof localAddresses>[0];
   const all = localAddresses(table);
   const both = servedAddresses(all, undefined, undefined);
-  assert.deepEqual(both.map((a) => a.interface), ['eth0', 'eth1']);
+  assert.deepEqual(
+    both.map((a) => a.interface),
+    ['eth0', 'eth1'],
+  );
   const p = (giaddr: string, ciaddr: string, source: string) => ({ giaddr, ciaddr, source });
-  assert.equal((inferLocal(all, both, p('192.168.5.254', '0.0.0.0', '10.77.0.9')) as { interface: string }).interface, 'eth1');
-  assert.equal((inferLocal(all, both, p('0.0.0.0', '10.77.0.50', '10.77.0.50')) as { interface: string }).interface, 'eth0');
-  assert.equal(inferLocal(all, both, p('0.0.0.0', '0.0.0.0', '0.0.0.0')), undefined, 'a broadcast from 0.0.0.0 on two interfaces');
+  assert.equal(
+    (inferLocal(all, both, p('192.168.5.254', '0.0.0.0', '10.77.0.9')) as { interface: string }).interface,
+    'eth1',
+  );
+  assert.equal(
+    (inferLocal(all, both, p('0.0.0.0', '10.77.0.50', '10.77.0.50')) as { interface: string }).interface,
+    'eth0',
+  );
+  assert.equal(
+    inferLocal(all, both, p('0.0.0.0', '0.0.0.0', '0.0.0.0')),
+    undefined,
+    'a broadcast from 0.0.0.0 on two interfaces',
+  );
   const only = servedAddresses(all, ['eth0'], undefined);
   assert.equal((inferLocal(all, only, p('0.0.0.0', '0.0.0.0', '0.0.0.0')) as { interface: string }).interface, 'eth0');
   assert.equal(inferLocal(all, only, p('0.0.0.0', '192.168.5.7', '192.168.5.7')), 'filtered');
@@ -102,12 +146,25 @@ test('interfaces: inference by giaddr/ciaddr/source, single-interface fallback, 
 });
 
 test('setLeaseStore: one store; a second registration names both plugins; the store is used', async () => {
-  const storePlugin = (name: string, store: MemoryLeaseStore) => definePlugin({ name, apply(server) { server.dhcp.setLeaseStore(store); } });
+  const storePlugin = (name: string, store: MemoryLeaseStore) =>
+    definePlugin({
+      name,
+      apply(server) {
+        server.dhcp.setLeaseStore(store);
+      },
+    });
   const a = new MemoryLeaseStore();
-  assert.throws(() => makeServer({ dhcp: { mode: 'full' } }, [storePlugin('store-a', a), storePlugin('store-b', new MemoryLeaseStore())]), (e: unknown) => {
-    const err = (e as { cause?: unknown }).cause ?? e;
-    return /store-a/.test(String((err as Error).message)) && /store-b/.test(String((err as Error).message));
-  });
+  assert.throws(
+    () =>
+      makeServer({ dhcp: { mode: 'full' } }, [
+        storePlugin('store-a', a),
+        storePlugin('store-b', new MemoryLeaseStore()),
+      ]),
+    (e: unknown) => {
+      const err = (e as { cause?: unknown }).cause ?? e;
+      return /store-a/.test(String((err as Error).message)) && /store-b/.test(String((err as Error).message));
+    },
+  );
   const { server } = makeServer({ dhcp: { mode: 'full' } }, [storePlugin('store-a', a)]);
   assert.equal(server.dhcp.leaseStore, a);
 });

@@ -42,7 +42,12 @@ test('proxy mode on loopback: a 4011 REQUEST is answered to its source address a
   assert.ok(bound.find((b) => b.protocol === 'dhcp') && pxe);
   const client = await clientSocket();
   t.after(() => client.close());
-  const req = request('52:54:00:00:06:01', DHCPREQUEST, { ciaddr: '127.0.0.1' }, { 60: 'PXEClient:Arch:00007:UNDI:003000', 93: [7] });
+  const req = request(
+    '52:54:00:00:06:01',
+    DHCPREQUEST,
+    { ciaddr: '127.0.0.1' },
+    { 60: 'PXEClient:Arch:00007:UNDI:003000', 93: [7] },
+  );
   client.send(encode(req), pxe.port, '127.0.0.1');
   const reply = decode(await receive(client));
   assert.equal(reply.xid, req.xid);
@@ -54,7 +59,11 @@ test('proxy mode on loopback: a 4011 REQUEST is answered to its source address a
 test('full mode on loopback: INFORM from ciaddr is answered on server port + 1', async (t) => {
   const { server } = makeServer({
     interfaces: ['127.0.0.1'],
-    dhcp: { mode: 'full', port: 0, pools: [{ subnet: '127.0.0.0/8', range: ['127.0.1.1', '127.0.1.9'], leaseTime: 600, reservations: [] }] },
+    dhcp: {
+      mode: 'full',
+      port: 0,
+      pools: [{ subnet: '127.0.0.0/8', range: ['127.0.1.1', '127.0.1.9'], leaseTime: 600, reservations: [] }],
+    },
   });
   const [dhcp] = await server.start();
   t.after(() => server.close());

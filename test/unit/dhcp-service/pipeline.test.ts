@@ -42,15 +42,24 @@ test('a throwing classify tap and a throwing reply tap drop the packet too', asy
   const bad = definePlugin({
     name: 'bad',
     apply(server) {
-      server.dhcp.hooks.classify.tap('bad', (c) => { if (mode === 'classify') throw new Error('x'); return c; });
-      server.dhcp.hooks.reply.tapPromise('bad', async (p) => { if (mode === 'reply') throw new Error('y'); return p; });
+      server.dhcp.hooks.classify.tap('bad', (c) => {
+        if (mode === 'classify') throw new Error('x');
+        return c;
+      });
+      server.dhcp.hooks.reply.tapPromise('bad', async (p) => {
+        if (mode === 'reply') throw new Error('y');
+        return p;
+      });
     },
   });
   const { server, lines } = makeServer(proxyCfg, [bad, testBoot()]);
   assert.deepEqual(await server.inject.dhcp(request('52:54:00:00:02:02', DHCPDISCOVER, {}, pxe), { local }), []);
   mode = 'reply';
   assert.deepEqual(await server.inject.dhcp(request('52:54:00:00:02:02', DHCPDISCOVER, {}, pxe), { local }), []);
-  assert.deepEqual(lines.filter((l) => l.event === 'dhcp.hook.error').map((l) => l.hook), ['dhcp.classify', 'dhcp.reply']);
+  assert.deepEqual(
+    lines.filter((l) => l.event === 'dhcp.hook.error').map((l) => l.hook),
+    ['dhcp.classify', 'dhcp.reply'],
+  );
   mode = 'none';
   assert.equal((await server.inject.dhcp(request('52:54:00:00:02:02', DHCPDISCOVER, {}, pxe), { local })).length, 1);
 });
@@ -64,7 +73,8 @@ test('malformed packets are dropped with a logged reason and counted', async () 
   const badTypePacket = request('52:54:00:00:02:03', DHCPDISCOVER, {}, pxe);
   badTypePacket.options.set(53, Buffer.from([1, 1]));
   const badType = encode(badTypePacket);
-  for (const b of [Buffer.alloc(10), badMagic, overrun, Buffer.alloc(70000), badType]) assert.deepEqual(await server.inject.dhcp(b, { local }), []);
+  for (const b of [Buffer.alloc(10), badMagic, overrun, Buffer.alloc(70000), badType])
+    assert.deepEqual(await server.inject.dhcp(b, { local }), []);
   const reasons = lines.filter((l) => l.event === 'dhcp.decode.error').map((l) => l.reason);
   assert.deepEqual(reasons, ['truncated-header', 'bad-magic', 'option-overrun', 'too-large', 'bad-option-value']);
   assert.equal(server.dhcp.stats.decodeErrors, 5);
@@ -77,9 +87,14 @@ test('receive drop and admit deny send nothing; reply taps can edit the reply', 
   const gate = definePlugin({
     name: 'gate',
     apply(server) {
-      server.dhcp.hooks.receive.tap('gate', (ctx) => (ctx.packet.mac.endsWith(':01') ? { drop: 'owned by another instance' } : undefined));
+      server.dhcp.hooks.receive.tap('gate', (ctx) =>
+        ctx.packet.mac.endsWith(':01') ? { drop: 'owned by another instance' } : undefined,
+      );
       server.hooks.admit.tap('gate', (req) => (req.mac?.endsWith(':02') ? { deny: 'not on the list' } : undefined));
-      server.dhcp.hooks.reply.tap('gate', (p) => { setOption(p, 66, 'tftp.lab'); return p; });
+      server.dhcp.hooks.reply.tap('gate', (p) => {
+        setOption(p, 66, 'tftp.lab');
+        return p;
+      });
     },
   });
   const { server, events } = makeServer(proxyCfg, [gate, testBoot()]);
@@ -97,7 +112,9 @@ test('receive drop and admit deny send nothing; reply taps can edit the reply', 
 
 test('the session records the client class and the boot decision; one info log line per reply', async () => {
   const { server, lines } = makeServer(proxyCfg);
-  await server.inject.dhcp(request('52:54:00:00:04:01', DHCPDISCOVER, {}, { ...pxe, 77: Buffer.from('iPXE') }), { local });
+  await server.inject.dhcp(request('52:54:00:00:04:01', DHCPDISCOVER, {}, { ...pxe, 77: Buffer.from('iPXE') }), {
+    local,
+  });
   const s = server.sessions.get('52:54:00:00:04:01');
   assert.equal(s?.arch, 7);
   assert.equal(s?.firmware, 'uefi');

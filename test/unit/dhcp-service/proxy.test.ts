@@ -47,11 +47,16 @@ test('BIOS iPXE ROM DISCOVER: option43 offer with 43.6 = 8 and the boot file, li
 
 test('EDK2 REQUEST on 4011 → ACK to its address:4011 with the file, fields as dnsmasq', { skip }, async () => {
   const { server, events } = proxy();
-  const [r] = await server.inject.dhcp(loadFixture('uefi-edk2-request-4011'), { port: 'bootserver', source: { address: '10.99.0.210', port: 4011 }, local });
+  const [r] = await server.inject.dhcp(loadFixture('uefi-edk2-request-4011'), {
+    port: 'bootserver',
+    source: { address: '10.99.0.210', port: 4011 },
+    local,
+  });
   const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-uefi-edk2'));
   const p = r!.packet;
   assert.deepEqual(r!.to, { address: '10.99.0.210', port: 4011, broadcast: false });
-  for (const f of ['op', 'xid', 'flags', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file', 'mac'] as const) assert.equal(p[f], ref[f], f);
+  for (const f of ['op', 'xid', 'flags', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file', 'mac'] as const)
+    assert.equal(p[f], ref[f], f);
   for (const code of codes(ref)) assert.deepEqual(p.options.get(code), ref.options.get(code), `option ${code}`);
   assert.ok(events.some((e) => e.type === 'dhcp.bootserver.ack' && e.data.bootFile === 'ipxe.efi'));
   assert.equal(server.sessions.get('52:54:00:00:ef:64')?.ip, '10.99.0.210');
@@ -59,23 +64,39 @@ test('EDK2 REQUEST on 4011 → ACK to its address:4011 with the file, fields as 
 
 test('ipxe.efi REQUEST on 4011 from port 68 → ACK to :68 with the script URL', { skip }, async () => {
   const { server } = proxy();
-  const [r] = await server.inject.dhcp(loadFixture('uefi-ipxe-efi-request-4011'), { port: 'bootserver', source: { address: '10.99.0.210', port: 68 }, local });
+  const [r] = await server.inject.dhcp(loadFixture('uefi-ipxe-efi-request-4011'), {
+    port: 'bootserver',
+    source: { address: '10.99.0.210', port: 68 },
+    local,
+  });
   const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-uefi-ipxe'));
   assert.deepEqual(r!.to, { address: '10.99.0.210', port: 68, broadcast: false });
-  for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const) assert.equal(r!.packet[f], ref[f], f);
+  for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const)
+    assert.equal(r!.packet[f], ref[f], f);
   for (const code of codes(ref)) assert.deepEqual(r!.packet.options.get(code), ref.options.get(code), `option ${code}`);
 });
 
-test('BIOS ROM boot-server REQUEST (xid 0, 43.71) → ACK echoing the boot item, yiaddr = its address', { skip }, async () => {
-  const { server } = proxy();
-  const [r] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-request-4011'), { port: 'bootserver', source: { address: '10.99.0.162', port: 68 }, local });
-  const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-bios-ipxe'));
-  const p = r!.packet;
-  for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const) assert.equal(p[f], ref[f], f);
-  assert.equal(p.xid, 0);
-  assert.deepEqual(parsePxeVendorOptions(p.options.get(43)!)?.bootItem, parsePxeVendorOptions(ref.options.get(43)!)?.bootItem);
-  assert.deepEqual(r!.to, { address: '10.99.0.162', port: 68, broadcast: false });
-});
+test(
+  'BIOS ROM boot-server REQUEST (xid 0, 43.71) → ACK echoing the boot item, yiaddr = its address',
+  { skip },
+  async () => {
+    const { server } = proxy();
+    const [r] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-request-4011'), {
+      port: 'bootserver',
+      source: { address: '10.99.0.162', port: 68 },
+      local,
+    });
+    const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-bios-ipxe'));
+    const p = r!.packet;
+    for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const) assert.equal(p[f], ref[f], f);
+    assert.equal(p.xid, 0);
+    assert.deepEqual(
+      parsePxeVendorOptions(p.options.get(43)!)?.bootItem,
+      parsePxeVendorOptions(ref.options.get(43)!)?.bootItem,
+    );
+    assert.deepEqual(r!.to, { address: '10.99.0.162', port: 68, broadcast: false });
+  },
+);
 
 test('plain clients (dhclient, udhcpc) get no proxy answer', { skip }, async () => {
   const { server, events } = proxy();
@@ -96,11 +117,13 @@ test('UEFI HTTP boot: proxy offer with 60 HTTPClient and the URL, no option 43',
 });
 
 test('proxyPolicy from the plugin overrides the default; noBoot and no decision mean no answer', { skip }, async () => {
-  const { server } = makeServer({ dhcp: { mode: 'proxy', serverAddress: '10.99.0.1' } }, [testBoot((ctx) => {
-    if (ctx.client.arch === 7) return { file: 'snponly.efi', proxyPolicy: 'option43' };
-    if (ctx.client.arch === 11) return { noBoot: true };
-    return undefined;
-  })]);
+  const { server } = makeServer({ dhcp: { mode: 'proxy', serverAddress: '10.99.0.1' } }, [
+    testBoot((ctx) => {
+      if (ctx.client.arch === 7) return { file: 'snponly.efi', proxyPolicy: 'option43' };
+      if (ctx.client.arch === 11) return { noBoot: true };
+      return undefined;
+    }),
+  ]);
   const [r] = await server.inject.dhcp(loadFixture('proxy-uefi-edk2-discover'), { local });
   assert.equal(parsePxeVendorOptions(r!.packet.options.get(43)!)?.discoveryControl, 8);
   assert.equal(r!.packet.file, 'snponly.efi');

@@ -115,7 +115,8 @@ test('every IANA arch value 0..41 has a name; 7, 8, 9 are all x64 UEFI; 41 is rp
     names.add(info.name);
   }
   assert.equal(MAX_KNOWN_ARCH, 41);
-  for (const v of [7, 8, 9]) assert.deepEqual(archInfo(v), { name: 'x64-uefi', firmware: 'uefi', cpu: 'x64', http: false });
+  for (const v of [7, 8, 9])
+    assert.deepEqual(archInfo(v), { name: 'x64-uefi', firmware: 'uefi', cpu: 'x64', http: false });
   assert.equal(archInfo(6).name, 'x86-uefi');
   assert.equal(archInfo(10).name, 'arm32-uefi');
   assert.equal(archInfo(15).name, 'x86-uefi-http');

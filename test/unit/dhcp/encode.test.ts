@@ -31,7 +31,10 @@ test('values over 255 bytes are split into repeated options and joined on decode
   const out = encode(p);
   assert.equal(out.length, 240 + (255 + 2) * 2 + (90 + 2) + 3 + 1);
   assert.equal(encodingLength(p), out.length);
-  assert.deepEqual([out[240], out[241], out[240 + 257], out[241 + 257], out[240 + 514], out[241 + 514]], [43, 255, 43, 255, 43, 90]);
+  assert.deepEqual(
+    [out[240], out[241], out[240 + 257], out[241 + 257], out[240 + 514], out[241 + 514]],
+    [43, 255, 43, 255, 43, 90],
+  );
   const back = decode(out);
   assert.deepEqual(back.options.get(43), big);
   assert.deepEqual([...back.options.keys()], [43, 53]);
@@ -69,7 +72,10 @@ test('maxSize: a boot file in `file` keeps its field; too many options is a clea
   assert.equal(back.file, 'ipxe.efi');
   assert.equal(out[242], 2, 'only sname overloaded');
   p.sname = 'pxekit';
-  assert.throws(() => encode(p, { maxSize: 548 }), (e: unknown) => e instanceof EncodeError && e.reason === 'too-large' && /maxSize 548/.test(e.message));
+  assert.throws(
+    () => encode(p, { maxSize: 548 }),
+    (e: unknown) => e instanceof EncodeError && e.reason === 'too-large' && /maxSize 548/.test(e.message),
+  );
   assert.throws(() => encodingLength(p, { maxSize: 548 }), EncodeError);
 });
 
@@ -85,7 +91,11 @@ test('bad fixed fields throw EncodeError bad-field', () => {
     { file: 'y'.repeat(128) },
   ];
   for (const fields of cases) {
-    assert.throws(() => encode(createPacket(fields)), (e: unknown) => e instanceof EncodeError && e.reason === 'bad-field', JSON.stringify(fields));
+    assert.throws(
+      () => encode(createPacket(fields)),
+      (e: unknown) => e instanceof EncodeError && e.reason === 'bad-field',
+      JSON.stringify(fields),
+    );
   }
   assert.equal(decode(encode(createPacket({ file: 'y'.repeat(127) }))).file.length, 127);
 });
@@ -114,7 +124,10 @@ test('createReply copies table-3 fields, echoes 61 and 97; 82 goes last', { skip
   const ipxe = decode(loadFixture('uefi-ipxe-efi-discover'));
   const offer = createReply(ipxe, DHCPOFFER, '10.77.0.1');
   assert.deepEqual([...offer.options.keys()], [53, 54, 61, 97]);
-  assert.deepEqual([...createReply(ipxe, DHCPOFFER, '10.77.0.1', { echoClientId: false }).options.keys()], [53, 54, 97]);
+  assert.deepEqual(
+    [...createReply(ipxe, DHCPOFFER, '10.77.0.1', { echoClientId: false }).options.keys()],
+    [53, 54, 97],
+  );
   // Relayed request: option 82 is echoed as the last option, NAK gets the broadcast bit.
   ipxe.giaddr = '10.78.0.2';
   ipxe.options.set(82, Buffer.from([1, 1, 9]));
@@ -142,26 +155,33 @@ test('replyDestination follows RFC 2131 §4.1', () => {
   assert.deepEqual(replyDestination(req, reply), { address: '10.78.0.2', port: 67, broadcast: false, rule: 'relay' });
 });
 
-test('PXE option 43: build discovery control/boot servers/menu/prompt, parse the ROM boot-item request', { skip }, () => {
-  assert.deepEqual([...buildPxeVendorOptions({ discoveryControl: 8 })], [6, 1, 8, 255]);
-  const full = buildPxeVendorOptions({
-    discoveryControl: 7,
-    bootServers: [{ type: 0x8000, addresses: ['10.99.0.1'] }],
-    menu: [{ type: 0x8000, description: 'pxekit' }],
-    prompt: { timeout: 0, text: 'PXE' },
-  });
-  const parsed = parsePxeVendorOptions(full);
-  assert.equal(parsed?.discoveryControl, 7);
-  assert.deepEqual(parsed?.bootServers, [{ type: 0x8000, addresses: ['10.99.0.1'] }]);
-  assert.deepEqual(parsed?.menu, [{ type: 0x8000, description: 'pxekit' }]);
-  assert.deepEqual(parsed?.prompt, { timeout: 0, text: 'PXE' });
-  const rom = decode(loadFixture('bios-ipxe-rom-request-4011'));
-  assert.deepEqual([...rom.options.get(43)!], [0x47, 4, 0x80, 0x03, 0, 0, 0xff]);
-  assert.deepEqual(parsePxeVendorOptions(rom.options.get(43)!)?.bootItem, { type: 0x8003, layer: 0 });
-  assert.deepEqual([...buildPxeVendorOptions({ bootItem: { type: 0x8003, layer: 0 } })], [0x47, 4, 0x80, 0x03, 0, 0, 0xff]);
-  // dnsmasq's own proxy offer to the BIOS ROM carries an option 43 we can read back.
-  const dnsmasq = decode(loadFixture('dnsmasq-proxy-offer-bios-ipxe'));
-  assert.ok(parsePxeVendorOptions(dnsmasq.options.get(43)!));
-  assert.equal(parsePxeVendorOptions(Buffer.from([6, 5, 1])), undefined);
-  assert.throws(() => buildPxeVendorOptions({ discoveryControl: 256 }), EncodeError);
-});
+test(
+  'PXE option 43: build discovery control/boot servers/menu/prompt, parse the ROM boot-item request',
+  { skip },
+  () => {
+    assert.deepEqual([...buildPxeVendorOptions({ discoveryControl: 8 })], [6, 1, 8, 255]);
+    const full = buildPxeVendorOptions({
+      discoveryControl: 7,
+      bootServers: [{ type: 0x8000, addresses: ['10.99.0.1'] }],
+      menu: [{ type: 0x8000, description: 'pxekit' }],
+      prompt: { timeout: 0, text: 'PXE' },
+    });
+    const parsed = parsePxeVendorOptions(full);
+    assert.equal(parsed?.discoveryControl, 7);
+    assert.deepEqual(parsed?.bootServers, [{ type: 0x8000, addresses: ['10.99.0.1'] }]);
+    assert.deepEqual(parsed?.menu, [{ type: 0x8000, description: 'pxekit' }]);
+    assert.deepEqual(parsed?.prompt, { timeout: 0, text: 'PXE' });
+    const rom = decode(loadFixture('bios-ipxe-rom-request-4011'));
+    assert.deepEqual([...rom.options.get(43)!], [0x47, 4, 0x80, 0x03, 0, 0, 0xff]);
+    assert.deepEqual(parsePxeVendorOptions(rom.options.get(43)!)?.bootItem, { type: 0x8003, layer: 0 });
+    assert.deepEqual(
+      [...buildPxeVendorOptions({ bootItem: { type: 0x8003, layer: 0 } })],
+      [0x47, 4, 0x80, 0x03, 0, 0, 0xff],
+    );
+    // dnsmasq's own proxy offer to the BIOS ROM carries an option 43 we can read back.
+    const dnsmasq = decode(loadFixture('dnsmasq-proxy-offer-bios-ipxe'));
+    assert.ok(parsePxeVendorOptions(dnsmasq.options.get(43)!));
+    assert.equal(parsePxeVendorOptions(Buffer.from([6, 5, 1])), undefined);
+    assert.throws(() => buildPxeVendorOptions({ discoveryControl: 256 }), EncodeError);
+  },
+);

@@ -67,7 +67,10 @@ test('64 KiB of garbage, and oversized datagrams', () => {
   } catch (err) {
     assert.ok(err instanceof DecodeError, String(err));
   }
-  const huge = withOptions([43, 255, ...Array<number>(255).fill(7), 43, 255, ...Array<number>(255).fill(8), 255], 65000);
+  const huge = withOptions(
+    [43, 255, ...Array<number>(255).fill(7), 43, 255, ...Array<number>(255).fill(8), 255],
+    65000,
+  );
   rejects(huge, 'too-large', 'options padded past 65,507 bytes');
 });
 

@@ -12,7 +12,10 @@ import { createPacket } from '../../../core/dhcp/packet.js';
 /** A sample value per type, and its exact wire bytes. */
 const SAMPLES: { [T in OptionType]: [OptionValueTypes[T], number[]] } = {
   ip: ['10.77.0.1', [10, 77, 0, 1]],
-  ips: [['10.0.0.1', '10.0.0.2'], [10, 0, 0, 1, 10, 0, 0, 2]],
+  ips: [
+    ['10.0.0.1', '10.0.0.2'],
+    [10, 0, 0, 1, 10, 0, 0, 2],
+  ],
   ippairs: [[['10.0.0.0', '255.0.0.0']], [10, 0, 0, 0, 255, 0, 0, 0]],
   u8: [200, [200]],
   u16: [1500, [0x05, 0xdc]],
@@ -21,8 +24,14 @@ const SAMPLES: { [T in OptionType]: [OptionValueTypes[T], number[]] } = {
   bool: [true, [1]],
   string: ['ipxe.efi', [...Buffer.from('ipxe.efi')]],
   bytes: [Buffer.from([0, 1, 255]), [0, 1, 255]],
-  u8list: [[1, 3, 6, 67], [1, 3, 6, 67]],
-  u16list: [[7, 16], [0, 7, 0, 16]],
+  u8list: [
+    [1, 3, 6, 67],
+    [1, 3, 6, 67],
+  ],
+  u16list: [
+    [7, 16],
+    [0, 7, 0, 16],
+  ],
   routes: [
     [
       { destination: '10.0.0.0/8', router: '10.77.0.1' },
@@ -31,8 +40,30 @@ const SAMPLES: { [T in OptionType]: [OptionValueTypes[T], number[]] } = {
     ],
     [8, 10, 10, 77, 0, 1, 0, 10, 77, 0, 254, 25, 192, 168, 5, 128, 10, 77, 0, 1],
   ],
-  domains: [['example.com', 'lab.example.com'], [7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0, 3, ...Buffer.from('lab'), 7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0]],
-  suboptions: [new Map([[1, Buffer.from('eth0')], [2, Buffer.from([1, 2])]]), [1, 4, ...Buffer.from('eth0'), 2, 2, 1, 2]],
+  domains: [
+    ['example.com', 'lab.example.com'],
+    [
+      7,
+      ...Buffer.from('example'),
+      3,
+      ...Buffer.from('com'),
+      0,
+      3,
+      ...Buffer.from('lab'),
+      7,
+      ...Buffer.from('example'),
+      3,
+      ...Buffer.from('com'),
+      0,
+    ],
+  ],
+  suboptions: [
+    new Map([
+      [1, Buffer.from('eth0')],
+      [2, Buffer.from([1, 2])],
+    ]),
+    [1, 4, ...Buffer.from('eth0'), 2, 2, 1, 2],
+  ],
 };
 
 test('every option type encodes to known bytes and decodes back', () => {
@@ -46,11 +77,14 @@ test('every option type encodes to known bytes and decodes back', () => {
 
 test('every code in the table round-trips through a full packet encode/decode', () => {
   const p = createPacket({ op: 2, xid: 0x1234 });
-  const codes = Object.keys(OPTION_TABLE).map(Number).filter((c) => c !== 52);
+  const codes = Object.keys(OPTION_TABLE)
+    .map(Number)
+    .filter((c) => c !== 52);
   for (const code of codes) setOption(p, code, SAMPLES[optionType(code)][0] as never);
   const back = decode(encode(p));
   assert.deepEqual([...back.options.keys()], codes, 'order kept');
-  for (const code of codes) assert.deepEqual(getOption(back, code), SAMPLES[optionType(code)][0], `option ${code} ${optionName(code)}`);
+  for (const code of codes)
+    assert.deepEqual(getOption(back, code), SAMPLES[optionType(code)][0], `option ${code} ${optionName(code)}`);
 });
 
 test('the table: unique names, name → code map, unknown codes are bytes', () => {
@@ -58,7 +92,9 @@ test('the table: unique names, name → code map, unknown codes are bytes', () =
   assert.equal(new Set(names).size, names.length);
   assert.equal(OPTION_CODES.bootFileName, 67);
   assert.equal(OPTION_CODES.clientSystemArchitecture, 93);
-  for (const code of [43, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 67, 77, 82, 93, 94, 97, 119, 121, 150, 175, 209, 210, 211]) {
+  for (const code of [
+    43, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 67, 77, 82, 93, 94, 97, 119, 121, 150, 175, 209, 210, 211,
+  ]) {
     assert.ok(code in OPTION_TABLE, `option ${code} in the table`);
   }
   for (let code = 1; code <= 76; code++) assert.ok(code in OPTION_TABLE, `RFC 2132 option ${code}`);
@@ -102,7 +138,19 @@ test('wrong lengths throw DecodeError bad-option-value', () => {
 });
 
 test('domain search with compression pointers (RFC 3397 example)', () => {
-  const wire = Buffer.from([3, ...Buffer.from('eng'), 5, ...Buffer.from('apple'), 3, ...Buffer.from('com'), 0, 3, ...Buffer.from('foo'), 0xc0, 4]);
+  const wire = Buffer.from([
+    3,
+    ...Buffer.from('eng'),
+    5,
+    ...Buffer.from('apple'),
+    3,
+    ...Buffer.from('com'),
+    0,
+    3,
+    ...Buffer.from('foo'),
+    0xc0,
+    4,
+  ]);
   assert.deepEqual(decodeOptionValue('domains', wire), ['eng.apple.com', 'foo.apple.com']);
 });
 

@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { contentRange, decideRange, ifRangeMatches, isNotModified, validatorsFor } from '../../../core/http/conditional.js';
+import {
+  contentRange,
+  decideRange,
+  ifRangeMatches,
+  isNotModified,
+  validatorsFor,
+} from '../../../core/http/conditional.js';
 
 const mtime = new Date('2026-01-02T03:04:05Z');
 const strong = { etag: '"abc-1"', lastModified: mtime.toUTCString() };
 const weak = validatorsFor({ size: 1000, mtime });
 
 test('validators: a source ETag is kept; without one a weak ETag comes from size and mtime; no mtime, no ETag', () => {
-  assert.deepEqual(validatorsFor({ size: 10, mtime, etag: '"x"' }), { etag: '"x"', lastModified: 'Fri, 02 Jan 2026 03:04:05 GMT' });
+  assert.deepEqual(validatorsFor({ size: 10, mtime, etag: '"x"' }), {
+    etag: '"x"',
+    lastModified: 'Fri, 02 Jan 2026 03:04:05 GMT',
+  });
   assert.equal(weak.etag, `W/"3e8-${mtime.getTime().toString(16)}"`);
   assert.notEqual(validatorsFor({ size: 1001, mtime }).etag, weak.etag);
   assert.notEqual(validatorsFor({ size: 1000, mtime: new Date(mtime.getTime() + 1000) }).etag, weak.etag);

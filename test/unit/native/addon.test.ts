@@ -17,9 +17,12 @@ import { NativeUdpSocket, nativeUdp, MAX_QUEUED_PACKETS, RECV_BUFFER_BYTES } fro
 // Without a C compiler `npm ci` cannot build the addon and pxekit runs on node:dgram: these tests then
 // skip, saying why (.ci/run installs the compiler and fails if the addon was not built).
 const available = nativeUdp();
-const skip = !available.available && `native addon not built (${available.reason}); install a C compiler and run npm rebuild`;
+const skip =
+  !available.available && `native addon not built (${available.reason}); install a C compiler and run npm rebuild`;
 
-async function peer(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ sock: Socket; port: number; next: () => Promise<Buffer> }> {
+async function peer(
+  type: 'udp4' | 'udp6' = 'udp4',
+): Promise<{ sock: Socket; port: number; next: () => Promise<Buffer> }> {
   const sock = createSocket(type);
   const queue: Buffer[] = [];
   const waiters: ((b: Buffer) => void)[] = [];
@@ -112,14 +115,20 @@ test('datagrams from any other address or port are filtered by the kernel (conne
   p.sock.send(Buffer.from('peer'), s.localPort, '127.0.0.1');
   await c.until(() => c.packets.length >= 1);
   await new Promise((r) => setTimeout(r, 50));
-  assert.deepEqual(c.packets.map((b) => b.toString()), ['peer']);
+  assert.deepEqual(
+    c.packets.map((b) => b.toString()),
+    ['peer'],
+  );
 });
 
 test('a datagram longer than the receive buffer is reported with its real length', { skip }, async (t) => {
   const p = await peer();
   t.after(() => p.sock.close());
   const lens: number[] = [];
-  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', p.port, { onPacket: (_b, len) => lens.push(len), onError: () => undefined });
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', p.port, {
+    onPacket: (_b, len) => lens.push(len),
+    onError: () => undefined,
+  });
   t.after(() => s.close());
   p.sock.send(Buffer.alloc(RECV_BUFFER_BYTES + 100), s.localPort, '127.0.0.1');
   const until = Date.now() + 2000;
@@ -226,13 +235,19 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
     localPort: () => 1234,
     close: () => undefined,
   };
-  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', 69, { onPacket: () => undefined, onError: () => undefined }, fake);
+  const s = new NativeUdpSocket(
+    '127.0.0.1',
+    '127.0.0.1',
+    69,
+    { onPacket: () => undefined, onError: () => undefined },
+    fake,
+  );
   const slot = Buffer.from('aaaa');
   s.send(slot);
   slot.write('bbbb'); // the caller reuses its buffer at once: the queue holds a copy
   s.send(slot);
   for (let i = 0; i < MAX_QUEUED_PACKETS + 10; i++) s.send(Buffer.from('x'));
-  assert.equal(s.dropped, 12, 'the queue holds MAX_QUEUED_PACKETS; the rest are dropped and counted')
+  assert.equal(s.dropped, 12, 'the queue holds MAX_QUEUED_PACKETS; the rest are dropped and counted');
   assert.ok(wants >= 1);
   full = false;
   writableCb!(2, 0);
@@ -242,58 +257,75 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   assert.equal(sent.at(-1), 'after');
 });
 
-test('readCached: reads a cached file positionally; bad descriptors answer -EBADF; bad ranges throw', { skip }, async (t) => {
-  const { readCached } = (await import('../../../core/native/binding.js')).nativeBinding().binding!;
-  const { mkdtempSync, writeFileSync, openSync, closeSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
-  const dir = mkdtempSync(join(tmpdir(), 'pxekit-native-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const data = Buffer.from('0123456789abcdef');
-  writeFileSync(join(dir, 'f'), data); // just written: in the page cache
-  const fd = openSync(join(dir, 'f'), 'r');
-  t.after(() => closeSync(fd));
-  const buf = Buffer.alloc(8, 0x2e);
-  assert.equal(readCached(fd, buf, 2, 4, 10), 4);
-  assert.equal(buf.toString(), '..abcd..');
-  assert.equal(readCached(fd, buf, 0, 8, 16), 0, 'end of file');
-  assert.equal(readCached(1_000_000, buf, 0, 8, 0), -constants.errno.EBADF);
-  assert.throws(() => readCached(fd, buf, 4, 8, 0), RangeError);
-  assert.throws(() => readCached(fd, buf, 0, 1, -1), RangeError);
-});
+test(
+  'readCached: reads a cached file positionally; bad descriptors answer -EBADF; bad ranges throw',
+  { skip },
+  async (t) => {
+    const { readCached } = (await import('../../../core/native/binding.js')).nativeBinding().binding!;
+    const { mkdtempSync, writeFileSync, openSync, closeSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'pxekit-native-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const data = Buffer.from('0123456789abcdef');
+    writeFileSync(join(dir, 'f'), data); // just written: in the page cache
+    const fd = openSync(join(dir, 'f'), 'r');
+    t.after(() => closeSync(fd));
+    const buf = Buffer.alloc(8, 0x2e);
+    assert.equal(readCached(fd, buf, 2, 4, 10), 4);
+    assert.equal(buf.toString(), '..abcd..');
+    assert.equal(readCached(fd, buf, 0, 8, 16), 0, 'end of file');
+    assert.equal(readCached(1_000_000, buf, 0, 8, 0), -constants.errno.EBADF);
+    assert.throws(() => readCached(fd, buf, 4, 8, 0), RangeError);
+    assert.throws(() => readCached(fd, buf, 0, 1, -1), RangeError);
+  },
+);
 
-test('armReply: the armed packet goes out when a datagram with the key arrives, before the callback; one-shot; disarm', { skip }, async (t) => {
-  const p = await peer();
-  t.after(() => p.sock.close());
-  const seen: { data: string; replied: boolean }[] = [];
-  let wake: (() => void) | undefined;
-  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', p.port, {
-    onPacket: (buf, len, replied) => {
-      seen.push({ data: buf.subarray(0, len).toString('hex'), replied });
-      wake?.();
-    },
-    onError: () => undefined,
-  });
-  t.after(() => s.close());
-  const until = (n: number) => new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out')), 2000);
-    wake = () => { if (seen.length >= n) { clearTimeout(timer); resolve(); } };
-    wake();
-  });
-  const reply = Buffer.from('0003000248454c4c4f', 'hex'); // DATA 2 "HELLO"
-  assert.equal(s.armReply(0x00040001, reply, reply.length), true);
-  p.sock.send(Buffer.from('00040000', 'hex'), s.localPort, '127.0.0.1'); // not the key: no reply
-  p.sock.send(Buffer.from('0004000100', 'hex'), s.localPort, '127.0.0.1'); // the key (padding tolerated)
-  await until(2);
-  assert.deepEqual(seen, [{ data: '00040000', replied: false }, { data: '0004000100', replied: true }]);
-  assert.equal((await p.next()).toString('hex'), reply.toString('hex'));
-  p.sock.send(Buffer.from('00040001', 'hex'), s.localPort, '127.0.0.1'); // same key again: one-shot
-  await until(3);
-  assert.equal(seen[2]!.replied, false);
-  s.armReply(0x00040002, reply, 4);
-  s.disarm();
-  p.sock.send(Buffer.from('00040002', 'hex'), s.localPort, '127.0.0.1');
-  await until(4);
-  assert.equal(seen[3]!.replied, false);
-  await assert.rejects(p.next(), /no datagram/, 'nothing else was sent');
-});
+test(
+  'armReply: the armed packet goes out when a datagram with the key arrives, before the callback; one-shot; disarm',
+  { skip },
+  async (t) => {
+    const p = await peer();
+    t.after(() => p.sock.close());
+    const seen: { data: string; replied: boolean }[] = [];
+    let wake: (() => void) | undefined;
+    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', p.port, {
+      onPacket: (buf, len, replied) => {
+        seen.push({ data: buf.subarray(0, len).toString('hex'), replied });
+        wake?.();
+      },
+      onError: () => undefined,
+    });
+    t.after(() => s.close());
+    const until = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out')), 2000);
+        wake = () => {
+          if (seen.length >= n) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        wake();
+      });
+    const reply = Buffer.from('0003000248454c4c4f', 'hex'); // DATA 2 "HELLO"
+    assert.equal(s.armReply(0x00040001, reply, reply.length), true);
+    p.sock.send(Buffer.from('00040000', 'hex'), s.localPort, '127.0.0.1'); // not the key: no reply
+    p.sock.send(Buffer.from('0004000100', 'hex'), s.localPort, '127.0.0.1'); // the key (padding tolerated)
+    await until(2);
+    assert.deepEqual(seen, [
+      { data: '00040000', replied: false },
+      { data: '0004000100', replied: true },
+    ]);
+    assert.equal((await p.next()).toString('hex'), reply.toString('hex'));
+    p.sock.send(Buffer.from('00040001', 'hex'), s.localPort, '127.0.0.1'); // same key again: one-shot
+    await until(3);
+    assert.equal(seen[2]!.replied, false);
+    s.armReply(0x00040002, reply, 4);
+    s.disarm();
+    p.sock.send(Buffer.from('00040002', 'hex'), s.localPort, '127.0.0.1');
+    await until(4);
+    assert.equal(seen[3]!.replied, false);
+    await assert.rejects(p.next(), /no datagram/, 'nothing else was sent');
+  },
+);

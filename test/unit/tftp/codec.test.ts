@@ -41,11 +41,14 @@ test('RRQ round trip keeps filename, mode and option order', () => {
   assert.equal(p.op, 'rrq');
   assert.equal(p.filename, 'pxelinux.cfg/default');
   assert.equal(p.mode, 'octet');
-  assert.deepEqual([...p.options.values], [
-    ['tsize', '0'],
-    ['blksize', '1468'],
-    ['windowsize', '4'],
-  ]);
+  assert.deepEqual(
+    [...p.options.values],
+    [
+      ['tsize', '0'],
+      ['blksize', '1468'],
+      ['windowsize', '4'],
+    ],
+  );
   assert.deepEqual(encodeRequest(p.op, p.filename, p.mode, p.options.values), buf);
 });
 
@@ -68,14 +71,26 @@ test('WRQ, DATA, ACK, ERROR and OACK round trips', () => {
     code: 8,
     message: 'User aborted the transfer',
   });
-  const o = decodePacket(encodeOack([['blksize', '1468'], ['tsize', '850528']]));
+  const o = decodePacket(
+    encodeOack([
+      ['blksize', '1468'],
+      ['tsize', '850528'],
+    ]),
+  );
   assert.equal(o.op, 'oack');
-  assert.deepEqual(o.op === 'oack' && [...o.options.values], [['blksize', '1468'], ['tsize', '850528']]);
+  assert.deepEqual(o.op === 'oack' && [...o.options.values], [
+    ['blksize', '1468'],
+    ['tsize', '850528'],
+  ]);
 });
 
 test('options: names case-insensitive, duplicates keep the first value, trailing NUL padding ignored', () => {
   const buf = Buffer.concat([
-    encodeRequest('rrq', 'f', 'OCTET', [['BlkSize', '1024'], ['blksize', '512'], ['TSIZE', '0']]),
+    encodeRequest('rrq', 'f', 'OCTET', [
+      ['BlkSize', '1024'],
+      ['blksize', '512'],
+      ['TSIZE', '0'],
+    ]),
     Buffer.alloc(3), // padding some stacks add
   ]);
   const p = asRequest(decodePacket(buf));

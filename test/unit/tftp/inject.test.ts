@@ -16,7 +16,10 @@ test('inject fetches a file with the negotiated options and records events and s
   const f = await startPxeTftp({ listen: false, files: { 'boot/ipxe.efi': BIG } });
   t.after(() => f.stop());
   const s = f.server.sessions.upsert('52:54:00:00:00:01', { ip: '127.0.0.1' });
-  const r = await f.server.inject.tftp({ path: '/boot/ipxe.efi', options: { blksize: '1468', tsize: '0', windowsize: '8' } });
+  const r = await f.server.inject.tftp({
+    path: '/boot/ipxe.efi',
+    options: { blksize: '1468', tsize: '0', windowsize: '8' },
+  });
   assert.equal(r.ok, true, JSON.stringify(r));
   assert.deepEqual(r.oack, { blksize: '1468', tsize: String(BIG.length), windowsize: '8' });
   assert.ok(r.data?.equals(BIG));
@@ -32,7 +35,10 @@ test('inject fetches a file with the negotiated options and records events and s
   assert.equal(s.bytes, BIG.length);
   assert.deepEqual(s.files, ['/boot/ipxe.efi']);
   assert.equal(s.stage, 'tftp');
-  assert.deepEqual(f.events.filter((e) => e.protocol === 'tftp').map((e) => e.type), ['tftp.request', 'tftp.oack', 'tftp.done']);
+  assert.deepEqual(
+    f.events.filter((e) => e.protocol === 'tftp').map((e) => e.type),
+    ['tftp.request', 'tftp.oack', 'tftp.done'],
+  );
   const line = f.logs.filter((l) => l.event === 'tftp.done');
   assert.equal(line.length, 1, 'one info line per transfer');
   assert.equal(line[0]!.level, 30);
@@ -54,13 +60,19 @@ test('inject refusals: not found (1), traversal (2), bad mode (4), too large (3)
     name: 'huge-source',
     apply(server) {
       server.files.hooks.resolve.tapPromise('huge-source', async (req) =>
-        req.path === '/huge' ? { path: req.path, size: 65 * 1024 * 1024, source: 'huge-source', open: async () => Readable.from([]) } : undefined,
+        req.path === '/huge'
+          ? { path: req.path, size: 65 * 1024 * 1024, source: 'huge-source', open: async () => Readable.from([]) }
+          : undefined,
       );
     },
   });
   const f = await startPxeTftp({ listen: false, files: { a: 'x' }, plugins: [huge] });
   t.after(() => f.stop());
-  assert.deepEqual(await f.server.inject.tftp({ path: 'nope' }), { ok: false, errorCode: 1, errorMessage: 'file not found' });
+  assert.deepEqual(await f.server.inject.tftp({ path: 'nope' }), {
+    ok: false,
+    errorCode: 1,
+    errorMessage: 'file not found',
+  });
   for (const p of ['../etc/passwd', '/a/../../x', '%2e%2e/a', '..\\..\\a']) {
     const r = await f.server.inject.tftp({ path: p });
     assert.equal(r.errorCode, 2, p);
@@ -80,10 +92,14 @@ test('readRequest can deny or map (per-MAC folder); negotiate can clamp blksize'
     apply(server) {
       server.tftp.hooks.readRequest.tapPromise('policy', async (req) => {
         if (req.path === '/secret') return { deny: 'not for you' };
-        if (req.path === '/pxelinux.cfg/default' && req.session) return { path: `/hosts/${req.session.mac.replace(/:/g, '-')}/default` };
+        if (req.path === '/pxelinux.cfg/default' && req.session)
+          return { path: `/hosts/${req.session.mac.replace(/:/g, '-')}/default` };
         return undefined;
       });
-      server.tftp.hooks.negotiate.tap('policy', (n) => ({ ...n, ...(n.blksize ? { blksize: Math.min(n.blksize, 1024) } : {}) }));
+      server.tftp.hooks.negotiate.tap('policy', (n) => ({
+        ...n,
+        ...(n.blksize ? { blksize: Math.min(n.blksize, 1024) } : {}),
+      }));
     },
   });
   const f = await startPxeTftp({
@@ -121,18 +137,33 @@ test('a throwing hook answers ERROR 0 with a generic message, logs the plugin, a
   });
   const f = await startPxeTftp({ listen: false, plugins: [broken], files: { ok: 'fine', neg: 'n' } });
   t.after(() => f.stop());
-  assert.deepEqual(await f.server.inject.tftp({ path: 'boom' }), { ok: false, errorCode: 0, errorMessage: 'internal server error' });
-  assert.deepEqual(await f.server.inject.tftp({ path: 'neg', options: { blksize: '1024' } }), { ok: false, errorCode: 0, errorMessage: 'internal server error' });
+  assert.deepEqual(await f.server.inject.tftp({ path: 'boom' }), {
+    ok: false,
+    errorCode: 0,
+    errorMessage: 'internal server error',
+  });
+  assert.deepEqual(await f.server.inject.tftp({ path: 'neg', options: { blksize: '1024' } }), {
+    ok: false,
+    errorCode: 0,
+    errorMessage: 'internal server error',
+  });
   const logged = f.logs.filter((l) => l.event === 'tftp.hook_error');
   assert.equal(logged.length, 2);
-  assert.deepEqual(logged.map((l) => l.plugin), ['broken', 'broken']);
+  assert.deepEqual(
+    logged.map((l) => l.plugin),
+    ['broken', 'broken'],
+  );
   const err = f.events.find((e) => e.type === 'tftp.error' && e.data.path === '/boom');
   assert.equal(err?.plugin, 'broken');
   assert.equal((await f.server.inject.tftp({ path: 'ok' })).data?.toString(), 'fine');
 });
 
 test('admit: a MAC off the allowlist gets ERROR 2 with the reason, and its file is never resolved', async (t) => {
-  const f = await startPxeTftp({ listen: false, plugins: [macAllowlist({ allow: ['52:54:00:aa:aa:aa'] })], files: { f: 'data' } });
+  const f = await startPxeTftp({
+    listen: false,
+    plugins: [macAllowlist({ allow: ['52:54:00:aa:aa:aa'] })],
+    files: { f: 'data' },
+  });
   t.after(() => f.stop());
   f.server.sessions.upsert('52:54:00:bb:bb:bb', { ip: '127.0.0.1' });
   const r = await f.server.inject.tftp({ path: 'f', options: { tsize: '0' } });

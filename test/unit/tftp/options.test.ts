@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RequestOptions } from '../../../core/tftp/codec.js';
-import {
-  negotiateOptions,
-  oackEntries,
-  sanitizeOptions,
-  transferParams,
-} from '../../../core/tftp/options.js';
+import { negotiateOptions, oackEntries, sanitizeOptions, transferParams } from '../../../core/tftp/options.js';
 
 const req = (o: Record<string, string>): RequestOptions => ({ values: new Map(Object.entries(o)), duplicates: [] });
 const limits = { maxBlksize: 1468, windowsizeCap: 64 };
@@ -50,7 +45,11 @@ test('timeout 1..255 echoed as asked; windowsize 1..65535 clamped to the cap', (
 test('a negotiate hook may lower or drop, never add, raise or change timeout/tsize', () => {
   const r = req({ blksize: '1468', tsize: '0', timeout: '6' });
   const offered = negotiateOptions(r, limits, 100);
-  assert.deepEqual(sanitizeOptions({ ...offered, blksize: 1024 }, offered, r), { blksize: 1024, tsize: 100, timeout: 6 });
+  assert.deepEqual(sanitizeOptions({ ...offered, blksize: 1024 }, offered, r), {
+    blksize: 1024,
+    tsize: 100,
+    timeout: 6,
+  });
   assert.deepEqual(sanitizeOptions({ ...offered, blksize: 9000, timeout: 3, tsize: 5, windowsize: 16 }, offered, r), {
     blksize: 1468,
     tsize: 100,
@@ -62,7 +61,16 @@ test('a negotiate hook may lower or drop, never add, raise or change timeout/tsi
 test('OACK entries follow the request order; transfer params default to RFC 1350', () => {
   const r = req({ tsize: '0', blksize: '1468', windowsize: '4', foo: 'bar' });
   const acked = negotiateOptions(r, limits, 7);
-  assert.deepEqual(oackEntries(acked, r), [['tsize', '7'], ['blksize', '1468'], ['windowsize', '4']]);
+  assert.deepEqual(oackEntries(acked, r), [
+    ['tsize', '7'],
+    ['blksize', '1468'],
+    ['windowsize', '4'],
+  ]);
   assert.deepEqual(transferParams({}, 1000), { blksize: 512, windowsize: 1, timeoutMs: 1000 });
-  assert.deepEqual(transferParams({ timeout: 3, blksize: 8 }, 1000), { blksize: 8, windowsize: 1, timeoutMs: 3000, fixedTimeout: true });
+  assert.deepEqual(transferParams({ timeout: 3, blksize: 8 }, 1000), {
+    blksize: 8,
+    windowsize: 1,
+    timeoutMs: 3000,
+    fixedTimeout: true,
+  });
 });

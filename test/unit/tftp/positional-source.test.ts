@@ -52,7 +52,12 @@ async function drain(src: PositionalBlockSource, blksize: number, max = 10_000):
 }
 
 test('blocks reassemble the file; the last block is short (empty on an exact multiple)', async () => {
-  for (const [size, blk] of [[100_003, 1468], [512 * 64, 512], [0, 512], [5, 512]] as const) {
+  for (const [size, blk] of [
+    [100_003, 1468],
+    [512 * 64, 512],
+    [0, 512],
+    [5, 512],
+  ] as const) {
     const data = randomBytes(size);
     const m = memReader(data);
     const blocks = await drain(new PositionalBlockSource(m.reader, size, 16 * 1024), blk);

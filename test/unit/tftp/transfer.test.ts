@@ -137,7 +137,10 @@ test('OACK first, data after ACK 0; the file is opened only then', async () => {
 });
 
 test('tsize probe: ERROR 8 after an OACK with tsize is a probe, not a failure, and opens nothing', async () => {
-  const oack = encodeOack([['tsize', '850528'], ['blksize', '1468']]);
+  const oack = encodeOack([
+    ['tsize', '850528'],
+    ['blksize', '1468'],
+  ]);
   const h = harness(pattern(10), { oack, tsizeAcked: true });
   h.t.start();
   h.t.handle({ op: 'error', code: 8, message: 'User aborted the transfer' });
@@ -152,7 +155,7 @@ test('tsize probe: ERROR 8 after an OACK with tsize is a probe, not a failure, a
   assert.equal(noTsize.result?.outcome, 'client-error');
 });
 
-test('lock-step: duplicate ACKs never cause duplicate sends (Sorcerer\'s Apprentice)', async () => {
+test("lock-step: duplicate ACKs never cause duplicate sends (Sorcerer's Apprentice)", async () => {
   const h = harness(pattern(512 * 5 + 1));
   h.t.start();
   await h.waitSent(1);
@@ -240,7 +243,10 @@ test('windowsize: a window at a time; a mid-window ACK resends from there once; 
 });
 
 test('a negotiated timeout (RFC 2349) is used as is: no backoff', async () => {
-  const h = harness(pattern(2000), { retries: 3, params: { blksize: 512, windowsize: 1, timeoutMs: 2000, fixedTimeout: true } });
+  const h = harness(pattern(2000), {
+    retries: 3,
+    params: { blksize: 512, windowsize: 1, timeoutMs: 2000, fixedTimeout: true },
+  });
   h.t.start();
   await h.waitSent(1);
   for (let i = 0; i < 3; i++) h.clock.advance(2000);
@@ -299,7 +305,11 @@ test('netascii: LF → CR LF, CR → CR NUL; bytes count the converted size', as
 });
 
 test('bounded buffering: a stalled client never makes the transfer read ahead more than ~64 KiB', async () => {
-  const h = harness(Buffer.alloc(8 * 1024 * 1024), { params: { blksize: 1468, windowsize: 8, timeoutMs: 1000 } }, 16 * 1024);
+  const h = harness(
+    Buffer.alloc(8 * 1024 * 1024),
+    { params: { blksize: 1468, windowsize: 8, timeoutMs: 1000 } },
+    16 * 1024,
+  );
   h.t.start();
   await h.waitSent(8);
   await h.settle();
@@ -370,7 +380,12 @@ test('prefill: with a cached reader the next block is read before its ACK-trigge
   h.ack(4);
   assert.equal(h.result?.outcome, 'done');
   assert.equal(h.result?.bytes, data.length, 'bytes count what was sent, each block once');
-  const got = Buffer.concat(h.sent.filter((p) => p.op === 'data').slice(1).map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
+  const got = Buffer.concat(
+    h.sent
+      .filter((p) => p.op === 'data')
+      .slice(1)
+      .map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))),
+  );
   assert.ok(got.equals(data));
 });
 
@@ -423,7 +438,11 @@ test('armReply (native lock-step fast path): each prefilled block is armed for t
   assert.equal(h.result?.bytes, data.length);
   assert.equal(h.result?.blocks, 4);
   const blocks = [h.sent[0]!, ...wire.map((b) => decodePacket(b))];
-  assert.deepEqual(blocks.map((p) => (p.op === 'data' ? p.block : -1)), [1, 2, 3, 4], 'each block on the wire once (plus the one timer resend)');
+  assert.deepEqual(
+    blocks.map((p) => (p.op === 'data' ? p.block : -1)),
+    [1, 2, 3, 4],
+    'each block on the wire once (plus the one timer resend)',
+  );
   const got = Buffer.concat(blocks.map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
   assert.ok(got.equals(data));
 });
