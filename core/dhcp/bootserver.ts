@@ -1,7 +1,7 @@
 /**
  * The PXE boot server on port 4011 (PXE spec 2.1 §2.2.4, the "BINL" exchange): a client that got its
  * address elsewhere asks us for its boot file with a DHCPREQUEST and gets a DHCPACK back at the
- * address and port it sent from. Three real clients (../shared/fixtures/dhcp):
+ * address and port it sent from. Three real clients (test/fixtures/dhcp):
  * - OVMF EDK2 sends from port 4011 with ciaddr set and a new xid → ACK to ciaddr:4011;
  * - iPXE (`ipxe.efi`) sends from port 68 → ACK to its address:68;
  * - the BIOS iPXE ROM's boot-server discovery has xid 0, option 60 just `PXEClient` and option 43

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
-import { fixturesSkip, loadFixture } from '../../test/helpers/fixtures.js';
+import { loadFixture } from '../../test/helpers/fixtures.js';
 import { decodeDhcp, encodeDhcp } from '../../core/index.js';
 
 const CONFIG = fileURLToPath(new URL('./pxekit.config.yaml', import.meta.url));
@@ -19,7 +19,7 @@ function discoverFrom(fixture: string, mac: string): Buffer {
   });
 }
 
-test('full-dhcp: a reserved MAC gets its fixed address and the script URL', { skip: fixturesSkip() }, async (t) => {
+test('full-dhcp: a reserved MAC gets its fixed address and the script URL', async (t) => {
   const ex = await startExample(t, CONFIG);
   const [offer] = await ex.server.inject.dhcp(discoverFrom('bios-ipxe-rom-discover', '52:54:00:e2:e0:01'), LOCAL);
   assert.ok(offer, 'an offer');
@@ -28,22 +28,18 @@ test('full-dhcp: a reserved MAC gets its fixed address and the script URL', { sk
   assert.match(file, /^http:\/\/10\.77\.0\.1(:\d+)?\/boot\.ipxe$/);
 });
 
-test(
-  'full-dhcp: an unknown VM gets a pool address; a MAC outside the allowlist gets nothing',
-  { skip: fixturesSkip() },
-  async (t) => {
-    const ex = await startExample(t, CONFIG);
-    const [offer] = await ex.server.inject.dhcp(discoverFrom('uefi-edk2-discover', '52:54:00:aa:bb:cc'), LOCAL);
-    assert.ok(offer, 'an offer');
-    const last = Number(offer.packet.yiaddr.split('.')[3]);
-    assert.ok(offer.packet.yiaddr.startsWith('10.77.0.') && last >= 100 && last <= 199, offer.packet.yiaddr);
-    assert.equal(offer.packet.options.get(67)?.toString() || offer.packet.file, 'ipxe.efi');
+test('full-dhcp: an unknown VM gets a pool address; a MAC outside the allowlist gets nothing', async (t) => {
+  const ex = await startExample(t, CONFIG);
+  const [offer] = await ex.server.inject.dhcp(discoverFrom('uefi-edk2-discover', '52:54:00:aa:bb:cc'), LOCAL);
+  assert.ok(offer, 'an offer');
+  const last = Number(offer.packet.yiaddr.split('.')[3]);
+  assert.ok(offer.packet.yiaddr.startsWith('10.77.0.') && last >= 100 && last <= 199, offer.packet.yiaddr);
+  assert.equal(offer.packet.options.get(67)?.toString() || offer.packet.file, 'ipxe.efi');
 
-    const denied = await ex.server.inject.dhcp(discoverFrom('uefi-edk2-discover', '02:00:00:00:00:99'), LOCAL);
-    assert.deepEqual(denied, []);
-    assert.ok(ex.events('admit.deny').some((l) => String(l['reason']).includes('not in allowlist')));
-  },
-);
+  const denied = await ex.server.inject.dhcp(discoverFrom('uefi-edk2-discover', '02:00:00:00:00:99'), LOCAL);
+  assert.deepEqual(denied, []);
+  assert.ok(ex.events('admit.deny').some((l) => String(l['reason']).includes('not in allowlist')));
+});
 
 test(
   'full-dhcp: ipxe.efi is served although Debian installs it as a symlink out of /usr/lib/ipxe',

@@ -3,34 +3,30 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
-import { fixturesSkip, loadFixture } from '../../test/helpers/fixtures.js';
+import { loadFixture } from '../../test/helpers/fixtures.js';
 
 const CONFIG = fileURLToPath(new URL('./pxekit.config.yaml', import.meta.url));
 const LOCAL = { local: { address: '10.77.0.1', interface: 'eth0' } };
 const hasIpxe = existsSync('/usr/lib/ipxe/snponly.efi');
 
-test(
-  'quickstart: a BIOS iPXE ROM gets the script URL, and the script is rendered for it',
-  { skip: fixturesSkip() },
-  async (t) => {
-    const ex = await startExample(t, CONFIG);
-    const [offer] = await ex.server.inject.dhcp(loadFixture('bios-ipxe-rom-discover'), LOCAL);
-    assert.ok(offer, 'a ProxyDHCP offer');
-    const mac = offer.packet.mac;
-    const bootFile = offer.packet.options.get(67)?.toString() ?? offer.packet.file;
-    // The port is the configured one (0 here: the test moved HTTP to an ephemeral port).
-    assert.match(bootFile, new RegExp(`^http://10\\.77\\.0\\.1(:\\d+)?/boot\\.ipxe\\?mac=${mac}$`));
+test('quickstart: a BIOS iPXE ROM gets the script URL, and the script is rendered for it', async (t) => {
+  const ex = await startExample(t, CONFIG);
+  const [offer] = await ex.server.inject.dhcp(loadFixture('bios-ipxe-rom-discover'), LOCAL);
+  assert.ok(offer, 'a ProxyDHCP offer');
+  const mac = offer.packet.mac;
+  const bootFile = offer.packet.options.get(67)?.toString() ?? offer.packet.file;
+  // The port is the configured one (0 here: the test moved HTTP to an ephemeral port).
+  assert.match(bootFile, new RegExp(`^http://10\\.77\\.0\\.1(:\\d+)?/boot\\.ipxe\\?mac=${mac}$`));
 
-    const res = await ex.server.inject.http({ path: `/boot.ipxe?mac=${mac}`, remoteAddress: '10.77.0.150' });
-    assert.equal(res.status, 200);
-    const body = res.body.toString();
-    assert.match(body, /^#!ipxe\n/);
-    assert.match(body, /PXEKIT-BOOT-OK/);
-    assert.match(body, new RegExp(`client {2}${mac} \\(bios-x86, bios`));
-    assert.match(body, /chosen {2}http:\/\/10\.77\.0\.1(:\d+)?\/boot\.ipxe\?mac=.* by ipxe-chain/);
-    assert.match(body, /imgfetch --name probe tftp:\/\/[0-9.]+\/tftp-probe\.txt/);
-  },
-);
+  const res = await ex.server.inject.http({ path: `/boot.ipxe?mac=${mac}`, remoteAddress: '10.77.0.150' });
+  assert.equal(res.status, 200);
+  const body = res.body.toString();
+  assert.match(body, /^#!ipxe\n/);
+  assert.match(body, /PXEKIT-BOOT-OK/);
+  assert.match(body, new RegExp(`client {2}${mac} \\(bios-x86, bios`));
+  assert.match(body, /chosen {2}http:\/\/10\.77\.0\.1(:\d+)?\/boot\.ipxe\?mac=.* by ipxe-chain/);
+  assert.match(body, /imgfetch --name probe tftp:\/\/[0-9.]+\/tftp-probe\.txt/);
+});
 
 test('quickstart: a client without a session gets the static boot/boot.ipxe', async (t) => {
   const ex = await startExample(t, CONFIG);

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from '../../core/server.js';
-import { fixturesSkip } from '../../test/helpers/fixtures.js';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
 import bootByArch from './index.js';
 
-const skip = fixturesSkip();
 const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false } };
 
 function setArch(arch: number) {
@@ -17,7 +15,7 @@ function setArch(arch: number) {
   };
 }
 
-test('defaults: BIOS, x64 UEFI 7 and 9, arm64, ia32', { skip }, async (t) => {
+test('defaults: BIOS, x64 UEFI 7 and 9, arm64, ia32', async (t) => {
   const server = createServer({ ...quiet, http: { enabled: false }, plugins: [bootByArch()] });
   t.after(() => server.close());
   const file = async (fixture: string, edit?: (p: import('../../core/dhcp/packet.js').DhcpPacket) => void) =>
@@ -29,7 +27,7 @@ test('defaults: BIOS, x64 UEFI 7 and 9, arm64, ia32', { skip }, async (t) => {
   assert.equal(await file('uefi-edk2-discover', setArch(6)), 'ipxe-ia32.efi');
 });
 
-test('UEFI HTTP boot (16, 19) gets a full URL: baseUrl, else the local address and port', { skip }, async (t) => {
+test('UEFI HTTP boot (16, 19) gets a full URL: baseUrl, else the local address and port', async (t) => {
   const withBase = createServer({
     ...quiet,
     http: { enabled: false, baseUrl: 'http://boot.lab:8080/' },
@@ -60,7 +58,7 @@ test('UEFI HTTP boot (16, 19) gets a full URL: baseUrl, else the local address a
   );
 });
 
-test('table keys: names, raw numbers beat names, unknown arch gives no boot', { skip }, async (t) => {
+test('table keys: names, raw numbers beat names, unknown arch gives no boot', async (t) => {
   const server = createServer({
     ...quiet,
     http: { enabled: false },

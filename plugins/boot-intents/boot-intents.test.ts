@@ -5,13 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type PxeServer } from '../../core/server.js';
 import { runIntentCommand } from '../../core/session/intent-cli.js';
-import { fixturesSkip } from '../../test/helpers/fixtures.js';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
 import bootByArch from '../boot-by-arch/index.js';
 import ipxeChain from '../ipxe-chain/index.js';
 import bootIntents from './index.js';
 
-const skip = fixturesSkip();
 const MAC = '52:54:00:77:b1:05';
 const quiet = {
   log: { level: 'silent' as const },
@@ -51,89 +49,81 @@ function fetched(server: PxeServer, type: 'tftp.done' | 'http.get', path: string
   });
 }
 
-test(
-  'a one-shot MAC netboots once (through the iPXE chain), then gets noBoot — also after a restart',
-  { skip },
-  async (t) => {
-    const file = join(await tmp(t), 'intents.json');
-    const plugin = bootIntents({ file, pollMs: 100 });
-    const server = createServer({
-      ...quiet,
-      plugins: [plugin, ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
-    });
-    await server.start();
-    t.after(() => server.close());
-    assert.equal(plugin.intents, server.intents);
-    await server.intents!.set(MAC, 'once');
+test('a one-shot MAC netboots once (through the iPXE chain), then gets noBoot — also after a restart', async (t) => {
+  const file = join(await tmp(t), 'intents.json');
+  const plugin = bootIntents({ file, pollMs: 100 });
+  const server = createServer({
+    ...quiet,
+    plugins: [plugin, ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
+  });
+  await server.start();
+  t.after(() => server.close());
+  assert.equal(plugin.intents, server.intents);
+  await server.intents!.set(MAC, 'once');
 
-    // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
-    const raw = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
-    assert.equal(raw.boot?.file, 'undionly.kpxe');
-    fetched(server, 'tftp.done', '/undionly.kpxe');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
-    const ipxe = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover'));
-    assert.equal(ipxe.boot?.file, 'http://10.77.0.1/boot.ipxe');
-    fetched(server, 'http.get', '/boot.ipxe');
-    await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
+  // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
+  const raw = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
+  assert.equal(raw.boot?.file, 'undionly.kpxe');
+  fetched(server, 'tftp.done', '/undionly.kpxe');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
+  const ipxe = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover'));
+  assert.equal(ipxe.boot?.file, 'http://10.77.0.1/boot.ipxe');
+  fetched(server, 'http.get', '/boot.ipxe');
+  await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
 
-    // Boot 2: no netboot.
-    const again = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
-    assert.equal(again.boot?.noBoot, true);
-    assert.equal(again.boot?.decidedBy, 'boot-intents');
-    assert.match(again.boot?.reason ?? '', /one-shot boot of 52:54:00:77:b1:05 already used/);
-    await server.close();
+  // Boot 2: no netboot.
+  const again = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
+  assert.equal(again.boot?.noBoot, true);
+  assert.equal(again.boot?.decidedBy, 'boot-intents');
+  assert.match(again.boot?.reason ?? '', /one-shot boot of 52:54:00:77:b1:05 already used/);
+  await server.close();
 
-    const persisted = JSON.parse(await readFile(file, 'utf8')) as { intents: Record<string, { state: string }> };
-    assert.equal(persisted.intents[MAC]?.state, 'done');
-    const restarted = makeServer(file);
-    await restarted.start();
-    t.after(() => restarted.close());
-    assert.equal(
-      (
-        await decide(
-          restarted,
-          fixtureContext(restarted, 'uefi-edk2-discover', {
-            edit: (p) => {
-              p.chaddr.set([0x52, 0x54, 0, 0x77, 0xb1, 0x05]);
-              p.mac = MAC;
-            },
-          }),
-        )
-      ).boot?.noBoot,
-      true,
-    );
-  },
-);
+  const persisted = JSON.parse(await readFile(file, 'utf8')) as { intents: Record<string, { state: string }> };
+  assert.equal(persisted.intents[MAC]?.state, 'done');
+  const restarted = makeServer(file);
+  await restarted.start();
+  t.after(() => restarted.close());
+  assert.equal(
+    (
+      await decide(
+        restarted,
+        fixtureContext(restarted, 'uefi-edk2-discover', {
+          edit: (p) => {
+            p.chaddr.set([0x52, 0x54, 0, 0x77, 0xb1, 0x05]);
+            p.mac = MAC;
+          },
+        }),
+      )
+    ).boot?.noBoot,
+    true,
+  );
+});
 
-test(
-  '"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a one-shot when fetched',
-  { skip },
-  async (t) => {
-    const server = createServer({ ...quiet, plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
-    await server.start();
-    t.after(() => server.close());
-    await server.intents!.set('52-54-00-77-EF-64', 'never');
-    const never = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
-    assert.deepEqual(
-      [never.boot?.noBoot, never.boot?.reason],
-      [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot'],
-    );
-    await server.intents!.set(MAC, 'once');
-    assert.equal(
-      (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
-      'pxelinux.0',
-    );
-    fetched(server, 'tftp.done', 'pxelinux.0');
-    await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
-    assert.equal(await server.intents!.clear(MAC), true);
-    assert.equal(
-      (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
-      'pxelinux.0',
-      'cleared: netboots again',
-    );
-  },
-);
+test('"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a one-shot when fetched', async (t) => {
+  const server = createServer({ ...quiet, plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
+  await server.start();
+  t.after(() => server.close());
+  await server.intents!.set('52-54-00-77-EF-64', 'never');
+  const never = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
+  assert.deepEqual(
+    [never.boot?.noBoot, never.boot?.reason],
+    [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot'],
+  );
+  await server.intents!.set(MAC, 'once');
+  assert.equal(
+    (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
+    'pxelinux.0',
+  );
+  fetched(server, 'tftp.done', 'pxelinux.0');
+  await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
+  assert.equal(await server.intents!.clear(MAC), true);
+  assert.equal(
+    (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
+    'pxelinux.0',
+    'cleared: netboots again',
+  );
+});
 
 test('pxekit intent set/list/clear edit the file from the config; the running server reloads it', async (t) => {
   const dir = await tmp(t);

@@ -1,15 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from '../../core/server.js';
-import { fixturesSkip } from '../../test/helpers/fixtures.js';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
 import bootByArch from '../boot-by-arch/index.js';
 import ipxeChain from './index.js';
 
-const skip = fixturesSkip();
 const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false } };
 
-test('iPXE second stage (user class iPXE / 175) gets the script URL, never a binary again', { skip }, async (t) => {
+test('iPXE second stage (user class iPXE / 175) gets the script URL, never a binary again', async (t) => {
   const server = createServer({
     ...quiet,
     http: { enabled: false, baseUrl: 'http://10.77.0.1' },
@@ -29,7 +27,7 @@ test('iPXE second stage (user class iPXE / 175) gets the script URL, never a bin
   assert.match(efi.boot?.file ?? '', /^http:\/\/10\.77\.0\.1\/boot\.ipxe\?mac=52:54:00:77:ef:64/);
 });
 
-test('raw PXE ROMs get the configured iPXE binary over TFTP; HTTP boot gets a URL', { skip }, async (t) => {
+test('raw PXE ROMs get the configured iPXE binary over TFTP; HTTP boot gets a URL', async (t) => {
   const server = createServer({
     ...quiet,
     http: { enabled: false, baseUrl: 'http://10.77.0.1' },
@@ -53,24 +51,20 @@ test('raw PXE ROMs get the configured iPXE binary over TFTP; HTTP boot gets a UR
   );
 });
 
-test(
-  'without binaries, raw ROMs fall through to boot-by-arch; without a base URL the script goes over TFTP',
-  { skip },
-  async (t) => {
-    const server = createServer({
-      ...quiet,
-      http: { enabled: false, port: 8080 },
-      plugins: [ipxeChain(), bootByArch()],
-    });
-    t.after(() => server.close());
-    const raw = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
-    assert.deepEqual([raw.boot?.file, raw.boot?.decidedBy], ['ipxe.efi', 'boot-by-arch']);
-    const ipxe = await decide(server, fixtureContext(server, 'uefi-ipxe-efi-discover', { local: {} }));
-    assert.deepEqual([ipxe.boot?.file, ipxe.boot?.decidedBy], ['boot.ipxe', 'ipxe-chain']);
-    const local = await decide(
-      server,
-      fixtureContext(server, 'uefi-ipxe-efi-discover', { local: { address: '10.77.0.1' } }),
-    );
-    assert.equal(local.boot?.file, 'http://10.77.0.1:8080/boot.ipxe');
-  },
-);
+test('without binaries, raw ROMs fall through to boot-by-arch; without a base URL the script goes over TFTP', async (t) => {
+  const server = createServer({
+    ...quiet,
+    http: { enabled: false, port: 8080 },
+    plugins: [ipxeChain(), bootByArch()],
+  });
+  t.after(() => server.close());
+  const raw = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
+  assert.deepEqual([raw.boot?.file, raw.boot?.decidedBy], ['ipxe.efi', 'boot-by-arch']);
+  const ipxe = await decide(server, fixtureContext(server, 'uefi-ipxe-efi-discover', { local: {} }));
+  assert.deepEqual([ipxe.boot?.file, ipxe.boot?.decidedBy], ['boot.ipxe', 'ipxe-chain']);
+  const local = await decide(
+    server,
+    fixtureContext(server, 'uefi-ipxe-efi-discover', { local: { address: '10.77.0.1' } }),
+  );
+  assert.equal(local.boot?.file, 'http://10.77.0.1:8080/boot.ipxe');
+});

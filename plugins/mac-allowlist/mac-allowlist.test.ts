@@ -4,11 +4,9 @@ import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '../../core/server.js';
-import { fixturesSkip } from '../../test/helpers/fixtures.js';
 import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import macAllowlist from './index.js';
 
-const skip = fixturesSkip();
 const quiet = {
   log: { level: 'silent' as const },
   dhcp: { mode: 'off' as const },
@@ -16,33 +14,29 @@ const quiet = {
   http: { enabled: false },
 };
 
-test(
-  'allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol',
-  { skip },
-  async (t) => {
-    const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
-    await server.start();
-    t.after(() => server.close());
-    const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-    assert.equal((await decide(server, known)).allowed, true);
-    const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
-    const d = await decide(server, unknown);
-    assert.equal(d.allowed, false);
-    assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
-    for (const protocol of ['tftp', 'http'] as const) {
-      const s = server.sessions.byIp('10.77.0.165');
-      const r = await server.admit({
-        protocol,
-        ip: '10.77.0.165',
-        ...(s ? { mac: s.mac, session: s } : {}),
-        path: '/undionly.kpxe',
-      });
-      assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
-      assert.equal(r.plugin, 'mac-allowlist');
-    }
-    assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
-  },
-);
+test('allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol', async (t) => {
+  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
+  await server.start();
+  t.after(() => server.close());
+  const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
+  assert.equal((await decide(server, known)).allowed, true);
+  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
+  const d = await decide(server, unknown);
+  assert.equal(d.allowed, false);
+  assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
+  for (const protocol of ['tftp', 'http'] as const) {
+    const s = server.sessions.byIp('10.77.0.165');
+    const r = await server.admit({
+      protocol,
+      ip: '10.77.0.165',
+      ...(s ? { mac: s.mac, session: s } : {}),
+      path: '/undionly.kpxe',
+    });
+    assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
+    assert.equal(r.plugin, 'mac-allowlist');
+  }
+  assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
+});
 
 test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async (t) => {
   const strict = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52:54:00:*'] })] });
@@ -54,7 +48,7 @@ test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async
   assert.equal((await lax.admit({ protocol: 'http', ip: '10.0.0.9', path: '/boot.ipxe' })).allowed, true);
 });
 
-test('unknown: { boot } admits unknown MACs and gives them the default boot first', { skip }, async (t) => {
+test('unknown: { boot } admits unknown MACs and gives them the default boot first', async (t) => {
   const server = createServer({
     ...quiet,
     plugins: [macAllowlist({ allow: ['52:54:00:77:ef:64'], unknown: { boot: 'menu.ipxe' } })],

@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createServer } from '../../core/server.js';
 import { HookError, PxeError } from '../../core/errors.js';
-import { fixturesSkip } from '../../test/helpers/fixtures.js';
 import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import { httpContext, readHandle } from '../../test/unit/boot/http-context.js';
 import bootByArch from '../boot-by-arch/index.js';
 import templates from './index.js';
 
-const skip = fixturesSkip();
 const quiet = {
   dhcp: { mode: 'off' as const },
   tftp: { enabled: false },
@@ -36,7 +34,7 @@ function capture() {
   };
 }
 
-test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with session variables', { skip }, async (t) => {
+test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with session variables', async (t) => {
   const dir = await tmp(t);
   await writeFile(
     join(dir, 'boot.ipxe.hbs'),
@@ -85,36 +83,32 @@ test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with sessi
   assert.equal(await server.files.resolve('/pxelinux.cfg/01-52-54-00-77-ef', { protocol: 'tftp' }), undefined);
 });
 
-test(
-  'a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP tap throws',
-  { skip },
-  async (t) => {
-    const dir = await tmp(t);
-    await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho ok\nkernel {{vars.kernel}}\nboot\n');
-    const { lines, logger } = capture();
-    const server = createServer({
-      ...quiet,
-      logger,
-      plugins: [templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs' } })],
-    });
-    await server.start();
-    t.after(() => server.close());
-    fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-    await assert.rejects(
-      server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe')),
-      (err: unknown) => {
-        assert.ok(err instanceof HookError);
-        assert.equal(err.plugin, 'templates');
-        assert.match(err.message, /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
-        return true;
-      },
-    );
-    const logged = lines.find((l) => l['event'] === 'template.error');
-    assert.equal(logged?.['code'], 'PXE_ERR_TEMPLATE');
-    assert.equal(logged?.['line'], 3);
-    assert.equal(logged?.['template'], 'boot.ipxe.hbs');
-  },
-);
+test('a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP tap throws', async (t) => {
+  const dir = await tmp(t);
+  await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho ok\nkernel {{vars.kernel}}\nboot\n');
+  const { lines, logger } = capture();
+  const server = createServer({
+    ...quiet,
+    logger,
+    plugins: [templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs' } })],
+  });
+  await server.start();
+  t.after(() => server.close());
+  fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
+  await assert.rejects(
+    server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe')),
+    (err: unknown) => {
+      assert.ok(err instanceof HookError);
+      assert.equal(err.plugin, 'templates');
+      assert.match(err.message, /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
+      return true;
+    },
+  );
+  const logged = lines.find((l) => l['event'] === 'template.error');
+  assert.equal(logged?.['code'], 'PXE_ERR_TEMPLATE');
+  assert.equal(logged?.['line'], 3);
+  assert.equal(logged?.['template'], 'boot.ipxe.hbs');
+});
 
 test('a syntax error fails the start, naming file and line; an edited file is recompiled', async (t) => {
   const dir = await tmp(t);

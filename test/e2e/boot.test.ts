@@ -12,7 +12,7 @@
  * LAN (namespaces, pxekit, dnsmasq, QEMU) is torn down whatever happens.
  *
  * The BIOS guests cannot exercise "ROM → TFTP undionly.kpxe": QEMU's BIOS ROM is iPXE already and
- * ipxe-chain rightly hands it the script URL (../shared/realnet/README.md, Known limits). TFTP is
+ * ipxe-chain rightly hands it the script URL (test/lab/README.md, Known limits). TFTP is
  * covered by the script's `imgfetch tftp://...` (BIOS) and by EDK2 fetching the iPXE binary (UEFI).
  */
 import { test, type TestContext } from 'node:test';
@@ -197,7 +197,7 @@ test(
   { skip, timeout: 600_000 },
   async (t) => {
     await withLan(t, { name: 'e2eproxy', taps: 1, ra }, async (lan) => {
-      // The site's DHCP server: addresses only, no PXE options (../shared/realnet/README.md).
+      // The site's DHCP server: addresses only, no PXE options (test/lab/README.md).
       const dhcpNs = await lan.addHost('dhcp', '10.77.0.3/24');
       const dir = mkdtempSync(path.join(tmpdir(), 'pxk-e2e-site-'));
       const site = lan.spawnIn(dhcpNs, 'dnsmasq', [

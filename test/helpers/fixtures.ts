@@ -1,6 +1,6 @@
 /**
- * Loads the shared real-client packet captures (`/work/shared/fixtures`, see its README).
- * The shared folder is `../shared` next to the repository root; `PXEKIT_SHARED` overrides it.
+ * Loads the project's real-client packet captures in `test/fixtures` (see its README): DHCP and
+ * TFTP packets of real firmware and clients, recorded by `test/lab/capture.sh`.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,27 +19,20 @@ export interface FixtureInfo {
   note: string;
 }
 
-/** The shared folder: `$PXEKIT_SHARED`, else `<repo>/../shared`. */
-export function sharedDir(): string {
-  const env = process.env.PXEKIT_SHARED;
-  if (env) return path.resolve(env);
-  return fileURLToPath(new URL('../../../shared/', import.meta.url));
+/** The project's captures: `test/fixtures` (refreshed by `test/lab/capture.sh`). */
+export function fixturesDir(): string {
+  return fileURLToPath(new URL('../fixtures/', import.meta.url));
 }
 
-/** The fixtures folder, or undefined if it is not there (tests then skip with a reason). */
-export function fixturesDir(): string | undefined {
-  const dir = path.join(sharedDir(), 'fixtures');
-  return existsSync(path.join(dir, 'index.json')) ? dir : undefined;
-}
-
-/** Why fixture tests are skipped, or false when the fixtures are present (for `test(name, { skip })`). */
-export function fixturesSkip(): string | false {
-  return fixturesDir() ? false : `fixtures not found in ${sharedDir()} (set PXEKIT_SHARED)`;
+/** The path of one fixture file, by path under `test/fixtures/` (`tftp/edk2-04-rrq.hex`). */
+export function fixturePath(name: string): string {
+  return path.join(fixturesDir(), name);
 }
 
 function requireDir(): string {
   const dir = fixturesDir();
-  if (!dir) throw new Error(`fixtures not found in ${sharedDir()} (set PXEKIT_SHARED)`);
+  if (!existsSync(path.join(dir, 'index.json')))
+    throw new Error(`test/fixtures/index.json is missing: the repository checkout is incomplete (git status)`);
   return dir;
 }
 

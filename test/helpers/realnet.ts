@@ -1,5 +1,5 @@
 /**
- * Typed wrapper around `../shared/realnet/` (netns.sh, qemu-pxe.sh) for tests and benches:
+ * Typed wrapper around the project's lab kit in `test/lab/` (netns.sh, qemu-pxe.sh) for tests and benches:
  * a private LAN of network namespaces, commands run inside them (always bounded), tracked
  * servers that are killed on `down()`, and QEMU network boots. See docs/testing.md.
  *
@@ -24,8 +24,19 @@ export interface LanOptions {
   taps?: number;
   /** Leave IPv6 on in the namespaces (default off). */
   ipv6?: boolean;
-  /** Start radvd on the server (`netns.sh ra`): ends iPXE's ~13 s IPv6 wait. Needs radvd. */
-  ra?: boolean;
+  /**
+   * Start radvd on the server (`netns.sh ra`; needs radvd). `true`: no prefix, router lifetime 0,
+   * M=0 O=0 — ends iPXE's ~13 s IPv6 router wait. An object sets an on-link SLAAC `prefix`
+   * (e.g. `fd77::/64`, the server gets `fd77::1/64`) and the M (`managed`) / O (`other`) flags
+   * that send clients to DHCPv6.
+   */
+  ra?: boolean | RaOptions;
+}
+
+export interface RaOptions {
+  prefix?: string;
+  managed?: boolean;
+  other?: boolean;
 }
 
 export interface ExecOptions {
@@ -53,8 +64,7 @@ export interface BootOptions {
   nic?: string;
   /**
    * QEMU accelerator. Default `$QEMU_ACCEL`, else tcg: on this project's (nested) machines
-   * /dev/kvm exists but the BIOS iPXE ROM stalls under it before DHCP; TCG is what
-   * ../shared/realnet measured.
+   * /dev/kvm exists but the BIOS iPXE ROM stalls under it before DHCP (test/lab/README.md).
    */
   accel?: 'tcg' | 'kvm';
 }
@@ -100,14 +110,8 @@ export interface Lan {
   bootQemu(opts: BootOptions): Promise<BootResult>;
 }
 
-/** The shared folder: `$PXEKIT_SHARED`, else `<repo>/../shared`. */
-export function sharedDir(): string {
-  const env = process.env.PXEKIT_SHARED;
-  if (env) return path.resolve(env);
-  return fileURLToPath(new URL('../../../shared/', import.meta.url));
-}
-
-export const realnetDir = (): string => path.join(sharedDir(), 'realnet');
+/** The lab kit: `test/lab` in this repository (netns.sh, qemu-pxe.sh, install.sh, capture.sh). */
+export const realnetDir = (): string => fileURLToPath(new URL('../lab/', import.meta.url));
 
 /** Absolute path of an executable found on PATH (plus the sbin dirs), or undefined. */
 export function which(cmd: string): string | undefined {
@@ -132,10 +136,17 @@ export function which(cmd: string): string | undefined {
 export function realnetAvailable(tools: readonly string[] = []): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
-  if (!existsSync(path.join(realnetDir(), 'netns.sh')))
-    return `realnet scripts not found in ${realnetDir()} (set PXEKIT_SHARED)`;
   const missing = ['ip', 'bash', ...tools].filter((t) => !which(t));
-  return missing.length ? `missing tools: ${missing.join(', ')} (run ../shared/realnet/install.sh)` : undefined;
+  return missing.length ? `missing tools: ${missing.join(', ')} (run: sudo bash test/lab/install.sh)` : undefined;
+}
+
+function raArgs(ra: true | RaOptions): string[] {
+  if (ra === true) return [];
+  return [
+    ...(ra.prefix ? ['--prefix', ra.prefix] : []),
+    ...(ra.managed ? ['--managed'] : []),
+    ...(ra.other ? ['--other'] : []),
+  ];
 }
 
 const NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -172,7 +183,7 @@ export function createLan(opts: LanOptions): Lan {
 
     async up() {
       await net(['up']);
-      if (opts.ra) await net(['ra']);
+      if (opts.ra) await net(['ra', ...raArgs(opts.ra)]);
     },
 
     async down() {

@@ -14,6 +14,7 @@ import { explainCommand } from '../../../core/explain/cli.js';
 import { syntheticDiscoverBuffer } from '../../../core/explain/discover.js';
 import { readDhcpFromCapture } from '../../../core/explain/pcap.js';
 import type { ExplainReport } from '../../../core/explain/engine.js';
+import { fixturePath } from '../../helpers/fixtures.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const config = join(here, 'fixture', 'pxekit.config.yaml');
@@ -209,39 +210,30 @@ test('explain --pcap (classic and pcapng) and --packet read the same DISCOVER', 
   assert.match(bad.err, /not a pcap or pcapng file/);
 });
 
-test(
-  'explain a real EDK2 boot-server REQUEST (port 4011) from the shared captures',
-  { skip: existsSync('/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex') ? false : 'shared fixtures not present' },
-  async () => {
-    const r = await run([
-      '--config',
-      config,
-      '--packet',
-      '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex',
-      '--port',
-      '4011',
-      '--json',
-    ]);
-    assert.equal(r.code, 0, r.err);
-    const rep = JSON.parse(r.out) as ExplainReport;
-    assert.equal(rep.input.port, 4011);
-    assert.equal(rep.dhcp[0]?.reply?.type, 'ACK');
-    assert.equal(rep.dhcp[0]?.reply?.to, '10.99.0.210:4011', 'answered at the address EDK2 sent from (its ciaddr)');
-    assert.equal(rep.boot?.plugin, 'boot-by-arch');
-    assert.deepEqual(
-      rep.fetches.map((f) => [f.protocol, f.result, f.source]),
-      [['tftp', 'file', 'source-disk']],
-    );
-    const dropped = await run([
-      '--config',
-      config,
-      '--packet',
-      '/work/shared/fixtures/dhcp/uefi-edk2-request-4011.hex',
-    ]);
-    assert.match(dropped.out, /3\. Boot decision: not asked/);
-    assert.match(dropped.out, /REQUEST for another server/);
-  },
-);
+test('explain a real EDK2 boot-server REQUEST (port 4011) from the captures', async () => {
+  const r = await run([
+    '--config',
+    config,
+    '--packet',
+    fixturePath('dhcp/uefi-edk2-request-4011.hex'),
+    '--port',
+    '4011',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const rep = JSON.parse(r.out) as ExplainReport;
+  assert.equal(rep.input.port, 4011);
+  assert.equal(rep.dhcp[0]?.reply?.type, 'ACK');
+  assert.equal(rep.dhcp[0]?.reply?.to, '10.99.0.210:4011', 'answered at the address EDK2 sent from (its ciaddr)');
+  assert.equal(rep.boot?.plugin, 'boot-by-arch');
+  assert.deepEqual(
+    rep.fetches.map((f) => [f.protocol, f.result, f.source]),
+    [['tftp', 'file', 'source-disk']],
+  );
+  const dropped = await run(['--config', config, '--packet', fixturePath('dhcp/uefi-edk2-request-4011.hex')]);
+  assert.match(dropped.out, /3\. Boot decision: not asked/);
+  assert.match(dropped.out, /REQUEST for another server/);
+});
 
 test('explain usage errors exit 2 with a reason', async () => {
   for (const [args, re] of [

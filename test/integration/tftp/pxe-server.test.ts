@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,13 +15,12 @@ import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 import { run, sha256File, which } from '../../helpers/tftp-files.js';
 import type { PluginDefinition } from '../../../core/plugin.js';
 import { startPxeTftp } from '../../helpers/tftp-pxe-server.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 
 const curl = which('curl');
 const tftpHpa = which('tftp');
 const atftp = which('atftp');
-const FIXTURES = '/work/shared/fixtures/tftp';
-const fixture = (name: string): Buffer =>
-  Buffer.from(readFileSync(join(FIXTURES, `${name}.hex`), 'utf8').trim(), 'hex');
+const fixture = (name: string): Buffer => loadFixture(`tftp/${name}`);
 
 const MAC = '52:54:00:12:34:56';
 const FILES = { 'ipxe/undionly.kpxe': randomBytes(70_001), 'boot/f1M': randomBytes(1024 * 1024 + 3) };

@@ -8,7 +8,7 @@ import { decode } from '../../../core/dhcp/codec.js';
 import type { DhcpPacket } from '../../../core/dhcp/packet.js';
 import type { PluginDefinition } from '../../../core/plugin.js';
 import { createServer, type PxeServer } from '../../../core/server.js';
-import { fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 import { stripIpxe } from './helpers.js';
 import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import bootIntents from '../../../plugins/boot-intents/index.js';
@@ -16,7 +16,6 @@ import hostProfiles from '../../../plugins/host-profiles/index.js';
 import ipxeChain from '../../../plugins/ipxe-chain/index.js';
 import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 
-const skip = fixturesSkip();
 const local = { address: '10.99.0.1', interface: 'eth0' };
 
 function packet(fixture: string, edit?: (p: DhcpPacket) => void): DhcpPacket {
@@ -55,87 +54,75 @@ function makeServer(plugins: PluginDefinition[]) {
   });
 }
 
-test(
-  'via inject: BIOS raw ROM, iPXE second stage, x64 UEFI 7 and 9, arm64 11, UEFI HTTP boot 16',
-  { skip },
-  async (t) => {
-    const server = makeServer([ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()]);
-    t.after(() => server.close());
-    assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover', stripIpxe)), 'undionly.kpxe');
-    assert.equal(
-      await bootFile(server, packet('bios-ipxe-rom-discover')),
-      'http://10.99.0.1/boot.ipxe',
-      'iPXE gets its script, not undionly.kpxe again',
-    );
-    assert.equal(await bootFile(server, packet('uefi-edk2-request-4011'), 'bootserver'), 'ipxe.efi');
-    assert.equal(await bootFile(server, packet('uefi-edk2-request-4011', arch(9)), 'bootserver'), 'ipxe.efi');
-    assert.equal(await bootFile(server, packet('uefi-edk2-request-4011', arch(11)), 'bootserver'), 'snp-arm64.efi');
-    const [http] = await server.inject.dhcp(packet('uefi-httpboot-discover'), { local });
-    assert.equal(http?.packet.options.get(60)?.toString(), 'HTTPClient');
-    assert.equal(await bootFile(server, packet('uefi-httpboot-discover')), 'http://10.99.0.1/ipxe.efi');
-  },
-);
+test('via inject: BIOS raw ROM, iPXE second stage, x64 UEFI 7 and 9, arm64 11, UEFI HTTP boot 16', async (t) => {
+  const server = makeServer([ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()]);
+  t.after(() => server.close());
+  assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover', stripIpxe)), 'undionly.kpxe');
+  assert.equal(
+    await bootFile(server, packet('bios-ipxe-rom-discover')),
+    'http://10.99.0.1/boot.ipxe',
+    'iPXE gets its script, not undionly.kpxe again',
+  );
+  assert.equal(await bootFile(server, packet('uefi-edk2-request-4011'), 'bootserver'), 'ipxe.efi');
+  assert.equal(await bootFile(server, packet('uefi-edk2-request-4011', arch(9)), 'bootserver'), 'ipxe.efi');
+  assert.equal(await bootFile(server, packet('uefi-edk2-request-4011', arch(11)), 'bootserver'), 'snp-arm64.efi');
+  const [http] = await server.inject.dhcp(packet('uefi-httpboot-discover'), { local });
+  assert.equal(http?.packet.options.get(60)?.toString(), 'HTTPClient');
+  assert.equal(await bootFile(server, packet('uefi-httpboot-discover')), 'http://10.99.0.1/ipxe.efi');
+});
 
-test(
-  'via inject: an unknown MAC with the allowlist on gets no DHCP answer, and a 403 over HTTP',
-  { skip },
-  async (t) => {
-    const server = makeServer([macAllowlist({ allow: ['52:54:00:00:ef:64'] }), ipxeChain(), bootByArch()]);
-    await server.start();
-    t.after(() => server.close());
-    assert.equal((await server.inject.dhcp(packet('bios-ipxe-rom-discover'), { local })).length, 0);
-    assert.equal((await server.inject.http({ path: '/undionly.kpxe', remoteAddress: '10.99.0.50' })).status, 403);
-    assert.equal(
-      await bootFile(
-        server,
-        packet('proxy-uefi-edk2-discover', (p) => {
-          p.options.set(77, Buffer.from('iPXE'));
-        }),
-      ),
-      'http://10.99.0.1/boot.ipxe',
-      'the allowed MAC is answered',
-    );
-  },
-);
-
-test(
-  'via inject: a one-shot MAC boots once through DHCP → TFTP → iPXE → HTTP script, then gets no answer',
-  { skip },
-  async (t) => {
-    const server = makeServer([
-      bootIntents(),
-      ipxeChain({ binaries: { bios: 'undionly.kpxe' } }),
-      hostProfiles({
-        groups: [{ name: 'all', selector: {}, profile: 'install' }],
-        profiles: { install: { kernel: '/vmlinuz', initrd: [], cmdline: '', vars: {} } },
+test('via inject: an unknown MAC with the allowlist on gets no DHCP answer, and a 403 over HTTP', async (t) => {
+  const server = makeServer([macAllowlist({ allow: ['52:54:00:00:ef:64'] }), ipxeChain(), bootByArch()]);
+  await server.start();
+  t.after(() => server.close());
+  assert.equal((await server.inject.dhcp(packet('bios-ipxe-rom-discover'), { local })).length, 0);
+  assert.equal((await server.inject.http({ path: '/undionly.kpxe', remoteAddress: '10.99.0.50' })).status, 403);
+  assert.equal(
+    await bootFile(
+      server,
+      packet('proxy-uefi-edk2-discover', (p) => {
+        p.options.set(77, Buffer.from('iPXE'));
       }),
-      bootByArch(),
-    ]);
-    await server.start();
-    t.after(() => server.close());
-    const mac = '52:54:00:77:b1:05';
-    await server.intents!.set(mac, 'once');
-    assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover', stripIpxe)), 'undionly.kpxe');
-    server.emit({
-      type: 'tftp.done',
-      protocol: 'tftp',
-      outcome: 'ok',
-      mac,
-      session: server.sessions.get(mac)!,
-      data: { path: '/undionly.kpxe', bytes: 1 },
-    });
-    assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover')), 'http://10.99.0.1/boot.ipxe');
-    assert.equal(server.intents!.get(mac)?.state, 'once');
-    const script = await server.inject.http({ path: `/boot.ipxe?mac=${mac}`, remoteAddress: '10.99.0.165' });
-    assert.equal(script.status, 200);
-    assert.match(script.body.toString(), /kernel \/vmlinuz/);
-    for (let i = 0; i < 100 && server.intents!.get(mac)?.state !== 'done'; i++)
-      await new Promise((r) => setTimeout(r, 20));
-    assert.equal(server.intents!.get(mac)?.state, 'done');
-    assert.equal(
-      (await server.inject.dhcp(packet('bios-ipxe-rom-discover', stripIpxe), { local })).length,
-      0,
-      'second boot: no proxy answer',
-    );
-  },
-);
+    ),
+    'http://10.99.0.1/boot.ipxe',
+    'the allowed MAC is answered',
+  );
+});
+
+test('via inject: a one-shot MAC boots once through DHCP → TFTP → iPXE → HTTP script, then gets no answer', async (t) => {
+  const server = makeServer([
+    bootIntents(),
+    ipxeChain({ binaries: { bios: 'undionly.kpxe' } }),
+    hostProfiles({
+      groups: [{ name: 'all', selector: {}, profile: 'install' }],
+      profiles: { install: { kernel: '/vmlinuz', initrd: [], cmdline: '', vars: {} } },
+    }),
+    bootByArch(),
+  ]);
+  await server.start();
+  t.after(() => server.close());
+  const mac = '52:54:00:77:b1:05';
+  await server.intents!.set(mac, 'once');
+  assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover', stripIpxe)), 'undionly.kpxe');
+  server.emit({
+    type: 'tftp.done',
+    protocol: 'tftp',
+    outcome: 'ok',
+    mac,
+    session: server.sessions.get(mac)!,
+    data: { path: '/undionly.kpxe', bytes: 1 },
+  });
+  assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover')), 'http://10.99.0.1/boot.ipxe');
+  assert.equal(server.intents!.get(mac)?.state, 'once');
+  const script = await server.inject.http({ path: `/boot.ipxe?mac=${mac}`, remoteAddress: '10.99.0.165' });
+  assert.equal(script.status, 200);
+  assert.match(script.body.toString(), /kernel \/vmlinuz/);
+  for (let i = 0; i < 100 && server.intents!.get(mac)?.state !== 'done'; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(server.intents!.get(mac)?.state, 'done');
+  assert.equal(
+    (await server.inject.dhcp(packet('bios-ipxe-rom-discover', stripIpxe), { local })).length,
+    0,
+    'second boot: no proxy answer',
+  );
+});

@@ -9,10 +9,9 @@ import { getOption } from '../../../core/dhcp/option-values.js';
 import { decodeSubOptions } from '../../../core/dhcp/option-values.js';
 import { DHCPDECLINE, DHCPDISCOVER, DHCPINFORM, DHCPRELEASE, DHCPREQUEST } from '../../../core/dhcp/packet.js';
 import type { DhcpPool } from '../../../core/config/types.js';
-import { fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 import { codes, makeServer, randomMac, request } from './helpers.js';
 
-const skip = fixturesSkip();
 const local = { address: '10.77.0.1', interface: 'eth0' };
 const lan: DhcpPool = {
   subnet: '10.77.0.0/24',
@@ -43,62 +42,53 @@ async function dora(server: ReturnType<typeof full>['server'], mac: string, fiel
   return { offer, ack };
 }
 
-test(
-  'dhclient DORA: OFFER and ACK with pool options, broadcast (no ARP), lease bound in the store',
-  { skip },
-  async () => {
-    const { server, events } = full();
-    const [offer] = await server.inject.dhcp(loadFixture('dhclient-discover'), { local });
-    const o = offer!.packet;
-    assert.match(o.yiaddr, /^10\.77\.0\.1\d\d$/);
-    assert.deepEqual(offer!.to, { address: '255.255.255.255', port: 68, broadcast: true });
-    for (const code of codes(decode(loadFixture('dnsmasq-offer-dhclient'))))
-      assert.ok(o.options.has(code), `option ${code}`);
-    assert.equal(getOption(o, 51), 3600);
-    assert.equal(getOption(o, 58), 1800);
-    assert.equal(getOption(o, 59), 3150);
-    assert.equal(getOption(o, 1), '255.255.255.0');
-    assert.equal(getOption(o, 28), '10.77.0.255');
-    assert.deepEqual(getOption(o, 6), ['10.77.0.1']);
-    assert.equal(getOption(o, 15), 'lab.test');
-    const mac = o.mac;
-    assert.equal((await server.dhcp.leaseStore.get(mac))?.state, 'offered');
-    const [ack] = await server.inject.dhcp(
-      request(mac, DHCPREQUEST, { xid: o.xid }, { 54: '10.77.0.1', 50: o.yiaddr }),
-      { local },
-    );
-    assert.equal(getOption(ack!.packet, 53), 5);
-    assert.equal(ack!.packet.yiaddr, o.yiaddr);
-    const lease = await server.dhcp.leaseStore.get(mac);
-    assert.equal(lease?.state, 'bound');
-    assert.equal(lease?.ip, o.yiaddr);
-    assert.deepEqual(
-      events.map((e) => e.type).filter((t) => t !== 'dhcp.noboot'),
-      ['dhcp.discover', 'dhcp.offer', 'dhcp.request', 'dhcp.ack'],
-    );
-    assert.equal(server.sessions.get(mac)?.ip, o.yiaddr);
-  },
-);
+test('dhclient DORA: OFFER and ACK with pool options, broadcast (no ARP), lease bound in the store', async () => {
+  const { server, events } = full();
+  const [offer] = await server.inject.dhcp(loadFixture('dhclient-discover'), { local });
+  const o = offer!.packet;
+  assert.match(o.yiaddr, /^10\.77\.0\.1\d\d$/);
+  assert.deepEqual(offer!.to, { address: '255.255.255.255', port: 68, broadcast: true });
+  for (const code of codes(decode(loadFixture('dnsmasq-offer-dhclient'))))
+    assert.ok(o.options.has(code), `option ${code}`);
+  assert.equal(getOption(o, 51), 3600);
+  assert.equal(getOption(o, 58), 1800);
+  assert.equal(getOption(o, 59), 3150);
+  assert.equal(getOption(o, 1), '255.255.255.0');
+  assert.equal(getOption(o, 28), '10.77.0.255');
+  assert.deepEqual(getOption(o, 6), ['10.77.0.1']);
+  assert.equal(getOption(o, 15), 'lab.test');
+  const mac = o.mac;
+  assert.equal((await server.dhcp.leaseStore.get(mac))?.state, 'offered');
+  const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, { xid: o.xid }, { 54: '10.77.0.1', 50: o.yiaddr }), {
+    local,
+  });
+  assert.equal(getOption(ack!.packet, 53), 5);
+  assert.equal(ack!.packet.yiaddr, o.yiaddr);
+  const lease = await server.dhcp.leaseStore.get(mac);
+  assert.equal(lease?.state, 'bound');
+  assert.equal(lease?.ip, o.yiaddr);
+  assert.deepEqual(
+    events.map((e) => e.type).filter((t) => t !== 'dhcp.noboot'),
+    ['dhcp.discover', 'dhcp.offer', 'dhcp.request', 'dhcp.ack'],
+  );
+  assert.equal(server.sessions.get(mac)?.ip, o.yiaddr);
+});
 
-test(
-  'PXE clients in full mode: boot file in 67 and file; iPXE gets 175.176; HTTP boot gets 60 HTTPClient',
-  { skip },
-  async () => {
-    const { server } = full();
-    const [edk2] = await server.inject.dhcp(loadFixture('uefi-edk2-discover'), { local });
-    for (const code of codes(decode(loadFixture('dnsmasq-offer-uefi-edk2'))))
-      assert.ok(edk2!.packet.options.has(code), `option ${code}`);
-    assert.equal(getOption(edk2!.packet, 67), 'ipxe.efi');
-    assert.equal(edk2!.packet.file, 'ipxe.efi');
-    assert.equal(edk2!.packet.siaddr, '10.77.0.1');
-    assert.ok(!edk2!.packet.options.has(60), 'no PXEClient echo in a full offer (EDK2 would go to 4011)');
-    const [ipxe] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-discover'), { local });
-    assert.deepEqual(decodeSubOptions(ipxe!.packet.options.get(175)!)?.get(176), Buffer.from([1]));
-    const [http] = await server.inject.dhcp(loadFixture('uefi-httpboot-discover'), { local });
-    assert.equal(getOption(http!.packet, 60), 'HTTPClient');
-    assert.equal(getOption(http!.packet, 67), 'http://10.99.0.1/ipxe.efi');
-  },
-);
+test('PXE clients in full mode: boot file in 67 and file; iPXE gets 175.176; HTTP boot gets 60 HTTPClient', async () => {
+  const { server } = full();
+  const [edk2] = await server.inject.dhcp(loadFixture('uefi-edk2-discover'), { local });
+  for (const code of codes(decode(loadFixture('dnsmasq-offer-uefi-edk2'))))
+    assert.ok(edk2!.packet.options.has(code), `option ${code}`);
+  assert.equal(getOption(edk2!.packet, 67), 'ipxe.efi');
+  assert.equal(edk2!.packet.file, 'ipxe.efi');
+  assert.equal(edk2!.packet.siaddr, '10.77.0.1');
+  assert.ok(!edk2!.packet.options.has(60), 'no PXEClient echo in a full offer (EDK2 would go to 4011)');
+  const [ipxe] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-discover'), { local });
+  assert.deepEqual(decodeSubOptions(ipxe!.packet.options.get(175)!)?.get(176), Buffer.from([1]));
+  const [http] = await server.inject.dhcp(loadFixture('uefi-httpboot-discover'), { local });
+  assert.equal(getOption(http!.packet, 60), 'HTTPClient');
+  assert.equal(getOption(http!.packet, 67), 'http://10.99.0.1/ipxe.efi');
+});
 
 test('a reserved MAC gets its address and host name; nobody else gets it', async () => {
   const { server } = full();

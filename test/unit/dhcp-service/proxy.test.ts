@@ -1,6 +1,6 @@
 /**
  * ProxyDHCP through `inject` with the real captured requests, compared with dnsmasq 2.90's replies
- * to the same clients (../shared/fixtures/dhcp/dnsmasq-proxy-*).
+ * to the same clients (test/fixtures/dhcp/dnsmasq-proxy-*).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,14 +8,13 @@ import { decode } from '../../../core/dhcp/codec.js';
 import { getOption } from '../../../core/dhcp/option-values.js';
 import { parsePxeVendorOptions } from '../../../core/dhcp/pxe-vendor.js';
 import { DHCPDISCOVER, DHCPREQUEST } from '../../../core/dhcp/packet.js';
-import { fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 import { codes, makeServer, request, testBoot } from './helpers.js';
 
-const skip = fixturesSkip();
 const local = { address: '10.99.0.1', interface: 'eth0' };
 const proxy = () => makeServer({ dhcp: { mode: 'proxy', serverAddress: '10.99.0.1' } });
 
-test('EDK2 DISCOVER: bootserver offer byte-identical to dnsmasq (no 43, no file, siaddr = us)', { skip }, async () => {
+test('EDK2 DISCOVER: bootserver offer byte-identical to dnsmasq (no 43, no file, siaddr = us)', async () => {
   const { server, events } = proxy();
   const [r, ...more] = await server.inject.dhcp(loadFixture('proxy-uefi-edk2-discover'), { local });
   assert.equal(more.length, 0);
@@ -29,7 +28,7 @@ test('EDK2 DISCOVER: bootserver offer byte-identical to dnsmasq (no 43, no file,
   assert.equal(server.sessions.get('52:54:00:00:ef:64')?.boot?.decidedBy, 'test-boot');
 });
 
-test('BIOS iPXE ROM DISCOVER: option43 offer with 43.6 = 8 and the boot file, like dnsmasq', { skip }, async () => {
+test('BIOS iPXE ROM DISCOVER: option43 offer with 43.6 = 8 and the boot file, like dnsmasq', async () => {
   const { server } = proxy();
   const discover = loadFixture('bios-ipxe-rom-discover');
   const [r] = await server.inject.dhcp(discover, { local });
@@ -45,7 +44,7 @@ test('BIOS iPXE ROM DISCOVER: option43 offer with 43.6 = 8 and the boot file, li
   assert.equal(getOption(p, 54), '10.99.0.1');
 });
 
-test('EDK2 REQUEST on 4011 → ACK to its address:4011 with the file, fields as dnsmasq', { skip }, async () => {
+test('EDK2 REQUEST on 4011 → ACK to its address:4011 with the file, fields as dnsmasq', async () => {
   const { server, events } = proxy();
   const [r] = await server.inject.dhcp(loadFixture('uefi-edk2-request-4011'), {
     port: 'bootserver',
@@ -62,7 +61,7 @@ test('EDK2 REQUEST on 4011 → ACK to its address:4011 with the file, fields as 
   assert.equal(server.sessions.get('52:54:00:00:ef:64')?.ip, '10.99.0.210');
 });
 
-test('ipxe.efi REQUEST on 4011 from port 68 → ACK to :68 with the script URL', { skip }, async () => {
+test('ipxe.efi REQUEST on 4011 from port 68 → ACK to :68 with the script URL', async () => {
   const { server } = proxy();
   const [r] = await server.inject.dhcp(loadFixture('uefi-ipxe-efi-request-4011'), {
     port: 'bootserver',
@@ -76,29 +75,25 @@ test('ipxe.efi REQUEST on 4011 from port 68 → ACK to :68 with the script URL',
   for (const code of codes(ref)) assert.deepEqual(r!.packet.options.get(code), ref.options.get(code), `option ${code}`);
 });
 
-test(
-  'BIOS ROM boot-server REQUEST (xid 0, 43.71) → ACK echoing the boot item, yiaddr = its address',
-  { skip },
-  async () => {
-    const { server } = proxy();
-    const [r] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-request-4011'), {
-      port: 'bootserver',
-      source: { address: '10.99.0.162', port: 68 },
-      local,
-    });
-    const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-bios-ipxe'));
-    const p = r!.packet;
-    for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const) assert.equal(p[f], ref[f], f);
-    assert.equal(p.xid, 0);
-    assert.deepEqual(
-      parsePxeVendorOptions(p.options.get(43)!)?.bootItem,
-      parsePxeVendorOptions(ref.options.get(43)!)?.bootItem,
-    );
-    assert.deepEqual(r!.to, { address: '10.99.0.162', port: 68, broadcast: false });
-  },
-);
+test('BIOS ROM boot-server REQUEST (xid 0, 43.71) → ACK echoing the boot item, yiaddr = its address', async () => {
+  const { server } = proxy();
+  const [r] = await server.inject.dhcp(loadFixture('bios-ipxe-rom-request-4011'), {
+    port: 'bootserver',
+    source: { address: '10.99.0.162', port: 68 },
+    local,
+  });
+  const ref = decode(loadFixture('dnsmasq-proxy-ack-4011-bios-ipxe'));
+  const p = r!.packet;
+  for (const f of ['xid', 'ciaddr', 'yiaddr', 'siaddr', 'sname', 'file'] as const) assert.equal(p[f], ref[f], f);
+  assert.equal(p.xid, 0);
+  assert.deepEqual(
+    parsePxeVendorOptions(p.options.get(43)!)?.bootItem,
+    parsePxeVendorOptions(ref.options.get(43)!)?.bootItem,
+  );
+  assert.deepEqual(r!.to, { address: '10.99.0.162', port: 68, broadcast: false });
+});
 
-test('plain clients (dhclient, udhcpc) get no proxy answer', { skip }, async () => {
+test('plain clients (dhclient, udhcpc) get no proxy answer', async () => {
   const { server, events } = proxy();
   for (const f of ['dhclient-discover', 'udhcpc-discover', 'dhclient-request']) {
     assert.deepEqual(await server.inject.dhcp(loadFixture(f), { local }), [], f);
@@ -107,7 +102,7 @@ test('plain clients (dhclient, udhcpc) get no proxy answer', { skip }, async () 
   assert.equal(server.dhcp.stats.replies, 0);
 });
 
-test('UEFI HTTP boot: proxy offer with 60 HTTPClient and the URL, no option 43', { skip }, async () => {
+test('UEFI HTTP boot: proxy offer with 60 HTTPClient and the URL, no option 43', async () => {
   const { server } = proxy();
   const [r] = await server.inject.dhcp(loadFixture('uefi-httpboot-discover'), { local });
   assert.equal(getOption(r!.packet, 60), 'HTTPClient');
@@ -116,7 +111,7 @@ test('UEFI HTTP boot: proxy offer with 60 HTTPClient and the URL, no option 43',
   assert.ok(!r!.packet.options.has(43));
 });
 
-test('proxyPolicy from the plugin overrides the default; noBoot and no decision mean no answer', { skip }, async () => {
+test('proxyPolicy from the plugin overrides the default; noBoot and no decision mean no answer', async () => {
   const { server } = makeServer({ dhcp: { mode: 'proxy', serverAddress: '10.99.0.1' } }, [
     testBoot((ctx) => {
       if (ctx.client.arch === 7) return { file: 'snponly.efi', proxyPolicy: 'option43' };

@@ -5,12 +5,12 @@ import { decode } from '../../../core/dhcp/codec.js';
 import { classify, encodeUserClass, parseUserClass } from '../../../core/dhcp/pxe.js';
 import { archInfo, MAX_KNOWN_ARCH } from '../../../core/dhcp/pxe-arch.js';
 import { createPacket } from '../../../core/dhcp/packet.js';
-import { fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
+import { parsePxeVendorOptions } from '../../../core/dhcp/pxe-vendor.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 
-const skip = fixturesSkip();
 const cls = (name: string) => classify(decode(loadFixture(name)));
 
-test('BIOS iPXE ROM: arch 0 BIOS, but already iPXE (raw user class and option 175)', { skip }, () => {
+test('BIOS iPXE ROM: arch 0 BIOS, but already iPXE (raw user class and option 175)', () => {
   const c = cls('bios-ipxe-rom-discover');
   assert.equal(c.mac, '52:54:00:77:b1:05');
   assert.equal(c.arch, 0);
@@ -33,7 +33,7 @@ test('BIOS iPXE ROM: arch 0 BIOS, but already iPXE (raw user class and option 17
   assert.deepEqual(c.labels, {});
 });
 
-test('EDK2 x64 PXE: arch 7 → x64 UEFI, not iPXE, GUID kept raw for echo', { skip }, () => {
+test('EDK2 x64 PXE: arch 7 → x64 UEFI, not iPXE, GUID kept raw for echo', () => {
   const c = cls('uefi-edk2-discover');
   assert.equal(c.arch, 7);
   assert.equal(c.archName, 'x64-uefi');
@@ -47,7 +47,7 @@ test('EDK2 x64 PXE: arch 7 → x64 UEFI, not iPXE, GUID kept raw for echo', { sk
   assert.equal(c.guidRaw?.length, 17);
 });
 
-test('ipxe.efi chained from EDK2: x64 UEFI and iPXE', { skip }, () => {
+test('ipxe.efi chained from EDK2: x64 UEFI and iPXE', () => {
   const c = cls('uefi-ipxe-efi-discover');
   assert.equal(c.archName, 'x64-uefi');
   assert.equal(c.isIpxe, true);
@@ -56,7 +56,7 @@ test('ipxe.efi chained from EDK2: x64 UEFI and iPXE', { skip }, () => {
   assert.deepEqual(c.ipxe.get(177), Buffer.from('011af41000', 'hex'), 'bus id: virtio-net');
 });
 
-test('UEFI HTTP boot x64 (16) and arm64 (19): HTTPClient, uefi-http, URL wanted', { skip }, () => {
+test('UEFI HTTP boot x64 (16) and arm64 (19): HTTPClient, uefi-http, URL wanted', () => {
   const x64 = cls('uefi-httpboot-discover');
   assert.equal(x64.arch, 16);
   assert.equal(x64.archName, 'x64-uefi-http');
@@ -73,7 +73,7 @@ test('UEFI HTTP boot x64 (16) and arm64 (19): HTTPClient, uefi-http, URL wanted'
   assert.equal(arm.isHttpClient, true);
 });
 
-test('arm64 EDK2 PXE: arch 11', { skip }, () => {
+test('arm64 EDK2 PXE: arch 11', () => {
   const c = cls('arm64-edk2-discover');
   assert.equal(c.arch, 11);
   assert.equal(c.archName, 'arm64-uefi');
@@ -83,7 +83,7 @@ test('arm64 EDK2 PXE: arch 11', { skip }, () => {
   assert.equal(c.mac, '52:54:00:77:aa:64');
 });
 
-test('dhclient and udhcpc are not PXE clients', { skip }, () => {
+test('dhclient and udhcpc are not PXE clients', () => {
   const d = cls('dhclient-discover');
   assert.equal(d.arch, undefined);
   assert.equal(d.archName, 'unknown');
@@ -100,10 +100,12 @@ test('dhclient and udhcpc are not PXE clients', { skip }, () => {
   assert.equal(u.firmware, 'unknown');
 });
 
-test('BIOS ROM boot-server request on 4011: option 43 boot item 0x8003 layer 0', { skip }, () => {
+test('BIOS ROM boot-server request on 4011: option 43 asks for the menu item the proxy offered, layer 0', () => {
   const c = cls('bios-ipxe-rom-request-4011');
   assert.equal(c.vendorClass, 'PXEClient');
-  assert.deepEqual(c.pxeBootItem, { type: 0x8003, layer: 0 });
+  const menu = parsePxeVendorOptions(decode(loadFixture('dnsmasq-proxy-offer-bios-ipxe')).options.get(43)!)?.menu;
+  assert.ok(menu?.[0] && menu[0].type >= 0x8000, 'dnsmasq offered a vendor boot server type');
+  assert.deepEqual(c.pxeBootItem, { type: menu[0].type, layer: 0 });
 });
 
 test('every IANA arch value 0..41 has a name; 7, 8, 9 are all x64 UEFI; 41 is rpiboot', () => {

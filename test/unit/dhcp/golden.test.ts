@@ -7,9 +7,7 @@ import assert from 'node:assert/strict';
 import { decode, encode, encodingLength } from '../../../core/dhcp/codec.js';
 import { getOption } from '../../../core/dhcp/option-values.js';
 import { messageTypeName, wantsBroadcast } from '../../../core/dhcp/packet.js';
-import { fixtureFiles, fixtureIndex, fixturesSkip, loadFixture } from '../../helpers/fixtures.js';
-
-const skip = fixturesSkip();
+import { fixtureFiles, fixtureIndex, loadFixture } from '../../helpers/fixtures.js';
 
 /** Parses ``DISCOVER; xid 0x...; opt93=0; opt60=`x`; yiaddr=...; options 53,57`` into a key → value map. */
 function parseSummary(decoded: string): Map<string, string> {
@@ -24,7 +22,7 @@ function parseSummary(decoded: string): Map<string, string> {
   return out;
 }
 
-test('every DHCP fixture decodes to the fields its index entry lists', { skip }, () => {
+test('every DHCP fixture decodes to the fields its index entry lists', () => {
   const entries = fixtureIndex('dhcp');
   assert.equal(entries.length, fixtureFiles('dhcp').length, 'index.json lists every dhcp fixture');
   let checked = 0;
@@ -53,7 +51,7 @@ test('every DHCP fixture decodes to the fields its index entry lists', { skip },
   assert.ok(checked > entries.length * 3);
 });
 
-test('fixture details beyond the index: MACs, flags, ciaddr, 97 and 67 as sent', { skip }, () => {
+test('fixture details beyond the index: MACs, flags, ciaddr, 97 and 67 as sent', () => {
   const edk2 = decode(loadFixture('uefi-edk2-discover'));
   assert.equal(edk2.mac, '52:54:00:77:ef:64');
   assert.equal(edk2.flags, 0x8000, 'EDK2 sets the broadcast flag');
@@ -77,7 +75,7 @@ test('fixture details beyond the index: MACs, flags, ciaddr, 97 and 67 as sent',
   assert.notEqual(proxyAck.sname, '', 'dnsmasq puts its host name in sname');
 });
 
-test('every DHCP fixture round-trips decode → encode → decode, byte-exact', { skip }, () => {
+test('every DHCP fixture round-trips decode → encode → decode, byte-exact', () => {
   for (const file of fixtureFiles('dhcp')) {
     const buf = loadFixture(file);
     const p = decode(buf);

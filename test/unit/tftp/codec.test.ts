@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   decodePacket,
@@ -11,10 +10,9 @@ import {
   TftpDecodeError,
   type TftpPacket,
 } from '../../../core/tftp/codec.js';
+import { loadFixture } from '../../helpers/fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/tftp';
-const fixture = (name: string) => Buffer.from(readFileSync(`${FIXTURES}/${name}`, 'utf8').trim(), 'hex');
-const hasFixtures = existsSync(FIXTURES);
+const fixture = (name: string) => loadFixture(`tftp/${name}`);
 
 function reasonOf(buf: Buffer): string {
   try {
@@ -139,7 +137,7 @@ test('64 KiB of garbage: decode either succeeds or throws TftpDecodeError', () =
   }
 });
 
-test('real client captures decode as documented', { skip: !hasFixtures && 'fixtures not present' }, () => {
+test('real client captures decode as documented', () => {
   const probe = asRequest(decodePacket(fixture('edk2-01-rrq-tsize-probe.hex')));
   assert.equal(probe.filename, 'ipxe.efi');
   assert.deepEqual(Object.fromEntries(probe.options.values), { tsize: '0', blksize: '1468', windowsize: '4' });
