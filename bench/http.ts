@@ -1,12 +1,20 @@
 /**
- * HTTP benchmark: curl downloads a 1 GiB file (sparse, so it is served from the page cache)
- * once to warm up, then three times from each target; the median rate is reported, with peak server RSS.
- * pxekit serves it from disk, and (issue 6) from S3 (s3rver) and git: targets/pxekit-sources.ts.
- * Usage: node --import tsx bench/http.ts   (BENCH_TARGETS=nginx,pxekit,pxekit-s3,pxekit-git to choose)
+ * HTTP benchmark, every target under the same loads in the same run, interleaved: for each round the
+ * targets start in turn (fresh, cold), alternating which goes first, and each is measured on
+ *  - cold: the first 1 GiB download after start (no warm-up: what a just-restarted server gives);
+ *  - warm: two more 1 GiB downloads;
+ *  - 20 concurrent downloads of a 64 MiB file (aggregate rate).
+ * Files are sparse (served from the page cache, as hot boot files are). The table reports the median
+ * over rounds (BENCH_HTTP_ROUNDS, default 3) with every run in the note, the load average before each
+ * round, and peak server RSS. nginx is the reference; pxekit serves from disk, and from S3 (s3rver)
+ * and git: targets/pxekit-sources.ts.
+ * Usage: npm run bench -- (BENCH_ONLY=http) or node --conditions=source --import tsx bench/http.ts
+ *   (BENCH_TARGETS=nginx,pxekit,python-http,pxekit-s3,pxekit-git to choose)
  */
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
-import { curlOnce, MiB, writeSparseFile, type Transfer } from './lib/loads.js';
+import { curlConcurrent, curlOnce, MiB, writeSparseFile, type Transfer } from './lib/loads.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
@@ -15,11 +23,12 @@ import { pxekitTarget } from './targets/pxekit.js';
 import { pxekitGitTarget, pxekitS3Target } from './targets/pxekit-sources.js';
 
 const SIZE = 1024 * MiB;
-const RUNS = 3;
-
 const FILE = 'big.bin';
+const CONC_FILE = 'mid.bin';
+const CONC_SIZE = 64 * MiB;
+const CONC_N = 20;
 
-/** nginx first (the reference), then pxekit from disk, S3 (s3rver) and git (issue 6). */
+/** nginx first (the reference), then pxekit from disk, S3 (s3rver) and git. */
 export const httpTargets = (): Target[] => [
   nginxHttp(),
   pythonHttp(),
@@ -28,54 +37,76 @@ export const httpTargets = (): Target[] => [
   pxekitGitTarget(FILE),
 ];
 
+interface Samples {
+  cold: Transfer[];
+  warm: Transfer[];
+  conc: Transfer[];
+  rssKiB: number;
+  skipped?: string;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 export async function runHttpBench(targets = selectTargets(httpTargets())): Promise<Row[]> {
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
   const root = benchDir('http-files');
   writeSparseFile(path.join(root, FILE), SIZE);
+  writeSparseFile(path.join(root, CONC_FILE), CONC_SIZE);
   return withBenchLan({ name: 'pxbhttp', cliIp: '10.77.0.2/24', taps: 0 }, ['curl'], async (lan) => {
     const base: BaseContext = { lan, service: 'http', root };
+    const samples = new Map<string, Samples>(targets.map((t) => [t.name, { cold: [], warm: [], conc: [], rssKiB: 0 }]));
+    const loads: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      loads.push(loadavg()[0]!.toFixed(2));
+      for (const t of round % 2 ? [...targets].reverse() : targets) {
+        const s = samples.get(t.name)!;
+        if (s.skipped) continue;
+        let server;
+        try {
+          server = await startServer(t, base);
+        } catch (e) {
+          s.skipped = (e as Error).message.slice(0, 200);
+          progress(`http ${t.name}: skipped: ${s.skipped}`);
+          continue;
+        }
+        try {
+          progress(`http ${t.name}: round ${round + 1}/${rounds}`);
+          const url = `http://${lan.srvAddr}/${FILE}`;
+          s.cold.push(await curlOnce(lan, url, SIZE, [], 60));
+          for (let i = 0; i < 2; i++) s.warm.push(await curlOnce(lan, url, SIZE, [], 60));
+          s.conc.push(await curlConcurrent(lan, `http://${lan.srvAddr}/${CONC_FILE}`, CONC_N, CONC_SIZE, [], 120));
+        } finally {
+          s.rssKiB = Math.max(s.rssKiB, server.peakRssKiB());
+          await server.stop();
+        }
+      }
+    }
     const rows: Row[] = [];
     for (const t of targets) {
-      const row = (
-        metric: string,
-        unit: string,
-        value: number | undefined,
-        note: string,
-        higherIsBetter = true,
-      ): Row => ({ bench: 'http', metric, unit, target: t.name, value, note, higherIsBetter });
-      let server;
-      try {
-        server = await startServer(t, base);
-      } catch (e) {
-        progress(`http ${t.name}: skipped: ${(e as Error).message}`);
-        rows.push(
-          row('curl 1 GiB (median of 3)', 'MiB/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`),
-        );
-        continue;
-      }
-      try {
-        progress(`http ${t.name}: 1 warm-up + ${RUNS} x 1 GiB`);
-        await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60); // page cache, first-connection costs
-        const runs: Transfer[] = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await curlOnce(lan, `http://${lan.srvAddr}/${FILE}`, SIZE, [], 60));
-        const ok = runs
-          .filter((r) => !r.failed)
-          .map((r) => r.mibps)
-          .sort((a, b) => a - b);
+      const s = samples.get(t.name)!;
+      const row = (metric: string, unit: string, value: number | undefined, note: string, higher = true): Row => ({
+        bench: 'http',
+        metric,
+        unit,
+        target: t.name,
+        value,
+        note,
+        higherIsBetter: higher,
+      });
+      const rate = (metric: string, runs: Transfer[]) => {
         const failed = runs.filter((r) => r.failed);
-        rows.push(
-          row(
-            'curl 1 GiB (median of 3)',
-            'MiB/s',
-            ok.length ? ok[Math.floor(ok.length / 2)] : undefined,
-            failed.length
-              ? `${failed.length} failed: ${failed[0]?.detail}`
-              : `runs ${ok.map((v) => v.toFixed(0)).join(', ')}`,
-          ),
-        );
-      } finally {
-        rows.push(row('peak RSS', 'MiB', server.peakRssKiB() / 1024, t.note, false));
-        await server.stop();
-      }
+        const ok = runs.filter((r) => !r.failed).map((r) => r.mibps);
+        const note = s.skipped
+          ? `skipped: ${s.skipped}`
+          : failed.length
+            ? `${failed.length} failed: ${failed[0]?.detail}`
+            : `runs ${ok.map((v) => v.toFixed(0)).join(', ')}`;
+        return row(metric, 'MiB/s', failed.length || !ok.length ? undefined : median(ok), note);
+      };
+      rows.push(rate('curl 1 GiB, cold server (first request)', s.cold));
+      rows.push(rate('curl 1 GiB, warm', s.warm));
+      rows.push(rate(`${CONC_N} x curl 64 MiB concurrent, total`, s.conc));
+      rows.push(row('peak RSS', 'MiB', s.rssKiB / 1024, `${t.note}; load before rounds ${loads.join(', ')}`, false));
     }
     return rows;
   });

@@ -13,6 +13,7 @@ import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import type { LocalAddress } from './interfaces.js';
 import type { Incoming, Prepared } from './pipeline.js';
+import { ReplyQueue } from './reply-queue.js';
 
 export interface ListenerOptions {
   port: number;
@@ -37,6 +38,10 @@ export class DhcpListener {
   readonly #o: ListenerOptions;
   readonly #groups = new Map<Kind, Group>();
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** One bounded reply queue per socket (reply-queue.ts: a flood cannot build a backlog of replies). */
+  readonly #queues = new WeakMap<Socket, ReplyQueue>();
+  #dropped = 0;
+  #dropLoggedAt = 0;
   #closing = false;
 
   constructor(opts: ListenerOptions) {
@@ -129,13 +134,31 @@ export class DhcpListener {
     const group = this.#groups.get(kind);
     const socket = (reply.local.address && group?.byAddress.get(reply.local.address)?.socket) || group?.wildcard;
     if (!socket) return;
-    socket.send(reply.buffer, reply.to.port, reply.to.address, (err) => {
-      if (err)
-        this.#o.log.warn(
-          { event: 'dhcp.send.error', err, to: reply.to, local: reply.local.address },
-          'DHCP reply could not be sent',
-        );
-    });
+    this.#queueFor(socket).send(reply.buffer, reply.to.port, reply.to.address);
+  }
+
+  #queueFor(socket: Socket): ReplyQueue {
+    let q = this.#queues.get(socket);
+    if (!q) {
+      q = new ReplyQueue(socket, {
+        onError: (err, to) => this.#o.log.warn({ event: 'dhcp.send.error', err, to }, 'DHCP reply could not be sent'),
+        onDrop: (reason) => this.#noteDrop(reason),
+      });
+      this.#queues.set(socket, q);
+    }
+    return q;
+  }
+
+  /** Replies dropped unsent (queue full or too old): one warning a second at most, with the count. */
+  #noteDrop(reason: string): void {
+    this.#dropped++;
+    const now = Date.now();
+    if (now - this.#dropLoggedAt < 1000) return;
+    this.#dropLoggedAt = now;
+    this.#o.log.warn(
+      { event: 'dhcp.reply.dropped', reason, dropped: this.#dropped },
+      'DHCP replies dropped: more to send than the socket takes (a flood?)',
+    );
   }
 
   /** Stops taking packets, lets in-flight ones finish for up to `graceMs`, then closes every socket. */

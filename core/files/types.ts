@@ -39,6 +39,11 @@ export interface FileReader {
    * the byte count (0 = end), or -1 when it would have to wait, and `read` must be used. Never blocks.
    */
   readCached?(buffer: Buffer, offset: number, length: number, position: number): number;
+  /**
+   * Optional OS file descriptor of the opened file (disk sources): lets the HTTP server send a big body
+   * with sendfile(2), without copying it through user space. Valid until `close()`.
+   */
+  readonly fd?: number;
   /** Releases the file; called exactly once by the reader's user. */
   close(): Promise<void>;
 }

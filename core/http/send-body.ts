@@ -11,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FileReader } from '../files/types.js';
+import { canSendByKernel, sendByKernel } from './send-kernel.js';
 
 /** What writing the body did. */
 export interface BodyResult {
@@ -51,6 +52,14 @@ export async function sendFromReader(
   start: number,
   length: number,
 ): Promise<BodyResult> {
+  if (canSendByKernel(res, reader.fd, length)) {
+    try {
+      const r = await sendByKernel(res, reader.fd!, start, length);
+      return r.complete ? await finish(res, r.bytes, length) : r;
+    } finally {
+      await reader.close().catch(() => undefined);
+    }
+  }
   let size = Math.min(length, LARGE_CHUNK);
   const count = Math.min(BUFFERS, Math.ceil(length / size));
   const large = size > SMALL_CHUNK;

@@ -19,6 +19,15 @@ export interface NativeBinding {
   close(h: Handle): void;
   readCached(fd: number, buf: Buffer, offset: number, length: number, position: number): number;
   copy(dst: Buffer, dstOffset: number, src: Buffer, srcOffset: number, length: number): void;
+  sendFile(
+    socketFd: number,
+    fileFd: number,
+    position: number,
+    length: number,
+    cb: (errno: number, sent: number) => void,
+  ): Handle;
+  cancelSendFile(job: Handle): void;
+  sendFileProgress(job: Handle): number;
 }
 
 export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, 'core', 'native', 'build', 'pxekit_native.node');

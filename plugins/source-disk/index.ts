@@ -192,6 +192,7 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           async openReader() {
             const fh = await fsp.open(realPath, 'r');
             const reader: FileReader = {
+              fd: fh.fd,
               read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
               close: () => fh.close(),
             };

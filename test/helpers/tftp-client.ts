@@ -24,6 +24,8 @@ export interface GetOptions {
   dallyMs?: number;
   /** Reply to the OACK with this ERROR instead of ACK 0 (e.g. EDK2's size probe: code 8). */
   abortAfterOack?: { code: number; message: string };
+  /** Send from this local address (a simulated machine's leased address in the boot-storm bench). */
+  localAddress?: string;
 }
 
 export interface GetResult {
@@ -150,7 +152,7 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
     }
     sock.on('message', onMessage);
     sock.on('error', (err) => finish(err));
-    sock.bind(0, '127.0.0.1', () => {
+    sock.bind(0, o.localAddress ?? '127.0.0.1', () => {
       sock.send(rrq, o.port, host);
       arm();
     });

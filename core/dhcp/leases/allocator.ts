@@ -3,19 +3,38 @@
  * compare-and-set there); the allocator keeps, per pool, a local "busy until" array over the range
  * and a rotating pointer, so finding a candidate is a scan of a typed array, not a store round trip
  * per address. A candidate the store refuses (another instance took it) is marked and skipped.
+ *
+ * An exhausted pool takes back its oldest unanswered OFFER (older than PREEMPT_AFTER_MS) for a new
+ * client: a flood of DISCOVERs from random MACs would otherwise hold every address for the whole offer
+ * hold and starve real clients (DHCP starvation). The take-back is a store release of that offer (only
+ * while it is still an offer to that MAC) followed by a normal compare-and-set offer, so the store
+ * still decides: a client whose offer was taken back gets a NAK for its REQUEST and starts over.
  */
 import { parseIp } from '../packet.js';
 import { contains, ipToString, type Pool } from './pool.js';
-import type { Lease, LeaseState, LeaseStore } from './store.js';
+import type { Lease, LeaseState, LeaseStore, LeaseWrite } from './store.js';
 
 /** Store refusals tolerated in one allocation before giving up (a shared store under heavy contention). */
 const MAX_CAS_ATTEMPTS = 64;
+/** An OFFER younger than this is never taken back (a real client REQUESTs within milliseconds). */
+export const PREEMPT_AFTER_MS = 2000;
+
+/** One OFFER this allocator made, in the order made (PoolState.offers). */
+interface HeldOffer {
+  ip: string;
+  mac: string;
+  expiresAt: number;
+  at: number;
+}
 
 interface PoolState {
   pool: Pool;
   /** ms timestamp until which range address i is busy; 0 = free, Infinity = never handed out dynamically. */
   busyUntil: Float64Array;
   next: number;
+  /** Offers in the order made; entries whose address moved on since are skipped when read. */
+  offers: HeldOffer[];
+  offersHead: number;
 }
 
 export interface AllocateRequest {
@@ -38,7 +57,7 @@ export class Allocator {
     this.store = store;
     for (const pool of pools) {
       const busyUntil = new Float64Array(pool.end - pool.start + 1);
-      const state: PoolState = { pool, busyUntil, next: 0 };
+      const state: PoolState = { pool, busyUntil, next: 0, offers: [], offersHead: 0 };
       for (const ip of [...pool.reservedIps.keys(), ...excluded, pool.config.router]) this.#mark(state, ip, Infinity);
       // The network and broadcast addresses are never hosts (RFC 919/922), whatever the range says.
       this.#mark(state, ipToString(pool.network), Infinity);
@@ -99,7 +118,7 @@ export class Allocator {
     }
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const ip = this.#scan(st, req.now);
-      if (ip === undefined) return undefined;
+      if (ip === undefined) return this.#takeBackOffer(st, req, write);
       const got = await this.store.offer(write(ip), req.now);
       if (got) return this.#took(st, got);
       // Someone else holds it (another instance, or a record we did not know): learn and move on.
@@ -150,7 +169,42 @@ export class Allocator {
 
   #took(st: PoolState, lease: Lease): Lease {
     this.#mark(st, lease.ip, lease.expiresAt);
+    if (lease.state === 'offered') this.#rememberOffer(st, lease);
     return lease;
+  }
+
+  #rememberOffer(st: PoolState, lease: Lease): void {
+    const q = st.offers;
+    // Bounded: at most two entries per address (older ones are stale by then); compact when half is read.
+    if (q.length - st.offersHead >= 2 * st.busyUntil.length) st.offersHead++;
+    if (st.offersHead > 1024 && st.offersHead * 2 > q.length) {
+      q.splice(0, st.offersHead);
+      st.offersHead = 0;
+    }
+    q.push({ ip: lease.ip, mac: lease.mac, expiresAt: lease.expiresAt, at: lease.updatedAt });
+  }
+
+  /** The pool is exhausted: release the oldest offer old enough to take back, and offer its address. */
+  async #takeBackOffer(
+    st: PoolState,
+    req: AllocateRequest,
+    write: (ip: string) => LeaseWrite,
+  ): Promise<Lease | undefined> {
+    const q = st.offers;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS && st.offersHead < q.length;) {
+      const o = q[st.offersHead]!;
+      if (o.at > req.now - PREEMPT_AFTER_MS) return undefined; // the rest are younger still
+      st.offersHead++;
+      // Still that offer in our view (not acknowledged, released or re-offered since)?
+      const i = parseIp(o.ip) - st.pool.start;
+      if (st.busyUntil[i] !== o.expiresAt || o.expiresAt <= req.now || o.mac === req.mac) continue;
+      attempt++;
+      if (!(await this.store.release(o.mac, o.ip, req.now, 'offered'))) continue;
+      const got = await this.store.offer(write(o.ip), req.now);
+      if (got) return this.#took(st, got);
+      this.#mark(st, o.ip, req.now + 1000);
+    }
+    return undefined;
   }
 
   /** First address free at `now`, from the rotating pointer (wraps once). */

@@ -168,3 +168,27 @@ test('setLeaseStore: one store; a second registration names both plugins; the st
   const { server } = makeServer({ dhcp: { mode: 'full' } }, [storePlugin('store-a', a)]);
   assert.equal(server.dhcp.leaseStore, a);
 });
+
+test('allocator: an exhausted pool takes back its oldest unanswered offer (older than 2 s) for a new client', async () => {
+  const store = new MemoryLeaseStore();
+  const [pool] = buildPools([
+    { subnet: '10.2.0.0/29', range: ['10.2.0.2', '10.2.0.5'], leaseTime: 60, reservations: [] },
+  ]);
+  const alloc = new Allocator(store, [pool!]);
+  const offer = (mac: string, now: number) => alloc.offer(pool!, { mac, preferred: [], expiresAt: now + 30_000, now });
+  const held = [];
+  for (let i = 0; i < 4; i++) held.push(await offer(`flood${i}`, 1000 + i));
+  // One of them answers: a bound lease is never taken back.
+  const bound = await alloc.commit(pool!, { mac: 'flood0', ip: held[0]!.ip, expiresAt: 100_000 }, 1010);
+  assert.equal(bound?.state, 'bound');
+  assert.equal(await offer('real', 2500), undefined, 'offers younger than 2 s stay held');
+  const got = await offer('real', 3002);
+  assert.equal(got?.ip, held[1]!.ip, 'the oldest unanswered offer went to the new client');
+  // The client whose offer was taken back cannot bind it (it gets a NAK and starts over).
+  assert.equal(await alloc.commit(pool!, { mac: 'flood1', ip: held[1]!.ip, expiresAt: 100_000 }, 3003), undefined);
+  assert.equal((await store.getByIp(held[0]!.ip))?.mac, 'flood0');
+  // Taken back in age order, and never more than the offers old enough.
+  assert.equal((await offer('real2', 3004))?.ip, held[2]!.ip);
+  assert.equal((await offer('real3', 3005))?.ip, held[3]!.ip);
+  assert.equal(await offer('real4', 3006), undefined, 'every address is bound or freshly offered');
+});

@@ -234,6 +234,9 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
     },
     localPort: () => 1234,
     close: () => undefined,
+    sendFile: () => assert.fail('not a file send'),
+    cancelSendFile: () => undefined,
+    sendFileProgress: () => 0,
   };
   const s = new NativeUdpSocket(
     '127.0.0.1',

@@ -1,0 +1,51 @@
+/** Turns the storm machines' results into what the table reports: failures by stage and percentiles. */
+import type { StormResult } from './storm-machines.js';
+
+export interface StormSummary {
+  /** From the first power-on to the last machine's last byte (failed machines excluded). */
+  wallMs: number;
+  failed: number;
+  /** e.g. "dhcp 3 (no OFFER), tftp 1 (...)" */
+  failedNote: string;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  /** Median time each stage took, e.g. "DHCP 0.03 s, TFTP 1.2 s, HTTP 9.8 s". */
+  stagesNote: string;
+}
+
+/** Nearest-rank percentile of sorted values (0 when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function summarizeStorm(r: StormResult): StormSummary {
+  const done = r.machines.filter((m) => !m.failed && m.stageMs.http !== undefined);
+  const totals = done.map((m) => m.stageMs.http!).sort((a, b) => a - b);
+  const span = (f: (m: (typeof done)[number]) => number) =>
+    percentile(
+      done.map(f).sort((a, b) => a - b),
+      50,
+    );
+  const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const stagesNote = `median DHCP ${sec(span((m) => m.stageMs.dhcp!))}, TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
+  const firstOn = Math.min(...r.machines.map((m) => m.powerOnMs));
+  const lastDone = Math.max(0, ...done.map((m) => m.powerOnMs + m.stageMs.http!));
+  const byStage = new Map<string, { n: number; reason: string }>();
+  for (const m of r.machines) {
+    if (!m.failed) continue;
+    const e = byStage.get(m.failed.stage) ?? { n: 0, reason: m.failed.reason };
+    e.n++;
+    byStage.set(m.failed.stage, e);
+  }
+  return {
+    wallMs: done.length ? lastDone - firstOn : r.wallMs,
+    failed: r.machines.length - done.length,
+    failedNote: [...byStage].map(([stage, e]) => `${stage} ${e.n} (${e.reason.slice(0, 60)})`).join(', '),
+    p50Ms: percentile(totals, 50),
+    p95Ms: percentile(totals, 95),
+    p99Ms: percentile(totals, 99),
+    stagesNote,
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Boot-storm benchmark (`npm run bench:storm`): N simulated machines (default 500) power on within
+ * 2 s, each with its own MAC and, once leased, its own source address in the client namespace. Each
+ * does relayed DHCP DORA with firmware-like retries, TFTP of the boot file it was given (EDK2's tsize
+ * probe, blksize 1468), then HTTP of a 4 MiB kernel and a 16 MiB initrd over keep-alive, checking
+ * sizes (bench/lib/storm-machines.ts). The same storm runs against pxekit (full DHCP with its durable
+ * lease file, TFTP, HTTP) and against dnsmasq (DHCP with its lease file + TFTP) with nginx, cold servers
+ * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
+ * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=3, BENCH_TARGETS=pxekit,dnsmasq)
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Lan } from '../test/helpers/realnet.js';
+import { benchDir, isMain, progress, withBenchLan } from './lib/bench-lan.js';
+import { printTable } from './lib/report.js';
+import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
+import type { StormPlan, StormResult } from './lib/storm-machines.js';
+import { summarizeStorm, type StormSummary } from './lib/storm-stats.js';
+import type { Row, Target } from './lib/types.js';
+import { stormDnsmasq, stormPxekit } from './targets/storm.js';
+import { nginxHttp } from './targets/http-servers.js';
+
+const MACHINES_SCRIPT = fileURLToPath(new URL('./lib/storm-machines.ts', import.meta.url));
+const IPXE_EFI = '/usr/lib/ipxe/ipxe.efi';
+const GIADDR = '10.78.0.2';
+const FILES = [
+  { path: '/vmlinuz', size: 4 << 20 },
+  { path: '/initrd.img', size: 16 << 20 },
+];
+
+interface Stack {
+  name: string;
+  targets: Target[];
+}
+
+const stacks = (): Stack[] => [
+  { name: 'dnsmasq+nginx', targets: [stormDnsmasq(), nginxHttp()] },
+  { name: 'pxekit', targets: [stormPxekit()] },
+];
+
+/** The storm's pool: N + 24 consecutive addresses from 10.78.1.1 (all hosts of the relayed /16). */
+function poolFor(machines: number): { first: string; last: string; addresses: string[] } {
+  const base = (10 << 24) | (78 << 16) | (1 << 8) | 1;
+  const addresses = Array.from({ length: machines + 24 }, (_, i) => {
+    const v = base + i;
+    return `${v >>> 24}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
+  });
+  return { first: addresses[0]!, last: addresses[addresses.length - 1]!, addresses };
+}
+
+async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promise<void> {
+  const r = await lan.execIn(ns, cmd, args, { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
+}
+
+function makeFiles(): { root: string; bootFileSize: number } {
+  const root = benchDir('storm-files');
+  const bootFile = path.join(root, 'ipxe.efi');
+  if (existsSync(IPXE_EFI)) copyFileSync(IPXE_EFI, bootFile);
+  else writeFileSync(bootFile, randomBytes(1 << 20));
+  for (const f of FILES) writeFileSync(path.join(root, f.path), randomBytes(f.size));
+  writeFileSync(path.join(root, 'boot.ipxe'), '#!ipxe\nkernel /vmlinuz\ninitrd /initrd.img\nboot\n');
+  return { root, bootFileSize: statSync(bootFile).size };
+}
+
+async function runStorm(lan: Lan, plan: StormPlan): Promise<StormResult> {
+  const r = await lan.execIn(
+    lan.cliNs,
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', MACHINES_SCRIPT, JSON.stringify(plan)],
+    { timeoutMs: plan.machineTimeoutMs + plan.spreadMs + 30_000 },
+  );
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as StormResult;
+  } catch {
+    throw new Error(`storm machines printed no result (exit ${r.code ?? r.signal}): ${r.stderr.trim().slice(-400)}`);
+  }
+}
+
+export async function runStormBench(): Promise<Row[]> {
+  const machines = Number(process.env.BENCH_STORM_MACHINES ?? 500);
+  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
+  const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
+  const chosen = stacks().filter((s) => !want?.length || want.some((w) => s.name.startsWith(w)));
+  const { root, bootFileSize } = makeFiles();
+  const pool = poolFor(machines);
+  return withBenchLan({ name: 'pxbstorm', cliIp: '10.77.0.2/24', taps: 0 }, ['dnsmasq', 'nginx'], async (lan) => {
+    // The client stack is the relay for 10.78.0.0/16 and holds every address a machine may lease
+    // (so its TFTP and HTTP leave from that address); the server routes the subnet back to it.
+    await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', `${GIADDR}/16`, 'dev', 'eth0']);
+    const batch = path.join(benchDir('storm-ip'), 'addrs.batch');
+    writeFileSync(batch, pool.addresses.map((a) => `addr add ${a}/32 dev eth0\n`).join(''));
+    await mustRun(lan, lan.cliNs, 'ip', ['-batch', batch]);
+    await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', '10.78.0.0/16', 'via', '10.77.0.2']);
+    const base: BaseContext = {
+      lan,
+      service: 'boot',
+      root,
+      pool: {
+        subnet: '10.78.0.0/16',
+        netmask: '255.255.0.0',
+        prefix: 16,
+        first: pool.first,
+        last: pool.last,
+        router: GIADDR,
+      },
+    };
+    const plan: StormPlan = {
+      machines,
+      spreadMs: 2000,
+      giaddr: GIADDR,
+      server: lan.srvAddr,
+      http: FILES,
+      bootFileSize,
+      machineTimeoutMs: 120_000,
+    };
+    const results = new Map<string, Array<StormSummary & { rssMiB: number; load: string }>>();
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+      for (const stack of order) {
+        const load = loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ');
+        progress(`storm ${stack.name}: round ${round + 1}/${rounds}, ${machines} machines (load ${load})`);
+        const running: RunningServer[] = [];
+        try {
+          for (const t of stack.targets) running.push(await startServer(t, base));
+          const s = summarizeStorm(await runStorm(lan, plan));
+          const rssMiB = Math.round(running.reduce((a, r) => a + r.peakRssKiB(), 0) / 1024);
+          progress(
+            `storm ${stack.name}: wall ${(s.wallMs / 1000).toFixed(1)} s, failed ${s.failed} (${s.failedNote}), p99 ${(s.p99Ms / 1000).toFixed(1)} s`,
+          );
+          results.set(stack.name, [...(results.get(stack.name) ?? []), { ...s, rssMiB, load }]);
+        } finally {
+          await Promise.all(running.map((r) => r.stop()));
+        }
+      }
+    }
+    return toRows(results, machines, rounds);
+  });
+}
+
+function toRows(
+  results: Map<string, Array<StormSummary & { rssMiB: number; load: string }>>,
+  n: number,
+  rounds: number,
+): Row[] {
+  const rows: Row[] = [];
+  for (const [name, runs] of results) {
+    const sorted = [...runs].sort((a, b) => a.wallMs - b.wallMs);
+    const med = sorted[Math.floor(sorted.length / 2)]!;
+    const walls = runs.map((r) => (r.wallMs / 1000).toFixed(1)).join(', ');
+    const row = (metric: string, unit: string, value: number, note: string): Row => ({
+      bench: 'storm',
+      metric,
+      unit,
+      target: name,
+      value,
+      note,
+      higherIsBetter: false,
+    });
+    rows.push(
+      row(
+        `${n} machines: power-on to last machine booted`,
+        's',
+        med.wallMs / 1000,
+        `median of ${rounds} cold rounds: ${walls}; load ${med.load}`,
+      ),
+    );
+    rows.push(row(`${n} machines: failed`, 'machines', med.failed, med.failedNote || 'none'));
+    rows.push(row(`${n} machines: per machine p50`, 's', med.p50Ms / 1000, med.stagesNote));
+    rows.push(row(`${n} machines: per machine p95`, 's', med.p95Ms / 1000, ''));
+    rows.push(row(`${n} machines: per machine p99`, 's', med.p99Ms / 1000, `peak RSS ${med.rssMiB} MiB`));
+  }
+  return rows;
+}
+
+if (isMain(import.meta.url)) {
+  runStormBench()
+    .then((rows) => printTable('Boot storm', rows))
+    .catch((e: Error) => {
+      process.stderr.write(`bench storm failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
+}

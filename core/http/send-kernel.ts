@@ -1,0 +1,90 @@
+/**
+ * The zero-copy body path: when the file has a descriptor (a disk source), the response is a plain TCP
+ * socket and the addon is built, the kernel sends the body with sendfile(2) (core/native/send-file.c)
+ * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
+ * through it first, the body through the addon, then node ends the response as usual (keep-alive
+ * intact). While the kernel sends, node sees no socket activity, so the idle timer is re-armed on
+ * progress: a client that stops reading still meets the server's idle timeout, which destroys the socket
+ * and cancels the send.
+ */
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { ECANCELED, kernelSendFn, type KernelSendFn } from '../native/send-file.js';
+import type { BodyResult } from './send-body.js';
+
+const { EPIPE, ECONNRESET } = constants.errno;
+
+/** Smaller bodies are not worth a handover (one buffered write is as fast). */
+export const KERNEL_SEND_MIN = 256 << 10;
+const PROGRESS_CHECK_MS = 1000;
+
+let kernelSend: KernelSendFn | undefined | null = null;
+let started = 0;
+
+/** Bodies handed to sendfile(2) since the process started (tests check the path was taken). */
+export function kernelSendCount(): number {
+  return started;
+}
+
+/** The socket's descriptor when it is a plain TCP socket node owns (not TLS, not a test double). */
+function socketFd(res: ServerResponse): number | undefined {
+  const handle = (res.socket as (Socket & { _handle?: { fd?: number } }) | null)?._handle;
+  // TCPWrap exposes its descriptor; TLS and injected sockets have none (or -1).
+  const fd = handle?.fd;
+  return typeof fd === 'number' && fd >= 0 && !('encrypted' in (res.socket ?? {})) ? fd : undefined;
+}
+
+/** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */
+export function canSendByKernel(res: ServerResponse, fileFd: number | undefined, length: number): boolean {
+  if (fileFd === undefined || length < KERNEL_SEND_MIN) return false;
+  if (kernelSend === null) kernelSend = kernelSendFn();
+  return kernelSend !== undefined && socketFd(res) !== undefined;
+}
+
+/** Waits until node has written everything it queued on the socket (the headers). */
+async function flushed(socket: Socket, res: ServerResponse): Promise<boolean> {
+  const handle = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle;
+  for (let i = 0; i < 1000 && !res.destroyed; i++) {
+    if (socket.writableLength === 0 && (handle?.writeQueueSize ?? 0) === 0) return true;
+    if (socket.writableLength > 0) await Promise.race([once(socket, 'drain'), once(res, 'close')]);
+    else await new Promise((r) => setImmediate(r));
+  }
+  return false;
+}
+
+/** Sends `length` bytes of `fileFd` from `start` after the headers; the caller ends the response. */
+export async function sendByKernel(
+  res: ServerResponse,
+  fileFd: number,
+  start: number,
+  length: number,
+): Promise<BodyResult> {
+  const socket = res.socket!;
+  const fd = socketFd(res)!;
+  res.flushHeaders();
+  if (!(await flushed(socket, res))) return { bytes: 0, complete: false, aborted: true };
+  const job = kernelSend!(fd, fileFd, start, length);
+  started++;
+  const onClose = () => job.cancel();
+  res.once('close', onClose);
+  let seen = 0;
+  const watch = setInterval(() => {
+    const now = job.progress();
+    if (now !== seen && socket.timeout) socket.setTimeout(socket.timeout); // re-arm the idle timer
+    seen = now;
+  }, PROGRESS_CHECK_MS);
+  try {
+    const r = await job.done;
+    if (r.errno === 0) return { bytes: r.sent, complete: true };
+    // Cancelled (the response closed) or the peer went away: the client aborted, as on the buffered path.
+    if (r.errno === ECANCELED || r.errno === EPIPE || r.errno === ECONNRESET)
+      return { bytes: r.sent, complete: false, aborted: true };
+    const err = Object.assign(new Error(`sendfile: errno ${r.errno}`), { errno: r.errno });
+    return { bytes: r.sent, complete: false, error: err };
+  } finally {
+    clearInterval(watch);
+    res.off('close', onClose);
+  }
+}

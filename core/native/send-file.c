@@ -1,0 +1,201 @@
+/*
+ * sendFile(socketFd, fileFd, position, length, cb) -> job      cb(errno, bytesSent), once
+ * cancelSendFile(job)                                         cb(ECANCELED, sent) runs at once
+ * sendFileProgress(job) -> bytes sent so far                  (both only before cb ran)
+ *
+ * An HTTP body from a file with sendfile(2): the kernel moves page-cache pages to the socket, with no
+ * read into a user buffer and no write from it (what nginx does with `sendfile on`). Node has no
+ * sendfile, and reading 1 MiB chunks through the thread pool and writing them back out costs about a
+ * quarter of the throughput on big files (docs/benchmarks.md#http).
+ *
+ * The socket stays node's: this works on a dup() of its descriptor, so that a uv_poll can wait for
+ * writability on it (libuv allows one watcher per descriptor number, and node's TCP handle has the
+ * original). The caller hands the socket over only once node has flushed everything it had queued
+ * (headers), and writes nothing to it until cb ran. Non-blocking: sendfile until EAGAIN, then wait for
+ * POLLOUT, repeat; the event loop is never blocked. cancel (the response was destroyed) stops at once
+ * and closes the dup, so the connection goes away as soon as node has closed its descriptor too.
+ */
+#define _GNU_SOURCE
+#include "addon.h"
+#include <uv.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+/* One sendfile(2) call moves at most this much, so a fast client cannot keep the loop busy for long. */
+#define MAX_PER_CALL (4 << 20)
+/* Calls per wake-up before yielding to the rest of the event loop. */
+#define MAX_CALLS_PER_WAKE 16
+
+typedef struct {
+  uv_poll_t poll;
+  int sock;  /* our dup of node's socket descriptor */
+  int file;  /* the caller's file descriptor (not ours to close) */
+  int64_t pos;
+  int64_t left;
+  int64_t sent;
+  int done;
+  int polling;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context actx;
+} send_job;
+
+static void on_closed(uv_handle_t *h) { free(h->data); }
+
+/* Reports the result once, then releases everything. */
+static void finish(send_job *j, int err) {
+  if (j->done) return;
+  j->done = 1;
+  if (j->polling) uv_poll_stop(&j->poll);
+  close(j->sock);
+  napi_env env = j->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  napi_value cb, recv, argv[2], res;
+  if (napi_get_reference_value(env, j->cb, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(env, &recv);
+    napi_create_int32(env, err, &argv[0]);
+    napi_create_double(env, (double)j->sent, &argv[1]);
+    if (napi_make_callback(env, j->actx, recv, cb, 2, argv, &res) == napi_pending_exception) {
+      napi_value e;
+      napi_get_and_clear_last_exception(env, &e);
+      napi_fatal_exception(env, e);
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  napi_delete_reference(env, j->cb);
+  napi_async_destroy(env, j->actx);
+  uv_close((uv_handle_t *)&j->poll, on_closed);
+}
+
+/* Sends what the socket takes now: 0 when done, EAGAIN to wait for POLLOUT, else an errno. */
+static int pump(send_job *j) {
+  for (int calls = 0; j->left > 0; calls++) {
+    if (calls == MAX_CALLS_PER_WAKE) return EAGAIN; /* level-triggered: wakes again at once if writable */
+    off_t off = (off_t)j->pos;
+    size_t want = j->left > MAX_PER_CALL ? MAX_PER_CALL : (size_t)j->left;
+    ssize_t n = sendfile(j->sock, j->file, &off, want);
+    if (n > 0) {
+      j->pos += n;
+      j->left -= n;
+      j->sent += n;
+    } else if (n == 0) {
+      return ENODATA; /* the file is shorter than announced */
+    } else if (errno == EINTR) {
+      continue;
+    } else {
+      return errno == EWOULDBLOCK ? EAGAIN : errno;
+    }
+  }
+  return 0;
+}
+
+static void on_writable(uv_poll_t *p, int status, int events) {
+  (void)events;
+  send_job *j = p->data;
+  if (j->done) return;
+  if (status < 0) return finish(j, status == UV_EBADF ? EPIPE : -status);
+  int r = pump(j);
+  if (r != EAGAIN) finish(j, r);
+}
+
+static napi_value js_send_file(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t sockfd, filefd;
+  int64_t pos, len;
+  napi_valuetype t;
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &sockfd) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &filefd) != napi_ok || napi_get_value_int64(env, argv[2], &pos) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &len) != napi_ok || napi_typeof(env, argv[4], &t) != napi_ok ||
+      t != napi_function || sockfd < 0 || filefd < 0 || pos < 0 || len < 0) {
+    napi_throw_range_error(env, NULL, "sendFile(socketFd, fileFd, position, length, cb): bad arguments");
+    return NULL;
+  }
+  send_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "sendFile: out of memory");
+    return NULL;
+  }
+  j->sock = dup(sockfd);
+  if (j->sock < 0) {
+    int e = errno;
+    free(j);
+    napi_throw_error(env, NULL, e == EMFILE ? "sendFile: dup: too many open files" : "sendFile: dup failed");
+    return NULL;
+  }
+  j->file = filefd;
+  j->pos = pos;
+  j->left = len;
+  j->env = env;
+  napi_create_reference(env, argv[4], 1, &j->cb);
+  napi_value name;
+  napi_create_string_utf8(env, "pxekit:sendfile", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &j->actx);
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int r = uv_poll_init(loop, &j->poll, j->sock);
+  if (r != 0) {
+    close(j->sock);
+    napi_delete_reference(env, j->cb);
+    napi_async_destroy(env, j->actx);
+    free(j);
+    napi_throw_error(env, NULL, "sendFile: uv_poll_init failed");
+    return NULL;
+  }
+  j->poll.data = j;
+  /* Always start by waiting for POLLOUT (immediately true on an idle socket): the callback then runs
+   * from the event loop, never inside this call, so JavaScript sees one asynchronous completion. */
+  r = uv_poll_start(&j->poll, UV_WRITABLE, on_writable);
+  if (r != 0) {
+    finish(j, -r);
+  } else {
+    j->polling = 1;
+  }
+  napi_value ext;
+  napi_create_external(env, j, NULL, NULL, &ext);
+  return ext;
+}
+
+static napi_value js_cancel(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *p = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "cancelSendFile(job): not a job");
+    return NULL;
+  }
+  /* After finish() the job memory is freed by uv_close's callback: the JS wrapper calls cancel only
+   * before its callback ran (send-file.ts), so `p` is still alive here. */
+  finish((send_job *)p, ECANCELED);
+  return NULL;
+}
+
+/* sentSoFar(job) -> bytes sent until now (before cb ran), for the caller's stall detection. */
+static napi_value js_sent(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *p = NULL;
+  if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "sendFileProgress(job): not a job");
+    return NULL;
+  }
+  napi_create_double(env, (double)((send_job *)p)->sent, &out);
+  return out;
+}
+
+void send_file_register(napi_env env, napi_value exports) {
+  napi_property_descriptor d[] = {
+      {"sendFile", NULL, js_send_file, NULL, NULL, NULL, napi_default, NULL},
+      {"cancelSendFile", NULL, js_cancel, NULL, NULL, NULL, napi_default, NULL},
+      {"sendFileProgress", NULL, js_sent, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, 3, d);
+}
