@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,4 +14,11 @@ function findRoot(from: string): string {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'core'))) return dir;
   }
   throw new Error(`pxekit: cannot find the package folder above ${from}`);
+}
+
+let version: string | undefined;
+/** pxekit's own version, from its package.json (read once). */
+export function pxekitVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }
