@@ -17,3 +17,10 @@ function findRoot(from: string): string {
   }
   throw new Error(`pxekit: cannot find pxekit's package.json above ${from}`);
 }
+
+let version: string | undefined;
+/** pxekit's own version, from its package.json (read once). */
+export function pxekitVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}

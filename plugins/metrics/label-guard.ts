@@ -6,7 +6,8 @@ export class LabelGuard {
   readonly #seen = new Set<string>();
   constructor(
     readonly max: number,
-    readonly pattern = /^[A-Za-z0-9_.:-]{1,64}$/,
+    // Names as pxekit gives them: `source-disk#ipxe` (a second instance), `@scope/pxekit-plugin-x`.
+    readonly pattern = /^[A-Za-z0-9_.:@/#+-]{1,128}$/,
   ) {}
 
   /** `value` when it is well-formed and within the bound, else `other`. */

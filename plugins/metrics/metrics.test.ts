@@ -4,6 +4,7 @@ import { createServer } from '../../core/server.js';
 import { definePlugin } from '../../core/plugin.js';
 import metrics, { metricsHandles } from './index.js';
 import { LabelGuard } from './label-guard.js';
+import { resolvePlugins } from '../../core/config/resolve-plugins.js';
 
 /** The value of one sample in Prometheus text, or undefined. Labels must be given in exposition order. */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -160,5 +161,40 @@ test('label guard bounds label values', () => {
   assert.equal(g.value('b'), 'other');
   assert.equal(g.value('a'), 'a');
   assert.equal(g.value('has space'), 'other');
+  assert.equal(new LabelGuard(4).value('source-disk#ipxe'), 'source-disk#ipxe');
+  assert.equal(new LabelGuard(4).value('@acme/pxekit-plugin-x'), '@acme/pxekit-plugin-x');
   assert.equal(g.value(undefined), 'unknown');
+});
+
+test('a second plugin instance keeps its name (source-disk#ipxe) in label values', async (t) => {
+  const { plugins } = await resolvePlugins(
+    [
+      ['source-disk', { root: '.' }],
+      ['source-disk#ipxe', { root: '.', mount: '/ipxe' }],
+      ['mac-allowlist#lab', { allow: ['52:54:00:00:00:01'] }],
+    ],
+    { baseDir: process.cwd() },
+  );
+  assert.deepEqual(
+    plugins.map((p) => p.name),
+    ['source-disk', 'source-disk#ipxe', 'mac-allowlist#lab'],
+  );
+  const server = createServer({
+    log: { level: 'silent' },
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { port: 0, address: '127.0.0.1' },
+    plugins: [metrics({ hookSampleRate: 1 }), ...plugins],
+  });
+  await server.start();
+  t.after(() => server.close());
+  assert.equal((await server.admit({ protocol: 'http', mac: '52:54:00:00:00:02' })).allowed, false);
+  await server.inject.http({ path: '/ipxe/none.efi' });
+  const text = await (
+    await fetch(`http://127.0.0.1:${server.listening.find((l) => l.protocol === 'http')!.port}/metrics`)
+  ).text();
+  // the admit call and the HTTP request (an unknown client) were both refused by the second instance
+  assert.equal(sample(text, 'pxekit_admit_denials_total', 'plugin="mac-allowlist#lab",protocol="http"'), 2);
+  assert.ok(/plugin="source-disk#ipxe"/.test(text), 'the second source-disk instance is named as configured');
+  assert.ok(!/plugin="other"/.test(text), 'no instance was folded into "other"');
 });

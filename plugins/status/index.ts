@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpAnswer } from '../../core/hooks/http.js';
 import { STAGE_EARLY } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
+import { pxekitVersion } from '../../core/package-root.js';
 import { SideListener } from '../metrics/side-listener.js';
 import { pageCsp, statusPage } from './page.js';
 import { SseHub } from './sse.js';
-import { StatusState, type ClientView, type Notice } from './state.js';
+import { StatusState, type ClientView, type Notice, type ServerInfo } from './state.js';
 
 export interface StatusOptions {
   path: string;
@@ -18,6 +19,8 @@ export interface StatusOptions {
   heartbeatMs: number;
   updateIntervalMs: number;
   doneAfterMs: number;
+  failAfterMissMs: number;
+  stallAfterMs: number;
 }
 
 const NAME = 'status';
@@ -91,6 +94,19 @@ export default function status(options: Partial<StatusOptions> = {}) {
           default: 30000,
           description: 'a client whose last step was a finished download is shown as done after this much quiet',
         },
+        failAfterMissMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 15000,
+          description:
+            'a client whose last request was for a missing file (HTTP 404, TFTP file not found) is failed after this much quiet',
+        },
+        stallAfterMs: {
+          type: 'integer',
+          minimum: 0,
+          default: 120000,
+          description: 'a client still booting that asks for nothing for this long is shown as stalled (0 = never)',
+        },
       },
     },
     apply(server, { options: o, log }) {
@@ -98,8 +114,21 @@ export default function status(options: Partial<StatusOptions> = {}) {
         maxClients: o.maxClients,
         maxNotices: o.maxNotices,
         doneAfterMs: o.doneAfterMs,
+        failAfterMissMs: o.failAfterMissMs,
+        stallAfterMs: o.stallAfterMs,
         sessions: server.sessions,
       });
+      let startedAt: number | undefined;
+      server.hooks.listening.tap(NAME, () => {
+        startedAt = Date.now();
+      });
+      const serverInfo = (): ServerInfo => ({
+        version: pxekitVersion(),
+        dhcpMode: server.config.dhcp.mode,
+        listeners: server.listening.map((l) => `${l.protocol} ${l.address}:${l.port}`),
+        ...(startedAt !== undefined ? { startedAt } : {}),
+      });
+      const snapshot = () => ({ ...state.snapshot(), server: serverInfo() });
       const hub = new SseHub({ maxClients: o.maxSseClients, heartbeatMs: o.heartbeatMs });
       const pending = {
         clients: new Map<string, ClientView & { previousId?: string }>(),
@@ -175,7 +204,7 @@ export default function status(options: Partial<StatusOptions> = {}) {
               'Cache-Control': 'no-store',
               'X-Content-Type-Options': 'nosniff',
             },
-            body: JSON.stringify(state.snapshot()),
+            body: JSON.stringify(snapshot()),
           };
         }
         if (kind === 'page') {
@@ -196,7 +225,7 @@ export default function status(options: Partial<StatusOptions> = {}) {
           return { status: 200, headers: { 'Content-Type': 'text/event-stream; charset=utf-8' }, body: '' };
         void req;
         startTicker();
-        if (!hub.add(res, { event: 'snapshot', data: state.snapshot() })) {
+        if (!hub.add(res, { event: 'snapshot', data: snapshot() })) {
           log.warn({ event: 'status.sse.full', max: o.maxSseClients }, 'status page: too many open event streams');
           return {
             status: 503,

@@ -43,15 +43,15 @@ export const PAGE_SCRIPT = String.raw`
 
   function stageCell(c) {
     var td = el('td', 'stages');
-    var failedAt = c.stage === 'failed' ? (c.failedIn || 'dhcp') : null;
-    var current = c.stage === 'failed' ? failedAt : c.stage;
+    var stopped = c.stage === 'failed' || c.stage === 'stalled';
+    var current = stopped ? (c.failedIn || 'dhcp') : c.stage;
     var reached = true;
     STAGES.forEach(function (s, i) {
       if (i > 0) td.appendChild(el('span', 'arrow', '→'));
       var cls = 'pill';
-      if (s === current) { cls += c.stage === 'failed' ? ' failed' : (s === 'done' ? ' done' : ' current'); reached = false; }
+      if (s === current) { cls += stopped ? ' ' + c.stage : (s === 'done' ? ' done' : ' current'); reached = false; }
       else if (reached) cls += ' past';
-      var p = el('span', cls, s === 'done' ? (c.stage === 'failed' ? 'failed' : 'done') : s.toUpperCase());
+      var p = el('span', cls, s === 'done' ? (stopped ? c.stage : 'done') : s.toUpperCase());
       p.setAttribute('data-stage', s);
       td.appendChild(p);
     });
@@ -71,7 +71,7 @@ export const PAGE_SCRIPT = String.raw`
     last.appendChild(el('div', 'muted', c.reason ? c.lastEvent + ': ' + c.reason : c.lastEvent));
     tr.appendChild(last);
     tr.appendChild(el('td', 'num', bytes(c.bytes)));
-    var done = c.stage === 'done' || c.stage === 'failed';
+    var done = c.stage === 'done' || c.stage === 'failed' || c.stage === 'stalled';
     var e = el('td', 'num elapsed', dur((done ? c.lastSeen : now()) - c.firstSeen));
     e.setAttribute('data-first', String(c.firstSeen));
     e.setAttribute('data-last', done ? String(c.lastSeen) : '');
@@ -89,9 +89,10 @@ export const PAGE_SCRIPT = String.raw`
     var rows = list.map(row);
     body.replaceChildren.apply(body, rows);
     document.getElementById('empty').hidden = list.length > 0;
-    var counts = { active: 0, done: 0, failed: 0 };
-    list.forEach(function (c) { if (c.stage === 'done') counts.done++; else if (c.stage === 'failed') counts.failed++; else counts.active++; });
+    var counts = { active: 0, done: 0, failed: 0, stalled: 0 };
+    list.forEach(function (c) { if (counts[c.stage] !== undefined) counts[c.stage]++; else counts.active++; });
     document.getElementById('n-active').textContent = String(counts.active);
+    document.getElementById('n-stalled').textContent = String(counts.stalled);
     document.getElementById('n-done').textContent = String(counts.done);
     document.getElementById('n-failed').textContent = String(counts.failed);
   }
@@ -100,9 +101,12 @@ export const PAGE_SCRIPT = String.raw`
     var ul = document.getElementById(id);
     var lis = items.map(function (n) {
       var li = el('li');
-      li.appendChild(el('span', 'time', clock(n.time)));
-      li.appendChild(el('span', 'mono who', n.mac || n.ip || '—'));
-      li.appendChild(el('span', 'what', n.type + (n.plugin ? ' by ' + n.plugin : '')));
+      var head = el('div', 'head');
+      head.appendChild(el('span', 'time', clock(n.time)));
+      head.appendChild(el('span', 'mono who', n.mac || n.ip || '—'));
+      head.appendChild(el('span', 'what', n.type));
+      if (n.plugin) head.appendChild(el('span', 'muted by', 'by ' + n.plugin));
+      li.appendChild(head);
       if (n.reason || n.path) li.appendChild(el('div', 'muted mono', [n.path, n.reason].filter(Boolean).join(' — ')));
       return li;
     });
@@ -110,7 +114,17 @@ export const PAGE_SCRIPT = String.raw`
     ul.replaceChildren.apply(ul, lis);
   }
 
+  var server = null;
+  function renderServer() {
+    if (!server) return;
+    document.getElementById('s-version').textContent = server.version;
+    document.getElementById('s-mode').textContent = server.dhcpMode;
+    document.getElementById('s-listeners').textContent = server.listeners.length ? server.listeners.join(', ') : 'none';
+    document.getElementById('s-uptime').textContent = server.startedAt ? dur(now() - server.startedAt) : 'starting';
+  }
+
   function tick() {
+    renderServer();
     document.querySelectorAll('td.elapsed').forEach(function (td) {
       if (td.getAttribute('data-last')) return;
       td.textContent = dur(now() - Number(td.getAttribute('data-first')));
@@ -129,6 +143,8 @@ export const PAGE_SCRIPT = String.raw`
   es.addEventListener('snapshot', function (e) {
     var s = JSON.parse(e.data);
     skew = s.serverTime - Date.now();
+    server = s.server || null;
+    renderServer();
     clients = new Map();
     s.clients.forEach(function (c) { clients.set(c.id, c); });
     denials = s.denials;

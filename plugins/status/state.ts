@@ -1,7 +1,10 @@
 import type { BootEvent } from '../../core/hooks/server.js';
 import type { SessionStore } from '../../core/session/store.js';
 
-export type Stage = 'dhcp' | 'tftp' | 'http' | 'done' | 'failed';
+export type Stage = 'dhcp' | 'tftp' | 'http' | 'done' | 'failed' | 'stalled';
+
+/** Stages after which the client's clock stops (until a new DISCOVER or a new request). */
+export const FINAL_STAGES: ReadonlySet<Stage> = new Set(['done', 'failed', 'stalled']);
 
 /** One client as the status page shows it. Every string here may come from the network: escape it. */
 export interface ClientView {
@@ -13,7 +16,7 @@ export interface ClientView {
   archName?: string;
   firmware?: string;
   stage: Stage;
-  /** The stage a failed client failed in. */
+  /** The stage a failed or stalled client stopped in. */
   failedIn?: Stage;
   bytes: number;
   firstSeen: number;
@@ -21,8 +24,10 @@ export interface ClientView {
   lastEvent: string;
   /** Last path asked (TFTP/HTTP) or the boot file chosen (DHCP). */
   detail?: string;
-  /** Why it failed (deny or error reason). */
+  /** Why it failed or stalled (deny or error reason, the file that was missing, how long it was quiet). */
   reason?: string;
+  /** The last request was for a file that is not there (path and answer); cleared by any later success. */
+  miss?: string;
   /** The last step was a finished download: `done` after `doneAfterMs` of quiet. */
   transferred: boolean;
 }
@@ -47,8 +52,19 @@ export interface Change {
   error?: Notice;
 }
 
+/** The server the page is about: shown in its header. */
+export interface ServerInfo {
+  version: string;
+  dhcpMode: string;
+  /** `protocol address:port` per bound listener. */
+  listeners: string[];
+  /** When the server started listening (ms since the epoch); uptime is counted from it. */
+  startedAt?: number;
+}
+
 export interface Snapshot {
   serverTime: number;
+  server?: ServerInfo;
   clients: ClientView[];
   denials: Notice[];
   errors: Notice[];
@@ -63,6 +79,15 @@ function isMiss(ev: BootEvent): boolean {
   if (ev.type === 'tftp.error')
     return d['code'] === 1 || (typeof d['reason'] === 'string' && /not found/i.test(d['reason']));
   return false;
+}
+
+/** `/vmlinuz: HTTP 404` or `/grubx64.efi: TFTP error 1 (File not found)`. */
+function missText(ev: BootEvent, path: string | undefined): string {
+  const d = ev.data ?? {};
+  const what = path ?? 'a file';
+  if (ev.protocol === 'http') return `${what}: HTTP ${String(d['status'])} not found`;
+  const reason = typeof d['reason'] === 'string' ? ` (${d['reason']})` : '';
+  return `${what}: TFTP error ${String(d['code'] ?? 1)}${reason}`;
 }
 
 function str(v: unknown, max = 256): string | undefined {
@@ -82,6 +107,10 @@ export class StatusState {
       maxClients: number;
       maxNotices: number;
       doneAfterMs: number;
+      /** After a miss, this much quiet means the client gave up on that file: failed (default 15 s). */
+      failAfterMissMs?: number;
+      /** A client still booting that sends nothing for this long is stalled (default 120 s; 0 = never). */
+      stallAfterMs?: number;
       sessions?: SessionStore;
       now?: () => number;
     },
@@ -151,6 +180,8 @@ export class StatusState {
     )
       c.bytes += bytes;
     c.transferred = ev.outcome === 'ok' && TRANSFER_DONE.has(ev.type);
+    if (isMiss(ev)) c.miss = missText(ev, path);
+    else if (ev.outcome === 'ok') delete c.miss;
     out.client = c;
     return out;
   }
@@ -164,12 +195,16 @@ export class StatusState {
   #advance(c: ClientView, ev: BootEvent, reason: string | undefined): void {
     const proto = ev.protocol as 'dhcp' | 'tftp' | 'http';
     const finished = c.stage === 'done' || c.stage === 'failed';
-    if (finished && (ev.type === 'dhcp.discover' || ev.type === 'dhcp.offer' || ev.type === 'dhcp.proxy.offer')) {
+    if (
+      FINAL_STAGES.has(c.stage) &&
+      (ev.type === 'dhcp.discover' || ev.type === 'dhcp.offer' || ev.type === 'dhcp.proxy.offer')
+    ) {
       c.firstSeen = ev.time;
       c.bytes = 0;
       c.stage = 'dhcp';
       delete c.reason;
       delete c.failedIn;
+      delete c.miss;
       return;
     }
     if (ev.outcome === 'denied' || (ev.outcome === 'error' && proto !== 'dhcp' && !isMiss(ev))) {
@@ -183,15 +218,34 @@ export class StatusState {
     }
   }
 
-  /** Clients whose last step was a finished download and that have been quiet for `doneAfterMs`: done. */
+  /**
+   * Quiet clients still booting end here. Last step a finished download, quiet for `doneAfterMs`:
+   * done. Last request a miss, quiet for `failAfterMissMs`: failed, the missing file as the reason
+   * (a probe miss is followed by more requests at once; a kernel that is not there is not). Anything
+   * else quiet for `stallAfterMs`: stalled, with how long and after what.
+   */
   sweep(): ClientView[] {
     const now = this.#now();
+    const failAfterMiss = this.opts.failAfterMissMs ?? 15_000;
+    const stallAfter = this.opts.stallAfterMs ?? 120_000;
     const changed: ClientView[] = [];
     for (const c of this.#clients.values()) {
-      if (c.transferred && c.stage !== 'done' && c.stage !== 'failed' && now - c.lastSeen >= this.opts.doneAfterMs) {
+      if (FINAL_STAGES.has(c.stage)) continue;
+      const quiet = now - c.lastSeen;
+      if (c.transferred && quiet >= this.opts.doneAfterMs) {
         c.stage = 'done';
-        changed.push(c);
+      } else if (c.miss && quiet >= failAfterMiss) {
+        c.failedIn = c.stage;
+        c.stage = 'failed';
+        c.reason = `${c.miss}; nothing asked for since`;
+      } else if (!c.transferred && stallAfter > 0 && quiet >= stallAfter) {
+        c.failedIn = c.stage;
+        c.stage = 'stalled';
+        c.reason = `no request for ${Math.round(quiet / 1000)} s after ${c.lastEvent}${c.detail ? ` ${c.detail}` : ''}`;
+      } else {
+        continue;
       }
+      changed.push(c);
     }
     return changed;
   }

@@ -317,3 +317,69 @@ test('own port: page, events and api there; / redirects', async () => {
   assert.equal((await reading)[0]?.event, 'snapshot');
   await server.close();
 });
+
+test('a kernel 404 followed by silence fails the client with the file as the reason; a probe miss does not', () => {
+  let now = 0;
+  const s = new StatusState({
+    maxClients: 10,
+    maxNotices: 5,
+    doneAfterMs: 500,
+    failAfterMissMs: 1000,
+    stallAfterMs: 5000,
+    now: () => now,
+  });
+  const mac = '52:54:00:00:00:09';
+  const get = (path: string, status: number, time: number) =>
+    s.apply(
+      ev(
+        {
+          type: 'http.get',
+          protocol: 'http',
+          outcome: status === 200 ? 'ok' : 'error',
+          mac,
+          data: { path, status, bytes: status === 200 ? 10 : 0 },
+        },
+        time,
+      ),
+    );
+  s.apply(ev({ type: 'dhcp.offer', protocol: 'dhcp', outcome: 'ok', mac }, 0));
+  get('/boot.ipxe', 200, 100);
+  get('/autoexec.ipxe', 404, 200); // a probe: the next request follows at once
+  get('/menu.ipxe', 200, 300);
+  now = 5000;
+  assert.deepEqual(
+    s.sweep().map((c) => c.stage),
+    ['done'],
+    'the probe miss was forgotten after the success',
+  );
+  s.apply(ev({ type: 'dhcp.discover', protocol: 'dhcp', outcome: 'info', mac }, 6000));
+  get('/boot.ipxe', 200, 6100);
+  get('/vmlinuz', 404, 6200);
+  now = 6900;
+  assert.deepEqual(s.sweep(), [], 'not yet: the client may still ask for something else');
+  now = 7300;
+  const [c] = s.sweep();
+  assert.equal(c?.stage, 'failed');
+  assert.equal(c?.failedIn, 'http');
+  assert.match(c?.reason ?? '', /^\/vmlinuz: HTTP 404 not found/);
+  now = 60_000;
+  assert.deepEqual(s.sweep(), [], 'a failed client stays failed (its clock stopped)');
+});
+
+test('a client that goes quiet mid-boot is stalled with how long and after what; it resumes when it asks again', () => {
+  let now = 0;
+  const s = new StatusState({ maxClients: 10, maxNotices: 5, doneAfterMs: 500, stallAfterMs: 2000, now: () => now });
+  const mac = '52:54:00:00:00:0a';
+  s.apply(ev({ type: 'dhcp.offer', protocol: 'dhcp', outcome: 'ok', mac, data: { bootFile: 'ipxe.efi' } }, 0));
+  now = 1999;
+  assert.deepEqual(s.sweep(), []);
+  now = 2500;
+  const [c] = s.sweep();
+  assert.equal(c?.stage, 'stalled');
+  assert.equal(c?.failedIn, 'dhcp');
+  assert.equal(c?.reason, 'no request for 3 s after dhcp.offer ipxe.efi');
+  s.apply(ev({ type: 'tftp.done', protocol: 'tftp', outcome: 'ok', mac, data: { path: '/ipxe.efi', bytes: 5 } }, 2600));
+  const back = s.snapshot().clients[0]!;
+  assert.equal(back.stage, 'tftp');
+  assert.equal(back.reason, undefined);
+});
