@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createJiti } from 'jiti';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { useRunningPxekit } from './module-resolution.js';
 
 let jiti: ReturnType<typeof createJiti> | undefined;
 
@@ -12,12 +16,33 @@ let jiti: ReturnType<typeof createJiti> | undefined;
  * pxekit's compiled modules.
  */
 export async function importModule(absPath: string): Promise<unknown> {
+  useRunningPxekit();
   try {
     return await import(pathToFileURL(absPath).href);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!/\.(c|m)?ts$/.test(absPath) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
-    jiti ??= createJiti(import.meta.url, { interopDefault: false });
+    jiti ??= createJiti(import.meta.url, { interopDefault: false, alias: runningPxekitAliases() });
     return jiti.import(absPath);
   }
+}
+
+/**
+ * jiti resolves imports itself (not through Node's hooks): point `pxekit` and `pxekit/…` at the running
+ * pxekit's compiled entries (the `import` targets of its package.json `exports`), as
+ * module-resolution.ts does for plain imports. A wildcard entry (`./plugins/*`) maps its folder.
+ */
+function runningPxekitAliases(): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { import?: string }>;
+  };
+  const aliases: Record<string, string> = {};
+  for (const [key, target] of Object.entries(manifest.exports)) {
+    const file = typeof target === 'string' ? target : target.import;
+    if (!file) continue;
+    const name = key === '.' ? 'pxekit' : `pxekit/${key.slice(2)}`;
+    if (name.endsWith('/*')) aliases[name.slice(0, -2)] = join(PACKAGE_ROOT, file.slice(0, file.indexOf('/*')));
+    else aliases[name] = join(PACKAGE_ROOT, file);
+  }
+  return aliases;
 }

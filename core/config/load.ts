@@ -6,8 +6,9 @@ import { PxeError } from '../errors.js';
 import type { PxeConfig } from './types.js';
 import { validateConfig } from './validate.js';
 
-// cosmiconfig 9's own .ts loader needs the TypeScript compiler at run time. See import-module.ts.
-const loadTs: Loader = async (filepath) => {
+// Every JS/TS config through importModule: cosmiconfig 9's own .ts loader needs the TypeScript compiler
+// at run time, and a config's `import 'pxekit'` must reach the running pxekit (see import-module.ts).
+const loadModule: Loader = async (filepath) => {
   const mod = (await importModule(filepath)) as { default?: unknown };
   return mod.default ?? mod;
 };
@@ -30,7 +31,14 @@ export const CONFIG_SEARCH_PLACES = [
 
 const explorer = cosmiconfig('pxekit', {
   searchPlaces: CONFIG_SEARCH_PLACES,
-  loaders: { '.ts': loadTs, '.mts': loadTs, '.cts': loadTs },
+  loaders: {
+    '.js': loadModule,
+    '.mjs': loadModule,
+    '.cjs': loadModule,
+    '.ts': loadModule,
+    '.mts': loadModule,
+    '.cts': loadModule,
+  },
   searchStrategy: 'none',
   cache: false,
 });

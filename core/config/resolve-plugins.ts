@@ -1,8 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { importModule } from './import-module.js';
+import { importerOf, missingPackage, resolvePackageFrom } from './module-resolution.js';
 import { isPlugin, type PluginDefinition, type PluginOrigin } from '../plugin.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
 import type { PluginRef } from './types.js';
@@ -54,7 +55,9 @@ export async function resolvePlugins(
           message: `cannot find plugin "${name}"`,
           found: JSON.stringify(name),
           expected: 'a built-in plugin name, an installed package, or a path starting with ./',
-          fix: `use one of the built-in plugins (${builtins.join(', ')}), npm install the package, or give a path relative to the config file`,
+          fix: isPath(name)
+            ? `no file ${resolve(opts.baseDir, name)}: fix the path (relative paths start at the config file's folder)`
+            : `cannot resolve package "${name}" from ${opts.baseDir} (nor beside pxekit in ${PACKAGE_ROOT}): npm install it in that folder (or npm link it there), use one of the built-in plugins (${builtins.join(', ')}), or give a path starting with ./`,
         });
         continue;
       }
@@ -75,7 +78,7 @@ export async function resolvePlugins(
         ...fileField,
         path: `plugins[${index}]`,
         message: `plugin "${name}" failed to load: ${err instanceof Error ? err.message : String(err)}`,
-        fix: 'fix the error in the plugin module (is it valid ESM/TS?)',
+        fix: loadFailureFix(err),
       });
     }
   }
@@ -87,8 +90,15 @@ export async function resolvePlugins(
   return { plugins, origins };
 }
 
+const isPath = (name: string) => name.startsWith('.') || isAbsolute(name);
+
+/**
+ * A path (relative to the config file), a built-in, or a package resolved as Node's ESM resolver does
+ * from the config file's folder, else from beside pxekit (plugins installed globally next to a global
+ * pxekit). The plugin's own `import 'pxekit'` reaches the running pxekit (module-resolution.ts).
+ */
 async function importPlugin(name: string, baseDir: string): Promise<unknown> {
-  if (name.startsWith('.') || isAbsolute(name)) {
+  if (isPath(name)) {
     const abs = resolve(baseDir, name);
     if (!existsSync(abs)) return undefined;
     return importModule(abs);
@@ -96,17 +106,24 @@ async function importPlugin(name: string, baseDir: string): Promise<unknown> {
   if (/^[a-z0-9][a-z0-9-]*$/.test(name) && existsSync(join(BUILTIN_DIR, name, INDEX))) {
     return importModule(join(BUILTIN_DIR, name, INDEX));
   }
-  let resolved: string;
-  try {
-    resolved = createRequire(join(baseDir, 'package.json')).resolve(name);
-  } catch {
-    try {
-      return await import(name);
-    } catch {
-      return undefined;
-    }
+  const url = resolvePackageFrom(name, baseDir) ?? resolvePackageFrom(name, PACKAGE_ROOT);
+  if (url === undefined) return undefined;
+  return url.startsWith('file:') ? importModule(fileURLToPath(url)) : import(url);
+}
+
+/** The fix for a plugin module that was found but did not load: names what is missing, and where. */
+function loadFailureFix(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND') {
+    const missing = missingPackage(err) ?? 'a module';
+    const from = importerOf(err) ?? 'the plugin';
+    return `cannot resolve "${missing}" from ${from}: install it where that file can find it (add it to the plugin package's dependencies and run npm install), or fix the import`;
   }
-  return import(pathToFileURL(resolved).href);
+  if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_PACKAGE_IMPORT_NOT_DEFINED')
+    return 'the import names a path the package does not export: import one of its public entries (see its package.json "exports")';
+  if (err instanceof SyntaxError)
+    return 'fix the syntax error in the plugin module (plugins are ES modules; a .ts plugin must be valid TypeScript)';
+  return "the plugin module threw while loading: fix it (see the message), or report it to the plugin's author";
 }
 
 function renamed(p: PluginDefinition, name: string): PluginDefinition {
