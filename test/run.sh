@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`npm test`): runs every test file under test/ and plugins/ with node's runner via tsx.
-# Usage: test/run.sh [unit|integration|e2e|all]   (default all)
+# Usage: test/run.sh [unit|integration|e2e|package|all]   (default all)
 # Node 20's --test does not expand globs, so the file list comes from find.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +9,9 @@ case "$what" in
   unit) roots=(test/unit plugins examples) ;;
   integration) roots=(test/integration) ;;
   e2e) roots=(test/e2e) ;;
-  all) roots=(test/unit plugins examples test/integration test/e2e) ;;
-  *) echo "usage: test/run.sh [unit|integration|e2e|all]" >&2; exit 2 ;;
+  package) roots=(test/package) ;;
+  all) roots=(test/unit plugins examples test/package test/integration test/e2e) ;;
+  *) echo "usage: test/run.sh [unit|integration|e2e|package|all]" >&2; exit 2 ;;
 esac
 # The CLI and spawned servers run the compiled dist/ (bin/pxekit.js): build it first (a few seconds).
 npx tsc -p tsconfig.build.json
