@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { globSync } from 'glob';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -12,12 +13,10 @@ import type { PluginRef } from './types.js';
 const BUILTIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
 const INDEX = import.meta.url.endsWith('.ts') ? 'index.ts' : 'index.js';
 
-/** Names of the plugins shipped in `plugins/`. */
+/** Names of the plugins shipped in `plugins/`: the folders with an index module. */
 export function builtinPluginNames(): string[] {
-  if (!existsSync(BUILTIN_DIR)) return [];
-  return readdirSync(BUILTIN_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(BUILTIN_DIR, d.name, INDEX)))
-    .map((d) => d.name)
+  return globSync(`*/${INDEX}`, { cwd: BUILTIN_DIR, posix: true })
+    .map((f) => f.slice(0, f.indexOf('/')))
     .sort();
 }
 

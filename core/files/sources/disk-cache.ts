@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { glob } from 'glob';
 import type { Logger } from 'pino';
 
 export interface CacheEntry {
@@ -52,17 +53,12 @@ export class DiskCache {
   /** Creates the folder, drops leftovers of interrupted writes, and indexes what is there (oldest first). */
   async init(): Promise<void> {
     await fsp.mkdir(this.dir, { recursive: true });
+    // Leftovers of interrupted writes (`<key>.tmp-<random>`) go; cached files are named by their sha256 key.
+    for (const tmp of await glob(`*${TMP_MARK}*`, { cwd: this.dir, dot: true, absolute: true }))
+      await fsp.rm(tmp, { force: true });
     const found: Array<{ name: string; size: number; atime: number }> = [];
-    for (const name of await fsp.readdir(this.dir)) {
-      const p = join(this.dir, name);
-      if (name.includes(TMP_MARK)) {
-        await fsp.rm(p, { force: true });
-        continue;
-      }
-      if (!/^[0-9a-f]{64}$/.test(name)) continue;
-      const st = await fsp.stat(p).catch(() => undefined);
-      if (st?.isFile()) found.push({ name, size: st.size, atime: st.mtimeMs });
-    }
+    for (const f of await glob(`${'[0-9a-f]'.repeat(64)}`, { cwd: this.dir, stat: true, withFileTypes: true }))
+      if (f.isFile()) found.push({ name: f.name, size: f.size ?? 0, atime: f.mtimeMs ?? 0 });
     found.sort((a, b) => a.atime - b.atime);
     for (const f of found) this.#add(f.name, f.size);
     await this.#evict();
