@@ -4,16 +4,9 @@ import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'pxekit';
-import { createTestServer, type TestServer } from 'pxekit/testing';
-import { asBootServerRequest, fixturePacket } from '../../test/helpers/fixtures.js';
+import { createTestServer } from 'pxekit/testing';
+import { fixturePacket, requestFrom } from '../../test/helpers/fixtures.js';
 import macAllowlist from './index.js';
-
-/** A captured client asking the boot server (4011) from `ip`: its session gets the address. */
-const fromAddress = (server: TestServer, fixture: string, ip: string) =>
-  server.dhcp(fixturePacket(fixture, asBootServerRequest(ip)), {
-    port: 'bootserver',
-    source: { address: ip, port: 4011 },
-  });
 
 const quiet = {
   log: { level: 'silent' as const },
@@ -25,13 +18,13 @@ const quiet = {
 test('allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol', async (t) => {
   const server = await createTestServer({ plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
   t.after(() => server.close());
-  const known = await fromAddress(server, 'uefi-edk2-discover', '10.77.0.128');
+  const known = await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
   assert.equal(known.denied, undefined);
   assert.ok(
     known.events.some((e) => e.type === 'dhcp.noboot'),
     'admitted: on to the boot decision',
   );
-  const unknown = await fromAddress(server, 'bios-ipxe-rom-discover', '10.77.0.165');
+  const unknown = await requestFrom(server, 'bios-ipxe-rom-discover', '10.77.0.165');
   assert.deepEqual(unknown.denied, { reason: 'mac 52:54:00:77:b1:05 not in allowlist', plugin: 'mac-allowlist' });
   // TFTP and HTTP from the unknown MAC's address: the session maps it to the MAC, which is denied.
   const from = server.events.length;

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { decodeDhcp as decode, type DhcpPacket } from 'pxekit';
+import type { DhcpResult, TestServer } from 'pxekit/testing';
 
 const DHCPREQUEST = 3;
 
@@ -102,4 +103,15 @@ export function asBootServerRequest(ip: string): (p: DhcpPacket) => void {
     p.options.set(53, Buffer.from([DHCPREQUEST]));
     p.ciaddr = ip;
   };
+}
+
+/**
+ * A captured client asks the boot server (4011) from `ip`, through the real pipeline: afterwards its
+ * session holds that address, so TFTP and HTTP requests from `ip` are known to be that client's.
+ */
+export function requestFrom(server: TestServer, fixture: string, ip: string): Promise<DhcpResult> {
+  return server.dhcp(fixturePacket(fixture, asBootServerRequest(ip)), {
+    port: 'bootserver',
+    source: { address: ip, port: 4011 },
+  });
 }
