@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../core/server.js';
+import { createServer } from 'pxekit';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
 import bootByArch from './index.js';
 
 const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false } };
 
 function setArch(arch: number) {
-  return (p: import('../../core/dhcp/packet.js').DhcpPacket) => {
+  return (p: import('pxekit').DhcpPacket) => {
     const b = Buffer.alloc(2);
     b.writeUInt16BE(arch);
     p.options.set(93, b);
@@ -18,7 +18,7 @@ function setArch(arch: number) {
 test('defaults: BIOS, x64 UEFI 7 and 9, arm64, ia32', async (t) => {
   const server = createServer({ ...quiet, http: { enabled: false }, plugins: [bootByArch()] });
   t.after(() => server.close());
-  const file = async (fixture: string, edit?: (p: import('../../core/dhcp/packet.js').DhcpPacket) => void) =>
+  const file = async (fixture: string, edit?: (p: import('pxekit').DhcpPacket) => void) =>
     (await decide(server, fixtureContext(server, fixture, edit ? { edit } : {}))).boot?.file;
   assert.equal(await file('bios-ipxe-rom-discover', stripIpxe), 'undionly.kpxe');
   assert.equal(await file('uefi-edk2-discover'), 'ipxe.efi');

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type PxeServer } from '../../core/server.js';
+import { createServer, type PxeServer } from 'pxekit';
+// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
 import { runIntentCommand } from '../../core/session/intent-cli.js';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
-import bootByArch from '../boot-by-arch/index.js';
-import ipxeChain from '../ipxe-chain/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
 import bootIntents from './index.js';
 
 const MAC = '52:54:00:77:b1:05';

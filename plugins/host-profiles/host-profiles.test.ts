@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../core/server.js';
-import { HookError } from '../../core/errors.js';
+import { createServer, HookError } from 'pxekit';
 import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import { httpContext, readHandle } from '../../test/unit/boot/http-context.js';
-import bootByArch from '../boot-by-arch/index.js';
-import templates from '../templates/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import templates from 'pxekit/plugins/templates';
 import hostProfiles, { type HostProfilesOptions } from './index.js';
 
 const quiet = {

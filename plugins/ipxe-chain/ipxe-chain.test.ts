@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../core/server.js';
+import { createServer } from 'pxekit';
 import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
-import bootByArch from '../boot-by-arch/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 import ipxeChain from './index.js';
 
 const quiet = { log: { level: 'silent' as const }, dhcp: { mode: 'off' as const }, tftp: { enabled: false } };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from '../../core/server.js';
+import { createServer } from 'pxekit';
 import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import macAllowlist from './index.js';
 

@@ -4,11 +4,10 @@ import { mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createServer } from '../../core/server.js';
-import { HookError, PxeError } from '../../core/errors.js';
+import { createServer, HookError, PxeError } from 'pxekit';
 import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
 import { httpContext, readHandle } from '../../test/unit/boot/http-context.js';
-import bootByArch from '../boot-by-arch/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 import templates from './index.js';
 
 const quiet = {
