@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type PxeServer } from 'pxekit';
 import { createTestServer, type TestServer } from 'pxekit/testing';
+// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
 import { runIntentCommand } from '../../core/session/intent-cli.js';
 import { fixturePacket, stripIpxe, withMac } from '../../test/helpers/fixtures.js';
-import bootByArch from '../boot-by-arch/index.js';
-import ipxeChain from '../ipxe-chain/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
 import bootIntents from './index.js';
 
 const MAC = '52:54:00:77:b1:05';

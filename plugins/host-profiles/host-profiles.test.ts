@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'pxekit';
 import { createTestServer, type TestServer } from 'pxekit/testing';
 import { requestFrom } from '../../test/helpers/fixtures.js';
-import bootByArch from '../boot-by-arch/index.js';
-import templates from '../templates/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import templates from 'pxekit/plugins/templates';
 import hostProfiles, { type HostProfilesOptions } from './index.js';
 
 const quiet = {

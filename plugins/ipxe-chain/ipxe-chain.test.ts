@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestServer, type TestServer } from 'pxekit/testing';
 import { fixturePacket, stripIpxe } from '../../test/helpers/fixtures.js';
-import bootByArch from '../boot-by-arch/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 import ipxeChain from './index.js';
 
 /** The boot decision the real DHCP pipeline records for a captured packet (arrived at 10.99.0.1 unless told). */

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { createServer, PxeError } from 'pxekit';
 import { createTestServer } from 'pxekit/testing';
 import { requestFrom } from '../../test/helpers/fixtures.js';
-import bootByArch from '../boot-by-arch/index.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 import templates from './index.js';
 
 const quiet = {
