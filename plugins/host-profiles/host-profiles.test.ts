@@ -102,6 +102,15 @@ test('GRUB and pxelinux config files over TFTP via files.resolve (by MAC in the 
     undefined,
     'no session: left to other sources',
   );
+  // GRUB's per-IP names: 10.77.0.112 = 0A4D0070, and each shortened form, for that client only.
+  for (const name of ['0A4D0070', '0A4D007', '0A4D', '0']) {
+    const f = await server.files.resolve(`/grub/grub.cfg-${name}`, { protocol: 'tftp', clientAddress: '10.77.0.112' });
+    assert.match(await readHandle(f!), /installer for 52:54:00:77:aa:64/, name);
+  }
+  for (const name of ['0A4D0071', '0B', '0a4d0070']) {
+    const f = await server.files.resolve(`/grub/grub.cfg-${name}`, { protocol: 'tftp', clientAddress: '10.77.0.112' });
+    assert.equal(f, undefined, `${name} names another address: left to other sources`);
+  }
   // A MAC never seen in DHCP still matches by MAC/labels-free selectors (blank session: firmware unknown → "everyone").
   assert.match(
     await readHandle((await server.files.resolve('/pxelinux.cfg/01-00-11-22-33-44-55', { protocol: 'tftp' }))!),

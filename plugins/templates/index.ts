@@ -8,7 +8,7 @@ import { STAGE_DEFAULT, STAGE_EARLY } from '../../core/hooks/runner.js';
 import { definePlugin } from '../../core/plugin.js';
 import type { PxeServer } from '../../core/server.js';
 import type { BootSession } from '../../core/session/types.js';
-import { compilePathPattern, type PathPattern } from '../../core/boot/path-pattern.js';
+import { compilePathPattern, ipHexNames, type PathPattern } from '../../core/boot/path-pattern.js';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
 
@@ -100,7 +100,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         return undefined;
       };
       const sessionFor = (
-        hit: { mac?: string; ip?: string },
+        hit: { mac?: string; ip?: string; ipHex?: string },
         session: BootSession | undefined,
         clientAddress: string | undefined,
       ) => {
@@ -111,6 +111,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         });
         if (!s) return undefined;
         if (hit.ip && s.ip !== hit.ip) return undefined;
+        if (hit.ipHex && !ipHexNames(hit.ipHex, s.ip ?? clientAddress)) return undefined;
         return s;
       };
 
