@@ -4,6 +4,16 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+const PUBLIC_ENTRIES = "'pxekit', 'pxekit/kit', 'pxekit/testing' or 'pxekit/plugins/<name>' (docs/plugins.md)";
+const INTERNALS = {
+  regex: '^(\\.\\.?/)+(.*/)?(core|plugins|dist)(/|$)',
+  message: `pxekit's internals are not an API: import ${PUBLIC_ENTRIES}`,
+};
+const SIBLING_PLUGIN = {
+  regex: '^\\.\\./(?!\\.\\./)',
+  message: `another plugin's files are not an API: import ${PUBLIC_ENTRIES}`,
+};
+
 export default defineConfig(
   { ignores: ['node_modules/**', 'dist/**', 'core/native/build/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -26,6 +36,21 @@ export default defineConfig(
       '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+    },
+  },
+  {
+    // Plugins and examples are what outside authors copy: they reach pxekit only through its public
+    // entries, never its internals by relative path (issue 14).
+    files: ['plugins/**', 'examples/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [INTERNALS] }],
+    },
+  },
+  {
+    // …nor another plugin's files (a plugin is used through its public entry, pxekit/plugins/<name>).
+    files: ['plugins/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [INTERNALS, SIBLING_PLUGIN] }],
     },
   },
   {

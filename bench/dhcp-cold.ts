@@ -9,10 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
-import { perfdhcp, RELAY, type PerfRun } from './lib/perfdhcp.js';
+import { isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
+import { perfdhcp, type PerfRun } from './lib/perfdhcp.js';
+import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import { startServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
@@ -45,26 +46,7 @@ interface ColdRun extends PerfRun {
 export async function runDhcpColdBench(targets = selectTargets(coldTargets())): Promise<Row[]> {
   const rounds = Number(process.env.BENCH_DHCP_COLD_ROUNDS ?? 3);
   return withBenchLan({ name: 'pxbcold', cliIp: '10.77.0.2/24', taps: 0 }, ['perfdhcp'], async (lan) => {
-    for (const [ns, args] of [
-      [lan.cliNs, ['addr', 'add', RELAY.cidr, 'dev', 'eth0']],
-      [lan.srvNs, ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']],
-    ] as const) {
-      const r = await lan.execIn(ns, 'ip', args, { timeoutMs: 10_000 });
-      if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-    }
-    const base: BaseContext = {
-      lan,
-      service: 'dhcp',
-      root: benchDir('dhcp-cold-root'),
-      pool: {
-        subnet: RELAY.subnet,
-        netmask: '255.255.0.0',
-        prefix: 16,
-        first: '10.78.0.10',
-        last: '10.78.255.250',
-        router: RELAY.addr,
-      },
-    };
+    const base = await relayedDhcp(lan);
     // The load: Kea's flood rate (what it answers when asked for far more), unless BENCH_DHCP_COLD_RATE says.
     let rate = Number(process.env.BENCH_DHCP_COLD_RATE ?? 0);
     if (!rate) {

@@ -12,9 +12,9 @@
  *   BENCH_DHCP_LAN=name runs in other namespaces than pxbdhcp, beside a full `npm run bench`)
  */
 import { runScaleoutBench } from './scaleout.js';
-import type { Lan } from '../test/helpers/realnet.js';
-import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
-import { perfdhcp, RELAY, searchRate, type PerfRun } from './lib/perfdhcp.js';
+import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
+import { perfdhcp, searchRate, type PerfRun } from './lib/perfdhcp.js';
+import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
@@ -54,22 +54,7 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
     { name: process.env.BENCH_DHCP_LAN ?? 'pxbdhcp', cliIp: '10.77.0.2/24', taps: 0 },
     ['perfdhcp'],
     async (lan) => {
-      // The client stack acts as a relay for 10.78.0.0/16; the server routes replies back to it.
-      await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
-      await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
-      const base: BaseContext = {
-        lan,
-        service: 'dhcp',
-        root: benchDir('dhcp-root'),
-        pool: {
-          subnet: RELAY.subnet,
-          netmask: '255.255.0.0',
-          prefix: 16,
-          first: '10.78.0.10',
-          last: '10.78.255.250',
-          router: RELAY.addr,
-        },
-      };
+      const base = await relayedDhcp(lan);
       const rows: Row[] = [];
       for (const t of targets) rows.push(...(await benchTarget(t, base)));
       return rows;
@@ -178,11 +163,6 @@ export function floorSummary(rows: readonly Row[]): string {
     }
   }
   return lines.join('\n');
-}
-
-async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promise<void> {
-  const r = await lan.execIn(ns, cmd, args, { timeoutMs: 10_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} in ${ns}: ${r.stderr}`);
 }
 
 if (isMain(import.meta.url)) {

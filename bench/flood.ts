@@ -8,11 +8,12 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Lan } from '../test/helpers/realnet.js';
-import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
+import { isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import type { FloodPlan, FloodResult } from './lib/flood-client.js';
 import { RELAY } from './lib/perfdhcp.js';
+import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import { startServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
@@ -21,11 +22,6 @@ import { pxekitDhcp } from './targets/pxekit-dhcp.js';
 const CLIENT_SCRIPT = fileURLToPath(new URL('./lib/flood-client.ts', import.meta.url));
 
 const floodTargets = (): Target[] => [dnsmasqDhcp(true), keaDhcp(), pxekitDhcp('file')];
-
-async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promise<void> {
-  const r = await lan.execIn(ns, cmd, args, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
-}
 
 async function runFlood(lan: Lan, plan: FloodPlan): Promise<FloodResult> {
   const r = await lan.execIn(
@@ -46,21 +42,7 @@ export async function runFloodBench(targets = selectTargets(floodTargets())): Pr
   const datagrams = Number(process.env.BENCH_FLOOD_DATAGRAMS ?? 1_000_000);
   const rounds = Number(process.env.BENCH_FLOOD_ROUNDS ?? 2);
   return withBenchLan({ name: 'pxbflood', cliIp: '10.77.0.2/24', taps: 0 }, [], async (lan) => {
-    await mustRun(lan, lan.cliNs, 'ip', ['addr', 'add', RELAY.cidr, 'dev', 'eth0']);
-    await mustRun(lan, lan.srvNs, 'ip', ['route', 'add', RELAY.subnet, 'via', '10.77.0.2']);
-    const base: BaseContext = {
-      lan,
-      service: 'dhcp',
-      root: benchDir('flood-root'),
-      pool: {
-        subnet: RELAY.subnet,
-        netmask: '255.255.0.0',
-        prefix: 16,
-        first: '10.78.0.10',
-        last: '10.78.255.250',
-        router: RELAY.addr,
-      },
-    };
+    const base = await relayedDhcp(lan);
     const plan: FloodPlan = { server: lan.srvAddr, giaddr: RELAY.addr, datagrams };
     const results = new Map<string, FloodResult[]>();
     for (let round = 0; round < rounds; round++) {

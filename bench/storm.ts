@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, withBenchLan } from './lib/bench-lan.js';
 import { printTable } from './lib/report.js';
+import { mustRun } from './lib/relay-lan.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { StormPlan, StormResult } from './lib/storm-machines.js';
 import { summarizeStorm, type StormSummary } from './lib/storm-stats.js';
@@ -49,11 +50,6 @@ function poolFor(machines: number): { first: string; last: string; addresses: st
     return `${v >>> 24}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
   });
   return { first: addresses[0]!, last: addresses[addresses.length - 1]!, addresses };
-}
-
-async function mustRun(lan: Lan, ns: string, cmd: string, args: string[]): Promise<void> {
-  const r = await lan.execIn(ns, cmd, args, { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
 function makeFiles(): { root: string; bootFileSize: number } {

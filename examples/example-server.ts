@@ -8,10 +8,7 @@ import type { TestContext } from 'node:test';
 import { Writable } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { pino } from 'pino';
-import { loadConfig } from '../core/config/load.js';
-import { resolvePlugins } from '../core/config/resolve-plugins.js';
-import type { PluginRef } from '../core/config/types.js';
-import { PxeServer } from '../core/server.js';
+import { loadConfig, type PluginRef, PxeServer, resolvePlugins } from 'pxekit';
 
 export interface ExampleOptions {
   /** Options merged into plugin entries, by the ref as written in the config (`./ipxe-binaries.ts`, `source-s3`). */

@@ -7,7 +7,8 @@
  * once per failed command. While down, a PING probe runs every second (the socket may be "ready"
  * while commands time out); recovery listeners (`onUp`) then write back what was kept locally.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PxeError } from '../errors.js';
 import type { BootEvent } from '../hooks/server.js';
@@ -19,6 +20,9 @@ const OUTAGE_REPLIES = /^(OOM|READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|BUSY|NOREP
 const CONNECTION_ERRORS =
   /timed out|Connection is closed|enableOfflineQueue|Stream isn't writeable|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|socket/i;
 const PROBE_MS = 1000;
+// ioredis (~90 ms to load) is required when the first link is made, so importing `pxekit/kit` stays
+// cheap for plugins and programs that never use Redis.
+const requireCjs = createRequire(import.meta.url);
 
 export type EmitFn = (event: Omit<BootEvent, 'time'>) => void;
 
@@ -58,7 +62,8 @@ export class RedisLink {
   constructor(opts: RedisLinkOptions) {
     this.#o = opts;
     this.prefix = opts.redis.keyPrefix;
-    this.client = new Redis(opts.redis.url, {
+    const { Redis: RedisClient } = requireCjs('ioredis') as typeof import('ioredis');
+    this.client = new RedisClient(opts.redis.url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
 import { loadFixture } from '../../test/helpers/fixtures.js';
-import { decodeDhcp, encodeDhcp } from '../../core/index.js';
+import { decodeDhcp, encodeDhcp } from 'pxekit';
 
 const CONFIG = fileURLToPath(new URL('./pxekit.config.yaml', import.meta.url));
 const LOCAL = { local: { address: '10.77.0.1', interface: 'eth0' } };

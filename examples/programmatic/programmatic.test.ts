@@ -7,7 +7,7 @@ import { spawnTracked, waitFor } from '../../test/helpers/proc.js';
 const SCRIPT = fileURLToPath(new URL('./server.ts', import.meta.url));
 
 test('programmatic: server.ts starts, serves its boot script and counts the fetch', { timeout: 60_000 }, async (t) => {
-  const p = spawnTracked(process.execPath, ['--import', 'tsx', SCRIPT], {
+  const p = spawnTracked(process.execPath, ['--conditions=source', '--import', 'tsx', SCRIPT], {
     env: {
       ...process.env,
       PXEKIT_DHCP: 'off',

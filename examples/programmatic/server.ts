@@ -1,10 +1,10 @@
 // pxekit embedded in your own program: createServer() with plugin instances, an inline plugin,
 // and boot events. Run: sudo npx tsx examples/programmatic/server.ts (PORT_* variables move the ports).
 import { fileURLToPath } from 'node:url';
-import { createServer, definePlugin } from '../../core/index.js';
-import sourceDisk from '../../plugins/source-disk/index.js';
-import ipxeChain from '../../plugins/ipxe-chain/index.js';
-import bootByArch from '../../plugins/boot-by-arch/index.js';
+import { createServer, definePlugin } from 'pxekit';
+import sourceDisk from 'pxekit/plugins/source-disk';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const bootCounter = definePlugin({

@@ -3,14 +3,18 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { startExample } from '../example-server.js';
 import { loadFixture } from '../../test/helpers/fixtures.js';
-import { readHandle } from '../../test/unit/boot/http-context.js';
 import { decodeDhcp, encodeDhcp, pxeClient } from 'pxekit/testing';
 
 const CONFIG = fileURLToPath(new URL('./pxekit.config.yaml', import.meta.url));
 const LOCAL = { local: { address: '10.77.0.1', interface: 'eth0' } };
 
 const bootFile = (p: { options: Map<number, Buffer>; file: string }) => p.options.get(67)?.toString() || p.file;
-const text = async (f: { open(): Promise<NodeJS.ReadableStream> } | undefined) => (f ? readHandle(f) : undefined);
+async function text(f: { open(): Promise<NodeJS.ReadableStream> } | undefined): Promise<string | undefined> {
+  if (!f) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const c of await f.open()) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 test('secure-boot: UEFI x64 and arm64 get the signed shim, BIOS (iPXE) its script URL', async (t) => {
   const ex = await startExample(t, CONFIG);

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from '../../core/server.js';
-import { GENESIS, parseLine, sha256Hex } from '../../core/audit/chain.js';
-import { verifyAuditFiles } from '../../core/audit/verify.js';
+import { createServer, verifyAuditFiles } from 'pxekit';
+import { GENESIS, parseLine, sha256Hex } from 'pxekit/kit';
+// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
 import { auditCommand } from '../../core/audit/cli.js';
 import auditLog from './index.js';
 
@@ -249,18 +249,22 @@ test('an unwritable location fails start with PXE_ERR_AUDIT_WRITE', async (t) =>
 test('stdout: each record as a pino JSON line (event audit.record), independent of the server log level', async () => {
   const { spawnSync } = await import('node:child_process');
   const script = `
-    import { createServer } from './core/server.ts';
-    import auditLog from './plugins/audit-log/index.ts';
+    import { createServer } from 'pxekit';
+    import auditLog from 'pxekit/plugins/audit-log';
     const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ stdout: true })] });
     await server.start();
     server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.1', data: { path: '/a', bytes: 3, source: 'source-disk' } });
     await server.close();
   `;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: new URL('../../', import.meta.url).pathname,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      cwd: new URL('../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout
     .trim()

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { GENESIS, parseLine, sha256Hex } from '../../core/audit/chain.js';
+import { GENESIS, parseLine, sha256Hex } from 'pxekit/kit';
 
 /** Where a new record continues an existing chain. */
 export interface ChainTail {

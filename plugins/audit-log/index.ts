@@ -1,8 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { PxeError } from '../../core/errors.js';
-import { STAGE_LAST } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin, PxeError, STAGE_LAST } from 'pxekit';
 import { recordFromEvent, type AuditRecord } from './record.js';
 import { AuditWriter } from './writer.js';
 

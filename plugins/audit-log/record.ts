@@ -1,4 +1,4 @@
-import type { BootEvent } from '../../core/hooks/server.js';
+import type { BootEvent } from 'pxekit';
 import { jsonSafe } from './json-safe.js';
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { GENESIS, sealLine, sha256Hex } from '../../core/audit/chain.js';
+import { GENESIS, sealLine, sha256Hex } from 'pxekit/kit';
 import type { AuditRecord } from './record.js';
 import { readChainTail } from './chain-tail.js';
 import { DropOldestQueue } from './ring.js';

@@ -1,7 +1,5 @@
-import { ARCH_KEYS, archTableSchema, lookupByArch, type ArchKey } from '../../core/boot/arch-keys.js';
-import { bootTargetFor } from '../../core/boot/boot-file.js';
-import { STAGE_LATE } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin, STAGE_LATE } from 'pxekit';
+import { ARCH_KEYS, type ArchKey, archTableSchema, bootTargetFor, lookupByArch } from 'pxekit/kit';
 
 /** Boot file (TFTP path) or URL per arch name (`bios`, `uefi64`, ...) or raw option 93 number (`"7"`). */
 export type BootByArchOptions = Partial<Record<ArchKey, string>> & Record<string, string | undefined>;

@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type PxeServer } from '../../core/server.js';
+import { createServer, type PxeServer } from 'pxekit';
+import { createTestServer, type TestServer } from 'pxekit/testing';
+// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
 import { runIntentCommand } from '../../core/session/intent-cli.js';
-import { decide, fixtureContext, stripIpxe } from '../../test/unit/boot/helpers.js';
-import bootByArch from '../boot-by-arch/index.js';
-import ipxeChain from '../ipxe-chain/index.js';
+import { fixturePacket, stripIpxe, withMac } from '../../test/helpers/fixtures.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
 import bootIntents from './index.js';
 
 const MAC = '52:54:00:77:b1:05';
@@ -25,11 +27,15 @@ async function tmp(t: { after(fn: () => unknown): void }) {
 }
 
 function makeServer(file: string) {
-  return createServer({
-    ...quiet,
+  return createTestServer({
+    http: { baseUrl: 'http://10.77.0.1' },
     plugins: [bootIntents({ file, pollMs: 100 }), ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
   });
 }
+
+/** The boot decision the real DHCP pipeline records for a captured packet. */
+const boot = async (s: TestServer, ...[name, ...edits]: Parameters<typeof fixturePacket>) =>
+  (await s.dhcp(fixturePacket(name, ...edits))).boot;
 
 /** Waits (bounded) until the condition holds. */
 async function until(cond: () => boolean, what: string) {
@@ -52,77 +58,57 @@ function fetched(server: PxeServer, type: 'tftp.done' | 'http.get', path: string
 test('a one-shot MAC netboots once (through the iPXE chain), then gets noBoot — also after a restart', async (t) => {
   const file = join(await tmp(t), 'intents.json');
   const plugin = bootIntents({ file, pollMs: 100 });
-  const server = createServer({
-    ...quiet,
+  const s = await createTestServer({
+    http: { baseUrl: 'http://10.77.0.1' },
     plugins: [plugin, ipxeChain({ binaries: { bios: 'undionly.kpxe' } }), bootByArch()],
   });
-  await server.start();
-  t.after(() => server.close());
+  const server = s.server;
+  t.after(() => s.close());
   assert.equal(plugin.intents, server.intents);
   await server.intents!.set(MAC, 'once');
 
   // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
-  const raw = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
-  assert.equal(raw.boot?.file, 'undionly.kpxe');
+  const raw = await boot(s, 'bios-ipxe-rom-discover', stripIpxe);
+  assert.equal(raw?.file, 'undionly.kpxe');
   fetched(server, 'tftp.done', '/undionly.kpxe');
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
-  const ipxe = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover'));
-  assert.equal(ipxe.boot?.file, 'http://10.77.0.1/boot.ipxe');
+  const ipxe = await boot(s, 'bios-ipxe-rom-discover');
+  assert.equal(ipxe?.file, 'http://10.77.0.1/boot.ipxe');
   fetched(server, 'http.get', '/boot.ipxe');
   await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
 
   // Boot 2: no netboot.
-  const again = await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }));
+  const again = await s.dhcp(fixturePacket('bios-ipxe-rom-discover', stripIpxe));
   assert.equal(again.boot?.noBoot, true);
   assert.equal(again.boot?.decidedBy, 'boot-intents');
   assert.match(again.boot?.reason ?? '', /one-shot boot of 52:54:00:77:b1:05 already used/);
-  await server.close();
+  assert.equal(again.reply, undefined, 'noBoot: the proxy does not answer');
+  await s.close();
 
   const persisted = JSON.parse(await readFile(file, 'utf8')) as { intents: Record<string, { state: string }> };
   assert.equal(persisted.intents[MAC]?.state, 'done');
-  const restarted = makeServer(file);
-  await restarted.start();
+  const restarted = await makeServer(file);
   t.after(() => restarted.close());
-  assert.equal(
-    (
-      await decide(
-        restarted,
-        fixtureContext(restarted, 'uefi-edk2-discover', {
-          edit: (p) => {
-            p.chaddr.set([0x52, 0x54, 0, 0x77, 0xb1, 0x05]);
-            p.mac = MAC;
-          },
-        }),
-      )
-    ).boot?.noBoot,
-    true,
-  );
+  assert.equal((await boot(restarted, 'uefi-edk2-discover', withMac(MAC)))?.noBoot, true);
 });
 
 test('"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a one-shot when fetched', async (t) => {
-  const server = createServer({ ...quiet, plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
-  await server.start();
-  t.after(() => server.close());
+  const s = await createTestServer({ plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
+  const server = s.server;
+  t.after(() => s.close());
   await server.intents!.set('52-54-00-77-EF-64', 'never');
-  const never = await decide(server, fixtureContext(server, 'uefi-edk2-discover'));
+  const never = await s.dhcp(fixturePacket('uefi-edk2-discover'));
   assert.deepEqual(
     [never.boot?.noBoot, never.boot?.reason],
     [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot'],
   );
   await server.intents!.set(MAC, 'once');
-  assert.equal(
-    (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
-    'pxelinux.0',
-  );
+  assert.equal((await boot(s, 'bios-ipxe-rom-discover', stripIpxe))?.file, 'pxelinux.0');
   fetched(server, 'tftp.done', 'pxelinux.0');
   await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
   assert.equal(await server.intents!.clear(MAC), true);
-  assert.equal(
-    (await decide(server, fixtureContext(server, 'bios-ipxe-rom-discover', { edit: stripIpxe }))).boot?.file,
-    'pxelinux.0',
-    'cleared: netboots again',
-  );
+  assert.equal((await boot(s, 'bios-ipxe-rom-discover', stripIpxe))?.file, 'pxelinux.0', 'cleared: netboots again');
 });
 
 test('pxekit intent set/list/clear edit the file from the config; the running server reloads it', async (t) => {

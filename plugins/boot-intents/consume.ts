@@ -1,7 +1,5 @@
-import { globMatch } from '../../core/boot/glob.js';
-import { isUrl } from '../../core/boot/url.js';
-import { normalizeVirtualPath } from '../../core/files/path.js';
-import type { BootEvent } from '../../core/hooks/server.js';
+import type { BootEvent } from 'pxekit';
+import { globMatch, isUrl, normalizeVirtualPath } from 'pxekit/kit';
 
 /** Loader binaries that chain back into DHCP: fetching one does not end the boot chain. */
 export const DEFAULT_CHAIN_FILES = [

@@ -1,8 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { watchFile, type FileWatcher } from '../../core/boot/watch-file.js';
-import { STAGE_FIRST } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import { IntentStore } from '../../core/session/intents.js';
+import { definePlugin, STAGE_FIRST } from 'pxekit';
+import { type FileWatcher, IntentStore, watchFile } from 'pxekit/kit';
 import { DEFAULT_CHAIN_FILES, endsBootChain } from './consume.js';
 
 export interface BootIntentsOptions {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { DHCPDISCOVER } from '../../core/dhcp/packet.js';
+import { DHCPDISCOVER } from 'pxekit/kit';
 import { makeServer, randomMac, request, testBoot } from '../../test/unit/dhcp-service/helpers.js';
 import { eventually } from '../../test/integration/scaleout/log-capture.js';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/integration/scaleout/redis-server.js';

@@ -8,15 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { STAGE_FIRST } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import { RedisLink } from '../../core/redis/link.js';
-import {
-  redisOptionsSchema,
-  resolveRedisOptions,
-  type RedisOptions,
-  type WithRedisInput,
-} from '../../core/redis/options.js';
+import { definePlugin, STAGE_FIRST } from 'pxekit';
+import { RedisLink, type RedisOptions, redisOptionsSchema, resolveRedisOptions, type WithRedisInput } from 'pxekit/kit';
 import { Membership } from './membership.js';
 import { ownerOf } from './rendezvous.js';
 

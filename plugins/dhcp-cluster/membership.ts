@@ -8,7 +8,7 @@
  * everyone") when Redis has not answered a heartbeat for two periods.
  */
 import type { Logger } from 'pino';
-import { RedisUnavailableError, type EmitFn, type RedisLink } from '../../core/redis/link.js';
+import { type EmitFn, type RedisLink, RedisUnavailableError } from 'pxekit/kit';
 
 const HEARTBEAT = `
 local t = redis.call('TIME')

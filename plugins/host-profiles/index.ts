@@ -1,13 +1,17 @@
 import { isAbsolute, resolve } from 'node:path';
-import { memoryFile } from '../../core/boot/memory-file.js';
-import { compilePathPattern, ipHexNames, type PathPattern } from '../../core/boot/path-pattern.js';
-import { logTemplateError, TemplateRenderer, type TemplateSource } from '../../core/boot/render.js';
-import { sessionForRequest } from '../../core/boot/request-session.js';
-import { registerVarsProvider, templateVars } from '../../core/boot/vars.js';
-import { PxeError } from '../../core/errors.js';
-import { STAGE_DEFAULT, STAGE_EARLY } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import type { BootSession } from '../../core/session/types.js';
+import { type BootSession, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
+import {
+  compilePathPattern,
+  ipHexNames,
+  logTemplateError,
+  memoryFile,
+  type PathPattern,
+  registerVarsProvider,
+  sessionForRequest,
+  TemplateRenderer,
+  type TemplateSource,
+  templateVars,
+} from 'pxekit/kit';
 import { DEFAULT_GRUB, DEFAULT_IPXE, DEFAULT_PXELINUX } from './defaults.js';
 import { selectGroup, selectorProblems, type Group } from './select.js';
 import { hostProfilesSchema } from './schema.js';

@@ -1,6 +1,5 @@
-import { parseMacPattern } from '../../core/boot/mac.js';
-import { globMatch } from '../../core/boot/glob.js';
-import type { BootSession } from '../../core/session/types.js';
+import type { BootSession } from 'pxekit';
+import { globMatch, parseMacPattern } from 'pxekit/kit';
 
 /**
  * A group's selector, matchbox style: every key must match; more matched keys = more specific.

@@ -1,8 +1,16 @@
-import { archTableSchema, lookupByArch, type ArchKey } from '../../core/boot/arch-keys.js';
-import { bootTargetFor } from '../../core/boot/boot-file.js';
-import { expandVars, isUrl, joinUrl, serverBaseUrl, sessionUrlVars, boundHttpPort } from '../../core/boot/url.js';
-import { STAGE_DEFAULT } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin, STAGE_DEFAULT } from 'pxekit';
+import {
+  type ArchKey,
+  archTableSchema,
+  bootTargetFor,
+  boundHttpPort,
+  expandVars,
+  isUrl,
+  joinUrl,
+  lookupByArch,
+  serverBaseUrl,
+  sessionUrlVars,
+} from 'pxekit/kit';
 
 export interface IpxeChainOptions {
   /** What a client already running iPXE gets: a URL, or a path joined to the server's base URL. `${mac}` etc. are expanded. */

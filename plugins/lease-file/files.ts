@@ -9,8 +9,8 @@
  */
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { PxeError } from '../../core/errors.js';
-import type { Lease } from '../../core/dhcp/leases/store.js';
+import { PxeError } from 'pxekit';
+import type { Lease } from 'pxekit/kit';
 import { asLease, asLogRecord, asSnapshotHeader, frame, unframe, type LogRecord } from './record.js';
 
 export interface TornTail {

@@ -4,7 +4,7 @@
  * nothing acknowledged is lost on `kill -9`. See README.md for the exact guarantee.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin } from 'pxekit';
 import { FileLeaseStore } from './file-store.js';
 import type { FsyncMode } from './wal-writer.js';
 

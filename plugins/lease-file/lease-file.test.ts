@@ -9,10 +9,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
-import { MemoryLeaseStore } from '../../core/dhcp/leases/memory-store.js';
-import type { Lease, LeaseWrite } from '../../core/dhcp/leases/store.js';
-import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST } from '../../core/dhcp/packet.js';
-import { PxeError } from '../../core/errors.js';
+import { PxeError } from 'pxekit';
+import {
+  DHCPACK,
+  DHCPDISCOVER,
+  DHCPOFFER,
+  DHCPREQUEST,
+  type Lease,
+  type LeaseWrite,
+  MemoryLeaseStore,
+} from 'pxekit/kit';
 import { makeServer, memoryLogger, request } from '../../test/unit/dhcp-service/helpers.js';
 import leaseFile from './index.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';

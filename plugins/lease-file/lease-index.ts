@@ -6,7 +6,7 @@
  * `put` is also how the log is replayed: a record holds the whole lease after a mutation, and putting
  * records in log order rebuilds exactly the maps the mutations built.
  */
-import { canTake, type Lease, type LeaseState, type LeaseWrite } from '../../core/dhcp/leases/store.js';
+import { canTake, type Lease, type LeaseState, type LeaseWrite } from 'pxekit/kit';
 
 export class LeaseIndex {
   readonly #byIp = new Map<string, Lease>();

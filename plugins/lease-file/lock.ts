@@ -4,7 +4,7 @@
  * is gone (a `kill -9`) is taken over.
  */
 import { promises as fsp } from 'node:fs';
-import { PxeError } from '../../core/errors.js';
+import { PxeError } from 'pxekit';
 
 export async function acquireLock(file: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {

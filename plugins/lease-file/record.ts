@@ -5,7 +5,7 @@
  * flipped bit is always detected, never silently replayed.
  */
 import { crc32 } from 'node:zlib';
-import type { Lease, LeaseState } from '../../core/dhcp/leases/store.js';
+import type { Lease, LeaseState } from 'pxekit/kit';
 
 /** A log record: the lease as stored after one mutation, with its sequence number. */
 export interface LogRecord {

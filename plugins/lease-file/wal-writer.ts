@@ -15,7 +15,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { PxeError } from '../../core/errors.js';
+import { PxeError } from 'pxekit';
 
 export type FsyncMode = 'always' | 'batch';
 

@@ -2,17 +2,19 @@
  * lease-redis: full-mode DHCP leases in Redis, shared by every pxekit instance that uses the same
  * Redis and key prefix. See README.md and docs/scale-out.md.
  */
-import { buildPools, type Pool } from '../../core/dhcp/leases/pool.js';
-import { serverId } from '../../core/dhcp/option-accessors.js';
-import { getOption, setOption } from '../../core/dhcp/option-values.js';
-import { RedisLink } from '../../core/redis/link.js';
+import { definePlugin } from 'pxekit';
 import {
+  buildPools,
+  getOption,
+  type Pool,
+  RedisLink,
+  type RedisOptions,
   redisOptionsSchema,
   resolveRedisOptions,
-  type RedisOptions,
+  serverId,
+  setOption,
   type WithRedisInput,
-} from '../../core/redis/options.js';
-import { definePlugin } from '../../core/plugin.js';
+} from 'pxekit/kit';
 import { NextFree } from './next-free.js';
 import { RedisLeaseStore } from './store.js';
 

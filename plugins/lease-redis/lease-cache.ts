@@ -3,7 +3,7 @@
  * a Redis outage it can still answer the clients it knows. Bounded: past `max` records the least
  * recently touched one goes (a Map keeps insertion order; every put moves a record to the end).
  */
-import type { Lease } from '../../core/dhcp/leases/store.js';
+import type { Lease } from 'pxekit/kit';
 
 /** A cached record and the expiry Redis last confirmed for it (a local renewal does not move that). */
 export type CachedLease = Lease & { confirmedUntil: number };

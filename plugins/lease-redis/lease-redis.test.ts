@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { RedisLink } from '../../core/redis/link.js';
-import { resolveRedisOptions } from '../../core/redis/options.js';
+import { RedisLink, resolveRedisOptions } from 'pxekit/kit';
 import { captureLog, eventually, type CapturedLog } from '../../test/integration/scaleout/log-capture.js';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/integration/scaleout/redis-server.js';
 import { RedisLeaseStore } from './store.js';

@@ -7,9 +7,8 @@
  * No proposal for a client that has a record (it gets its old address back), asked for an address
  * (option 50), or has a reservation; nor while Redis is down.
  */
-import type { LeaseSelection } from '../../core/hooks/dhcp.js';
-import { ipToString, type Pool } from '../../core/dhcp/leases/pool.js';
-import { RedisUnavailableError, type RedisLink } from '../../core/redis/link.js';
+import type { LeaseSelection } from 'pxekit';
+import { ipToString, type Pool, type RedisLink, RedisUnavailableError } from 'pxekit/kit';
 import type { RedisLeases } from './redis-leases.js';
 
 /** Addresses looked at per Redis call; proposals retried when the one found is excluded locally. */

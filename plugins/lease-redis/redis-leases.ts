@@ -4,8 +4,7 @@
  * the store above (store.ts) decides what to do then.
  */
 import type { Redis } from 'ioredis';
-import type { Lease, LeaseState, LeaseWrite } from '../../core/dhcp/leases/store.js';
-import type { RedisLink } from '../../core/redis/link.js';
+import type { Lease, LeaseState, LeaseWrite, RedisLink } from 'pxekit/kit';
 import { DECLINE, GET_BY_MAC, NEXT_FREE, RELEASE, WRITE } from './scripts.js';
 
 interface LeaseCommands {

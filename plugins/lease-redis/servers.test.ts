@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { DhcpPool } from '../../core/config/types.js';
-import { DHCPDISCOVER, DHCPREQUEST } from '../../core/dhcp/packet.js';
-import { getOption } from '../../core/dhcp/option-values.js';
+import type { DhcpPool } from 'pxekit';
+import { DHCPDISCOVER, DHCPREQUEST, getOption } from 'pxekit/kit';
 import { makeServer, randomMac, request } from '../../test/unit/dhcp-service/helpers.js';
 import { eventually } from '../../test/integration/scaleout/log-capture.js';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/integration/scaleout/redis-server.js';

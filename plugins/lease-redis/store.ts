@@ -15,8 +15,14 @@
  * that lost (someone else holds the address now) is logged as `lease-redis.conflict` and forgotten.
  */
 import type { Logger } from 'pino';
-import type { Lease, LeaseStore, LeaseWrite } from '../../core/dhcp/leases/store.js';
-import { RedisUnavailableError, type EmitFn, type RedisLink } from '../../core/redis/link.js';
+import {
+  type EmitFn,
+  type Lease,
+  type LeaseStore,
+  type LeaseWrite,
+  type RedisLink,
+  RedisUnavailableError,
+} from 'pxekit/kit';
 import { LeaseCache, type CachedLease } from './lease-cache.js';
 import { RedisLeases } from './redis-leases.js';
 

@@ -1,9 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { compileMacPatterns, type MacPattern } from '../../core/boot/mac.js';
-import { watchFile, type FileWatcher } from '../../core/boot/watch-file.js';
-import { STAGE_FIRST } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import { PxeError } from '../../core/errors.js';
+import { definePlugin, PxeError, STAGE_FIRST } from 'pxekit';
+import { compileMacPatterns, type FileWatcher, type MacPattern, watchFile } from 'pxekit/kit';
 import { readListFile } from './list-file.js';
 
 export interface MacAllowlistOptions {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseMacPattern, type MacPattern } from '../../core/boot/mac.js';
+import { type MacPattern, parseMacPattern } from 'pxekit/kit';
 
 export interface ParsedList {
   patterns: MacPattern[];

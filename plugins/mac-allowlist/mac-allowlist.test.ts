@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from '../../core/server.js';
-import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
+import { createServer } from 'pxekit';
+import { createTestServer } from 'pxekit/testing';
+import { fixturePacket, requestFrom } from '../../test/helpers/fixtures.js';
 import macAllowlist from './index.js';
 
 const quiet = {
@@ -15,27 +16,34 @@ const quiet = {
 };
 
 test('allowlisted MAC is admitted on every protocol; an unknown MAC is denied on every protocol', async (t) => {
-  const server = createServer({ ...quiet, plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
-  await server.start();
+  const server = await createTestServer({ plugins: [macAllowlist({ allow: ['52-54-00-77-EF-64'] })] });
   t.after(() => server.close());
-  const known = fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-  assert.equal((await decide(server, known)).allowed, true);
-  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
-  const d = await decide(server, unknown);
-  assert.equal(d.allowed, false);
-  assert.equal(d.reason, 'mac 52:54:00:77:b1:05 not in allowlist');
-  for (const protocol of ['tftp', 'http'] as const) {
-    const s = server.sessions.byIp('10.77.0.165');
-    const r = await server.admit({
-      protocol,
-      ip: '10.77.0.165',
-      ...(s ? { mac: s.mac, session: s } : {}),
-      path: '/undionly.kpxe',
-    });
-    assert.equal(r.allowed, false, `${protocol} must deny the unknown MAC`);
-    assert.equal(r.plugin, 'mac-allowlist');
-  }
-  assert.equal((await server.admit({ protocol: 'tftp', mac: '52:54:00:77:ef:64', ip: '10.77.0.128' })).allowed, true);
+  const known = await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
+  assert.equal(known.denied, undefined);
+  assert.ok(
+    known.events.some((e) => e.type === 'dhcp.noboot'),
+    'admitted: on to the boot decision',
+  );
+  const unknown = await requestFrom(server, 'bios-ipxe-rom-discover', '10.77.0.165');
+  assert.deepEqual(unknown.denied, { reason: 'mac 52:54:00:77:b1:05 not in allowlist', plugin: 'mac-allowlist' });
+  // TFTP and HTTP from the unknown MAC's address: the session maps it to the MAC, which is denied.
+  const from = server.events.length;
+  const tftp = await server.tftp({ path: '/undionly.kpxe', remoteAddress: '10.77.0.165' });
+  assert.equal(tftp.ok, false);
+  assert.match(tftp.errorMessage ?? '', /denied|not in allowlist/i);
+  assert.equal((await server.http({ path: '/undionly.kpxe', remoteAddress: '10.77.0.165' })).status, 403);
+  const denials = server.events.slice(from).filter((e) => e.type === 'admit.deny');
+  assert.deepEqual(
+    denials.map((e) => [e.protocol, e.plugin, e.mac]),
+    [
+      ['tftp', 'mac-allowlist', '52:54:00:77:b1:05'],
+      ['http', 'mac-allowlist', '52:54:00:77:b1:05'],
+    ],
+  );
+  // The known MAC's address gets past admit: the file is just missing (no file source configured).
+  const knownTftp = await server.tftp({ path: '/undionly.kpxe', remoteAddress: '10.77.0.128' });
+  assert.equal(knownTftp.errorCode, 1, knownTftp.errorMessage);
+  assert.equal((await server.http({ path: '/undionly.kpxe', remoteAddress: '10.77.0.128' })).status, 404);
 });
 
 test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async (t) => {
@@ -49,18 +57,17 @@ test('a TFTP/HTTP client with no session is denied unless allowUnknownIp', async
 });
 
 test('unknown: { boot } admits unknown MACs and gives them the default boot first', async (t) => {
-  const server = createServer({
-    ...quiet,
+  const server = await createTestServer({
     plugins: [macAllowlist({ allow: ['52:54:00:77:ef:64'], unknown: { boot: 'menu.ipxe' } })],
   });
   t.after(() => server.close());
-  const unknown = fixtureContext(server, 'bios-ipxe-rom-discover');
-  const d = await decide(server, unknown);
-  assert.equal(d.allowed, true);
-  assert.equal(d.boot?.file, 'menu.ipxe');
-  assert.equal(d.boot?.decidedBy, 'mac-allowlist');
-  const known = fixtureContext(server, 'uefi-edk2-discover');
-  assert.equal((await decide(server, known)).boot, undefined, 'known MACs fall through to other plugins');
+  const unknown = await server.dhcp(fixturePacket('bios-ipxe-rom-discover'));
+  assert.equal(unknown.denied, undefined);
+  assert.equal(unknown.boot?.file, 'menu.ipxe');
+  assert.equal(unknown.boot?.decidedBy, 'mac-allowlist');
+  assert.equal(unknown.bootFile, 'menu.ipxe', 'the offer carries it');
+  const known = await server.dhcp(fixturePacket('uefi-edk2-discover'));
+  assert.equal(known.boot, undefined, 'known MACs fall through to other plugins');
 });
 
 test('bad pattern in options fails apply; bad file line is skipped with file:line', async (t) => {

@@ -1,7 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TapTiming } from '../../core/hooks/runner.js';
-import type { BootEvent } from '../../core/hooks/server.js';
-import type { PxeServer } from '../../core/server.js';
+import type { BootEvent, PxeServer, TapTiming } from 'pxekit';
 import { LabelGuard } from './label-guard.js';
 
 const HOOK_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

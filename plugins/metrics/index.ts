@@ -1,6 +1,6 @@
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin } from 'pxekit';
 import { PxeMetrics } from './collectors.js';
-import { SideListener } from './side-listener.js';
+import { SideListener } from 'pxekit/kit';
 
 export interface MetricsOptions {
   /** URL path of the Prometheus text. */

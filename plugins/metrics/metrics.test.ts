@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../core/server.js';
-import { definePlugin } from '../../core/plugin.js';
+import { createServer, definePlugin, resolvePlugins } from 'pxekit';
 import metrics, { metricsHandles } from './index.js';
 import { LabelGuard } from './label-guard.js';
-import { resolvePlugins } from '../../core/config/resolve-plugins.js';
 
 /** The value of one sample in Prometheus text, or undefined. Labels must be given in exposition order. */
 function sample(text: string, name: string, labels = ''): number | undefined {

@@ -5,14 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { definePlugin } from '../../core/plugin.js';
-import { RedisLink } from '../../core/redis/link.js';
-import {
-  redisOptionsSchema,
-  resolveRedisOptions,
-  type RedisOptions,
-  type WithRedisInput,
-} from '../../core/redis/options.js';
+import { definePlugin } from 'pxekit';
+import { RedisLink, type RedisOptions, redisOptionsSchema, resolveRedisOptions, type WithRedisInput } from 'pxekit/kit';
 import { IntentSync } from './intent-sync.js';
 import { SessionSync } from './session-sync.js';
 

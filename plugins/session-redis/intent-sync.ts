@@ -12,8 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { RedisUnavailableError, type RedisLink } from '../../core/redis/link.js';
-import type { IntentState, IntentStore } from '../../core/session/intents.js';
+import { type IntentState, type IntentStore, type RedisLink, RedisUnavailableError } from 'pxekit/kit';
 
 interface Change {
   from: string;

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { DHCPDISCOVER, DHCPREQUEST } from '../../core/dhcp/packet.js';
+import { DHCPDISCOVER, DHCPREQUEST } from 'pxekit/kit';
 import { makeServer, randomMac, request, testBoot } from '../../test/unit/dhcp-service/helpers.js';
 import { eventually } from '../../test/integration/scaleout/log-capture.js';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/integration/scaleout/redis-server.js';
-import bootIntents from '../boot-intents/index.js';
+import bootIntents from 'pxekit/plugins/boot-intents';
 import sessionRedis from './index.js';
 
 const skip = redisAvailable();

@@ -10,10 +10,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BootEvent } from '../../core/hooks/server.js';
-import { RedisUnavailableError, type RedisLink } from '../../core/redis/link.js';
-import type { SessionStore } from '../../core/session/store.js';
-import type { BootSession, BootSpec } from '../../core/session/types.js';
+import type { BootEvent, BootSession, BootSpec, SessionStore } from 'pxekit';
+import { type RedisLink, RedisUnavailableError } from 'pxekit/kit';
 
 const FLUSH_MS = 50;
 /** SCAN rounds at most when reading sessions back (1000 keys each). */

@@ -6,12 +6,8 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
-import { PxeError } from '../../core/errors.js';
-import { normalizeMount, reportDenied, safeSegments, underMount } from '../../core/files/sources/mount.js';
-import { boundsFor } from '../../core/files/sources/range.js';
-import type { FileHandle, FileReader } from '../../core/files/types.js';
-import { cachedReadFn } from '../../core/native/file-read.js';
-import { definePlugin } from '../../core/plugin.js';
+import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
+import { boundsFor, cachedReadFn, normalizeMount, reportDenied, safeSegments, underMount } from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
 
 const readCached = cachedReadFn();

@@ -5,7 +5,7 @@
  */
 import { promises as fsp, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import { LruMap } from '../../core/files/sources/lru.js';
+import { LruMap } from 'pxekit/kit';
 
 export type LookupResult = { found: true; realPath: string; stat: Stats } | { found: false; denied?: string };
 

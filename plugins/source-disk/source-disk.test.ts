@@ -4,9 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { createServer } from '../../core/server.js';
-import { createLogger } from '../../core/log.js';
-import type { BootEvent } from '../../core/hooks/server.js';
+import { type BootEvent, createLogger, createServer } from 'pxekit';
 import sourceDisk, { diskEtag } from './index.js';
 
 async function readAll(s: Readable): Promise<Buffer> {
@@ -289,7 +287,7 @@ test('a missing root fails start-up with a clear error; relative roots use the c
 test('an instance named by a config ref (source-disk#ipxe) reports that name', async (t) => {
   const { root } = makeTree(t);
   const sink = logSink();
-  const { resolvePlugins } = await import('../../core/config/resolve-plugins.js');
+  const { resolvePlugins } = await import('pxekit');
   const { plugins } = await resolvePlugins([['source-disk#ipxe', { root }]], { baseDir: process.cwd() });
   const { server } = await started(t, plugins, sink.logger);
   assert.equal((await server.files.resolve('/Boot/BCD', req))?.source, 'source-disk#ipxe');

@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { SliceStream } from '../../core/files/sources/range.js';
-import type { ByteRange } from '../../core/files/types.js';
+import type { ByteRange } from 'pxekit';
+import { SliceStream } from 'pxekit/kit';
 
 export interface GitResult {
   code: number | null;

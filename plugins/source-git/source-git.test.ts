@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync } from 'node:fs';
 import sourceGit from './index.js';
-import sourceDisk from '../source-disk/index.js';
+import sourceDisk from 'pxekit/plugins/source-disk';
 import { GitFixture, git } from '../../test/integration/sources/git-fixture.js';
 import { logSink, patternBytes, readAll, startSources } from '../../test/integration/sources/helpers.js';
-import { createServer } from '../../core/server.js';
+import { createServer } from 'pxekit';
 
 const req = { protocol: 'tftp' as const };
 const data = patternBytes(100_000, 5);

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PxeError } from '../../core/errors.js';
+import { PxeError } from 'pxekit';
 
 export interface S3Credentials {
   accessKeyId: string;

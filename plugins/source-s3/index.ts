@@ -5,20 +5,17 @@
 import { createReadStream } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { PxeError } from '../../core/errors.js';
-import { DiskCache } from '../../core/files/sources/disk-cache.js';
-import { LruMap } from '../../core/files/sources/lru.js';
+import { definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'pxekit';
 import {
+  boundsFor,
+  DiskCache,
   eventProtocol,
+  LruMap,
   normalizeMount,
   reportDenied,
   safeSegments,
   underMount,
-} from '../../core/files/sources/mount.js';
-import { boundsFor } from '../../core/files/sources/range.js';
-import type { FileHandle } from '../../core/files/types.js';
-import type { ResolveRequest } from '../../core/hooks/files.js';
-import { definePlugin } from '../../core/plugin.js';
+} from 'pxekit/kit';
 import { CredentialProvider } from './credentials.js';
 import { sourceS3Schema, type SourceS3Options } from './options.js';
 import { S3Store, type S3Head } from './store.js';

@@ -6,8 +6,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AwsClient } from 'aws4fetch';
-import { PxeError } from '../../core/errors.js';
-import type { ByteRange } from '../../core/files/types.js';
+import { type ByteRange, PxeError } from 'pxekit';
 import type { CredentialProvider, S3Credentials } from './credentials.js';
 
 export interface S3StoreOptions {

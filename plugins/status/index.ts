@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpAnswer } from '../../core/hooks/http.js';
-import { STAGE_EARLY } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import { pxekitVersion } from '../../core/package-root.js';
-import { SideListener } from '../metrics/side-listener.js';
+import { definePlugin, type HttpAnswer, pxekitVersion, STAGE_EARLY } from 'pxekit';
+import { SideListener } from 'pxekit/kit';
 import { pageCsp, statusPage } from './page.js';
 import { SseHub } from './sse.js';
 import { StatusState, type ClientView, type Notice, type ServerInfo } from './state.js';

@@ -1,5 +1,4 @@
-import type { BootEvent } from '../../core/hooks/server.js';
-import type { SessionStore } from '../../core/session/store.js';
+import type { BootEvent, SessionStore } from 'pxekit';
 
 export type Stage = 'dhcp' | 'tftp' | 'http' | 'done' | 'failed' | 'stalled';
 

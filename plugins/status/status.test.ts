@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../core/server.js';
-import type { BootEvent } from '../../core/hooks/server.js';
+import { type BootEvent, createServer } from 'pxekit';
 import status, { statusHandles } from './index.js';
 import { escapeHtml, statusPage } from './page.js';
 import { StatusState } from './state.js';

@@ -1,14 +1,16 @@
 import { isAbsolute, resolve } from 'node:path';
-import { memoryFile } from '../../core/boot/memory-file.js';
-import { logTemplateError, TemplateRenderer, type TemplateSource } from '../../core/boot/render.js';
-import { sessionForRequest } from '../../core/boot/request-session.js';
-import { templateVars } from '../../core/boot/vars.js';
-import { PxeError } from '../../core/errors.js';
-import { STAGE_DEFAULT, STAGE_EARLY } from '../../core/hooks/runner.js';
-import { definePlugin } from '../../core/plugin.js';
-import type { PxeServer } from '../../core/server.js';
-import type { BootSession } from '../../core/session/types.js';
-import { compilePathPattern, ipHexNames, type PathPattern } from '../../core/boot/path-pattern.js';
+import { type BootSession, definePlugin, PxeError, type PxeServer, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
+import {
+  compilePathPattern,
+  ipHexNames,
+  logTemplateError,
+  memoryFile,
+  type PathPattern,
+  sessionForRequest,
+  TemplateRenderer,
+  type TemplateSource,
+  templateVars,
+} from 'pxekit/kit';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
 

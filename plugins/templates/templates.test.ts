@@ -4,11 +4,10 @@ import { mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createServer } from '../../core/server.js';
-import { HookError, PxeError } from '../../core/errors.js';
-import { decide, fixtureContext } from '../../test/unit/boot/helpers.js';
-import { httpContext, readHandle } from '../../test/unit/boot/http-context.js';
-import bootByArch from '../boot-by-arch/index.js';
+import { createServer, PxeError } from 'pxekit';
+import { createTestServer } from 'pxekit/testing';
+import { requestFrom } from '../../test/helpers/fixtures.js';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
 import templates from './index.js';
 
 const quiet = {
@@ -44,9 +43,8 @@ test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with sessi
     join(dir, 'pxelinux.hbs'),
     'DEFAULT local\n# {{mac_dashes}} {{ip}} {{#if hostname}}{{hostname}}{{else}}nohost{{/if}}\n',
   );
-  const server = createServer({
-    ...quiet,
-    log: { level: 'silent' },
+  const server = await createTestServer({
+    http: { baseUrl: 'http://10.77.0.1' },
     plugins: [
       bootByArch(),
       templates({
@@ -59,51 +57,46 @@ test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with sessi
       }),
     ],
   });
-  await server.start();
   t.after(() => server.close());
-  await decide(server, fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' }));
+  await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
 
-  const script = await server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe'));
-  assert.equal(script?.body, '#!ipxe\necho 52:54:00:77:ef:64 x64-uefi uefi via http://10.77.0.1\nchain ipxe.efi\n');
+  const script = await server.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.128' });
   assert.equal(
-    (await server.http.hooks.script.promise(undefined, httpContext(server, '/inline.txt')))?.contentType,
+    script.body.toString(),
+    '#!ipxe\necho 52:54:00:77:ef:64 x64-uefi uefi via http://10.77.0.1\nchain ipxe.efi\n',
+  );
+  assert.equal(
+    (await server.http({ path: '/inline.txt', remoteAddress: '10.77.0.128' })).headers['content-type'],
     'text/x-test',
   );
   assert.equal(
-    await server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe', '10.1.1.1')),
-    undefined,
+    (await server.http({ path: '/boot.ipxe', remoteAddress: '10.1.1.1' })).status,
+    404,
     'no session: not templated',
   );
 
-  const file = await server.files.resolve('/pxelinux.cfg/01-52-54-00-77-ef-64', { protocol: 'tftp' });
-  assert.ok(file);
-  const text = await readHandle(file);
+  const file = await server.tftp({ path: '/pxelinux.cfg/01-52-54-00-77-ef-64', options: { tsize: '0' } });
+  const text = file.data?.toString();
   assert.equal(text, 'DEFAULT local\n# 52-54-00-77-ef-64 10.77.0.128 nohost\n');
-  assert.equal(file.size, Buffer.byteLength(text));
-  assert.equal(await server.files.resolve('/pxelinux.cfg/01-52-54-00-77-ef', { protocol: 'tftp' }), undefined);
+  assert.equal(file.oack?.['tsize'], String(Buffer.byteLength(text ?? '')));
+  assert.equal((await server.tftp('/pxelinux.cfg/01-52-54-00-77-ef')).errorCode, 1);
 });
 
-test('a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP tap throws', async (t) => {
+test('a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP answer is a 500', async (t) => {
   const dir = await tmp(t);
   await writeFile(join(dir, 'boot.ipxe.hbs'), '#!ipxe\necho ok\nkernel {{vars.kernel}}\nboot\n');
   const { lines, logger } = capture();
-  const server = createServer({
-    ...quiet,
+  const server = await createTestServer({
     logger,
+    http: { baseUrl: 'http://10.77.0.1' },
     plugins: [templates({ dir, files: { '/boot.ipxe': 'boot.ipxe.hbs' } })],
   });
-  await server.start();
   t.after(() => server.close());
-  fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' });
-  await assert.rejects(
-    server.http.hooks.script.promise(undefined, httpContext(server, '/boot.ipxe')),
-    (err: unknown) => {
-      assert.ok(err instanceof HookError);
-      assert.equal(err.plugin, 'templates');
-      assert.match(err.message, /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
-      return true;
-    },
-  );
+  await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
+  assert.equal((await server.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.128' })).status, 500);
+  const error = server.events.find((e) => e.type === 'http.error');
+  assert.equal(error?.plugin, 'templates');
+  assert.match(String(error?.data['message']), /template boot\.ipxe\.hbs line 3: "kernel" not defined/);
   const logged = lines.find((l) => l['event'] === 'template.error');
   assert.equal(logged?.['code'], 'PXE_ERR_TEMPLATE');
   assert.equal(logged?.['line'], 3);
@@ -114,27 +107,18 @@ test('a syntax error fails the start, naming file and line; an edited file is re
   const dir = await tmp(t);
   const f = join(dir, 'grub.hbs');
   await writeFile(f, 'set timeout=1\n\n{{#if mac}}\nlinux /vmlinuz');
-  const bad = createServer({
-    ...quiet,
-    log: { level: 'silent' },
-    plugins: [templates({ dir, files: { '/grub/grub.cfg': 'grub.hbs' } })],
-  });
   await assert.rejects(
-    bad.start(),
+    createTestServer({ plugins: [templates({ dir, files: { '/grub/grub.cfg': 'grub.hbs' } })] }),
     (err: unknown) =>
       err instanceof PxeError && /template grub\.hbs line 4: Parse error: Expecting .*got 'EOF'/.test(err.message),
   );
 
   await writeFile(f, 'v1 {{mac}}\n');
-  const server = createServer({
-    ...quiet,
-    log: { level: 'silent' },
+  const server = await createTestServer({
     plugins: [templates({ dir, files: { '/grub/grub.cfg-{{mac}}': 'grub.hbs' } })],
   });
-  await server.start();
   t.after(() => server.close());
-  const get = async () =>
-    readHandle((await server.files.resolve('/grub/grub.cfg-52:54:00:00:00:01', { protocol: 'tftp' }))!);
+  const get = async () => (await server.tftp('/grub/grub.cfg-52:54:00:00:00:01')).data?.toString();
   assert.equal(await get(), 'v1 52:54:00:00:00:01\n');
   await writeFile(f, 'v2 is longer {{mac_hex}}\n');
   await utimes(f, new Date(), new Date(Date.now() + 5000));

@@ -5,6 +5,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { decodeDhcp as decode, type DhcpPacket } from 'pxekit';
+import type { DhcpResult, TestServer } from 'pxekit/testing';
+
+const DHCPREQUEST = 3;
 
 /** One entry of `fixtures/index.json`. */
 export interface FixtureInfo {
@@ -57,4 +61,57 @@ export function fixtureFiles(folder: string): string[] {
     .filter((f) => f.endsWith('.hex'))
     .sort()
     .map((f) => `${folder}/${f}`);
+}
+
+/** A DHCP capture decoded (a fresh copy each call), optionally edited: `fixturePacket('uefi-edk2-discover', stripIpxe)`. */
+export function fixturePacket(name: string, ...edits: Array<(p: DhcpPacket) => void>): DhcpPacket {
+  const p = decode(Buffer.from(loadFixture(name)));
+  for (const edit of edits) edit(p);
+  return p;
+}
+
+/** Makes a raw (non-iPXE) PXE ROM out of an iPXE capture: no user class 77, no option 175. */
+export function stripIpxe(p: DhcpPacket): void {
+  p.options.delete(77);
+  p.options.delete(175);
+}
+
+/** Sets a MAC on a packet (chaddr and the derived `mac`). */
+export function withMac(mac: string): (p: DhcpPacket) => void {
+  return (p) => {
+    Buffer.from(mac.replace(/:/g, ''), 'hex').copy(p.chaddr, 0);
+    p.mac = mac;
+  };
+}
+
+/** Sets option 93 and the matching option 60 `PXEClient:Arch:000NN:UNDI:003000`. */
+export function withArch(arch: number): (p: DhcpPacket) => void {
+  return (p) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(arch);
+    p.options.set(93, b);
+    p.options.set(60, Buffer.from(`PXEClient:Arch:${String(arch).padStart(5, '0')}:UNDI:003000`));
+  };
+}
+
+/**
+ * Turns a DISCOVER capture into the REQUEST the client sends to the boot server (port 4011) once it
+ * holds `ip` (ciaddr): how a proxy-mode session learns the client's address.
+ */
+export function asBootServerRequest(ip: string): (p: DhcpPacket) => void {
+  return (p) => {
+    p.options.set(53, Buffer.from([DHCPREQUEST]));
+    p.ciaddr = ip;
+  };
+}
+
+/**
+ * A captured client asks the boot server (4011) from `ip`, through the real pipeline: afterwards its
+ * session holds that address, so TFTP and HTTP requests from `ip` are known to be that client's.
+ */
+export function requestFrom(server: TestServer, fixture: string, ip: string): Promise<DhcpResult> {
+  return server.dhcp(fixturePacket(fixture, asBootServerRequest(ip)), {
+    port: 'bootserver',
+    source: { address: ip, port: 4011 },
+  });
 }

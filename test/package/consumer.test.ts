@@ -123,6 +123,9 @@ test('npx pxekit validate finds plugin packages by name: from a tarball and syml
   const text = broken.stdout + broken.stderr;
   assert.match(text, /cannot resolve "left-pad-not-installed" from .*broken\/index\.js/);
   assert.doesNotMatch(text, /syntax|valid ESM/i);
+  const ts = await npx(['validate', '--config', 'pxekit.config.ts']);
+  assert.equal(ts.code, 0, ts.stdout + ts.stderr);
+  assert.match(ts.stdout, /OK \(2 plugins: local-ts, rack/, 'a .ts config and a .ts plugin by path, no loader');
   const missing = await npx(['validate', '--config', 'missing.config.yaml']);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout + missing.stderr, /cannot resolve package "pxekit-plugin-nowhere" from /);

@@ -31,9 +31,13 @@ interface ChildRun {
 /** Runs the child until it has reported `killAt` ACKs, then SIGKILLs it (bounded by 60 s). */
 function runAndKill(file: string, clients: number, killAt: number, fsync: string): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file, String(clients), '32', fsync], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', CHILD, file, String(clients), '32', fsync],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const acks = new Map<string, string>();
     let buf = '';
     let output = '';

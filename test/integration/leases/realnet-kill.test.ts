@@ -158,7 +158,16 @@ test(
       const r = await lan.execIn(
         lan.cliNs,
         process.execPath,
-        ['--import', 'tsx', RELAY_CLIENT, 'discover', '10.77.0.1', '10.78.0.2', ...sample.map(([m]) => m)],
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          RELAY_CLIENT,
+          'discover',
+          '10.77.0.1',
+          '10.78.0.2',
+          ...sample.map(([m]) => m),
+        ],
         { timeoutMs: 60_000 },
       );
       for (const [mac, ip] of sample)

@@ -22,10 +22,14 @@ interface Proc {
 }
 
 async function startProc(root: string, options: object, pxe: boolean): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', HELPER, root, JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, TFTP_PROC_EVENTS: '0', TFTP_PROC_PXE: pxe ? '1' : '0' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', HELPER, root, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, TFTP_PROC_EVENTS: '0', TFTP_PROC_PXE: pxe ? '1' : '0' },
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const waiters: ((msg: Record<string, unknown>) => void)[] = [];
   lines.on('line', (line) => {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createServer } from '../../../core/index.js';
-import ipxeChain from '../../../plugins/ipxe-chain/index.js';
-import { fixtureContext } from './helpers.js';
+import { createServer } from 'pxekit';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
+import { fixturePacket } from '../../helpers/fixtures.js';
 
 test('boot URLs use the HTTP port actually bound when the config says 0', async (t) => {
   const server = createServer({
     log: { level: 'silent' },
-    dhcp: { mode: 'off' },
+    dhcp: { mode: 'proxy', port: 0, pxePort: 0, address: '127.0.0.1' },
     tftp: { enabled: false },
     http: { port: 0, address: '127.0.0.1' },
     plugins: [ipxeChain({ script: '/boot.ipxe' })],
@@ -16,8 +16,11 @@ test('boot URLs use the HTTP port actually bound when the config says 0', async 
   t.after(() => server.close());
   const port = server.listening.find((l) => l.protocol === 'http')!.port;
   assert.notEqual(port, 0);
-  const spec = await server.dhcp.hooks.selectBoot.promise(
-    fixtureContext(server, 'dhcp/uefi-ipxe-efi-discover.hex', { local: { address: '127.0.0.1' } }),
+  const [offer] = await server.inject.dhcp(fixturePacket('uefi-ipxe-efi-discover'), {
+    local: { address: '127.0.0.1' },
+  });
+  assert.equal(
+    offer?.packet.options.get(67)?.toString('latin1').replace(/\0+$/, ''),
+    `http://127.0.0.1:${port}/boot.ipxe`,
   );
-  assert.equal(spec?.file, `http://127.0.0.1:${port}/boot.ipxe`);
 });

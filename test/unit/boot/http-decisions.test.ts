@@ -1,19 +1,16 @@
 /** The boot-decision plugins through the real HTTP handler (server.inject.http, no socket). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from '../../../core/server.js';
-import { decide, fixtureContext } from './helpers.js';
+import { createTestServer } from 'pxekit/testing';
+import { requestFrom } from '../../helpers/fixtures.js';
 import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 import hostProfiles from '../../../plugins/host-profiles/index.js';
 import templates from '../../../plugins/templates/index.js';
 import bootByArch from '../../../plugins/boot-by-arch/index.js';
 
 test('HTTP: per-host script and generated configs; template error → 500; denied or unknown client → 403', async (t) => {
-  const server = createServer({
-    log: { level: 'silent' },
-    dhcp: { mode: 'off' },
-    tftp: { enabled: false },
-    http: { port: 0, address: '127.0.0.1', baseUrl: 'http://10.77.0.1' },
+  const server = await createTestServer({
+    http: { baseUrl: 'http://10.77.0.1' },
     plugins: [
       macAllowlist({ allow: ['52:54:00:77:ef:64'] }),
       hostProfiles({
@@ -24,31 +21,30 @@ test('HTTP: per-host script and generated configs; template error → 500; denie
       bootByArch(),
     ],
   });
-  await server.start();
   t.after(() => server.close());
-  await decide(server, fixtureContext(server, 'uefi-edk2-discover', { ip: '10.77.0.128' }));
-  fixtureContext(server, 'bios-ipxe-rom-discover', { ip: '10.77.0.165' });
+  await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
+  assert.ok((await requestFrom(server, 'bios-ipxe-rom-discover', '10.77.0.165')).denied);
 
-  const script = await server.inject.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.128' });
+  const script = await server.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.128' });
   assert.equal(script.status, 200);
   assert.equal(
     script.body.toString(),
     '#!ipxe\n# pxekit host-profiles: p for 52:54:00:77:ef:64\nkernel /vmlinuz quiet\ninitrd /initrd\nboot\n',
   );
 
-  const pxe = await server.inject.http({ path: '/pxelinux.cfg/01-52-54-00-77-ef-64', remoteAddress: '10.77.0.128' });
+  const pxe = await server.http({ path: '/pxelinux.cfg/01-52-54-00-77-ef-64', remoteAddress: '10.77.0.128' });
   assert.equal(pxe.status, 200);
   assert.equal(Number(pxe.headers['content-length']), pxe.body.length);
   assert.match(pxe.body.toString(), /APPEND initrd=\/initrd quiet/);
 
-  assert.equal((await server.inject.http({ path: '/broken.ipxe', remoteAddress: '10.77.0.128' })).status, 500);
+  assert.equal((await server.http({ path: '/broken.ipxe', remoteAddress: '10.77.0.128' })).status, 500);
   assert.equal(
-    (await server.inject.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.165' })).status,
+    (await server.http({ path: '/boot.ipxe', remoteAddress: '10.77.0.165' })).status,
     403,
     'MAC not in the allowlist',
   );
   assert.equal(
-    (await server.inject.http({ path: '/boot.ipxe', remoteAddress: '10.9.9.9' })).status,
+    (await server.http({ path: '/boot.ipxe', remoteAddress: '10.9.9.9' })).status,
     403,
     'no session for this IP',
   );

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { listenError } from '../../core/errors.js';
+import { listenError } from '../errors.js';
 
 export type SideHandler = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 

@@ -1,0 +1,91 @@
+/**
+ * `pxekit/kit`: the helpers a plugin needs besides the plugin contract itself. The contract —
+ * `definePlugin`, `PluginContext`, hook and event types, `PxeError` — is in `pxekit`; everything here
+ * is what the built-in plugins use to do their job, so a plugin written outside the project can do
+ * what a built-in does, importing the same two entries (and `pxekit/testing` in its tests).
+ *
+ * Grouped by job:
+ * - **files**: mount and path safety for a file source, byte ranges, an LRU, a disk cache, cached reads
+ * - **boot**: MAC patterns, globs and path patterns, arch keys, boot targets and URLs, templates, file watching
+ * - **dhcp**: option access, message types, address pools, the lease-store contract
+ * - **redis**: the shared `redis` option block and a connection with up/down episodes (scale-out plugins)
+ * - **audit**: the hash chain of the audit log (`GENESIS`, `sealLine`, `parseLine`, `sha256Hex`)
+ *
+ * See docs/plugins.md, "Public entries", for what follows semver.
+ */
+
+// Files: mount and path safety, ranges, caches.
+export {
+  normalizeMount,
+  safeSegments,
+  underMount,
+  reportDenied,
+  eventProtocol,
+  type SafeSegments,
+} from './files/sources/mount.js';
+export { normalizeVirtualPath, stripMount } from './files/path.js';
+export { boundsFor, SliceStream } from './files/sources/range.js';
+export { LruMap } from './files/sources/lru.js';
+export { DiskCache } from './files/sources/disk-cache.js';
+export { cachedReadFn } from './native/file-read.js';
+
+// Boot: MACs, patterns, arch tables, boot targets, URLs, templates, watched files.
+export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';
+export { globMatch, globToRegExp } from './boot/glob.js';
+export { compilePathPattern, ipHexNames, ipv4Hex, type PathPattern } from './boot/path-pattern.js';
+export { ARCH_KEYS, ARCH_KEY_NAMES, lookupByArch, archTableSchema, type ArchKey } from './boot/arch-keys.js';
+export { bootTargetFor } from './boot/boot-file.js';
+export { isUrl, serverBaseUrl, boundHttpPort, joinUrl, sessionUrlVars, expandVars } from './boot/url.js';
+export { TemplateRenderer, logTemplateError, type TemplateSource } from './boot/render.js';
+export { templateVars, registerVarsProvider, type VarsProvider } from './boot/vars.js';
+export { memoryFile } from './boot/memory-file.js';
+export { sessionForRequest, blankSession } from './boot/request-session.js';
+export { watchFile, type FileWatcher } from './boot/watch-file.js';
+
+// DHCP: options, message types, pools, leases.
+export { getOption, setOption, deleteOption, decodeOptionValue, encodeOptionValue } from './dhcp/option-values.js';
+export { messageType, requestedIp, serverId, requestsOption } from './dhcp/option-accessors.js';
+export {
+  DHCPDISCOVER,
+  DHCPOFFER,
+  DHCPREQUEST,
+  DHCPDECLINE,
+  DHCPACK,
+  DHCPNAK,
+  DHCPRELEASE,
+  DHCPINFORM,
+  messageTypeName,
+  createPacket,
+} from './dhcp/packet.js';
+export { buildPools, poolFor, ipToString, parseCidr, type Pool, type Subnet } from './dhcp/leases/pool.js';
+export {
+  canTake,
+  isExpired,
+  type LeaseStore,
+  type Lease,
+  type LeaseState,
+  type LeaseWrite,
+} from './dhcp/leases/store.js';
+export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
+
+// Sessions: the boot-intents store (shared with session-redis).
+export { IntentStore, type Intent, type IntentState } from './session/intents.js';
+
+// Redis, for scale-out plugins: the `redis` option block and one connection with outage episodes.
+export {
+  REDIS_DEFAULTS,
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type RedisOptions,
+  type WithRedisInput,
+} from './redis/options.js';
+export { RedisLink, RedisUnavailableError, type RedisLinkOptions, type EmitFn } from './redis/link.js';
+
+// Audit: the hash chain.
+export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './audit/chain.js';
+
+// Errors: a bind failure as an operator-facing error (side listeners such as metrics and status).
+export { listenError } from './errors.js';
+
+// A small HTTP listener of a plugin's own, on a port apart from the boot listener (metrics, status).
+export { SideListener, type SideHandler } from './kit/side-listener.js';
