@@ -114,6 +114,7 @@ const appTs = (
   plugins: string[],
 ) => `import { createServer, definePlugin, STAGE_FIRST, type PxeServer, type BootEvent } from 'pxekit';
 import { createTestServer, pxeClient, useFakeClock, type BootResult } from 'pxekit/testing';
+import { LruMap, normalizeMac, type RedisOptions } from 'pxekit/kit';
 import rack from 'pxekit-plugin-rack';
 import denyOnFriday from './readme-plugin.js';
 ${plugins.map((p, i) => `import p${i} from 'pxekit/plugins/${p}';`).join('\n')}
@@ -137,6 +138,7 @@ export const server: PxeServer = createServer({
   plugins: [denyList({ deny: ['52:54:00:aa:bb:cc'] }), rack({ rack: 'r1' }), denyOnFriday()],
 });
 export const full = createServer({ dhcp: { mode: 'full', pools: [{ subnet: '10.0.0.0/24', range: ['10.0.0.10', '10.0.0.20'] }] } });
+export const kit: [LruMap<string, number>, string | undefined, RedisOptions | undefined] = [new LruMap(8), normalizeMac('52-54-00-00-00-01'), undefined];
 export const factories = [${plugins.map((_, i) => `p${i}`).join(', ')}];
 export async function check(t: import('node:test').TestContext): Promise<BootResult> {
   const clock = useFakeClock(t);
