@@ -244,3 +244,20 @@ export function consumerFiles(o: {
     'missing.config.yaml': yaml('  - [pxekit-plugin-nowhere, {}]\n'),
   };
 }
+
+/**
+ * A config folder outside any package (like /etc/pxekit): no node_modules, plugins by path importing
+ * `pxekit`, `pxekit/plugins/…` and `pxekit/kit`, in JavaScript and TypeScript.
+ */
+export const siteFiles: Record<string, string> = {
+  'pxekit.config.yaml': yaml('  - [./site.mjs, {}]\n  - [./site-ts.ts, {}]\n'),
+  'site.mjs': `import { definePlugin } from 'pxekit';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
+export default () => definePlugin({ name: 'site-mjs', apply() { void ipxeChain; } });
+`,
+  'site-ts.ts': `import { definePlugin } from 'pxekit';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import { normalizeMac } from 'pxekit/kit';
+export default () => definePlugin({ name: 'site-ts', apply() { void bootByArch; void normalizeMac('52:54:00:00:00:01'); } });
+`,
+};
