@@ -7,7 +7,8 @@
  * Then Linux to userspace per firmware (bench/linux-boot.ts): BIOS and UEFI over iPXE + HTTP, UEFI Secure Boot
  * and arm64 over shim → GRUB → TFTP, from the examples, against dnsmasq + nginx with the same files.
  * One guest at a time, TCG. Usage: npm run bench:boot
- * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi; BENCH_BOOT_LINUX=bios,uefi,uefi-sb,arm64 or none)
+ * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi or none; BENCH_BOOT_LINUX=bios,uefi,uefi-sb,arm64 or none;
+ * BENCH_BOOT_ROUNDS=3 for medians of the Linux rows)
  */
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,10 @@ export async function runBootBench(): Promise<Row[]> {
     .map((s) => s.trim())
     .filter(Boolean);
   const stacks = bootStacks().filter((s) => !want?.length || want.includes(s.name));
-  const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi').split(',').map((s) => s.trim()) as Firmware[];
+  const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none') as Firmware[];
   if (!existsSync(IPXE_EFI)) throw new Error(`${IPXE_EFI} missing (Debian package ipxe)`);
   const root = benchDir('boot-files');
   writeFileSync(path.join(root, 'boot.ipxe'), `#!ipxe\necho ${MARKER} \${platform}\n`);
@@ -64,7 +68,7 @@ export async function runBootBench(): Promise<Row[]> {
       },
     };
     const rows: Row[] = [];
-    for (const stack of stacks) {
+    for (const stack of firmwares.length ? stacks : []) {
       const row = (fw: string, value: number | undefined, note: string): Row => ({
         bench: 'boot',
         metric: `QEMU ${fw} power-on to marker`,
