@@ -16,6 +16,7 @@ import {
 import { createLogger, flushLogger } from './log.js';
 import { applyPlugins, isPlugin, type PluginDefinition, type PluginOrigin } from './plugin.js';
 import { DhcpService } from './services/dhcp-service.js';
+import { Dhcp6Service } from './services/dhcp6-service.js';
 import { HttpService } from './services/http-service.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
@@ -47,6 +48,8 @@ export class PxeServer {
   readonly files: FilesService;
   readonly sessions: SessionStore;
   readonly dhcp: DhcpService;
+  /** DHCPv6 and IPv6 netboot (`dhcp6.mode`); shares `dhcp.hooks` and the lease store. */
+  readonly dhcp6: Dhcp6Service;
   readonly tftp: TftpService;
   readonly http: HttpService;
   readonly configFile: string | undefined;
@@ -83,6 +86,7 @@ export class PxeServer {
     this.files = new FilesService(this.runner);
     this.sessions = new SessionStore({ ttlMs: config.sessions.ttlSeconds * 1000, maxSessions: config.sessions.max });
     this.dhcp = new DhcpService(this);
+    this.dhcp6 = new Dhcp6Service(this);
     this.tftp = new TftpService(this);
     this.http = new HttpService(this);
     const plugins = config.plugins.map((p, i) => {
@@ -124,7 +128,7 @@ export class PxeServer {
     this.runner.seal();
     try {
       await this.hooks.ready.promise();
-      for (const svc of [this.dhcp, this.tftp, this.http] as ProtocolService[]) {
+      for (const svc of [this.dhcp, this.dhcp6, this.tftp, this.http] as ProtocolService[]) {
         this.#listening.push(...(await svc.start()));
         this.#started.push(svc);
       }

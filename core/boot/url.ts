@@ -17,7 +17,9 @@ export function serverBaseUrl(config: PxeConfig, localAddress?: string, boundPor
   if (!host || host === '0.0.0.0') return undefined;
   // The port actually bound (config port 0 = ephemeral), else the configured one.
   const port = boundPort ?? config.http.port;
-  return `http://${host}${port === 80 ? '' : `:${port}`}`;
+  // An IPv6 literal goes in brackets (RFC 3986 §3.2.2); a link-local zone cannot be in a URL a client can use.
+  const hostPart = host.includes(':') ? `[${host.split('%', 1)[0]}]` : host;
+  return `http://${hostPart}${port === 80 ? '' : `:${port}`}`;
 }
 
 /** The HTTP port the server really listens on, once started (undefined before). */

@@ -3,6 +3,8 @@
  * `schema/pxekit.schema.json` for editors (`"$schema": "./node_modules/pxekit/schema/pxekit.schema.json"`);
  * a test keeps the file in sync. Every property has a description: docs/config.md is generated from it.
  */
+import { dhcp6Schema } from './schema-dhcp6.js';
+
 const port = (def: number, what: string) => ({
   type: 'integer',
   minimum: 0,
@@ -108,6 +110,7 @@ export const coreConfigSchema = {
         },
       },
     },
+    dhcp6: dhcp6Schema,
     tftp: {
       type: 'object',
       additionalProperties: false,

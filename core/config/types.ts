@@ -40,6 +40,35 @@ export interface DhcpConfig {
   ipxeNoPxeDhcp: boolean;
 }
 
+export interface Dhcp6Reservation {
+  duid?: string;
+  mac?: string;
+  address: string;
+  hostname?: string;
+}
+
+export interface Dhcp6PoolConfig {
+  /** `fd77::/64`. */
+  prefix: string;
+  range: [string, string];
+  preferredLifetime: number;
+  validLifetime: number;
+  reservations: Dhcp6Reservation[];
+}
+
+/** DHCPv6 (RFC 8415) and IPv6 netboot (RFC 5970). */
+export interface Dhcp6Config {
+  mode: 'off' | 'full' | 'boot-only';
+  port: number;
+  interfaces?: string[];
+  serverAddress?: string;
+  serverDuid?: string;
+  rapidCommit: boolean;
+  dns: string[];
+  domainSearch: string[];
+  pools: Dhcp6PoolConfig[];
+}
+
 export interface TftpConfig {
   enabled: boolean;
   port: number;
@@ -78,6 +107,7 @@ export interface PxeConfig {
   $schema?: string;
   interfaces?: string[];
   dhcp: DhcpConfig;
+  dhcp6: Dhcp6Config;
   tftp: TftpConfig;
   http: HttpConfig;
   log: LogConfig;
@@ -94,11 +124,17 @@ export interface PxeConfig {
 export type DhcpPoolInput = Omit<DhcpPool, 'leaseTime' | 'reservations'> &
   Partial<Pick<DhcpPool, 'leaseTime' | 'reservations'>>;
 
+/** A DHCPv6 pool as written: lifetimes and reservations have defaults. */
+export type Dhcp6PoolInput = Pick<Dhcp6PoolConfig, 'prefix' | 'range'> &
+  Partial<Omit<Dhcp6PoolConfig, 'prefix' | 'range'>>;
+
 /** What a config file or createServer() may pass: every section optional, and every key with a default. */
 export type PxeConfigInput = {
   [K in keyof PxeConfig]?: K extends 'dhcp'
     ? Partial<Omit<DhcpConfig, 'pools'>> & { pools?: DhcpPoolInput[] }
-    : K extends 'tftp' | 'http' | 'log' | 'hooks' | 'sessions'
-      ? Partial<PxeConfig[K]>
-      : PxeConfig[K];
+    : K extends 'dhcp6'
+      ? Partial<Omit<Dhcp6Config, 'pools'>> & { pools?: Dhcp6PoolInput[] }
+      : K extends 'tftp' | 'http' | 'log' | 'hooks' | 'sessions'
+        ? Partial<PxeConfig[K]>
+        : PxeConfig[K];
 };

@@ -1,6 +1,7 @@
 import { AsyncSeriesBailHook, AsyncSeriesWaterfallHook, SyncWaterfallHook } from 'tapable';
 import type { Logger } from 'pino';
 import type { DhcpPacket } from '../dhcp/packet.js';
+import type { Dhcp6Message, Dhcp6RelayMessage } from '../dhcp6/types.js';
 import type { ClientClass } from '../dhcp/pxe.js';
 import type { BootSession, BootSpec } from '../session/types.js';
 import type { HookRunner } from './runner.js';
@@ -20,6 +21,24 @@ export interface DhcpContext {
   client: ClientClass;
   session: BootSession;
   log: Logger;
+  /**
+   * Set for a DHCPv6 client (RFC 8415). `packet` is then a stand-in built from the DHCPv6 message —
+   * chaddr/mac from option 79, the EUI-64 link-local address or the DUID; 60, 77, 93 and 94 from options
+   * 16, 15, 61 and 62 — so that classification and every selectBoot plugin work unchanged.
+   */
+  ipv6?: Dhcp6ContextInfo;
+}
+
+/** What a DHCPv6 request adds to its DhcpContext. */
+export interface Dhcp6ContextInfo {
+  /** The client's message (Solicit, Request, Information-request ...), unwrapped from relays. */
+  message: Dhcp6Message;
+  /** Relay layers, outermost (nearest this server) first; empty when the client is on the link. */
+  relays: Dhcp6RelayMessage[];
+  /** The client DUID as hex (`00:01:00:01:...`); empty for an Information-request without one. */
+  duid: string;
+  /** Where the MAC came from; `unknown` = none of them, and `mac` is then `duid:<hex>` (never matches a MAC rule). */
+  macSource: 'option79' | 'link-local' | 'duid' | 'unknown';
 }
 
 /** `{ drop }` ignores the packet (logged at debug with the reason). */

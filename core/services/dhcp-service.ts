@@ -63,6 +63,7 @@ export class DhcpService implements ProtocolService {
   #pools: Pool[] = [];
   #addresses: { all: LocalAddress[]; served: LocalAddress[] } | undefined;
   #loading: Promise<void> | undefined;
+  #storeLoading: Promise<void> | undefined;
 
   constructor(server: PxeServer) {
     this.#server = server;
@@ -100,6 +101,18 @@ export class DhcpService implements ProtocolService {
   get leaseStore(): LeaseStore {
     this.#store ??= new MemoryLeaseStore();
     return this.#store;
+  }
+
+  /**
+   * Loads the lease store once, for whichever family needs it first (DHCPv4 full mode, DHCPv6 full
+   * mode: one store holds both). Closed by `close()`.
+   */
+  loadLeaseStore(): Promise<void> {
+    this.#storeLoading ??= this.leaseStore.load().catch((err: unknown) => {
+      this.#storeLoading = undefined;
+      throw err;
+    });
+    return this.#storeLoading;
   }
 
   /** Packet counters (received, decode errors, dropped, replies). */
@@ -150,8 +163,9 @@ export class DhcpService implements ProtocolService {
   async close(graceMs: number): Promise<void> {
     await this.#listener?.close(graceMs);
     this.#listener = undefined;
-    if (this.#loading) {
-      this.#loading = undefined;
+    this.#loading = undefined;
+    if (this.#storeLoading) {
+      this.#storeLoading = undefined;
       await this.leaseStore.close();
     }
   }
@@ -205,7 +219,7 @@ export class DhcpService implements ProtocolService {
     if (!allocator) return Promise.resolve();
     this.#loading ??= (async () => {
       try {
-        await this.leaseStore.load();
+        await this.loadLeaseStore();
         await allocator.sync(this.#pools);
       } catch (err) {
         this.#loading = undefined;

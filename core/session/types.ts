@@ -20,6 +20,8 @@ export interface BootSpec {
    * in the 67 offer — what BIOS ROMs take). Default: chosen by the DHCP service from the client's arch.
    */
   proxyPolicy?: 'bootserver' | 'option43';
+  /** Boot file parameters, sent to IPv6 clients as DHCPv6 option 60 (RFC 5970); IPv4 replies have no such option. */
+  params?: string[];
   /** Extra DHCP options for the reply (code → raw bytes), e.g. iPXE 175.176. */
   dhcpOptions?: Record<number, Buffer>;
   /** Free-form values a plugin wants templates to see (kernel, initrd, cmdline, profile name). */
