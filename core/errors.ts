@@ -94,3 +94,10 @@ export function listenError(err: NodeJS.ErrnoException, what: string, port: numb
     details: { port, address },
   });
 }
+
+/** `{ plugin, hook, code }` of a HookError (only `code` of another PxeError), for log lines. */
+export function hookTags(err: unknown): { plugin?: string; hook?: string; code?: string } {
+  if (err instanceof HookError) return { plugin: err.plugin, hook: err.hook, code: err.code };
+  if (err instanceof PxeError) return { code: err.code };
+  return {};
+}

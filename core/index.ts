@@ -2,7 +2,9 @@
  * pxekit's public API: createServer for programs, definePlugin for plugin authors, and the types
  * of every hook. Protocol codecs are exported for tools and tests.
  */
-export { createServer, PxeServer, hookTags, type ServerOptions } from './server.js';
+export { createServer } from './create-server.js';
+export { hookTags } from './errors.js';
+export { PxeServer, type ServerOptions } from './server.js';
 export { createServerFromConfig, type FromConfigOptions } from './from-config.js';
 export { definePlugin, isPlugin, type PluginDefinition, type PluginContext, type PluginSpec } from './plugin.js';
 export { loadConfig, CONFIG_SEARCH_PLACES, type LoadedConfig } from './config/load.js';

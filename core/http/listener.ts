@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { HttpConfig } from '../config/types.js';
+import type { HttpConfig } from './config.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 

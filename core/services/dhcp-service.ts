@@ -1,7 +1,6 @@
 import { createDhcpHooks, type DhcpHooks } from '../hooks/dhcp.js';
 import type { ListeningAddress } from '../hooks/server.js';
-import type { PxeServer } from '../server.js';
-import type { ProtocolService } from './types.js';
+import type { ProtocolService, ServiceHost } from './types.js';
 import { PxeError } from '../errors.js';
 import { decode, encode } from '../dhcp/codec.js';
 import { FullMode } from '../dhcp/full.js';
@@ -54,7 +53,7 @@ class InjectReply implements DhcpInjectReply {
  */
 export class DhcpService implements ProtocolService {
   readonly hooks: DhcpHooks;
-  readonly #server: PxeServer;
+  readonly #server: ServiceHost;
   #store: LeaseStore | undefined;
   #storePlugin: string | undefined;
   #pipeline: DhcpPipeline | undefined;
@@ -64,7 +63,7 @@ export class DhcpService implements ProtocolService {
   #addresses: { all: LocalAddress[]; served: LocalAddress[] } | undefined;
   #loading: Promise<void> | undefined;
 
-  constructor(server: PxeServer) {
+  constructor(server: ServiceHost) {
     this.#server = server;
     this.hooks = createDhcpHooks(server.runner);
   }

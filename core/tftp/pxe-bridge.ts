@@ -8,8 +8,8 @@
  */
 import type { Logger } from 'pino';
 import type { TftpHooks, TftpNegotiation, TftpReadRequest } from '../hooks/tftp.js';
-import type { PxeServer } from '../server.js';
-import { hookTags } from '../server.js';
+import { hookTags } from '../errors.js';
+import type { ProtocolHost } from '../hooks/host.js';
 import type { BootSession } from '../session/types.js';
 import { TftpErrorCode } from './codec.js';
 import type { TftpOptions } from './options.js';
@@ -32,7 +32,7 @@ function plainIp(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Logger): TftpCallbacks {
+export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: Logger): TftpCallbacks {
   const states = new WeakMap<TftpRequest, RequestState>();
 
   const identify = (client: TftpClient): RequestState => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { verifyAuditFiles } from '../../../core/audit/verify.js';
 import auditLog from '../../../plugins/audit-log/index.js';
 import sourceDisk from '../../../plugins/source-disk/index.js';

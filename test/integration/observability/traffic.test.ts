@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { decode, encode } from '../../../core/dhcp/codec.js';
 import { DHCPREQUEST } from '../../../core/dhcp/packet.js';
 import { verifyAuditFiles } from '../../../core/audit/verify.js';
