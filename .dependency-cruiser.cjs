@@ -33,9 +33,9 @@ module.exports = {
       name: 'protocols-below-server',
       severity: 'error',
       comment:
-        'core/dhcp, core/tftp and core/http know nothing of the server, plugins or config: they get a ' +
+        'core/dhcp, core/dhcp6, core/tftp and core/http know nothing of the server, plugins or config: they get a ' +
         'ProtocolHost (core/hooks/host.ts) and their own config section type from core/services.',
-      from: { path: '^core/(dhcp|tftp|http)/' },
+      from: { path: '^core/(dhcp|dhcp6|tftp|http)/' },
       to: {
         path: '^core/((server|plugin|index|kit|testing|from-config|cli|commands|log)[.]ts$|(config|services|explain|boot|testing|kit|session/intent)[^/]*/?)',
       },
@@ -44,8 +44,8 @@ module.exports = {
       name: 'protocols-apart',
       severity: 'error',
       comment: 'Each protocol engine loads alone: no protocol folder imports another.',
-      from: { path: '^core/(dhcp|tftp|http)/' },
-      to: { path: '^core/(dhcp|tftp|http)/', pathNot: '^core/$1/' },
+      from: { path: '^core/(dhcp|dhcp6|tftp|http)/' },
+      to: { path: '^core/(dhcp|dhcp6|tftp|http)/', pathNot: '^core/$1/' },
     },
   ],
   options: {

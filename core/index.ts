@@ -13,7 +13,7 @@ export { resolvePlugins, builtinPluginNames } from './config/resolve-plugins.js'
 export { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
 export { coreConfigSchema } from './config/schema.js';
 export type * from './config/types.js';
-export { PxeError, HookError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { PxeError, HookError, UnavailableError, unavailableCause, ERROR_CODES, type ErrorCode } from './errors.js';
 export { pxekitVersion } from './package-root.js';
 export { createLogger, type Logger } from './log.js';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_LAST, type TapTiming } from './hooks/runner.js';
@@ -54,6 +54,13 @@ export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
 export { decode as decodeDhcp, encode as encodeDhcp, encodingLength as dhcpEncodingLength } from './dhcp/codec.js';
 export { classify, type ClientClass } from './dhcp/pxe.js';
 export type { DhcpPacket } from './dhcp/packet.js';
+export {
+  decode as decodeDhcp6,
+  encode as encodeDhcp6,
+  encodingLength as dhcp6EncodingLength,
+  Dhcp6DecodeError,
+} from './dhcp6/codec.js';
+export type { Dhcp6Packet, Dhcp6Message, Dhcp6RelayMessage, Dhcp6Option } from './dhcp6/codec.js';
 export type { DhcpInjectOptions, DhcpInjectReply } from './services/dhcp-service.js';
 // Audit chain and `explain`, for tools built on pxekit.
 export { verifyAuditFiles, type VerifyResult } from './audit/verify.js';

@@ -79,7 +79,15 @@ export {
   type RedisOptions,
   type WithRedisInput,
 } from './redis/options.js';
-export { RedisLink, RedisUnavailableError, type RedisLinkOptions, type EmitFn } from './redis/link.js';
+export {
+  RedisLink,
+  RedisUnavailableError,
+  sharedRedisLink,
+  type RedisLinkOptions,
+  type RedisLinkStats,
+  type OutageCounts,
+  type EmitFn,
+} from './redis/link.js';
 
 // Audit: the hash chain.
 export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './audit/chain.js';
