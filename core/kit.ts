@@ -32,7 +32,7 @@ export { cachedReadFn } from './native/file-read.js';
 // Boot: MACs, patterns, arch tables, boot targets, URLs, templates, watched files.
 export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';
 export { globMatch, globToRegExp } from './boot/glob.js';
-export { compilePathPattern, type PathPattern } from './boot/path-pattern.js';
+export { compilePathPattern, ipHexNames, ipv4Hex, type PathPattern } from './boot/path-pattern.js';
 export { ARCH_KEYS, ARCH_KEY_NAMES, lookupByArch, archTableSchema, type ArchKey } from './boot/arch-keys.js';
 export { bootTargetFor } from './boot/boot-file.js';
 export { isUrl, serverBaseUrl, boundHttpPort, joinUrl, sessionUrlVars, expandVars } from './boot/url.js';

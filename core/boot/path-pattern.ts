@@ -6,12 +6,31 @@ const PATH_VARS: Record<string, string> = {
   mac_dashes: '[0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2}){5}',
   mac_hex: '[0-9a-fA-F]{12}',
   ip: '\\d{1,3}(?:\\.\\d{1,3}){3}',
+  // GRUB's per-IP config names: the IPv4 address as 8 upper-case hex digits, then shortened one digit at a
+  // time (grub.cfg-0A4D0064, grub.cfg-0A4D006, … grub.cfg-0), like pxelinux.
+  ip_hex: '[0-9A-F]{1,8}',
 };
+
+/** The IPv4 address `a.b.c.d` as 8 upper-case hex digits (`10.77.0.100` → `0A4D0064`), or undefined. */
+export function ipv4Hex(ip: string): string | undefined {
+  const parts = ip.replace(/^::ffff:/, '').split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.map((p) => Number(p).toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** True when a path's `{{ip_hex}}` value names `ip`: it is `ip` in hex or a leading part of it. */
+export function ipHexNames(ipHex: string, ip: string | undefined): boolean {
+  const full = ip ? ipv4Hex(ip) : undefined;
+  return full !== undefined && full.startsWith(ipHex);
+}
 
 export interface PathPattern {
   source: string;
-  /** Matches a normalised virtual path; returns the MAC/IP the path names (if any), or undefined. */
-  match(path: string): { mac?: string; ip?: string } | undefined;
+  /**
+   * Matches a normalised virtual path; returns the MAC/IP the path names (if any), or undefined. `ipHex` is
+   * the (possibly shortened) hex address of `{{ip_hex}}`: check it against the client with `ipHexNames`.
+   */
+  match(path: string): { mac?: string; ip?: string; ipHex?: string } | undefined;
 }
 
 /**
@@ -43,10 +62,11 @@ export function compilePathPattern(source: string): PathPattern | { error: strin
     match(p) {
       const m = regex.exec(p);
       if (!m) return undefined;
-      const out: { mac?: string; ip?: string } = {};
+      const out: { mac?: string; ip?: string; ipHex?: string } = {};
       names.forEach((name, i) => {
         const v = m[i + 1]!;
         if (name === 'ip') out.ip = v;
+        else if (name === 'ip_hex') out.ipHex = v;
         else {
           const mac = normalizeMac(v);
           if (mac) out.mac = mac;

@@ -79,8 +79,8 @@ export function missingPackage(err: unknown): string | undefined {
   return m?.[1];
 }
 
-/** The importer a module-not-found error names (`… imported from /path/file.js`). */
+/** The importer a module-not-found error names (ESM: `… imported from /path/file.js`; CJS and jiti: its require stack). */
 export function importerOf(err: unknown): string | undefined {
-  const m = / imported from (.+)$/m.exec(err instanceof Error ? err.message : '');
-  return m?.[1];
+  const message = err instanceof Error ? err.message : '';
+  return (/ imported from (.+)$/m.exec(message) ?? /Require stack:\n- (.+)$/m.exec(message))?.[1];
 }

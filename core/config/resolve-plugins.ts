@@ -113,7 +113,7 @@ async function importPlugin(name: string, baseDir: string): Promise<unknown> {
 /** The fix for a plugin module that was found but did not load: names what is missing, and where. */
 function loadFailureFix(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND') {
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
     const missing = missingPackage(err) ?? 'a module';
     const from = importerOf(err) ?? 'the plugin';
     return `cannot resolve "${missing}" from ${from}: install it where that file can find it (add it to the plugin package's dependencies and run npm install), or fix the import`;

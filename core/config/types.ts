@@ -90,9 +90,15 @@ export interface PxeConfig {
   shutdownTimeoutMs: number;
 }
 
-/** What a config file or createServer() may pass: every section optional. */
+/** A pool as written in a config: `leaseTime` (3600) and `reservations` ([]) have defaults. */
+export type DhcpPoolInput = Omit<DhcpPool, 'leaseTime' | 'reservations'> &
+  Partial<Pick<DhcpPool, 'leaseTime' | 'reservations'>>;
+
+/** What a config file or createServer() may pass: every section optional, and every key with a default. */
 export type PxeConfigInput = {
-  [K in keyof PxeConfig]?: K extends 'dhcp' | 'tftp' | 'http' | 'log' | 'hooks' | 'sessions'
-    ? Partial<PxeConfig[K]>
-    : PxeConfig[K];
+  [K in keyof PxeConfig]?: K extends 'dhcp'
+    ? Partial<Omit<DhcpConfig, 'pools'>> & { pools?: DhcpPoolInput[] }
+    : K extends 'tftp' | 'http' | 'log' | 'hooks' | 'sessions'
+      ? Partial<PxeConfig[K]>
+      : PxeConfig[K];
 };

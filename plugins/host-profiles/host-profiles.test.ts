@@ -93,6 +93,15 @@ test('GRUB and pxelinux config files over TFTP via files.resolve (by MAC in the 
   );
   assert.match((await tftp(server, '//grub/grub.cfg', '10.77.0.112')).text, /installer for 52:54:00:77:aa:64/);
   assert.equal((await tftp(server, '/grub/grub.cfg', '10.9.9.9')).errorCode, 1, 'no session: left to other sources');
+  // GRUB's per-IP names: 10.77.0.112 = 0A4D0070, and each shortened form, for that client only.
+  for (const name of ['0A4D0070', '0A4D007', '0A4D', '0'])
+    assert.match((await tftp(server, `/grub/grub.cfg-${name}`, '10.77.0.112')).text, /installer for 52:54:00:77:aa:64/);
+  for (const name of ['0A4D0071', '0B', '0a4d0070'])
+    assert.equal(
+      (await tftp(server, `/grub/grub.cfg-${name}`, '10.77.0.112')).errorCode,
+      1,
+      `${name}: another address`,
+    );
   // A MAC never seen in DHCP still matches by MAC/labels-free selectors (blank session: firmware unknown → "everyone").
   assert.match((await tftp(server, '/pxelinux.cfg/01-00-11-22-33-44-55')).text, /DEFAULT rescue/);
 });

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
+  ipHexNames,
   logTemplateError,
   memoryFile,
   type PathPattern,
@@ -137,27 +138,22 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
         return body === undefined ? prev : { body, contentType: 'text/plain; charset=utf-8' };
       });
 
-      // Config files for clients that never run iPXE (GRUB, pxelinux), and the script over TFTP.
+      // Config files for clients that never run iPXE (GRUB, pxelinux), and the script over TFTP. The GRUB names
+      // are GRUB's own search order for a network prefix (per MAC, per IP in hex shortened digit by digit, then
+      // plain grub.cfg); builds without that search (Debian 12's 2.06) ask only grub.cfg: found by client IP.
+      const grub = options.grubPrefix.replace(/\/+$/, '');
+      const pxelinux = options.pxelinuxPrefix.replace(/\/+$/, '');
       const routes: Array<{ kind: Kind; pattern: PathPattern; http: boolean }> = [
         { kind: 'script', pattern: compiled(options.scriptPath), http: false },
-        {
-          kind: 'grub',
-          pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-01-{{mac_dashes}}`),
-          http: true,
-        },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-{{mac}}`), http: true },
-        {
-          kind: 'grub',
-          pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg-{{mac_dashes}}`),
-          http: true,
-        },
-        { kind: 'grub', pattern: compiled(`${options.grubPrefix.replace(/\/+$/, '')}/grub.cfg`), http: true },
-        {
-          kind: 'pxelinux',
-          pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, '')}/01-{{mac_dashes}}`),
-          http: true,
-        },
-        { kind: 'pxelinux', pattern: compiled(`${options.pxelinuxPrefix.replace(/\/+$/, '')}/default`), http: true },
+        ...[
+          `${grub}/grub.cfg-01-{{mac_dashes}}`,
+          `${grub}/grub.cfg-{{mac}}`,
+          `${grub}/grub.cfg-{{mac_dashes}}`,
+          `${grub}/grub.cfg-{{ip_hex}}`,
+          `${grub}/grub.cfg`,
+        ].map((p) => ({ kind: 'grub' as const, pattern: compiled(p), http: true })),
+        { kind: 'pxelinux', pattern: compiled(`${pxelinux}/01-{{mac_dashes}}`), http: true },
+        { kind: 'pxelinux', pattern: compiled(`${pxelinux}/default`), http: true },
       ];
       server.files.hooks.resolve.tapPromise({ name: NAME, stage: STAGE_EARLY }, async (req) => {
         for (const r of routes) {
@@ -170,6 +166,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
             ...(req.clientAddress ? { clientAddress: req.clientAddress } : {}),
           });
           if (!session) return undefined;
+          if (hit.ipHex && !ipHexNames(hit.ipHex, session.ip ?? req.clientAddress)) return undefined;
           const body = await render(r.kind, session, req.path);
           return body === undefined ? undefined : memoryFile(req.path, body, NAME);
         }

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, type PxeServer, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
+  ipHexNames,
   logTemplateError,
   memoryFile,
   type PathPattern,
@@ -101,7 +102,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         return undefined;
       };
       const sessionFor = (
-        hit: { mac?: string; ip?: string },
+        hit: { mac?: string; ip?: string; ipHex?: string },
         session: BootSession | undefined,
         clientAddress: string | undefined,
       ) => {
@@ -112,6 +113,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         });
         if (!s) return undefined;
         if (hit.ip && s.ip !== hit.ip) return undefined;
+        if (hit.ipHex && !ipHexNames(hit.ipHex, s.ip ?? clientAddress)) return undefined;
         return s;
       };
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createServer, PxeError } from 'pxekit';
-import { createTestServer } from 'pxekit/testing';
+import { createTestServer, useFakeClock } from 'pxekit/testing';
 import { requestFrom } from '../../test/helpers/fixtures.js';
 import bootByArch from 'pxekit/plugins/boot-by-arch';
 import templates from './index.js';
@@ -80,6 +80,21 @@ test('per-host iPXE script over HTTP and pxelinux 01-<mac> over TFTP, with sessi
   assert.equal(text, 'DEFAULT local\n# 52-54-00-77-ef-64 10.77.0.128 nohost\n');
   assert.equal(file.oack?.['tsize'], String(Buffer.byteLength(text ?? '')));
   assert.equal((await server.tftp('/pxelinux.cfg/01-52-54-00-77-ef')).errorCode, 1);
+});
+
+test('a client is templated while its session lives (sessions.ttlSeconds), then falls through', async (t) => {
+  const clock = useFakeClock(t);
+  const server = await createTestServer({
+    sessions: { ttlSeconds: 60 },
+    plugins: [templates({ files: { '/hello.ipxe': { inline: '#!ipxe\necho {{mac}}\n' } } })],
+  });
+  t.after(() => server.close());
+  await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
+  const get = () => server.http({ path: '/hello.ipxe', remoteAddress: '10.77.0.128' });
+  await clock.advance(59_000, 1_000);
+  assert.equal((await get()).body.toString(), '#!ipxe\necho 52:54:00:77:ef:64\n');
+  await clock.advance(61_000, 1_000);
+  assert.equal((await get()).status, 404, 'session expired: no client to template for');
 });
 
 test('a missing variable names the template file and line; logged as PXE_ERR_TEMPLATE; the HTTP answer is a 500', async (t) => {

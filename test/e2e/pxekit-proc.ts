@@ -27,7 +27,7 @@ export interface PxekitProc {
 
 /** Starts pxekit in the LAN's server namespace and waits (bounded) until it reports listening. */
 export async function startPxekit(lan: Lan, exampleConfig: string, timeoutMs = 30_000): Promise<PxekitProc> {
-  const config = path.join(REPO, exampleConfig);
+  const config = path.resolve(REPO, exampleConfig); // a relative path is an example of this repository
   const proc = lan.spawnIn(
     lan.srvNs,
     process.execPath,

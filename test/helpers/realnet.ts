@@ -46,7 +46,7 @@ export interface ExecOptions {
   input?: string;
 }
 
-export type Firmware = 'bios' | 'uefi' | 'uefi-http' | 'arm64' | 'arm64-http';
+export type Firmware = 'bios' | 'uefi' | 'uefi-sb' | 'uefi-http' | 'arm64' | 'arm64-http';
 
 export interface BootOptions {
   firmware: Firmware;
@@ -67,6 +67,13 @@ export interface BootOptions {
    * /dev/kvm exists but the BIOS iPXE ROM stalls under it before DHCP (test/lab/README.md).
    */
   accel?: 'tcg' | 'kvm';
+  /** Guest memory in MiB (qemu-pxe.sh default: 256 BIOS, 512 UEFI/arm64). */
+  memMb?: number;
+  /**
+   * Added to qemu-pxe.sh's environment: firmware files (`OVMF_CODE`/`OVMF_VARS`, `OVMF_SB_CODE`/`OVMF_SB_VARS`,
+   * `AAVMF_CODE`/`AAVMF_VARS`), e.g. the copies test/lab/boot-assets.sh unpacked.
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface BootResult {
@@ -251,7 +258,10 @@ export function createLan(opts: LanOptions): Lan {
       ];
       if (b.failMarker) args.push('--fail-marker', b.failMarker);
       if (b.nic) args.push('--nic', b.nic);
-      const p = spawnTracked('bash', args, { env: { ...env, QEMU_ACCEL: b.accel ?? process.env.QEMU_ACCEL ?? 'tcg' } });
+      if (b.memMb) args.push('--mem', String(b.memMb));
+      const p = spawnTracked('bash', args, {
+        env: { ...env, ...b.env, QEMU_ACCEL: b.accel ?? process.env.QEMU_ACCEL ?? 'tcg' },
+      });
       tracked.add(p);
       // qemu-pxe.sh bounds the guest itself; this outer bound only covers a wedged script.
       const guard = setTimeout(() => void p.stop(5_000), (timeoutSec + 30) * 1000);

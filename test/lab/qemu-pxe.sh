@@ -13,6 +13,9 @@
 #   uefi        OVMF with virtio-net-pci and no option ROM (romfile=), so edk2's own PXE client
 #               runs: DHCP with option 93 = 7, TFTP of the boot file, then that file.
 #               --nic e1000 boots the iPXE EFI ROM instead.
+#   uefi-sb     OVMF with Secure Boot enforced: q35 with SMM, secure pflash, OVMF_CODE_4M.secboot.fd and a
+#               copy of OVMF_VARS_4M.ms.fd (Microsoft keys enrolled); otherwise like uefi. OVMF_SB_CODE and
+#               OVMF_SB_VARS override the two files. Unsigned boot files are refused ("Access Denied").
 #   uefi-http   OVMF with its PXE boot options off (fw_cfg IPv4PXESupport=n, IPv6PXESupport=n):
 #               the first network boot option is UEFI HTTPv4 (option 93 = 16, 60 "HTTPClient...").
 #   arm64       qemu-system-aarch64 -M virt, AAVMF, virtio-net-pci without ROM: PXE with 93 = 11.
@@ -51,7 +54,7 @@ setup_error() { echo "qemu-pxe.sh: $*" >&2; echo "result=setup-error elapsed=0 s
 ip netns exec "$ns" ip link show "$tap" >/dev/null 2>&1 || setup_error "no tap '$tap' in namespace '$ns' (netns.sh up)"
 
 arm=0
-case "$fw" in arm64 | arm64-http) arm=1 ;; bios | uefi | uefi-http) ;; *) setup_error "--firmware must be bios, uefi, uefi-http, arm64 or arm64-http" ;; esac
+case "$fw" in arm64 | arm64-http) arm=1 ;; bios | uefi | uefi-sb | uefi-http) ;; *) setup_error "--firmware must be bios, uefi, uefi-sb, uefi-http, arm64 or arm64-http" ;; esac
 qemu=qemu-system-x86_64
 [ $arm = 1 ] && qemu=qemu-system-aarch64
 command -v "$qemu" >/dev/null || setup_error "$qemu is not installed (bash test/lab/install.sh; ARM64=1 for arm64)"
@@ -80,6 +83,11 @@ case "$fw" in
     rom=",romfile="
     [ -n "$nic" ] && rom=""   # another NIC model: let it bring its own ROM
     args+=(-device "${nic:-virtio-net-pci},netdev=n0,mac=$mac,bootindex=1$rom") ;;
+  uefi-sb)
+    # SMM and a secure pflash keep the guest OS from rewriting the Secure Boot variables (edk2's SMM_REQUIRE).
+    args+=(-machine "q35,smm=on,accel=$accel" -global driver=cfi.pflash01,property=secure,value=on -m "${mem:-512}")
+    uefi_drives "${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}" "${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}"
+    args+=(-device "${nic:-virtio-net-pci},netdev=n0,mac=$mac,bootindex=1,romfile=") ;;
   arm64 | arm64-http)
     cpu=cortex-a57
     [ "$accel" = kvm ] && cpu=host

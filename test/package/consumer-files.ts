@@ -114,6 +114,7 @@ const appTs = (
   plugins: string[],
 ) => `import { createServer, definePlugin, STAGE_FIRST, type PxeServer, type BootEvent } from 'pxekit';
 import { createTestServer, pxeClient, useFakeClock, type BootResult } from 'pxekit/testing';
+import { LruMap, normalizeMac, type RedisOptions } from 'pxekit/kit';
 import rack from 'pxekit-plugin-rack';
 import denyOnFriday from './readme-plugin.js';
 ${plugins.map((p, i) => `import p${i} from 'pxekit/plugins/${p}';`).join('\n')}
@@ -136,6 +137,8 @@ export const server: PxeServer = createServer({
   dhcp: { mode: 'proxy' },
   plugins: [denyList({ deny: ['52:54:00:aa:bb:cc'] }), rack({ rack: 'r1' }), denyOnFriday()],
 });
+export const full = createServer({ dhcp: { mode: 'full', pools: [{ subnet: '10.0.0.0/24', range: ['10.0.0.10', '10.0.0.20'] }] } });
+export const kit: [LruMap<string, number>, string | undefined, RedisOptions | undefined] = [new LruMap(8), normalizeMac('52-54-00-00-00-01'), undefined];
 export const factories = [${plugins.map((_, i) => `p${i}`).join(', ')}];
 export async function check(t: import('node:test').TestContext): Promise<BootResult> {
   const clock = useFakeClock(t);
@@ -164,11 +167,39 @@ const tsconfig = JSON.stringify(
       skipLibCheck: false,
       noEmit: true,
     },
-    files: ['app.ts', 'readme-plugin.ts'],
+    files: ['app.ts', 'readme-plugin.ts', 'pxekit.config.ts', 'local-plugin.ts'],
   },
   null,
   2,
 );
+
+/** A TypeScript config and plugin given by path: loaded by the compiled CLI without a TypeScript loader (jiti). */
+const tsConfigFile = `import { defineConfig } from 'pxekit';
+import type { RackOptions } from 'pxekit-plugin-rack';
+
+const rack: RackOptions = { rack: 'r3' };
+export default defineConfig({
+  dhcp: { mode: 'off' },
+  tftp: { enabled: false },
+  http: { address: '127.0.0.1', port: 0 },
+  plugins: [['./local-plugin.ts', { greeting: 'hi' }], ['pxekit-plugin-rack', { ...rack }]],
+});
+`;
+
+const localTsPlugin = `import { definePlugin, type PluginDefinition } from 'pxekit';
+
+interface Options { greeting: string }
+export default function local(options: Partial<Options> = {}): PluginDefinition<Options> {
+  return definePlugin<Options>({
+    name: 'local-ts',
+    options,
+    optionsSchema: { type: 'object', properties: { greeting: { type: 'string', default: 'hello', description: 'said at start' } } },
+    apply(server, { options: o, log }) {
+      server.hooks.ready.tapPromise('local-ts', async () => log.info({ event: 'local-ts.ready', greeting: o.greeting }, 'ready'));
+    },
+  });
+}
+`;
 
 const yaml = (plugins: string) => `dhcp: { mode: "off" }
 tftp: { enabled: false }
@@ -207,7 +238,26 @@ export function consumerFiles(o: {
   - [pxekit-plugin-rack, { rack: r7 }]
   - ["@acme/pxekit-plugin-linked", {}]
 `),
+    'pxekit.config.ts': tsConfigFile,
+    'local-plugin.ts': localTsPlugin,
     'broken.config.yaml': yaml('  - [pxekit-plugin-broken, {}]\n'),
     'missing.config.yaml': yaml('  - [pxekit-plugin-nowhere, {}]\n'),
   };
 }
+
+/**
+ * A config folder outside any package (like /etc/pxekit): no node_modules, plugins by path importing
+ * `pxekit`, `pxekit/plugins/…` and `pxekit/kit`, in JavaScript and TypeScript.
+ */
+export const siteFiles: Record<string, string> = {
+  'pxekit.config.yaml': yaml('  - [./site.mjs, {}]\n  - [./site-ts.ts, {}]\n'),
+  'site.mjs': `import { definePlugin } from 'pxekit';
+import ipxeChain from 'pxekit/plugins/ipxe-chain';
+export default () => definePlugin({ name: 'site-mjs', apply() { void ipxeChain; } });
+`,
+  'site-ts.ts': `import { definePlugin } from 'pxekit';
+import bootByArch from 'pxekit/plugins/boot-by-arch';
+import { normalizeMac } from 'pxekit/kit';
+export default () => definePlugin({ name: 'site-ts', apply() { void bootByArch; void normalizeMac('52:54:00:00:00:01'); } });
+`,
+};

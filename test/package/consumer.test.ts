@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, runOk, spawnTracked, waitFor, type Tracked } from '../helpers/proc.js';
-import { consumerFiles, pluginPackages } from './consumer-files.js';
+import { consumerFiles, pluginPackages, siteFiles } from './consumer-files.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -61,6 +61,7 @@ before(async () => {
   const builtins = readdirSync(join(REPO, 'dist', 'plugins'));
   write(app, consumerFiles({ readmePlugin: snippet('A plugin'), version, builtins }));
   writeFileSync(join(app, 'readme-program.mjs'), snippet('In a program'));
+  write(join(work, 'site'), siteFiles);
   await runOk('npm', ['install', '--prefer-offline', '--no-audit'], { cwd: app, env, timeoutMs: 180_000 });
   // What `npm link` leaves in node_modules: a symlink to the plugin's own folder, which has no pxekit.
   mkdirSync(join(app, 'node_modules', '@acme'), { recursive: true });
@@ -123,6 +124,16 @@ test('npx pxekit validate finds plugin packages by name: from a tarball and syml
   const text = broken.stdout + broken.stderr;
   assert.match(text, /cannot resolve "left-pad-not-installed" from .*broken\/index\.js/);
   assert.doesNotMatch(text, /syntax|valid ESM/i);
+  const ts = await npx(['validate', '--config', 'pxekit.config.ts']);
+  assert.equal(ts.code, 0, ts.stdout + ts.stderr);
+  assert.match(ts.stdout, /OK \(2 plugins: local-ts, rack/, 'a .ts config and a .ts plugin by path, no loader');
+  const site = await npx(['validate', '--config', join(work, 'site', 'pxekit.config.yaml')]);
+  assert.equal(site.code, 0, site.stdout + site.stderr);
+  assert.match(
+    site.stdout,
+    /OK \(2 plugins: site-mjs, site-ts/,
+    'plugins in a folder without node_modules find pxekit',
+  );
   const missing = await npx(['validate', '--config', 'missing.config.yaml']);
   assert.equal(missing.code, 1);
   assert.match(missing.stdout + missing.stderr, /cannot resolve package "pxekit-plugin-nowhere" from /);

@@ -61,7 +61,7 @@ test('per arch: BIOS boots from the first offer; HTTP boot gets a URL; full mode
     plugins: [bootByArch()],
     dhcp: {
       mode: 'full',
-      pools: [{ subnet: '192.0.2.0/24', range: ['192.0.2.100', '192.0.2.110'], leaseTime: 600, reservations: [] }],
+      pools: [{ subnet: '192.0.2.0/24', range: ['192.0.2.100', '192.0.2.110'] }],
     },
   });
   t.after(() => full.close());
