@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createJiti } from 'jiti';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -16,7 +16,9 @@ let jiti: ReturnType<typeof createJiti> | undefined;
  * pxekit's compiled modules.
  */
 export async function importModule(absPath: string): Promise<unknown> {
-  useRunningPxekit();
+  // pxekit's own files (built-in plugins) find pxekit by self-reference: no hook needed for them.
+  const rel = relative(PACKAGE_ROOT, absPath);
+  if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('node_modules')) useRunningPxekit();
   try {
     return await import(pathToFileURL(absPath).href);
   } catch (err) {

@@ -74,7 +74,16 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('the tarball holds compiled code, types, sources for the maps, the addon sources; no tests, no build output', () => {
+test('the tarball holds compiled code, types, sources for the maps, the addon sources; no tests, no build output', async () => {
+  const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+  const listing = await runOk('tar', ['tzf', join(work, `pxekit-${version}.tgz`)], { timeoutMs: 30_000 });
+  const entries = listing.stdout.trim().split('\n');
+  assert.deepEqual(
+    entries.filter((e) => /\.test\.|^package\/test\/|\.node$|native\/build\/|^package\/(bench|scripts)\//.test(e)),
+    [],
+    'no tests, benches, scripts or prebuilt addon',
+  );
+  assert.ok(entries.includes('package/dist/plugins/templates/index.d.ts'));
   const pkg = join(app, 'node_modules', 'pxekit');
   for (const f of ['dist/core/index.js', 'dist/core/index.d.ts', 'dist/core/testing.d.ts', 'schema/pxekit.schema.json'])
     assert.ok(existsSync(join(pkg, f)), f);
