@@ -4,8 +4,11 @@
  * (with `netns.sh ra`, so iPXE's IPv6 wait is not measured):
  *  - BIOS: SeaBIOS iPXE ROM -> DHCP -> HTTP script;
  *  - UEFI: OVMF PXE -> DHCP (arch 7) -> TFTP ipxe.efi -> iPXE DHCP -> HTTP script.
- * One guest at a time, TCG. Usage: node --import tsx bench/boot.ts
- * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi)
+ * Then Linux to userspace per firmware (bench/linux-boot.ts): BIOS and UEFI over iPXE + HTTP, UEFI Secure Boot
+ * and arm64 over shim → GRUB → TFTP, from the examples, against dnsmasq + nginx with the same files.
+ * One guest at a time, TCG. Usage: npm run bench:boot
+ * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi or none; BENCH_BOOT_LINUX=bios,uefi,uefi-sb,arm64 or none;
+ * BENCH_BOOT_ROUNDS=3 for medians of the Linux rows)
  */
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import type { Row, Target } from './lib/types.js';
 import { dnsmasqBoot } from './targets/dnsmasq.js';
 import { nginxHttp } from './targets/http-servers.js';
 import { pxekitTarget } from './targets/pxekit.js';
+import { runLinuxBootRows } from './linux-boot.js';
 
 const MARKER = 'PXEKIT-BOOT-OK';
 const IPXE_EFI = '/usr/lib/ipxe/ipxe.efi';
@@ -36,12 +40,20 @@ export async function runBootBench(): Promise<Row[]> {
     .map((s) => s.trim())
     .filter(Boolean);
   const stacks = bootStacks().filter((s) => !want?.length || want.includes(s.name));
-  const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi').split(',').map((s) => s.trim()) as Firmware[];
+  const firmwares = (process.env.BENCH_BOOT_FIRMWARE ?? 'bios,uefi')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none') as Firmware[];
   if (!existsSync(IPXE_EFI)) throw new Error(`${IPXE_EFI} missing (Debian package ipxe)`);
   const root = benchDir('boot-files');
   writeFileSync(path.join(root, 'boot.ipxe'), `#!ipxe\necho ${MARKER} \${platform}\n`);
   copyFileSync(IPXE_EFI, path.join(root, 'ipxe.efi'));
-  return withBenchLan({ name: 'pxbboot', taps: 1, ra: true }, ['qemu-system-x86_64', 'radvd'], async (lan) => {
+  const linux = (process.env.BENCH_BOOT_LINUX ?? 'bios,uefi,uefi-sb,arm64')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none') as Firmware[];
+  const tools = ['qemu-system-x86_64', 'radvd', ...(linux.includes('arm64') ? ['qemu-system-aarch64'] : [])];
+  return withBenchLan({ name: 'pxbboot', taps: 1, ra: true }, tools, async (lan) => {
     const base: BaseContext = {
       lan,
       service: 'boot',
@@ -56,7 +68,7 @@ export async function runBootBench(): Promise<Row[]> {
       },
     };
     const rows: Row[] = [];
-    for (const stack of stacks) {
+    for (const stack of firmwares.length ? stacks : []) {
       const row = (fw: string, value: number | undefined, note: string): Row => ({
         bench: 'boot',
         metric: `QEMU ${fw} power-on to marker`,
@@ -94,13 +106,14 @@ export async function runBootBench(): Promise<Row[]> {
         await Promise.all(running.map((r) => r.stop()));
       }
     }
+    if (linux.length) rows.push(...(await runLinuxBootRows(lan, linux)));
     return rows;
   });
 }
 
 if (isMain(import.meta.url)) {
   runBootBench()
-    .then((rows) => printTable('QEMU network boot', rows))
+    .then((rows) => printTable('QEMU network boot: iPXE script, then Linux to userspace', rows))
     .catch((e: Error) => {
       process.stderr.write(`bench boot failed: ${e.message}\n`);
       process.exitCode = 1;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { globSync } from 'glob';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { globSync } from 'glob';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { importModule } from './import-module.js';
 import { importerOf, missingPackage, resolvePackageFrom } from './module-resolution.js';

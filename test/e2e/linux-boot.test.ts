@@ -121,7 +121,8 @@ test(
               'tftp:/linux/x64/vmlinuz',
               'tftp:/linux/x64/initrd.img',
             ],
-            serial: [/secureboot: Secure boot enabled/, /arch=x86_64/],
+            // GRUB's menu entry title comes from the per-host grub.cfg pxekit rendered for this MAC.
+            serial: [/secureboot: Secure boot enabled/, /Booting `linux-x64 for 52:54:00:17:00:03'/, /arch=x86_64/],
           });
           assert.doesNotMatch(boot.serial, /Access Denied/, 'nothing was refused on the signed path');
         },
@@ -139,7 +140,7 @@ test(
             'tftp:/linux/aa64/vmlinuz',
             'tftp:/linux/aa64/initrd.img',
           ],
-          serial: [/arch=aarch64/],
+          serial: [/Booting `linux-aa64 for 52:54:00:17:00:04'/, /arch=aarch64/],
         });
       });
 
@@ -149,7 +150,7 @@ test(
           firmware: 'bios',
           mac: '52:54:00:17:00:01',
           sent: ['http:/boot.ipxe', 'http:/linux/x64/vmlinuz', 'http:/linux/x64/initrd.img'],
-          serial: [/arch=x86_64/],
+          serial: [/pxekit: linux-x64 for 52:54:00:17:00:01/, /arch=x86_64/],
         });
       });
     });
@@ -172,7 +173,7 @@ test(
             firmware: 'uefi',
             mac: '52:54:00:17:00:02',
             sent: ['tftp:/snponly.efi', 'http:/boot.ipxe', 'http:/linux/x64/vmlinuz', 'http:/linux/x64/initrd.img'],
-            serial: [/arch=x86_64/],
+            serial: [/pxekit: linux-x64 for 52:54:00:17:00:02/, /arch=x86_64/],
           });
         },
       );
