@@ -56,6 +56,29 @@ export class PxeError extends Error {
   }
 }
 
+/**
+ * A dependency that is expected to be away at times (the shared Redis of a scale-out cluster) cannot
+ * serve this request now. Not a fault: the pipelines drop the request with a debug line and count it,
+ * without an error log or a stack trace; whoever owns the dependency reports the outage once.
+ */
+export class UnavailableError extends PxeError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { fix?: string; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(code, message, opts);
+    this.name = 'UnavailableError';
+  }
+}
+
+/** The UnavailableError behind `err` (itself, or the cause of a hook failure), if any. */
+export function unavailableCause(err: unknown): UnavailableError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++)
+    if (e instanceof UnavailableError) return e;
+  return undefined;
+}
+
 /** An error thrown by a plugin inside a hook, tagged with the plugin and the hook. */
 export class HookError extends PxeError {
   readonly plugin: string;

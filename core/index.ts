@@ -14,7 +14,7 @@ export { resolvePlugins, builtinPluginNames } from './config/resolve-plugins.js'
 export { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
 export { coreConfigSchema } from './config/schema.js';
 export type * from './config/types.js';
-export { PxeError, HookError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { PxeError, HookError, UnavailableError, unavailableCause, ERROR_CODES, type ErrorCode } from './errors.js';
 export { pxekitVersion } from './package-root.js';
 export { createLogger, type Logger } from './log.js';
 export { STAGE_FIRST, STAGE_EARLY, STAGE_DEFAULT, STAGE_LATE, STAGE_LAST, type TapTiming } from './hooks/runner.js';

@@ -76,7 +76,15 @@ export {
   type RedisOptions,
   type WithRedisInput,
 } from './kit/redis/options.js';
-export { RedisLink, RedisUnavailableError, type RedisLinkOptions, type EmitFn } from './kit/redis/link.js';
+export {
+  RedisLink,
+  RedisUnavailableError,
+  sharedRedisLink,
+  type RedisLinkOptions,
+  type RedisLinkStats,
+  type OutageCounts,
+  type EmitFn,
+} from './kit/redis/link.js';
 
 // Audit: the hash chain.
 export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './kit/audit/chain.js';

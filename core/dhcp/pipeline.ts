@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { DhcpConfig } from '../config/types.js';
-import { HookError } from '../errors.js';
+import { HookError, unavailableCause } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import type { BootSession } from '../session/types.js';
 import { hookTags, type PxeServer } from '../server.js';
@@ -64,6 +64,8 @@ export interface DhcpStats {
   received: number;
   decodeErrors: number;
   dropped: number;
+  /** Of `dropped`: requests a shared store could not serve while it was away (UnavailableError). */
+  unavailable: number;
   replies: number;
 }
 
@@ -74,7 +76,7 @@ const SIADDR_OFFSET = 20;
 const RECEIVED_EVENTS: Record<number, string> = { 1: 'dhcp.discover', 3: 'dhcp.request', 8: 'dhcp.inform' };
 
 export class DhcpPipeline {
-  readonly stats: DhcpStats = { received: 0, decodeErrors: 0, dropped: 0, replies: 0 };
+  readonly stats: DhcpStats = { received: 0, decodeErrors: 0, dropped: 0, unavailable: 0, replies: 0 };
   readonly #o: PipelineOptions;
   readonly #env: PipelineEnv;
   readonly #decisions = new WeakMap<DhcpContext, Promise<BootDecision>>();
@@ -133,7 +135,17 @@ export class DhcpPipeline {
       return await this.#run(ctx);
     } catch (err) {
       this.stats.dropped++;
-      if (err instanceof HookError) {
+      const unavailable = unavailableCause(err);
+      if (unavailable) {
+        // An expected state (the shared store is away; its owner reports the outage once): a debug
+        // line and a drop event with the code, no error log, no stack trace.
+        this.stats.unavailable++;
+        ctx.log.debug(
+          { event: 'dhcp.unavailable', code: unavailable.code, reason: unavailable.message },
+          'a shared store is unavailable; packet dropped',
+        );
+        this.#emit(ctx, 'dhcp.drop', 'info', { reason: unavailable.message, code: unavailable.code });
+      } else if (err instanceof HookError) {
         ctx.log.error({ event: 'dhcp.hook.error', err, ...hookTags(err) }, 'a plugin failed; packet dropped');
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: `hook failed: ${err.hook}`, code: err.code }, err.plugin);
       } else if (err instanceof DecodeError) {

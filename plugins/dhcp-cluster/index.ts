@@ -1,17 +1,48 @@
 /**
  * dhcp-cluster: several pxekit instances on one segment, exactly one answers each client. The
- * instances heartbeat into Redis (membership.ts); each drops, in `dhcp.receive`, the packets of
- * clients whose MAC hashes (rendezvous.ts) to another live instance. A dead instance ages out after
- * `deadAfterMs` and its clients hash to the others. Without a fresh view of the members (Redis
- * down), every instance answers everyone: two answers are better than none (a PXE client takes the
- * first offer; full-mode leases stay safe through lease-redis's compare-and-set).
+ * instances heartbeat into Redis (membership.ts) and, optionally, to each other over UDP (peers.ts);
+ * each drops, in `dhcp.receive`, the packets of clients it does not own (ownership.ts: rendezvous hash
+ * of the MAC over the live instances). A dead instance ages out after `deadAfterMs` and its clients
+ * hash to the others. An instance that lost Redis while a peer reaches it answers nothing; when no
+ * instance reaches Redis they split the clients over the instances still heard (docs/scale-out.md).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { definePlugin, STAGE_FIRST } from 'pxekit';
-import { RedisLink, type RedisOptions, redisOptionsSchema, resolveRedisOptions, type WithRedisInput } from 'pxekit/kit';
+import {
+  sharedRedisLink,
+  type RedisOptions,
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type WithRedisInput,
+} from 'pxekit/kit';
 import { Membership } from './membership.js';
+import { decideOwnership, sameOwnership, type Ownership } from './ownership.js';
+import { PeerHeartbeat, type PeerState } from './peers.js';
 import { ownerOf } from './rendezvous.js';
+
+export interface PeerHeartbeatOptions {
+  /** Shared secret of the HMAC (same on every instance). */
+  key: string;
+  port: number;
+  bind: string;
+  addresses: string[];
+  intervalMs: number;
+  deadAfterMs: number;
+  maxSkewMs: number;
+}
+
+/** What this instance sees (status page, metrics, tests). */
+export interface ClusterView {
+  id: string;
+  mode: Ownership['mode'];
+  /** This instance has a fresh member view from Redis. */
+  redis: boolean;
+  /** The members clients are split over (empty while deferring). */
+  members: string[];
+  /** Peers heard over the peer heartbeat, and whether they reach Redis. */
+  peers: Array<Pick<PeerState, 'id' | 'redis' | 'mode' | 'address'> & { ageMs: number }>;
+}
 
 export interface DhcpClusterOptions {
   redis: RedisOptions;
@@ -21,12 +52,15 @@ export interface DhcpClusterOptions {
   deadAfterMs: number;
   /** DHCP modes in which only the owner answers. */
   modes: Array<'proxy' | 'full'>;
+  /** The UDP heartbeat between instances (off when absent). */
+  peers?: PeerHeartbeatOptions;
 }
 
 const NAME = 'dhcp-cluster';
 
 export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> = {}) {
   let membership: Membership | undefined;
+  let view: (() => ClusterView) | undefined;
   const plugin = definePlugin<DhcpClusterOptions>({
     name: NAME,
     options,
@@ -65,11 +99,12 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
           description:
             'DHCP modes in which only the owning instance answers a client (ProxyDHCP on 67 and 4011, and/or full mode)',
         },
+        peers: peersSchema,
       },
     },
     apply(server, { options, log }) {
       const id = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = new RedisLink({
+      const link = sharedRedisLink(server, {
         redis: resolveRedisOptions(options.redis),
         log,
         user: NAME,
@@ -84,42 +119,153 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
         emit: (e) => server.emit(e),
       });
       membership = m;
-      let fallback = false;
+      const po = options.peers;
+      let current: Ownership | undefined;
+      const decide = (now = Date.now()): Ownership => {
+        const next = decideOwnership({
+          id,
+          redisView: m.members(now),
+          peers: peers?.fresh(now) ?? [],
+          peersEnabled: peers !== undefined,
+          listening: peers?.listening(now) ?? false,
+          lastRedisView: m.lastMembers(),
+        });
+        if (!current || !sameOwnership(current, next)) {
+          const was = current?.mode;
+          current = next;
+          // A state of the cluster, not an error: info lines (the Redis link warns once per outage).
+          log.info(
+            {
+              event: 'cluster.mode',
+              id,
+              mode: next.mode,
+              was,
+              members: next.members,
+              peers: peers?.fresh(now).map((p) => p.id),
+            },
+            next.mode === 'redis'
+              ? `cluster: ${next.members.length} instance(s) on Redis split the clients`
+              : next.mode === 'defer'
+                ? 'cluster: no fresh view from Redis but a peer has one: answering no client'
+                : `cluster: no instance reaches Redis: ${next.members.length} instance(s) split the clients`,
+          );
+          server.emit({
+            type: 'cluster.mode',
+            protocol: 'server',
+            outcome: next.mode === 'redis' ? 'info' : 'error',
+            plugin: NAME,
+            data: { id, mode: next.mode, members: next.members },
+          });
+          peers?.send();
+        }
+        return next;
+      };
+      const peers = po
+        ? new PeerHeartbeat({
+            ...po,
+            id,
+            log,
+            self: () => {
+              const o = current ?? decide();
+              return { redis: m.members() !== undefined, mode: o.mode, members: o.members };
+            },
+            onChange: () => void decide(),
+          })
+        : undefined;
+      m.onChange(() => void decide());
+      view = () => {
+        const now = Date.now();
+        const o = decide(now);
+        return {
+          id,
+          mode: o.mode,
+          redis: m.members(now) !== undefined,
+          members: o.members,
+          peers: (peers?.fresh(now) ?? []).map((p) => ({
+            id: p.id,
+            redis: p.redis,
+            mode: p.mode,
+            address: p.address,
+            ageMs: now - p.heardAt,
+          })),
+        };
+      };
 
       server.hooks.ready.tapPromise(NAME, async () => {
         await link.start();
         await m.start();
+        await peers?.start();
+        decide();
       });
       server.hooks.close.tapPromise(NAME, async () => {
+        await peers?.stop();
         await m.stop();
         await link.close();
       });
 
       server.dhcp.hooks.receive.tap({ name: NAME, stage: STAGE_FIRST }, (ctx) => {
         if (!options.modes.includes(ctx.mode)) return undefined;
-        const members = m.members();
-        if (!members) {
-          if (!fallback) {
-            fallback = true;
-            log.warn(
-              { event: 'cluster.fallback', id, code: 'PXE_ERR_REDIS' },
-              'no fresh view of the live instances (Redis unreachable): answering every client until it is back',
-            );
-          }
-          return undefined;
+        const o = decide();
+        if (o.mode === 'defer') {
+          link.noteDropped();
+          return { drop: o.to ? `deferring to ${o.to}, which reaches Redis` : 'listening for peers before answering' };
         }
-        if (fallback) {
-          fallback = false;
-          log.info(
-            { event: 'cluster.restored', id, members },
-            'live instances known again: answering only owned clients',
-          );
-        }
-        const owner = ownerOf(ctx.packet.mac, members);
+        const owner = ownerOf(ctx.packet.mac, o.members);
         return owner === undefined || owner === id ? undefined : { drop: `owned by ${owner}` };
       });
     },
   });
-  Object.defineProperty(plugin, 'membership', { get: () => membership, enumerable: false });
-  return plugin as typeof plugin & { readonly membership: Membership | undefined };
+  Object.defineProperties(plugin, {
+    membership: { get: () => membership, enumerable: false },
+    view: { get: () => view?.(), enumerable: false },
+  });
+  return plugin as typeof plugin & {
+    readonly membership: Membership | undefined;
+    readonly view: ClusterView | undefined;
+  };
 }
+
+const peersSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'addresses'],
+  description:
+    'a heartbeat between the instances over UDP, without Redis (HMAC-authenticated, replay-protected): an instance cut from Redis defers to a peer that reaches it, and instances that all lost Redis split the clients',
+  properties: {
+    key: {
+      type: 'string',
+      minLength: 16,
+      description: 'shared secret of the HMAC-SHA256, the same on every instance (16 characters or more)',
+    },
+    addresses: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', pattern: '^[0-9.]+(:[0-9]+)?$' },
+      description:
+        "where to send the heartbeat: the other instances' addresses or the LAN's broadcast address, each IPv4[:port]",
+    },
+    port: { type: 'integer', minimum: 1, maximum: 65535, default: 6767, description: 'UDP port of the heartbeat' },
+    bind: { type: 'string', default: '0.0.0.0', description: 'address the heartbeat socket binds' },
+    intervalMs: {
+      type: 'integer',
+      minimum: 50,
+      maximum: 10_000,
+      default: 250,
+      description: 'how often each instance sends its heartbeat (and at once when its state changes)',
+    },
+    deadAfterMs: {
+      type: 'integer',
+      minimum: 200,
+      maximum: 60_000,
+      default: 2000,
+      description: 'a peer not heard this long is gone (keep it at several intervalMs; a loaded host delays beats)',
+    },
+    maxSkewMs: {
+      type: 'integer',
+      minimum: 1000,
+      default: 30_000,
+      description:
+        "a heartbeat whose timestamp differs from this host's clock by more is refused (clocks must agree this well: NTP)",
+    },
+  },
+} as const;

@@ -7,7 +7,7 @@ import {
   buildPools,
   getOption,
   type Pool,
-  RedisLink,
+  sharedRedisLink,
   type RedisOptions,
   redisOptionsSchema,
   resolveRedisOptions,
@@ -78,7 +78,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         );
         return;
       }
-      const link = new RedisLink({
+      const link = sharedRedisLink(server, {
         redis: resolveRedisOptions(options.redis),
         log,
         user: NAME,
@@ -143,6 +143,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         const known = s.cache.byMac(mac);
         if (known && known.state !== 'declined' && known.confirmedUntil > Date.now()) return undefined;
         if (pools.some((p) => p.reservations.has(mac))) return undefined;
+        link.noteDropped();
         return {
           drop: 'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and hands out no new address until Redis is back',
         };

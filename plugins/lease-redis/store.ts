@@ -280,6 +280,7 @@ export class RedisLeaseStore implements LeaseStore {
       this.#o.reserved?.(lease.mac, lease.ip) === true &&
       (cur === undefined || cur.mac === lease.mac || cur.expiresAt <= now);
     if (!known && !reserved) {
+      this.#o.link.noteDropped();
       throw new RedisUnavailableError(
         `${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is not a lease this instance knows, so it is not handed out`,
       );
@@ -292,6 +293,7 @@ export class RedisLeaseStore implements LeaseStore {
     if (known && this.#o.outageRenewal === 'confirmed')
       next = { ...next, expiresAt: Math.min(next.expiresAt, cur.confirmedUntil) };
     this.cache.put(next, cur?.confirmedUntil ?? 0);
+    this.#o.link.noteServedFromCache();
     if (state === 'bound') {
       this.#grants.set(lease.ip, next.expiresAt);
       if (next.expiresAt > (cur?.confirmedUntil ?? 0))

@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { definePlugin } from 'pxekit';
-import { RedisLink, type RedisOptions, redisOptionsSchema, resolveRedisOptions, type WithRedisInput } from 'pxekit/kit';
+import {
+  sharedRedisLink,
+  type RedisOptions,
+  redisOptionsSchema,
+  resolveRedisOptions,
+  type WithRedisInput,
+} from 'pxekit/kit';
 import { IntentSync } from './intent-sync.js';
 import { SessionSync } from './session-sync.js';
 
@@ -64,7 +70,7 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
     },
     apply(server, { options, log, config, use }) {
       const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = new RedisLink({
+      const link = sharedRedisLink(server, {
         redis: resolveRedisOptions(options.redis),
         log,
         user: NAME,

@@ -2,15 +2,26 @@
  * One Redis connection with an up/down state, for the scale-out plugins. Commands never queue while
  * Redis is away (`enableOfflineQueue: false`) and time out fast (`commandTimeoutMs`): a DHCP answer
  * must not wait on a dead store, and a queued write replayed later could duplicate a decision.
- * An outage is an *episode*: reported once when it starts (error log `redis.down`, code
- * PXE_ERR_REDIS, boot event `redis.down`) and once when it ends (`redis.up` with its duration), not
- * once per failed command. While down, a PING probe runs every second (the socket may be "ready"
- * while commands time out); recovery listeners (`onUp`) then write back what was kept locally.
+ *
+ * One link per instance: `sharedRedisLink(server, …)` hands every plugin of one server that names the
+ * same Redis (url and key prefix) the same link, so lease-redis, dhcp-cluster and session-redis see
+ * Redis go and come back at the same moment (three links recovering at different times let new
+ * clients through lease-redis while dhcp-cluster was still in fallback).
+ *
+ * The first command timeout marks the link down (a hung or cut Redis times every pending command out)
+ * and drops the TCP connection: a fresh one is dialled at once instead of waiting for the kernel's
+ * retransmission backoff on the old one, so a healed cut is noticed within about a second.
+ *
+ * An outage is an *episode*, an expected state rather than an error: one warning when it starts
+ * (`redis.down`, code PXE_ERR_REDIS, boot event `redis.down`) and one when it ends (`redis.up` with
+ * its duration and how many requests were dropped or served from local state meanwhile), never a
+ * line per packet. While down, a PING probe runs every second (the socket may be "ready" while
+ * commands time out); recovery listeners (`onUp`) then write back what was kept locally.
  */
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { PxeError } from '../../errors.js';
+import { UnavailableError } from '../../errors.js';
 import type { BootEvent } from '../../hooks/server.js';
 import { redactUrl, type RedisOptions } from './options.js';
 
@@ -36,7 +47,7 @@ export interface RedisLinkOptions {
 }
 
 /** Thrown by `run` while Redis is unreachable: PXE_ERR_REDIS. */
-export class RedisUnavailableError extends PxeError {
+export class RedisUnavailableError extends UnavailableError {
   constructor(reason: string) {
     super('PXE_ERR_REDIS', `Redis unavailable: ${reason}`, {
       fix: 'check that Redis runs and redis.url is right; known clients are served from local state meanwhile',
@@ -44,23 +55,45 @@ export class RedisUnavailableError extends PxeError {
   }
 }
 
+/** What happened to requests during the current (or last) outage, and since start. */
+export interface OutageCounts {
+  /** Requests dropped because Redis was away (new clients in full mode, deferred packets). */
+  dropped: number;
+  /** Requests answered from local state (known clients' leases). */
+  servedFromCache: number;
+}
+
+export interface RedisLinkStats extends OutageCounts {
+  /** Outage episodes since start. */
+  outages: number;
+  /** Total time spent down, ms (the current outage included). */
+  downMs: number;
+}
+
 export class RedisLink {
   readonly client: Redis;
   readonly prefix: string;
   readonly #o: RedisLinkOptions;
+  readonly #users = new Set<string>();
   #up = false;
   #downSince: number | undefined = Date.now();
   #reported = false;
   #reason = 'not connected yet';
   #probe: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Consecutive command timeouts. */
-  #timeouts = 0;
+  #starting: Promise<void> | undefined;
+  /** When the connection was last dropped after a timeout (one reconnect per probe period at most). */
+  #lastReconnect = 0;
+  #episode: OutageCounts = { dropped: 0, servedFromCache: 0 };
+  readonly #total: RedisLinkStats = { dropped: 0, servedFromCache: 0, outages: 0, downMs: 0 };
+  /** Users that still hold the link (sharedRedisLink); the connection closes with the last. */
+  #holders = 1;
   readonly #onUp: Array<() => Promise<void> | void> = [];
   readonly #onDown: Array<(reason: string) => void> = [];
 
   constructor(opts: RedisLinkOptions) {
     this.#o = opts;
+    this.#users.add(opts.user);
     this.prefix = opts.redis.keyPrefix;
     const { Redis: RedisClient } = requireCjs('ioredis') as typeof import('ioredis');
     this.client = new RedisClient(opts.redis.url, {
@@ -70,8 +103,9 @@ export class RedisLink {
       autoResendUnfulfilledCommands: false,
       commandTimeout: opts.redis.commandTimeoutMs,
       connectTimeout: opts.redis.connectTimeoutMs,
-      // Reconnect forever, at most every 2 s: the instance keeps serving meanwhile.
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+      // Reconnect forever, at most a second apart: the instance keeps serving meanwhile, and a healed
+      // cut or a restarted Redis is found within about a second.
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 4), 1000),
       connectionName: `pxekit-${opts.user}`,
     });
     this.client.on('ready', () => this.#markUp());
@@ -82,6 +116,34 @@ export class RedisLink {
   /** True while commands are expected to work. */
   get up(): boolean {
     return this.#up;
+  }
+
+  /** True once the last user closed it. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The plugins sharing this link. */
+  get users(): readonly string[] {
+    return [...this.#users];
+  }
+
+  /** Since start: outages, time down, requests dropped or served from local state while down. */
+  get stats(): RedisLinkStats {
+    const current = this.#downSince === undefined || !this.#reported ? 0 : Date.now() - this.#downSince;
+    return { ...this.#total, downMs: this.#total.downMs + current };
+  }
+
+  /** A request dropped because Redis is away (counted for the `redis.up` report and metrics). */
+  noteDropped(): void {
+    this.#episode.dropped++;
+    this.#total.dropped++;
+  }
+
+  /** A request answered from local state because Redis is away. */
+  noteServedFromCache(): void {
+    this.#episode.servedFromCache++;
+    this.#total.servedFromCache++;
   }
 
   /** `prefix` + parts joined by `:`. */
@@ -100,9 +162,15 @@ export class RedisLink {
 
   /**
    * Connects, waiting at most `connectTimeoutMs`; a Redis that is not there yet is reported (once)
-   * and retried in the background, so the instance starts degraded rather than not at all.
+   * and retried in the background, so the instance starts degraded rather than not at all. Users of
+   * a shared link all call it; they share one attempt.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const timeout = this.#o.redis.connectTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const connected = this.client.connect().then(
@@ -127,16 +195,15 @@ export class RedisLink {
   async run<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
     if (!this.#up) throw new RedisUnavailableError(this.#reason);
     try {
-      const result = await fn(this.client);
-      this.#timeouts = 0;
-      return result;
+      return await fn(this.client);
     } catch (err) {
       if (isOutage(err)) {
         const reason = (err as Error).message;
-        // One slow reply on a busy host is not an outage; two in a row (a hung Redis) are. The
-        // command that timed out fails either way (it may or may not have run: callers treat it
-        // like an outage for that one request, which the compare-and-set makes safe).
-        if (!/timed out/i.test(reason) || ++this.#timeouts >= 2) this.markDown(reason);
+        // The first timeout is the outage: a hung or cut Redis times out every pending command, and
+        // waiting for a second one let dozens of packets fail first. The command itself may or may
+        // not have run; callers treat it as an outage for that request, which compare-and-set makes safe.
+        this.markDown(reason);
+        if (/timed out/i.test(reason)) this.#reconnect();
         throw new RedisUnavailableError(reason);
       }
       throw err;
@@ -152,16 +219,19 @@ export class RedisLink {
     this.#downSince ??= Date.now();
     if (wasUp || !this.#reported) {
       this.#reported = true;
+      this.#episode = { dropped: 0, servedFromCache: 0 };
+      this.#total.outages++;
       const url = redactUrl(this.#o.redis.url);
-      this.#o.log.error(
-        { event: 'redis.down', code: 'PXE_ERR_REDIS', url, reason, user: this.#o.user },
+      // A warning, not an error: Redis going away is a state the cluster is built for (no stack).
+      this.#o.log.warn(
+        { event: 'redis.down', code: 'PXE_ERR_REDIS', url, reason, users: this.users },
         `Redis unavailable (${reason}): serving known clients from local state, new allocations refused`,
       );
       this.#o.emit?.({
         type: 'redis.down',
         protocol: 'server',
         outcome: 'error',
-        plugin: this.#o.user,
+        plugin: this.users.join(','),
         data: { code: 'PXE_ERR_REDIS', url, reason },
       });
       for (const fn of this.#onDown) fn(reason);
@@ -174,11 +244,31 @@ export class RedisLink {
     return this.client.duplicate({ lazyConnect: false, enableOfflineQueue: true, commandTimeout: undefined });
   }
 
+  /** Another user of a shared link (sharedRedisLink). */
+  hold(user: string): this {
+    this.#users.add(user);
+    this.#holders++;
+    return this;
+  }
+
+  /** Releases this user's hold; the connection closes when the last user closes. */
   async close(): Promise<void> {
+    if (--this.#holders > 0) return;
     this.#closed = true;
     clearInterval(this.#probe);
     this.#probe = undefined;
     this.client.disconnect();
+  }
+
+  /**
+   * Drops the connection after a timeout and dials a new one at once: a cut or hung Redis leaves the
+   * old socket waiting on TCP retransmissions (seconds to minutes) long after the path is back.
+   */
+  #reconnect(): void {
+    const now = Date.now();
+    if (this.#closed || now - this.#lastReconnect < PROBE_MS) return;
+    this.#lastReconnect = now;
+    this.client.disconnect(true);
   }
 
   #startProbe(): void {
@@ -187,7 +277,9 @@ export class RedisLink {
       if (this.client.status !== 'ready') return;
       this.client.ping().then(
         () => this.#markUp(),
-        () => undefined,
+        (err: unknown) => {
+          if (/timed out/i.test(String((err as Error)?.message))) this.#reconnect();
+        },
       );
     }, PROBE_MS);
     this.#probe.unref();
@@ -196,29 +288,27 @@ export class RedisLink {
   #markUp(): void {
     if (this.#up || this.#closed) return;
     this.#up = true;
-    this.#timeouts = 0;
     clearInterval(this.#probe);
     this.#probe = undefined;
     const downMs = this.#downSince === undefined ? 0 : Date.now() - this.#downSince;
     this.#downSince = undefined;
+    const url = redactUrl(this.#o.redis.url);
     if (this.#reported) {
-      const url = redactUrl(this.#o.redis.url);
-      this.#o.log.info(
-        { event: 'redis.up', url, downMs, user: this.#o.user },
-        `Redis reachable again after ${downMs} ms`,
+      this.#total.downMs += downMs;
+      const { dropped, servedFromCache } = this.#episode;
+      this.#o.log.warn(
+        { event: 'redis.up', url, downMs, dropped, servedFromCache, users: this.users },
+        `Redis reachable again after ${downMs} ms (${dropped} request(s) dropped, ${servedFromCache} served from local state meanwhile)`,
       );
       this.#o.emit?.({
         type: 'redis.up',
         protocol: 'server',
         outcome: 'info',
-        plugin: this.#o.user,
-        data: { url, downMs },
+        plugin: this.users.join(','),
+        data: { url, downMs, dropped, servedFromCache },
       });
     } else {
-      this.#o.log.info(
-        { event: 'redis.connected', url: redactUrl(this.#o.redis.url), user: this.#o.user },
-        'Redis connected',
-      );
+      this.#o.log.info({ event: 'redis.connected', url, users: this.users }, 'Redis connected');
     }
     this.#reported = false;
     for (const fn of this.#onUp) {
@@ -226,12 +316,31 @@ export class RedisLink {
         .then(fn)
         .catch((err: unknown) =>
           this.#o.log.error(
-            { event: 'redis.recover.error', err, user: this.#o.user, code: 'PXE_ERR_REDIS' },
+            { event: 'redis.recover.error', err, users: this.users, code: 'PXE_ERR_REDIS' },
             'catching up after a Redis outage failed',
           ),
         );
     }
   }
+}
+
+/** Links by owner (a server) and by Redis (url and key prefix). */
+const shared = new WeakMap<object, Map<string, RedisLink>>();
+
+/**
+ * The one link of `owner` (the server) to the Redis named in `opts.redis`: created by the first
+ * plugin that asks, held by the others (each closes its hold; the connection closes with the last).
+ * Timeouts and other settings are the first user's.
+ */
+export function sharedRedisLink(owner: object, opts: RedisLinkOptions): RedisLink {
+  let byRedis = shared.get(owner);
+  if (!byRedis) shared.set(owner, (byRedis = new Map()));
+  const key = `${opts.redis.url}\n${opts.redis.keyPrefix}`;
+  const existing = byRedis.get(key);
+  if (existing && !existing.closed) return existing.hold(opts.user);
+  const link = new RedisLink(opts);
+  byRedis.set(key, link);
+  return link;
 }
 
 /** Connection-level failures: socket errors, timeouts, "cannot serve now" replies. */
