@@ -83,7 +83,7 @@ p=$(unpack "$KA64" arm64);               cp "$p"/boot/vmlinuz-* "$DIR/aa64/vmlin
 p=$(unpack busybox-static arm64);        cp "$p/bin/busybox" "$DIR/aa64/busybox"
 p=$(unpack qemu-efi-aarch64 all)
 for f in AAVMF_CODE.fd AAVMF_VARS.fd; do cp "$p/usr/share/AAVMF/$f" "$DIR/firmware/"; done
-rm -f "$DIR"/debs/*.deb
+rm -rf "$DIR/debs" "$DIR/pkg" "$DIR/apt"   # keep only the files above (~190 MB, 128 MB of it the AAVMF images)
 mv "$DIR/VERSIONS.tmp" "$DIR/VERSIONS"
 echo "boot-assets: ready in $DIR"
 cat "$DIR/VERSIONS"
