@@ -37,7 +37,7 @@ export { ARCH_KEYS, ARCH_KEY_NAMES, lookupByArch, archTableSchema, type ArchKey 
 export { bootTargetFor } from './boot/boot-file.js';
 export { isUrl, serverBaseUrl, boundHttpPort, joinUrl, sessionUrlVars, expandVars } from './boot/url.js';
 export { TemplateRenderer, logTemplateError, type TemplateSource } from './boot/render.js';
-export { templateVars, registerVarsProvider, type VarsProvider } from './boot/vars.js';
+export { templateVars } from './boot/vars.js';
 export { memoryFile } from './boot/memory-file.js';
 export { sessionForRequest, blankSession } from './boot/request-session.js';
 export { watchFile, type FileWatcher } from './boot/watch-file.js';
@@ -68,9 +68,6 @@ export {
 } from './dhcp/leases/store.js';
 export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
 
-// Sessions: the boot-intents store (shared with session-redis).
-export { IntentStore, type Intent, type IntentState } from './session/intents.js';
-
 // Redis, for scale-out plugins: the `redis` option block and one connection with outage episodes.
 export {
   REDIS_DEFAULTS,
@@ -78,7 +75,7 @@ export {
   resolveRedisOptions,
   type RedisOptions,
   type WithRedisInput,
-} from './redis/options.js';
+} from './kit/redis/options.js';
 export {
   RedisLink,
   RedisUnavailableError,
@@ -87,10 +84,11 @@ export {
   type RedisLinkStats,
   type OutageCounts,
   type EmitFn,
-} from './redis/link.js';
+} from './kit/redis/link.js';
 
 // Audit: the hash chain.
-export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './audit/chain.js';
+export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './kit/audit/chain.js';
+export { verifyAuditFiles, type VerifyResult } from './kit/audit/verify.js';
 
 // Errors: a bind failure as an operator-facing error (side listeners such as metrics and status).
 export { listenError } from './errors.js';

@@ -19,7 +19,7 @@ import { HttpService } from './services/http-service.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
 import { SessionStore } from './session/store.js';
-import type { IntentStore } from './session/intents.js';
+import { ProvidedRegistry } from './provides.js';
 
 export interface ServerOptions {
   /** Use this logger instead of creating one from `config.log`. */
@@ -49,8 +49,11 @@ export class PxeServer {
   readonly tftp: TftpService;
   readonly http: HttpService;
   readonly configFile: string | undefined;
-  /** Boot intents (one-shot / do-not-netboot per MAC), set by the boot-intents plugin when configured. */
-  intents?: IntentStore;
+  /**
+   * What plugins provided (`ctx.provide`), by name: `server.provided.get('intents')` is boot-intents'
+   * store when it is configured. Plugins read it with `ctx.use`, which checks their dependencies.
+   */
+  readonly provided = new ProvidedRegistry();
   /** Folder relative paths in plugin options resolve against. */
   readonly baseDir: string;
   #state: State = 'created';

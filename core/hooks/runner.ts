@@ -58,8 +58,8 @@ export class HookRunner {
   /** Results of bail hooks → the plugin that returned them; a WeakMap so results are never mutated. */
   readonly #decidedBy = new WeakMap<object, string>();
   #sealed = false;
-  /** Set by the plugin loader while a plugin's `apply` runs. */
-  currentPlugin: string | undefined;
+  /** The plugin whose `apply` is running (see `applying`). */
+  #applying: string | undefined;
 
   constructor(opts: HookRunnerOptions = {}) {
     this.#asyncTimeoutMs = opts.asyncTimeoutMs ?? 2000;
@@ -108,12 +108,26 @@ export class HookRunner {
     return () => this.#timingObservers.delete(fn);
   }
 
+  /**
+   * Runs a plugin's `apply`: taps made meanwhile are attributed to `plugin` (errors, timings and
+   * `decidedBy` name it), whatever name the tap itself was given.
+   */
+  applying<T>(plugin: string, fn: () => T): T {
+    const outer = this.#applying;
+    this.#applying = plugin;
+    try {
+      return fn();
+    } finally {
+      this.#applying = outer;
+    }
+  }
+
   timeoutFor(hook: string): number {
     return this.#timeouts[hook] ?? this.#asyncTimeoutMs;
   }
 
   #wrapTap(hook: string, tap: Tap): Tap {
-    const plugin = this.currentPlugin ?? tap.name;
+    const plugin = this.#applying ?? tap.name;
     if (this.#sealed) {
       throw new PxeError('PXE_ERR_HOOK_SEALED', `cannot tap ${hook} as "${plugin}": the server has started`, {
         fix: "tap hooks inside your plugin's apply(), or before calling server.start()",

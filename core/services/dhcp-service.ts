@@ -55,7 +55,6 @@ export class DhcpService implements ProtocolService {
   readonly hooks: DhcpHooks;
   readonly #server: ServiceHost;
   #store: LeaseStore | undefined;
-  #storePlugin: string | undefined;
   #pipeline: DhcpPipeline | undefined;
   #listener: DhcpListener | undefined;
   #allocator: Allocator | undefined;
@@ -69,35 +68,11 @@ export class DhcpService implements ProtocolService {
   }
 
   /**
-   * Replaces the in-memory lease store (full mode). Call it from a plugin's `apply`, before start.
-   * Only one store: a second registration throws `PXE_ERR_LEASE_STORE` naming both plugins.
+   * The lease store in use: what a plugin provided as `leaseStore` (lease-file, lease-redis), else the
+   * memory store. Read when the DHCP service is set up, after every plugin applied.
    */
-  setLeaseStore(store: LeaseStore): void {
-    const plugin = this.#server.runner.currentPlugin ?? '(not a plugin)';
-    if (this.#pipeline || this.#server.state !== 'created') {
-      throw new PxeError(
-        'PXE_ERR_SERVER_STATE',
-        `setLeaseStore("${store.name}") from ${plugin} after the DHCP service was set up`,
-        { fix: 'call setLeaseStore from the plugin apply(), not later' },
-      );
-    }
-    if (this.#store) {
-      throw new PxeError(
-        'PXE_ERR_LEASE_STORE',
-        `two lease stores registered: "${this.#store.name}" by plugin ${this.#storePlugin} and "${store.name}" by plugin ${plugin}`,
-        {
-          fix: 'configure only one lease-store plugin',
-          details: { first: this.#storePlugin, second: plugin },
-        },
-      );
-    }
-    this.#store = store;
-    this.#storePlugin = plugin;
-  }
-
-  /** The lease store in use (the memory store unless a plugin registered one). */
   get leaseStore(): LeaseStore {
-    this.#store ??= new MemoryLeaseStore();
+    this.#store ??= this.#server.provided.get('leaseStore') ?? new MemoryLeaseStore();
     return this.#store;
   }
 

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { definePlugin, PxeError, STAGE_LAST } from 'pxekit';
 import { recordFromEvent, type AuditRecord } from './record.js';
 import { AuditWriter } from './writer.js';
+import { auditCommand } from './cli.js';
 
 export interface AuditLogOptions {
   /** JSON-lines file, relative to the config file's folder. */
@@ -22,6 +23,7 @@ export default function auditLog(options: Partial<AuditLogOptions> = {}) {
   return definePlugin<AuditLogOptions>({
     name: NAME,
     options,
+    commands: [auditCommand],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,

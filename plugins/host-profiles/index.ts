@@ -6,7 +6,6 @@ import {
   logTemplateError,
   memoryFile,
   type PathPattern,
-  registerVarsProvider,
   sessionForRequest,
   TemplateRenderer,
   type TemplateSource,
@@ -88,9 +87,9 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
       });
 
       // Templates (ours and the templates plugin's) see the matched profile as `profile`.
-      registerVarsProvider(server, (s) => {
+      server.hooks.templateVars.tap(NAME, (vars, s) => {
         const m = match(s);
-        return m ? { profile: profileVars(m.group, m.profile) } : undefined;
+        return m ? { ...vars, profile: profileVars(m.group, m.profile) } : vars;
       });
 
       const render = async (

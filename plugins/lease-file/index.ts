@@ -27,6 +27,7 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
   return definePlugin<LeaseFileOptions>({
     name: NAME,
     options,
+    provides: ['leaseStore'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -60,7 +61,7 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         },
       },
     },
-    apply(server, { options: o, log, baseDir, config }) {
+    apply(_server, { options: o, log, baseDir, config, provide }) {
       if (config.dhcp.mode !== 'full') {
         // Only full mode hands out addresses; proxy mode never opens a store.
         log.warn(
@@ -70,7 +71,8 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         return;
       }
       const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
-      server.dhcp.setLeaseStore(
+      provide(
+        'leaseStore',
         new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }),
       );
     },

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '../../../core/create-server.js';
-import { verifyAuditFiles } from '../../../core/audit/verify.js';
+import { verifyAuditFiles } from '../../../core/kit/audit/verify.js';
 import auditLog from '../../../plugins/audit-log/index.js';
 import sourceDisk from '../../../plugins/source-disk/index.js';
 import { captureLog, waitFor } from './helpers.js';

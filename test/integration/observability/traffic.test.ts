@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createServer } from '../../../core/create-server.js';
 import { decode, encode } from '../../../core/dhcp/codec.js';
 import { DHCPREQUEST } from '../../../core/dhcp/packet.js';
-import { verifyAuditFiles } from '../../../core/audit/verify.js';
+import { verifyAuditFiles } from '../../../core/kit/audit/verify.js';
 import { syntheticDiscover, syntheticDiscoverBuffer } from '../../../core/explain/discover.js';
 import auditLog from '../../../plugins/audit-log/index.js';
 import bootByArch from '../../../plugins/boot-by-arch/index.js';

@@ -7,11 +7,11 @@ import { HookRunner, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.
 test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
   const runner = new HookRunner();
   const hook = runner.register('dhcp.classify', new SyncWaterfallHook<[number]>(['n']));
-  runner.currentPlugin = 'bad-plugin';
-  hook.tap('whatever-name', () => {
-    throw new Error('boom');
-  });
-  runner.currentPlugin = undefined;
+  runner.applying('bad-plugin', () =>
+    hook.tap('whatever-name', () => {
+      throw new Error('boom');
+    }),
+  );
   assert.throws(
     () => hook.call(1),
     (err: unknown) => {
@@ -95,11 +95,8 @@ test('decidedBy names the plugin whose bail tap answered, without touching the r
     new AsyncSeriesBailHook<[number], { file: string } | undefined>(['n']),
     { bail: true },
   );
-  runner.currentPlugin = 'passes';
-  hook.tapPromise('passes', async () => undefined);
-  runner.currentPlugin = 'decides';
-  hook.tapPromise('decides', async (n) => ({ file: `f${n}` }));
-  runner.currentPlugin = undefined;
+  runner.applying('passes', () => hook.tapPromise('passes', async () => undefined));
+  runner.applying('decides', () => hook.tapPromise('decides', async (n) => ({ file: `f${n}` })));
   const r = await hook.promise(7);
   assert.deepEqual(r, { file: 'f7' });
   assert.deepEqual(Object.keys(r!), ['file']);
@@ -126,11 +123,8 @@ test('a tracked waterfall remembers the plugin that produced a new value, not th
     new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']),
     { waterfall: true },
   );
-  runner.currentPlugin = 'maker';
-  hook.tapPromise('maker', async () => ({ body: 'a' }));
-  runner.currentPlugin = 'passer';
-  hook.tapPromise('passer', async (s) => s);
-  runner.currentPlugin = undefined;
+  runner.applying('maker', () => hook.tapPromise('maker', async () => ({ body: 'a' })));
+  runner.applying('passer', () => hook.tapPromise('passer', async (s) => s));
   const out = await hook.promise(undefined);
   assert.equal(runner.decidedBy(out), 'maker');
 });

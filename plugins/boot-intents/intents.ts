@@ -1,8 +1,8 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import { normalizeMac } from '../boot/mac.js';
-import { PxeError } from '../errors.js';
+import { PxeError } from 'pxekit';
+import { normalizeMac } from 'pxekit/kit';
 
 /**
  * Boot intents: per-MAC marks that outlive a restart.

@@ -21,8 +21,8 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { UnavailableError } from '../errors.js';
-import type { BootEvent } from '../hooks/server.js';
+import { UnavailableError } from '../../errors.js';
+import type { BootEvent } from '../../hooks/server.js';
 import { redactUrl, type RedisOptions } from './options.js';
 
 /** Redis replies that mean "the server cannot serve now", not "this command is wrong". */
