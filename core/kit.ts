@@ -11,7 +11,7 @@
  * - **redis**: the shared `redis` option block and a connection with up/down episodes (scale-out plugins)
  * - **audit**: the hash chain of the audit log (`GENESIS`, `sealLine`, `parseLine`, `sha256Hex`)
  *
- * See docs/plugins.md, "Public entries", for what follows semver.
+ * See docs/plugins.md, "Public API", for what follows semver and the list by job.
  */
 
 // Files: mount and path safety, ranges, caches.
