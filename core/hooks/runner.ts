@@ -1,3 +1,10 @@
+import {
+  AsyncParallelBailHook,
+  AsyncSeriesBailHook,
+  AsyncSeriesWaterfallHook,
+  SyncBailHook,
+  SyncWaterfallHook,
+} from 'tapable';
 import { HookError, PxeError } from '../errors.js';
 
 /** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
@@ -70,16 +77,17 @@ export class HookRunner {
     return this.#sealed;
   }
 
-  /** Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. */
   /**
-   * `bail`: remember which plugin returned the answer. `waterfall`: remember which plugin returned a new
-   * object (not the value it was passed) — the producer of a value built in a waterfall.
+   * Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. The
+   * hook's class says what `decidedBy` remembers: for a bail hook the plugin that returned the answer, for
+   * a waterfall the plugin that returned a new object (not the value it was passed), its producer.
    */
-  register<H extends AnyHook>(name: string, hook: H, opts: { bail?: boolean; waterfall?: boolean } = {}): H {
+  register<H extends AnyHook>(name: string, hook: H): H {
     if (this.#hooks.has(name)) throw new Error(`hook ${name} registered twice`);
     this.#hooks.set(name, hook);
-    if (opts.bail) this.#bailHooks.add(name);
-    if (opts.waterfall) this.#waterfallHooks.add(name);
+    const kind = hookKind(hook);
+    if (kind === 'bail') this.#bailHooks.add(name);
+    if (kind === 'waterfall') this.#waterfallHooks.add(name);
     hook.intercept({ register: (tap: Tap) => this.#wrapTap(name, tap) });
     return hook;
   }
@@ -245,4 +253,19 @@ function tagError(err: unknown, plugin: string, hook: string): HookError {
   if (err instanceof HookError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new HookError('PXE_ERR_HOOK_FAILED', plugin, hook, message, err);
+}
+
+const BAIL: unknown[] = [SyncBailHook, AsyncSeriesBailHook, AsyncParallelBailHook];
+const WATERFALL: unknown[] = [SyncWaterfallHook, AsyncSeriesWaterfallHook];
+
+/**
+ * Whether a tapable hook stops at the first answer (bail), threads a value through its taps, or neither
+ * (plain). tapable's hook factories set `constructor` on the hooks they make (their prototype is null, so
+ * `instanceof` cannot be used).
+ */
+export function hookKind(hook: AnyHook): 'bail' | 'waterfall' | 'plain' {
+  const made = (hook as { constructor?: unknown }).constructor;
+  if (BAIL.includes(made)) return 'bail';
+  if (WATERFALL.includes(made)) return 'waterfall';
+  return 'plain';
 }

@@ -84,7 +84,6 @@ export function createServerHooks(runner: HookRunner): ServerHooks {
     admit: runner.register(
       'server.admit',
       new AsyncSeriesBailHook<[AdmitRequest], AdmitResult | undefined>(['request']),
-      { bail: true },
     ),
     bootEvent: runner.register('server.bootEvent', new SyncHook<[BootEvent]>(['event'])),
     templateVars: runner.register(
