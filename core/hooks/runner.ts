@@ -6,6 +6,7 @@ import {
   SyncWaterfallHook,
 } from 'tapable';
 import { HookError, PxeError } from '../errors.js';
+import { raceTimer } from '../util/race-timer.js';
 
 /** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
 export const STAGE_FIRST = -100;
@@ -190,28 +191,22 @@ export class HookRunner {
     return (...args: unknown[]) => {
       const start = performance.now();
       const ms = this.timeoutFor(hook);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)),
-          ms,
-        );
-      });
       let call: Promise<unknown>;
       try {
         call = Promise.resolve(fn(...args));
       } catch (err) {
         call = Promise.reject(err);
       }
-      return Promise.race([call, timeout]).then(
+      const bounded = raceTimer(call, ms, (): never => {
+        throw new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`);
+      });
+      return bounded.then(
         (r) => {
-          clearTimeout(timer);
           this.#noteDecider(hook, plugin, r, args[0]);
           this.#report(hook, plugin, start, true);
           return r;
         },
         (err: unknown) => {
-          clearTimeout(timer);
           this.#report(hook, plugin, start, false);
           throw tagError(err, plugin, hook);
         },

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { HttpConfig } from './config.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
+import { raceTimer } from '../util/race-timer.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -85,14 +86,7 @@ export class HttpListener {
       : Promise.resolve();
     this.server.closeIdleConnections();
     if (this.#inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#drained.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await raceTimer(new Promise<void>((resolve) => this.#drained.push(resolve)), graceMs, () => undefined);
       if (this.#inFlight > 0)
         this.#log.warn(
           { event: 'http.close.cut', inFlight: this.#inFlight, graceMs },

@@ -20,6 +20,7 @@ import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
+import { raceTimer } from '../util/race-timer.js';
 
 type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address'>> & {
   address: string;
@@ -158,12 +159,7 @@ export class TftpServer implements SessionHost {
   private async doClose(graceMs: number): Promise<void> {
     if (!this.opts.singlePort) this.closeMain();
     if (this.sessions.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.idleWaiters.push(r)),
-        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-      ]);
-      clearTimeout(timer);
+      await raceTimer(new Promise<void>((r) => this.idleWaiters.push(r)), graceMs, () => undefined);
     }
     for (const s of [...this.sessions.values()]) s.abort('server shutting down');
     // Let the abort ERRORs leave the shared socket (unconnected sends complete on a later tick).

@@ -11,6 +11,7 @@ import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
 import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
+import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
   readonly opts: {
@@ -48,13 +49,9 @@ export interface SessionLink {
 type Planner = (pkt: RequestPacket, client: TftpClient, id: string, ctx: PlanContext) => Promise<Plan>;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`request callbacks took over ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return raceTimer(p, ms, (): never => {
+    throw new Error(`request callbacks took over ${ms} ms`);
+  });
 }
 
 export class Session {

@@ -10,6 +10,7 @@ import {
   TemplateRenderer,
   type TemplateSource,
   templateVars,
+  unmapIpv4,
 } from 'pxekit/kit';
 import { DEFAULT_GRUB, DEFAULT_IPXE, DEFAULT_PXELINUX } from './defaults.js';
 import { selectGroup, selectorProblems, type Group } from './select.js';
@@ -133,7 +134,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           clientAddress: ctx.client.address,
         });
         if (!session) return prev;
-        const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
+        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
         const body = await render('script', session, ctx.path, local ? { address: local } : undefined);
         return body === undefined ? prev : { body, contentType: 'text/plain; charset=utf-8' };
       });

@@ -10,6 +10,7 @@ import {
   TemplateRenderer,
   type TemplateSource,
   templateVars,
+  unmapIpv4,
 } from 'pxekit/kit';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
@@ -130,7 +131,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
           );
           return prev;
         }
-        const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
+        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
         const body = await render(
           found.m,
           session,
