@@ -3,10 +3,10 @@
  * named in the config's `boot-intents` plugin options. A running server sees the change through its
  * file watcher (the file is replaced atomically, so it never reads half a file).
  */
-import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PxeError, type CommandContext, type PluginCommand } from 'pxekit';
 import { IntentStore } from './intents.js';
+import { fromBase } from 'pxekit/kit';
 
 const USAGE = `Usage:
   pxekit intent set <mac> once|never [--config PATH]   boot once then local disk / do not netboot
@@ -20,7 +20,7 @@ type Options = { file?: string };
 async function intentsFile(ctx: CommandContext<Options>, configPath: string | undefined): Promise<string> {
   const plugin = await ctx.configured(configPath);
   const file = plugin.options.file;
-  if (file) return isAbsolute(file) ? file : resolve(plugin.baseDir, file);
+  if (file) return fromBase(plugin.baseDir, file);
   throw new PxeError('PXE_ERR_CONFIG_INVALID', `${plugin.configFile} has no boot-intents plugin with a "file" option`, {
     fix: 'add to plugins: ["boot-intents", { "file": "./intents.json" }] (without a file, intents live only in the running server)',
   });

@@ -1,6 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
 import { definePlugin, STAGE_FIRST } from 'pxekit';
-import { type FileWatcher, watchFile } from 'pxekit/kit';
+import { type FileWatcher, watchFile, fromBase } from 'pxekit/kit';
 import { intentCommand } from './cli.js';
 import { DEFAULT_CHAIN_FILES, endsBootChain } from './consume.js';
 import { IntentStore } from './intents.js';
@@ -61,7 +60,7 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
       },
     },
     apply(server, { options, log, baseDir, provide }) {
-      const file = options.file && !isAbsolute(options.file) ? resolve(baseDir, options.file) : options.file;
+      const file = fromBase(baseDir, options.file);
       const intents = new IntentStore({ ...(file ? { file } : {}), log });
       store = intents;
       provide('intents', intents);

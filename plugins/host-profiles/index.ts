@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
@@ -11,6 +11,7 @@ import {
   type TemplateSource,
   templateVars,
   unmapIpv4,
+  fromBase,
 } from 'pxekit/kit';
 import { DEFAULT_GRUB, DEFAULT_IPXE, DEFAULT_PXELINUX } from './defaults.js';
 import { selectGroup, selectorProblems, type Group } from './select.js';
@@ -64,7 +65,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           fix: 'name an existing profile in every group; write MACs as aa:bb:cc:dd:ee:ff or patterns as aa:bb:cc:*',
         });
       const base = server.baseDir;
-      const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
+      const dir = fromBase(base, options.dir) ?? base;
       const renderer = new TemplateRenderer();
 
       const match = (s: BootSession) => {

@@ -3,7 +3,6 @@
  * is appended to a CRC-checked write-ahead log; an ACK is sent only after its lease is on disk, so
  * nothing acknowledged is lost on `kill -9`. See README.md for the exact guarantee.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { definePlugin } from 'pxekit';
 import { FileLeaseStore } from './file-store.js';
 import type { FsyncMode } from './wal-writer.js';
@@ -20,6 +19,7 @@ export interface LeaseFileOptions {
 }
 
 export { FileLeaseStore } from './file-store.js';
+import { fromBase } from 'pxekit/kit';
 
 const NAME = 'lease-file';
 
@@ -70,7 +70,7 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         );
         return;
       }
-      const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
+      const file = fromBase(baseDir, o.path);
       provide(
         'leaseStore',
         new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }),

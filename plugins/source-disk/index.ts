@@ -3,11 +3,10 @@
  * Files are looked up per request (stat + realpath), opened per request and streamed; nothing stays open.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
 import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
-import { boundsFor, cachedReadFn, normalizeMount, reportDenied, safeSegments, underMount } from 'pxekit/kit';
+import { boundsFor, cachedReadFn, normalizeMount, reportDenied, safeSegments, underMount, fromBase } from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
 
 const readCached = cachedReadFn();
@@ -111,7 +110,7 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
     options,
     optionsSchema: sourceDiskSchema,
     apply(server, { options: o, log, name, baseDir: base }) {
-      const root = isAbsolute(o.root) ? o.root : resolve(base, o.root);
+      const root = fromBase(base, o.root);
       const mount = normalizeMount(o.mount);
       const matchOpts = { dot: true, nocase: o.caseInsensitive };
       const allowed = (rel: string) =>

@@ -3,7 +3,6 @@
  * only when this plugin starts, so servers that do not mount S3 never load it.
  */
 import { createReadStream } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'pxekit';
 import {
@@ -15,6 +14,7 @@ import {
   reportDenied,
   safeSegments,
   underMount,
+  fromBase,
 } from 'pxekit/kit';
 import { CredentialProvider } from './credentials.js';
 import { sourceS3Schema, type SourceS3Options } from './options.js';
@@ -92,11 +92,7 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
           AwsClient,
         );
         if (o.cache) {
-          cache = new DiskCache(
-            isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir),
-            o.cache.maxBytes,
-            log,
-          );
+          cache = new DiskCache(fromBase(base, o.cache.dir), o.cache.maxBytes, log);
           await cache.init();
         }
         log.info(

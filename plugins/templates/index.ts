@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, type PxeServer, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
@@ -11,6 +11,7 @@ import {
   type TemplateSource,
   templateVars,
   unmapIpv4,
+  fromBase,
 } from 'pxekit/kit';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
@@ -156,7 +157,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
 
 function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] {
   const base = server.baseDir;
-  const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
+  const dir = fromBase(base, options.dir) ?? base;
   return Object.entries(options.files).map(([path, entry]) => {
     const pattern = compilePathPattern(path);
     if ('error' in pattern)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { raceTimer, unmapIpv4 } from 'pxekit/kit';
+import { fromBase, raceTimer, unmapIpv4 } from 'pxekit/kit';
 
 test('unmapIpv4 unwraps only the dotted IPv4-mapped form, in any case', () => {
   assert.equal(unmapIpv4('::ffff:10.0.0.5'), '10.0.0.5');
@@ -24,4 +24,11 @@ test('raceTimer: the work when it wins, the fallback (or its throw) when the tim
     raceTimer(Promise.reject(new Error('work failed')), 1000, () => 'late'),
     /work failed/,
   );
+});
+
+test('fromBase: relative option paths start at the base folder, absolute ones stay, undefined stays', () => {
+  assert.equal(fromBase('/etc/pxekit', 'tftp'), '/etc/pxekit/tftp');
+  assert.equal(fromBase('/etc/pxekit', '../srv/boot'), '/etc/srv/boot');
+  assert.equal(fromBase('/etc/pxekit', '/srv/boot'), '/srv/boot');
+  assert.equal(fromBase('/etc/pxekit', undefined), undefined);
 });
