@@ -26,6 +26,8 @@ export {
   safeSegments,
   underMount,
   reportDenied,
+  mountedPath,
+  type MountedPath,
   eventProtocol,
   type SafeSegments,
 } from './files/sources/mount.js';

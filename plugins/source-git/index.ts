@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { definePlugin, type FileHandle, type PluginDefinition, PxeError } from 'pxekit';
-import { boundsFor, normalizeMount, reportDenied, safeSegments, underMount, fromBase } from 'pxekit/kit';
+import { boundsFor, fromBase, mountedPath, normalizeMount } from 'pxekit/kit';
 import { catBlob, redact } from './git.js';
 import { GitMirror, type Snapshot } from './mirror.js';
 import { sourceGitSchema, type SourceGitOptions } from './options.js';
@@ -176,14 +176,10 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
-        const rel = underMount(req.path, mount);
         const snap = current;
-        if (rel === undefined || rel === '' || !snap) return undefined;
-        const safe = safeSegments(rel);
-        if (!safe.ok) {
-          reportDenied(server, log, name, req, safe.reason);
-          return undefined;
-        }
+        if (!snap) return undefined;
+        const rel = mountedPath(server, log, name, req, mount)?.rel;
+        if (rel === undefined) return undefined;
         const entry = snap.files.get(rel);
         if (!entry) return undefined;
         return {
