@@ -62,7 +62,7 @@ async function handle(
   const target = parseRequestTarget(req.url);
   if (!target.ok) {
     deps.log.info(
-      { event: 'http.bad_path', url: state.path, reason: target.reason, client: req.socket.remoteAddress },
+      { event: 'http.path.invalid', url: state.path, reason: target.reason, client: req.socket.remoteAddress },
       'refused request path',
     );
     state.bytes = sendStatus(res, method, target.status);

@@ -121,7 +121,7 @@ export class HttpListener {
     const sock = socket as Socket;
     if (code !== 'ECONNRESET' && code !== 'EPIPE') {
       this.#log.debug(
-        { event: 'http.client_error', code, client: sock.remoteAddress, err: err.message },
+        { event: 'http.client.error', code, client: sock.remoteAddress, err: err.message },
         'malformed or slow HTTP request',
       );
     }

@@ -27,7 +27,7 @@ export class TftpService implements ProtocolService {
   get #tftp(): TftpServer {
     if (!this.#engine) {
       const cfg = this.#server.config.tftp;
-      const log = this.#server.log.child({ component: 'tftp' });
+      const log = this.#server.log.child({ protocol: 'tftp' });
       this.#engine = new TftpServer(
         {
           port: cfg.port,

@@ -61,7 +61,7 @@ export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: 
     const tags = hookTags(err);
     log.error(
       {
-        event: 'tftp.hook_error',
+        event: 'tftp.hook.error',
         err,
         ...tags,
         client: st.ip,

@@ -112,7 +112,7 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
           },
           (err: unknown) =>
             log.error(
-              { event: 'intents.write-error', mac, err, code: 'PXE_ERR_INTENT_STORE' },
+              { event: 'intents.write.error', mac, err, code: 'PXE_ERR_INTENT_STORE' },
               'cannot record a used one-shot boot',
             ),
         );

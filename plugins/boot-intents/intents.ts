@@ -66,7 +66,7 @@ export class IntentStore {
         );
       } catch (err) {
         this.#log?.error(
-          { event: 'intents.load-error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' },
+          { event: 'intents.load.error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' },
           'cannot reload boot intents; keeping the current ones',
         );
       }
@@ -178,7 +178,7 @@ export class IntentStore {
       const state = (v as Partial<Intent> | null)?.state;
       if (!mac || !state || !STATES.includes(state)) {
         this.#log?.warn(
-          { event: 'intents.bad-entry', file: this.file, key },
+          { event: 'intents.entry.invalid', file: this.file, key },
           `boot intents: skipping bad entry "${key}"`,
         );
         continue;

@@ -80,7 +80,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
           const { patterns, bad } = await readListFile(file);
           for (const b of bad)
             log.warn(
-              { event: 'allowlist.bad-line', where: b.where, error: b.error },
+              { event: 'allowlist.line.invalid', where: b.where, error: b.error },
               `allowlist ${b.where}: ${b.error}; line skipped`,
             );
           fromFile = patterns;
@@ -91,7 +91,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
         } catch (err) {
           // Keep the last good list: an editor's half-written save must not open or close the doors.
           log.error(
-            { event: 'allowlist.load-error', file, err },
+            { event: 'allowlist.load.error', file, err },
             'cannot read allowlist file; keeping the previous list',
           );
         }

@@ -167,7 +167,7 @@ export class IntentSync {
       else this.#synced.set(mac, state);
     } catch (err) {
       this.#log.error(
-        { event: 'session-redis.intent-error', err, mac, code: 'PXE_ERR_INTENT_STORE' },
+        { event: 'session-redis.intent.error', err, mac, code: 'PXE_ERR_INTENT_STORE' },
         'could not apply a boot intent from another instance',
       );
     }
@@ -176,7 +176,7 @@ export class IntentSync {
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch((err: unknown) =>
-      this.#log.error({ event: 'session-redis.intent-error', err }, 'boot intent sync failed'),
+      this.#log.error({ event: 'session-redis.intent.error', err }, 'boot intent sync failed'),
     );
     return run;
   }
