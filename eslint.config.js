@@ -68,4 +68,14 @@ export default defineConfig(
       },
     },
   },
+  {
+    // CommonJS tool configs (.dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+  },
 );

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { encode } from '../core/dhcp/codec.js';
 import { setOption } from '../core/dhcp/option-values.js';
 import { BOOTREQUEST, DHCPDISCOVER, DHCPREQUEST, chaddrFromMac, createPacket } from '../core/dhcp/packet.js';
-import { createServer, type PxeServer } from '../core/server.js';
+import { createServer } from '../core/create-server.js';
+import type { PxeServer } from '../core/server.js';
 import leaseFile from '../plugins/lease-file/index.js';
 
 const CLIENTS = Number(process.env.MICRO_CLIENTS ?? 20_000);

@@ -7,6 +7,7 @@ import { ConfigError, formatIssue } from './config/issues.js';
 import { PxeError } from './errors.js';
 import { createServerFromConfig } from './from-config.js';
 import { createLogger, flushLogger } from './log.js';
+import { configArg, pluginCommands, runPluginCommand } from './plugin-commands.js';
 import type { PxeServer } from './server.js';
 
 const HELP = `pxekit — a network-boot (PXE) server
@@ -24,18 +25,22 @@ Docs: docs/getting-started.md, docs/config.md, docs/plugins.md, docs/errors.md`;
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
-/** Subcommands registered by other modules (e.g. `explain`, `audit`, `intent`), to keep this file small. */
+/** Core subcommands registered by other modules (`explain`), to keep this file small; plugins add theirs with `commands`. */
 export const extraCommands = new Map<string, { summary: string; run: (argv: string[], io: Out) => Promise<number> }>();
 
 /** Runs the CLI; resolves with the exit code (start resolves when the server has closed). */
 export async function main(argv: string[], io: Out = stdio): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    // Plugins add commands too (boot-intents: intent, audit-log: audit, and the config's own plugins).
+    const fromPlugins = (await pluginCommands(configArg(rest))).commands;
+    const more = [
+      ...[...extraCommands].map(([n, c]) => [n, c.summary] as const),
+      ...[...fromPlugins].map(([n, [f]]) => [n, `${f!.command.summary} (${f!.plugin.name})`] as const),
+    ].sort(([a], [b]) => a.localeCompare(b));
     io.out(
       HELP +
-        (extraCommands.size
-          ? `\n\nMore commands:\n${[...extraCommands].map(([n, c]) => `  pxekit ${n.padEnd(10)} ${c.summary}`).join('\n')}`
-          : ''),
+        (more.length ? `\n\nMore commands:\n${more.map(([n, s]) => `  pxekit ${n.padEnd(10)} ${s}`).join('\n')}` : ''),
     );
     return cmd === undefined ? 1 : 0;
   }
@@ -46,6 +51,10 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   }
   const extra = extraCommands.get(cmd);
   if (extra) return extra.run(rest, io);
+  if (cmd !== 'start' && cmd !== 'validate') {
+    const code = await runPluginCommand(argv, io);
+    if (code !== undefined) return code;
+  }
   if (cmd !== 'start' && cmd !== 'validate') {
     io.err(`pxekit: unknown command "${cmd}"\n\n${HELP}`);
     return 2;

@@ -1,9 +1,8 @@
 /**
- * Registers extra CLI subcommands (explain, audit verify, intent ...). Each lives next to its feature and
- * adds itself to `extraCommands`; this file only imports them so `pxekit --help` lists them.
+ * Registers the core's extra CLI subcommands (explain). Each lives next to its feature and adds itself to
+ * `extraCommands`; this file only imports them so `pxekit --help` lists them. Plugins contribute their
+ * commands through the plugin contract instead (`commands` in definePlugin, core/plugin-command.ts).
  */
-import './session/intent-cli.js';
-import './audit/cli.js';
 import './explain/cli.js';
 
 export {};

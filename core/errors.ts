@@ -11,6 +11,8 @@ export const ERROR_CODES = {
     'A plugin module does not export a plugin (a definePlugin() result or a factory returning one).',
   PXE_ERR_PLUGIN_DUPLICATE: 'Two plugins have the same name.',
   PXE_ERR_PLUGIN_DEPENDENCY: 'A plugin depends on another plugin that is not in the config (or comes after it).',
+  PXE_ERR_PLUGIN_PROVIDES:
+    'Two plugins provide the same thing (e.g. two lease stores), or a plugin provides what it did not declare.',
   PXE_ERR_PLUGIN_APPLY: 'A plugin threw while applying (tapping hooks).',
   PXE_ERR_HOOK_FAILED: 'A plugin threw (or rejected) inside a hook.',
   PXE_ERR_HOOK_TIMEOUT: 'An async hook tap did not settle within its timeout.',
@@ -116,4 +118,11 @@ export function listenError(err: NodeJS.ErrnoException, what: string, port: numb
     cause: err,
     details: { port, address },
   });
+}
+
+/** `{ plugin, hook, code }` of a HookError (only `code` of another PxeError), for log lines. */
+export function hookTags(err: unknown): { plugin?: string; hook?: string; code?: string } {
+  if (err instanceof HookError) return { plugin: err.plugin, hook: err.hook, code: err.code };
+  if (err instanceof PxeError) return { code: err.code };
+  return {};
 }

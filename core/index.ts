@@ -2,9 +2,14 @@
  * pxekit's public API: createServer for programs, definePlugin for plugin authors, and the types
  * of every hook. Protocol codecs are exported for tools and tests.
  */
-export { createServer, PxeServer, hookTags, type ServerOptions } from './server.js';
+export { createServer } from './create-server.js';
+export { hookTags } from './errors.js';
+export { PxeServer, type ServerOptions } from './server.js';
 export { createServerFromConfig, type FromConfigOptions } from './from-config.js';
 export { definePlugin, isPlugin, type PluginDefinition, type PluginContext, type PluginSpec } from './plugin.js';
+export { ProvidedRegistry, type Provides, type ProvideName } from './provides.js';
+export type { PluginCommand, CommandContext, CommandIo, ConfiguredPlugin } from './plugin-command.js';
+export { runPluginCommand } from './plugin-commands.js';
 export { loadConfig, CONFIG_SEARCH_PLACES, type LoadedConfig } from './config/load.js';
 export { validateConfig } from './config/validate.js';
 export { resolvePlugins, builtinPluginNames } from './config/resolve-plugins.js';
@@ -31,11 +36,10 @@ export function defineConfig<T extends import('./config/types.js').PxeConfigInpu
 }
 
 // For plugin authors: helpers the built-in plugins use.
-export { IntentStore, type Intent, type IntentState } from './session/intents.js';
 export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';
 export { memoryFile } from './boot/memory-file.js';
 export { TemplateRenderer } from './boot/render.js';
-export { templateVars, registerVarsProvider, type VarsProvider } from './boot/vars.js';
+export { templateVars } from './boot/vars.js';
 export { serverBaseUrl, joinUrl } from './boot/url.js';
 export { ARCH_KEYS, lookupByArch, type ArchKey } from './boot/arch-keys.js';
 export { watchFile, type FileWatcher } from './boot/watch-file.js';
@@ -61,8 +65,8 @@ export {
 export type { Dhcp6Packet, Dhcp6Message, Dhcp6RelayMessage, Dhcp6Option } from './dhcp6/codec.js';
 export type { DhcpInjectOptions, DhcpInjectReply } from './services/dhcp-service.js';
 // Audit chain and `explain`, for tools built on pxekit.
-export { verifyAuditFiles, type VerifyResult } from './audit/verify.js';
-export { GENESIS, parseLine, sealLine } from './audit/chain.js';
+export { verifyAuditFiles, type VerifyResult } from './kit/audit/verify.js';
+export { GENESIS, parseLine, sealLine } from './kit/audit/chain.js';
 export { buildExplainServer, closeExplainServer, type ExplainServer } from './explain/build-server.js';
 export { explainPacket, type ExplainReport, type ExplainInput } from './explain/engine.js';
 export { formatReport } from './explain/format.js';
@@ -76,8 +80,8 @@ export {
   resolveRedisOptions,
   type RedisOptions,
   type WithRedisInput,
-} from './redis/options.js';
-export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './redis/link.js';
+} from './kit/redis/options.js';
+export type { RedisLink, RedisLinkOptions, RedisUnavailableError } from './kit/redis/link.js';
 export type { TftpInjectRequest, TftpInjectResult } from './tftp/inject.js';
 export { sendFromReader, sendFromStream, type BodyResult } from './http/send-body.js';
 export type { FileReader } from './files/types.js';

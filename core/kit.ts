@@ -9,10 +9,16 @@
  * - **boot**: MAC patterns, globs and path patterns, arch keys, boot targets and URLs, templates, file watching
  * - **dhcp**: option access, message types, address pools, the lease-store contract
  * - **redis**: the shared `redis` option block and a connection with up/down episodes (scale-out plugins)
+ * - **util**: `fromBase` (an option path against `ctx.baseDir`), `unmapIpv4` (`::ffff:10.0.0.5` → `10.0.0.5`), `raceTimer` (a promise against a timer)
  * - **audit**: the hash chain of the audit log (`GENESIS`, `sealLine`, `parseLine`, `sha256Hex`)
  *
- * See docs/plugins.md, "Public entries", for what follows semver.
+ * See docs/plugins.md, "Public API", for what follows semver and the list by job.
  */
+
+// Small shared pieces: option paths against the config's folder, IPv4-mapped addresses, bounding a wait.
+export { fromBase } from './util/from-base.js';
+export { unmapIpv4 } from './util/ipv4-mapped.js';
+export { raceTimer } from './util/race-timer.js';
 
 // Files: mount and path safety, ranges, caches.
 export {
@@ -20,6 +26,8 @@ export {
   safeSegments,
   underMount,
   reportDenied,
+  mountedPath,
+  type MountedPath,
   eventProtocol,
   type SafeSegments,
 } from './files/sources/mount.js';
@@ -37,7 +45,7 @@ export { ARCH_KEYS, ARCH_KEY_NAMES, lookupByArch, archTableSchema, type ArchKey 
 export { bootTargetFor } from './boot/boot-file.js';
 export { isUrl, serverBaseUrl, boundHttpPort, joinUrl, sessionUrlVars, expandVars } from './boot/url.js';
 export { TemplateRenderer, logTemplateError, type TemplateSource } from './boot/render.js';
-export { templateVars, registerVarsProvider, type VarsProvider } from './boot/vars.js';
+export { templateVars } from './boot/vars.js';
 export { memoryFile } from './boot/memory-file.js';
 export { sessionForRequest, blankSession } from './boot/request-session.js';
 export { watchFile, type FileWatcher } from './boot/watch-file.js';
@@ -68,9 +76,6 @@ export {
 } from './dhcp/leases/store.js';
 export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
 
-// Sessions: the boot-intents store (shared with session-redis).
-export { IntentStore, type Intent, type IntentState } from './session/intents.js';
-
 // Redis, for scale-out plugins: the `redis` option block and one connection with outage episodes.
 export {
   REDIS_DEFAULTS,
@@ -78,7 +83,7 @@ export {
   resolveRedisOptions,
   type RedisOptions,
   type WithRedisInput,
-} from './redis/options.js';
+} from './kit/redis/options.js';
 export {
   RedisLink,
   RedisUnavailableError,
@@ -87,10 +92,11 @@ export {
   type RedisLinkStats,
   type OutageCounts,
   type EmitFn,
-} from './redis/link.js';
+} from './kit/redis/link.js';
 
 // Audit: the hash chain.
-export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './audit/chain.js';
+export { GENESIS, sealLine, parseLine, sha256Hex, type ParsedLine } from './kit/audit/chain.js';
+export { verifyAuditFiles, type VerifyResult } from './kit/audit/verify.js';
 
 // Errors: a bind failure as an operator-facing error (side listeners such as metrics and status).
 export { listenError } from './errors.js';

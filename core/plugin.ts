@@ -3,6 +3,8 @@ import { compileSchema } from './config/ajv.js';
 import { ajvIssues, ConfigError, type ConfigIssue } from './config/issues.js';
 import type { PxeConfig } from './config/types.js';
 import { PxeError } from './errors.js';
+import type { PluginCommand } from './plugin-command.js';
+import type { ProvideName, Provides } from './provides.js';
 import type { PxeServer } from './server.js';
 
 const PLUGIN = Symbol.for('pxekit.plugin');
@@ -21,6 +23,19 @@ export interface PluginContext<O> {
    * config lists a second instance. Use it for log fields, event `plugin`/`source` and file handles.
    */
   name: string;
+  /**
+   * Hands `value` to other plugins (and the core) under `name`, which the plugin lists in `provides`.
+   * Call it in `apply`. See {@link Provides}.
+   */
+  provide<K extends ProvideName>(name: K, value: Provides[K]): void;
+  /**
+   * What another plugin provided under `name`. Its provider must be in this plugin's `dependencies`
+   * (throws PXE_ERR_PLUGIN_DEPENDENCY otherwise). In `apply` only plugins listed earlier have provided;
+   * from a `server.hooks.ready` tap on, all have. `{ optional: true }`: undefined when no configured
+   * plugin provides it (the provider is then listed in `optionalDependencies`).
+   */
+  use<K extends ProvideName>(name: K): Provides[K];
+  use<K extends ProvideName>(name: K, opts: { optional: true }): Provides[K] | undefined;
 }
 
 export interface PluginSpec<O> {
@@ -32,6 +47,12 @@ export interface PluginSpec<O> {
   options?: unknown;
   /** Names of plugins that must also be configured (e.g. a source a script plugin reads from). */
   dependencies?: string[];
+  /** Plugins this one uses when they are configured (`ctx.use(name, { optional: true })`). */
+  optionalDependencies?: string[];
+  /** Names this plugin hands to others with `ctx.provide` (see {@link Provides}); one provider per name. */
+  provides?: ProvideName[];
+  /** CLI subcommands this plugin adds: `pxekit <name> …` (see {@link PluginCommand}). */
+  commands?: PluginCommand<O>[];
   /** Synchronous: tap hooks only. Do async set-up in `server.hooks.ready`. */
   apply(server: PxeServer, ctx: PluginContext<O>): void;
 }
@@ -67,22 +88,10 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
     const o = origins[i];
     return { ...(o?.file ? { file: o.file } : {}), path: `plugins[${o?.index ?? i}] (${name})` };
   };
-  const validated: unknown[] = [];
-  plugins.forEach((p, i) => {
-    const options: unknown = p.options === undefined ? {} : structuredCloneSafe(p.options);
-    if (p.optionsSchema) {
-      const validate = compileSchema(p.optionsSchema);
-      if (!validate(options)) {
-        const w = where(i, p.name);
-        issues.push(
-          ...ajvIssues(validate.errors, options, {
-            ...(w.file ? { file: w.file } : {}),
-            pathPrefix: `${w.path} options `,
-          }),
-        );
-      }
-    }
-    validated.push(options);
+  const validated = plugins.map((p, i) => {
+    const r = validatedOptions(p, where(i, p.name));
+    issues.push(...r.issues);
+    return r.options;
   });
   if (issues.length) throw new ConfigError(issues);
 
@@ -116,16 +125,20 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
   });
   if (depIssues.length) throw new ConfigError(depIssues, 'PXE_ERR_PLUGIN_DEPENDENCY');
 
+  server.provided.declare(plugins);
   plugins.forEach((p, i) => {
-    server.runner.currentPlugin = p.name;
+    const ctx: PluginContext<unknown> = {
+      options: validated[i],
+      log: server.log.child({ plugin: p.name }),
+      config: server.config,
+      baseDir: server.baseDir,
+      name: p.name,
+      provide: (name, value) => server.provided.provide(p, name, value),
+      use: ((name: ProvideName, opts?: { optional: true }) =>
+        server.provided.use(p, name, opts?.optional === true)) as PluginContext<unknown>['use'],
+    };
     try {
-      p.apply(server, {
-        options: validated[i],
-        log: server.log.child({ plugin: p.name }),
-        config: server.config,
-        baseDir: server.baseDir,
-        name: p.name,
-      });
+      server.runner.applying(p.name, () => p.apply(server, ctx));
     } catch (err) {
       if (err instanceof PxeError) throw err;
       throw new PxeError(
@@ -134,9 +147,28 @@ export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], ori
         { cause: err, fix: "see the plugin's README; apply() must only tap hooks", details: { plugin: p.name } },
       );
     } finally {
-      server.runner.currentPlugin = undefined;
+      server.provided.applied(p.name);
     }
   });
+}
+
+/**
+ * A plugin's options as `apply` gets them: a copy, validated against `optionsSchema` with defaults
+ * filled in; `issues` lists what does not match (located at `where`).
+ */
+export function validatedOptions(
+  p: PluginDefinition,
+  where: { file?: string; path: string },
+): { options: unknown; issues: ConfigIssue[] } {
+  const options: unknown = p.options === undefined ? {} : structuredCloneSafe(p.options);
+  if (!p.optionsSchema) return { options, issues: [] };
+  const validate = compileSchema(p.optionsSchema);
+  if (validate(options)) return { options, issues: [] };
+  const issues = ajvIssues(validate.errors, options, {
+    ...(where.file ? { file: where.file } : {}),
+    pathPrefix: `${where.path} options `,
+  });
+  return { options, issues };
 }
 
 /** Options may hold functions or class instances (embedding programs): clone plain data, keep the rest. */

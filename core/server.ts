@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './config/issues.js';
-import type { PxeConfig, PxeConfigInput } from './config/types.js';
-import { validateConfig } from './config/validate.js';
-import { HookError, PxeError } from './errors.js';
+import type { PxeConfig } from './config/types.js';
+import { hookTags, PxeError } from './errors.js';
 import { FilesService } from './files/service.js';
 import { HookRunner } from './hooks/runner.js';
 import {
@@ -14,14 +13,14 @@ import {
   type ServerHooks,
 } from './hooks/server.js';
 import { createLogger, flushLogger } from './log.js';
-import { applyPlugins, isPlugin, type PluginDefinition, type PluginOrigin } from './plugin.js';
+import { applyPlugins, isPlugin, type PluginOrigin } from './plugin.js';
 import { DhcpService } from './services/dhcp-service.js';
 import { Dhcp6Service } from './services/dhcp6-service.js';
 import { HttpService } from './services/http-service.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
 import { SessionStore } from './session/store.js';
-import type { IntentStore } from './session/intents.js';
+import { ProvidedRegistry } from './provides.js';
 
 export interface ServerOptions {
   /** Use this logger instead of creating one from `config.log`. */
@@ -53,8 +52,11 @@ export class PxeServer {
   readonly tftp: TftpService;
   readonly http: HttpService;
   readonly configFile: string | undefined;
-  /** Boot intents (one-shot / do-not-netboot per MAC), set by the boot-intents plugin when configured. */
-  intents?: IntentStore;
+  /**
+   * What plugins provided (`ctx.provide`), by name: `server.provided.get('intents')` is boot-intents'
+   * store when it is configured. Plugins read it with `ctx.use`, which checks their dependencies.
+   */
+  readonly provided = new ProvidedRegistry();
   /** Folder relative paths in plugin options resolve against. */
   readonly baseDir: string;
   #state: State = 'created';
@@ -262,18 +264,5 @@ export class PxeServer {
   }
 }
 
-/** `{ plugin, hook, code }` of a HookError, for log lines. */
-export function hookTags(err: unknown): { plugin?: string; hook?: string; code?: string } {
-  if (err instanceof HookError) return { plugin: err.plugin, hook: err.hook, code: err.code };
-  if (err instanceof PxeError) return { code: err.code };
-  return {};
-}
-
-/** Creates a server from a config object whose plugins are instances (see loadConfig for files). */
-export function createServer(input: PxeConfigInput & { logger?: Logger } = {}): PxeServer {
-  const { logger, ...rest } = input;
-  const plugins = (rest.plugins ?? []) as PluginDefinition[];
-  const config = validateConfig({ ...rest, plugins: [] });
-  config.plugins = plugins;
-  return new PxeServer(config, logger ? { logger } : {});
-}
+/** Re-exported from core/errors.ts, where the protocol folders import it. */
+export { hookTags };

@@ -1,4 +1,5 @@
 import { normalizeMac } from './mac.js';
+import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 /** Variables a mapped path may contain, and what each accepts in a request path. */
 const PATH_VARS: Record<string, string> = {
@@ -13,7 +14,7 @@ const PATH_VARS: Record<string, string> = {
 
 /** The IPv4 address `a.b.c.d` as 8 upper-case hex digits (`10.77.0.100` → `0A4D0064`), or undefined. */
 export function ipv4Hex(ip: string): string | undefined {
-  const parts = ip.replace(/^::ffff:/, '').split('.');
+  const parts = unmapIpv4(ip).split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
   return parts.map((p) => Number(p).toString(16).toUpperCase().padStart(2, '0')).join('');
 }

@@ -4,23 +4,9 @@ import { macDashes, macHex } from './mac.js';
 import { serverBaseUrl, boundHttpPort } from './url.js';
 
 /**
- * Extra per-host variables a plugin contributes to every rendered file (host-profiles adds `profile`).
- * Kept in a WeakMap keyed by server so plugins can share them without a field on PxeServer.
- */
-export type VarsProvider = (session: BootSession) => Record<string, unknown> | undefined;
-
-const providers = new WeakMap<PxeServer, VarsProvider[]>();
-
-export function registerVarsProvider(server: PxeServer, provider: VarsProvider): void {
-  const list = providers.get(server) ?? [];
-  list.push(provider);
-  providers.set(server, list);
-}
-
-/**
  * The variables a per-host template sees. Every key is always present (null when unknown) because
  * templates compile in handlebars strict mode, where a missing key is an error, so `{{#if hostname}}`
- * must find the key.
+ * must find the key. Plugins add variables through `server.hooks.templateVars`; `extra` comes last.
  */
 export function templateVars(
   server: PxeServer,
@@ -54,6 +40,6 @@ export function templateVars(
       httpPort: server.config.http.port,
     },
   };
-  for (const p of providers.get(server) ?? []) Object.assign(vars, p(session) ?? {});
-  return Object.assign(vars, extra);
+  // Plugins add theirs (host-profiles: `profile`); then the caller's own (`request`, a rendered profile).
+  return Object.assign(server.hooks.templateVars.call(vars, session), extra);
 }

@@ -1,101 +1,18 @@
 import type { LevelWithSilent } from 'pino';
+import type { DhcpConfig, DhcpPoolInput } from '../dhcp/config.js';
+import type { Dhcp6Config, Dhcp6PoolInput } from '../dhcp6/config.js';
+import type { HttpConfig } from '../http/config.js';
 import type { PluginDefinition } from '../plugin.js';
+import type { TftpConfig } from '../tftp/config.js';
+
+// Each protocol owns its section's type (core/dhcp, core/tftp and core/http never import config/).
+export type { DhcpConfig, DhcpPool, DhcpPoolInput, DhcpReservation } from '../dhcp/config.js';
+export type { Dhcp6Config, Dhcp6PoolConfig, Dhcp6PoolInput, Dhcp6Reservation } from '../dhcp6/config.js';
+export type { HttpConfig } from '../http/config.js';
+export type { TftpConfig } from '../tftp/config.js';
 
 /** A plugin as a config file names it: `"name"`, `["name", { options }]`, a package, or a path. */
 export type PluginRef = string | [string] | [string, Record<string, unknown>];
-
-export interface DhcpReservation {
-  mac: string;
-  ip: string;
-  hostname?: string;
-}
-
-export interface DhcpPool {
-  /** CIDR, e.g. `10.99.0.0/24`. Requests are matched to a pool by giaddr or the receiving interface. */
-  subnet: string;
-  /** First and last address handed out. */
-  range: [string, string];
-  router?: string;
-  dns?: string[];
-  domain?: string;
-  /** Seconds. */
-  leaseTime: number;
-  reservations: DhcpReservation[];
-}
-
-export interface DhcpConfig {
-  mode: 'proxy' | 'full' | 'off';
-  /** Server port (67); clients are answered on port + 1. */
-  port: number;
-  /** PXE boot-server port (4011), proxy mode. */
-  pxePort: number;
-  /** Bind address (default all: DHCP clients broadcast). */
-  address?: string;
-  /** Address announced as server identifier and next-server; default: the interface address. */
-  serverAddress?: string;
-  pools: DhcpPool[];
-  /** Seconds to wait before an OFFER (a few ROMs fail on instant replies). */
-  replyDelayMs: number;
-  /** Send iPXE option 175.176 (no-pxedhcp) so iPXE stops waiting for ProxyDHCP offers (full mode). */
-  ipxeNoPxeDhcp: boolean;
-}
-
-export interface Dhcp6Reservation {
-  duid?: string;
-  mac?: string;
-  address: string;
-  hostname?: string;
-}
-
-export interface Dhcp6PoolConfig {
-  /** `fd77::/64`. */
-  prefix: string;
-  range: [string, string];
-  preferredLifetime: number;
-  validLifetime: number;
-  reservations: Dhcp6Reservation[];
-}
-
-/** DHCPv6 (RFC 8415) and IPv6 netboot (RFC 5970). */
-export interface Dhcp6Config {
-  mode: 'off' | 'full' | 'boot-only';
-  port: number;
-  interfaces?: string[];
-  serverAddress?: string;
-  serverDuid?: string;
-  rapidCommit: boolean;
-  dns: string[];
-  domainSearch: string[];
-  pools: Dhcp6PoolConfig[];
-}
-
-export interface TftpConfig {
-  enabled: boolean;
-  port: number;
-  address?: string;
-  maxBlksize: number;
-  windowsizeCap: number;
-  /** All transfers through the listening port (NAT, containers) instead of one port per transfer. */
-  singlePort: boolean;
-  /** Transfer sockets: the native addon, node:dgram, or native when it was built. */
-  transport: 'auto' | 'native' | 'dgram';
-  maxTransfers: number;
-  maxPerClient: number;
-  /** Retransmit timeout when the client sets none, ms. */
-  timeoutMs: number;
-  retries: number;
-}
-
-export interface HttpConfig {
-  enabled: boolean;
-  port: number;
-  address?: string;
-  /** How clients reach this server (`http://10.99.0.1`), for boot URLs. */
-  baseUrl?: string;
-  /** Headers must arrive within this many ms (slowloris bound). */
-  headersTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-}
 
 export interface LogConfig {
   level: LevelWithSilent;
@@ -119,14 +36,6 @@ export interface PxeConfig {
   /** Graceful shutdown bound, ms: in-flight transfers get this long after listeners close. */
   shutdownTimeoutMs: number;
 }
-
-/** A pool as written in a config: `leaseTime` (3600) and `reservations` ([]) have defaults. */
-export type DhcpPoolInput = Omit<DhcpPool, 'leaseTime' | 'reservations'> &
-  Partial<Pick<DhcpPool, 'leaseTime' | 'reservations'>>;
-
-/** A DHCPv6 pool as written: lifetimes and reservations have defaults. */
-export type Dhcp6PoolInput = Pick<Dhcp6PoolConfig, 'prefix' | 'range'> &
-  Partial<Omit<Dhcp6PoolConfig, 'prefix' | 'range'>>;
 
 /** What a config file or createServer() may pass: every section optional, and every key with a default. */
 export type PxeConfigInput = {

@@ -3,7 +3,7 @@
  * decision in the same OFFER/ACK. Every address goes through the allocator and the lease store's
  * compare-and-set before it is offered or acknowledged, so no address is ever handed to two clients.
  */
-import type { DhcpConfig } from '../config/types.js';
+import type { DhcpConfig } from './config.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import { echoVendorClass, putBootSpec, setIpxeNoPxeDhcp } from './boot-reply.js';
 import { clientId, hostname, requestedIp, serverId as serverIdOption } from './option-accessors.js';

@@ -14,6 +14,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import type { LocalAddress } from './interfaces.js';
 import type { Incoming, Prepared } from './pipeline.js';
 import { ReplyQueue } from './reply-queue.js';
+import { raceTimer } from '../util/race-timer.js';
 
 export interface ListenerOptions {
   port: number;
@@ -165,14 +166,7 @@ export class DhcpListener {
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
     if (this.#inFlight.size) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#inFlight]),
-        new Promise((r) => {
-          timer = setTimeout(r, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await raceTimer(Promise.allSettled([...this.#inFlight]), graceMs, () => undefined);
     }
     this.#closeSockets();
   }

@@ -6,11 +6,10 @@
  * nothing here throws to the socket.
  */
 import type { Logger } from 'pino';
-import type { DhcpConfig } from '../config/types.js';
-import { HookError, unavailableCause } from '../errors.js';
+import { HookError, hookTags, unavailableCause } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
 import type { BootSession } from '../session/types.js';
-import { hookTags, type PxeServer } from '../server.js';
+import type { ProtocolHost } from '../hooks/host.js';
 import { recordDecision } from './boot-reply.js';
 import { handleBootServer } from './bootserver.js';
 import { decode, encode, replySizeLimit } from './codec.js';
@@ -18,6 +17,7 @@ import { DecodeError, EncodeError } from './decode-error.js';
 import type { FullMode } from './full.js';
 import { inferLocal, type LocalAddress } from './interfaces.js';
 import { getOption } from './option-values.js';
+import type { DhcpConfig } from './config.js';
 import { BOOTREQUEST, CLIENT_PORT, messageTypeName, readIp, type DhcpPacket } from './packet.js';
 import type { BootDecision, Outcome, Outgoing, PipelineEnv } from './pipeline-types.js';
 import { handleProxy } from './proxy.js';
@@ -48,7 +48,8 @@ export interface Prepared {
 }
 
 export interface PipelineOptions {
-  server: PxeServer;
+  /** Admit, boot events, sessions and `decidedBy`, from the server. */
+  server: ProtocolHost;
   hooks: DhcpHooks;
   log: Logger;
   config: DhcpConfig;

@@ -73,7 +73,6 @@ export function createDhcpHooks(runner: HookRunner): DhcpHooks {
     receive: runner.register(
       'dhcp.receive',
       new AsyncSeriesBailHook<[DhcpContext], DropDecision | undefined>(['context']),
-      { bail: true },
     ),
     classify: runner.register(
       'dhcp.classify',
@@ -82,12 +81,10 @@ export function createDhcpHooks(runner: HookRunner): DhcpHooks {
     selectBoot: runner.register(
       'dhcp.selectBoot',
       new AsyncSeriesBailHook<[DhcpContext], BootSpec | undefined>(['context']),
-      { bail: true },
     ),
     selectLease: runner.register(
       'dhcp.selectLease',
       new AsyncSeriesBailHook<[LeaseSelection], { ip: string } | undefined>(['selection']),
-      { bail: true },
     ),
     reply: runner.register('dhcp.reply', new AsyncSeriesWaterfallHook<[DhcpPacket, DhcpContext]>(['reply', 'context'])),
   };

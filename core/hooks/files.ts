@@ -25,7 +25,6 @@ export function createFilesHooks(runner: HookRunner): FilesHooks {
     resolve: runner.register(
       'files.resolve',
       new AsyncSeriesBailHook<[ResolveRequest], FileHandle | undefined>(['request']),
-      { bail: true },
     ),
   };
 }

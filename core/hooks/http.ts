@@ -47,12 +47,10 @@ export function createHttpHooks(runner: HookRunner): HttpHooks {
     request: runner.register(
       'http.request',
       new AsyncSeriesBailHook<[HttpContext], HttpAnswer | undefined>(['context']),
-      { bail: true },
     ),
     script: runner.register(
       'http.script',
       new AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>(['script', 'context']),
-      { waterfall: true },
     ),
   };
 }

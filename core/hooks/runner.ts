@@ -1,4 +1,12 @@
+import {
+  AsyncParallelBailHook,
+  AsyncSeriesBailHook,
+  AsyncSeriesWaterfallHook,
+  SyncBailHook,
+  SyncWaterfallHook,
+} from 'tapable';
 import { HookError, PxeError } from '../errors.js';
+import { raceTimer } from '../util/race-timer.js';
 
 /** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
 export const STAGE_FIRST = -100;
@@ -58,8 +66,8 @@ export class HookRunner {
   /** Results of bail hooks → the plugin that returned them; a WeakMap so results are never mutated. */
   readonly #decidedBy = new WeakMap<object, string>();
   #sealed = false;
-  /** Set by the plugin loader while a plugin's `apply` runs. */
-  currentPlugin: string | undefined;
+  /** The plugin whose `apply` is running (see `applying`). */
+  #applying: string | undefined;
 
   constructor(opts: HookRunnerOptions = {}) {
     this.#asyncTimeoutMs = opts.asyncTimeoutMs ?? 2000;
@@ -70,16 +78,17 @@ export class HookRunner {
     return this.#sealed;
   }
 
-  /** Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. */
   /**
-   * `bail`: remember which plugin returned the answer. `waterfall`: remember which plugin returned a new
-   * object (not the value it was passed) — the producer of a value built in a waterfall.
+   * Registers a hook under its full name (`owner.hook`) and returns it, for declaring hook objects. The
+   * hook's class says what `decidedBy` remembers: for a bail hook the plugin that returned the answer, for
+   * a waterfall the plugin that returned a new object (not the value it was passed), its producer.
    */
-  register<H extends AnyHook>(name: string, hook: H, opts: { bail?: boolean; waterfall?: boolean } = {}): H {
+  register<H extends AnyHook>(name: string, hook: H): H {
     if (this.#hooks.has(name)) throw new Error(`hook ${name} registered twice`);
     this.#hooks.set(name, hook);
-    if (opts.bail) this.#bailHooks.add(name);
-    if (opts.waterfall) this.#waterfallHooks.add(name);
+    const kind = hookKind(hook);
+    if (kind === 'bail') this.#bailHooks.add(name);
+    if (kind === 'waterfall') this.#waterfallHooks.add(name);
     hook.intercept({ register: (tap: Tap) => this.#wrapTap(name, tap) });
     return hook;
   }
@@ -108,12 +117,26 @@ export class HookRunner {
     return () => this.#timingObservers.delete(fn);
   }
 
+  /**
+   * Runs a plugin's `apply`: taps made meanwhile are attributed to `plugin` (errors, timings and
+   * `decidedBy` name it), whatever name the tap itself was given.
+   */
+  applying<T>(plugin: string, fn: () => T): T {
+    const outer = this.#applying;
+    this.#applying = plugin;
+    try {
+      return fn();
+    } finally {
+      this.#applying = outer;
+    }
+  }
+
   timeoutFor(hook: string): number {
     return this.#timeouts[hook] ?? this.#asyncTimeoutMs;
   }
 
   #wrapTap(hook: string, tap: Tap): Tap {
-    const plugin = this.currentPlugin ?? tap.name;
+    const plugin = this.#applying ?? tap.name;
     if (this.#sealed) {
       throw new PxeError('PXE_ERR_HOOK_SEALED', `cannot tap ${hook} as "${plugin}": the server has started`, {
         fix: "tap hooks inside your plugin's apply(), or before calling server.start()",
@@ -168,28 +191,22 @@ export class HookRunner {
     return (...args: unknown[]) => {
       const start = performance.now();
       const ms = this.timeoutFor(hook);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)),
-          ms,
-        );
-      });
       let call: Promise<unknown>;
       try {
         call = Promise.resolve(fn(...args));
       } catch (err) {
         call = Promise.reject(err);
       }
-      return Promise.race([call, timeout]).then(
+      const bounded = raceTimer(call, ms, (): never => {
+        throw new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`);
+      });
+      return bounded.then(
         (r) => {
-          clearTimeout(timer);
           this.#noteDecider(hook, plugin, r, args[0]);
           this.#report(hook, plugin, start, true);
           return r;
         },
         (err: unknown) => {
-          clearTimeout(timer);
           this.#report(hook, plugin, start, false);
           throw tagError(err, plugin, hook);
         },
@@ -231,4 +248,19 @@ function tagError(err: unknown, plugin: string, hook: string): HookError {
   if (err instanceof HookError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new HookError('PXE_ERR_HOOK_FAILED', plugin, hook, message, err);
+}
+
+const BAIL: unknown[] = [SyncBailHook, AsyncSeriesBailHook, AsyncParallelBailHook];
+const WATERFALL: unknown[] = [SyncWaterfallHook, AsyncSeriesWaterfallHook];
+
+/**
+ * Whether a tapable hook stops at the first answer (bail), threads a value through its taps, or neither
+ * (plain). tapable's hook factories set `constructor` on the hooks they make (their prototype is null, so
+ * `instanceof` cannot be used).
+ */
+export function hookKind(hook: AnyHook): 'bail' | 'waterfall' | 'plain' {
+  const made = (hook as { constructor?: unknown }).constructor;
+  if (BAIL.includes(made)) return 'bail';
+  if (WATERFALL.includes(made)) return 'waterfall';
+  return 'plain';
 }

@@ -1,4 +1,4 @@
-import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, SyncHook } from 'tapable';
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, SyncHook, SyncWaterfallHook } from 'tapable';
 import type { BootSession } from '../session/types.js';
 import type { HookRunner } from './runner.js';
 
@@ -40,6 +40,12 @@ export interface ListeningAddress {
   port: number;
 }
 
+/**
+ * The variables a per-host template sees (`{{mac}}`, `{{server.baseUrl}}`, `{{profile.kernel}}`…):
+ * see `templateVars` in pxekit/kit for the keys the core fills in.
+ */
+export type TemplateVars = Record<string, unknown>;
+
 /** Hooks owned by the server itself. */
 export interface ServerHooks {
   /** Async set-up before any listener binds (open an S3 client, clone a repo). A rejection aborts start. */
@@ -55,6 +61,16 @@ export interface ServerHooks {
   admit: AsyncSeriesBailHook<[AdmitRequest], AdmitResult | undefined>;
   /** Every step of every boot, for observers (audit, metrics, status). Taps must be fast and not throw. */
   bootEvent: SyncHook<[BootEvent]>;
+  /**
+   * The variables of a per-host template (templates, host-profiles) for one session: each tap gets the
+   * variables so far and returns them with its own added (host-profiles adds `profile`). Runs each time a
+   * template renders, so keep taps quick and synchronous; a throw fails that render (HTTP 500, TFTP error).
+   *
+   * ```ts
+   * server.hooks.templateVars.tap('rack-labels', (vars, session) => ({ ...vars, rack: session.labels['rack'] ?? null }));
+   * ```
+   */
+  templateVars: SyncWaterfallHook<[TemplateVars, BootSession]>;
 }
 
 export function createServerHooks(runner: HookRunner): ServerHooks {
@@ -68,8 +84,11 @@ export function createServerHooks(runner: HookRunner): ServerHooks {
     admit: runner.register(
       'server.admit',
       new AsyncSeriesBailHook<[AdmitRequest], AdmitResult | undefined>(['request']),
-      { bail: true },
     ),
     bootEvent: runner.register('server.bootEvent', new SyncHook<[BootEvent]>(['event'])),
+    templateVars: runner.register(
+      'server.templateVars',
+      new SyncWaterfallHook<[TemplateVars, BootSession]>(['vars', 'session']),
+    ),
   };
 }

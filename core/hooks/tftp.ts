@@ -40,7 +40,6 @@ export function createTftpHooks(runner: HookRunner): TftpHooks {
     readRequest: runner.register(
       'tftp.readRequest',
       new AsyncSeriesBailHook<[TftpReadRequest], TftpReadDecision | undefined>(['request']),
-      { bail: true },
     ),
     negotiate: runner.register(
       'tftp.negotiate',

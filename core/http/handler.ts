@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpContext, HttpHooks } from '../hooks/http.js';
-import type { PxeServer } from '../server.js';
-import { hookTags } from '../server.js';
+import { hookTags } from '../errors.js';
+import type { ProtocolHost } from '../hooks/host.js';
 import { parseRequestTarget } from './request-target.js';
 import { sendBody, sendStatus } from './respond.js';
 import { serveFile, type ServeResult } from './serve-file.js';
 import { lookupClient, type ClientIdentity } from './session-lookup.js';
 
 export interface HandlerDeps {
-  server: PxeServer;
+  server: ProtocolHost;
   hooks: HttpHooks;
   log: Logger;
 }
@@ -62,7 +62,7 @@ async function handle(
   const target = parseRequestTarget(req.url);
   if (!target.ok) {
     deps.log.info(
-      { event: 'http.bad_path', url: state.path, reason: target.reason, client: req.socket.remoteAddress },
+      { event: 'http.path.invalid', url: state.path, reason: target.reason, client: req.socket.remoteAddress },
       'refused request path',
     );
     state.bytes = sendStatus(res, method, target.status);
@@ -210,7 +210,7 @@ function finished(
   });
 }
 
-function emitError(server: PxeServer, state: RequestState, status: number, err: unknown, source?: string): void {
+function emitError(server: ProtocolHost, state: RequestState, status: number, err: unknown, source?: string): void {
   const tags = hookTags(err);
   server.emit({
     type: 'http.error',

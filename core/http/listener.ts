@@ -2,9 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { HttpConfig } from '../config/types.js';
+import type { HttpConfig } from './config.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
+import { raceTimer } from '../util/race-timer.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -85,14 +86,7 @@ export class HttpListener {
       : Promise.resolve();
     this.server.closeIdleConnections();
     if (this.#inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#drained.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await raceTimer(new Promise<void>((resolve) => this.#drained.push(resolve)), graceMs, () => undefined);
       if (this.#inFlight > 0)
         this.#log.warn(
           { event: 'http.close.cut', inFlight: this.#inFlight, graceMs },
@@ -127,7 +121,7 @@ export class HttpListener {
     const sock = socket as Socket;
     if (code !== 'ECONNRESET' && code !== 'EPIPE') {
       this.#log.debug(
-        { event: 'http.client_error', code, client: sock.remoteAddress, err: err.message },
+        { event: 'http.client.error', code, client: sock.remoteAddress, err: err.message },
         'malformed or slow HTTP request',
       );
     }

@@ -11,18 +11,9 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FileReader } from '../files/types.js';
-import { canSendByKernel, sendByKernel } from './send-kernel.js';
+import { canSendByKernel, sendByKernel, type BodyResult } from './send-kernel.js';
 
-/** What writing the body did. */
-export interface BodyResult {
-  /** Body bytes handed to the socket. */
-  bytes: number;
-  complete: boolean;
-  /** The client went away mid-body. */
-  aborted?: boolean;
-  /** The source failed or yielded the wrong length (the caller cuts the connection). */
-  error?: unknown;
-}
+export type { BodyResult };
 
 /** A source that yields more or fewer bytes than it announced. */
 export class LengthError extends Error {}

@@ -12,9 +12,19 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { ECANCELED, kernelSendFn, type KernelSendFn } from '../native/send-file.js';
-import type { BodyResult } from './send-body.js';
 
 const { EPIPE, ECONNRESET } = constants.errno;
+
+/** What writing the body did. */
+export interface BodyResult {
+  /** Body bytes handed to the socket. */
+  bytes: number;
+  complete: boolean;
+  /** The client went away mid-body. */
+  aborted?: boolean;
+  /** The source failed or yielded the wrong length (the caller cuts the connection). */
+  error?: unknown;
+}
 
 /** Smaller bodies are not worth a handover (one buffered write is as fast). */
 export const KERNEL_SEND_MIN = 256 << 10;

@@ -1,5 +1,6 @@
 import type { BootSession } from '../session/types.js';
 import type { SessionStore } from '../session/store.js';
+import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 /** How an HTTP request was tied to a client. */
 export interface ClientIdentity {
@@ -24,10 +25,9 @@ export function parseMac(text: string, bare = false): string | undefined {
   return m ? m.slice(1, 7).join(':').toLowerCase() : undefined;
 }
 
-/** `::ffff:10.0.0.5` (an IPv4 client on a dual-stack socket) → `10.0.0.5`. */
+/** The client's address as sessions key it (IPv4-mapped addresses unwrapped); '' when unknown. */
 export function clientIp(remoteAddress: string | undefined): string {
-  const a = remoteAddress ?? '';
-  return a.toLowerCase().startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return unmapIpv4(remoteAddress ?? '');
 }
 
 /** The MAC a URL names: `?mac=`, else the first MAC-looking path segment. */

@@ -1,7 +1,6 @@
 import { createDhcpHooks, type DhcpHooks } from '../hooks/dhcp.js';
 import type { ListeningAddress } from '../hooks/server.js';
-import type { PxeServer } from '../server.js';
-import type { ProtocolService } from './types.js';
+import type { ProtocolService, ServiceHost } from './types.js';
 import { PxeError } from '../errors.js';
 import { decode, encode } from '../dhcp/codec.js';
 import { FullMode } from '../dhcp/full.js';
@@ -54,9 +53,8 @@ class InjectReply implements DhcpInjectReply {
  */
 export class DhcpService implements ProtocolService {
   readonly hooks: DhcpHooks;
-  readonly #server: PxeServer;
+  readonly #server: ServiceHost;
   #store: LeaseStore | undefined;
-  #storePlugin: string | undefined;
   #pipeline: DhcpPipeline | undefined;
   #listener: DhcpListener | undefined;
   #allocator: Allocator | undefined;
@@ -65,41 +63,17 @@ export class DhcpService implements ProtocolService {
   #loading: Promise<void> | undefined;
   #storeLoading: Promise<void> | undefined;
 
-  constructor(server: PxeServer) {
+  constructor(server: ServiceHost) {
     this.#server = server;
     this.hooks = createDhcpHooks(server.runner);
   }
 
   /**
-   * Replaces the in-memory lease store (full mode). Call it from a plugin's `apply`, before start.
-   * Only one store: a second registration throws `PXE_ERR_LEASE_STORE` naming both plugins.
+   * The lease store in use: what a plugin provided as `leaseStore` (lease-file, lease-redis), else the
+   * memory store. Read when the DHCP service is set up, after every plugin applied.
    */
-  setLeaseStore(store: LeaseStore): void {
-    const plugin = this.#server.runner.currentPlugin ?? '(not a plugin)';
-    if (this.#pipeline || this.#server.state !== 'created') {
-      throw new PxeError(
-        'PXE_ERR_SERVER_STATE',
-        `setLeaseStore("${store.name}") from ${plugin} after the DHCP service was set up`,
-        { fix: 'call setLeaseStore from the plugin apply(), not later' },
-      );
-    }
-    if (this.#store) {
-      throw new PxeError(
-        'PXE_ERR_LEASE_STORE',
-        `two lease stores registered: "${this.#store.name}" by plugin ${this.#storePlugin} and "${store.name}" by plugin ${plugin}`,
-        {
-          fix: 'configure only one lease-store plugin',
-          details: { first: this.#storePlugin, second: plugin },
-        },
-      );
-    }
-    this.#store = store;
-    this.#storePlugin = plugin;
-  }
-
-  /** The lease store in use (the memory store unless a plugin registered one). */
   get leaseStore(): LeaseStore {
-    this.#store ??= new MemoryLeaseStore();
+    this.#store ??= this.#server.provided.get('leaseStore') ?? new MemoryLeaseStore();
     return this.#store;
   }
 

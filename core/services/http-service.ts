@@ -3,19 +3,18 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
-import type { PxeServer } from '../server.js';
-import type { ProtocolService } from './types.js';
+import type { ProtocolService, ServiceHost } from './types.js';
 
 export type { HttpInjectRequest, HttpInjectResponse };
 
 /** The HTTP side of the server: owns server.http.hooks and the HTTP listener (core/http/). */
 export class HttpService implements ProtocolService {
   readonly hooks: HttpHooks;
-  readonly #server: PxeServer;
+  readonly #server: ServiceHost;
   #listener: HttpListener | undefined;
   #started = false;
 
-  constructor(server: PxeServer) {
+  constructor(server: ServiceHost) {
     this.#server = server;
     this.hooks = createHttpHooks(server.runner);
     // Registered before any plugin taps, so every script tap is attributed to its plugin.

@@ -1,7 +1,6 @@
 import { createTftpHooks, type TftpHooks } from '../hooks/tftp.js';
 import type { ListeningAddress } from '../hooks/server.js';
-import type { PxeServer } from '../server.js';
-import type { ProtocolService } from './types.js';
+import type { ProtocolService, ServiceHost } from './types.js';
 import { listenError } from '../errors.js';
 import { injectTftp, type TftpInjectRequest, type TftpInjectResult } from '../tftp/inject.js';
 import { createPxeCallbacks } from '../tftp/pxe-bridge.js';
@@ -15,11 +14,11 @@ export type { TftpInjectRequest, TftpInjectResult };
  */
 export class TftpService implements ProtocolService {
   readonly hooks: TftpHooks;
-  readonly #server: PxeServer;
+  readonly #server: ServiceHost;
   #engine: TftpServer | undefined;
   #listening = false;
 
-  constructor(server: PxeServer) {
+  constructor(server: ServiceHost) {
     this.#server = server;
     this.hooks = createTftpHooks(server.runner);
   }
@@ -28,7 +27,7 @@ export class TftpService implements ProtocolService {
   get #tftp(): TftpServer {
     if (!this.#engine) {
       const cfg = this.#server.config.tftp;
-      const log = this.#server.log.child({ component: 'tftp' });
+      const log = this.#server.log.child({ protocol: 'tftp' });
       this.#engine = new TftpServer(
         {
           port: cfg.port,

@@ -50,39 +50,41 @@ export async function netasciiSize(stream: Readable): Promise<number> {
 }
 
 export class BlockSource {
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
-  private pos = 0; // offset into queue[0]
-  private filled = 0; // bytes already in the block being filled
-  private ended = false;
-  private paused = false;
-  private waiter: (() => void) | undefined;
+  readonly #queue: Buffer[] = [];
+  #queued = 0;
+  #pos = 0; // offset into queue[0]
+  #filled = 0; // bytes already in the block being filled
+  #ended = false;
+  #paused = false;
+  #waiter: (() => void) | undefined;
   error: Error | undefined;
 
-  constructor(
-    private readonly stream: Readable,
-    private readonly netascii: boolean,
-    private readonly highWater = 64 * 1024,
-  ) {
+  readonly #stream: Readable;
+  readonly #netascii: boolean;
+  readonly #highWater: number;
+  constructor(stream: Readable, netascii: boolean, highWater = 64 * 1024) {
+    this.#stream = stream;
+    this.#netascii = netascii;
+    this.#highWater = highWater;
     stream.on('data', (chunk: Buffer | string) => {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      const c = this.netascii ? toNetascii(buf) : buf;
+      const c = this.#netascii ? toNetascii(buf) : buf;
       if (c.length === 0) return;
-      this.queue.push(c);
-      this.queued += c.length;
-      if (this.queued >= this.highWater && !this.paused) {
-        this.paused = true;
+      this.#queue.push(c);
+      this.#queued += c.length;
+      if (this.#queued >= this.#highWater && !this.#paused) {
+        this.#paused = true;
         stream.pause();
       }
-      this.wake();
+      this.#wake();
     });
     stream.on('end', () => {
-      this.ended = true;
-      this.wake();
+      this.#ended = true;
+      this.#wake();
     });
     stream.on('error', (err: Error) => {
       this.error = err;
-      this.wake();
+      this.#wake();
     });
   }
 
@@ -91,25 +93,25 @@ export class BlockSource {
    * (`len`, or less at end of file), or `undefined` if it must wait: call `onReady` and retry.
    */
   fill(target: Buffer, offset: number, len: number): number | undefined {
-    while (this.filled < len && this.queue.length > 0) {
-      const head = this.queue[0]!;
-      const n = Math.min(len - this.filled, head.length - this.pos);
-      head.copy(target, offset + this.filled, this.pos, this.pos + n);
-      this.filled += n;
-      this.pos += n;
-      this.queued -= n;
-      if (this.pos === head.length) {
-        this.queue.shift();
-        this.pos = 0;
+    while (this.#filled < len && this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      const n = Math.min(len - this.#filled, head.length - this.#pos);
+      head.copy(target, offset + this.#filled, this.#pos, this.#pos + n);
+      this.#filled += n;
+      this.#pos += n;
+      this.#queued -= n;
+      if (this.#pos === head.length) {
+        this.#queue.shift();
+        this.#pos = 0;
       }
     }
-    if (this.paused && this.queued < this.highWater / 2) {
-      this.paused = false;
-      this.stream.resume();
+    if (this.#paused && this.#queued < this.#highWater / 2) {
+      this.#paused = false;
+      this.#stream.resume();
     }
-    if (this.filled === len || (this.ended && this.queue.length === 0)) {
-      const got = this.filled;
-      this.filled = 0;
+    if (this.#filled === len || (this.#ended && this.#queue.length === 0)) {
+      const got = this.#filled;
+      this.#filled = 0;
       return got;
     }
     return undefined;
@@ -117,22 +119,22 @@ export class BlockSource {
 
   /** True when the stream has ended and every byte was handed out. */
   get exhausted(): boolean {
-    return this.ended && this.queue.length === 0;
+    return this.#ended && this.#queue.length === 0;
   }
 
   /** One-shot callback for the next data, end or error. */
   onReady(cb: () => void): void {
-    this.waiter = cb;
+    this.#waiter = cb;
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
     w?.();
   }
 
   destroy(): void {
-    this.waiter = undefined;
-    this.stream.destroy();
+    this.#waiter = undefined;
+    this.#stream.destroy();
   }
 }

@@ -38,59 +38,62 @@ export interface TftpInjectResult {
 
 /** The in-memory client side of one injected transfer. */
 class MemoryClient implements SessionLink {
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
-  private received = 0; // absolute number of the last in-order block
-  private lastAcked = 0;
-  private complete = false;
-  private ws = 1;
-  private blksize = 512;
-  private session: Session | undefined;
-  private failure: { code: number; message: string } | undefined;
-  private oack: Record<string, string> | undefined;
-  private finished!: () => void;
-  readonly over = new Promise<void>((r) => (this.finished = r));
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  #received = 0; // absolute number of the last in-order block
+  #lastAcked = 0;
+  #complete = false;
+  #ws = 1;
+  #blksize = 512;
+  #session: Session | undefined;
+  #failure: { code: number; message: string } | undefined;
+  #oack: Record<string, string> | undefined;
+  #finished!: () => void;
+  readonly over = new Promise<void>((r) => (this.#finished = r));
 
-  constructor(private readonly maxBytes: number) {}
-
-  error(code: number, message: string): void {
-    this.record(code, message);
+  readonly #maxBytes: number;
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
   }
 
-  private record(code: number, message: string): void {
-    this.failure ??= { code, message };
+  error(code: number, message: string): void {
+    this.#record(code, message);
+  }
+
+  #record(code: number, message: string): void {
+    this.#failure ??= { code, message };
   }
 
   async connect(plan: TransferPlan, session: Session): Promise<(buf: Buffer) => void> {
-    if (plan.handle.size > this.maxBytes) {
+    if (plan.handle.size > this.#maxBytes) {
       throw new TftpRefusal(
         TftpErrorCode.DiskFull,
-        `file too large for inject (${plan.handle.size} bytes, limit ${this.maxBytes})`,
+        `file too large for inject (${plan.handle.size} bytes, limit ${this.#maxBytes})`,
       );
     }
-    this.session = session;
-    this.ws = plan.params.windowsize;
-    this.blksize = plan.params.blksize;
-    return (buf) => this.receive(buf);
+    this.#session = session;
+    this.#ws = plan.params.windowsize;
+    this.#blksize = plan.params.blksize;
+    return (buf) => this.#receive(buf);
   }
 
   closed(): void {
-    this.finished();
+    this.#finished();
   }
 
   result(): TftpInjectResult {
-    const out: TftpInjectResult = { ok: this.complete && this.failure === undefined };
-    if (this.failure) {
-      out.errorCode = this.failure.code;
-      out.errorMessage = this.failure.message;
+    const out: TftpInjectResult = { ok: this.#complete && this.#failure === undefined };
+    if (this.#failure) {
+      out.errorCode = this.#failure.code;
+      out.errorMessage = this.#failure.message;
     }
-    if (this.oack) out.oack = this.oack;
-    if (this.complete) out.data = Buffer.concat(this.chunks, this.bytes);
+    if (this.#oack) out.oack = this.#oack;
+    if (this.#complete) out.data = Buffer.concat(this.#chunks, this.#bytes);
     return out;
   }
 
   /** A packet from the server. Replies go out on a later tick: the transfer is still inside its send(). */
-  private receive(buf: Buffer): void {
+  #receive(buf: Buffer): void {
     let pkt: TftpPacket;
     try {
       pkt = decodePacket(buf);
@@ -98,41 +101,41 @@ class MemoryClient implements SessionLink {
       return;
     }
     if (pkt.op === 'oack') {
-      this.oack = Object.fromEntries(pkt.options.values);
-      this.reply({ op: 'ack', block: 0 });
+      this.#oack = Object.fromEntries(pkt.options.values);
+      this.#reply({ op: 'ack', block: 0 });
     } else if (pkt.op === 'error') {
-      this.record(pkt.code, pkt.message);
+      this.#record(pkt.code, pkt.message);
     } else if (pkt.op === 'data') {
-      this.onData(pkt.block, pkt.data);
+      this.#onData(pkt.block, pkt.data);
     }
   }
 
-  private onData(wire: number, data: Buffer): void {
-    if (this.complete) return;
-    const block = this.received + 1 + ((wire - ((this.received + 1) & 0xffff)) & 0xffff);
-    if (block !== this.received + 1) {
+  #onData(wire: number, data: Buffer): void {
+    if (this.#complete) return;
+    const block = this.#received + 1 + ((wire - ((this.#received + 1) & 0xffff)) & 0xffff);
+    if (block !== this.#received + 1) {
       // A resend after a timeout (a slow source): say again where we are.
-      if (block <= this.received) this.reply({ op: 'ack', block: this.lastAcked & 0xffff });
+      if (block <= this.#received) this.#reply({ op: 'ack', block: this.#lastAcked & 0xffff });
       return;
     }
-    this.received = block;
-    this.bytes += data.length;
-    if (this.bytes > this.maxBytes) {
-      this.record(TftpErrorCode.DiskFull, `inject: more than ${this.maxBytes} bytes`);
-      this.reply({ op: 'error', code: TftpErrorCode.DiskFull, message: 'too large' });
+    this.#received = block;
+    this.#bytes += data.length;
+    if (this.#bytes > this.#maxBytes) {
+      this.#record(TftpErrorCode.DiskFull, `inject: more than ${this.#maxBytes} bytes`);
+      this.#reply({ op: 'error', code: TftpErrorCode.DiskFull, message: 'too large' });
       return;
     }
-    this.chunks.push(Buffer.from(data)); // the transfer reuses its ring buffers: copy
-    const last = data.length < this.blksize;
-    if (last) this.complete = true;
-    if (last || block % this.ws === 0 || block - this.lastAcked >= this.ws) {
-      this.lastAcked = block;
-      this.reply({ op: 'ack', block: block & 0xffff });
+    this.#chunks.push(Buffer.from(data)); // the transfer reuses its ring buffers: copy
+    const last = data.length < this.#blksize;
+    if (last) this.#complete = true;
+    if (last || block % this.#ws === 0 || block - this.#lastAcked >= this.#ws) {
+      this.#lastAcked = block;
+      this.#reply({ op: 'ack', block: block & 0xffff });
     }
   }
 
-  private reply(pkt: TftpPacket): void {
-    const s = this.session;
+  #reply(pkt: TftpPacket): void {
+    const s = this.#session;
     if (s) setImmediate(() => s.handle(pkt));
   }
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
+import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 const TTL_MS = 60_000;
 const cache = new Map<string, { at: number; mtu: number | undefined }>();
@@ -52,6 +53,6 @@ export function mtuBlksizeFor(clientAddress: string): number | undefined {
   if (ifname === undefined) return undefined;
   const mtu = readMtu(ifname);
   if (mtu === undefined) return undefined;
-  const ipHeader = clientAddress.includes(':') && !clientAddress.startsWith('::ffff:') ? 40 : 20;
+  const ipHeader = unmapIpv4(clientAddress).includes(':') ? 40 : 20;
   return mtu - ipHeader - 8 - 4;
 }

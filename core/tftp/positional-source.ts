@@ -22,44 +22,48 @@ export const MAX_CHUNK = 256 * 1024;
 
 export class PositionalBlockSource {
   /** Allocated on first buffered read: a transfer served straight from the page cache never needs it. */
-  private buf: Buffer = Buffer.alloc(0);
-  private readonly chunk: number;
-  private start = 0; // first unread byte in buf
-  private end = 0; // end of valid data in buf
-  private filePos = 0; // file offset of the next read
-  private filled = 0; // bytes already in the block being filled
-  private eof = false;
-  private reading = false;
-  private destroyed = false;
-  private waiter: (() => void) | undefined;
+  #buf: Buffer = Buffer.alloc(0);
+  readonly #chunk: number;
+  #start = 0; // first unread byte in buf
+  #end = 0; // end of valid data in buf
+  #filePos = 0; // file offset of the next read
+  #filled = 0; // bytes already in the block being filled
+  #eof = false;
+  #reading = false;
+  #destroyed = false;
+  #waiter: (() => void) | undefined;
   error: Error | undefined;
 
+  readonly #reader: FileReader;
+  readonly #size: number;
   constructor(
-    private readonly reader: FileReader,
+    reader: FileReader,
     /** Bytes the source announced: reads stop there even if the file grew (tsize must stay true). */
-    private readonly size: number,
+    size: number,
     chunk: number,
   ) {
-    this.chunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, chunk));
-    if (reader.readCached === undefined) this.refill(); // else the first fill() tries the page cache first
+    this.#reader = reader;
+    this.#size = size;
+    this.#chunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, chunk));
+    if (reader.readCached === undefined) this.#refill(); // else the first fill() tries the page cache first
   }
 
   /** Fills `target[offset .. offset+len)`; the block's length when complete, undefined to wait (onReady). */
   fill(target: Buffer, offset: number, len: number): number | undefined {
-    if (this.start === this.end && this.filled === 0) {
-      const direct = this.readDirect(target, offset, len);
+    if (this.#start === this.#end && this.#filled === 0) {
+      const direct = this.#readDirect(target, offset, len);
       if (direct !== undefined) return direct;
     }
-    this.copyInto(target, offset, len);
+    this.#copyInto(target, offset, len);
     // Without readCached: refill whenever half the buffer is free (read-ahead). With it: only when the
     // buffer cannot complete this block, so it drains and the direct path above takes over again. A
     // refill served from memory completes at once: take from it before waiting.
-    if (this.reader.readCached === undefined || this.filled < len) {
-      while (this.refill() && this.filled < len) this.copyInto(target, offset, len);
+    if (this.#reader.readCached === undefined || this.#filled < len) {
+      while (this.#refill() && this.#filled < len) this.#copyInto(target, offset, len);
     }
-    if (this.filled === len || (this.eof && this.end === this.start)) {
-      const got = this.filled;
-      this.filled = 0;
+    if (this.#filled === len || (this.#eof && this.#end === this.#start)) {
+      const got = this.#filled;
+      this.#filled = 0;
       return got;
     }
     return undefined;
@@ -70,98 +74,98 @@ export class PositionalBlockSource {
    * one pread per block like dnsmasq, with no copy and no garbage. Undefined: not cached (or a short
    * read, kept in `filled`), so the buffered path goes on from where this stopped.
    */
-  private readDirect(target: Buffer, offset: number, len: number): number | undefined {
-    const rc = this.reader.readCached;
-    if (rc === undefined || this.reading || this.eof || this.destroyed || this.error) return undefined;
-    const want = Math.min(len, this.size - this.filePos);
+  #readDirect(target: Buffer, offset: number, len: number): number | undefined {
+    const rc = this.#reader.readCached;
+    if (rc === undefined || this.#reading || this.#eof || this.#destroyed || this.error) return undefined;
+    const want = Math.min(len, this.#size - this.#filePos);
     if (want <= 0) {
-      this.eof = true;
+      this.#eof = true;
       return 0;
     }
-    const n = rc.call(this.reader, target, offset, want, this.filePos);
+    const n = rc.call(this.#reader, target, offset, want, this.#filePos);
     if (n < 0) return undefined;
-    this.filePos += n;
-    if (n === 0 || this.filePos >= this.size) this.eof = true;
-    if (n === want || this.eof) return n;
-    this.filled = n;
+    this.#filePos += n;
+    if (n === 0 || this.#filePos >= this.#size) this.#eof = true;
+    if (n === want || this.#eof) return n;
+    this.#filled = n;
     return undefined;
   }
 
-  private copyInto(target: Buffer, offset: number, len: number): void {
-    const n = Math.min(len - this.filled, this.end - this.start);
+  #copyInto(target: Buffer, offset: number, len: number): void {
+    const n = Math.min(len - this.#filled, this.#end - this.#start);
     if (n <= 0) return;
-    copyBytes(target, offset + this.filled, this.buf, this.start, n);
-    this.filled += n;
-    this.start += n;
+    copyBytes(target, offset + this.#filled, this.#buf, this.#start, n);
+    this.#filled += n;
+    this.#start += n;
   }
 
   get exhausted(): boolean {
-    return this.eof && this.end === this.start;
+    return this.#eof && this.#end === this.#start;
   }
 
   onReady(cb: () => void): void {
-    this.waiter = cb;
+    this.#waiter = cb;
   }
 
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.waiter = undefined;
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#waiter = undefined;
     // FileHandle.close waits for a read in flight; errors on close are of no use to anyone here.
-    this.reader.close().catch(() => undefined);
+    this.#reader.close().catch(() => undefined);
   }
 
   /**
    * Reads when half the buffer is free and no read is running: synchronously when the reader can serve
    * it from memory (returns true: data or the end arrived), else asynchronously (false; onReady wakes).
    */
-  private refill(): boolean {
-    if (this.reading || this.eof || this.destroyed || this.error) return false;
-    if (this.buf.length === 0) this.buf = Buffer.allocUnsafe(this.chunk);
-    if (this.end - this.start > this.buf.length / 2) return false;
-    if (this.start > 0) {
+  #refill(): boolean {
+    if (this.#reading || this.#eof || this.#destroyed || this.error) return false;
+    if (this.#buf.length === 0) this.#buf = Buffer.allocUnsafe(this.#chunk);
+    if (this.#end - this.#start > this.#buf.length / 2) return false;
+    if (this.#start > 0) {
       // Compact: move the unread tail to the front (at most half the buffer).
-      this.buf.copy(this.buf, 0, this.start, this.end);
-      this.end -= this.start;
-      this.start = 0;
+      this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
     }
-    const want = Math.min(this.buf.length - this.end, this.size - this.filePos);
+    const want = Math.min(this.#buf.length - this.#end, this.#size - this.#filePos);
     if (want <= 0) {
-      this.eof = true; // fill() checks eof right after calling refill(): no wake needed
+      this.#eof = true; // fill() checks eof right after calling refill(): no wake needed
       return true;
     }
-    const cached = this.reader.readCached?.(this.buf, this.end, want, this.filePos) ?? -1;
+    const cached = this.#reader.readCached?.(this.#buf, this.#end, want, this.#filePos) ?? -1;
     if (cached >= 0) {
-      this.advance(cached);
+      this.#advance(cached);
       return true;
     }
-    this.reading = true;
-    this.reader.read(this.buf, this.end, want, this.filePos).then(
+    this.#reading = true;
+    this.#reader.read(this.#buf, this.#end, want, this.#filePos).then(
       (n) => {
-        this.reading = false;
-        if (this.destroyed) return;
-        this.advance(n);
-        this.wake();
+        this.#reading = false;
+        if (this.#destroyed) return;
+        this.#advance(n);
+        this.#wake();
       },
       (err: unknown) => {
-        this.reading = false;
+        this.#reading = false;
         this.error = err instanceof Error ? err : new Error(String(err));
-        this.wake();
+        this.#wake();
       },
     );
     return false;
   }
 
-  private advance(n: number): void {
-    if (n === 0) this.eof = true; // the file shrank: the transfer ends short rather than hang
-    this.end += n;
-    this.filePos += n;
-    if (this.filePos >= this.size) this.eof = true;
+  #advance(n: number): void {
+    if (n === 0) this.#eof = true; // the file shrank: the transfer ends short rather than hang
+    this.#end += n;
+    this.#filePos += n;
+    if (this.#filePos >= this.#size) this.#eof = true;
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
     w?.();
   }
 }

@@ -8,13 +8,14 @@
  */
 import type { Logger } from 'pino';
 import type { TftpHooks, TftpNegotiation, TftpReadRequest } from '../hooks/tftp.js';
-import type { PxeServer } from '../server.js';
-import { hookTags } from '../server.js';
+import { hookTags } from '../errors.js';
+import type { ProtocolHost } from '../hooks/host.js';
 import type { BootSession } from '../session/types.js';
 import { TftpErrorCode } from './codec.js';
 import type { TftpOptions } from './options.js';
 import { TftpRefusal } from './refusal.js';
 import type { ReadDecision, TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
+import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 /** What the bridge learnt about one request, kept until its last event. */
 interface RequestState {
@@ -27,16 +28,11 @@ interface RequestState {
   hookReq?: TftpReadRequest;
 }
 
-/** `::ffff:10.0.0.5` (udp6 socket) → `10.0.0.5`, as sessions key IPv4 addresses. */
-function plainIp(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Logger): TftpCallbacks {
+export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: Logger): TftpCallbacks {
   const states = new WeakMap<TftpRequest, RequestState>();
 
   const identify = (client: TftpClient): RequestState => {
-    const ip = plainIp(client.address);
+    const ip = unmapIpv4(client.address);
     const session = server.sessions.byIp(ip);
     return session ? { ip, session } : { ip };
   };
@@ -65,7 +61,7 @@ export function createPxeCallbacks(server: PxeServer, hooks: TftpHooks, log: Log
     const tags = hookTags(err);
     log.error(
       {
-        event: 'tftp.hook_error',
+        event: 'tftp.hook.error',
         err,
         ...tags,
         client: st.ip,

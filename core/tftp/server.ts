@@ -20,6 +20,7 @@ import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
+import { raceTimer } from '../util/race-timer.js';
 
 type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address'>> & {
   address: string;
@@ -35,16 +36,16 @@ export const READ_AHEAD_BUDGET = 8 * 1024 * 1024;
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
-  private main: Socket | undefined;
-  private readonly sessions = new Map<string, Session>();
-  private readonly perClient = new Map<string, number>();
-  private readonly idleWaiters: (() => void)[] = [];
-  private closing: Promise<void> | undefined;
-  private seq = 0;
-  private readonly planCtx: PlanContext;
+  #main: Socket | undefined;
+  readonly #sessions = new Map<string, Session>();
+  readonly #perClient = new Map<string, number>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #closing: Promise<void> | undefined;
+  #seq = 0;
+  readonly #planCtx: PlanContext;
   readonly nativeSockets: boolean;
   /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
-  private readonly nativeUnavailable: string | undefined;
+  readonly #nativeUnavailable: string | undefined;
 
   constructor(
     options: TftpServerOptions,
@@ -69,8 +70,8 @@ export class TftpServer implements SessionHost {
     };
     const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
     this.nativeSockets = native?.available === true;
-    this.nativeUnavailable = native && !native.available ? native.reason : undefined;
-    this.planCtx = {
+    this.#nativeUnavailable = native && !native.available ? native.reason : undefined;
+    this.#planCtx = {
       callbacks,
       defaultTimeoutMs: this.opts.defaultTimeoutMs,
       emitRequest: (req) => this.emit({ type: 'tftp.request', req }),
@@ -88,9 +89,9 @@ export class TftpServer implements SessionHost {
 
   /** Binds the listening socket. Rejects with a message naming the port and the likely cause. */
   listen(): Promise<{ address: string; port: number }> {
-    if (this.main) return Promise.reject(new Error('TFTP server already listening'));
+    if (this.#main) return Promise.reject(new Error('TFTP server already listening'));
     if (this.opts.transport === 'native' && !this.nativeSockets) {
-      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.nativeUnavailable;
+      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.#nativeUnavailable;
       const fix = this.opts.singlePort
         ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
         : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
@@ -99,10 +100,10 @@ export class TftpServer implements SessionHost {
       );
     }
     const sock = createSocket({ type: this.socketType, reuseAddr: false });
-    this.main = sock;
+    this.#main = sock;
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        this.main = undefined;
+        this.#main = undefined;
         sock.close();
         const { port, address } = this.opts;
         const hint =
@@ -117,7 +118,7 @@ export class TftpServer implements SessionHost {
       sock.bind(this.opts.port, this.opts.address, () => {
         sock.off('error', onError);
         sock.on('error', (err) => this.log.warn({ err }, 'tftp: listening socket error'));
-        sock.on('message', (msg, rinfo) => this.onMainMessage(msg, rinfo));
+        sock.on('message', (msg, rinfo) => this.#onMainMessage(msg, rinfo));
         try {
           sock.setRecvBufferSize(4 * 1024 * 1024); // many single-port clients ACK at once; kernel caps it
         } catch {
@@ -131,7 +132,7 @@ export class TftpServer implements SessionHost {
             port: a.port,
             singlePort: this.opts.singlePort,
             transport,
-            nativeUnavailable: this.nativeUnavailable,
+            nativeUnavailable: this.#nativeUnavailable,
           },
           'tftp: listening',
         );
@@ -142,38 +143,33 @@ export class TftpServer implements SessionHost {
 
   /** The bound port (after `listen`). */
   get port(): number {
-    return this.main?.address().port ?? 0;
+    return this.#main?.address().port ?? 0;
   }
 
   get activeTransfers(): number {
-    return this.sessions.size;
+    return this.#sessions.size;
   }
 
   /** Stops accepting, lets transfers finish for `graceMs` (default `closeGraceMs`), then aborts the rest and frees everything. */
   close(graceMs = this.opts.closeGraceMs): Promise<void> {
-    this.closing ??= this.doClose(graceMs);
-    return this.closing;
+    this.#closing ??= this.#doClose(graceMs);
+    return this.#closing;
   }
 
-  private async doClose(graceMs: number): Promise<void> {
-    if (!this.opts.singlePort) this.closeMain();
-    if (this.sessions.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.idleWaiters.push(r)),
-        new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
-      ]);
-      clearTimeout(timer);
+  async #doClose(graceMs: number): Promise<void> {
+    if (!this.opts.singlePort) this.#closeMain();
+    if (this.#sessions.size > 0) {
+      await raceTimer(new Promise<void>((r) => this.#idleWaiters.push(r)), graceMs, () => undefined);
     }
-    for (const s of [...this.sessions.values()]) s.abort('server shutting down');
+    for (const s of [...this.#sessions.values()]) s.abort('server shutting down');
     // Let the abort ERRORs leave the shared socket (unconnected sends complete on a later tick).
     await new Promise((r) => setImmediate(r));
-    this.closeMain();
+    this.#closeMain();
   }
 
-  private closeMain(): void {
-    const m = this.main;
-    this.main = undefined;
+  #closeMain(): void {
+    const m = this.#main;
+    this.#main = undefined;
     if (m) {
       m.removeAllListeners('message');
       m.close();
@@ -181,14 +177,14 @@ export class TftpServer implements SessionHost {
   }
 
   readAheadBytes(): number {
-    return Math.floor(READ_AHEAD_BUDGET / Math.max(1, this.sessions.size));
+    return Math.floor(READ_AHEAD_BUDGET / Math.max(1, this.#sessions.size));
   }
 
   get isClosing(): boolean {
-    return this.closing !== undefined;
+    return this.#closing !== undefined;
   }
 
-  private onMainMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  #onMainMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const client: TftpClient = { address: rinfo.address, port: rinfo.port };
     const key = `${client.address}:${client.port}`;
     let pkt: TftpPacket;
@@ -202,13 +198,13 @@ export class TftpServer implements SessionHost {
       this.emit({ type: 'tftp.error', client, code: TftpErrorCode.IllegalOperation, reason: `malformed: ${reason}` });
       return;
     }
-    const existing = this.sessions.get(key);
+    const existing = this.#sessions.get(key);
     if (existing) {
       // Single-port: the session's traffic. Ephemeral mode: a retransmitted RRQ, already being served.
       if (this.opts.singlePort) existing.handle(pkt);
       return;
     }
-    if (pkt.op === 'rrq') return this.accept(pkt, client, key);
+    if (pkt.op === 'rrq') return this.#accept(pkt, client, key);
     if (pkt.op === 'wrq') {
       const code = this.opts.allowWrite ? TftpErrorCode.IllegalOperation : TftpErrorCode.AccessViolation;
       const reason = this.opts.allowWrite ? 'write requests are not supported' : 'read-only server';
@@ -221,15 +217,15 @@ export class TftpServer implements SessionHost {
     this.log.debug({ client, op: pkt.op }, 'tftp: packet for no transfer dropped');
   }
 
-  private accept(pkt: RequestPacket, client: TftpClient, key: string): void {
-    if (this.closing) {
+  #accept(pkt: RequestPacket, client: TftpClient, key: string): void {
+    if (this.#closing) {
       this.sendError(client, TftpErrorCode.NotDefined, 'server shutting down');
       return;
     }
-    const fromClient = this.perClient.get(client.address) ?? 0;
+    const fromClient = this.#perClient.get(client.address) ?? 0;
     const busy =
-      this.sessions.size >= this.opts.maxTransfers
-        ? `server busy: ${this.sessions.size} transfers`
+      this.#sessions.size >= this.opts.maxTransfers
+        ? `server busy: ${this.#sessions.size} transfers`
         : fromClient >= this.opts.maxPerClient
           ? `server busy: ${fromClient} transfers from this client`
           : undefined;
@@ -238,10 +234,10 @@ export class TftpServer implements SessionHost {
       this.emit({ type: 'tftp.error', client, path: pkt.filename, code: TftpErrorCode.NotDefined, reason: busy });
       return;
     }
-    const session = new Session(this, key, client, `t${(++this.seq).toString(36)}`);
-    this.sessions.set(key, session);
-    this.perClient.set(client.address, fromClient + 1);
-    session.run(pkt, this.planCtx, planRead).catch((err: unknown) => {
+    const session = new Session(this, key, client, `t${(++this.#seq).toString(36)}`);
+    this.#sessions.set(key, session);
+    this.#perClient.set(client.address, fromClient + 1);
+    session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: session failed');
       session.abort('internal server error');
       this.release(session);
@@ -253,8 +249,8 @@ export class TftpServer implements SessionHost {
    * events as a socket session; not counted against the transfer limits. Resolves when it is over.
    */
   async runLinked(pkt: RequestPacket, client: TftpClient, link: SessionLink): Promise<void> {
-    const session = new Session(this, `link:${++this.seq}`, client, `i${this.seq.toString(36)}`, link);
-    await session.run(pkt, this.planCtx, planRead).catch((err: unknown) => {
+    const session = new Session(this, `link:${++this.#seq}`, client, `i${this.#seq.toString(36)}`, link);
+    await session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: linked session failed');
       session.abort('internal server error');
       link.error(TftpErrorCode.NotDefined, 'internal server error');
@@ -266,7 +262,7 @@ export class TftpServer implements SessionHost {
 
   /** Sends from the listening socket (early errors; all traffic in single-port mode). */
   sendMain(buf: Buffer, client: TftpClient): void {
-    const m = this.main;
+    const m = this.#main;
     if (!m) return;
     try {
       m.send(buf, client.port, client.address);
@@ -280,12 +276,12 @@ export class TftpServer implements SessionHost {
   }
 
   release(session: Session): void {
-    if (this.sessions.get(session.key) !== session) return;
-    this.sessions.delete(session.key);
-    const n = (this.perClient.get(session.client.address) ?? 1) - 1;
-    if (n <= 0) this.perClient.delete(session.client.address);
-    else this.perClient.set(session.client.address, n);
-    if (this.sessions.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+    if (this.#sessions.get(session.key) !== session) return;
+    this.#sessions.delete(session.key);
+    const n = (this.#perClient.get(session.client.address) ?? 1) - 1;
+    if (n <= 0) this.#perClient.delete(session.client.address);
+    else this.#perClient.set(session.client.address, n);
+    if (this.#sessions.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   emit(ev: TftpEvent): void {

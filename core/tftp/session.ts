@@ -11,6 +11,7 @@ import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
 import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
+import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
   readonly opts: {
@@ -48,41 +49,43 @@ export interface SessionLink {
 type Planner = (pkt: RequestPacket, client: TftpClient, id: string, ctx: PlanContext) => Promise<Plan>;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`request callbacks took over ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return raceTimer(p, ms, (): never => {
+    throw new Error(`request callbacks took over ${ms} ms`);
+  });
 }
 
 export class Session {
-  private transfer: ReadTransfer | undefined;
-  private socket: Socket | NativeUdpSocket | undefined;
-  private aborted: string | undefined;
+  #transfer: ReadTransfer | undefined;
+  #socket: Socket | NativeUdpSocket | undefined;
+  #aborted: string | undefined;
 
+  readonly #host: SessionHost;
+  readonly #link: SessionLink | undefined;
   constructor(
-    private readonly host: SessionHost,
+    host: SessionHost,
     readonly key: string,
     readonly client: TftpClient,
     readonly transferId: string,
-    private readonly link?: SessionLink,
-  ) {}
+    link?: SessionLink,
+  ) {
+    this.#host = host;
+    this.#link = link;
+  }
 
-  private sendError(code: number, message: string): void {
-    if (this.link) this.link.error(code, message);
-    else this.host.sendError(this.client, code, message);
+  #sendError(code: number, message: string): void {
+    if (this.#link) this.#link.error(code, message);
+    else this.#host.sendError(this.client, code, message);
   }
 
   async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
-    const { host, client } = this;
+    const host = this.#host;
+    const { client } = this;
     let plan: Plan;
     try {
       plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
-      this.sendError(TftpErrorCode.NotDefined, 'internal server error');
+      this.#sendError(TftpErrorCode.NotDefined, 'internal server error');
       host.emit({
         type: 'tftp.error',
         client,
@@ -90,20 +93,20 @@ export class Session {
         code: 0,
         reason: err instanceof Error ? err.message : String(err),
       });
-      return this.done();
+      return this.#done();
     }
-    if (plan.kind === 'refuse') return this.refused(plan, pkt.filename);
-    if (this.aborted !== undefined || (host.isClosing && !this.link)) {
-      this.sendError(TftpErrorCode.NotDefined, 'server shutting down');
-      return this.done();
+    if (plan.kind === 'refuse') return this.#refused(plan, pkt.filename);
+    if (this.#aborted !== undefined || (host.isClosing && !this.#link)) {
+      this.#sendError(TftpErrorCode.NotDefined, 'server shutting down');
+      return this.#done();
     }
     let send: (buf: Buffer) => void;
-    if (this.link) {
+    if (this.#link) {
       try {
-        send = await this.link.connect(plan, this);
+        send = await this.#link.connect(plan, this);
       } catch (err) {
         if (!(err instanceof TftpRefusal)) throw err;
-        return this.refused(
+        return this.#refused(
           { kind: 'refuse', req: plan.req, code: err.code, message: err.message, as: 'error', reason: err.reason },
           pkt.filename,
         );
@@ -112,88 +115,89 @@ export class Session {
       send = (buf) => host.sendMain(buf, client);
     } else {
       try {
-        send = await this.openSocket();
+        send = await this.#openSocket();
       } catch (err) {
         host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
-        this.sendError(TftpErrorCode.NotDefined, 'server error');
-        return this.done();
+        this.#sendError(TftpErrorCode.NotDefined, 'server error');
+        return this.#done();
       }
-      if (this.aborted !== undefined) return this.done();
+      if (this.#aborted !== undefined) return this.#done();
     }
-    this.start(plan, send);
+    this.#start(plan, send);
   }
 
-  private refused(plan: Extract<Plan, { kind: 'refuse' }>, path: string): void {
-    const { host, client } = this;
-    this.sendError(plan.code, plan.message);
+  #refused(plan: Extract<Plan, { kind: 'refuse' }>, path: string): void {
+    const host = this.#host;
+    const { client } = this;
+    this.#sendError(plan.code, plan.message);
     const reason = plan.reason ?? plan.message;
     host.log.debug({ client, path, code: plan.code, reason }, 'tftp: refused');
     if (plan.as === 'denied') host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
     else host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
-    this.done();
+    this.#done();
   }
 
-  private start(plan: TransferPlan, send: (buf: Buffer) => void): void {
+  #start(plan: TransferPlan, send: (buf: Buffer) => void): void {
     const { req, handle, acked, params, oack } = plan;
     // Native sockets send a prefilled lock-step block themselves when its ACK arrives (armReply).
-    const native = this.socket instanceof NativeUdpSocket ? this.socket : undefined;
-    this.transfer = new ReadTransfer({
+    const native = this.#socket instanceof NativeUdpSocket ? this.#socket : undefined;
+    this.#transfer = new ReadTransfer({
       open: () => handle.open(),
       openReader: handle.openReader ? () => handle.openReader!() : undefined,
       size: handle.size,
-      readAheadBytes: this.host.readAheadBytes(),
+      readAheadBytes: this.#host.readAheadBytes(),
       params,
       netascii: req.mode === 'netascii',
       oack,
       tsizeAcked: acked.tsize !== undefined,
-      retries: this.host.opts.retries,
+      retries: this.#host.opts.retries,
       send,
       armReply: native && ((ackWire, packet, len) => native.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len)),
       disarm: native && (() => native.disarm()),
-      onFinish: (stats) => this.finished(req, stats, acked.tsize),
+      onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
-    if (oack) this.host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
-    this.host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
-    this.transfer.start();
+    if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
+    this.#host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
+    this.#transfer.start();
   }
 
   /** A packet from this client: from its own socket, or routed by the listener in single-port mode. */
   handle(pkt: TftpPacket): void {
     try {
-      this.transfer?.handle(pkt);
+      this.#transfer?.handle(pkt);
     } catch (err) {
-      this.failed(err);
+      this.#failed(err);
     }
   }
 
-  private failed(err: unknown): void {
-    this.host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
+  #failed(err: unknown): void {
+    this.#host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
     this.abort('internal server error');
   }
 
   abort(reason: string, notify = true): void {
-    this.aborted ??= reason;
-    if (this.transfer) this.transfer.abort(reason, notify);
+    this.#aborted ??= reason;
+    if (this.#transfer) this.#transfer.abort(reason, notify);
   }
 
-  private openSocket(): Promise<(buf: Buffer) => void> {
-    if (this.host.nativeSockets) {
-      const sock = new NativeUdpSocket(this.host.opts.address, this.client.address, this.client.port, {
-        onPacket: (buf, len, replied) => this.onDatagram(buf, len, replied),
-        onError: (err) => this.onSocketError(err),
+  #openSocket(): Promise<(buf: Buffer) => void> {
+    if (this.#host.nativeSockets) {
+      const sock = new NativeUdpSocket(this.#host.opts.address, this.client.address, this.client.port, {
+        onPacket: (buf, len, replied) => this.#onDatagram(buf, len, replied),
+        onError: (err) => this.#onSocketError(err),
       });
-      this.socket = sock;
+      this.#socket = sock;
       return Promise.resolve((buf) => sock.send(buf));
     }
-    const sock = createSocket(this.host.socketType);
-    this.socket = sock;
+    const sock = createSocket(this.#host.socketType);
+    this.#socket = sock;
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(0, this.host.opts.address, () => {
+      sock.bind(0, this.#host.opts.address, () => {
         sock.connect(this.client.port, this.client.address, () => {
           sock.off('error', reject);
-          sock.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
-          sock.on('message', (msg) => this.onDatagram(msg, msg.length));
+          sock.on('error', (err: NodeJS.ErrnoException) => this.#onSocketError(err));
+          sock.on('message', (msg) => this.#onDatagram(msg, msg.length));
           resolve((buf) => {
             try {
               sock.send(buf);
@@ -211,13 +215,13 @@ export class Session {
    * buffer). ACKs, nearly every packet of a transfer, skip the generic decoder; garbage is ignored:
    * the transfer's timer covers real loss.
    */
-  private onDatagram(buf: Buffer, len: number, replied = false): void {
+  #onDatagram(buf: Buffer, len: number, replied = false): void {
     const block = ackBlockOf(buf, len);
     if (block >= 0) {
       try {
-        this.transfer?.ack(block, replied);
+        this.#transfer?.ack(block, replied);
       } catch (err) {
-        this.failed(err);
+        this.#failed(err);
       }
       return;
     }
@@ -231,14 +235,14 @@ export class Session {
     this.handle(pkt);
   }
 
-  private onSocketError(err: NodeJS.ErrnoException): void {
+  #onSocketError(err: NodeJS.ErrnoException): void {
     // ECONNREFUSED on a connected socket = ICMP port unreachable: the client is gone, stop now.
-    this.host.log.debug({ err, client: this.client }, 'tftp: transfer socket error');
+    this.#host.log.debug({ err, client: this.client }, 'tftp: transfer socket error');
     this.abort(`client unreachable (${err.code ?? err.message})`, false);
   }
 
-  private finished(req: TftpRequest, s: TransferStats, tsize: number | undefined): void {
-    const { host } = this;
+  #finished(req: TftpRequest, s: TransferStats, tsize: number | undefined): void {
+    const host = this.#host;
     if (s.outcome === 'done') {
       const { bytes, durationMs, blocks, retransmits, blksize, windowsize } = s;
       host.log.debug(
@@ -286,12 +290,12 @@ export class Session {
       if (s.clientError) ev.code = s.clientError.code;
       host.emit(ev);
     }
-    this.done();
+    this.#done();
   }
 
-  private done(): void {
-    const sock = this.socket;
-    this.socket = undefined;
+  #done(): void {
+    const sock = this.#socket;
+    this.#socket = undefined;
     if (sock instanceof NativeUdpSocket) {
       sock.close();
     } else if (sock) {
@@ -302,7 +306,7 @@ export class Session {
         /* already closed */
       }
     }
-    this.host.release(this);
-    this.link?.closed();
+    this.#host.release(this);
+    this.#link?.closed();
   }
 }

@@ -97,64 +97,66 @@ export interface ReadTransferOptions {
 type Phase = 'idle' | 'oack' | 'opening' | 'data' | 'finished';
 
 export class ReadTransfer {
-  private phase: Phase = 'idle';
-  private readonly blksize: number;
-  private readonly ws: number;
-  private readonly timeoutMs: number;
-  private readonly fixedTimeout: boolean;
-  private readonly retries: number;
-  private readonly clock: Clock;
-  private readonly timer: TimerHandle;
-  private readonly slots: Buffer[] = [];
-  private readonly slotLen: number[] = [];
-  private source: BlockFeed | undefined;
-  private acked = 0; // highest block acknowledged (0 = OACK / start)
-  private sent = 0; // highest block sent at least once
-  private lastBlock: number | undefined; // known once the short block has been read
-  private prefilled = 0; // a block read into its slot but not sent yet (0: none)
-  private armed = false; // the socket holds the prefilled block as the reply to ACK `sent` (armReply)
-  private rewoundAt = -1; // last ACK position answered with a resend: each position gets one at most
-  private tries = 0;
-  private waiting = false;
-  private startedAt = 0;
-  private bytes = 0;
-  private retransmits = 0;
+  #phase: Phase = 'idle';
+  readonly #blksize: number;
+  readonly #ws: number;
+  readonly #timeoutMs: number;
+  readonly #fixedTimeout: boolean;
+  readonly #retries: number;
+  readonly #clock: Clock;
+  readonly #timer: TimerHandle;
+  readonly #slots: Buffer[] = [];
+  readonly #slotLen: number[] = [];
+  #source: BlockFeed | undefined;
+  #acked = 0; // highest block acknowledged (0 = OACK / start)
+  #sent = 0; // highest block sent at least once
+  #lastBlock: number | undefined; // known once the short block has been read
+  #prefilled = 0; // a block read into its slot but not sent yet (0: none)
+  #armed = false; // the socket holds the prefilled block as the reply to ACK `sent` (armReply)
+  #rewoundAt = -1; // last ACK position answered with a resend: each position gets one at most
+  #tries = 0;
+  #waiting = false;
+  #startedAt = 0;
+  #bytes = 0;
+  #retransmits = 0;
 
-  constructor(private readonly o: ReadTransferOptions) {
-    this.blksize = o.params.blksize;
-    this.ws = Math.max(1, o.params.windowsize);
-    this.timeoutMs = o.params.timeoutMs;
-    this.fixedTimeout = o.params.fixedTimeout ?? false;
-    this.retries = o.retries ?? 5;
-    this.clock = o.clock ?? realClock;
-    this.timer = this.clock.timer(() => this.guarded(() => this.onTimeout()));
+  readonly #o: ReadTransferOptions;
+  constructor(o: ReadTransferOptions) {
+    this.#o = o;
+    this.#blksize = o.params.blksize;
+    this.#ws = Math.max(1, o.params.windowsize);
+    this.#timeoutMs = o.params.timeoutMs;
+    this.#fixedTimeout = o.params.fixedTimeout ?? false;
+    this.#retries = o.retries ?? 5;
+    this.#clock = o.clock ?? realClock;
+    this.#timer = this.#clock.timer(() => this.#guarded(() => this.#onTimeout()));
   }
 
   get finished(): boolean {
-    return this.phase === 'finished';
+    return this.#phase === 'finished';
   }
 
   start(): void {
-    if (this.phase !== 'idle') return;
-    this.startedAt = this.clock.now();
-    if (this.o.oack) {
-      this.phase = 'oack';
-      this.o.send(this.o.oack);
-      this.timer.arm(this.wait());
+    if (this.#phase !== 'idle') return;
+    this.#startedAt = this.#clock.now();
+    if (this.#o.oack) {
+      this.#phase = 'oack';
+      this.#o.send(this.#o.oack);
+      this.#timer.arm(this.#wait());
     } else {
-      this.openAndRun();
+      this.#openAndRun();
     }
   }
 
   /** A packet from the client's transfer ID. */
   handle(p: TftpPacket): void {
-    if (this.phase === 'finished') return;
+    if (this.#phase === 'finished') return;
     if (p.op === 'error') {
       const clientError = { code: p.code, message: p.message };
-      if (this.phase === 'oack' && p.code === TftpErrorCode.OptionNegotiation && this.o.tsizeAcked) {
-        this.finish('probe', 'client ended the tsize probe (error 8)', clientError);
+      if (this.#phase === 'oack' && p.code === TftpErrorCode.OptionNegotiation && this.#o.tsizeAcked) {
+        this.#finish('probe', 'client ended the tsize probe (error 8)', clientError);
       } else {
-        this.finish('client-error', `client sent error ${p.code}: ${p.message}`, clientError);
+        this.#finish('client-error', `client sent error ${p.code}: ${p.message}`, clientError);
       }
       return;
     }
@@ -166,87 +168,87 @@ export class ReadTransfer {
    * `replied`: the socket already sent the block armed for this ACK (armReply).
    */
   ack(wire: number, replied = false): void {
-    if (this.phase === 'data') {
-      this.onAck(wire, replied);
-    } else if (this.phase === 'oack' && wire === 0) {
-      this.tries = 0;
-      this.openAndRun();
+    if (this.#phase === 'data') {
+      this.#onAck(wire, replied);
+    } else if (this.#phase === 'oack' && wire === 0) {
+      this.#tries = 0;
+      this.#openAndRun();
     }
   }
 
   /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
   abort(reason: string, notify = true): void {
-    if (this.phase === 'finished') return;
-    if (notify) this.o.send(encodeError(TftpErrorCode.NotDefined, reason));
-    this.finish('aborted', reason);
+    if (this.#phase === 'finished') return;
+    if (notify) this.#o.send(encodeError(TftpErrorCode.NotDefined, reason));
+    this.#finish('aborted', reason);
   }
 
-  private openAndRun(): void {
-    this.phase = 'opening';
-    this.timer.arm(this.wait()); // bounds a source that never opens
+  #openAndRun(): void {
+    this.#phase = 'opening';
+    this.#timer.arm(this.#wait()); // bounds a source that never opens
     // Read ahead one window (at least 16 KiB): enough to send a window without waiting, no more.
-    const highWater = Math.max(16 * 1024, this.ws * this.blksize);
+    const highWater = Math.max(16 * 1024, this.#ws * this.#blksize);
     const ready = (feed: BlockFeed): void => {
-      if (this.phase !== 'opening') {
+      if (this.#phase !== 'opening') {
         feed.destroy();
         return;
       }
-      this.source = feed;
-      this.phase = 'data';
-      this.guarded(() => this.pump());
+      this.#source = feed;
+      this.#phase = 'data';
+      this.#guarded(() => this.#pump());
     };
-    const { openReader, size } = this.o;
-    if (openReader && size !== undefined && !this.o.netascii) {
-      const chunk = Math.max(highWater, this.o.readAheadBytes ?? 0);
+    const { openReader, size } = this.#o;
+    if (openReader && size !== undefined && !this.#o.netascii) {
+      const chunk = Math.max(highWater, this.#o.readAheadBytes ?? 0);
       openReader().then(
         (reader) => ready(new PositionalBlockSource(reader, size, chunk)),
-        (err: unknown) => this.readFailed(err),
+        (err: unknown) => this.#readFailed(err),
       );
     } else {
-      this.o.open().then(
-        (stream) => ready(new BlockSource(stream, this.o.netascii ?? false, highWater)),
-        (err: unknown) => this.readFailed(err),
+      this.#o.open().then(
+        (stream) => ready(new BlockSource(stream, this.#o.netascii ?? false, highWater)),
+        (err: unknown) => this.#readFailed(err),
       );
     }
   }
 
   /** Retransmission wait: the timeout, doubled per consecutive timeout (`tries`) up to MAX_BACKOFF_MS. */
-  private wait(): number {
-    if (this.fixedTimeout || this.tries === 0) return this.timeoutMs;
-    return Math.min(this.timeoutMs * 2 ** this.tries, Math.max(this.timeoutMs, MAX_BACKOFF_MS));
+  #wait(): number {
+    if (this.#fixedTimeout || this.#tries === 0) return this.#timeoutMs;
+    return Math.min(this.#timeoutMs * 2 ** this.#tries, Math.max(this.#timeoutMs, MAX_BACKOFF_MS));
   }
 
   /** Ring of windowsize + 1 slots: the extra one holds the prefilled next block (see pump). */
-  private slotIndex(block: number): number {
-    return block % (this.ws + 1);
+  #slotIndex(block: number): number {
+    return block % (this.#ws + 1);
   }
 
-  private slot(block: number): Buffer {
-    const i = this.slotIndex(block);
-    let buf = this.slots[i];
+  #slot(block: number): Buffer {
+    const i = this.#slotIndex(block);
+    let buf = this.#slots[i];
     if (buf === undefined) {
-      buf = Buffer.allocUnsafe(4 + this.blksize);
-      this.slots[i] = buf;
+      buf = Buffer.allocUnsafe(4 + this.#blksize);
+      this.#slots[i] = buf;
     }
     return buf;
   }
 
   /** Bytes of `block`'s DATA packet (header included), known once it was filled. */
-  private packetLen(block: number): number {
-    return this.slotLen[this.slotIndex(block)]!;
+  #packetLen(block: number): number {
+    return this.#slotLen[this.#slotIndex(block)]!;
   }
 
-  private transmit(block: number): void {
-    const buf = this.slot(block);
-    const len = this.packetLen(block);
-    this.o.send(len === buf.length ? buf : buf.subarray(0, len));
+  #transmit(block: number): void {
+    const buf = this.#slot(block);
+    const len = this.#packetLen(block);
+    this.#o.send(len === buf.length ? buf : buf.subarray(0, len));
   }
 
   /** The prefilled `block` is on the wire: sent by transmit(), or by the socket's armed reply. */
-  private markSent(block: number): void {
-    this.prefilled = 0;
-    this.sent = block;
-    this.bytes += this.packetLen(block) - 4;
+  #markSent(block: number): void {
+    this.#prefilled = 0;
+    this.#sent = block;
+    this.#bytes += this.#packetLen(block) - 4;
   }
 
   /**
@@ -254,155 +256,155 @@ export class ReadTransfer {
    * prefills the next block into the spare slot, so the read (a page-cache copy) happens while the client
    * is busy with what was just sent, and the next ACK is answered with a send alone.
    */
-  private pump(): void {
-    const src = this.source;
-    if (this.phase !== 'data' || src === undefined) return;
+  #pump(): void {
+    const src = this.#source;
+    if (this.#phase !== 'data' || src === undefined) return;
     let sentSome = false;
-    while (this.sent < this.acked + this.ws && (this.lastBlock === undefined || this.sent < this.lastBlock)) {
-      const block = this.sent + 1;
-      if (this.prefilled !== block && !this.prefill(src, block)) break;
-      this.markSent(block);
-      this.transmit(block);
+    while (this.#sent < this.#acked + this.#ws && (this.#lastBlock === undefined || this.#sent < this.#lastBlock)) {
+      const block = this.#sent + 1;
+      if (this.#prefilled !== block && !this.#prefill(src, block)) break;
+      this.#markSent(block);
+      this.#transmit(block);
       sentSome = true;
     }
-    if (this.phase !== 'data') return; // a read failed: finished
-    if (sentSome) this.tries = 0;
-    const next = this.sent + 1;
+    if (this.#phase !== 'data') return; // a read failed: finished
+    if (sentSome) this.#tries = 0;
+    const next = this.#sent + 1;
     if (
-      this.prefilled !== next &&
-      this.sent === this.acked + this.ws &&
-      (this.lastBlock === undefined || this.sent < this.lastBlock)
+      this.#prefilled !== next &&
+      this.#sent === this.#acked + this.#ws &&
+      (this.#lastBlock === undefined || this.#sent < this.#lastBlock)
     ) {
-      this.prefill(src, next);
-      if (this.phase !== 'data') return;
+      this.#prefill(src, next);
+      if (this.#phase !== 'data') return;
     }
     // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
     // by itself the moment that ACK arrives (no JS on the round trip).
-    if (this.ws === 1 && !this.armed && this.prefilled === next && this.sent > this.acked && this.o.armReply) {
-      this.armed = this.o.armReply(this.sent & 0xffff, this.slot(next), this.packetLen(next));
+    if (this.#ws === 1 && !this.#armed && this.#prefilled === next && this.#sent > this.#acked && this.#o.armReply) {
+      this.#armed = this.#o.armReply(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next));
     }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
-    if (sentSome || this.sent === this.acked) this.timer.arm(this.wait());
+    if (sentSome || this.#sent === this.#acked) this.#timer.arm(this.#wait());
   }
 
   /** Fills `block`'s slot (header and data); false when the source has to be waited for (pump runs again). */
-  private prefill(src: BlockFeed, block: number): boolean {
-    const buf = this.slot(block);
-    const n = src.fill(buf, 4, this.blksize);
+  #prefill(src: BlockFeed, block: number): boolean {
+    const buf = this.#slot(block);
+    const n = src.fill(buf, 4, this.#blksize);
     if (src.error) {
-      this.readFailed(src.error);
+      this.#readFailed(src.error);
       return false;
     }
     if (n === undefined) {
-      if (!this.waiting) {
-        this.waiting = true;
+      if (!this.#waiting) {
+        this.#waiting = true;
         src.onReady(() => {
-          this.waiting = false;
-          this.guarded(() => this.pump());
+          this.#waiting = false;
+          this.#guarded(() => this.#pump());
         });
       }
       return false;
     }
     writeDataHeader(buf, block);
-    this.slotLen[this.slotIndex(block)] = 4 + n;
-    if (n < this.blksize) this.lastBlock = block; // short (possibly empty) block ends the file
-    this.prefilled = block;
+    this.#slotLen[this.#slotIndex(block)] = 4 + n;
+    if (n < this.#blksize) this.#lastBlock = block; // short (possibly empty) block ends the file
+    this.#prefilled = block;
     return true;
   }
 
-  private onAck(wire: number, replied = false): void {
+  #onAck(wire: number, replied = false): void {
     // Map the 16-bit number onto [acked, acked + 65535]; anything past what was sent is stray.
-    const block = this.acked + ((wire - (this.acked & 0xffff)) & 0xffff);
-    if (block > this.sent) return;
-    this.armed = false; // one-shot: fired with this datagram, or the socket dropped it
-    if (block > this.acked) {
-      this.acked = block;
-      this.tries = 0;
-      if (this.lastBlock !== undefined && block === this.lastBlock) {
-        this.finish('done');
+    const block = this.#acked + ((wire - (this.#acked & 0xffff)) & 0xffff);
+    if (block > this.#sent) return;
+    this.#armed = false; // one-shot: fired with this datagram, or the socket dropped it
+    if (block > this.#acked) {
+      this.#acked = block;
+      this.#tries = 0;
+      if (this.#lastBlock !== undefined && block === this.#lastBlock) {
+        this.#finish('done');
         return;
       }
       // No cancel here: pump() below re-arms the timer, which only moves a deadline (clock.ts).
     }
-    if (replied && block === this.sent && this.prefilled === block + 1) {
-      this.markSent(block + 1); // the socket sent it as this ACK arrived
-      this.timer.arm(this.wait());
+    if (replied && block === this.#sent && this.#prefilled === block + 1) {
+      this.#markSent(block + 1); // the socket sent it as this ACK arrived
+      this.#timer.arm(this.#wait());
     }
     // An ACK short of what was sent means a gap (RFC 7440 §4). Lock-step never resends on it.
-    if (this.ws > 1 && block < this.sent && block > this.rewoundAt) {
-      this.rewoundAt = block;
-      this.resend(block + 1);
+    if (this.#ws > 1 && block < this.#sent && block > this.#rewoundAt) {
+      this.#rewoundAt = block;
+      this.#resend(block + 1);
     }
-    this.pump();
+    this.#pump();
   }
 
-  private resend(from: number): void {
-    for (let b = from; b <= this.sent; b++) {
-      this.transmit(b);
-      this.retransmits++;
+  #resend(from: number): void {
+    for (let b = from; b <= this.#sent; b++) {
+      this.#transmit(b);
+      this.#retransmits++;
     }
-    this.timer.arm(this.wait());
+    this.#timer.arm(this.#wait());
   }
 
-  private onTimeout(): void {
-    if (this.phase === 'oack') {
-      if (++this.tries > this.retries) return this.giveUp();
-      this.o.send(this.o.oack!);
-      this.retransmits++;
-      this.timer.arm(this.wait());
+  #onTimeout(): void {
+    if (this.#phase === 'oack') {
+      if (++this.#tries > this.#retries) return this.#giveUp();
+      this.#o.send(this.#o.oack!);
+      this.#retransmits++;
+      this.#timer.arm(this.#wait());
       return;
     }
-    if (this.phase === 'opening' || (this.phase === 'data' && this.sent === this.acked)) {
-      if (++this.tries > this.retries) return this.readFailed(new Error('file source stalled'));
-      this.timer.arm(this.wait());
+    if (this.#phase === 'opening' || (this.#phase === 'data' && this.#sent === this.#acked)) {
+      if (++this.#tries > this.#retries) return this.#readFailed(new Error('file source stalled'));
+      this.#timer.arm(this.#wait());
       return;
     }
-    if (this.phase !== 'data') return;
-    if (++this.tries > this.retries) return this.giveUp();
-    this.rewoundAt = this.acked;
-    this.resend(this.acked + 1);
+    if (this.#phase !== 'data') return;
+    if (++this.#tries > this.#retries) return this.#giveUp();
+    this.#rewoundAt = this.#acked;
+    this.#resend(this.#acked + 1);
   }
 
-  private giveUp(): void {
-    this.o.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
-    this.finish('timeout', `no ACK after ${this.retries} retransmissions`);
+  #giveUp(): void {
+    this.#o.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
+    this.#finish('timeout', `no ACK after ${this.#retries} retransmissions`);
   }
 
   /** Callbacks from timers and streams: a bug must end this transfer, not the process. */
-  private guarded(fn: () => void): void {
+  #guarded(fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.readFailed(err);
+      this.#readFailed(err);
     }
   }
 
-  private readFailed(err: unknown): void {
-    if (this.phase === 'finished') return;
-    this.o.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
-    this.finish('read-error', err instanceof Error ? err.message : String(err));
+  #readFailed(err: unknown): void {
+    if (this.#phase === 'finished') return;
+    this.#o.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
+    this.#finish('read-error', err instanceof Error ? err.message : String(err));
   }
 
-  private finish(outcome: TransferOutcome, reason?: string, clientError?: TransferStats['clientError']): void {
-    if (this.phase === 'finished') return;
-    this.phase = 'finished';
-    this.timer.cancel();
-    if (this.armed) this.o.disarm?.();
-    this.armed = false;
-    this.source?.destroy();
-    this.source = undefined;
-    this.slots.length = 0;
+  #finish(outcome: TransferOutcome, reason?: string, clientError?: TransferStats['clientError']): void {
+    if (this.#phase === 'finished') return;
+    this.#phase = 'finished';
+    this.#timer.cancel();
+    if (this.#armed) this.#o.disarm?.();
+    this.#armed = false;
+    this.#source?.destroy();
+    this.#source = undefined;
+    this.#slots.length = 0;
     const stats: TransferStats = {
       outcome,
-      bytes: this.bytes,
-      blocks: this.sent,
-      retransmits: this.retransmits,
-      durationMs: this.clock.now() - this.startedAt,
-      blksize: this.blksize,
-      windowsize: this.ws,
+      bytes: this.#bytes,
+      blocks: this.#sent,
+      retransmits: this.#retransmits,
+      durationMs: this.#clock.now() - this.#startedAt,
+      blksize: this.#blksize,
+      windowsize: this.#ws,
     };
     if (reason !== undefined) stats.reason = reason;
     if (clientError !== undefined) stats.clientError = clientError;
-    this.o.onFinish(stats);
+    this.#o.onFinish(stats);
   }
 }

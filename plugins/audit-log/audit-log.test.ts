@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, verifyAuditFiles } from 'pxekit';
+import { createServer, runPluginCommand, verifyAuditFiles } from 'pxekit';
 import { GENESIS, parseLine, sha256Hex } from 'pxekit/kit';
-// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
-import { auditCommand } from '../../core/audit/cli.js';
 import auditLog from './index.js';
 
 async function tmp(t: { after(fn: () => Promise<void>): void }): Promise<string> {
@@ -117,7 +115,7 @@ test('a tampered line fails verify at that line; removed lines and broken links 
   const original = await readFile(file, 'utf8');
   const out: string[] = [];
   const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s) };
-  assert.equal(await auditCommand(['verify', file], io), 0, out.join('\n'));
+  assert.equal(await runPluginCommand(['audit', 'verify', file], io), 0, out.join('\n'));
 
   // Edit line 4 (an IP) without fixing anything: its own hash no longer matches.
   const ls = original.trimEnd().split('\n');
@@ -126,7 +124,7 @@ test('a tampered line fails verify at that line; removed lines and broken links 
   assert.notEqual(edited[3], ls[3]);
   await writeFile(file, `${edited.join('\n')}\n`);
   out.length = 0;
-  assert.equal(await auditCommand(['verify', file], io), 1);
+  assert.equal(await runPluginCommand(['audit', 'verify', file], io), 1);
   assert.match(out[0]!, /audit\.jsonl:4: content does not match/);
 
   // Remove line 3: the seq gap shows at the line after it (now line 3).

@@ -1,8 +1,9 @@
-import { isAbsolute, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { definePlugin, PxeError, STAGE_LAST } from 'pxekit';
 import { recordFromEvent, type AuditRecord } from './record.js';
 import { AuditWriter } from './writer.js';
+import { auditCommand } from './cli.js';
+import { fromBase } from 'pxekit/kit';
 
 export interface AuditLogOptions {
   /** JSON-lines file, relative to the config file's folder. */
@@ -22,6 +23,7 @@ export default function auditLog(options: Partial<AuditLogOptions> = {}) {
   return definePlugin<AuditLogOptions>({
     name: NAME,
     options,
+    commands: [auditCommand],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -78,7 +80,7 @@ export default function auditLog(options: Partial<AuditLogOptions> = {}) {
       }
       const writer = o.file
         ? new AuditWriter({
-            file: isAbsolute(o.file) ? o.file : resolve(baseDir, o.file),
+            file: fromBase(baseDir, o.file),
             fsyncIntervalMs: o.fsyncIntervalMs,
             rotateBytes: o.rotateBytes,
             keep: o.keep,

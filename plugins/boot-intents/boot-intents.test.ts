@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type PxeServer } from 'pxekit';
+import { createServer, type PxeServer, runPluginCommand } from 'pxekit';
 import { createTestServer, type TestServer } from 'pxekit/testing';
-// eslint-disable-next-line no-restricted-imports -- until CLI commands come from plugins (issue 14, next step)
-import { runIntentCommand } from '../../core/session/intent-cli.js';
 import { fixturePacket, stripIpxe, withMac } from '../../test/helpers/fixtures.js';
 import bootByArch from 'pxekit/plugins/boot-by-arch';
 import ipxeChain from 'pxekit/plugins/ipxe-chain';
@@ -64,19 +62,23 @@ test('a one-shot MAC netboots once (through the iPXE chain), then gets noBoot �
   });
   const server = s.server;
   t.after(() => s.close());
-  assert.equal(plugin.intents, server.intents);
-  await server.intents!.set(MAC, 'once');
+  assert.equal(plugin.intents, server.provided.get('intents'));
+  await server.provided.get('intents')!.set(MAC, 'once');
 
   // Boot 1: raw ROM → undionly.kpxe (a chain loader: not the end), iPXE → script (the end).
   const raw = await boot(s, 'bios-ipxe-rom-discover', stripIpxe);
   assert.equal(raw?.file, 'undionly.kpxe');
   fetched(server, 'tftp.done', '/undionly.kpxe');
   await new Promise((r) => setTimeout(r, 50));
-  assert.equal(server.intents!.get(MAC)?.state, 'once', 'fetching the iPXE binary does not use the one-shot');
+  assert.equal(
+    server.provided.get('intents')!.get(MAC)?.state,
+    'once',
+    'fetching the iPXE binary does not use the one-shot',
+  );
   const ipxe = await boot(s, 'bios-ipxe-rom-discover');
   assert.equal(ipxe?.file, 'http://10.77.0.1/boot.ipxe');
   fetched(server, 'http.get', '/boot.ipxe');
-  await until(() => server.intents!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
+  await until(() => server.provided.get('intents')!.get(MAC)?.state === 'done', 'the script fetch uses the one-shot');
 
   // Boot 2: no netboot.
   const again = await s.dhcp(fixturePacket('bios-ipxe-rom-discover', stripIpxe));
@@ -97,17 +99,17 @@ test('"never" gives noBoot at once; a direct non-iPXE loader (pxelinux.0) uses a
   const s = await createTestServer({ plugins: [bootIntents(), bootByArch({ bios: 'pxelinux.0' })] });
   const server = s.server;
   t.after(() => s.close());
-  await server.intents!.set('52-54-00-77-EF-64', 'never');
+  await server.provided.get('intents')!.set('52-54-00-77-EF-64', 'never');
   const never = await s.dhcp(fixturePacket('uefi-edk2-discover'));
   assert.deepEqual(
     [never.boot?.noBoot, never.boot?.reason],
     [true, 'boot intent "never" for 52:54:00:77:ef:64: do not netboot'],
   );
-  await server.intents!.set(MAC, 'once');
+  await server.provided.get('intents')!.set(MAC, 'once');
   assert.equal((await boot(s, 'bios-ipxe-rom-discover', stripIpxe))?.file, 'pxelinux.0');
   fetched(server, 'tftp.done', 'pxelinux.0');
-  await until(() => server.intents!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
-  assert.equal(await server.intents!.clear(MAC), true);
+  await until(() => server.provided.get('intents')!.get(MAC)?.state === 'done', 'pxelinux.0 ends the chain');
+  assert.equal(await server.provided.get('intents')!.clear(MAC), true);
   assert.equal((await boot(s, 'bios-ipxe-rom-discover', stripIpxe))?.file, 'pxelinux.0', 'cleared: netboots again');
 });
 
@@ -130,19 +132,25 @@ test('pxekit intent set/list/clear edit the file from the config; the running se
   const err: string[] = [];
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
   assert.equal(
-    await runIntentCommand(['set', '52:54:00:AA:BB:CC', 'never', '--config', config], io),
+    await runPluginCommand(['intent', 'set', '52:54:00:AA:BB:CC', 'never', '--config', config], io),
     0,
     err.join('\n'),
   );
   assert.equal(out.pop(), '52:54:00:aa:bb:cc never');
-  await until(() => server.intents!.get('52:54:00:aa:bb:cc')?.state === 'never', 'the server sees the CLI change');
-  assert.equal(await runIntentCommand(['list', '--config', config], io), 0);
+  await until(
+    () => server.provided.get('intents')!.get('52:54:00:aa:bb:cc')?.state === 'never',
+    'the server sees the CLI change',
+  );
+  assert.equal(await runPluginCommand(['intent', 'list', '--config', config], io), 0);
   assert.match(out.pop() ?? '', /^52:54:00:aa:bb:cc {2}never {2}set /);
-  assert.equal(await runIntentCommand(['clear', '52:54:00:aa:bb:cc', '--config', config], io), 0);
-  await until(() => server.intents!.get('52:54:00:aa:bb:cc') === undefined, 'the server sees the clear');
-  assert.equal(await runIntentCommand(['set', 'nope', 'once', '--config', config], io), 1);
+  assert.equal(await runPluginCommand(['intent', 'clear', '52:54:00:aa:bb:cc', '--config', config], io), 0);
+  await until(
+    () => server.provided.get('intents')!.get('52:54:00:aa:bb:cc') === undefined,
+    'the server sees the clear',
+  );
+  assert.equal(await runPluginCommand(['intent', 'set', 'nope', 'once', '--config', config], io), 1);
   assert.match(err.pop() ?? '', /"nope" is not a MAC address/);
-  assert.equal(await runIntentCommand(['set', '52:54:00:aa:bb:cc', 'twice', '--config', config], io), 2);
+  assert.equal(await runPluginCommand(['intent', 'set', '52:54:00:aa:bb:cc', 'twice', '--config', config], io), 2);
 });
 
 test('a malformed intents file stops the start (it could netboot machines marked never)', async (t) => {

@@ -1,7 +1,17 @@
-import { isAbsolute, resolve } from 'node:path';
 import { definePlugin, STAGE_FIRST } from 'pxekit';
-import { type FileWatcher, IntentStore, watchFile } from 'pxekit/kit';
+import { type FileWatcher, watchFile, fromBase } from 'pxekit/kit';
+import { intentCommand } from './cli.js';
 import { DEFAULT_CHAIN_FILES, endsBootChain } from './consume.js';
+import { IntentStore } from './intents.js';
+
+export { IntentStore, type Intent, type IntentState } from './intents.js';
+
+declare module 'pxekit' {
+  interface Provides {
+    /** boot-intents: the one-shot / "never" marks per MAC (session-redis shares them between instances). */
+    intents: IntentStore;
+  }
+}
 
 export interface BootIntentsOptions {
   /** JSON file the intents persist to; without it they live in memory only. */
@@ -20,6 +30,8 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
   const plugin = definePlugin<BootIntentsOptions>({
     name: NAME,
     options,
+    provides: ['intents'],
+    commands: [intentCommand],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -47,11 +59,11 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
         pollMs: { type: 'integer', minimum: 100, default: 2000, description: 'stat poll interval for file, ms' },
       },
     },
-    apply(server, { options, log, baseDir }) {
-      const file = options.file && !isAbsolute(options.file) ? resolve(baseDir, options.file) : options.file;
+    apply(server, { options, log, baseDir, provide }) {
+      const file = fromBase(baseDir, options.file);
       const intents = new IntentStore({ ...(file ? { file } : {}), log });
       store = intents;
-      server.intents = intents;
+      provide('intents', intents);
       let watcher: FileWatcher | undefined;
 
       server.hooks.ready.tapPromise(NAME, async () => {
@@ -100,14 +112,14 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
           },
           (err: unknown) =>
             log.error(
-              { event: 'intents.write-error', mac, err, code: 'PXE_ERR_INTENT_STORE' },
+              { event: 'intents.write.error', mac, err, code: 'PXE_ERR_INTENT_STORE' },
               'cannot record a used one-shot boot',
             ),
         );
       });
     },
   });
-  // The store, once the plugin is applied (also `server.intents`): a getter, because apply creates it.
+  // The store, once the plugin is applied (also `server.provided.get('intents')`): a getter, because apply creates it.
   Object.defineProperty(plugin, 'intents', { get: () => store, enumerable: false });
   return plugin as typeof plugin & { readonly intents: IntentStore | undefined };
 }

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
@@ -6,11 +6,12 @@ import {
   logTemplateError,
   memoryFile,
   type PathPattern,
-  registerVarsProvider,
   sessionForRequest,
   TemplateRenderer,
   type TemplateSource,
   templateVars,
+  unmapIpv4,
+  fromBase,
 } from 'pxekit/kit';
 import { DEFAULT_GRUB, DEFAULT_IPXE, DEFAULT_PXELINUX } from './defaults.js';
 import { selectGroup, selectorProblems, type Group } from './select.js';
@@ -64,7 +65,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           fix: 'name an existing profile in every group; write MACs as aa:bb:cc:dd:ee:ff or patterns as aa:bb:cc:*',
         });
       const base = server.baseDir;
-      const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
+      const dir = fromBase(base, options.dir) ?? base;
       const renderer = new TemplateRenderer();
 
       const match = (s: BootSession) => {
@@ -88,9 +89,9 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
       });
 
       // Templates (ours and the templates plugin's) see the matched profile as `profile`.
-      registerVarsProvider(server, (s) => {
+      server.hooks.templateVars.tap(NAME, (vars, s) => {
         const m = match(s);
-        return m ? { profile: profileVars(m.group, m.profile) } : undefined;
+        return m ? { ...vars, profile: profileVars(m.group, m.profile) } : vars;
       });
 
       const render = async (
@@ -134,7 +135,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           clientAddress: ctx.client.address,
         });
         if (!session) return prev;
-        const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
+        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
         const body = await render('script', session, ctx.path, local ? { address: local } : undefined);
         return body === undefined ? prev : { body, contentType: 'text/plain; charset=utf-8' };
       });

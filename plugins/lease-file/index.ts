@@ -3,7 +3,6 @@
  * is appended to a CRC-checked write-ahead log; an ACK is sent only after its lease is on disk, so
  * nothing acknowledged is lost on `kill -9`. See README.md for the exact guarantee.
  */
-import { isAbsolute, resolve } from 'node:path';
 import { definePlugin } from 'pxekit';
 import { FileLeaseStore } from './file-store.js';
 import type { FsyncMode } from './wal-writer.js';
@@ -20,6 +19,7 @@ export interface LeaseFileOptions {
 }
 
 export { FileLeaseStore } from './file-store.js';
+import { fromBase } from 'pxekit/kit';
 
 const NAME = 'lease-file';
 
@@ -27,6 +27,7 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
   return definePlugin<LeaseFileOptions>({
     name: NAME,
     options,
+    provides: ['leaseStore'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -60,7 +61,7 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         },
       },
     },
-    apply(server, { options: o, log, baseDir, config }) {
+    apply(_server, { options: o, log, baseDir, config, provide }) {
       if (config.dhcp.mode !== 'full') {
         // Only full mode hands out addresses; proxy mode never opens a store.
         log.warn(
@@ -69,8 +70,9 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
         );
         return;
       }
-      const file = isAbsolute(o.path) ? o.path : resolve(baseDir, o.path);
-      server.dhcp.setLeaseStore(
+      const file = fromBase(baseDir, o.path);
+      provide(
+        'leaseStore',
         new FileLeaseStore({ file, fsync: o.fsync, batchMs: o.batchMs, compactEveryBytes: o.compactEveryBytes, log }),
       );
     },

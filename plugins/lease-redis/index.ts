@@ -37,6 +37,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
   const plugin = definePlugin<LeaseRedisOptions>({
     name: NAME,
     options,
+    provides: ['leaseStore'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -69,7 +70,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         },
       },
     },
-    apply(server, { options, log, config }) {
+    apply(server, { options, log, config, provide }) {
       if (config.dhcp.mode !== 'full') {
         log.warn(
           { event: 'lease-redis.unused', mode: config.dhcp.mode },
@@ -95,7 +96,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         emit: (e) => server.emit(e),
       });
       store = s;
-      server.dhcp.setLeaseStore(s);
+      provide('leaseStore', s);
 
       server.hooks.ready.tapPromise(NAME, () => link.start());
       server.hooks.close.tapPromise(NAME, () => link.close());

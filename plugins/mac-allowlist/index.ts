@@ -1,6 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
 import { definePlugin, PxeError, STAGE_FIRST } from 'pxekit';
-import { compileMacPatterns, type FileWatcher, type MacPattern, watchFile } from 'pxekit/kit';
+import { compileMacPatterns, type FileWatcher, type MacPattern, watchFile, fromBase } from 'pxekit/kit';
 import { readListFile } from './list-file.js';
 
 export interface MacAllowlistOptions {
@@ -71,7 +70,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
           fix: 'write MACs as aa:bb:cc:dd:ee:ff, OUIs as aa:bb:cc, patterns as aa:bb:cc:*',
         });
       }
-      const file = options.file && !isAbsolute(options.file) ? resolve(server.baseDir, options.file) : options.file;
+      const file = fromBase(server.baseDir, options.file);
       let fromFile: MacPattern[] = [];
       let watcher: FileWatcher | undefined;
 
@@ -81,7 +80,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
           const { patterns, bad } = await readListFile(file);
           for (const b of bad)
             log.warn(
-              { event: 'allowlist.bad-line', where: b.where, error: b.error },
+              { event: 'allowlist.line.invalid', where: b.where, error: b.error },
               `allowlist ${b.where}: ${b.error}; line skipped`,
             );
           fromFile = patterns;
@@ -92,7 +91,7 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
         } catch (err) {
           // Keep the last good list: an editor's half-written save must not open or close the doors.
           log.error(
-            { event: 'allowlist.load-error', file, err },
+            { event: 'allowlist.load.error', file, err },
             'cannot read allowlist file; keeping the previous list',
           );
         }

@@ -85,7 +85,7 @@ test('bad pattern in options fails apply; bad file line is skipped with file:lin
   const server = createServer({ ...quiet, logger, plugins: [macAllowlist({ file, pollMs: 100 })] });
   await server.start();
   t.after(() => server.close());
-  const bad = lines.find((l) => l['event'] === 'allowlist.bad-line');
+  const bad = lines.find((l) => l['event'] === 'allowlist.line.invalid');
   assert.equal(bad?.['where'], `${file}:3`);
   assert.equal((await server.admit({ protocol: 'dhcp', mac: '52:54:00:77:ef:64' })).allowed, true);
 });

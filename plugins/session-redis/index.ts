@@ -36,6 +36,8 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
   const plugin = definePlugin<SessionRedisOptions>({
     name: NAME,
     options,
+    // Shares boot-intents' store (`intents`) when that plugin is configured.
+    optionalDependencies: ['boot-intents'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -66,7 +68,7 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
         },
       },
     },
-    apply(server, { options, log, config }) {
+    apply(server, { options, log, config, use }) {
       const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
       const link = sharedRedisLink(server, {
         redis: resolveRedisOptions(options.redis),
@@ -91,14 +93,15 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
       // After every plugin's `ready`: boot-intents has loaded its file by then.
       server.hooks.listening.tapPromise(NAME, async () => {
         if (!options.intents) return;
-        if (!server.intents) {
+        const intents = use('intents', { optional: true });
+        if (!intents) {
           log.warn(
             { event: 'session-redis.no-intents' },
             'intents: true but the boot-intents plugin is not configured: boot intents are not shared',
           );
           return;
         }
-        intentSync = new IntentSync({ link, intents: server.intents, instanceId, log });
+        intentSync = new IntentSync({ link, intents, instanceId, log });
         await intentSync.start(options.intentPollMs);
       });
       server.hooks.bootEvent.tap(NAME, (e) => ss.onEvent(e));

@@ -1,5 +1,5 @@
 /**
- * Boot intents (one-shot / never, core/session/intents.ts) shared between instances through a Redis
+ * Boot intents (one-shot / never, the boot-intents plugin's store) shared between instances through a Redis
  * hash `<p>intents` (MAC → state) and the channel `<p>intents`. Each instance keeps its own
  * IntentStore (and file), and:
  * - every `pollMs` compares its intents with what it last synced and pushes the differences (so
@@ -12,7 +12,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { type IntentState, type IntentStore, type RedisLink, RedisUnavailableError } from 'pxekit/kit';
+import type { IntentState, IntentStore } from 'pxekit/plugins/boot-intents';
+import { type RedisLink, RedisUnavailableError } from 'pxekit/kit';
 
 interface Change {
   from: string;
@@ -166,7 +167,7 @@ export class IntentSync {
       else this.#synced.set(mac, state);
     } catch (err) {
       this.#log.error(
-        { event: 'session-redis.intent-error', err, mac, code: 'PXE_ERR_INTENT_STORE' },
+        { event: 'session-redis.intent.error', err, mac, code: 'PXE_ERR_INTENT_STORE' },
         'could not apply a boot intent from another instance',
       );
     }
@@ -175,7 +176,7 @@ export class IntentSync {
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
     this.#queue = run.catch((err: unknown) =>
-      this.#log.error({ event: 'session-redis.intent-error', err }, 'boot intent sync failed'),
+      this.#log.error({ event: 'session-redis.intent.error', err }, 'boot intent sync failed'),
     );
     return run;
   }

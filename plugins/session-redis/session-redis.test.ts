@@ -75,16 +75,16 @@ test(
     const a = await instance(t, redis);
     const b = await instance(t, redis);
     const mac = randomMac(2);
-    await a.server.intents!.set(mac, 'once');
-    await eventually(() => b.server.intents!.get(mac)?.state === 'once', 5000, 'B to see the one-shot');
-    await b.server.intents!.markBooted(mac);
-    await eventually(() => a.server.intents!.get(mac)?.state === 'done', 5000, 'A to see it used');
+    await a.server.provided.get('intents')!.set(mac, 'once');
+    await eventually(() => b.server.provided.get('intents')!.get(mac)?.state === 'once', 5000, 'B to see the one-shot');
+    await b.server.provided.get('intents')!.markBooted(mac);
+    await eventually(() => a.server.provided.get('intents')!.get(mac)?.state === 'done', 5000, 'A to see it used');
     // A's next DHCP answer for that machine: boot from disk.
     const [offer] = await a.server.inject.dhcp(request(mac, DHCPDISCOVER, {}, pxe), { local });
     assert.equal(offer!.packet.file.replace(/\0+$/, ''), '');
     assert.ok(a.events.some((e) => e.type === 'dhcp.noboot' && e.mac === mac));
-    await b.server.intents!.clear(mac);
-    await eventually(() => a.server.intents!.get(mac) === undefined, 5000, 'A to see it cleared');
+    await b.server.provided.get('intents')!.clear(mac);
+    await eventually(() => a.server.provided.get('intents')!.get(mac) === undefined, 5000, 'A to see it cleared');
     assert.equal(await redis.client().hget('x:intents', mac), null);
   },
 );
@@ -103,14 +103,14 @@ test(
       'both to notice',
     );
     const mac = randomMac(3);
-    await a.server.intents!.set(mac, 'never');
+    await a.server.provided.get('intents')!.set(mac, 'never');
     const client = randomMac(4);
     const ip = await dora(a.server, client);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(b.server.intents!.get(mac), undefined);
+    assert.equal(b.server.provided.get('intents')!.get(mac), undefined);
     await redis.start();
     await eventually(
-      () => b.server.intents!.get(mac)?.state === 'never',
+      () => b.server.provided.get('intents')!.get(mac)?.state === 'never',
       10_000,
       'B to get the mark made during the outage',
     );

@@ -127,7 +127,7 @@ export class SessionSync {
     } catch (err) {
       if (!(err instanceof RedisUnavailableError))
         this.#o.log.error(
-          { event: 'session-redis.write-error', err, code: 'PXE_ERR_REDIS' },
+          { event: 'session-redis.write.error', err, code: 'PXE_ERR_REDIS' },
           'sharing boot sessions failed',
         );
     }

@@ -3,11 +3,10 @@
  * Files are looked up per request (stat + realpath), opened per request and streamed; nothing stays open.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
 import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
-import { boundsFor, cachedReadFn, normalizeMount, reportDenied, safeSegments, underMount } from 'pxekit/kit';
+import { boundsFor, cachedReadFn, fromBase, mountedPath, normalizeMount, reportDenied } from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
 
 const readCached = cachedReadFn();
@@ -111,7 +110,7 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
     options,
     optionsSchema: sourceDiskSchema,
     apply(server, { options: o, log, name, baseDir: base }) {
-      const root = isAbsolute(o.root) ? o.root : resolve(base, o.root);
+      const root = fromBase(base, o.root);
       const mount = normalizeMount(o.mount);
       const matchOpts = { dot: true, nocase: o.caseInsensitive };
       const allowed = (rel: string) =>
@@ -154,18 +153,15 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
-        const rel = underMount(req.path, mount);
-        if (rel === undefined || rel === '' || !lookup) return undefined;
-        const safe = safeSegments(rel);
-        if (!safe.ok) {
-          reportDenied(server, log, name, req, safe.reason);
-          return undefined;
-        }
+        if (!lookup) return undefined;
+        const at = mountedPath(server, log, name, req, mount);
+        if (!at) return undefined;
+        const { rel } = at;
         if (!allowed(rel)) {
           log.debug({ event: 'files.filtered', path: req.path }, 'path excluded by include/exclude');
           return undefined;
         }
-        const r = await lookup.find(safe.segments);
+        const r = await lookup.find(at.segments);
         if (!r.found) {
           if (r.denied) reportDenied(server, log, name, req, r.denied);
           return undefined;

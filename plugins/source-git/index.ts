@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { definePlugin, type FileHandle, type PluginDefinition, PxeError } from 'pxekit';
-import { boundsFor, normalizeMount, reportDenied, safeSegments, underMount } from 'pxekit/kit';
+import { boundsFor, fromBase, mountedPath, normalizeMount } from 'pxekit/kit';
 import { catBlob, redact } from './git.js';
 import { GitMirror, type Snapshot } from './mirror.js';
 import { sourceGitSchema, type SourceGitOptions } from './options.js';
@@ -47,17 +47,15 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
     optionsSchema: sourceGitSchema,
     apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
-      const repo = isRemoteUrl(o.repo) || isAbsolute(o.repo) ? o.repo : resolve(base, o.repo);
+      const repo = isRemoteUrl(o.repo) ? o.repo : fromBase(base, o.repo);
       const subdir = o.subdir
         .split('/')
         .filter((s) => s !== '' && s !== '.')
         .join('/');
       if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');
-      const cacheDir = o.cacheDir
-        ? isAbsolute(o.cacheDir)
-          ? o.cacheDir
-          : resolve(base, o.cacheDir)
-        : join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
+      const cacheDir =
+        fromBase(base, o.cacheDir) ??
+        join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
       const closing = new AbortController();
       const mirror = new GitMirror({
         repo,
@@ -178,14 +176,10 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
-        const rel = underMount(req.path, mount);
         const snap = current;
-        if (rel === undefined || rel === '' || !snap) return undefined;
-        const safe = safeSegments(rel);
-        if (!safe.ok) {
-          reportDenied(server, log, name, req, safe.reason);
-          return undefined;
-        }
+        if (!snap) return undefined;
+        const rel = mountedPath(server, log, name, req, mount)?.rel;
+        if (rel === undefined) return undefined;
         const entry = snap.files.get(rel);
         if (!entry) return undefined;
         return {

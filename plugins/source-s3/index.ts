@@ -3,19 +3,9 @@
  * only when this plugin starts, so servers that do not mount S3 never load it.
  */
 import { createReadStream } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'pxekit';
-import {
-  boundsFor,
-  DiskCache,
-  eventProtocol,
-  LruMap,
-  normalizeMount,
-  reportDenied,
-  safeSegments,
-  underMount,
-} from 'pxekit/kit';
+import { boundsFor, DiskCache, eventProtocol, LruMap, normalizeMount, mountedPath, fromBase } from 'pxekit/kit';
 import { CredentialProvider } from './credentials.js';
 import { sourceS3Schema, type SourceS3Options } from './options.js';
 import { S3Store, type S3Head } from './store.js';
@@ -92,11 +82,7 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
           AwsClient,
         );
         if (o.cache) {
-          cache = new DiskCache(
-            isAbsolute(o.cache.dir) ? o.cache.dir : resolve(base, o.cache.dir),
-            o.cache.maxBytes,
-            log,
-          );
+          cache = new DiskCache(fromBase(base, o.cache.dir), o.cache.maxBytes, log);
           await cache.init();
         }
         log.info(
@@ -115,13 +101,9 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
-        const rel = underMount(req.path, mount);
-        if (rel === undefined || rel === '' || !store) return undefined;
-        const safe = safeSegments(rel);
-        if (!safe.ok) {
-          reportDenied(server, log, name, req, safe.reason);
-          return undefined;
-        }
+        if (!store) return undefined;
+        const rel = mountedPath(server, log, name, req, mount)?.rel;
+        if (rel === undefined) return undefined;
         let head = heads.get(rel);
         if (head === undefined) {
           try {

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, type PxeServer, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
@@ -10,6 +10,8 @@ import {
   TemplateRenderer,
   type TemplateSource,
   templateVars,
+  unmapIpv4,
+  fromBase,
 } from 'pxekit/kit';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
@@ -130,7 +132,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
           );
           return prev;
         }
-        const local = ctx.req.socket?.localAddress?.replace(/^::ffff:/, '');
+        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
         const body = await render(
           found.m,
           session,
@@ -155,7 +157,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
 
 function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] {
   const base = server.baseDir;
-  const dir = options.dir ? (isAbsolute(options.dir) ? options.dir : resolve(base, options.dir)) : base;
+  const dir = fromBase(base, options.dir) ?? base;
   return Object.entries(options.files).map(([path, entry]) => {
     const pattern = compilePathPattern(path);
     if ('error' in pattern)

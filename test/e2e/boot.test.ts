@@ -104,7 +104,7 @@ async function bootCase(t: TestContext, lan: Lan, px: PxekitProc, c: Case): Prom
 
 function diagnostics(boot: BootResult, logs: LogLine[], px: PxekitProc): string {
   const events = logs
-    .filter((l) => l.event && !['http.client_error'].includes(l.event))
+    .filter((l) => l.event && !['http.client.error'].includes(l.event))
     .map((l) =>
       JSON.stringify({
         event: l.event,

@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { BootEvent } from '../../core/hooks/server.js';
 import { definePlugin, type PluginDefinition } from '../../core/plugin.js';
-import { createServer, type PxeServer } from '../../core/server.js';
+import { createServer } from '../../core/create-server.js';
+import type { PxeServer } from '../../core/server.js';
 import sourceDisk from '../../plugins/source-disk/index.js';
 
 export interface PxeTftpFixture {

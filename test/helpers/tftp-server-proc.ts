@@ -25,7 +25,7 @@ function peakRss(): number {
 
 /** The whole pxekit server (createServer, TftpService, the real source-disk plugin) instead of the bare engine. */
 async function startPxe(): Promise<{ port: number; close: () => Promise<void> }> {
-  const { createServer } = await import('../../core/server.js');
+  const { createServer } = await import('../../core/create-server.js');
   const { default: sourceDisk } = await import('../../plugins/source-disk/index.js');
   const tftp = {
     port: 0,

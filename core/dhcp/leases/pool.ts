@@ -3,7 +3,7 @@
  * turned into 32-bit integers, so that matching a request to a pool and walking a range cost no
  * string parsing per packet.
  */
-import type { DhcpPool } from '../../config/types.js';
+import type { DhcpPool } from '../config.js';
 import { PxeError } from '../../errors.js';
 import { parseIp } from '../packet.js';
 

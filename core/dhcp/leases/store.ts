@@ -1,7 +1,7 @@
 /**
  * The lease store interface: where full-mode DHCP keeps who holds which address. The core ships an
- * in-memory store (memory-store.ts); a plugin may register another one (a durable file, Redis, SQL)
- * with `server.dhcp.setLeaseStore(store)` from its `apply`. docs/dhcp.md lists what each method
+ * in-memory store (memory-store.ts); a plugin may provide another one (a durable file, Redis, SQL)
+ * with `ctx.provide('leaseStore', store)` from its `apply`. docs/dhcp.md lists what each method
  * must guarantee; the short version is: every method that changes a lease is a compare-and-set on
  * the address, so that two pxekit instances sharing one store can never hand one address to two
  * clients.

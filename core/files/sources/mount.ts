@@ -72,3 +72,31 @@ export function reportDenied(
 export function underMount(path: string, mount: string): string | undefined {
   return stripMount(path, mount);
 }
+
+/** A request path as a source looks it up: relative to its mount (`rel`) and split into safe segments. */
+export interface MountedPath {
+  rel: string;
+  segments: string[];
+}
+
+/**
+ * The prelude of every source's `resolve` tap: the part of `req.path` under `mount`, checked by
+ * safeSegments. Undefined when the path is not this source's (outside the mount, or the mount itself) or
+ * is unsafe — an unsafe one is reported (`files.denied` log line and event, naming `plugin`).
+ */
+export function mountedPath(
+  server: PxeServer,
+  log: { warn(obj: object, msg: string): void },
+  plugin: string,
+  req: ResolveRequest,
+  mount: string,
+): MountedPath | undefined {
+  const rel = underMount(req.path, mount);
+  if (rel === undefined || rel === '') return undefined;
+  const safe = safeSegments(rel);
+  if (!safe.ok) {
+    reportDenied(server, log, plugin, req, safe.reason);
+    return undefined;
+  }
+  return { rel, segments: safe.segments };
+}

@@ -12,7 +12,8 @@ import { pino, type Logger } from 'pino';
 import { run } from '../../helpers/proc.js';
 import type { FileHandle } from '../../../core/files/types.js';
 import { definePlugin, type PluginDefinition } from '../../../core/plugin.js';
-import { createServer, type PxeServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
+import type { PxeServer } from '../../../core/server.js';
 import type { BootEvent } from '../../../core/hooks/server.js';
 
 export function tempDirSource(root: string, opts: { etag?: boolean; opened?: Readable[] } = {}): PluginDefinition {

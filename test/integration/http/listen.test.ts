@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createNetServer } from 'node:net';
 import { once } from 'node:events';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { PxeError } from '../../../core/errors.js';
 import { definePlugin } from '../../../core/plugin.js';
 

@@ -6,7 +6,7 @@
  *   node --import tsx commit-child.ts <leaseFile> <clients> <concurrency> <fsync>
  */
 import { writeSync } from 'node:fs';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST } from '../../../core/dhcp/packet.js';
 import leaseFile from '../../../plugins/lease-file/index.js';
 import { clientMessage, macOf, replyType } from './dhcp-wire.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { DHCPDISCOVER, DHCPOFFER } from '../../../core/dhcp/packet.js';
 import { FileLeaseStore } from '../../../plugins/lease-file/file-store.js';
 import leaseFile from '../../../plugins/lease-file/index.js';

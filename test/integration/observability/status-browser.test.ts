@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
 import { syntheticDiscoverBuffer } from '../../../core/explain/discover.js';
 import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import sourceDisk from '../../../plugins/source-disk/index.js';

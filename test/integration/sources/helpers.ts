@@ -2,7 +2,8 @@
 import { Writable, type Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { createLogger } from '../../../core/log.js';
-import { createServer, type PxeServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
+import type { PxeServer } from '../../../core/server.js';
 import type { BootEvent } from '../../../core/hooks/server.js';
 
 export async function readAll(s: Readable): Promise<Buffer> {

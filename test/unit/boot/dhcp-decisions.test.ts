@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { decode } from '../../../core/dhcp/codec.js';
 import type { DhcpPacket } from '../../../core/dhcp/packet.js';
 import type { PluginDefinition } from '../../../core/plugin.js';
-import { createServer, type PxeServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
+import type { PxeServer } from '../../../core/server.js';
 import { loadFixture, stripIpxe } from '../../helpers/fixtures.js';
 import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import bootIntents from '../../../plugins/boot-intents/index.js';
@@ -101,7 +102,7 @@ test('via inject: a one-shot MAC boots once through DHCP → TFTP → iPXE → H
   await server.start();
   t.after(() => server.close());
   const mac = '52:54:00:77:b1:05';
-  await server.intents!.set(mac, 'once');
+  await server.provided.get('intents')!.set(mac, 'once');
   assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover', stripIpxe)), 'undionly.kpxe');
   server.emit({
     type: 'tftp.done',
@@ -112,13 +113,13 @@ test('via inject: a one-shot MAC boots once through DHCP → TFTP → iPXE → H
     data: { path: '/undionly.kpxe', bytes: 1 },
   });
   assert.equal(await bootFile(server, packet('bios-ipxe-rom-discover')), 'http://10.99.0.1/boot.ipxe');
-  assert.equal(server.intents!.get(mac)?.state, 'once');
+  assert.equal(server.provided.get('intents')!.get(mac)?.state, 'once');
   const script = await server.inject.http({ path: `/boot.ipxe?mac=${mac}`, remoteAddress: '10.99.0.165' });
   assert.equal(script.status, 200);
   assert.match(script.body.toString(), /kernel \/vmlinuz/);
-  for (let i = 0; i < 100 && server.intents!.get(mac)?.state !== 'done'; i++)
+  for (let i = 0; i < 100 && server.provided.get('intents')!.get(mac)?.state !== 'done'; i++)
     await new Promise((r) => setTimeout(r, 20));
-  assert.equal(server.intents!.get(mac)?.state, 'done');
+  assert.equal(server.provided.get('intents')!.get(mac)?.state, 'done');
   assert.equal(
     (await server.inject.dhcp(packet('bios-ipxe-rom-discover', stripIpxe), { local })).length,
     0,

@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AsyncSeriesBailHook, AsyncSeriesWaterfallHook, SyncWaterfallHook } from 'tapable';
+import {
+  AsyncParallelHook,
+  AsyncSeriesBailHook,
+  AsyncSeriesWaterfallHook,
+  SyncBailHook,
+  SyncWaterfallHook,
+} from 'tapable';
 import { HookError } from '../../../core/errors.js';
-import { HookRunner, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
+import { HookRunner, hookKind, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
 
 test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
   const runner = new HookRunner();
   const hook = runner.register('dhcp.classify', new SyncWaterfallHook<[number]>(['n']));
-  runner.currentPlugin = 'bad-plugin';
-  hook.tap('whatever-name', () => {
-    throw new Error('boom');
-  });
-  runner.currentPlugin = undefined;
+  runner.applying('bad-plugin', () =>
+    hook.tap('whatever-name', () => {
+      throw new Error('boom');
+    }),
+  );
   assert.throws(
     () => hook.call(1),
     (err: unknown) => {
@@ -27,9 +33,7 @@ test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
 
 test('a rejecting async tap is tagged; the tap name is used when no plugin is applying', async () => {
   const runner = new HookRunner();
-  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']), {
-    bail: true,
-  });
+  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']));
   hook.tapPromise('embedder', async () => {
     throw new Error('nope');
   });
@@ -41,9 +45,7 @@ test('a rejecting async tap is tagged; the tap name is used when no plugin is ap
 
 test('an async tap that never settles is cut off by its timeout', async () => {
   const runner = new HookRunner({ asyncTimeoutMs: 50 });
-  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], string | undefined>(['r']), {
-    bail: true,
-  });
+  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], string | undefined>(['r']));
   hook.tapPromise('hangs', () => new Promise<undefined>(() => {}));
   await assert.rejects(
     hook.promise('x'),
@@ -93,13 +95,9 @@ test('decidedBy names the plugin whose bail tap answered, without touching the r
   const hook = runner.register(
     'dhcp.selectBoot',
     new AsyncSeriesBailHook<[number], { file: string } | undefined>(['n']),
-    { bail: true },
   );
-  runner.currentPlugin = 'passes';
-  hook.tapPromise('passes', async () => undefined);
-  runner.currentPlugin = 'decides';
-  hook.tapPromise('decides', async (n) => ({ file: `f${n}` }));
-  runner.currentPlugin = undefined;
+  runner.applying('passes', () => hook.tapPromise('passes', async () => undefined));
+  runner.applying('decides', () => hook.tapPromise('decides', async (n) => ({ file: `f${n}` })));
   const r = await hook.promise(7);
   assert.deepEqual(r, { file: 'f7' });
   assert.deepEqual(Object.keys(r!), ['file']);
@@ -121,16 +119,22 @@ test('onTiming observes each tap with plugin, hook and outcome', async () => {
 
 test('a tracked waterfall remembers the plugin that produced a new value, not those that passed it on', async () => {
   const runner = new HookRunner();
-  const hook = runner.register(
-    'http.script',
-    new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']),
-    { waterfall: true },
-  );
-  runner.currentPlugin = 'maker';
-  hook.tapPromise('maker', async () => ({ body: 'a' }));
-  runner.currentPlugin = 'passer';
-  hook.tapPromise('passer', async (s) => s);
-  runner.currentPlugin = undefined;
+  const hook = runner.register('http.script', new AsyncSeriesWaterfallHook<[{ body: string } | undefined]>(['script']));
+  runner.applying('maker', () => hook.tapPromise('maker', async () => ({ body: 'a' })));
+  runner.applying('passer', () => hook.tapPromise('passer', async (s) => s));
   const out = await hook.promise(undefined);
   assert.equal(runner.decidedBy(out), 'maker');
+});
+
+test("a hook's kind comes from its class: bail and waterfall hooks track deciders with no flag", async () => {
+  const runner = new HookRunner();
+  const bail = runner.register('a.bail', new SyncBailHook<[number], { n: number } | undefined>(['n']));
+  const fall = runner.register('a.fall', new SyncWaterfallHook<[{ n: number }]>(['v']));
+  const plain = runner.register('a.plain', new AsyncParallelHook<[number]>(['n']));
+  assert.deepEqual([hookKind(bail), hookKind(fall), hookKind(plain)], ['bail', 'waterfall', 'plain']);
+  runner.applying('answers', () => bail.tap('answers', (n) => ({ n })));
+  runner.applying('makes', () => fall.tap('makes', (v) => ({ n: v.n + 1 })));
+  runner.applying('passes', () => fall.tap('passes', (v) => v));
+  assert.equal(runner.decidedBy(bail.call(1)), 'answers');
+  assert.equal(runner.decidedBy(fall.call({ n: 1 })), 'makes');
 });

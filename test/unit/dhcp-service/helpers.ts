@@ -3,7 +3,8 @@
  * boot-event capture, and request builders for synthetic clients.
  */
 import { Writable } from 'node:stream';
-import { createServer, type PxeServer } from '../../../core/server.js';
+import { createServer } from '../../../core/create-server.js';
+import type { PxeServer } from '../../../core/server.js';
 import { createLogger } from '../../../core/log.js';
 import { definePlugin, type PluginDefinition } from '../../../core/plugin.js';
 import type { PxeConfigInput } from '../../../core/config/types.js';

@@ -1,6 +1,6 @@
 /**
  * Lease store compare-and-set rules, the allocator (no per-address store scan, preferred addresses),
- * pool checks, interface inference, and setLeaseStore registration rules.
+ * pool checks, interface inference, and the rules for a plugin-provided lease store.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -145,12 +145,13 @@ test('interfaces: inference by giaddr/ciaddr/source, single-interface fallback, 
   assert.throws(() => servedAddresses(all, ['eth7'], undefined), /'eth7'/);
 });
 
-test('setLeaseStore: one store; a second registration names both plugins; the store is used', async () => {
+test('leaseStore provided by a plugin: one store; a second registration names both plugins; the store is used', async () => {
   const storePlugin = (name: string, store: MemoryLeaseStore) =>
     definePlugin({
       name,
-      apply(server) {
-        server.dhcp.setLeaseStore(store);
+      provides: ['leaseStore'],
+      apply(_server, { provide }) {
+        provide('leaseStore', store);
       },
     });
   const a = new MemoryLeaseStore();

@@ -147,7 +147,7 @@ test('a throwing hook answers ERROR 0 with a generic message, logs the plugin, a
     errorCode: 0,
     errorMessage: 'internal server error',
   });
-  const logged = f.logs.filter((l) => l.event === 'tftp.hook_error');
+  const logged = f.logs.filter((l) => l.event === 'tftp.hook.error');
   assert.equal(logged.length, 2);
   assert.deepEqual(
     logged.map((l) => l.plugin),

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IntentStore } from '../../../core/session/intents.js';
-import { PxeError } from '../../../core/errors.js';
+import { IntentStore } from './intents.js';
+import { PxeError } from 'pxekit';
 
 async function tmp(t: { after(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'intent-store-'));

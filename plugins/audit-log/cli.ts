@@ -1,15 +1,13 @@
-import { extraCommands } from '../cli.js';
-import { verifyAuditFiles } from './verify.js';
+import type { CommandIo, PluginCommand } from 'pxekit';
+import { verifyAuditFiles } from 'pxekit/kit';
 
 const USAGE = `Usage: pxekit audit verify FILE [FILE...]
   Checks an audit-log hash chain. Give rotated files oldest first to check the links between them:
     pxekit audit verify audit.jsonl.2 audit.jsonl.1 audit.jsonl
   Prints the first bad line as FILE:LINE and exits 1; exits 0 when the chain is intact.`;
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
-
-/** `pxekit audit verify FILE...` — see core/audit/verify.ts. */
-export async function auditCommand(argv: string[], io: Out): Promise<number> {
+/** `pxekit audit verify FILE...` — the chain check is `verifyAuditFiles` of pxekit/kit. */
+async function runAuditCommand(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...files] = argv;
   if (sub === '--help' || sub === '-h') {
     io.out(USAGE);
@@ -34,7 +32,9 @@ export async function auditCommand(argv: string[], io: Out): Promise<number> {
   return 0;
 }
 
-extraCommands.set('audit', {
+/** `pxekit audit verify FILE...`, contributed by the audit-log plugin; needs no config. */
+export const auditCommand: PluginCommand = {
+  name: 'audit',
   summary: "verify FILE... — check an audit log's hash chain (exit 1 at the first bad line)",
-  run: auditCommand,
-});
+  run: runAuditCommand,
+};

@@ -1,8 +1,8 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import type { Logger } from 'pino';
-import { normalizeMac } from '../boot/mac.js';
-import { PxeError } from '../errors.js';
+import { PxeError } from 'pxekit';
+import { normalizeMac } from 'pxekit/kit';
 
 /**
  * Boot intents: per-MAC marks that outlive a restart.
@@ -66,7 +66,7 @@ export class IntentStore {
         );
       } catch (err) {
         this.#log?.error(
-          { event: 'intents.load-error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' },
+          { event: 'intents.load.error', file: this.file, err, code: 'PXE_ERR_INTENT_STORE' },
           'cannot reload boot intents; keeping the current ones',
         );
       }
@@ -178,7 +178,7 @@ export class IntentStore {
       const state = (v as Partial<Intent> | null)?.state;
       if (!mac || !state || !STATES.includes(state)) {
         this.#log?.warn(
-          { event: 'intents.bad-entry', file: this.file, key },
+          { event: 'intents.entry.invalid', file: this.file, key },
           `boot intents: skipping bad entry "${key}"`,
         );
         continue;

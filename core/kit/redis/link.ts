@@ -21,9 +21,10 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { UnavailableError } from '../errors.js';
-import type { BootEvent } from '../hooks/server.js';
+import { UnavailableError } from '../../errors.js';
+import type { BootEvent } from '../../hooks/server.js';
 import { redactUrl, type RedisOptions } from './options.js';
+import { raceTimer } from '../../util/race-timer.js';
 
 /** Redis replies that mean "the server cannot serve now", not "this command is wrong". */
 const OUTAGE_REPLIES = /^(OOM|READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|BUSY|NOREPLICAS|TRYAGAIN)\b/;
@@ -172,18 +173,11 @@ export class RedisLink {
 
   async #start(): Promise<void> {
     const timeout = this.#o.redis.connectTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
     const connected = this.client.connect().then(
       () => true,
       () => false,
     );
-    const waited = await Promise.race([
-      connected,
-      new Promise<false>((r) => {
-        timer = setTimeout(() => r(false), timeout);
-      }),
-    ]);
-    clearTimeout(timer);
+    const waited = await raceTimer(connected, timeout, () => false);
     if (!waited) this.markDown(`no connection within ${timeout} ms`);
   }
 

@@ -3,12 +3,10 @@
  * named in the config's `boot-intents` plugin options. A running server sees the change through its
  * file watcher (the file is replaced atomically, so it never reads half a file).
  */
-import { isAbsolute, resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { extraCommands } from '../cli.js';
-import { loadConfig } from '../config/load.js';
-import { PxeError } from '../errors.js';
+import { PxeError, type CommandContext, type PluginCommand } from 'pxekit';
 import { IntentStore } from './intents.js';
+import { fromBase } from 'pxekit/kit';
 
 const USAGE = `Usage:
   pxekit intent set <mac> once|never [--config PATH]   boot once then local disk / do not netboot
@@ -16,27 +14,19 @@ const USAGE = `Usage:
   pxekit intent list [--config PATH]                   show every mark
 The intents file is the "file" option of the boot-intents plugin in the config.`;
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
+type Options = { file?: string };
 
-/** The intents file from a config's `["boot-intents", { file }]` entry, absolute. */
-export async function intentsFileFromConfig(configPath?: string): Promise<string> {
-  const loaded = await loadConfig(configPath);
-  for (const ref of loaded.config.plugins) {
-    if (!Array.isArray(ref) || ref[0] !== 'boot-intents') continue;
-    const file = (ref[1] as { file?: unknown } | undefined)?.file;
-    if (typeof file === 'string' && file.length > 0)
-      return isAbsolute(file) ? file : resolve(dirname(loaded.filepath), file);
-  }
-  throw new PxeError(
-    'PXE_ERR_CONFIG_INVALID',
-    `${loaded.displayPath} has no boot-intents plugin with a "file" option`,
-    {
-      fix: 'add to plugins: ["boot-intents", { "file": "./intents.json" }] (without a file, intents live only in the running server)',
-    },
-  );
+/** The intents file from the config's boot-intents options, absolute. */
+async function intentsFile(ctx: CommandContext<Options>, configPath: string | undefined): Promise<string> {
+  const plugin = await ctx.configured(configPath);
+  const file = plugin.options.file;
+  if (file) return fromBase(plugin.baseDir, file);
+  throw new PxeError('PXE_ERR_CONFIG_INVALID', `${plugin.configFile} has no boot-intents plugin with a "file" option`, {
+    fix: 'add to plugins: ["boot-intents", { "file": "./intents.json" }] (without a file, intents live only in the running server)',
+  });
 }
 
-export async function runIntentCommand(argv: string[], io: Out): Promise<number> {
+async function runIntentCommand(argv: string[], io: CommandContext<Options>): Promise<number> {
   let positionals: string[];
   let config: string | undefined;
   try {
@@ -62,7 +52,7 @@ export async function runIntentCommand(argv: string[], io: Out): Promise<number>
     return 2;
   }
   try {
-    const store = new IntentStore({ file: await intentsFileFromConfig(config) });
+    const store = new IntentStore({ file: await intentsFile(io, config) });
     await store.load();
     if (action === 'set') {
       const i = await store.set(mac!, state as 'once' | 'never');
@@ -84,7 +74,9 @@ export async function runIntentCommand(argv: string[], io: Out): Promise<number>
   }
 }
 
-extraCommands.set('intent', {
-  summary: 'mark a MAC to netboot once, or never (boot-intents plugin)',
+/** `pxekit intent …`, contributed by the boot-intents plugin. */
+export const intentCommand: PluginCommand<Options> = {
+  name: 'intent',
+  summary: 'mark a MAC to netboot once, or never',
   run: runIntentCommand,
-});
+};

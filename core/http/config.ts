@@ -1,0 +1,11 @@
+/** The `http` section of the config, as validated (defaults applied); core/config/schema.ts has its schema. */
+export interface HttpConfig {
+  enabled: boolean;
+  port: number;
+  address?: string;
+  /** How clients reach this server (`http://10.99.0.1`), for boot URLs. */
+  baseUrl?: string;
+  /** Headers must arrive within this many ms (slowloris bound). */
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
