@@ -4,7 +4,6 @@
  * DHCPv4 packet whose options 60/77/93/94 come from DHCPv6 16/15/61/62, so `classify` puts an IPv6
  * client in the same arch table as option 93. Also turns a `selectBoot` answer into options 59/60/16.
  */
-import { isUrl } from '../boot/url.js';
 import type { ClientClass } from '../dhcp/pxe.js';
 import { encodeUserClass } from '../dhcp/pxe.js';
 import type { DhcpPacket } from '../dhcp/packet.js';
@@ -84,7 +83,9 @@ export function standInPacket(msg: Dhcp6Message, mac: string): DhcpPacket {
 export function bootOptions6(spec: BootSpec | undefined, client: ClientClass, serverAddress: string): Dhcp6Option[] {
   if (!spec || spec.noBoot || !spec.file) return [];
   const next = spec.nextServer?.includes(':') ? spec.nextServer : serverAddress;
-  const url = isUrl(spec.file) ? spec.file : `tftp://[${next}]/${spec.file.replace(/^\/+/, '')}`;
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.file)
+    ? spec.file
+    : `tftp://[${next}]/${spec.file.replace(/^\/+/, '')}`;
   const out: Dhcp6Option[] = [{ kind: 'bootfile-url', url }];
   if (spec.params && spec.params.length > 0) out.push({ kind: 'bootfile-param', params: spec.params });
   if (client.isHttpClient)

@@ -10,8 +10,15 @@ import { networkInterfaces } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ListeningAddress } from '../hooks/server.js';
-import type { PxeServer } from '../server.js';
-import type { ProtocolService } from './types.js';
+import type { Dhcp6Config } from '../dhcp6/config.js';
+import type { DhcpService } from './dhcp-service.js';
+import type { ProtocolService, ServiceHost } from './types.js';
+
+/** What the DHCPv6 service needs of the server: the service host, the dhcp6 config and the DHCP hooks and lease store. */
+export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
+  readonly config: ServiceHost['config'] & { dhcp6: Dhcp6Config };
+  readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
+};
 import { HookError, PxeError, listenError } from '../errors.js';
 import { recordDecision } from '../dhcp/boot-reply.js';
 import { classify } from '../dhcp/pxe.js';
@@ -64,12 +71,12 @@ interface Link {
 
 export class Dhcp6Service implements ProtocolService {
   readonly stats: Dhcp6Stats = { received: 0, decodeErrors: 0, dropped: 0, replies: 0 };
-  readonly #server: PxeServer;
+  readonly #server: Dhcp6ServiceHost;
   #socket: dgram.Socket | undefined;
   #setup: Setup6 | undefined;
   #log: Logger | undefined;
 
-  constructor(server: PxeServer) {
+  constructor(server: Dhcp6ServiceHost) {
     this.#server = server;
   }
 
