@@ -45,7 +45,7 @@ test(
 
     const server = createServer({
       log: { level: 'silent' },
-      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1' },
+      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1', port: 0, pxePort: 0 },
       tftp: { enabled: false },
       http: { port: 0, address: '127.0.0.1' },
       plugins: [status({ updateIntervalMs: 50, doneAfterMs: 1500 }), bootByArch(), sourceDisk({ root })],
@@ -194,7 +194,7 @@ test(
     await writeFile(join(base, 'boot.ipxe'), '#!ipxe\nkernel /vmlinuz\nboot\n');
     const server = createServer({
       log: { level: 'silent' },
-      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1' },
+      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1', port: 0, pxePort: 0 },
       tftp: { enabled: false },
       http: { port: 0, address: '127.0.0.1' },
       plugins: [

@@ -44,7 +44,7 @@ test(
 
     const server = createServer({
       log: { level: 'silent' },
-      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1' },
+      dhcp: { mode: 'proxy', serverAddress: '127.0.0.1', port: 0, pxePort: 0 },
       tftp: { address: '127.0.0.1', port: 0 },
       http: { address: '127.0.0.1', port: 0 },
       plugins: [
