@@ -52,6 +52,13 @@ export { MemoryLeaseStore } from './dhcp/leases/memory-store.js';
 export { decode as decodeDhcp, encode as encodeDhcp, encodingLength as dhcpEncodingLength } from './dhcp/codec.js';
 export { classify, type ClientClass } from './dhcp/pxe.js';
 export type { DhcpPacket } from './dhcp/packet.js';
+export {
+  decode as decodeDhcp6,
+  encode as encodeDhcp6,
+  encodingLength as dhcp6EncodingLength,
+  Dhcp6DecodeError,
+} from './dhcp6/codec.js';
+export type { Dhcp6Packet, Dhcp6Message, Dhcp6RelayMessage, Dhcp6Option } from './dhcp6/codec.js';
 export type { DhcpInjectOptions, DhcpInjectReply } from './services/dhcp-service.js';
 // Audit chain and `explain`, for tools built on pxekit.
 export { verifyAuditFiles, type VerifyResult } from './audit/verify.js';

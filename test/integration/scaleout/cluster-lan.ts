@@ -22,9 +22,9 @@ export function fullConfig(
   redisUrl: string,
   ip: string,
   id: string,
-  extra: { cluster?: boolean; level?: string } = {},
+  extra: { cluster?: boolean; level?: string; peers?: object; commandTimeoutMs?: number } = {},
 ): object {
-  const redis = { url: redisUrl, keyPrefix: FULL_PREFIX, commandTimeoutMs: 2000 };
+  const redis = { url: redisUrl, keyPrefix: FULL_PREFIX, commandTimeoutMs: extra.commandTimeoutMs ?? 2000 };
   return {
     dhcp: {
       mode: 'full',
@@ -37,7 +37,9 @@ export function fullConfig(
     hooks: { timeoutMs: 5000 },
     plugins: [
       ['lease-redis', { redis }],
-      ...(extra.cluster === false ? [] : [['dhcp-cluster', { redis, instanceId: id }]]),
+      ...(extra.cluster === false
+        ? []
+        : [['dhcp-cluster', { redis, instanceId: id, ...(extra.peers ? { peers: extra.peers } : {}) }]]),
     ],
   };
 }
@@ -60,6 +62,8 @@ export interface LanRedis {
   stop(): Promise<void>;
   /** Starts it again on the same address and port (with its AOF, if `aof`). */
   start(): Promise<void>;
+  /** Sends a signal to the running redis-server (SIGSTOP: hung; SIGCONT: resumed). */
+  signal(sig: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts redis-server in the LAN's server namespace on `lan.srvAddr:REDIS_PORT`. */
@@ -104,6 +108,9 @@ export async function startLanRedis(lan: Lan, dir: string, opts: { aof?: boolean
       await p?.exitPromise;
     },
     start,
+    signal: async (sig) => {
+      if (proc?.pid !== undefined && !proc.exited()) process.kill(proc.pid, sig);
+    },
   };
 }
 
