@@ -10,6 +10,8 @@ const PATH_VARS: Record<string, string> = {
   // GRUB's per-IP config names: the IPv4 address as 8 upper-case hex digits, then shortened one digit at a
   // time (grub.cfg-0A4D0064, grub.cfg-0A4D006, … grub.cfg-0), like pxelinux.
   ip_hex: '[0-9A-F]{1,8}',
+  // The client machine identifier (DHCP option 97) as GRUB names it: grub.cfg-7726a678-7fc0-4853-a4f6-c85ac36a120a.
+  uuid: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
 };
 
 /** The IPv4 address `a.b.c.d` as 8 upper-case hex digits (`10.77.0.100` → `0A4D0064`), or undefined. */
@@ -29,9 +31,10 @@ export interface PathPattern {
   source: string;
   /**
    * Matches a normalised virtual path; returns the MAC/IP the path names (if any), or undefined. `ipHex` is
-   * the (possibly shortened) hex address of `{{ip_hex}}`: check it against the client with `ipHexNames`.
+   * the (possibly shortened) hex address of `{{ip_hex}}`: check it against the client with `ipHexNames`; `uuid`
+   * (lower case) must equal the client's option-97 GUID.
    */
-  match(path: string): { mac?: string; ip?: string; ipHex?: string } | undefined;
+  match(path: string): { mac?: string; ip?: string; ipHex?: string; uuid?: string } | undefined;
 }
 
 /**
@@ -63,11 +66,12 @@ export function compilePathPattern(source: string): PathPattern | { error: strin
     match(p) {
       const m = regex.exec(p);
       if (!m) return undefined;
-      const out: { mac?: string; ip?: string; ipHex?: string } = {};
+      const out: { mac?: string; ip?: string; ipHex?: string; uuid?: string } = {};
       names.forEach((name, i) => {
         const v = m[i + 1]!;
         if (name === 'ip') out.ip = v;
         else if (name === 'ip_hex') out.ipHex = v;
+        else if (name === 'uuid') out.uuid = v.toLowerCase();
         else {
           const mac = normalizeMac(v);
           if (mac) out.mac = mac;

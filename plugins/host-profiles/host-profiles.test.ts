@@ -96,6 +96,11 @@ test('GRUB and pxelinux config files over TFTP via files.resolve (by MAC in the 
   // GRUB's per-IP names: 10.77.0.112 = 0A4D0070, and each shortened form, for that client only.
   for (const name of ['0A4D0070', '0A4D007', '0A4D', '0'])
     assert.match((await tftp(server, `/grub/grub.cfg-${name}`, '10.77.0.112')).text, /installer for 52:54:00:77:aa:64/);
+  // Per client UUID (option 97; QEMU's firmware sends all zeros), for the client that has it only.
+  const zeros = '00000000-0000-0000-0000-000000000000';
+  assert.match((await tftp(server, `/grub/grub.cfg-${zeros}`, '10.77.0.112')).text, /installer for 52:54:00:77:aa:64/);
+  const other = '7726a678-7fc0-4853-a4f6-c85ac36a120a';
+  assert.equal((await tftp(server, `/grub/grub.cfg-${other}`, '10.77.0.112')).errorCode, 1, 'another UUID');
   for (const name of ['0A4D0071', '0B', '0a4d0070'])
     assert.equal(
       (await tftp(server, `/grub/grub.cfg-${name}`, '10.77.0.112')).errorCode,

@@ -141,13 +141,14 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
       });
 
       // Config files for clients that never run iPXE (GRUB, pxelinux), and the script over TFTP. The GRUB names
-      // are GRUB's own search order for a network prefix (per MAC, per IP in hex shortened digit by digit, then
-      // plain grub.cfg); builds without that search (Debian 12's 2.06) ask only grub.cfg: found by client IP.
+      // are GRUB's own search order for a network prefix (per client UUID, per MAC, per IP in hex shortened digit by
+      // digit, then plain grub.cfg); builds without that search (Debian 12's 2.06) ask only grub.cfg: found by client IP.
       const grub = options.grubPrefix.replace(/\/+$/, '');
       const pxelinux = options.pxelinuxPrefix.replace(/\/+$/, '');
       const routes: Array<{ kind: Kind; pattern: PathPattern; http: boolean }> = [
         { kind: 'script', pattern: compiled(options.scriptPath), http: false },
         ...[
+          `${grub}/grub.cfg-{{uuid}}`,
           `${grub}/grub.cfg-01-{{mac_dashes}}`,
           `${grub}/grub.cfg-{{mac}}`,
           `${grub}/grub.cfg-{{mac_dashes}}`,
@@ -169,6 +170,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           });
           if (!session) return undefined;
           if (hit.ipHex && !ipHexNames(hit.ipHex, session.ip ?? req.clientAddress)) return undefined;
+          if (hit.uuid && session.guid?.toLowerCase() !== hit.uuid) return undefined;
           const body = await render(r.kind, session, req.path);
           return body === undefined ? undefined : memoryFile(req.path, body, NAME);
         }

@@ -104,7 +104,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         return undefined;
       };
       const sessionFor = (
-        hit: { mac?: string; ip?: string; ipHex?: string },
+        hit: { mac?: string; ip?: string; ipHex?: string; uuid?: string },
         session: BootSession | undefined,
         clientAddress: string | undefined,
       ) => {
@@ -116,6 +116,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         if (!s) return undefined;
         if (hit.ip && s.ip !== hit.ip) return undefined;
         if (hit.ipHex && !ipHexNames(hit.ipHex, s.ip ?? clientAddress)) return undefined;
+        if (hit.uuid && s.guid?.toLowerCase() !== hit.uuid) return undefined;
         return s;
       };
 
