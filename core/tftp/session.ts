@@ -15,7 +15,6 @@ import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
   readonly opts: {
-    address: string;
     retries: number;
     singlePort: boolean;
     requestTimeoutMs: number;
@@ -26,7 +25,8 @@ export interface SessionHost {
   readAheadBytes(): number;
   readonly log: Logger;
   readonly isClosing: boolean;
-  readonly socketType: 'udp4' | 'udp6';
+  /** The local address and family a transfer socket for `client` binds to. */
+  localFor(client: TftpClient): { address: string; type: 'udp4' | 'udp6' };
   sendMain(buf: Buffer, client: TftpClient): void;
   sendError(client: TftpClient, code: number, message: string): void;
   release(session: Session): void;
@@ -181,19 +181,20 @@ export class Session {
   }
 
   #openSocket(): Promise<(buf: Buffer) => void> {
+    const local = this.#host.localFor(this.client);
     if (this.#host.nativeSockets) {
-      const sock = new NativeUdpSocket(this.#host.opts.address, this.client.address, this.client.port, {
+      const sock = new NativeUdpSocket(local.address, this.client.address, this.client.port, {
         onPacket: (buf, len, replied) => this.#onDatagram(buf, len, replied),
         onError: (err) => this.#onSocketError(err),
       });
       this.#socket = sock;
       return Promise.resolve((buf) => sock.send(buf));
     }
-    const sock = createSocket(this.#host.socketType);
+    const sock = createSocket(local.type);
     this.#socket = sock;
     return new Promise((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(0, this.#host.opts.address, () => {
+      sock.bind(0, local.address, () => {
         sock.connect(this.client.port, this.client.address, () => {
           sock.off('error', reject);
           sock.on('error', (err: NodeJS.ErrnoException) => this.#onSocketError(err));
