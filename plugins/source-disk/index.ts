@@ -5,11 +5,9 @@
 import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
-import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
-import { boundsFor, cachedReadFn, fromBase, mountedPath, normalizeMount, reportDenied } from 'pxekit/kit';
+import { definePlugin, type FileHandle, PxeError } from 'pxekit';
+import { boundsFor, fromBase, mountedPath, normalizeMount, openFileReader, reportDenied } from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
-
-const readCached = cachedReadFn();
 
 export interface SourceDiskOptions {
   /** The folder to serve. Relative paths are resolved against the config file's folder, or the cwd. */
@@ -205,18 +203,9 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
             const b = boundsFor(range, size);
             return b ? createReadStream(realPath, { start: b.start, end: b.end }) : Readable.from([]);
           },
-          // Positional reads for TFTP (one reused buffer per transfer); the caller bounds reads by `size`.
-          // readCached: page-cache hits without a thread-pool round trip (core/native/file-read.ts).
-          async openReader() {
-            const fh = await fsp.open(realPath, 'r');
-            const reader: FileReader = {
-              fd: fh.fd,
-              read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
-              close: () => fh.close(),
-            };
-            if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fh.fd, buf, off, len, pos);
-            return reader;
-          },
+          // Positional reads for TFTP (one reused buffer per transfer, page-cache hits without the thread
+          // pool) and the descriptor for HTTP's sendfile; the caller bounds reads by `size`.
+          openReader: () => openFileReader(realPath),
         };
       });
     },
