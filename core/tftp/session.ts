@@ -153,6 +153,10 @@ export class Session {
       retries: this.#host.opts.retries,
       send,
       armReply: native && ((ackWire, packet, len) => native.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len)),
+      armChain:
+        native &&
+        ((ackWire, packet, len, chain) => native.armChain(((OP_ACK << 16) | ackWire) >>> 0, packet, len, chain)),
+      chainSteps: native && (() => native.chainSteps()),
       disarm: native && (() => native.disarm()),
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
@@ -183,7 +187,10 @@ export class Session {
   #openSocket(): Promise<(buf: Buffer) => void> {
     if (this.#host.nativeSockets) {
       const sock = new NativeUdpSocket(this.#host.opts.address, this.client.address, this.client.port, {
-        onPacket: (buf, len, replied) => this.#onDatagram(buf, len, replied),
+        onPacket: (buf, len, replied, steps) => {
+          if (steps > 0) this.#transfer?.chained(steps);
+          this.#onDatagram(buf, len, replied);
+        },
         onError: (err) => this.#onSocketError(err),
       });
       this.#socket = sock;

@@ -33,6 +33,7 @@ import { PositionalBlockSource } from './positional-source.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
 import type { TransferParams } from './options.js';
+import type { ChainSource } from '../native/udp-socket.js';
 
 /** Longest wait between retransmissions after backoff (the base timeout, if larger, wins). */
 export const MAX_BACKOFF_MS = 8000;
@@ -89,6 +90,13 @@ export interface ReadTransferOptions {
    * the ACK of wire block `ackWire` arrives, then report it with `ack(wire, true)`. False: not armed.
    */
   armReply?: (ackWire: number, packet: Buffer, len: number) => boolean;
+  /**
+   * armReply that keeps going in the socket (native transfer sockets, files with a descriptor): block
+   * after block read from the page cache and sent as its ACK arrives, no JS per block. The socket then
+   * reports the ACKs it answered (`chained`, or `chainSteps` when the timer fires).
+   */
+  armChain?: (ackWire: number, packet: Buffer, len: number, chain: ChainSource) => boolean;
+  chainSteps?: () => number;
   disarm?: () => void;
   clock?: Clock;
   onFinish: (stats: TransferStats) => void;
@@ -174,6 +182,23 @@ export class ReadTransfer {
       this.#tries = 0;
       this.#openAndRun();
     }
+  }
+
+  /**
+   * The socket's chain answered `steps` lock-step ACKs by itself (armChain), each as ack(…, true) and a
+   * prefill would have: the window, the byte count and the file position move on by that many blocks.
+   */
+  chained(steps: number): void {
+    const src = this.#source;
+    if (steps <= 0 || this.#phase !== 'data' || !(src instanceof PositionalBlockSource)) return;
+    this.#acked += steps;
+    this.#sent += steps;
+    this.#prefilled += steps;
+    this.#bytes += steps * this.#blksize;
+    this.#slotLen[0] = this.#slotLen[1] = 4 + this.#blksize; // both slots hold full blocks now
+    src.skip(steps * this.#blksize);
+    this.#tries = 0;
+    this.#timer.arm(this.#wait());
   }
 
   /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
@@ -281,10 +306,23 @@ export class ReadTransfer {
     // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
     // by itself the moment that ACK arrives (no JS on the round trip).
     if (this.#ws === 1 && !this.#armed && this.#prefilled === next && this.#sent > this.#acked && this.#o.armReply) {
-      this.#armed = this.#o.armReply(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next));
+      const chain = this.#chainSource(src, next);
+      this.#armed = chain
+        ? this.#o.armChain!(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next), chain)
+        : this.#o.armReply(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next));
     }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.#sent === this.#acked) this.#timer.arm(this.#wait());
+  }
+
+  /** What the socket's chain needs to go on from the prefilled full block `next`, if it can (armChain). */
+  #chainSource(src: BlockFeed, next: number): ChainSource | undefined {
+    if (!this.#o.armChain || !(src instanceof PositionalBlockSource) || this.#o.size === undefined) return undefined;
+    if (this.#packetLen(next) !== 4 + this.#blksize) return undefined;
+    const fd = src.chainFd(next * this.#blksize);
+    if (fd === undefined) return undefined;
+    const slots = [this.#slot(0), this.#slot(1)] as const; // slot of block b: b % 2 in lock-step
+    return { fd, slots, block: next, blksize: this.#blksize, size: this.#o.size };
   }
 
   /** Fills `block`'s slot (header and data); false when the source has to be waited for (pump runs again). */
@@ -347,6 +385,8 @@ export class ReadTransfer {
   }
 
   #onTimeout(): void {
+    const steps = this.#o.chainSteps?.() ?? 0;
+    if (steps > 0 && this.#phase === 'data') return this.chained(steps); // progress the timer did not see
     if (this.#phase === 'oack') {
       if (++this.#tries > this.#retries) return this.#giveUp();
       this.#o.send(this.#o.oack!);
