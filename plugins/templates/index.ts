@@ -128,7 +128,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         const session = sessionFor(found.hit, ctx.session, ctx.client.address);
         if (!session) {
           ctx.log.debug(
-            { event: 'template.no-session', path: ctx.path },
+            { event: 'template.session.missing', path: ctx.path },
             'templated path but no session for this client',
           );
           return prev;
