@@ -15,10 +15,16 @@ import {
   type RequestPacket,
   type TftpPacket,
 } from './codec.js';
-import { nativeUdp } from '../native/udp-socket.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
+import {
+  chooseTransferSockets,
+  sendOnlySocket,
+  type TransferSocket,
+  type TransferSocketEvents,
+  type TransferSockets,
+} from './transfer-socket.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
@@ -43,9 +49,8 @@ export class TftpServer implements SessionHost {
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #planCtx: PlanContext;
-  readonly nativeSockets: boolean;
-  /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
-  readonly #nativeUnavailable: string | undefined;
+  /** The kind of transfer socket, chosen once here (transfer-socket.ts). */
+  readonly #sockets: TransferSockets;
 
   constructor(
     options: TftpServerOptions,
@@ -68,9 +73,7 @@ export class TftpServer implements SessionHost {
       closeGraceMs: options.closeGraceMs ?? 5000,
       mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
     };
-    const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
-    this.nativeSockets = native?.available === true;
-    this.#nativeUnavailable = native && !native.available ? native.reason : undefined;
+    this.#sockets = chooseTransferSockets(this.opts.transport, this.opts.singlePort);
     this.#planCtx = {
       callbacks,
       defaultTimeoutMs: this.opts.defaultTimeoutMs,
@@ -90,8 +93,10 @@ export class TftpServer implements SessionHost {
   /** Binds the listening socket. Rejects with a message naming the port and the likely cause. */
   listen(): Promise<{ address: string; port: number }> {
     if (this.#main) return Promise.reject(new Error('TFTP server already listening'));
-    if (this.opts.transport === 'native' && !this.nativeSockets) {
-      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.#nativeUnavailable;
+    if (this.opts.transport === 'native' && this.#sockets.transport !== 'native') {
+      const why = this.opts.singlePort
+        ? 'singlePort mode sends from the listening socket'
+        : this.#sockets.nativeUnavailable;
       const fix = this.opts.singlePort
         ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
         : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
@@ -125,14 +130,13 @@ export class TftpServer implements SessionHost {
           /* rmem_max is lower: keep the default */
         }
         const a = sock.address();
-        const transport = this.opts.singlePort ? 'single-port' : this.nativeSockets ? 'native' : 'dgram';
         this.log.info(
           {
             address: a.address,
             port: a.port,
             singlePort: this.opts.singlePort,
-            transport,
-            nativeUnavailable: this.#nativeUnavailable,
+            transport: this.#sockets.transport,
+            nativeUnavailable: this.#sockets.nativeUnavailable,
           },
           'tftp: listening',
         );
@@ -259,6 +263,18 @@ export class TftpServer implements SessionHost {
   }
 
   // ---- SessionHost: what a session needs from the server ----
+
+  /** The transfer's own connected socket, or the listening socket in single-port mode. */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket> {
+    const open = this.#sockets.open;
+    if (!open) return Promise.resolve(sendOnlySocket((buf) => this.sendMain(buf, client)));
+    return open(this.opts.address, client, events);
+  }
+
+  /** How transfers send: `native`, `dgram` or `single-port` (for logs and tests). */
+  get transport(): TransferSockets['transport'] {
+    return this.#sockets.transport;
+  }
 
   /** Sends from the listening socket (early errors; all traffic in single-port mode). */
   sendMain(buf: Buffer, client: TftpClient): void {

@@ -158,11 +158,13 @@ test(
         },
         size: data.length,
         params: { blksize: BS, windowsize: 1, timeoutMs: 1000 },
-        send: (buf) => s.send(buf),
-        armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
-        armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
-        chainSteps: () => s.chainSteps(),
-        disarm: () => s.disarm(),
+        socket: {
+          send: (buf, len) => s.send(buf, len),
+          armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
+          armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
+          chainSteps: () => s.chainSteps(),
+          disarm: () => s.disarm(),
+        },
         onFinish: resolve,
       });
     });

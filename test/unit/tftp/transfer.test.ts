@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import { decodePacket, encodeOack, type TftpPacket } from '../../../core/tftp/codec.js';
 import { ReadTransfer, type ReadTransferOptions, type TransferStats } from '../../../core/tftp/transfer.js';
+import { sendOnlySocket, type TransferSocket } from '../../../core/tftp/transfer-socket.js';
 import { FakeClock } from '../../helpers/tftp-fake-clock.js';
 
 /** A readable over `data` in `chunk`-byte pieces that records how much was pulled. */
@@ -27,7 +28,17 @@ function source(data: Buffer, chunk = 4096) {
   return { state, make };
 }
 
-function harness(data: Buffer, opts: Partial<ReadTransferOptions> = {}, chunk?: number) {
+/** The socket of a transfer under test: records what was sent (copied: the transfer reuses its buffers). */
+function recordingSocket(sent: TftpPacket[], arm: Partial<TransferSocket> = {}) {
+  return { ...sendOnlySocket((buf) => sent.push(decodePacket(Buffer.from(buf)))), ...arm };
+}
+
+function harness(
+  data: Buffer,
+  opts: Partial<ReadTransferOptions> = {},
+  chunk?: number,
+  arm?: Pick<TransferSocket, 'armReply' | 'disarm'>,
+) {
   const clock = new FakeClock();
   const sent: TftpPacket[] = [];
   let result: TransferStats | undefined;
@@ -39,7 +50,7 @@ function harness(data: Buffer, opts: Partial<ReadTransferOptions> = {}, chunk?: 
       return src.make();
     },
     params: { blksize: 512, windowsize: 1, timeoutMs: 1000 },
-    send: (buf) => sent.push(decodePacket(Buffer.from(buf))), // copy: the transfer reuses its buffers
+    socket: recordingSocket(sent, arm),
     clock,
     onFinish: (s) => {
       assert.equal(result, undefined, 'onFinish called twice');
@@ -331,7 +342,7 @@ test('read errors end the transfer with ERROR 0', async () => {
         },
       }),
     params: { blksize: 512, windowsize: 1, timeoutMs: 1000 },
-    send: (b) => sent.push(decodePacket(Buffer.from(b))),
+    socket: recordingSocket(sent),
     clock,
     onFinish: (s) => (result = s),
   });
@@ -402,9 +413,7 @@ test('armReply (native lock-step fast path): each prefilled block is armed for t
   };
   let armed: { ack: number; packet: Buffer } | undefined;
   let disarms = 0;
-  const h = harness(data, {
-    openReader: async () => reader,
-    size: data.length,
+  const h = harness(data, { openReader: async () => reader, size: data.length }, undefined, {
     armReply: (ack, packet, len) => {
       armed = { ack, packet: Buffer.from(packet.subarray(0, len)) };
       return true;
