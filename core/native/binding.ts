@@ -20,7 +20,8 @@ export interface NativeBinding {
   send(h: Handle, buf: Buffer, len: number): number;
   wantWritable(h: Handle, want: boolean): void;
   armReply(h: Handle, key: Buffer, buf: Buffer, len: number): void;
-  armChain(
+  /** Absent in an addon built before the chain existed (a stale build): transfers then use armReply. */
+  armChain?(
     h: Handle,
     key: Buffer,
     buf: Buffer,
@@ -32,7 +33,7 @@ export interface NativeBinding {
     blksize: number,
     size: number,
   ): void;
-  chainSteps(h: Handle): number;
+  chainSteps?(h: Handle): number;
   disarm(h: Handle): void;
   localPort(h: Handle): number;
   close(h: Handle): void;

@@ -85,7 +85,7 @@ export class NativeUdpSocket {
     this.h = binding.open(local, peer, port, this.recv, (kind, value, steps) => {
       if (this.closed) return;
       if (kind === 3) this.armed = undefined; // fired (one-shot); a chain stops before JavaScript runs
-      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3, steps);
+      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3, steps ?? 0);
       else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
       else this.flush();
     });
@@ -133,7 +133,7 @@ export class NativeUdpSocket {
    * from onPacket's `steps` or from chainSteps(). Not armed (false) while sends are queued.
    */
   armChain(prefix: number, buf: Buffer, len: number, chain: ChainSource): boolean {
-    if (this.closed || this.queue.length > 0) return false;
+    if (this.closed || this.queue.length > 0 || this.b.armChain === undefined) return false;
     this.key.writeUInt32BE(prefix >>> 0, 0);
     this.armed = buf;
     this.chainSlots = chain.slots;
@@ -144,7 +144,7 @@ export class NativeUdpSocket {
 
   /** ACKs the chain answered since the last report (onPacket's `steps` or this), reset to 0. */
   chainSteps(): number {
-    return this.closed ? 0 : this.b.chainSteps(this.h);
+    return this.closed ? 0 : (this.b.chainSteps?.(this.h) ?? 0);
   }
 
   disarm(): void {
