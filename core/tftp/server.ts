@@ -15,10 +15,16 @@ import {
   type RequestPacket,
   type TftpPacket,
 } from './codec.js';
-import { nativeUdp } from '../native/udp-socket.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
+import {
+  chooseTransferSockets,
+  sendOnlySocket,
+  type TransferSocket,
+  type TransferSocketEvents,
+  type TransferSockets,
+} from './transfer-socket.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
@@ -52,9 +58,8 @@ export class TftpServer implements SessionHost {
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #planCtx: PlanContext;
-  readonly nativeSockets: boolean;
-  /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
-  readonly #nativeUnavailable: string | undefined;
+  /** The kind of transfer socket, chosen once here (transfer-socket.ts). */
+  readonly #sockets: TransferSockets;
 
   constructor(
     options: TftpServerOptions,
@@ -78,9 +83,7 @@ export class TftpServer implements SessionHost {
       closeGraceMs: options.closeGraceMs ?? 5000,
       mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
     };
-    const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
-    this.nativeSockets = native?.available === true;
-    this.#nativeUnavailable = native && !native.available ? native.reason : undefined;
+    this.#sockets = chooseTransferSockets(this.opts.transport, this.opts.singlePort);
     this.#planCtx = {
       callbacks,
       defaultTimeoutMs: this.opts.defaultTimeoutMs,
@@ -100,8 +103,10 @@ export class TftpServer implements SessionHost {
    */
   async listen(): Promise<{ address: string; port: number }> {
     if (this.#listeners.length > 0) throw new Error('TFTP server already listening');
-    if (this.opts.transport === 'native' && !this.nativeSockets) {
-      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.#nativeUnavailable;
+    if (this.opts.transport === 'native' && this.#sockets.transport !== 'native') {
+      const why = this.opts.singlePort
+        ? 'singlePort mode sends from the listening socket'
+        : this.#sockets.nativeUnavailable;
       const fix = this.opts.singlePort
         ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
         : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
@@ -117,7 +122,6 @@ export class TftpServer implements SessionHost {
         throw err;
       }
     }
-    const transport = this.opts.singlePort ? 'single-port' : this.nativeSockets ? 'native' : 'dgram';
     const bound = this.bound;
     this.log.info(
       {
@@ -125,8 +129,8 @@ export class TftpServer implements SessionHost {
         port: bound[0]!.port,
         ...(bound[1] ? { address6: bound[1].address } : {}),
         singlePort: this.opts.singlePort,
-        transport,
-        nativeUnavailable: this.#nativeUnavailable,
+        transport: this.#sockets.transport,
+        nativeUnavailable: this.#sockets.nativeUnavailable,
       },
       'tftp: listening',
     );
@@ -184,12 +188,11 @@ export class TftpServer implements SessionHost {
     return (client.address.includes(':') ? ls.find((l) => l.type === 'udp6') : undefined) ?? ls[0];
   }
 
-  /** Where a transfer socket for `client` binds: the address and family of the socket its request came in on. */
-  localFor(client: TftpClient): { address: string; type: 'udp4' | 'udp6' } {
+  /** Where a transfer socket for `client` binds: the address of the socket its request came in on. */
+  localFor(client: TftpClient): string {
     const l = this.#listenerFor(client);
-    if (l) return { address: l.address, type: l.type };
-    const address = client.address.includes(':') ? (this.opts.address6 ?? '::') : this.opts.address;
-    return { address, type: address.includes(':') ? 'udp6' : 'udp4' };
+    if (l) return l.address;
+    return client.address.includes(':') ? (this.opts.address6 ?? '::') : this.opts.address;
   }
 
   /** The bound port (after `listen`). */
@@ -308,6 +311,18 @@ export class TftpServer implements SessionHost {
   }
 
   // ---- SessionHost: what a session needs from the server ----
+
+  /** The transfer's own connected socket (bound where its request came in), or the listening one in single-port mode. */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket> {
+    const open = this.#sockets.open;
+    if (!open) return Promise.resolve(sendOnlySocket((buf) => this.sendMain(buf, client)));
+    return open(this.localFor(client), client, events);
+  }
+
+  /** How transfers send: `native`, `dgram` or `single-port` (for logs and tests). */
+  get transport(): TransferSockets['transport'] {
+    return this.#sockets.transport;
+  }
 
   /** Sends from the client's listening socket (early errors; all traffic in single-port mode). */
   sendMain(buf: Buffer, client: TftpClient): void {

@@ -2,10 +2,10 @@
 import type { Logger } from 'pino';
 import type { FileHandle } from '../files/types.js';
 import type { TftpOptions } from './options.js';
-import type { TransferOutcome } from './transfer.js';
+import type { TransferOutcome } from './transfer-types.js';
 
 export type { TftpOptions } from './options.js';
-export type { TransferOutcome, TransferStats } from './transfer.js';
+export type { TransferOutcome, TransferStats } from './transfer-types.js';
 
 export interface TftpClient {
   address: string;
