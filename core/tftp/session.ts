@@ -109,7 +109,10 @@ export class Session {
     } else {
       try {
         this.#socket = await host.openTransferSocket(client, {
-          onPacket: (buf, len, replied) => this.#onDatagram(buf, len, replied),
+          onPacket: (buf, len, replied, steps) => {
+            if (steps > 0) this.#transfer?.chained(steps);
+            this.#onDatagram(buf, len, replied);
+          },
           onError: (err) => this.#onSocketError(err),
         });
       } catch (err) {

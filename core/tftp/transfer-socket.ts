@@ -6,7 +6,9 @@
  * path whatever is underneath, and nothing above this file knows the addon exists.
  */
 import { createSocket } from 'node:dgram';
-import { NativeUdpSocket, nativeUdp } from '../native/udp-socket.js';
+import { NativeUdpSocket, nativeUdp, type ChainSource } from '../native/udp-socket.js';
+
+export type { ChainSource } from '../native/udp-socket.js';
 import { OP_ACK } from './codec.js';
 
 /** What a transfer sends through. */
@@ -19,7 +21,16 @@ export interface TransferSocket {
    * armed. One-shot. False: not armed (the socket cannot, or sends are queued) — the transfer sends as usual.
    */
   armReply(ackWire: number, packet: Buffer, len: number): boolean;
-  /** Cancels an armed reply (the transfer ended or will send otherwise). */
+  /**
+   * armReply that goes on by itself (native sockets): each time the armed block goes out, the socket reads
+   * the next from `chain.fd` (page cache only) into the other lock-step slot and arms it, with no JavaScript
+   * per block, until the block that ends the file, one not cached, or a failed send. The ACKs it answered
+   * are reported as `steps` with the next packet, or by `chainSteps`. False: not armed (use armReply).
+   */
+  armChain(ackWire: number, packet: Buffer, len: number, chain: ChainSource): boolean;
+  /** ACKs the chain answered that were not reported yet (reset to 0). */
+  chainSteps(): number;
+  /** Cancels an armed reply or chain (the transfer ended or will send otherwise). */
   disarm(): void;
   /** Frees the socket; later sends are ignored. */
   close(): void;
@@ -29,9 +40,10 @@ export interface TransferSocket {
 export interface TransferSocketEvents {
   /**
    * A datagram of `len` bytes in `buf`, valid only during the call (`len > buf.length`: truncated).
-   * `replied`: it was the ACK an armed reply answered, already sent.
+   * `replied`: it was the ACK an armed reply answered, already sent. `steps`: ACKs an armed chain answered
+   * before this packet, to account for first (ReadTransfer.chained).
    */
-  onPacket(buf: Buffer, len: number, replied: boolean): void;
+  onPacket(buf: Buffer, len: number, replied: boolean, steps: number): void;
   /** ECONNREFUSED after an ICMP port unreachable, and other socket errors. */
   onError(err: NodeJS.ErrnoException): void;
 }
@@ -67,6 +79,8 @@ export function sendOnlySocket(send: (buf: Buffer) => void): TransferSocket {
   return {
     send: (buf, len = buf.length) => send(len === buf.length ? buf : buf.subarray(0, len)),
     armReply: () => false,
+    armChain: () => false,
+    chainSteps: () => 0,
     disarm: () => undefined,
     close: () => undefined,
   };
@@ -79,6 +93,8 @@ const openNativeSocket: OpenTransferSocket = (local, client, events) => {
     return Promise.resolve({
       send: (buf, len) => sock.send(buf, len),
       armReply: (ackWire, packet, len) => sock.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len),
+      armChain: (ackWire, packet, len, chain) => sock.armChain(((OP_ACK << 16) | ackWire) >>> 0, packet, len, chain),
+      chainSteps: () => sock.chainSteps(),
       disarm: () => sock.disarm(),
       close: () => sock.close(),
     });
@@ -87,7 +103,7 @@ const openNativeSocket: OpenTransferSocket = (local, client, events) => {
   }
 };
 
-/** Through node:dgram: bind(0) + connect(); no armed replies. */
+/** Through node:dgram: bind(0) + connect(); no armed replies or chains. */
 const openDgramSocket: OpenTransferSocket = (local, client, events) => {
   const sock = createSocket(local.includes(':') ? 'udp6' : 'udp4');
   return new Promise((resolve, reject) => {
@@ -99,7 +115,7 @@ const openDgramSocket: OpenTransferSocket = (local, client, events) => {
       sock.connect(client.port, client.address, () => {
         sock.removeAllListeners('error');
         sock.on('error', (err: NodeJS.ErrnoException) => events.onError(err));
-        sock.on('message', (msg) => events.onPacket(msg, msg.length, false));
+        sock.on('message', (msg) => events.onPacket(msg, msg.length, false, 0));
         resolve({
           send: (buf, len = buf.length) => {
             try {
@@ -109,6 +125,8 @@ const openDgramSocket: OpenTransferSocket = (local, client, events) => {
             }
           },
           armReply: () => false,
+          armChain: () => false,
+          chainSteps: () => 0,
           disarm: () => undefined,
           close: () => {
             sock.removeAllListeners('message');

@@ -46,8 +46,8 @@ export interface ReadTransferOptions {
   tsizeAcked?: boolean;
   /** Consecutive timeouts tolerated before giving up (default 5). */
   retries?: number;
-  /** Every packet goes out here; in lock-step the transfer also arms its replies (`armReply`). */
-  socket: Pick<TransferSocket, 'send' | 'armReply' | 'disarm'>;
+  /** Every packet goes out here; in lock-step the transfer also arms its replies (`armReply`, `armChain`). */
+  socket: Pick<TransferSocket, 'send' | 'armReply' | 'armChain' | 'chainSteps' | 'disarm'>;
   clock?: Clock;
   onFinish: (stats: TransferStats) => void;
 }

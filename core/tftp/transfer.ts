@@ -29,6 +29,8 @@
  * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
  */
 import { openBlockFeed, type BlockFeed } from './block-feed.js';
+import { PositionalBlockSource } from './positional-source.js';
+import type { ChainSource } from './transfer-socket.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
 import {
@@ -127,6 +129,23 @@ export class ReadTransfer {
     }
   }
 
+  /**
+   * The socket's chain answered `steps` lock-step ACKs by itself (armChain), each as ack(…, true) and a
+   * prefill would have: the window, the byte count and the file position move on by that many blocks.
+   */
+  chained(steps: number): void {
+    const src = this.#source;
+    if (steps <= 0 || this.#phase !== 'data' || !(src instanceof PositionalBlockSource)) return;
+    this.#acked += steps;
+    this.#sent += steps;
+    this.#prefilled += steps;
+    this.#bytes += steps * this.#blksize;
+    this.#slotLen[0] = this.#slotLen[1] = 4 + this.#blksize; // both slots hold full blocks now
+    src.skip(steps * this.#blksize);
+    this.#tries = 0;
+    this.#timer.arm(this.#wait());
+  }
+
   /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
   abort(reason: string, notify = true): void {
     if (this.#phase === 'finished') return;
@@ -220,10 +239,24 @@ export class ReadTransfer {
     // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
     // by itself the moment that ACK arrives (no JS on the round trip).
     if (this.#ws === 1 && !this.#armed && this.#prefilled === next && this.#sent > this.#acked) {
-      this.#armed = this.#o.socket.armReply(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next));
+      const { socket } = this.#o;
+      const chain = this.#chainSource(src, next);
+      const [wire, packet, len] = [this.#sent & 0xffff, this.#slot(next), this.#packetLen(next)];
+      this.#armed =
+        (chain !== undefined && socket.armChain(wire, packet, len, chain)) || socket.armReply(wire, packet, len);
     }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.#sent === this.#acked) this.#timer.arm(this.#wait());
+  }
+
+  /** What the socket's chain needs to go on from the prefilled full block `next`, if it can (armChain). */
+  #chainSource(src: BlockFeed, next: number): ChainSource | undefined {
+    if (!(src instanceof PositionalBlockSource) || this.#o.size === undefined) return undefined;
+    if (this.#packetLen(next) !== 4 + this.#blksize) return undefined;
+    const fd = src.chainFd(next * this.#blksize);
+    if (fd === undefined) return undefined;
+    const slots = [this.#slot(0), this.#slot(1)] as const; // slot of block b: b % 2 in lock-step
+    return { fd, slots, block: next, blksize: this.#blksize, size: this.#o.size };
   }
 
   /** Fills `block`'s slot (header and data); false when the source has to be waited for (pump runs again). */
@@ -286,6 +319,8 @@ export class ReadTransfer {
   }
 
   #onTimeout(): void {
+    const steps = this.#o.socket.chainSteps();
+    if (steps > 0 && this.#phase === 'data') return this.chained(steps); // progress the timer did not see
     if (this.#phase === 'oack') {
       if (++this.#tries > this.#retries) return this.#giveUp();
       this.#o.socket.send(this.#o.oack!);
