@@ -30,7 +30,15 @@ const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli', 'tcpdump
 const A = '10.77.0.11';
 const B = '10.77.0.12';
 // Each instance sends its peer heartbeat to the other's address (unicast: a neighbour entry can cut it).
-const peersOf = (other: string) => ({ key: 'faults-test-shared-key', addresses: [other], port: 6767 });
+// A peer unheard for 3 s is gone (default 2 s): this test shares two cores with other jobs, and an
+// instance catching up after a Redis hang has been seen silent for 2 s there, its peer then taking
+// all its clients. A stall longer than deadAfterMs cannot be told from a death.
+const peersOf = (other: string) => ({
+  key: 'faults-test-shared-key',
+  addresses: [other],
+  port: 6767,
+  deadAfterMs: 3000,
+});
 
 test(
   'faults: b cut from Redis and healed, Redis slowed, hung, restarted: one answer per exchange',
@@ -63,7 +71,9 @@ test(
       const cfg = (ip: string, id: string) =>
         fullConfig(url, ip, id, {
           peers: peersOf(ip === A ? B : A),
-          commandTimeoutMs: 800,
+          // Above the product's 1 s default: on a loaded CI machine Redis (fsync on every write) or the
+          // instance's event loop stalls now and then for most of a second, which would be an outage.
+          commandTimeoutMs: 1500,
           level: 'info',
           plugins: observe,
         });
@@ -133,9 +143,9 @@ test(
         ]);
       mark('pcut');
       await Promise.all([cutPeer(a, B, true), cutPeer(b, A, true)]);
-      await sleep(4000);
+      await sleep(4500);
       const [aPcut, bPcut] = [await scrape(a), await scrape(b)];
-      await sleep(1000);
+      await sleep(500);
       mark('pheal');
       await Promise.all([cutPeer(a, B, false), cutPeer(b, A, false)]);
       await sleep(3000);
@@ -207,6 +217,10 @@ test(
             .at(-1) ?? 'before';
         return `${p}+${Math.round(at - marks[p]!)}ms`;
       };
+      const inGrace = doubleAnswers(answers, []);
+      t.diagnostic(
+        `exchanges answered by both, grace seconds included: ${inGrace.length} (${inGrace.map((d) => phaseAt(d[0]!.at)).join(', ')})`,
+      );
       assert.deepEqual(
         doubles
           .slice(0, 5)
