@@ -14,10 +14,10 @@ const port = (def: number, what: string) => ({
 });
 const ipv4 = { type: 'string', format: 'ipv4' };
 /** An IPv6 address to listen on; a link-local one with its zone (`fe80::1%eth0`), which format ipv6 refuses. */
-const ipv6Listen = (what: string) => ({
+const ipv6Listen = (what: string, whileDhcp6: string) => ({
   type: 'string',
   pattern: '^(?=.*:)[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$',
-  description: `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a link-local address with its zone (fe80::1%eth0). Default: :: while dhcp6.mode is not off (its boot URLs point here), else none.`,
+  description: `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs point here): ${whileDhcp6}; otherwise none.`,
 });
 const mac = {
   type: 'string',
@@ -126,7 +126,10 @@ export const coreConfigSchema = {
         enabled: { type: 'boolean', default: true, description: 'Run the TFTP server.' },
         port: port(69, 'TFTP port.'),
         address: { ...ipv4, description: 'Bind address. Default: all.' },
-        address6: ipv6Listen('TFTP'),
+        address6: ipv6Listen(
+          'TFTP',
+          "dhcp6.serverAddress when set (UEFI firmware drops an OACK from another address than the URL's), else ::",
+        ),
         maxBlksize: {
           type: 'integer',
           minimum: 512,
@@ -193,7 +196,7 @@ export const coreConfigSchema = {
           description:
             'IPv4 bind address. Default: all addresses, IPv4 and IPv6 on one socket (unless address6 is set).',
         },
-        address6: ipv6Listen('HTTP'),
+        address6: ipv6Listen('HTTP', '::'),
         baseUrl: {
           type: 'string',
           pattern: '^https?://',

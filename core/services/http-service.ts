@@ -27,7 +27,7 @@ export class HttpService implements ProtocolService {
       const log = this.#server.log.child({ protocol: 'http' });
       const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
       const cfg = this.#server.config.http;
-      const address6 = ipv6ListenAddress(this.#server.config, cfg);
+      const address6 = ipv6ListenAddress(this.#server.config, cfg, 'http');
       this.#listener = new HttpListener({ ...cfg, ...(address6 !== undefined ? { address6 } : {}) }, handler, log);
     }
     return this.#listener;

@@ -28,7 +28,7 @@ export class TftpService implements ProtocolService {
   get #tftp(): TftpServer {
     if (!this.#engine) {
       const cfg = this.#server.config.tftp;
-      const address6 = ipv6ListenAddress(this.#server.config, cfg);
+      const address6 = ipv6ListenAddress(this.#server.config, cfg, 'tftp');
       const log = this.#server.log.child({ protocol: 'tftp' });
       this.#engine = new TftpServer(
         {

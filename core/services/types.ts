@@ -27,8 +27,8 @@ export interface ServiceHost extends ProtocolHost {
   readonly config: {
     readonly interfaces?: string[];
     dhcp: DhcpConfig;
-    /** Only the mode: IPv6 listeners default on when DHCPv6 hands out boot URLs. */
-    readonly dhcp6?: { readonly mode: string };
+    /** IPv6 listeners default on while DHCPv6 hands out boot URLs (to `serverAddress`). */
+    readonly dhcp6?: { readonly mode: string; readonly serverAddress?: string | undefined };
     tftp: TftpConfig;
     http: HttpConfig;
   };
