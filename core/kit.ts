@@ -88,6 +88,8 @@ export {
   RedisLink,
   RedisUnavailableError,
   sharedRedisLink,
+  pluginRedisLink,
+  instanceId,
   type RedisLinkOptions,
   type RedisLinkStats,
   type OutageCounts,

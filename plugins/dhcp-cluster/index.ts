@@ -6,16 +6,8 @@
  * hash to the others. An instance that lost Redis while a peer reaches it answers nothing; when no
  * instance reaches Redis they split the clients over the instances still heard (docs/scale-out.md).
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { definePlugin, STAGE_FIRST } from 'pxekit';
-import {
-  sharedRedisLink,
-  type RedisOptions,
-  redisOptionsSchema,
-  resolveRedisOptions,
-  type WithRedisInput,
-} from 'pxekit/kit';
+import { instanceId, pluginRedisLink, type RedisOptions, redisOptionsSchema, type WithRedisInput } from 'pxekit/kit';
 import { Membership } from './membership.js';
 import { decideOwnership, sameOwnership, type Ownership } from './ownership.js';
 import { PeerHeartbeat, type PeerState } from './peers.js';
@@ -103,13 +95,8 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
       },
     },
     apply(server, { options, log }) {
-      const id = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = sharedRedisLink(server, {
-        redis: resolveRedisOptions(options.redis),
-        log,
-        user: NAME,
-        emit: (e) => server.emit(e),
-      });
+      const id = options.instanceId ?? instanceId();
+      const link = pluginRedisLink(server, NAME, options.redis, log);
       const m = new Membership({
         link,
         id,
