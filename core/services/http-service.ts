@@ -3,6 +3,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
+import { ipv6ListenAddress } from './listen6.js';
 import type { ProtocolService, ServiceHost } from './types.js';
 
 export type { HttpInjectRequest, HttpInjectResponse };
@@ -25,12 +26,17 @@ export class HttpService implements ProtocolService {
     if (!this.#listener) {
       const log = this.#server.log.child({ protocol: 'http' });
       const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
-      this.#listener = new HttpListener(this.#server.config.http, handler, log);
+      const cfg = this.#server.config.http;
+      const address6 = ipv6ListenAddress(this.#server.config, cfg);
+      this.#listener = new HttpListener({ ...cfg, ...(address6 !== undefined ? { address6 } : {}) }, handler, log);
     }
     return this.#listener;
   }
 
-  /** Binds `config.http.port` (0 = ephemeral); nothing when `config.http.enabled` is false. */
+  /**
+   * Binds `config.http.port` (0 = ephemeral) on `address` and `address6` (set, or `::` while DHCPv6 runs);
+   * nothing when `config.http.enabled` is false.
+   */
   async start(): Promise<ListeningAddress[]> {
     if (!this.#server.config.http.enabled) return [];
     const bound = await this.#http.listen();

@@ -18,11 +18,13 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { sleep } from '../../helpers/proc.js';
+import type { ClusterView } from 'pxekit/plugins/dhcp-cluster';
 import { tmp } from '../dhcp/helpers.js';
 import { addressesToTwoMacs, doubleAnswers, readAnswers, type Answer } from './answers.js';
 import { fullConfig, REDIS_PORT, startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
 
 const PROXY_PORT = 6391;
+const OBSERVE_PORT = 9464;
 
 const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli', 'tcpdump']);
 const A = '10.77.0.11';
@@ -35,7 +37,9 @@ test(
   async (t) => {
     await withLan(t, { name: 'sfault', taps: 0, srvIp: '10.77.0.1/16', cliIp: '10.77.0.2/16' }, async (lan) => {
       const dir = tmp('sfault');
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      let passed = false;
+      // Kept when the test fails (the logs and the capture explain it).
+      t.after(() => (passed ? rmSync(dir, { recursive: true, force: true }) : t.diagnostic(`kept ${dir}`)));
       const redis = await startLanRedis(lan, dir, { aof: true });
       // The instances reach Redis through a proxy that can delay its replies (the slow-Redis fault).
       const proxy = lan.spawnIn(lan.srvNs, process.execPath, [
@@ -50,7 +54,13 @@ test(
       ]);
       await lan.waitForTcpListen(lan.srvNs, PROXY_PORT, 15_000);
       const url = `redis://${lan.srvAddr}:${PROXY_PORT}`;
-      const cfg = (ip: string, id: string) => fullConfig(url, ip, id, { peers, commandTimeoutMs: 800, level: 'info' });
+      // Metrics and the status page on their own port inside each instance's namespace (read with curl).
+      const observe = [
+        ['metrics', { port: OBSERVE_PORT }],
+        ['status', { port: OBSERVE_PORT + 1 }],
+      ];
+      const cfg = (ip: string, id: string) =>
+        fullConfig(url, ip, id, { peers, commandTimeoutMs: 800, level: 'info', plugins: observe });
       const a = await startInstance(lan, dir, 'a', `${A}/16`, cfg(A, 'a'));
       const b = await startInstance(lan, dir, 'b', `${B}/16`, cfg(B, 'b'));
       await waitForMembers([a, b], 2, 15_000);
@@ -88,7 +98,7 @@ test(
       const marks: Record<string, number> = {};
       const mark = (what: string) => {
         marks[what] = Date.now();
-        t.diagnostic(`${what} at +${marks[what] - marks['start']!} ms`);
+        t.diagnostic(`${what} at +${marks[what] - marks['start']!} ms (${marks[what]})`);
       };
       mark('start');
       await sleep(8000);
@@ -100,7 +110,9 @@ test(
         (await neigh(['replace', lan.srvAddr, 'lladdr', '02:00:de:ad:00:01', 'dev', 'eth0', 'nud', 'permanent'])).code,
         0,
       );
-      await sleep(8000);
+      await sleep(6000);
+      const [aCut, bCut] = [await scrape(a), await scrape(b)];
+      await sleep(2000);
       mark('heal');
       await neigh(['del', lan.srvAddr, 'dev', 'eth0']);
       await sleep(8000);
@@ -124,11 +136,17 @@ test(
       // Redis killed, then restarted on its AOF.
       mark('kill');
       await redis.stop();
-      await sleep(8000);
+      await sleep(4000);
+      const aDown1 = await scrape(a);
+      await sleep(2000);
+      const [aDown2, bDown] = [await scrape(a), await scrape(b)];
+      const bStatusDown = await statusApi(b);
+      await sleep(2000);
       mark('restart');
       await redis.start();
       await sleep(8000);
       mark('end');
+      const [aEnd, bEnd] = [await scrape(a), await scrape(b)];
       if (perf.pid !== undefined && !perf.exited()) process.kill(perf.pid, 'SIGINT');
       await sleep(500);
       if (dump.pid !== undefined && !dump.exited()) process.kill(dump.pid, 'SIGINT');
@@ -159,7 +177,20 @@ test(
       ]);
       const doubles = doubleAnswers(answers, grace);
       t.diagnostic(`exchanges answered by both inside the grace seconds: ${doubleAnswers(answers, []).length}`);
-      assert.deepEqual(doubles.slice(0, 5), [], `${doubles.length} exchanges answered by both instances`);
+      const phaseAt = (at: number) => {
+        const p =
+          Object.keys(marks)
+            .filter((k) => marks[k]! <= at)
+            .at(-1) ?? 'before';
+        return `${p}+${Math.round(at - marks[p]!)}ms`;
+      };
+      assert.deepEqual(
+        doubles
+          .slice(0, 5)
+          .map((d) => d.map((x) => `${phaseAt(x.at)} ${x.server} ${x.mac} xid ${x.xid} type ${x.type}`)),
+        [],
+        `${doubles.length} exchanges answered by both instances`,
+      );
       assert.deepEqual(addressesToTwoMacs(answers), []);
 
       // b cut: b answers nothing after the first second; a answers.
@@ -193,6 +224,42 @@ test(
         );
       }
 
+      // Metrics, per instance. b cut: Redis down for b only, b defers (answers no client) while a splits
+      // the clients with nobody else; b counts what it dropped.
+      assert.equal(bCut('pxekit_redis_up'), 0);
+      assert.equal(bCut('pxekit_cluster_mode{mode="defer"}'), 1);
+      assert.equal(bCut('pxekit_cluster_members'), 0);
+      assert.ok(bCut('pxekit_redis_outage_requests_total{outcome="dropped"}') > 100, 'b counts the requests it drops');
+      assert.equal(aCut('pxekit_redis_up'), 1);
+      assert.equal(aCut('pxekit_cluster_mode{mode="redis"}'), 1);
+      assert.equal(aCut('pxekit_cluster_members'), 1);
+      assert.equal(aCut('pxekit_cluster_peers{redis="false"}'), 1, 'a hears b, which says it lost Redis');
+      // Redis down for both: both in fallback, splitting with each other; known clients served from
+      // local state, counted while it lasts.
+      for (const v of [aDown2, bDown]) {
+        assert.equal(v('pxekit_redis_up'), 0);
+        assert.equal(v('pxekit_cluster_mode{mode="fallback"}'), 1);
+        assert.equal(v('pxekit_cluster_members'), 2);
+      }
+      const served = (v: Metrics) => v('pxekit_redis_outage_requests_total{outcome="served_from_cache"}');
+      assert.ok(served(aDown2) > served(aDown1), `a's served_from_cache grows during the outage`);
+      assert.equal(bStatusDown.cluster?.mode, 'fallback');
+      assert.equal(bStatusDown.cluster?.link.up, false);
+      assert.deepEqual(
+        bStatusDown.cluster?.peers.map((p) => [p.id, p.redis]),
+        [['a', false]],
+        'the status page shows the peers heard',
+      );
+      // At the end: both on Redis again, each counted its own outages (b one more: the cut).
+      for (const [v, n] of [
+        [aEnd, 2],
+        [bEnd, 3],
+      ] as const) {
+        assert.equal(v('pxekit_redis_up'), 1);
+        assert.equal(v('pxekit_cluster_mode{mode="redis"}'), 1);
+        assert.equal(v('pxekit_redis_outages_total'), n);
+      }
+
       // Logs: each outage warned once going down and once coming back, in the phase it belongs to.
       const phases = ['start', 'cut', 'heal', 'slow', 'fast', 'stop', 'cont', 'kill', 'restart'] as const;
       const phaseOf = (time: number) => phases.filter((p) => m(p) <= time).at(-1) ?? 'before';
@@ -205,9 +272,31 @@ test(
         const up = i.events('redis.up').find((l) => phaseOf(Number(l.time)) === 'restart');
         assert.ok(Number(up?.servedFromCache) > 0, `${i.name} counted known clients served while Redis was down`);
       }
+      passed = true;
     });
   },
 );
+
+type Metrics = (series: string) => number;
+
+/** One scrape of an instance's /metrics (curl in its namespace): the value of a series, NaN if absent. */
+async function scrape(i: Instance): Promise<Metrics> {
+  const r = await i.exec('curl', ['-sf', '-m', '5', `http://127.0.0.1:${OBSERVE_PORT}/metrics`]);
+  assert.equal(r.code, 0, `${i.name}: /metrics: ${r.stderr}`);
+  const values = new Map<string, number>();
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m) values.set(m[1]!, Number(m[2]));
+  }
+  return (series) => values.get(series) ?? Number.NaN;
+}
+
+/** The status page's JSON snapshot of an instance (curl in its namespace). */
+async function statusApi(i: Instance): Promise<{ cluster?: ClusterView }> {
+  const r = await i.exec('curl', ['-sf', '-m', '5', `http://127.0.0.1:${OBSERVE_PORT + 1}/status/api`]);
+  assert.equal(r.code, 0, `${i.name}: /status/api: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { server: { cluster?: ClusterView } }).server;
+}
 
 /**
  * Every warning or error an instance logged during the run (before `end`), as `phase:event`, is
