@@ -6,14 +6,14 @@ import type { LevelWithSilent } from 'pino';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { PxeError } from './errors.js';
 import { createServerFromConfig } from './from-config.js';
-import { createLogger, flushLogger } from './log.js';
+import { createLogger } from './log.js';
 import { configArg, pluginCommands, runPluginCommand } from './plugin-commands.js';
-import type { PxeServer } from './server.js';
+import { runUntilSignal } from './run-server.js';
 
 const HELP = `pxekit — a network-boot (PXE) server
 
 Usage:
-  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM
+  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM; SIGHUP reloads the config
   pxekit validate [--config PATH]                      check a config and its plugins' options; exit 1 on errors
   pxekit --help | --version
 
@@ -73,11 +73,12 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   try {
     if (cmd === 'validate') return await validate(values.config, io);
     const logLevel = (values['log-level'] ?? process.env['PXEKIT_LOG_LEVEL']) as LevelWithSilent | undefined;
-    const server = await createServerFromConfig({
+    const load = {
       ...(values.config ? { configPath: values.config } : {}),
       ...(logLevel ? { logLevel } : {}),
-    });
-    return await runUntilSignal(server);
+    };
+    const server = await createServerFromConfig(load);
+    return await runUntilSignal(server, (replaces) => createServerFromConfig({ ...load, replaces }));
   } catch (err) {
     reportError(err, io);
     return 1;
@@ -107,30 +108,4 @@ function reportError(err: unknown, io: Out): void {
   } else {
     io.err(`pxekit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
-}
-
-/** Starts the server and closes it gracefully on SIGINT/SIGTERM (a second signal exits at once). */
-async function runUntilSignal(server: PxeServer): Promise<number> {
-  await server.start();
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (closing) {
-        server.log.warn({ event: 'server.signal', signal: sig }, 'second signal: exiting now');
-        void flushLogger(server.log).finally(() => process.exit(1));
-        return;
-      }
-      closing = true;
-      server.log.info({ event: 'server.signal', signal: sig }, 'closing: letting transfers finish');
-      server.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          server.log.error({ event: 'server.close.error', err }, 'close failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

@@ -33,6 +33,17 @@ type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address
  */
 export const READ_AHEAD_BUDGET = 8 * 1024 * 1024;
 
+/** Limits `retune` may change while the server runs (the socket-level options need a new listener). */
+const TUNABLE_OPTIONS = [
+  'maxBlksize',
+  'windowsizeCap',
+  'maxTransfers',
+  'maxPerClient',
+  'defaultTimeoutMs',
+  'retries',
+] as const;
+type TunableOption = (typeof TUNABLE_OPTIONS)[number];
+
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
@@ -40,17 +51,18 @@ export class TftpServer implements SessionHost {
   readonly #sessions = new Map<string, Session>();
   readonly #perClient = new Map<string, number>();
   readonly #idleWaiters: (() => void)[] = [];
+  /** `settled()` callers: the sessions each still waits for. */
+  readonly #settleWaiters: { pending: Set<Session>; done: () => void }[] = [];
+  #callbacks: TftpCallbacks;
   #closing: Promise<void> | undefined;
   #seq = 0;
-  readonly #planCtx: PlanContext;
+  readonly #planBase: Omit<PlanContext, 'callbacks' | 'defaultTimeoutMs'>;
   readonly nativeSockets: boolean;
   /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
   readonly #nativeUnavailable: string | undefined;
 
-  constructor(
-    options: TftpServerOptions,
-    readonly callbacks: TftpCallbacks,
-  ) {
+  constructor(options: TftpServerOptions, callbacks: TftpCallbacks) {
+    this.#callbacks = callbacks;
     this.log = options.log;
     this.opts = {
       port: options.port ?? 69,
@@ -71,9 +83,7 @@ export class TftpServer implements SessionHost {
     const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
     this.nativeSockets = native?.available === true;
     this.#nativeUnavailable = native && !native.available ? native.reason : undefined;
-    this.#planCtx = {
-      callbacks,
-      defaultTimeoutMs: this.opts.defaultTimeoutMs,
+    this.#planBase = {
       emitRequest: (req) => this.emit({ type: 'tftp.request', req }),
       limits: (client) => ({
         maxBlksize: this.opts.maxBlksize,
@@ -81,6 +91,33 @@ export class TftpServer implements SessionHost {
         mtuBlksize: this.opts.mtuBlksize?.(client.address),
       }),
     };
+  }
+
+  /** Policy, files and events for new requests. */
+  get callbacks(): TftpCallbacks {
+    return this.#callbacks;
+  }
+
+  /**
+   * Routes requests that arrive from now on to `callbacks` (a config reload). Transfers already running
+   * keep the callbacks they started with, for their events too; `settled()` says when they are over.
+   */
+  useCallbacks(callbacks: TftpCallbacks): void {
+    this.#callbacks = callbacks;
+  }
+
+  /** Changes the limits new requests are planned with (running transfers keep theirs). */
+  retune(limits: Partial<Pick<Resolved, TunableOption>>): void {
+    for (const key of TUNABLE_OPTIONS) {
+      const v = limits[key];
+      if (v !== undefined) this.opts[key] = v;
+    }
+  }
+
+  /** Settles once every session running now (sockets, not inject) has ended; later ones are not waited for. */
+  settled(): Promise<void> {
+    if (this.#sessions.size === 0) return Promise.resolve();
+    return new Promise((done) => this.#settleWaiters.push({ pending: new Set(this.#sessions.values()), done }));
   }
 
   get socketType(): 'udp4' | 'udp6' {
@@ -237,7 +274,7 @@ export class TftpServer implements SessionHost {
     const session = new Session(this, key, client, `t${(++this.#seq).toString(36)}`);
     this.#sessions.set(key, session);
     this.#perClient.set(client.address, fromClient + 1);
-    session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
+    session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: session failed');
       session.abort('internal server error');
       this.release(session);
@@ -250,12 +287,16 @@ export class TftpServer implements SessionHost {
    */
   async runLinked(pkt: RequestPacket, client: TftpClient, link: SessionLink): Promise<void> {
     const session = new Session(this, `link:${++this.#seq}`, client, `i${this.#seq.toString(36)}`, link);
-    await session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
+    await session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: linked session failed');
       session.abort('internal server error');
       link.error(TftpErrorCode.NotDefined, 'internal server error');
       link.closed();
     });
+  }
+
+  #planContext(): PlanContext {
+    return { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
   }
 
   // ---- SessionHost: what a session needs from the server ----
@@ -282,12 +323,19 @@ export class TftpServer implements SessionHost {
     if (n <= 0) this.#perClient.delete(session.client.address);
     else this.#perClient.set(session.client.address, n);
     if (this.#sessions.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    for (let i = this.#settleWaiters.length - 1; i >= 0; i--) {
+      const w = this.#settleWaiters[i]!;
+      w.pending.delete(session);
+      if (w.pending.size > 0) continue;
+      this.#settleWaiters.splice(i, 1);
+      w.done();
+    }
   }
 
-  emit(ev: TftpEvent): void {
-    if (!this.callbacks.event) return;
+  emit(ev: TftpEvent, callbacks: TftpCallbacks = this.#callbacks): void {
+    if (!callbacks.event) return;
     try {
-      this.callbacks.event(ev);
+      callbacks.event(ev);
     } catch (err) {
       this.log.error({ err, type: ev.type }, 'tftp: event callback threw');
     }

@@ -10,7 +10,7 @@ import { ackBlockOf, decodePacket, OP_ACK, TftpErrorCode, type RequestPacket, ty
 import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
-import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
+import type { TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
@@ -30,7 +30,8 @@ export interface SessionHost {
   sendMain(buf: Buffer, client: TftpClient): void;
   sendError(client: TftpClient, code: number, message: string): void;
   release(session: Session): void;
-  emit(ev: TftpEvent): void;
+  /** Reports an event to `callbacks` (the ones the session started with), default the server's current ones. */
+  emit(ev: TftpEvent, callbacks?: TftpCallbacks): void;
 }
 
 /**
@@ -58,6 +59,8 @@ export class Session {
   #transfer: ReadTransfer | undefined;
   #socket: Socket | NativeUdpSocket | undefined;
   #aborted: string | undefined;
+  /** The callbacks this session's plan ran with: its events go to them too, even after the server swapped them. */
+  #callbacks: TftpCallbacks | undefined;
 
   readonly #host: SessionHost;
   readonly #link: SessionLink | undefined;
@@ -72,6 +75,10 @@ export class Session {
     this.#link = link;
   }
 
+  #emit(ev: TftpEvent): void {
+    this.#host.emit(ev, this.#callbacks);
+  }
+
   #sendError(code: number, message: string): void {
     if (this.#link) this.#link.error(code, message);
     else this.#host.sendError(this.client, code, message);
@@ -80,13 +87,14 @@ export class Session {
   async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
     const host = this.#host;
     const { client } = this;
+    this.#callbacks = ctx.callbacks;
     let plan: Plan;
     try {
       plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
       this.#sendError(TftpErrorCode.NotDefined, 'internal server error');
-      host.emit({
+      this.#emit({
         type: 'tftp.error',
         client,
         path: pkt.filename,
@@ -132,8 +140,8 @@ export class Session {
     this.#sendError(plan.code, plan.message);
     const reason = plan.reason ?? plan.message;
     host.log.debug({ client, path, code: plan.code, reason }, 'tftp: refused');
-    if (plan.as === 'denied') host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
-    else host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
+    if (plan.as === 'denied') this.#emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
+    else this.#emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
     this.#done();
   }
 
@@ -156,7 +164,7 @@ export class Session {
       disarm: native && (() => native.disarm()),
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
-    if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
+    if (oack) this.#emit({ type: 'tftp.oack', req, options: plan.oackOptions });
     this.#host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
     this.#transfer.start();
   }
@@ -258,13 +266,13 @@ export class Session {
         },
         'tftp: sent',
       );
-      host.emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
+      this.#emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
     } else if (s.outcome === 'probe') {
       host.log.debug(
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
         'tftp: size probe',
       );
-      host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
+      this.#emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
     } else {
       host.log.debug(
         {
@@ -288,7 +296,7 @@ export class Session {
         retransmits: s.retransmits,
       };
       if (s.clientError) ev.code = s.clientError.code;
-      host.emit(ev);
+      this.#emit(ev);
     }
     this.#done();
   }
