@@ -1,10 +1,10 @@
 // The layering of core/, checked by test/unit/core/layering.test.ts (npm test) and `npx depcruise core`.
 // See docs/conventions.md: protocol engines below the server, no import cycles.
 
-// PxeServer, PluginDefinition (with its PluginCommand) and PxeConfig name each other in their types (a plugin's
-// apply() takes the server, the config lists plugins, a command reads the config, the server takes the config):
-// type references only, erased at run time.
-const TYPE_KNOT = '^core/(server|plugin|plugin-command|config/types)[.]ts$';
+// PxeServer, PluginDefinition (with its PluginCommand and PluginCheck) and PxeConfig name each other in their types
+// (a plugin's apply() takes the server, the config lists plugins, a command or a check reads the config, the server
+// takes the config): type references only, erased at run time.
+const TYPE_KNOT = '^core/(server|plugin|plugin-command|plugin-check|config/types)[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -3,11 +3,12 @@
  * namespaces, every target under the same load, then one table with ratios to the reference
  * (dnsmasq for DHCP/TFTP, nginx for HTTP). Progress goes to stderr, the table to stdout.
  * Bounded: each perfdhcp/curl/atftp/QEMU run has its own timeout; the whole run takes ~5-8 min.
- * BENCH_ONLY=dhcp,dhcp-cold,flood,tftp,http,boot,storm picks benches; BENCH_TARGETS=name,... picks targets.
+ * BENCH_ONLY=dhcp,dhcp6,dhcp-cold,flood,tftp,http,boot,storm picks benches; BENCH_TARGETS=name,... picks targets.
  */
 import { runBootBench } from './boot.js';
 import { runDhcpColdBench } from './dhcp-cold.js';
 import { runDhcpBench } from './dhcp.js';
+import { runDhcp6Bench } from './dhcp6.js';
 import { runHttpBench } from './http.js';
 import { runFloodBench } from './flood.js';
 import { runStormBench } from './storm.js';
@@ -18,6 +19,7 @@ import type { Row } from './lib/types.js';
 
 const benches: Array<[string, () => Promise<Row[]>]> = [
   ['dhcp', () => runDhcpBench()],
+  ['dhcp6', () => runDhcp6Bench()],
   ['dhcp-cold', () => runDhcpColdBench()],
   ['flood', () => runFloodBench()],
   ['tftp', () => runTftpBench()],

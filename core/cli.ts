@@ -6,21 +6,31 @@ import type { LevelWithSilent } from 'pino';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { PxeError } from './errors.js';
 import { createServerFromConfig } from './from-config.js';
-import { createLogger } from './log.js';
 import { configArg, pluginCommands, runPluginCommand } from './plugin-commands.js';
 import { runUntilSignal } from './run-server.js';
 
 const HELP = `pxekit — a network-boot (PXE) server
 
 Usage:
-  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM; SIGHUP reloads the config
-  pxekit validate [--config PATH]                      check a config and its plugins' options; exit 1 on errors
+  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM; SIGHUP reloads
+  pxekit validate [--config PATH] [--strict]           check a config as start would, without sockets; exit 1 on errors
+  pxekit <command> --help                              usage of one command
   pxekit --help | --version
 
 Without --config, pxekit looks in the current folder for pxekit.config.{json,yaml,yml,js,mjs,cjs,ts},
 .pxekitrc[.json|.yaml|.yml], or a "pxekit" key in package.json.
 Log level: --log-level, else PXEKIT_LOG_LEVEL, else the config's log.level (default info).
-Docs: docs/getting-started.md, docs/config.md, docs/plugins.md, docs/errors.md`;
+Docs: docs/getting-started.md, docs/cli.md, docs/config.md, docs/plugins.md, docs/errors.md`;
+
+export const START_USAGE = `Usage: pxekit start [--config PATH] [--log-level LEVEL]
+  Loads the config, applies its plugins and serves DHCP/ProxyDHCP, TFTP and HTTP until SIGINT or SIGTERM
+  (a second signal exits at once). SIGHUP (systemctl reload) reads the config again and applies it without
+  dropping a boot; an invalid one leaves the running one in place (docs/deployment.md#reloading-the-config).
+  Check a config first with: pxekit validate --config PATH
+  --config, -c PATH     the config file (default: searched in the current folder)
+  --log-level, -l L     trace, debug, info, warn, error, fatal or silent (default: PXEKIT_LOG_LEVEL,
+                        else the config's log.level, else info)
+Logs: one line per event on a terminal, JSON lines otherwise (log.pretty in the config decides).`;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -35,7 +45,7 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
     // Plugins add commands too (boot-intents: intent, audit-log: audit, and the config's own plugins).
     const fromPlugins = (await pluginCommands(configArg(rest))).commands;
     const more = [
-      ...[...extraCommands].map(([n, c]) => [n, c.summary] as const),
+      ...[...extraCommands].filter(([n]) => n !== 'validate').map(([n, c]) => [n, c.summary] as const),
       ...[...fromPlugins].map(([n, [f]]) => [n, `${f!.command.summary} (${f!.plugin.name})`] as const),
     ].sort(([a], [b]) => a.localeCompare(b));
     io.out(
@@ -51,27 +61,32 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   }
   const extra = extraCommands.get(cmd);
   if (extra) return extra.run(rest, io);
-  if (cmd !== 'start' && cmd !== 'validate') {
+  if (cmd !== 'start') {
     const code = await runPluginCommand(argv, io);
     if (code !== undefined) return code;
-  }
-  if (cmd !== 'start' && cmd !== 'validate') {
     io.err(`pxekit: unknown command "${cmd}"\n\n${HELP}`);
     return 2;
   }
-  let values: { config?: string | undefined; 'log-level'?: string | undefined };
+  let values: { config?: string | undefined; 'log-level'?: string | undefined; help?: boolean | undefined };
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string', short: 'l' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string', short: 'l' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (err) {
-    io.err(`pxekit ${cmd}: ${(err as Error).message}`);
+    io.err(`pxekit ${cmd}: ${(err as Error).message}\n\n${START_USAGE}`);
     return 2;
   }
+  if (values.help) {
+    io.out(START_USAGE);
+    return 0;
+  }
   try {
-    if (cmd === 'validate') return await validate(values.config, io);
     const logLevel = (values['log-level'] ?? process.env['PXEKIT_LOG_LEVEL']) as LevelWithSilent | undefined;
     const load = {
       ...(values.config ? { configPath: values.config } : {}),
@@ -83,20 +98,6 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
     reportError(err, io);
     return 1;
   }
-}
-
-async function validate(configPath: string | undefined, io: Out): Promise<number> {
-  // Building the server (not starting it) validates the config, every plugin's options and
-  // dependencies, exactly as `start` would, without binding anything.
-  const server = await createServerFromConfig({
-    ...(configPath ? { configPath } : {}),
-    logger: createLogger({ level: 'silent' }),
-  });
-  const names = server.config.plugins.map((p) => (typeof p === 'object' && !Array.isArray(p) ? p.name : String(p)));
-  io.out(
-    `${server.configFile}: OK (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ') || 'none'}; dhcp ${server.config.dhcp.mode})`,
-  );
-  return 0;
 }
 
 function reportError(err: unknown, io: Out): void {

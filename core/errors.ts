@@ -101,7 +101,8 @@ export class HookError extends PxeError {
 
 /** Turns a socket bind error into an operator-facing PxeError naming the port and the fix. */
 export function listenError(err: NodeJS.ErrnoException, what: string, port: number, address?: string): PxeError {
-  const where = `${address ?? '0.0.0.0'}:${port}`;
+  const host = address ?? '0.0.0.0';
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   if (err.code === 'EACCES' || err.code === 'EPERM') {
     return new PxeError('PXE_ERR_LISTEN_PERMISSION', `${what} cannot bind ${where}: permission denied`, {
       cause: err,
@@ -116,8 +117,12 @@ export function listenError(err: NodeJS.ErrnoException, what: string, port: numb
       details: { port, address },
     });
   }
+  const missing = err.code === 'EADDRNOTAVAIL' || (err.code === 'EINVAL' && host.startsWith('fe80:'));
   return new PxeError('PXE_ERR_LISTEN_FAILED', `${what} cannot bind ${where}: ${err.message}`, {
     cause: err,
+    ...(missing
+      ? { fix: 'no interface has this address: check `ip addr`; a link-local address needs its zone (fe80::1%eth0)' }
+      : {}),
     details: { port, address },
   });
 }

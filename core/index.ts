@@ -9,6 +9,8 @@ export { createServerFromConfig, type FromConfigOptions } from './from-config.js
 export { definePlugin, isPlugin, type PluginDefinition, type PluginContext, type PluginSpec } from './plugin.js';
 export { ProvidedRegistry, type Provides, type ProvideName } from './provides.js';
 export type { PluginCommand, CommandContext, CommandIo, ConfiguredPlugin } from './plugin-command.js';
+export type { PluginCheck, CheckContext, CheckProblem } from './plugin-check.js';
+export { validateProject, type ValidateReport, type ValidateIssue, type ValidateOptions } from './validate/run.js';
 export { runPluginCommand } from './plugin-commands.js';
 export { loadConfig, CONFIG_SEARCH_PLACES, type LoadedConfig } from './config/load.js';
 export { validateConfig } from './config/validate.js';

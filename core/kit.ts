@@ -35,7 +35,7 @@ export { normalizeVirtualPath, stripMount } from './files/path.js';
 export { boundsFor, SliceStream } from './files/sources/range.js';
 export { LruMap } from './files/sources/lru.js';
 export { DiskCache } from './files/sources/disk-cache.js';
-export { cachedReadFn } from './native/file-read.js';
+export { openFileReader } from './files/file-reader.js';
 
 // Boot: MACs, patterns, arch tables, boot targets, URLs, templates, watched files.
 export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';

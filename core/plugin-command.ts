@@ -48,5 +48,10 @@ export interface PluginCommand<O = any> {
   name: string;
   /** One line for `pxekit --help`. */
   summary: string;
+  /**
+   * What `pxekit <name> --help` prints (the core answers `--help`/`-h` anywhere in the arguments before
+   * `--`, exit 0, without calling `run`): the command's usage lines. Default: the summary.
+   */
+  usage?: string;
   run(argv: string[], ctx: CommandContext<O>): Promise<number>;
 }

@@ -53,6 +53,12 @@ export async function pluginCommands(
   return { commands, ...(configProblem ? { configProblem } : {}) };
 }
 
+/** `--help` or `-h` among the arguments (before a `--` that ends the options). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 /** `--config PATH`, `--config=PATH` or `-c PATH` among a command's arguments. */
 export function configArg(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -81,6 +87,10 @@ export async function runPluginCommand(argv: readonly string[], io: CommandIo): 
     return 1;
   }
   const { command, plugin } = found[0]!;
+  if (wantsHelp(rest)) {
+    io.out(command.usage ?? `Usage: pxekit ${name} …\n  ${command.summary} (from the ${plugin.name} plugin)`);
+    return 0;
+  }
   try {
     return await command.run(rest, {
       out: (line) => io.out(line),

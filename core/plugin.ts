@@ -3,6 +3,7 @@ import { compileSchema } from './config/ajv.js';
 import { ajvIssues, ConfigError, type ConfigIssue } from './config/issues.js';
 import type { PxeConfig } from './config/types.js';
 import { PxeError } from './errors.js';
+import type { PluginCheck } from './plugin-check.js';
 import type { PluginCommand } from './plugin-command.js';
 import type { ProvideName, Provides } from './provides.js';
 import type { PxeServer } from './server.js';
@@ -53,6 +54,12 @@ export interface PluginSpec<O> {
   provides?: ProvideName[];
   /** CLI subcommands this plugin adds: `pxekit <name> …` (see {@link PluginCommand}). */
   commands?: PluginCommand<O>[];
+  /**
+   * Readiness check for `pxekit validate` (see {@link PluginCheck}): what `start` would reject or what
+   * would not work (a missing folder, a template that does not compile, a remote that does not answer),
+   * found without starting anything. Never called by `start`.
+   */
+  check?: PluginCheck<O>;
   /** Synchronous: tap hooks only. Do async set-up in `server.hooks.ready`. */
   apply(server: PxeServer, ctx: PluginContext<O>): void;
 }
@@ -78,52 +85,72 @@ export interface PluginOrigin {
   index: number;
 }
 
+/** A problem with the plugin list, and the error code `start` throws it with. */
+export type PluginListIssue = ConfigIssue & {
+  code: 'PXE_ERR_CONFIG_INVALID' | 'PXE_ERR_PLUGIN_DUPLICATE' | 'PXE_ERR_PLUGIN_DEPENDENCY';
+};
+
 /**
- * Validates every plugin's options (all errors at once), checks names and dependencies, then applies the
- * plugins in order. Nothing is applied unless everything validates.
+ * Every plugin's options validated (all problems at once), names unique, dependencies configured: the
+ * options as `apply` gets them, and every problem (`pxekit validate` lists them; `applyPlugins` throws).
  */
-export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], origins: PluginOrigin[] = []): void {
-  const issues: ConfigIssue[] = [];
+export function checkPluginList(
+  plugins: PluginDefinition[],
+  origins: PluginOrigin[] = [],
+): { options: unknown[]; valid: boolean[]; issues: PluginListIssue[] } {
+  const issues: PluginListIssue[] = [];
   const where = (i: number, name: string) => {
     const o = origins[i];
     return { ...(o?.file ? { file: o.file } : {}), path: `plugins[${o?.index ?? i}] (${name})` };
   };
-  const validated = plugins.map((p, i) => {
+  const valid: boolean[] = [];
+  const options = plugins.map((p, i) => {
     const r = validatedOptions(p, where(i, p.name));
-    issues.push(...r.issues);
+    issues.push(...r.issues.map((x) => ({ ...x, code: 'PXE_ERR_CONFIG_INVALID' as const })));
+    valid.push(r.issues.length === 0);
     return r.options;
   });
-  if (issues.length) throw new ConfigError(issues);
-
   const seen = new Map<string, number>();
   plugins.forEach((p, i) => {
     const prev = seen.get(p.name);
-    if (prev !== undefined) {
-      throw new ConfigError(
-        [
-          {
-            ...where(i, p.name),
-            message: `plugin name "${p.name}" is already used by plugins[${origins[prev]?.index ?? prev}]`,
-            fix: 'list each plugin once, or give a custom plugin its own name',
-          },
-        ],
-        'PXE_ERR_PLUGIN_DUPLICATE',
-      );
-    }
-    seen.set(p.name, i);
+    if (prev !== undefined)
+      issues.push({
+        ...where(i, p.name),
+        code: 'PXE_ERR_PLUGIN_DUPLICATE',
+        message: `plugin name "${p.name}" is already used by plugins[${origins[prev]?.index ?? prev}]`,
+        fix: 'list each plugin once, or give a custom plugin its own name',
+      });
+    else seen.set(p.name, i);
   });
-  const depIssues: ConfigIssue[] = [];
   plugins.forEach((p, i) => {
     for (const dep of p.dependencies ?? []) {
       if (![...seen.keys()].some((n) => n === dep || n.startsWith(`${dep}#`)))
-        depIssues.push({
+        issues.push({
           ...where(i, p.name),
+          code: 'PXE_ERR_PLUGIN_DEPENDENCY',
           message: `plugin "${p.name}" needs plugin "${dep}", which is not configured`,
           fix: `add "${dep}" to plugins`,
         });
     }
   });
-  if (depIssues.length) throw new ConfigError(depIssues, 'PXE_ERR_PLUGIN_DEPENDENCY');
+  return { options, valid, issues };
+}
+
+/**
+ * Validates every plugin's options (all errors at once), checks names and dependencies, then applies the
+ * plugins in order. Nothing is applied unless everything validates.
+ */
+export function applyPlugins(server: PxeServer, plugins: PluginDefinition[], origins: PluginOrigin[] = []): void {
+  const { options: validated, issues } = checkPluginList(plugins, origins);
+  // Thrown by kind, as before: option errors first, then duplicates, then dependencies.
+  for (const code of ['PXE_ERR_CONFIG_INVALID', 'PXE_ERR_PLUGIN_DUPLICATE', 'PXE_ERR_PLUGIN_DEPENDENCY'] as const) {
+    const some = issues.filter((i) => i.code === code);
+    if (some.length)
+      throw new ConfigError(
+        some.map(({ code: _code, ...i }) => i),
+        code,
+      );
+  }
 
   server.provided.declare(plugins);
   plugins.forEach((p, i) => {

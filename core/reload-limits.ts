@@ -17,11 +17,13 @@ export const RESTART_ONLY_KEYS = [
   'tftp.enabled',
   'tftp.port',
   'tftp.address',
+  'tftp.address6',
   'tftp.singlePort',
   'tftp.transport',
   'http.enabled',
   'http.port',
   'http.address',
+  'http.address6',
   'log.level',
   'log.pretty',
 ] as const;

@@ -358,7 +358,7 @@ export class PxeServer {
     try {
       this.hooks.bootEvent.call(full);
     } catch (err) {
-      this.log.error({ event: 'bootEvent.error', err, ...hookTags(err) }, 'a bootEvent observer failed');
+      this.log.error({ event: 'server.bootevent.error', err, ...hookTags(err) }, 'a bootEvent observer failed');
     }
   }
 

@@ -36,6 +36,15 @@ export async function perfdhcp(lan: Lan, rate: number, clients: number, seconds:
 
 /** Parse perfdhcp's statistics (Kea 2.2 text format); throws when it has none. */
 export function parsePerfdhcp(out: string, requested: number): PerfRun {
+  return parseExchanges(out, requested, ['DISCOVER-OFFER', 'REQUEST-ACK']);
+}
+
+/**
+ * The same for either family: `exchanges` names perfdhcp's two statistics sections (DHCPv4
+ * DISCOVER-OFFER + REQUEST-ACK, DHCPv6 SOLICIT-ADVERTISE + REQUEST-REPLY). `discovers`/`acks`
+ * count the first exchange's sent and the second's received packets.
+ */
+export function parseExchanges(out: string, requested: number, exchanges: readonly [string, string]): PerfRun {
   const rate = /Rate: ([\d.]+) 4-way exchanges\/second/.exec(out);
   const section = (name: string) => {
     const s = out.split(`***Statistics for: ${name}***`)[1] ?? '';
@@ -47,8 +56,8 @@ export function parsePerfdhcp(out: string, requested: number): PerfRun {
       nonUnique: num('non unique addresses'),
     };
   };
-  const doSec = section('DISCOVER-OFFER');
-  const raSec = section('REQUEST-ACK');
+  const doSec = section(exchanges[0]);
+  const raSec = section(exchanges[1]);
   if (!rate || !Number.isFinite(doSec.sent) || !Number.isFinite(raSec.received)) {
     throw new Error(`perfdhcp printed no statistics: ${out.slice(-500)}`);
   }

@@ -5,7 +5,7 @@
 import type { Lan } from '../../test/helpers/realnet.js';
 
 /** Which service a bench exercises (`boot`: DHCP + TFTP + HTTP for a whole network boot). */
-export type Service = 'dhcp' | 'tftp' | 'http' | 'boot';
+export type Service = 'dhcp' | 'dhcp6' | 'tftp' | 'http' | 'boot';
 
 /** What a bench hands a target factory before starting it. */
 export interface TargetContext {
@@ -20,6 +20,8 @@ export interface TargetContext {
   tftpPort?: number;
   /** DHCP and boot benches: the client subnet the server must lease from. */
   pool?: { subnet: string; netmask: string; prefix: number; first: string; last: string; router: string };
+  /** DHCPv6 bench: the on-link prefix (CIDR) and the address range to lease from. */
+  pool6?: { prefix: string; first: string; last: string };
 }
 
 /** How to run one server: `cmd args` inside the server namespace, then `ready` must resolve. */

@@ -57,6 +57,12 @@ export function pointerToPath(pointer: string, prefix = ''): string {
   return out === '' ? '(top level)' : out;
 }
 
+/** `integer` → "an integer", `["string","boolean"]` → "a string or a boolean". */
+export function typeNames(type: unknown): string {
+  const names = (Array.isArray(type) ? type : String(type).split(',')).map((t) => String(t).trim());
+  return names.map((t) => `${/^[aeiou]/i.test(t) ? 'an' : 'a'} ${t}`).join(' or ');
+}
+
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
   const s = JSON.stringify(v);
@@ -147,7 +153,7 @@ export function ajvIssues(
         fix = `use ${expected}`;
         break;
       case 'type':
-        expected = `a ${String(p['type'])}`;
+        expected = typeNames(p['type']);
         message = `must be ${expected}`;
         fix = `write ${expected} here`;
         break;

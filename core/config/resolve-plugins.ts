@@ -29,6 +29,20 @@ export async function resolvePlugins(
   refs: ReadonlyArray<PluginRef | PluginDefinition>,
   opts: { baseDir: string; file?: string },
 ): Promise<{ plugins: PluginDefinition[]; origins: PluginOrigin[] }> {
+  const { plugins, origins, issues } = await resolvePluginsCollect(refs, opts);
+  if (issues.length)
+    throw new ConfigError(
+      issues,
+      issues.some((i) => i.message.startsWith('cannot find')) ? 'PXE_ERR_PLUGIN_NOT_FOUND' : 'PXE_ERR_PLUGIN_INVALID',
+    );
+  return { plugins, origins };
+}
+
+/** As resolvePlugins, but returns what resolved together with every problem instead of throwing (`pxekit validate`). */
+export async function resolvePluginsCollect(
+  refs: ReadonlyArray<PluginRef | PluginDefinition>,
+  opts: { baseDir: string; file?: string },
+): Promise<{ plugins: PluginDefinition[]; origins: PluginOrigin[]; issues: ConfigIssue[] }> {
   const plugins: PluginDefinition[] = [];
   const origins: PluginOrigin[] = [];
   const issues: ConfigIssue[] = [];
@@ -39,6 +53,8 @@ export async function resolvePlugins(
       origins.push({ ...fileField, index });
       continue;
     }
+    // Entries of the wrong shape are the core schema's to report (validate runs both stages).
+    if (typeof ref !== 'string' && !(Array.isArray(ref) && typeof ref[0] === 'string')) continue;
     const [fullName, options] = typeof ref === 'string' ? [ref, undefined] : [ref[0], ref[1]];
     // `source-disk#ipxe`: a second instance of a plugin, named apart so names stay unique.
     const hash = fullName.lastIndexOf('#');
@@ -81,12 +97,7 @@ export async function resolvePlugins(
       });
     }
   }
-  if (issues.length)
-    throw new ConfigError(
-      issues,
-      issues.some((i) => i.message.startsWith('cannot find')) ? 'PXE_ERR_PLUGIN_NOT_FOUND' : 'PXE_ERR_PLUGIN_INVALID',
-    );
-  return { plugins, origins };
+  return { plugins, origins, issues };
 }
 
 const isPath = (name: string) => name.startsWith('.') || isAbsolute(name);

@@ -13,6 +13,12 @@ const port = (def: number, what: string) => ({
   description: what,
 });
 const ipv4 = { type: 'string', format: 'ipv4' };
+/** An IPv6 address to listen on; a link-local one with its zone (`fe80::1%eth0`), which format ipv6 refuses. */
+const ipv6Listen = (what: string) => ({
+  type: 'string',
+  pattern: '^(?=.*:)[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$',
+  description: `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a link-local address with its zone (fe80::1%eth0). Default: :: while dhcp6.mode is not off (its boot URLs point here), else none.`,
+});
 const mac = {
   type: 'string',
   pattern: '^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){5}$',
@@ -120,6 +126,7 @@ export const coreConfigSchema = {
         enabled: { type: 'boolean', default: true, description: 'Run the TFTP server.' },
         port: port(69, 'TFTP port.'),
         address: { ...ipv4, description: 'Bind address. Default: all.' },
+        address6: ipv6Listen('TFTP'),
         maxBlksize: {
           type: 'integer',
           minimum: 512,
@@ -181,7 +188,12 @@ export const coreConfigSchema = {
       properties: {
         enabled: { type: 'boolean', default: true, description: 'Run the HTTP server.' },
         port: port(80, 'HTTP port.'),
-        address: { ...ipv4, description: 'Bind address. Default: all.' },
+        address: {
+          ...ipv4,
+          description:
+            'IPv4 bind address. Default: all addresses, IPv4 and IPv6 on one socket (unless address6 is set).',
+        },
+        address6: ipv6Listen('HTTP'),
         baseUrl: {
           type: 'string',
           pattern: '^https?://',

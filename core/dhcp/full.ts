@@ -97,7 +97,7 @@ export class FullMode {
     });
     if (proposal && !this.#o.allocator.allowed(pool, p.mac, proposal.ip)) {
       ctx.log.debug(
-        { event: 'dhcp.lease.proposal-refused', ip: proposal.ip, subnet: pool.cidr },
+        { event: 'dhcp.lease.proposal.refused', ip: proposal.ip, subnet: pool.cidr },
         'selectLease proposed an address outside the pool or reserved for another client',
       );
     }

@@ -8,7 +8,6 @@
 import type { Logger } from 'pino';
 import { HookError, hookTags, unavailableCause } from '../errors.js';
 import type { DhcpContext, DhcpHooks } from '../hooks/dhcp.js';
-import type { BootSession } from '../session/types.js';
 import type { ProtocolHost } from '../hooks/host.js';
 import { recordDecision } from './boot-reply.js';
 import { handleBootServer } from './bootserver.js';
@@ -20,8 +19,8 @@ import { getOption } from './option-values.js';
 import type { DhcpConfig } from './config.js';
 import { BOOTREQUEST, CLIENT_PORT, messageTypeName, readIp, type DhcpPacket } from './packet.js';
 import type { BootDecision, Outcome, Outgoing, PipelineEnv } from './pipeline-types.js';
+import { hex, packetContext } from './packet-context.js';
 import { handleProxy } from './proxy.js';
-import { classify, type ClientClass } from './pxe.js';
 import { echoRelayAgentInfo, replyDestination } from './reply.js';
 
 /** One datagram as received. `local` is known when it came in on a socket bound to one address. */
@@ -306,36 +305,8 @@ export class DhcpPipeline {
     messageType: number,
     local: { address?: string; interface?: string },
   ): DhcpContext {
-    const client = classify(packet);
-    const ip = packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : undefined;
-    const firmware = sessionFirmware(client.firmware);
-    const { sessions } = this.#o.server;
-    const known = sessions.get(packet.mac);
-    // A known client usually sends what it sent last time: then only touch the session (last seen).
-    const session =
-      known && sameClient(known, client, firmware, ip)
-        ? sessions.upsert(packet.mac)
-        : sessions.upsert(packet.mac, {
-            ...(client.arch !== undefined ? { arch: client.arch } : {}),
-            archName: client.archName,
-            firmware,
-            ...(client.vendorClass ? { vendorClass: client.vendorClass } : {}),
-            userClass: client.userClass,
-            isIpxe: client.isIpxe,
-            ...(client.guid ? { guid: client.guid } : {}),
-            ...(ip ? { ip } : {}),
-          });
-    return new PacketContext(
-      this.#o.log,
-      packet,
-      messageType,
-      inc.kind,
-      this.#o.full ? 'full' : 'proxy',
-      inc.source,
-      local,
-      client,
-      session,
-    );
+    const mode = this.#o.full ? 'full' : 'proxy';
+    return packetContext(this.#o.log, this.#o.server.sessions, packet, messageType, inc, mode, local);
   }
 
   #quietDrop(packet: DhcpPacket, reason: string): undefined {
@@ -382,77 +353,4 @@ export class DhcpPipeline {
       data: { xid: hex(ctx.packet.xid), arch: ctx.client.arch, ...data },
     });
   }
-}
-
-/**
- * A packet's DhcpContext. Its child logger is made on first use: at the default level most packets
- * log nothing, and pino's child() costs more than the rest of the context. (A class, not an object
- * literal with a getter: V8 builds those slowly.)
- */
-class PacketContext implements DhcpContext {
-  #log: Logger | undefined;
-  readonly #parent: Logger;
-
-  constructor(
-    parent: Logger,
-    public packet: DhcpPacket,
-    public messageType: number,
-    public kind: 'dhcp' | 'bootserver',
-    public mode: 'proxy' | 'full',
-    public source: { address: string; port: number },
-    public local: { address?: string; interface?: string },
-    public client: ClientClass,
-    public session: BootSession,
-  ) {
-    this.#parent = parent;
-  }
-
-  get log(): Logger {
-    this.#log ??= this.#parent.child({
-      xid: hex(this.packet.xid),
-      mac: this.packet.mac,
-      dhcp: messageTypeName(this.messageType),
-    });
-    return this.#log;
-  }
-
-  set log(value: Logger) {
-    this.#log = value;
-  }
-}
-
-/** An interceptor that sees calls (`call`, `tap`, `result`...), not just tap registration. */
-function hex(xid: number): string {
-  return `0x${xid.toString(16).padStart(8, '0')}`;
-}
-
-/** Whether a session already holds everything the patch in #context would set. */
-function sameClient(
-  s: BootSession,
-  c: ClientClass,
-  firmware: BootSession['firmware'],
-  ip: string | undefined,
-): boolean {
-  return (
-    (c.arch === undefined || s.arch === c.arch) &&
-    s.archName === c.archName &&
-    s.firmware === firmware &&
-    (!c.vendorClass || s.vendorClass === c.vendorClass) &&
-    s.isIpxe === c.isIpxe &&
-    (!c.guid || s.guid === c.guid) &&
-    (!ip || s.ip === ip) &&
-    sameStrings(s.userClass, c.userClass)
-  );
-}
-
-function sameStrings(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The session keeps the four firmware kinds TFTP/HTTP care about; U-Boot and others are `unknown` there. */
-function sessionFirmware(f: string): 'bios' | 'uefi' | 'uefi-http' | 'unknown' {
-  return f === 'bios' || f === 'uefi' || f === 'uefi-http' ? f : 'unknown';
 }

@@ -70,7 +70,7 @@ export class Bindings6 {
       return commit ? this.store.commit(w, now) : this.store.offer(w, now);
     };
     const own = reservationFor(pool, c.duid, c.mac);
-    if (own) return write(fromBigInt(toBigInt(own.address)));
+    if (own) return this.#reserved(fromBigInt(toBigInt(own.address)), key, write, now);
     const tried = new Set<string>();
     const previous = await this.store.get(key);
     const candidates = [previous?.state !== 'declined' ? previous?.ip : undefined, ...hints];
@@ -94,6 +94,26 @@ export class Bindings6 {
     }
     this.#next.set(pool, n);
     return undefined;
+  }
+
+  /**
+   * The client's reserved address. Only a client matching the reservation can ever hold it, so when another
+   * binding has it that is this machine under an earlier IA: UEFI firmware's IPv6 stack, then its PXE client,
+   * then iPXE each ask with a new IAID (iPXE with a new DUID too) and none releases first. The newest IA takes
+   * the address over, as the MAC-keyed IPv4 lease would.
+   */
+  async #reserved(
+    ip: string,
+    key: string,
+    write: (ip: string) => Promise<LeaseRecord6 | undefined>,
+    now: number,
+  ): Promise<LeaseRecord6 | undefined> {
+    const got = await write(ip);
+    if (got) return got;
+    const holder = await this.store.getByIp(ip);
+    if (!holder || holder.mac === key || holder.state === 'declined') return undefined;
+    await this.store.release(holder.mac, ip, now);
+    return write(ip);
   }
 
   /** Extends an existing binding of this IA to `ip` (Renew/Rebind); undefined when it is not this client's. */

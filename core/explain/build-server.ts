@@ -1,9 +1,10 @@
 import { dirname } from 'node:path';
 import type { LevelWithSilent } from 'pino';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolvePlugins } from '../config/resolve-plugins.js';
 import { createLogger } from '../log.js';
 import type { BootEvent } from '../hooks/server.js';
+import type { PluginDefinition, PluginOrigin } from '../plugin.js';
 import { PxeServer } from '../server.js';
 
 /**
@@ -35,11 +36,26 @@ export async function buildExplainServer(opts: {
   logLevel?: LevelWithSilent;
 }): Promise<ExplainServer> {
   const loaded = await loadConfig(opts.configPath);
-  const baseDir = dirname(loaded.filepath);
-  const { plugins, origins } = await resolvePlugins(loaded.config.plugins as never, {
-    baseDir,
+  const resolved = await resolvePlugins(loaded.config.plugins as never, {
+    baseDir: dirname(loaded.filepath),
     file: loaded.displayPath,
   });
+  const x = explainServerOf(loaded, resolved, opts);
+  await x.server.hooks.ready.promise();
+  return x;
+}
+
+/**
+ * The explain server of a loaded config and its resolved plugins, applied but not ready: the caller runs
+ * `server.hooks.ready` (`pxekit validate` does, reporting a failure as what `start` would reject).
+ */
+export function explainServerOf(
+  loaded: LoadedConfig,
+  resolved: { plugins: PluginDefinition[]; origins: PluginOrigin[] },
+  opts: { mode?: 'proxy' | 'full'; logLevel?: LevelWithSilent } = {},
+): ExplainServer {
+  const { plugins, origins } = resolved;
+  const baseDir = dirname(loaded.filepath);
   const keep: number[] = [];
   const skipped: string[] = [];
   plugins.forEach((p, i) => {
@@ -61,7 +77,6 @@ export async function buildExplainServer(opts: {
   server.redirectBootEvents((event) => {
     events.push({ ...event, time: 0 });
   });
-  await server.hooks.ready.promise();
   return { server, configFile: loaded.displayPath, mode, plugins: config.plugins.map((p) => p.name), skipped, events };
 }
 

@@ -20,10 +20,13 @@ const USAGE = `Usage: pxekit explain [--config PATH] [--mode proxy|full] CLIENT 
     --pcap FILE [--index N]       the Nth (default 0) DHCP packet to port 67/4011 of a pcap/pcapng file
   --client-ip IP   address the client fetches from (default: the packet's ciaddr, else 192.0.2.100;
                    full mode: the offered one)
-  --local IP       server address the packet arrives on (default dhcp.serverAddress)
+  --local IP       server address the packet arrives on, used in rendered scripts (default
+                   dhcp.serverAddress, else the address the DHCP answer comes from)
   --log-level L    show the server's log lines on stderr (default silent)
 Runs the configured plugins without opening any socket and prints each decision: classification,
-admit, selectBoot, the reply's options, and what a TFTP/HTTP fetch of the boot file would get.`;
+admit, selectBoot, the reply's options, what a TFTP/HTTP fetch of the boot file would get, and the
+result. Exit: 0 the client boots, 1 it would not (denied, no answer, no boot file, or a file that no
+source has: the result says why and the fix), 2 bad arguments.`;
 
 const ARCH_NAMES: Record<string, number> = {
   bios: 0,
@@ -169,10 +172,11 @@ export async function explainCommand(argv: string[], io: Out): Promise<number> {
     try {
       const report = await explainPacket(x, input);
       io.out(values['json'] ? JSON.stringify(report, null, 2) : formatReport(report).trimEnd());
+      // Exit 1 when the client would not boot: scripts and CI can check a config with explain.
+      return report.verdict.boots ? 0 : 1;
     } finally {
       await closeExplainServer(x);
     }
-    return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`pxekit explain: ${err.issues.length} config problem${err.issues.length === 1 ? '' : 's'} [${err.code}]:`);

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { decode } from '../dhcp/codec.js';
 import { getOption } from '../dhcp/option-values.js';
 import { DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, messageTypeName, type DhcpPacket } from '../dhcp/packet.js';
@@ -6,63 +7,19 @@ import type { AdmitResult } from '../hooks/server.js';
 import type { BootSpec } from '../session/types.js';
 import type { ExplainServer } from './build-server.js';
 import { explainHttp, explainTftp, scriptFetches, type FetchView } from './fetch.js';
-import { packetView, type PacketView } from './reply-view.js';
+import { packetView } from './reply-view.js';
+import type { DhcpStep, ExplainInput, ExplainReport } from './types.js';
+import { verdictOf } from './verdict.js';
 
-export interface ExplainInput {
-  packet: Buffer;
-  /** Where the packet arrives: 67 (`dhcp`) or 4011 (`bootserver`). */
-  port: 'dhcp' | 'bootserver';
-  /** How the packet was obtained, for the report (`synthetic DISCOVER`, `pcap frame 3`, …). */
-  origin: string;
-  /** The address the client uses for TFTP/HTTP (default 192.0.2.100, or the address full mode offers). */
-  clientIp?: string;
-  /** The server address the packet "arrived" on (default dhcp.serverAddress). */
-  local?: string;
-}
-
-export interface DhcpStep {
-  sent: string;
-  port: number;
-  reply?: PacketView & { to: string };
-  /** Boot events of this step (type, outcome, plugin, reason), in order. */
-  events: Array<{ type: string; outcome: string; plugin?: string; reason?: string }>;
-}
-
-export interface ExplainReport {
-  config: { file: string; mode: 'proxy' | 'full'; plugins: string[]; skipped: string[] };
-  input: { origin: string; mac: string; messageType: string; port: number };
-  client: {
-    mac: string;
-    arch?: number;
-    archName: string;
-    firmware: string;
-    cpu: string;
-    vendorClass?: string;
-    userClass: string[];
-    isIpxe: boolean;
-    isPxeClient: boolean;
-    httpBoot: boolean;
-    guid?: string;
-    labels: Record<string, string>;
-  };
-  admit: { allowed: boolean; plugin?: string; reason?: string };
-  /** selectBoot was asked (false: the packet was dropped or denied first). */
-  bootAsked: boolean;
-  boot?: {
-    plugin?: string;
-    file?: string;
-    noBoot?: boolean;
-    reason?: string;
-    nextServer?: string;
-    proxyPolicy?: string;
-  };
-  dhcp: DhcpStep[];
-  bootFile?: string;
-  fetches: FetchView[];
-  notes: string[];
-}
+export type { DhcpStep, ExplainInput, ExplainReport, Verdict } from './types.js';
 
 const DEFAULT_CLIENT_IP = '192.0.2.100';
+
+/** This host's first non-loopback IPv4 address (127.0.0.1 when it has none). */
+function firstHostAddress(): string {
+  const all = Object.values(networkInterfaces()).flatMap((l) => l ?? []);
+  return all.find((a) => a.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
+}
 
 /**
  * Runs one DHCP packet through the configured plugins without sockets and records each decision:
@@ -102,6 +59,7 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   // A client that already has an address says so in ciaddr (EDK2 on 4011): fetch from there.
   let clientIp = input.clientIp ?? (packet.ciaddr !== '0.0.0.0' ? packet.ciaddr : DEFAULT_CLIENT_IP);
   const dhcp: DhcpStep[] = [];
+  let answeredFrom: string | undefined;
   const step = async (
     p: Buffer | DhcpPacket,
     port: 'dhcp' | 'bootserver',
@@ -111,6 +69,8 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
     const source = port === 'bootserver' ? { address: clientIp, port: 4011 } : { address: '0.0.0.0', port: 68 };
     const replies = await server.inject.dhcp(p, { port, source, ...(local ? { local: { address: local } } : {}) });
     const r = replies[0];
+    const sid = r ? getOption(r.packet, 54) : undefined;
+    if (typeof sid === 'string' && sid !== '0.0.0.0') answeredFrom ??= sid;
     dhcp.push({
       sent: label,
       port: port === 'bootserver' ? server.config.dhcp.pxePort : server.config.dhcp.port,
@@ -177,25 +137,34 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
       }
     : undefined;
 
+  const bootFile = fileOf(reply);
+  // The address a real server would answer from: --local, else dhcp.serverAddress, else the one the DHCP
+  // path picked for this packet (option 54). Scripts are rendered with it (never `tftp:///`).
+  let serverAddress = local ?? answeredFrom;
+  if (!serverAddress && bootFile !== undefined) {
+    serverAddress = firstHostAddress();
+    notes.push(
+      `the server address is not known from the config or the DHCP answer (several interfaces?): scripts use ${serverAddress}, this host's first address; pass --local ADDRESS for another`,
+    );
+  }
   const session = server.sessions.get(client.mac);
   if (session) server.sessions.upsert(session.mac, { ip: clientIp });
-  const bootFile = fileOf(reply);
   const fetches: FetchView[] = [];
   if (bootFile) {
     const first = /^[a-z]+:\/\//i.test(bootFile)
-      ? await explainHttp(x, bootFile, clientIp)
+      ? await explainHttp(x, bootFile, clientIp, serverAddress)
       : await explainTftp(x, bootFile, server.sessions.get(client.mac), clientIp);
     fetches.push(first);
     if (first.result === 'script' && first.script) {
       for (const next of scriptFetches(first.script)) {
         // A path in a script is relative to the script's server (iPXE resolves it against the script URL).
-        fetches.push(await explainHttp(x, next, clientIp));
+        fetches.push(await explainHttp(x, next, clientIp, serverAddress));
       }
     }
   } else if (reply) {
     notes.push('the reply names no boot file');
   }
-  return {
+  const report: Omit<ExplainReport, 'verdict'> = {
     config: { file: x.configFile, mode: x.mode, plugins: x.plugins, skipped: x.skipped },
     input: {
       origin: input.origin,
@@ -225,4 +194,17 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
     fetches,
     notes,
   };
+  return { ...report, verdict: verdictOf(report as ExplainReport, fileSources(x)) };
+}
+
+/** The file sources, with the folder or remote each serves when its options name one (for fixes). */
+function fileSources(x: ExplainServer): string[] {
+  const names = new Set(x.server.files.hooks.resolve.taps.map((t) => t.name));
+  names.delete('templates');
+  return [...names].map((name) => {
+    const def = x.server.config.plugins.find((p) => typeof p === 'object' && !Array.isArray(p) && p.name === name);
+    const o = (def as { options?: Record<string, unknown> } | undefined)?.options ?? {};
+    const at = [o['root'], o['repo'], o['bucket']].find((v) => typeof v === 'string');
+    return at ? `${name}: ${String(at)}` : name;
+  });
 }

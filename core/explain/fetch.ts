@@ -101,7 +101,12 @@ export async function explainTftp(
  * `http.get` event names its producer) from a file (names its source) without reading a large file;
  * a script is then fetched with GET to show its text.
  */
-export async function explainHttp(x: ExplainServer, url: string, clientIp: string): Promise<FetchView> {
+export async function explainHttp(
+  x: ExplainServer,
+  url: string,
+  clientIp: string,
+  localAddress?: string,
+): Promise<FetchView> {
   const { server } = x;
   let target: string;
   try {
@@ -119,7 +124,8 @@ export async function explainHttp(x: ExplainServer, url: string, clientIp: strin
     target = url.startsWith('/') ? url : `/${url}`;
   }
   const from = x.events.length;
-  const head = await server.inject.http({ method: 'HEAD', path: target, remoteAddress: clientIp, timeoutMs: 10_000 });
+  const at = { remoteAddress: clientIp, ...(localAddress ? { localAddress } : {}), timeoutMs: 10_000 };
+  const head = await server.inject.http({ method: 'HEAD', path: target, ...at });
   const evs = eventsSince(x, from);
   const deny = evs.find((e) => e.type === 'admit.deny' || e.type === 'http.deny');
   const view: FetchView = {
@@ -141,7 +147,7 @@ export async function explainHttp(x: ExplainServer, url: string, clientIp: strin
   const script = get?.data['script'];
   const source = get?.data['source'];
   if (typeof script === 'string') {
-    const full = await server.inject.http({ method: 'GET', path: target, remoteAddress: clientIp, timeoutMs: 10_000 });
+    const full = await server.inject.http({ method: 'GET', path: target, ...at });
     const text = full.body.subarray(0, SCRIPT_SHOWN).toString('utf8');
     return {
       ...view,

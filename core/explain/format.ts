@@ -82,6 +82,9 @@ export function formatReport(r: ExplainReport): string {
   L.push('');
   L.push(`5. Boot file: ${r.bootFile ?? '—'}`);
   for (const f of r.fetches) for (const l of fetchLines(f)) L.push(`   ${l}`);
+  L.push('');
+  L.push(`6. Result: ${r.verdict.boots ? 'boots' : 'NO BOOT'} — ${r.verdict.summary}`);
+  if (r.verdict.fix) L.push(`   Fix: ${r.verdict.fix}`);
   if (r.notes.length) {
     L.push('');
     L.push('Notes:');

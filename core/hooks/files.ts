@@ -12,10 +12,24 @@ export interface ResolveRequest {
   clientAddress?: string;
 }
 
+/** Hooks of the virtual file tree that TFTP and HTTP serve: file sources answer `resolve`. */
 export interface FilesHooks {
   /**
-   * Find a file. Each source taps this with its mount prefix; the first that answers wins, so
-   * config order (and `stage`) is mount precedence. Answer undefined when the source does not have it.
+   * Find a file. Each source taps this with its mount prefix; config order (and `stage`) is mount
+   * precedence: two sources on one prefix overlay, the first that has the file wins.
+   *
+   * @when For each TFTP read, HTTP file request and `pxekit explain`, with a safe, normalised path.
+   * @returns A `FileHandle` (`path`, `size`, `mtime?`, `etag?`, `source`, `open(range?)`, `openReader?()`)
+   *   with the size known before the first byte (TFTP `tsize`, HTTP `Content-Length`), or `undefined` when
+   *   the source does not have the file.
+   * @onError The request fails: TFTP ERROR 0, HTTP 500; logged by the protocol.
+   * @example
+   * ```ts
+   * server.files.hooks.resolve.tapPromise('motd', async (req) => {
+   *   if (req.path !== '/motd.txt') return undefined;
+   *   return memoryFile(req.path, 'hello\n', 'motd');
+   * });
+   * ```
    */
   resolve: AsyncSeriesBailHook<[ResolveRequest], FileHandle | undefined>;
 }

@@ -32,12 +32,41 @@ export interface HttpScript {
   producedBy?: string;
 }
 
+/** Hooks of the HTTP server: early answers for operator endpoints, generated per-host scripts. */
 export interface HttpHooks {
-  /** Before files are looked up: answer early (status page, metrics, redirect-free API) or deny. */
+  /**
+   * Before files are looked up: answer early (status page, metrics, an API) or deny.
+   *
+   * @when For each request, **before** `admit`: it is for operator endpoints, which must keep working when
+   *   an allowlist is on. Boot content (`script`, files) is always admitted first; a plugin serving
+   *   per-client content from here must call `server.admit()` itself.
+   * @returns `{ status, headers?, body? }` answers; `{ deny: 'reason' }` answers 403; `{ handled: true }`
+   *   when the tap wrote `res` itself (the status page and `/metrics` do); `undefined` passes on.
+   * @onError HTTP 500 (or the connection is cut after the headers were sent); logged as `http.error`.
+   * @example
+   * ```ts
+   * server.http.hooks.request.tapPromise('health', async (ctx) => {
+   *   if (ctx.path !== '/healthz') return undefined;
+   *   return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok\n' };
+   * });
+   * ```
+   */
   request: AsyncSeriesBailHook<[HttpContext], HttpAnswer | undefined>;
   /**
-   * Build or edit a per-host script for this request. Starts from undefined; a tap returns a script to
-   * serve, or passes the value on. If the result is undefined, the path is served from the files tree.
+   * Build or edit a per-host script (iPXE script, grub.cfg) for this request.
+   *
+   * @when For each admitted request that no `request` tap answered, before the files are looked up. The
+   *   value starts as `undefined`.
+   * @returns A script `{ body, contentType? }` to serve, or the value passed in. When the result is
+   *   `undefined` the path is served from the files tree.
+   * @onError HTTP 500; logged as `http.error`.
+   * @example
+   * ```ts
+   * server.http.hooks.script.tapPromise('hello', async (script, ctx) => {
+   *   if (script || ctx.path !== '/boot.ipxe') return script;
+   *   return { body: '#!ipxe\necho hello\nshell\n', contentType: 'text/plain' };
+   * });
+   * ```
    */
   script: AsyncSeriesWaterfallHook<[HttpScript | undefined, HttpContext]>;
 }

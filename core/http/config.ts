@@ -3,6 +3,8 @@ export interface HttpConfig {
   enabled: boolean;
   port: number;
   address?: string;
+  /** IPv6 listening address (`::`, one address, or `fe80::1%eth0`), a second socket on the same port. */
+  address6?: string;
   /** How clients reach this server (`http://10.99.0.1`), for boot URLs. */
   baseUrl?: string;
   /** Headers must arrive within this many ms (slowloris bound). */

@@ -9,6 +9,8 @@ export interface HttpInjectRequest {
   headers?: OutgoingHttpHeaders;
   /** Client address the handler sees (default 127.0.0.1). */
   remoteAddress?: string;
+  /** Server address the request "arrived on" (`req.socket.localAddress`; default none, as an unknown interface). */
+  localAddress?: string;
   /** Bound on the whole exchange (default 10 s). */
   timeoutMs?: number;
 }
@@ -28,6 +30,7 @@ class MemorySocket extends Duplex {
   remoteAddress: string;
   remotePort: number;
   remoteFamily: string;
+  localAddress: string | undefined;
   #written = 0;
   constructor(remoteAddress: string, remotePort: number) {
     super();
@@ -81,6 +84,7 @@ class MemorySocket extends Duplex {
  */
 export async function injectHttp(listener: HttpListener, req: HttpInjectRequest): Promise<HttpInjectResponse> {
   const serverSide = new MemorySocket(req.remoteAddress ?? '127.0.0.1', 40000 + Math.floor(Math.random() * 20000));
+  if (req.localAddress) serverSide.localAddress = req.localAddress;
   const clientSide = new MemorySocket('127.0.0.1', 80);
   serverSide.peer = clientSide;
   clientSide.peer = serverSide;

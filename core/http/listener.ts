@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HttpConfig } from './config.js';
@@ -28,6 +28,8 @@ export class HttpListener {
   #drained: Array<() => void> = [];
   #listening = false;
   #handler: Handler;
+  /** The IPv6 socket beside an IPv4 one (`address6`): it hands its connections to `server`. */
+  #server6: NetServer | undefined;
   /** Per connection, the last request's whole flow (inject waits on it so its bookkeeping is visible). */
   readonly #lastDone = new WeakMap<object, Promise<void>>();
 
@@ -68,13 +70,19 @@ export class HttpListener {
     this.server.timeout = Math.max(IDLE_SOCKET_MS, config.keepAliveTimeoutMs * 2);
   }
 
-  /** Binds `config.port` (0 = ephemeral) on `config.address` (default: all, dual-stack). */
+  /**
+   * Binds `config.port` (0 = ephemeral). Neither `address` nor `address6` (or `address6` `::` alone): one
+   * dual-stack socket on all addresses. Otherwise `address` (default 0.0.0.0) and, when set, `address6` as
+   * an IPv6-only socket on the same port whose connections go to the same http.Server.
+   */
   async listen(): Promise<ListeningAddress[]> {
-    const { port, address } = this.#config;
+    const { port, address, address6 } = this.#config;
+    const dualStack = !address && (address6 === undefined || address6 === '::');
+    const host = dualStack ? undefined : (address ?? '0.0.0.0');
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, 'HTTP server', port, address));
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, 'HTTP server', port, host));
       this.server.once('error', onError);
-      this.server.listen({ port, ...(address ? { host: address } : {}) }, () => {
+      this.server.listen({ port, ...(host ? { host } : {}) }, () => {
         this.server.off('error', onError);
         resolve();
       });
@@ -82,8 +90,34 @@ export class HttpListener {
     this.#listening = true;
     this.server.on('error', (err) => this.#log.error({ event: 'http.error', err }, 'HTTP server error'));
     const bound = this.server.address();
-    if (bound === null || typeof bound === 'string') return [{ protocol: 'http', address: address ?? '0.0.0.0', port }];
-    return [{ protocol: 'http', address: bound.address, port: bound.port }];
+    const first: ListeningAddress =
+      bound === null || typeof bound === 'string'
+        ? { protocol: 'http', address: host ?? '::', port }
+        : { protocol: 'http', address: bound.address, port: bound.port };
+    if (dualStack || address6 === undefined) return [first];
+    try {
+      return [first, await this.#listen6(address6, first.port)];
+    } catch (err) {
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.#listening = false;
+      throw err;
+    }
+  }
+
+  async #listen6(address6: string, port: number): Promise<ListeningAddress> {
+    // Same socket options as the http.Server's own listener (keep-alive, no Nagle).
+    const server6 = createNetServer({ keepAlive: true, noDelay: true }, (socket) =>
+      this.server.emit('connection', socket),
+    );
+    await new Promise<void>((resolve, reject) => {
+      server6.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, 'HTTP server', port, address6)));
+      server6.listen({ port, host: address6, ipv6Only: true }, () => resolve());
+    });
+    server6.removeAllListeners('error');
+    server6.on('error', (err) => this.#log.error({ event: 'http.error', err }, 'HTTP server error (IPv6)'));
+    this.#server6 = server6;
+    const bound = server6.address();
+    return { protocol: 'http', address: typeof bound === 'object' && bound ? bound.address : address6, port };
   }
 
   /** Hands an already-connected stream (inject's in-memory socket) to the HTTP parser. */
@@ -99,6 +133,9 @@ export class HttpListener {
     const closed = this.#listening
       ? new Promise<void>((resolve) => this.server.close(() => resolve()))
       : Promise.resolve();
+    const server6 = this.#server6;
+    this.#server6 = undefined;
+    const closed6 = server6 ? new Promise<void>((resolve) => server6.close(() => resolve())) : Promise.resolve();
     this.server.closeIdleConnections();
     if (this.#inFlight > 0) {
       await raceTimer(new Promise<void>((resolve) => this.#drained.push(resolve)), graceMs, () => undefined);
@@ -109,7 +146,7 @@ export class HttpListener {
         );
     }
     this.server.closeAllConnections();
-    await closed;
+    await Promise.all([closed, closed6]);
     this.#listening = false;
   }
 

@@ -10,10 +10,30 @@ type Handle = object;
 
 /** The addon's functions; tests may pass a fake to NativeUdpSocket. */
 export interface NativeBinding {
-  open(local: string, peer: string, port: number, recv: Buffer, cb: (kind: number, value: number) => void): Handle;
+  open(
+    local: string,
+    peer: string,
+    port: number,
+    recv: Buffer,
+    cb: (kind: number, value: number, steps: number) => void,
+  ): Handle;
   send(h: Handle, buf: Buffer, len: number): number;
   wantWritable(h: Handle, want: boolean): void;
   armReply(h: Handle, key: Buffer, buf: Buffer, len: number): void;
+  /** Absent in an addon built before the chain existed (a stale build): transfers then use armReply. */
+  armChain?(
+    h: Handle,
+    key: Buffer,
+    buf: Buffer,
+    len: number,
+    fd: number,
+    slot0: Buffer,
+    slot1: Buffer,
+    block: number,
+    blksize: number,
+    size: number,
+  ): void;
+  chainSteps?(h: Handle): number;
   disarm(h: Handle): void;
   localPort(h: Handle): number;
   close(h: Handle): void;

@@ -14,6 +14,7 @@
  *       kind 1: socket error, value = errno (e.g. ECONNREFUSED after an ICMP port unreachable)
  *       kind 2: the socket is writable again (after send() answered -EAGAIN and wantWritable(h, true))
  *       kind 3: like 0, and the armed reply was sent for it (see armReply)
+ *     cb(kind, value, steps): steps = chain steps taken since the last report (see armChain), reset to 0
  *   send(handle, buf, len) -> bytes sent, or -errno (-EAGAIN: the send buffer is full, nothing sent)
  *   armReply(handle, key, buf, len) / disarm(handle)
  *       When the next datagram starts with key[0..4) (for TFTP: the ACK JavaScript expects), send
@@ -21,6 +22,9 @@
  *       the JS callback. JavaScript decided what to send and when; this only executes it. One-shot;
  *       the caller keeps buf alive and unchanged until the reply fired, was disarmed or the socket closed
  *       (no per-packet reference here: the wrapper holds it in a field).
+ *   armChain(handle, key, buf, len, fd, slot0, slot1, block, blksize, size)
+ *       armReply that goes on by itself, block after block from the page cache: see udp-arm.c.
+ *   chainSteps(handle) -> steps taken since the last report (reset to 0)
  *   wantWritable(handle, bool)
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
@@ -30,8 +34,7 @@
  * the uv handle has closed and the JS handle has been garbage-collected, so a late send() on a closed
  * socket never touches freed memory.
  */
-#include "addon.h"
-#include <uv.h>
+#include "udp-socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,27 +48,8 @@
 #include <unistd.h>
 
 
-typedef struct {
-  uv_poll_t poll;
-  int fd;
-  int closed;
-  int want_writable;
-  int refs; /* 2 owners: the uv handle (until its close callback) and the JS handle (until finalized) */
-  napi_env env;
-  napi_ref cb;
-  napi_ref recvbuf_ref;
-  napi_async_context actx;
-  char *recvbuf;
-  size_t recvlen;
-  /* An armed reply (armReply): when the next datagram starts with these 4 bytes, `arm_data` is sent
-   * at once, before JavaScript runs. One-shot. */
-  int armed;
-  unsigned char arm_key[4];
-  const char *arm_data; /* the JS wrapper keeps its Buffer referenced while armed (udp-socket.ts) */
-  size_t arm_len;
-} udp_sock;
 
-static void disarm(udp_sock *s) { s->armed = 0; }
+
 
 static void unref_sock(udp_sock *s) {
   if (--s->refs == 0) free(s);
@@ -79,21 +63,11 @@ static void close_sock(udp_sock *s) {
   uv_poll_stop(&s->poll);
   close(s->fd);
   s->fd = -1;
-  disarm(s);
+  udp_disarm(s);
   napi_delete_reference(s->env, s->cb);
   napi_delete_reference(s->env, s->recvbuf_ref);
   napi_async_destroy(s->env, s->actx);
   uv_close((uv_handle_t *)&s->poll, on_uv_closed);
-}
-
-/* The armed reply, if this datagram is its key: sent now; 1 if it went out (the caller tells JS). */
-static int fire_armed(udp_sock *s, ssize_t n) {
-  if (!s->armed || n < 4 || memcmp(s->recvbuf, s->arm_key, 4) != 0) return 0;
-  ssize_t r;
-  do r = send(s->fd, s->arm_data, s->arm_len, 0);
-  while (r < 0 && errno == EINTR);
-  disarm(s);
-  return r >= 0; /* on failure JavaScript handles the datagram as usual and sends (or queues) itself */
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
@@ -107,12 +81,14 @@ static void finalize_handle(napi_env env, void *data, void *hint) {
 /* Calls cb(kind, value); an exception thrown by it goes to process 'uncaughtException' like any callback's. */
 static int call_js(udp_sock *s, int kind, int32_t value) {
   napi_env env = s->env;
-  napi_value cb, recv, argv[2], res;
+  napi_value cb, recv, argv[3], res;
   if (napi_get_reference_value(env, s->cb, &cb) != napi_ok || cb == NULL) return -1;
   napi_get_global(env, &recv); /* MakeCallback needs an object as receiver */
   napi_create_int32(env, kind, &argv[0]);
   napi_create_int32(env, value, &argv[1]);
-  napi_status st = napi_make_callback(env, s->actx, recv, cb, 2, argv, &res);
+  napi_create_int32(env, s->steps, &argv[2]);
+  s->steps = 0;
+  napi_status st = napi_make_callback(env, s->actx, recv, cb, 3, argv, &res);
   if (st == napi_pending_exception) {
     napi_value err;
     napi_get_and_clear_last_exception(env, &err);
@@ -147,8 +123,8 @@ static void on_poll(uv_poll_t *p, int status, int events) {
       while (n < 0 && errno == EINTR);
       if (n >= 0) {
         if (n > INT32_MAX) n = INT32_MAX;
-        int replied = fire_armed(s, n);
-        call_js(s, replied ? 3 : 0, (int32_t)n);
+        int replied = udp_fire_armed(s, n);
+        if (replied != 2) call_js(s, replied ? 3 : 0, (int32_t)n);
       } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         call_js(s, 1, errno);
       }
@@ -212,8 +188,7 @@ static int get_sock(napi_env env, napi_value v, udp_sock **out) {
   return 0;
 }
 
-/* The socket in argv[0] of a call taking `n` arguments (all read into argv), or NULL with a TypeError pending. */
-static udp_sock *sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+udp_sock *udp_sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
   size_t argc = n;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   udp_sock *s;
@@ -308,7 +283,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
   napi_value argv[3], out;
-  udp_sock *s = sock_call(env, info, 3, argv);
+  udp_sock *s = udp_sock_call(env, info, 3, argv);
   if (s == NULL) return NULL;
   void *data;
   size_t buflen;
@@ -330,40 +305,9 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* armReply(handle, key: Buffer(4+), buf, len): see the header comment. */
-static napi_value js_arm_reply(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  udp_sock *s = sock_call(env, info, 4, argv);
-  if (s == NULL) return NULL;
-  void *key, *data;
-  size_t keylen, buflen;
-  int32_t n;
-  if (napi_get_buffer_info(env, argv[1], &key, &keylen) != napi_ok || keylen < 4 ||
-      napi_get_buffer_info(env, argv[2], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[3], &n) != napi_ok ||
-      n < 0 || (size_t)n > buflen) {
-    napi_throw_range_error(env, NULL, "armReply(handle, key: 4 bytes, buf, len): len must be within buf");
-    return NULL;
-  }
-  if (s->closed) return NULL;
-  disarm(s);
-  memcpy(s->arm_key, key, 4);
-  s->arm_data = data;
-  s->arm_len = (size_t)n;
-  s->armed = 1;
-  return NULL;
-}
-
-static napi_value js_disarm(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  udp_sock *s = sock_call(env, info, 1, argv);
-  if (s == NULL) return NULL;
-  disarm(s);
-  return NULL;
-}
-
 static napi_value js_want_writable(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  udp_sock *s = sock_call(env, info, 2, argv);
+  udp_sock *s = udp_sock_call(env, info, 2, argv);
   if (s == NULL) return NULL;
   bool want = false;
   napi_get_value_bool(env, argv[1], &want);
@@ -376,7 +320,7 @@ static napi_value js_want_writable(napi_env env, napi_callback_info info) {
 
 static napi_value js_local_port(napi_env env, napi_callback_info info) {
   napi_value argv[1], out;
-  udp_sock *s = sock_call(env, info, 1, argv);
+  udp_sock *s = udp_sock_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   struct sockaddr_storage a;
   socklen_t len = sizeof a;
@@ -389,7 +333,7 @@ static napi_value js_local_port(napi_env env, napi_callback_info info) {
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  udp_sock *s = sock_call(env, info, 1, argv);
+  udp_sock *s = udp_sock_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   close_sock(s);
   return NULL;
@@ -401,8 +345,10 @@ void udp_socket_register(napi_env env, napi_value exports) {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"wantWritable", NULL, js_want_writable, NULL, NULL, NULL, napi_default, NULL},
-      {"armReply", NULL, js_arm_reply, NULL, NULL, NULL, napi_default, NULL},
-      {"disarm", NULL, js_disarm, NULL, NULL, NULL, napi_default, NULL},
+      {"armReply", NULL, udp_js_arm_reply, NULL, NULL, NULL, napi_default, NULL},
+      {"armChain", NULL, udp_js_arm_chain, NULL, NULL, NULL, napi_default, NULL},
+      {"chainSteps", NULL, udp_js_chain_steps, NULL, NULL, NULL, napi_default, NULL},
+      {"disarm", NULL, udp_js_disarm, NULL, NULL, NULL, napi_default, NULL},
       {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -37,11 +37,26 @@ export function errnoError(errno: number, syscall: string): NodeJS.ErrnoExceptio
 export interface NativeUdpEvents {
   /**
    * A datagram of `len` bytes is in `buf` (valid only during the call); `len > buf.length`: truncated.
-   * `replied`: it matched the armed reply, which was sent just before this call.
+   * `replied`: it matched the armed reply, which was sent just before this call. `steps`: ACKs the armed
+   * chain answered by itself before this datagram (see armChain); account for them first.
    */
-  onPacket(buf: Buffer, len: number, replied: boolean): void;
+  onPacket(buf: Buffer, len: number, replied: boolean, steps: number): void;
   /** A socket error (ECONNREFUSED after an ICMP port unreachable, …); reported once per occurrence, async for sends. */
   onError(err: NodeJS.ErrnoException): void;
+}
+
+/**
+ * A lock-step transfer's file and slots for armChain: block b's DATA packet lives in `slots[b & 1]`
+ * (4-byte header, then blksize bytes), block b holds the file's bytes [(b - 1) × blksize, b × blksize).
+ */
+export interface ChainSource {
+  fd: number;
+  slots: readonly [Buffer, Buffer];
+  /** Absolute number of the armed block (the one in `buf`). */
+  block: number;
+  blksize: number;
+  /** Bytes of the file to send: the chain never reads the block that would end it. */
+  size: number;
 }
 
 /** A UDP socket bound to `local`:ephemeral and connected to the peer, like dgram's bind(0) + connect(). */
@@ -52,6 +67,8 @@ export class NativeUdpSocket {
   private readonly queue: Buffer[] = [];
   private readonly key = Buffer.alloc(4);
   private armed: Buffer | undefined;
+  /** The chain's slots, referenced while the addon may write into them (it holds only pointers). */
+  private chainSlots: readonly Buffer[] | undefined;
   private closed = false;
   /** Packets dropped because the send queue was full. */
   dropped = 0;
@@ -65,10 +82,10 @@ export class NativeUdpSocket {
   ) {
     if (!binding) throw new Error(`native UDP socket unavailable: ${nativeBinding().reason ?? 'unknown'}`);
     this.b = binding;
-    this.h = binding.open(local, peer, port, this.recv, (kind, value) => {
+    this.h = binding.open(local, peer, port, this.recv, (kind, value, steps) => {
       if (this.closed) return;
-      if (kind === 3) this.armed = undefined; // fired (one-shot)
-      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3);
+      if (kind === 3) this.armed = undefined; // fired (one-shot); a chain stops before JavaScript runs
+      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3, steps ?? 0);
       else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
       else this.flush();
     });
@@ -109,8 +126,30 @@ export class NativeUdpSocket {
     return true;
   }
 
+  /**
+   * armReply, and then the addon goes on by itself: each time the armed block goes out it reads the next
+   * one from `chain.fd` (page cache only) into the other slot and arms it, until the block that ends the
+   * file, a block not in the page cache, or a failed send. JavaScript learns how many ACKs it answered
+   * from onPacket's `steps` or from chainSteps(). Not armed (false) while sends are queued.
+   */
+  armChain(prefix: number, buf: Buffer, len: number, chain: ChainSource): boolean {
+    if (this.closed || this.queue.length > 0 || this.b.armChain === undefined) return false;
+    this.key.writeUInt32BE(prefix >>> 0, 0);
+    this.armed = buf;
+    this.chainSlots = chain.slots;
+    const [slot0, slot1] = chain.slots;
+    this.b.armChain(this.h, this.key, buf, len, chain.fd, slot0, slot1, chain.block, chain.blksize, chain.size);
+    return true;
+  }
+
+  /** ACKs the chain answered since the last report (onPacket's `steps` or this), reset to 0. */
+  chainSteps(): number {
+    return this.closed ? 0 : (this.b.chainSteps?.(this.h) ?? 0);
+  }
+
   disarm(): void {
     this.armed = undefined;
+    this.chainSlots = undefined;
     if (!this.closed) this.b.disarm(this.h);
   }
 
@@ -119,6 +158,7 @@ export class NativeUdpSocket {
     this.closed = true;
     this.queue.length = 0;
     this.armed = undefined;
+    this.chainSlots = undefined;
     this.b.close(this.h);
   }
 

@@ -6,7 +6,6 @@
  * answer goes back in Relay-reply layers with the Interface-ID echoed.
  */
 import dgram from 'node:dgram';
-import { networkInterfaces } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ListeningAddress } from '../hooks/server.js';
@@ -33,6 +32,7 @@ import {
 } from '../dhcp6/codec.js';
 import { duidHex, parseDuidHex } from '../dhcp6/duid.js';
 import { Bindings6 } from '../dhcp6/leases6.js';
+import { ipv6Links, type Link } from '../dhcp6/links.js';
 import { findOption, unwrapRelays } from '../dhcp6/options.js';
 import { buildPools6, poolContains, type Pool6 } from '../dhcp6/pool6.js';
 import { respond } from '../dhcp6/responder.js';
@@ -61,12 +61,6 @@ interface Setup6 {
   duid: Buffer;
   links: Link[];
   address: string;
-}
-
-interface Link {
-  name: string;
-  mac: string | undefined;
-  global: string[];
 }
 
 export class Dhcp6Service implements ProtocolService {
@@ -386,17 +380,4 @@ function isServerType(t: number): boolean {
 
 function hex(xid: number): string {
   return `0x${xid.toString(16).padStart(6, '0')}`;
-}
-
-/** Interfaces with IPv6, their MAC and global (non-link-local) addresses; `only` filters by name. */
-function ipv6Links(only: readonly string[] | undefined): Link[] {
-  const out: Link[] = [];
-  for (const [name, list] of Object.entries(networkInterfaces())) {
-    if (only && only.length > 0 && !only.includes(name)) continue;
-    const v6 = (list ?? []).filter((a) => a.family === 'IPv6' && !a.internal);
-    if (v6.length === 0) continue;
-    const mac = v6[0]!.mac !== '00:00:00:00:00:00' ? v6[0]!.mac : undefined;
-    out.push({ name, mac, global: v6.filter((a) => !a.address.startsWith('fe80:')).map((a) => a.address) });
-  }
-  return out;
 }

@@ -5,6 +5,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
+import { ipv6ListenAddress } from './listen6.js';
 import type { ProtocolService, ServiceHost } from './types.js';
 
 export type { HttpInjectRequest, HttpInjectResponse };
@@ -29,7 +30,13 @@ export class HttpService implements ProtocolService {
   get #http(): HttpListener {
     if (!this.#listener) {
       const log = this.#server.log.child({ protocol: 'http' });
-      this.#listener = new HttpListener(this.#server.config.http, this.#handler(log), log);
+      const cfg = this.#server.config.http;
+      const address6 = ipv6ListenAddress(this.#server.config, cfg);
+      this.#listener = new HttpListener(
+        { ...cfg, ...(address6 !== undefined ? { address6 } : {}) },
+        this.#handler(log),
+        log,
+      );
     }
     return this.#listener;
   }
@@ -70,7 +77,10 @@ export class HttpService implements ProtocolService {
     return new Promise((done) => this.#drainWaiters.push(done));
   }
 
-  /** Binds `config.http.port` (0 = ephemeral); nothing when `config.http.enabled` is false. */
+  /**
+   * Binds `config.http.port` (0 = ephemeral) on `address` and `address6` (set, or `::` while DHCPv6 runs);
+   * nothing when `config.http.enabled` is false.
+   */
   async start(): Promise<ListeningAddress[]> {
     if (!this.#server.config.http.enabled) return [];
     const bound = await this.#http.listen();

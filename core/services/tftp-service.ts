@@ -5,6 +5,7 @@ import { listenError } from '../errors.js';
 import { injectTftp, type TftpInjectRequest, type TftpInjectResult } from '../tftp/inject.js';
 import { createPxeCallbacks } from '../tftp/pxe-bridge.js';
 import { TftpServer } from '../tftp/server.js';
+import { ipv6ListenAddress } from './listen6.js';
 
 export type { TftpInjectRequest, TftpInjectResult };
 
@@ -29,11 +30,13 @@ export class TftpService implements ProtocolService {
   get #tftp(): TftpServer {
     if (!this.#engine) {
       const cfg = this.#server.config.tftp;
+      const address6 = ipv6ListenAddress(this.#server.config, cfg);
       const log = this.#server.log.child({ protocol: 'tftp' });
       this.#engine = new TftpServer(
         {
           port: cfg.port,
           ...(cfg.address ? { address: cfg.address } : {}),
+          ...(address6 !== undefined ? { address6 } : {}),
           maxBlksize: cfg.maxBlksize,
           windowsizeCap: cfg.windowsizeCap,
           singlePort: cfg.singlePort,
@@ -50,19 +53,23 @@ export class TftpService implements ProtocolService {
     return this.#engine;
   }
 
-  /** Binds `config.tftp.port` (0 = ephemeral: the real port is in the result); `[]` when disabled. */
+  /**
+   * Binds `config.tftp.port` (0 = ephemeral: the real port is in the result) on `address` and, when set or
+   * DHCPv6 runs, `address6` (same port); `[]` when disabled.
+   */
   async start(): Promise<ListeningAddress[]> {
     const cfg = this.#server.config.tftp;
     if (!cfg.enabled) return [];
-    let bound: { address: string; port: number };
     try {
-      bound = await this.#tftp.listen();
+      await this.#tftp.listen();
     } catch (err) {
-      const cause = (err instanceof Error && err.cause instanceof Error ? err.cause : err) as NodeJS.ErrnoException;
-      throw listenError(cause, 'TFTP', cfg.port, cfg.address);
+      const cause = (err instanceof Error && err.cause instanceof Error ? err.cause : err) as NodeJS.ErrnoException & {
+        address?: string;
+      };
+      throw listenError(cause, 'TFTP', cfg.port, cause.address ?? cfg.address);
     }
     this.#listening = true;
-    return [{ protocol: 'tftp', address: bound.address, port: bound.port }];
+    return this.#tftp.bound.map((b) => ({ protocol: 'tftp' as const, address: b.address, port: b.port }));
   }
 
   /**

@@ -24,7 +24,14 @@ export interface ProtocolService {
 export interface ServiceHost extends ProtocolHost {
   readonly runner: HookRunner;
   readonly log: Logger;
-  readonly config: { readonly interfaces?: string[]; dhcp: DhcpConfig; tftp: TftpConfig; http: HttpConfig };
+  readonly config: {
+    readonly interfaces?: string[];
+    dhcp: DhcpConfig;
+    /** Only the mode: IPv6 listeners default on when DHCPv6 hands out boot URLs. */
+    readonly dhcp6?: { readonly mode: string };
+    tftp: TftpConfig;
+    http: HttpConfig;
+  };
   readonly state: string;
   /** What plugins provided (the DHCP service reads `leaseStore`). */
   readonly provided: Pick<ProvidedRegistry, 'get'>;

@@ -3,6 +3,8 @@ export interface TftpConfig {
   enabled: boolean;
   port: number;
   address?: string;
+  /** IPv6 listening address (`::`, one address, or `fe80::1%eth0`), a second socket on the same port. */
+  address6?: string;
   maxBlksize: number;
   windowsizeCap: number;
   /** All transfers through the listening port (NAT, containers) instead of one port per transfer. */

@@ -10,6 +10,7 @@ import { TftpRefusal } from './refusal.js';
 import type { TransferPlan } from './request.js';
 import type { TftpServer } from './server.js';
 import type { Session, SessionLink } from './session.js';
+import { sendOnlySocket, type TransferSocket } from './transfer-socket.js';
 
 export const INJECT_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -64,7 +65,7 @@ class MemoryClient implements SessionLink {
     this.#failure ??= { code, message };
   }
 
-  async connect(plan: TransferPlan, session: Session): Promise<(buf: Buffer) => void> {
+  async connect(plan: TransferPlan, session: Session): Promise<TransferSocket> {
     if (plan.handle.size > this.#maxBytes) {
       throw new TftpRefusal(
         TftpErrorCode.DiskFull,
@@ -74,7 +75,7 @@ class MemoryClient implements SessionLink {
     this.#session = session;
     this.#ws = plan.params.windowsize;
     this.#blksize = plan.params.blksize;
-    return (buf) => this.#receive(buf);
+    return sendOnlySocket((buf) => this.#receive(buf));
   }
 
   closed(): void {

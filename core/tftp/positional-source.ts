@@ -91,6 +91,25 @@ export class PositionalBlockSource {
     return undefined;
   }
 
+  /**
+   * The file descriptor a native chain may read the next blocks from, when the next block would come
+   * straight from the page cache at `nextBlockOffset` (direct mode: nothing buffered or being read);
+   * undefined otherwise. Blocks the chain reads are accounted for with skip().
+   */
+  chainFd(nextBlockOffset: number): number | undefined {
+    const fd = this.#reader.fd;
+    if (fd === undefined || this.#reader.readCached === undefined) return undefined;
+    if (this.#reading || this.#eof || this.#destroyed || this.error) return undefined;
+    if (this.#start !== this.#end || this.#filled !== 0 || this.#filePos !== nextBlockOffset) return undefined;
+    return fd;
+  }
+
+  /** `bytes` of the file were read past this source (by a native chain): the next fill() starts after them. */
+  skip(bytes: number): void {
+    this.#filePos += bytes;
+    if (this.#filePos >= this.#size) this.#eof = true;
+  }
+
   #copyInto(target: Buffer, offset: number, len: number): void {
     const n = Math.min(len - this.#filled, this.#end - this.#start);
     if (n <= 0) return;

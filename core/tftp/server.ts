@@ -15,17 +15,31 @@ import {
   type RequestPacket,
   type TftpPacket,
 } from './codec.js';
-import { nativeUdp } from '../native/udp-socket.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
+import {
+  chooseTransferSockets,
+  sendOnlySocket,
+  type TransferSocket,
+  type TransferSocketEvents,
+  type TransferSockets,
+} from './transfer-socket.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
-type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address'>> & {
+type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address' | 'address6'>> & {
   address: string;
+  address6: string | undefined;
   mtuBlksize: ((a: string) => number | undefined) | undefined;
 };
+
+/** One listening socket and the local address transfers for its clients bind to. */
+interface Listener {
+  socket: Socket;
+  address: string;
+  type: 'udp4' | 'udp6';
+}
 
 /**
  * Positional read-ahead shared by the running transfers: one transfer reads 256 KiB at a time (fewer
@@ -47,7 +61,8 @@ type TunableOption = (typeof TUNABLE_OPTIONS)[number];
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
-  #main: Socket | undefined;
+  /** The listening sockets: `address`, then `address6` when set (same port). */
+  #listeners: Listener[] = [];
   readonly #sessions = new Map<string, Session>();
   readonly #perClient = new Map<string, number>();
   readonly #idleWaiters: (() => void)[] = [];
@@ -57,9 +72,8 @@ export class TftpServer implements SessionHost {
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #planBase: Omit<PlanContext, 'callbacks' | 'defaultTimeoutMs'>;
-  readonly nativeSockets: boolean;
-  /** Why transfers use node:dgram although `transport` allowed native (logged at listen). */
-  readonly #nativeUnavailable: string | undefined;
+  /** The kind of transfer socket, chosen once here (transfer-socket.ts). */
+  readonly #sockets: TransferSockets;
 
   constructor(options: TftpServerOptions, callbacks: TftpCallbacks) {
     this.#callbacks = callbacks;
@@ -67,6 +81,7 @@ export class TftpServer implements SessionHost {
     this.opts = {
       port: options.port ?? 69,
       address: options.address ?? '0.0.0.0',
+      address6: options.address6,
       maxBlksize: options.maxBlksize ?? 1468,
       windowsizeCap: options.windowsizeCap ?? 64,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 1000,
@@ -80,9 +95,7 @@ export class TftpServer implements SessionHost {
       closeGraceMs: options.closeGraceMs ?? 5000,
       mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
     };
-    const native = this.opts.transport === 'dgram' || this.opts.singlePort ? undefined : nativeUdp();
-    this.nativeSockets = native?.available === true;
-    this.#nativeUnavailable = native && !native.available ? native.reason : undefined;
+    this.#sockets = chooseTransferSockets(this.opts.transport, this.opts.singlePort);
     this.#planBase = {
       emitRequest: (req) => this.emit({ type: 'tftp.request', req }),
       limits: (client) => ({
@@ -120,67 +133,108 @@ export class TftpServer implements SessionHost {
     return new Promise((done) => this.#settleWaiters.push({ pending: new Set(this.#sessions.values()), done }));
   }
 
-  get socketType(): 'udp4' | 'udp6' {
-    return this.opts.address.includes(':') ? 'udp6' : 'udp4';
-  }
-
-  /** Binds the listening socket. Rejects with a message naming the port and the likely cause. */
-  listen(): Promise<{ address: string; port: number }> {
-    if (this.#main) return Promise.reject(new Error('TFTP server already listening'));
-    if (this.opts.transport === 'native' && !this.nativeSockets) {
-      const why = this.opts.singlePort ? 'singlePort mode sends from the listening socket' : this.#nativeUnavailable;
+  /**
+   * Binds the listening socket on `address`, then the IPv6 one on `address6` (same port, also when
+   * `port` is 0). Resolves with the first; `bound` lists all. Rejects with a message naming the address,
+   * the port and the likely cause; nothing stays bound then.
+   */
+  async listen(): Promise<{ address: string; port: number }> {
+    if (this.#listeners.length > 0) throw new Error('TFTP server already listening');
+    if (this.opts.transport === 'native' && this.#sockets.transport !== 'native') {
+      const why = this.opts.singlePort
+        ? 'singlePort mode sends from the listening socket'
+        : this.#sockets.nativeUnavailable;
       const fix = this.opts.singlePort
         ? 'set tftp.transport to "auto" (single-port mode runs on node:dgram)'
         : 'install a C compiler (Debian: build-essential) and run `npm rebuild` in the pxekit folder, or set tftp.transport to "auto"';
-      return Promise.reject(
-        new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. Fix: ${fix}.`),
-      );
+      throw new Error(`tftp.transport is "native" but native transfer sockets are unavailable: ${why}. Fix: ${fix}.`);
     }
-    const sock = createSocket({ type: this.socketType, reuseAddr: false });
-    this.#main = sock;
+    const first = await this.#bind(this.opts.address, this.opts.port, false);
+    this.#listeners.push(first);
+    if (this.opts.address6 !== undefined) {
+      try {
+        this.#listeners.push(await this.#bind(this.opts.address6, first.socket.address().port, true));
+      } catch (err) {
+        this.#closeMain();
+        throw err;
+      }
+    }
+    const bound = this.bound;
+    this.log.info(
+      {
+        address: bound[0]!.address,
+        port: bound[0]!.port,
+        ...(bound[1] ? { address6: bound[1].address } : {}),
+        singlePort: this.opts.singlePort,
+        transport: this.#sockets.transport,
+        nativeUnavailable: this.#sockets.nativeUnavailable,
+      },
+      'tftp: listening',
+    );
+    return bound[0]!;
+  }
+
+  /** Every listening socket's address and port (empty before `listen`). */
+  get bound(): { address: string; port: number }[] {
+    return this.#listeners.map((l) => {
+      const a = l.socket.address();
+      return { address: a.address, port: a.port };
+    });
+  }
+
+  /** `ipv6Only` for the socket beside an IPv4 one, so `::` there does not take IPv4 clients too. */
+  #bind(address: string, port: number, ipv6Only: boolean): Promise<Listener> {
+    const type = address.includes(':') ? 'udp6' : 'udp4';
+    const sock = createSocket({ type, reuseAddr: false, ...(ipv6Only ? { ipv6Only } : {}) });
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        this.#main = undefined;
         sock.close();
-        const { port, address } = this.opts;
         const hint =
           err.code === 'EACCES'
             ? 'binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
             : err.code === 'EADDRINUSE'
               ? 'another TFTP server (dnsmasq, in.tftpd, atftpd) may hold it'
-              : err.message;
-        reject(new Error(`cannot bind TFTP UDP ${address}:${port}: ${err.code ?? ''} ${hint}`.trim(), { cause: err }));
+              : err.code === 'EADDRNOTAVAIL' || err.code === 'EINVAL'
+                ? 'no interface has this address (a link-local one needs its zone: fe80::1%eth0)'
+                : err.message;
+        const where = type === 'udp6' ? `[${address}]:${port}` : `${address}:${port}`;
+        reject(new Error(`cannot bind TFTP UDP ${where}: ${err.code ?? ''} ${hint}`.trim(), { cause: err }));
       };
       sock.once('error', onError);
-      sock.bind(this.opts.port, this.opts.address, () => {
+      sock.bind(port, address, () => {
         sock.off('error', onError);
-        sock.on('error', (err) => this.log.warn({ err }, 'tftp: listening socket error'));
+        sock.on('error', (err) => this.log.warn({ err, address }, 'tftp: listening socket error'));
         sock.on('message', (msg, rinfo) => this.#onMainMessage(msg, rinfo));
         try {
           sock.setRecvBufferSize(4 * 1024 * 1024); // many single-port clients ACK at once; kernel caps it
         } catch {
           /* rmem_max is lower: keep the default */
         }
-        const a = sock.address();
-        const transport = this.opts.singlePort ? 'single-port' : this.nativeSockets ? 'native' : 'dgram';
-        this.log.info(
-          {
-            address: a.address,
-            port: a.port,
-            singlePort: this.opts.singlePort,
-            transport,
-            nativeUnavailable: this.#nativeUnavailable,
-          },
-          'tftp: listening',
-        );
-        resolve({ address: a.address, port: a.port });
+        resolve({ socket: sock, address, type });
       });
     });
   }
 
+  /**
+   * The listener a client's packets belong to: the IPv6 one for an IPv6 client when there is one (a
+   * client address is IPv4 on a udp4 socket, IPv6 or IPv4-mapped on a udp6 one), else the first.
+   */
+  #listenerFor(client: TftpClient): Listener | undefined {
+    const ls = this.#listeners;
+    if (ls.length < 2) return ls[0];
+    return (client.address.includes(':') ? ls.find((l) => l.type === 'udp6') : undefined) ?? ls[0];
+  }
+
+  /** Where a transfer socket for `client` binds: the address of the socket its request came in on. */
+  localFor(client: TftpClient): string {
+    const l = this.#listenerFor(client);
+    if (l) return l.address;
+    return client.address.includes(':') ? (this.opts.address6 ?? '::') : this.opts.address;
+  }
+
   /** The bound port (after `listen`). */
   get port(): number {
-    return this.#main?.address().port ?? 0;
+    return this.#listeners[0]?.socket.address().port ?? 0;
   }
 
   get activeTransfers(): number {
@@ -205,11 +259,9 @@ export class TftpServer implements SessionHost {
   }
 
   #closeMain(): void {
-    const m = this.#main;
-    this.#main = undefined;
-    if (m) {
-      m.removeAllListeners('message');
-      m.close();
+    for (const { socket } of this.#listeners.splice(0)) {
+      socket.removeAllListeners('message');
+      socket.close();
     }
   }
 
@@ -295,15 +347,23 @@ export class TftpServer implements SessionHost {
     });
   }
 
-  #planContext(): PlanContext {
-    return { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
-  }
-
   // ---- SessionHost: what a session needs from the server ----
 
-  /** Sends from the listening socket (early errors; all traffic in single-port mode). */
+  /** The transfer's own connected socket (bound where its request came in), or the listening one in single-port mode. */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket> {
+    const open = this.#sockets.open;
+    if (!open) return Promise.resolve(sendOnlySocket((buf) => this.sendMain(buf, client)));
+    return open(this.localFor(client), client, events);
+  }
+
+  /** How transfers send: `native`, `dgram` or `single-port` (for logs and tests). */
+  get transport(): TransferSockets['transport'] {
+    return this.#sockets.transport;
+  }
+
+  /** Sends from the client's listening socket (early errors; all traffic in single-port mode). */
   sendMain(buf: Buffer, client: TftpClient): void {
-    const m = this.#main;
+    const m = this.#listenerFor(client)?.socket;
     if (!m) return;
     try {
       m.send(buf, client.port, client.address);
@@ -314,6 +374,10 @@ export class TftpServer implements SessionHost {
 
   sendError(client: TftpClient, code: number, message: string): void {
     this.sendMain(encodeError(code, message), client);
+  }
+
+  #planContext(): PlanContext {
+    return { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
   }
 
   release(session: Session): void {

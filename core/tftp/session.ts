@@ -1,33 +1,29 @@
 /**
  * One client request from RRQ to the end of its transfer: runs the plan (hooks, resolve, negotiation),
- * opens the transfer's own connected UDP socket (or uses the shared one in single-port mode), drives a
- * ReadTransfer, and reports the outcome as a boot event. Always releases its slot, whatever happens.
+ * gets the transfer's socket from the server (its own connected one, or the shared one in single-port
+ * mode; transfer-socket.ts), drives a ReadTransfer, and reports the outcome as a boot event. Always
+ * releases its slot, whatever happens.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
-import { NativeUdpSocket } from '../native/udp-socket.js';
-import { ackBlockOf, decodePacket, OP_ACK, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
+import { ackBlockOf, decodePacket, TftpErrorCode, type RequestPacket, type TftpPacket } from './codec.js';
 import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
+import type { TransferSocket, TransferSocketEvents } from './transfer-socket.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
   readonly opts: {
-    address: string;
     retries: number;
-    singlePort: boolean;
     requestTimeoutMs: number;
   };
-  /** Transfer sockets through the native addon (core/native) rather than node:dgram. */
-  readonly nativeSockets: boolean;
+  /** The transfer's socket to `client`, of the kind the server chose when it was made. */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket>;
   /** Read-ahead for a transfer starting now (the server shares one budget among running transfers). */
   readAheadBytes(): number;
   readonly log: Logger;
   readonly isClosing: boolean;
-  readonly socketType: 'udp4' | 'udp6';
-  sendMain(buf: Buffer, client: TftpClient): void;
   sendError(client: TftpClient, code: number, message: string): void;
   release(session: Session): void;
   /** Reports an event to `callbacks` (the ones the session started with), default the server's current ones. */
@@ -41,8 +37,8 @@ export interface SessionHost {
 export interface SessionLink {
   /** An ERROR sent before any transfer exists (refusals). */
   error(code: number, message: string): void;
-  /** The transfer's send function; throw a TftpRefusal to refuse the plan (e.g. too large). */
-  connect(plan: TransferPlan, session: Session): Promise<(buf: Buffer) => void>;
+  /** The transfer's socket; throw a TftpRefusal to refuse the plan (e.g. too large). */
+  connect(plan: TransferPlan, session: Session): Promise<TransferSocket>;
   /** The session is over (always called once). */
   closed(): void;
 }
@@ -57,7 +53,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 export class Session {
   #transfer: ReadTransfer | undefined;
-  #socket: Socket | NativeUdpSocket | undefined;
+  #socket: TransferSocket | undefined;
   #aborted: string | undefined;
   /** The callbacks this session's plan ran with: its events go to them too, even after the server swapped them. */
   #callbacks: TftpCallbacks | undefined;
@@ -108,10 +104,9 @@ export class Session {
       this.#sendError(TftpErrorCode.NotDefined, 'server shutting down');
       return this.#done();
     }
-    let send: (buf: Buffer) => void;
     if (this.#link) {
       try {
-        send = await this.#link.connect(plan, this);
+        this.#socket = await this.#link.connect(plan, this);
       } catch (err) {
         if (!(err instanceof TftpRefusal)) throw err;
         return this.#refused(
@@ -119,11 +114,15 @@ export class Session {
           pkt.filename,
         );
       }
-    } else if (host.opts.singlePort) {
-      send = (buf) => host.sendMain(buf, client);
     } else {
       try {
-        send = await this.#openSocket();
+        this.#socket = await host.openTransferSocket(client, {
+          onPacket: (buf, len, replied, steps) => {
+            if (steps > 0) this.#transfer?.chained(steps);
+            this.#onDatagram(buf, len, replied);
+          },
+          onError: (err) => this.#onSocketError(err),
+        });
       } catch (err) {
         host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
         this.#sendError(TftpErrorCode.NotDefined, 'server error');
@@ -131,7 +130,7 @@ export class Session {
       }
       if (this.#aborted !== undefined) return this.#done();
     }
-    this.#start(plan, send);
+    this.#start(plan, this.#socket);
   }
 
   #refused(plan: Extract<Plan, { kind: 'refuse' }>, path: string): void {
@@ -145,10 +144,8 @@ export class Session {
     this.#done();
   }
 
-  #start(plan: TransferPlan, send: (buf: Buffer) => void): void {
+  #start(plan: TransferPlan, socket: TransferSocket): void {
     const { req, handle, acked, params, oack } = plan;
-    // Native sockets send a prefilled lock-step block themselves when its ACK arrives (armReply).
-    const native = this.#socket instanceof NativeUdpSocket ? this.#socket : undefined;
     this.#transfer = new ReadTransfer({
       open: () => handle.open(),
       openReader: handle.openReader ? () => handle.openReader!() : undefined,
@@ -159,9 +156,7 @@ export class Session {
       oack,
       tsizeAcked: acked.tsize !== undefined,
       retries: this.#host.opts.retries,
-      send,
-      armReply: native && ((ackWire, packet, len) => native.armReply(((OP_ACK << 16) | ackWire) >>> 0, packet, len)),
-      disarm: native && (() => native.disarm()),
+      socket,
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
     if (oack) this.#emit({ type: 'tftp.oack', req, options: plan.oackOptions });
@@ -186,36 +181,6 @@ export class Session {
   abort(reason: string, notify = true): void {
     this.#aborted ??= reason;
     if (this.#transfer) this.#transfer.abort(reason, notify);
-  }
-
-  #openSocket(): Promise<(buf: Buffer) => void> {
-    if (this.#host.nativeSockets) {
-      const sock = new NativeUdpSocket(this.#host.opts.address, this.client.address, this.client.port, {
-        onPacket: (buf, len, replied) => this.#onDatagram(buf, len, replied),
-        onError: (err) => this.#onSocketError(err),
-      });
-      this.#socket = sock;
-      return Promise.resolve((buf) => sock.send(buf));
-    }
-    const sock = createSocket(this.#host.socketType);
-    this.#socket = sock;
-    return new Promise((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(0, this.#host.opts.address, () => {
-        sock.connect(this.client.port, this.client.address, () => {
-          sock.off('error', reject);
-          sock.on('error', (err: NodeJS.ErrnoException) => this.#onSocketError(err));
-          sock.on('message', (msg) => this.#onDatagram(msg, msg.length));
-          resolve((buf) => {
-            try {
-              sock.send(buf);
-            } catch {
-              /* socket already closed: the transfer is finishing */
-            }
-          });
-        });
-      });
-    });
   }
 
   /**
@@ -302,18 +267,8 @@ export class Session {
   }
 
   #done(): void {
-    const sock = this.#socket;
+    this.#socket?.close();
     this.#socket = undefined;
-    if (sock instanceof NativeUdpSocket) {
-      sock.close();
-    } else if (sock) {
-      sock.removeAllListeners('message');
-      try {
-        sock.close();
-      } catch {
-        /* already closed */
-      }
-    }
     this.#host.release(this);
     this.#link?.closed();
   }

@@ -9,8 +9,10 @@
  *   (windowsize + 1) × blksize + one read buffer: none when blocks come straight from the page cache
  *   (`readCached`, positional-source.ts), a reused buffer of about one window for other positional
  *   reads, else the stream's chunks.
- * - Lock-step with native sockets: after prefilling, the transfer arms the socket (`armReply`) to send
- *   that block itself when the ACK of the block on the wire arrives; `ack(wire, true)` then accounts for it.
+ * - One send path: every packet goes out through the TransferSocket (transfer-socket.ts). In lock-step,
+ *   after prefilling, the transfer also asks the socket to send that block by itself when the ACK of the
+ *   block on the wire arrives (`armReply`: native sockets can, the others say no); `ack(wire, true)` then
+ *   accounts for it.
  * - RFC 7440 windows: send up to `windowsize` blocks past the last ACK, then wait. An ACK short of the last
  *   block sent means the client saw a gap (§4): resend from the block after it. To stay clear of the
  *   Sorcerer's Apprentice bug each ACK position triggers at most one such resend (duplicates of it are
@@ -26,73 +28,24 @@
  * - ERROR 8 from the client answering an OACK that carried tsize is EDK2's size probe: outcome `probe`.
  * - The file is opened only after the OACK is acknowledged, so size probes never open a stream.
  */
-import type { Readable } from 'node:stream';
-import type { FileReader } from '../files/types.js';
-import { BlockSource } from './block-source.js';
+import { openBlockFeed, type BlockFeed } from './block-feed.js';
 import { PositionalBlockSource } from './positional-source.js';
+import type { ChainSource } from './transfer-socket.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { encodeError, TftpErrorCode, writeDataHeader, type TftpPacket } from './codec.js';
-import type { TransferParams } from './options.js';
+import {
+  MAX_BACKOFF_MS,
+  type ReadTransferOptions,
+  type TransferOutcome,
+  type TransferStats,
+} from './transfer-types.js';
 
-/** Longest wait between retransmissions after backoff (the base timeout, if larger, wins). */
-export const MAX_BACKOFF_MS = 8000;
-
-export type TransferOutcome = 'done' | 'probe' | 'timeout' | 'client-error' | 'read-error' | 'aborted';
-
-export interface TransferStats {
-  outcome: TransferOutcome;
-  /** Payload bytes sent (each block counted once; netascii: converted bytes). */
-  bytes: number;
-  /** Distinct DATA blocks sent. */
-  blocks: number;
-  /** DATA blocks (and OACKs) sent again after a timeout or a gap signal. */
-  retransmits: number;
-  durationMs: number;
-  blksize: number;
-  windowsize: number;
-  /** Human-readable detail for every outcome but `done`. */
-  reason?: string;
-  /** The client's ERROR packet, when it sent one. */
-  clientError?: { code: number; message: string };
-}
-
-/** What the transfer pulls blocks from: BlockSource (a stream) or PositionalBlockSource (positional reads). */
-interface BlockFeed {
-  fill(target: Buffer, offset: number, len: number): number | undefined;
-  onReady(cb: () => void): void;
-  destroy(): void;
-  readonly error: Error | undefined;
-}
-
-export interface ReadTransferOptions {
-  open: () => Promise<Readable>;
-  /** Positional-read fast path (octet only): used instead of `open` when given, with `size` as the bound. */
-  openReader?: (() => Promise<FileReader>) | undefined;
-  /** Bytes to send when reading through `openReader` (the size the source announced). */
-  size?: number;
-  /**
-   * Read-ahead buffer for `openReader` (clamped by PositionalBlockSource to 32–256 KiB, and at least a
-   * window's worth): larger means fewer thread-pool reads, each a wake-up of the event loop.
-   */
-  readAheadBytes?: number;
-  params: TransferParams;
-  netascii?: boolean;
-  /** Encoded OACK to send first; absent when no option was acknowledged (DATA 1 goes out at once). */
-  oack?: Buffer;
-  /** The OACK carried tsize, so ERROR 8 in reply is a size probe. */
-  tsizeAcked?: boolean;
-  /** Consecutive timeouts tolerated before giving up (default 5). */
-  retries?: number;
-  send: (buf: Buffer) => void;
-  /**
-   * Lock-step fast path (native transfer sockets): have the socket send `packet[0, len)` by itself when
-   * the ACK of wire block `ackWire` arrives, then report it with `ack(wire, true)`. False: not armed.
-   */
-  armReply?: (ackWire: number, packet: Buffer, len: number) => boolean;
-  disarm?: () => void;
-  clock?: Clock;
-  onFinish: (stats: TransferStats) => void;
-}
+export {
+  MAX_BACKOFF_MS,
+  type ReadTransferOptions,
+  type TransferOutcome,
+  type TransferStats,
+} from './transfer-types.js';
 
 type Phase = 'idle' | 'oack' | 'opening' | 'data' | 'finished';
 
@@ -141,7 +94,7 @@ export class ReadTransfer {
     this.#startedAt = this.#clock.now();
     if (this.#o.oack) {
       this.#phase = 'oack';
-      this.#o.send(this.#o.oack);
+      this.#o.socket.send(this.#o.oack);
       this.#timer.arm(this.#wait());
     } else {
       this.#openAndRun();
@@ -176,10 +129,27 @@ export class ReadTransfer {
     }
   }
 
+  /**
+   * The socket's chain answered `steps` lock-step ACKs by itself (armChain), each as ack(…, true) and a
+   * prefill would have: the window, the byte count and the file position move on by that many blocks.
+   */
+  chained(steps: number): void {
+    const src = this.#source;
+    if (steps <= 0 || this.#phase !== 'data' || !(src instanceof PositionalBlockSource)) return;
+    this.#acked += steps;
+    this.#sent += steps;
+    this.#prefilled += steps;
+    this.#bytes += steps * this.#blksize;
+    this.#slotLen[0] = this.#slotLen[1] = 4 + this.#blksize; // both slots hold full blocks now
+    src.skip(steps * this.#blksize);
+    this.#tries = 0;
+    this.#timer.arm(this.#wait());
+  }
+
   /** Server-side stop (shutdown, client unreachable): tells the client unless `notify` is false, frees everything. */
   abort(reason: string, notify = true): void {
     if (this.#phase === 'finished') return;
-    if (notify) this.#o.send(encodeError(TftpErrorCode.NotDefined, reason));
+    if (notify) this.#o.socket.send(encodeError(TftpErrorCode.NotDefined, reason));
     this.#finish('aborted', reason);
   }
 
@@ -197,19 +167,7 @@ export class ReadTransfer {
       this.#phase = 'data';
       this.#guarded(() => this.#pump());
     };
-    const { openReader, size } = this.#o;
-    if (openReader && size !== undefined && !this.#o.netascii) {
-      const chunk = Math.max(highWater, this.#o.readAheadBytes ?? 0);
-      openReader().then(
-        (reader) => ready(new PositionalBlockSource(reader, size, chunk)),
-        (err: unknown) => this.#readFailed(err),
-      );
-    } else {
-      this.#o.open().then(
-        (stream) => ready(new BlockSource(stream, this.#o.netascii ?? false, highWater)),
-        (err: unknown) => this.#readFailed(err),
-      );
-    }
+    openBlockFeed(this.#o, highWater).then(ready, (err: unknown) => this.#readFailed(err));
   }
 
   /** Retransmission wait: the timeout, doubled per consecutive timeout (`tries`) up to MAX_BACKOFF_MS. */
@@ -241,7 +199,7 @@ export class ReadTransfer {
   #transmit(block: number): void {
     const buf = this.#slot(block);
     const len = this.#packetLen(block);
-    this.#o.send(len === buf.length ? buf : buf.subarray(0, len));
+    this.#o.socket.send(buf, len);
   }
 
   /** The prefilled `block` is on the wire: sent by transmit(), or by the socket's armed reply. */
@@ -280,11 +238,25 @@ export class ReadTransfer {
     }
     // Lock-step: the ACK of what is on the wire releases the prefilled block, so the socket may send it
     // by itself the moment that ACK arrives (no JS on the round trip).
-    if (this.#ws === 1 && !this.#armed && this.#prefilled === next && this.#sent > this.#acked && this.#o.armReply) {
-      this.#armed = this.#o.armReply(this.#sent & 0xffff, this.#slot(next), this.#packetLen(next));
+    if (this.#ws === 1 && !this.#armed && this.#prefilled === next && this.#sent > this.#acked) {
+      const { socket } = this.#o;
+      const chain = this.#chainSource(src, next);
+      const [wire, packet, len] = [this.#sent & 0xffff, this.#slot(next), this.#packetLen(next)];
+      this.#armed =
+        (chain !== undefined && socket.armChain(wire, packet, len, chain)) || socket.armReply(wire, packet, len);
     }
     // Nothing outstanding but the source is slow: the timer then watches for a stalled source.
     if (sentSome || this.#sent === this.#acked) this.#timer.arm(this.#wait());
+  }
+
+  /** What the socket's chain needs to go on from the prefilled full block `next`, if it can (armChain). */
+  #chainSource(src: BlockFeed, next: number): ChainSource | undefined {
+    if (!(src instanceof PositionalBlockSource) || this.#o.size === undefined) return undefined;
+    if (this.#packetLen(next) !== 4 + this.#blksize) return undefined;
+    const fd = src.chainFd(next * this.#blksize);
+    if (fd === undefined) return undefined;
+    const slots = [this.#slot(0), this.#slot(1)] as const; // slot of block b: b % 2 in lock-step
+    return { fd, slots, block: next, blksize: this.#blksize, size: this.#o.size };
   }
 
   /** Fills `block`'s slot (header and data); false when the source has to be waited for (pump runs again). */
@@ -347,9 +319,11 @@ export class ReadTransfer {
   }
 
   #onTimeout(): void {
+    const steps = this.#o.socket.chainSteps();
+    if (steps > 0 && this.#phase === 'data') return this.chained(steps); // progress the timer did not see
     if (this.#phase === 'oack') {
       if (++this.#tries > this.#retries) return this.#giveUp();
-      this.#o.send(this.#o.oack!);
+      this.#o.socket.send(this.#o.oack!);
       this.#retransmits++;
       this.#timer.arm(this.#wait());
       return;
@@ -366,7 +340,7 @@ export class ReadTransfer {
   }
 
   #giveUp(): void {
-    this.#o.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
+    this.#o.socket.send(encodeError(TftpErrorCode.NotDefined, 'timeout'));
     this.#finish('timeout', `no ACK after ${this.#retries} retransmissions`);
   }
 
@@ -381,7 +355,7 @@ export class ReadTransfer {
 
   #readFailed(err: unknown): void {
     if (this.#phase === 'finished') return;
-    this.#o.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
+    this.#o.socket.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
     this.#finish('read-error', err instanceof Error ? err.message : String(err));
   }
 
@@ -389,7 +363,7 @@ export class ReadTransfer {
     if (this.#phase === 'finished') return;
     this.#phase = 'finished';
     this.#timer.cancel();
-    if (this.#armed) this.#o.disarm?.();
+    if (this.#armed) this.#o.socket.disarm();
     this.#armed = false;
     this.#source?.destroy();
     this.#source = undefined;

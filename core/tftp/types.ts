@@ -2,10 +2,10 @@
 import type { Logger } from 'pino';
 import type { FileHandle } from '../files/types.js';
 import type { TftpOptions } from './options.js';
-import type { TransferOutcome } from './transfer.js';
+import type { TransferOutcome } from './transfer-types.js';
 
 export type { TftpOptions } from './options.js';
-export type { TransferOutcome, TransferStats } from './transfer.js';
+export type { TransferOutcome, TransferStats } from './transfer-types.js';
 
 export interface TftpClient {
   address: string;
@@ -45,6 +45,11 @@ export interface TftpServerOptions {
   port?: number;
   /** Local address (default `0.0.0.0`; an IPv6 address gives a udp6 socket). */
   address?: string;
+  /**
+   * A second listening socket, IPv6 only, on the same port: `::` (every IPv6 address), one address, or a
+   * link-local one with its zone (`fe80::1%eth0`). Transfers of its clients bind there too.
+   */
+  address6?: string;
   /** Largest blksize ever acknowledged (default 1468). */
   maxBlksize?: number;
   /** Largest windowsize ever acknowledged (default 64). */

@@ -10,6 +10,8 @@ import { rackTable, type RackLabelsOptions } from './table.js';
 export const racksCommand: PluginCommand<RackLabelsOptions> = {
   name: 'racks',
   summary: '[MAC] — print the rack table, or the rack of one MAC',
+  usage:
+    'Usage: pxekit racks [MAC] [--config PATH]\n  Prints the rack table of the rack-labels options, or the rack of one MAC.',
   async run(argv, ctx) {
     let parsed;
     try {

@@ -36,5 +36,6 @@ async function runAuditCommand(argv: string[], io: CommandIo): Promise<number> {
 export const auditCommand: PluginCommand = {
   name: 'audit',
   summary: "verify FILE... — check an audit log's hash chain (exit 1 at the first bad line)",
+  usage: USAGE,
   run: runAuditCommand,
 };

@@ -39,7 +39,7 @@ export default function bootByArch(options: BootByArchOptions = {}) {
         const hit = lookupByArch(table, client.arch);
         if (!hit) {
           log.debug(
-            { event: 'boot-by-arch.unknown-arch', mac: client.mac, arch: client.arch, archName: client.archName },
+            { event: 'boot-by-arch.arch.unknown', mac: client.mac, arch: client.arch, archName: client.archName },
             'no boot file for this client architecture',
           );
           return undefined;
@@ -48,7 +48,7 @@ export default function bootByArch(options: BootByArchOptions = {}) {
         const file = bootTargetFor(server, ctx, hit.value);
         if (file === undefined) {
           log.warn(
-            { event: 'boot-by-arch.no-base-url', mac: client.mac, arch: client.arch },
+            { event: 'boot-by-arch.baseurl.missing', mac: client.mac, arch: client.arch },
             'HTTP-boot client but no http.baseUrl and no local address to build a URL from',
           );
           return undefined;

@@ -78,5 +78,6 @@ async function runIntentCommand(argv: string[], io: CommandContext<Options>): Pr
 export const intentCommand: PluginCommand<Options> = {
   name: 'intent',
   summary: 'mark a MAC to netboot once, or never',
+  usage: USAGE,
   run: runIntentCommand,
 };

@@ -11,8 +11,10 @@ import { hostname } from 'node:os';
 import { definePlugin, STAGE_FIRST } from 'pxekit';
 import {
   sharedRedisLink,
+  type RedisLinkStats,
   type RedisOptions,
   redisOptionsSchema,
+  RedisUnavailableError,
   resolveRedisOptions,
   type WithRedisInput,
 } from 'pxekit/kit';
@@ -20,6 +22,13 @@ import { Membership } from './membership.js';
 import { decideOwnership, sameOwnership, type Ownership } from './ownership.js';
 import { PeerHeartbeat, type PeerState } from './peers.js';
 import { ownerOf } from './rendezvous.js';
+
+declare module 'pxekit' {
+  interface Provides {
+    /** dhcp-cluster: this instance's view of the cluster and of its Redis link (status page, metrics). */
+    clusterView: () => ClusterView;
+  }
+}
 
 export interface PeerHeartbeatOptions {
   /** Shared secret of the HMAC (same on every instance). */
@@ -42,6 +51,11 @@ export interface ClusterView {
   members: string[];
   /** Peers heard over the peer heartbeat, and whether they reach Redis. */
   peers: Array<Pick<PeerState, 'id' | 'redis' | 'mode' | 'address'> & { ageMs: number }>;
+  /**
+   * The instance's one Redis link (shared with lease-redis and session-redis on the same Redis): up or
+   * not, and since start the outages, time down and requests dropped or served from local state.
+   */
+  link: RedisLinkStats & { up: boolean };
 }
 
 export interface DhcpClusterOptions {
@@ -64,6 +78,7 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
   const plugin = definePlugin<DhcpClusterOptions>({
     name: NAME,
     options,
+    provides: ['clusterView'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -102,7 +117,7 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
         peers: peersSchema,
       },
     },
-    apply(server, { options, log }) {
+    apply(server, { options, log, provide }) {
       const id = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
       const link = sharedRedisLink(server, {
         redis: resolveRedisOptions(options.redis),
@@ -188,8 +203,10 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
             address: p.address,
             ageMs: now - p.heardAt,
           })),
+          link: { up: link.up, ...link.stats },
         };
       };
+      provide('clusterView', view);
 
       server.hooks.ready.tapPromise(NAME, async () => {
         await link.start();
@@ -212,6 +229,19 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
         }
         const owner = ownerOf(ctx.packet.mac, o.members);
         return owner === undefined || owner === id ? undefined : { drop: `owned by ${owner}` };
+      });
+      // Checked again when the answer is ready: a request taken while this instance reached Redis may
+      // meet the outage half-way (its command times out) and be answered from the local cache
+      // (lease-redis) — after the peer, still on Redis, took this instance's clients. Dropped quietly
+      // (an UnavailableError is a debug line, not an error), counted as dropped.
+      server.dhcp.hooks.reply.tap(NAME, (reply, ctx) => {
+        if (!options.modes.includes(ctx.mode)) return reply;
+        const o = decide();
+        if (o.mode !== 'defer') return reply;
+        link.noteDropped();
+        throw new RedisUnavailableError(
+          `lost Redis while answering; ${o.to ? `deferring to ${o.to}, which reaches it` : 'listening for peers'}`,
+        );
       });
     },
   });

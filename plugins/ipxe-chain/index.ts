@@ -61,7 +61,7 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
           const base = serverBaseUrl(server.config, ctx.local.address, boundHttpPort(server));
           if (base) return { file: joinUrl(base, script), reason: 'client runs iPXE: script URL' };
           // No HTTP address known: iPXE fetches a bare file name from next-server over TFTP.
-          log.debug({ event: 'ipxe-chain.tftp-script', mac: client.mac }, 'no base URL: iPXE script over TFTP');
+          log.debug({ event: 'ipxe-chain.script.tftp', mac: client.mac }, 'no base URL: iPXE script over TFTP');
           return { file: script.replace(/^\/+/, ''), reason: 'client runs iPXE: script over TFTP (no HTTP base URL)' };
         }
         const hit = lookupByArch(options.binaries, client.arch);
@@ -69,7 +69,7 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
         const file = bootTargetFor(server, ctx, hit.value);
         if (file === undefined) {
           log.warn(
-            { event: 'ipxe-chain.no-base-url', mac: client.mac, arch: client.arch },
+            { event: 'ipxe-chain.baseurl.missing', mac: client.mac, arch: client.arch },
             'HTTP-boot client but no base URL for its iPXE binary',
           );
           return undefined;

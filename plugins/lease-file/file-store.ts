@@ -73,7 +73,7 @@ export class FileLeaseStore implements LeaseStore {
       if (content.torn) {
         // Never acknowledged (its sync never completed): cut it so new records follow a clean line.
         log.warn(
-          { event: 'lease-file.torn-tail', file, ...content.torn },
+          { event: 'lease-file.tail.torn', file, ...content.torn },
           `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} (${content.torn.reason}), left by a crash during a write`,
         );
         await handle.truncate(content.validBytes);

@@ -62,11 +62,11 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
       },
     },
     apply(_server, { options: o, log, baseDir, config, provide }) {
-      if (config.dhcp.mode !== 'full') {
-        // Only full mode hands out addresses; proxy mode never opens a store.
+      if (config.dhcp.mode !== 'full' && config.dhcp6.mode !== 'full') {
+        // Only full mode (DHCPv4 or DHCPv6: one store holds both families) hands out addresses.
         log.warn(
           { event: 'lease-file.unused', mode: config.dhcp.mode },
-          `lease-file does nothing in dhcp.mode ${config.dhcp.mode}: only full mode keeps leases`,
+          `lease-file does nothing in dhcp.mode ${config.dhcp.mode} with dhcp6.mode ${config.dhcp6.mode}: only full mode keeps leases`,
         );
         return;
       }

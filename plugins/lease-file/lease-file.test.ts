@@ -111,7 +111,7 @@ test('a torn last record is dropped with a warning and cut off; later writes fol
   await r.load();
   opened.push(r);
   assert.equal((await r.list()).length, 5);
-  const warn = lines.find((l) => l.event === 'lease-file.torn-tail');
+  const warn = lines.find((l) => l.event === 'lease-file.tail.torn');
   assert.ok(warn, 'warned');
   assert.equal(warn.line, 6);
   assert.equal(statSync(file).size, good, 'cut back to the last complete record');

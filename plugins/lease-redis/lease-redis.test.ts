@@ -191,7 +191,7 @@ test(
     assert.equal(store.pendingWrites, 1);
 
     await redis.start();
-    await eventually(() => cap.events('lease-redis.caught-up').length === 1, 10_000, 'write-back after recovery');
+    await eventually(() => cap.events('lease-redis.writeback.done').length === 1, 10_000, 'write-back after recovery');
     assert.equal(cap.events('redis.up').length, 1);
     assert.equal(store.pendingWrites, 0);
     const rec = await redis.client().hgetall(`t:lease:ip:${known.ip}`);
@@ -220,7 +220,7 @@ test(
       .client()
       .hset('t:lease:ip:10.99.0.40', 'mac', mac(41), 'state', 'bound', 'expiresAt', String(now + 900_000));
     await eventually(
-      () => cap.events('lease-redis.caught-up').length === 1,
+      () => cap.events('lease-redis.writeback.done').length === 1,
       10_000,
       'the probe to notice Redis and write back',
     );

@@ -115,7 +115,7 @@ test(
     );
 
     await redis.start();
-    await eventually(() => a.lines.some((l) => l.event === 'lease-redis.caught-up'), 10_000, 'the write-back');
+    await eventually(() => a.lines.some((l) => l.event === 'lease-redis.writeback.done'), 10_000, 'the write-back');
     const [later] = await a.inject(request(stranger, DHCPDISCOVER));
     assert.ok(later, 'new clients served again');
     assert.notEqual(later.packet.yiaddr, ip);

@@ -77,7 +77,7 @@ export class RedisLeaseStore implements LeaseStore {
   async load(): Promise<void> {
     if (!this.#o.link.up) {
       this.#o.log.warn(
-        { event: 'lease-redis.degraded-start', code: 'PXE_ERR_REDIS' },
+        { event: 'lease-redis.start.degraded', code: 'PXE_ERR_REDIS' },
         'starting without Redis: no lease is known, new allocations refused until Redis answers',
       );
       return;
@@ -160,7 +160,7 @@ export class RedisLeaseStore implements LeaseStore {
   async close(): Promise<void> {
     if (this.#pending.size)
       this.#o.log.warn(
-        { event: 'lease-redis.pending-lost', count: this.#pending.size, code: 'PXE_ERR_REDIS' },
+        { event: 'lease-redis.pending.lost', count: this.#pending.size, code: 'PXE_ERR_REDIS' },
         'closing with lease renewals not yet written to Redis (their clients renew again)',
       );
   }
@@ -223,7 +223,7 @@ export class RedisLeaseStore implements LeaseStore {
       }
     }
     this.#o.log.info(
-      { event: 'lease-redis.caught-up', written, conflicts, left: this.#pending.size },
+      { event: 'lease-redis.writeback.done', written, conflicts, left: this.#pending.size },
       `wrote back ${written} lease change(s) kept during the Redis outage`,
     );
   }

@@ -1,4 +1,5 @@
 import { definePlugin } from 'pxekit';
+import { registerClusterMetrics } from './cluster.js';
 import { PxeMetrics } from './collectors.js';
 import { SideListener } from 'pxekit/kit';
 
@@ -21,6 +22,7 @@ export default function metrics(options: Partial<MetricsOptions> = {}) {
   return definePlugin<MetricsOptions>({
     name: NAME,
     options,
+    optionalDependencies: ['dhcp-cluster'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -56,8 +58,13 @@ export default function metrics(options: Partial<MetricsOptions> = {}) {
         },
       },
     },
-    apply(server, { options: o, log }) {
+    apply(server, { options: o, log, use }) {
       const m = new PxeMetrics(server, { hookSampleRate: o.hookSampleRate, processMetrics: o.processMetrics });
+      // dhcp-cluster may be listed after this plugin: its view is taken once every plugin has applied.
+      server.hooks.ready.tap(NAME, () => {
+        const view = use('clusterView', { optional: true });
+        if (view) registerClusterMetrics(m.registry, view);
+      });
       server.hooks.bootEvent.tap(NAME, (ev) => m.onEvent(ev));
       const stopTiming = server.runner.onTiming((t) => m.onTiming(t));
       const render = async () => ({

@@ -96,7 +96,7 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
         const intents = use('intents', { optional: true });
         if (!intents) {
           log.warn(
-            { event: 'session-redis.no-intents' },
+            { event: 'session-redis.intents.missing' },
             'intents: true but the boot-intents plugin is not configured: boot intents are not shared',
           );
           return;

@@ -131,7 +131,7 @@ export class IntentSync {
       else this.#synced.delete(ch.mac);
     }
     this.#log.info(
-      { event: 'session-redis.intents-pushed', changes: changes.map((c) => `${c.mac}=${c.state ?? 'cleared'}`) },
+      { event: 'session-redis.intents.pushed', changes: changes.map((c) => `${c.mac}=${c.state ?? 'cleared'}`) },
       `shared ${changes.length} boot intent change(s)`,
     );
   }
@@ -159,7 +159,7 @@ export class IntentSync {
           await this.#intents.markBooted(mac);
         } else await this.#intents.set(mac, state);
         this.#log.info(
-          { event: 'session-redis.intent-applied', mac, state: state ?? 'cleared', was: cur ?? 'none' },
+          { event: 'session-redis.intent.applied', mac, state: state ?? 'cleared', was: cur ?? 'none' },
           'boot intent changed on another instance',
         );
       }

@@ -2,14 +2,12 @@
  * source-disk: serves a folder of the boot server under a mount prefix of the virtual tree.
  * Files are looked up per request (stat + realpath), opened per request and streamed; nothing stays open.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import { Readable } from 'node:stream';
 import { minimatch } from 'minimatch';
-import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
-import { boundsFor, cachedReadFn, fromBase, mountedPath, normalizeMount, reportDenied } from 'pxekit/kit';
+import { definePlugin, type FileHandle, PxeError } from 'pxekit';
+import { boundsFor, fromBase, mountedPath, normalizeMount, openFileReader, reportDenied } from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
-
-const readCached = cachedReadFn();
 
 export interface SourceDiskOptions {
   /** The folder to serve. Relative paths are resolved against the config file's folder, or the cwd. */
@@ -109,6 +107,32 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
     name: options.name ?? 'source-disk',
     options,
     optionsSchema: sourceDiskSchema,
+    // validate: the root must be a readable folder (start fails otherwise, unless optional).
+    async check({ options: o, baseDir }) {
+      const root = fromBase(baseDir, o.root);
+      let why: string | undefined;
+      try {
+        const real = await fsp.realpath(root);
+        if (!(await fsp.stat(real)).isDirectory()) why = 'not a folder';
+        else await fsp.access(real, fsConstants.R_OK | fsConstants.X_OK);
+      } catch (err) {
+        why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      }
+      if (!why) return [];
+      const fix = 'create the folder, or fix "root" (relative paths start at the config file\'s folder)';
+      return [
+        {
+          severity: o.optional ? 'warning' : 'error',
+          key: 'root',
+          message: `root folder ${root} is not usable${o.optional ? ' (optional: this source serves nothing)' : ''}`,
+          found: why === 'ENOENT' ? 'no such folder' : why === 'EACCES' ? 'not readable by this user' : why,
+          expected: 'a readable folder',
+          fix: o.optional
+            ? `${o.missingHint ? `${o.missingHint}, or ` : ''}${fix}`
+            : `${fix}, or set "optional: true" to start without it`,
+        },
+      ];
+    },
     apply(server, { options: o, log, name, baseDir: base }) {
       const root = fromBase(base, o.root);
       const mount = normalizeMount(o.mount);
@@ -179,18 +203,9 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
             const b = boundsFor(range, size);
             return b ? createReadStream(realPath, { start: b.start, end: b.end }) : Readable.from([]);
           },
-          // Positional reads for TFTP (one reused buffer per transfer); the caller bounds reads by `size`.
-          // readCached: page-cache hits without a thread-pool round trip (core/native/file-read.ts).
-          async openReader() {
-            const fh = await fsp.open(realPath, 'r');
-            const reader: FileReader = {
-              fd: fh.fd,
-              read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
-              close: () => fh.close(),
-            };
-            if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fh.fd, buf, off, len, pos);
-            return reader;
-          },
+          // Positional reads for TFTP (one reused buffer per transfer, page-cache hits without the thread
+          // pool) and the descriptor for HTTP's sendfile; the caller bounds reads by `size`.
+          openReader: () => openFileReader(realPath),
         };
       });
     },

@@ -4,7 +4,7 @@ import { definePlugin, type HttpAnswer, pxekitVersion, STAGE_EARLY } from 'pxeki
 import { SideListener } from 'pxekit/kit';
 import { pageCsp, statusPage } from './page.js';
 import { SseHub } from './sse.js';
-import { StatusState, type ClientView, type Notice, type ServerInfo } from './state.js';
+import { StatusState, type ClientView, type ClusterInfo, type Notice, type ServerInfo } from './state.js';
 
 export interface StatusOptions {
   path: string;
@@ -36,6 +36,7 @@ export default function status(options: Partial<StatusOptions> = {}) {
   return definePlugin<StatusOptions>({
     name: NAME,
     options,
+    optionalDependencies: ['dhcp-cluster'],
     optionsSchema: {
       type: 'object',
       additionalProperties: false,
@@ -106,7 +107,7 @@ export default function status(options: Partial<StatusOptions> = {}) {
         },
       },
     },
-    apply(server, { options: o, log }) {
+    apply(server, { options: o, log, use }) {
       const state = new StatusState({
         maxClients: o.maxClients,
         maxNotices: o.maxNotices,
@@ -119,11 +120,17 @@ export default function status(options: Partial<StatusOptions> = {}) {
       server.hooks.listening.tap(NAME, () => {
         startedAt = Date.now();
       });
+      // dhcp-cluster may be listed after this plugin: its view is taken once every plugin has applied.
+      let clusterView: (() => ClusterInfo) | undefined;
+      server.hooks.ready.tap(NAME, () => {
+        clusterView = use('clusterView', { optional: true });
+      });
       const serverInfo = (): ServerInfo => ({
         version: pxekitVersion(),
         dhcpMode: server.config.dhcp.mode,
         listeners: server.listening.map((l) => `${l.protocol} ${l.address}:${l.port}`),
         ...(startedAt !== undefined ? { startedAt } : {}),
+        ...(clusterView ? { cluster: clusterView() } : {}),
       });
       const snapshot = () => ({ ...state.snapshot(), server: serverInfo() });
       const hub = new SseHub({ maxClients: o.maxSseClients, heartbeatMs: o.heartbeatMs });
@@ -170,6 +177,9 @@ export default function status(options: Partial<StatusOptions> = {}) {
       };
 
       server.hooks.bootEvent.tap(NAME, (ev) => {
+        // Redis lost or back, the cluster's split changed: the header's cluster line is sent again.
+        if (clusterView && hub.size > 0 && (ev.type.startsWith('redis.') || ev.type.startsWith('cluster.')))
+          hub.broadcast('server', serverInfo());
         const ch = state.apply(ev);
         if (ch.client)
           pending.clients.set(ch.client.id, {

@@ -121,6 +121,19 @@ export const PAGE_SCRIPT = String.raw`
     document.getElementById('s-mode').textContent = server.dhcpMode;
     document.getElementById('s-listeners').textContent = server.listeners.length ? server.listeners.join(', ') : 'none';
     document.getElementById('s-uptime').textContent = server.startedAt ? dur(now() - server.startedAt) : 'starting';
+    var c = server.cluster;
+    document.getElementById('s-cluster-box').hidden = !c;
+    if (c) document.getElementById('s-cluster').textContent = clusterLine(c);
+  }
+
+  // "a: redis, Redis up, splits with a b; peers: b (on Redis); 1 outage, 12 dropped, 30 from cache"
+  function clusterLine(c) {
+    var peers = c.peers.map(function (p) { return p.id + (p.redis ? ' (on Redis)' : ' (no Redis, ' + p.mode + ')'); });
+    var l = c.link;
+    return c.id + ': ' + c.mode + ', Redis ' + (l.up ? 'up' : 'DOWN') +
+      (c.members.length ? ', splits with ' + c.members.join(' ') : ', answers no client') +
+      '; peers: ' + (peers.length ? peers.join(', ') : 'none heard') +
+      '; ' + l.outages + ' outage(s), ' + l.dropped + ' dropped, ' + l.servedFromCache + ' from cache';
   }
 
   function tick() {
@@ -152,6 +165,10 @@ export const PAGE_SCRIPT = String.raw`
     renderClients();
     renderNotices('denials', denials);
     renderNotices('errors', errors);
+  });
+  es.addEventListener('server', function (e) {
+    server = JSON.parse(e.data);
+    renderServer();
   });
   es.addEventListener('clients', function (e) {
     JSON.parse(e.data).forEach(function (c) {

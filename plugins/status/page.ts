@@ -12,6 +12,7 @@ body { margin:0; background:var(--bg); color:var(--fg); font:14px/1.4 system-ui,
 header { display:flex; flex-wrap:wrap; align-items:center; gap:10px 16px; padding:14px 20px; border-bottom:1px solid var(--line); }
 .server { display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; color:var(--muted); }
 .server > span { white-space:nowrap; }
+.server > #s-cluster-box { white-space:normal; }
 .server b { color:var(--fg); font-weight:500; }
 h1 { font-size:18px; margin:0; font-weight:600; }
 h1 span { color:var(--accent); }
@@ -63,7 +64,7 @@ export function statusPage(opts: { base: string; nonce: string; maxNotices: numb
 <body>
 <div id="app" data-base="${escapeHtml(opts.base)}" data-max-notices="${opts.maxNotices}" data-max-clients="${opts.maxClients}">
 <header><h1><span>pxekit</span> live boots</h1><span id="live" class="live">connecting</span>
-<div class="server" id="server"><span>version <b id="s-version">…</b></span><span>DHCP <b id="s-mode">…</b></span><span>up <b id="s-uptime">…</b></span><span>listening <b id="s-listeners">…</b></span></div>
+<div class="server" id="server"><span>version <b id="s-version">…</b></span><span>DHCP <b id="s-mode">…</b></span><span>up <b id="s-uptime">…</b></span><span>listening <b id="s-listeners">…</b></span><span id="s-cluster-box" hidden>cluster <b id="s-cluster">…</b></span></div>
 <div class="counts"><div class="count active"><b id="n-active">0</b>booting</div><div class="count stalled"><b id="n-stalled">0</b>stalled</div><div class="count done"><b id="n-done">0</b>done</div><div class="count failed"><b id="n-failed">0</b>failed</div></div></header>
 <main>
 <section><h2>Clients</h2>

@@ -59,6 +59,18 @@ export interface ServerInfo {
   listeners: string[];
   /** When the server started listening (ms since the epoch); uptime is counted from it. */
   startedAt?: number;
+  /** This instance's view of the cluster and its Redis link (with dhcp-cluster). */
+  cluster?: ClusterInfo;
+}
+
+/** The part of dhcp-cluster's view the page shows. */
+export interface ClusterInfo {
+  id: string;
+  mode: string;
+  redis: boolean;
+  members: string[];
+  peers: Array<{ id: string; redis: boolean; mode: string; ageMs: number }>;
+  link: { up: boolean; outages: number; downMs: number; dropped: number; servedFromCache: number };
 }
 
 export interface Snapshot {

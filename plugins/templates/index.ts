@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type BootSession, definePlugin, PxeError, type PxeServer, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
+import { type BootSession, type CheckProblem, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
   ipHexNames,
@@ -67,9 +67,44 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         },
       },
     },
+    // validate: every template file exists and compiles (start fails otherwise), every path pattern parses.
+    async check({ options, baseDir }) {
+      const problems: CheckProblem[] = [];
+      const renderer = new TemplateRenderer();
+      for (const [path, entry] of Object.entries(options.files)) {
+        const key = `files[${JSON.stringify(path)}]`;
+        let m: Mapped;
+        try {
+          m = mapEntry(baseDir, options, path, entry);
+        } catch (err) {
+          problems.push({
+            severity: 'error',
+            key,
+            message: (err as Error).message,
+            fix: err instanceof PxeError && err.fix ? err.fix : 'see plugins/templates/README.md',
+          });
+          continue;
+        }
+        await renderer.check(m.source).catch((err: unknown) =>
+          problems.push({
+            severity: 'error',
+            key,
+            message: err instanceof Error ? err.message : String(err),
+            ...('file' in m.source ? { found: m.source.file } : {}),
+            fix:
+              err instanceof PxeError && err.fix
+                ? err.fix
+                : 'fix the template (Handlebars syntax), or the file name and "dir" (relative to the config file)',
+          }),
+        );
+      }
+      return problems;
+    },
     apply(server, { options, log }) {
       const renderer = new TemplateRenderer();
-      const mapped = compileMapping(server, options);
+      const mapped = Object.entries(options.files).map(([path, entry]) =>
+        mapEntry(server.baseDir, options, path, entry),
+      );
 
       server.hooks.ready.tapPromise(NAME, async () => {
         // Fail the start on a template that does not compile: better than a 500 on the first boot.
@@ -128,7 +163,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         const session = sessionFor(found.hit, ctx.session, ctx.client.address);
         if (!session) {
           ctx.log.debug(
-            { event: 'template.no-session', path: ctx.path },
+            { event: 'template.session.missing', path: ctx.path },
             'templated path but no session for this client',
           );
           return prev;
@@ -156,20 +191,18 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
   });
 }
 
-function compileMapping(server: PxeServer, options: TemplatesOptions): Mapped[] {
-  const base = server.baseDir;
+/** One `files` entry: its path pattern and template source (throws on a pattern that does not parse). */
+function mapEntry(base: string, options: TemplatesOptions, path: string, entry: TemplateEntry): Mapped {
   const dir = fromBase(base, options.dir) ?? base;
-  return Object.entries(options.files).map(([path, entry]) => {
-    const pattern = compilePathPattern(path);
-    if ('error' in pattern)
-      throw new PxeError('PXE_ERR_CONFIG_INVALID', `templates: ${pattern.error}`, {
-        fix: 'see plugins/templates/README.md for path variables',
-      });
-    const e = typeof entry === 'string' ? { template: entry } : entry;
-    const source: TemplateSource =
-      e.inline !== undefined
-        ? { name: `inline:${path}`, text: e.inline }
-        : { name: e.template!, file: resolve(dir, e.template!) };
-    return { pattern, source, contentType: e.contentType ?? 'text/plain; charset=utf-8' };
-  });
+  const pattern = compilePathPattern(path);
+  if ('error' in pattern)
+    throw new PxeError('PXE_ERR_CONFIG_INVALID', `templates: ${pattern.error}`, {
+      fix: 'see plugins/templates/README.md for path variables',
+    });
+  const e = typeof entry === 'string' ? { template: entry } : entry;
+  const source: TemplateSource =
+    e.inline !== undefined
+      ? { name: `inline:${path}`, text: e.inline }
+      : { name: e.template!, file: resolve(dir, e.template!) };
+  return { pattern, source, contentType: e.contentType ?? 'text/plain; charset=utf-8' };
 }

@@ -74,12 +74,19 @@ export interface BootOptions {
    * `AAVMF_CODE`/`AAVMF_VARS`), e.g. the copies test/lab/boot-assets.sh unpacked.
    */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run the guest under `flock /tmp/pxekit-qemu.lock` (guests from every test and helper one at a time; TCG keeps
+   * a core busy), waiting at most this many seconds for the lock. The wait does not count against `timeoutSec`.
+   */
+  lockWaitSec?: number;
+  /** More QEMU arguments (after qemu-pxe.sh's own), e.g. `-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n`. */
+  qemuArgs?: readonly string[];
 }
 
 export interface BootResult {
   /** True when the marker was seen. */
   ok: boolean;
-  /** qemu-pxe.sh's verdict: marker | timeout | qemu-exited | fail-marker | terminated | setup-error | unknown. */
+  /** qemu-pxe.sh's verdict: marker | timeout | qemu-exited | fail-marker | terminated | setup-error | lock-timeout | unknown. */
   result: string;
   /** Serial console with ANSI escapes and \r removed. */
   serial: string;
@@ -155,6 +162,9 @@ function raArgs(ra: true | RaOptions): string[] {
     ...(ra.other ? ['--other'] : []),
   ];
 }
+
+/** The lock every QEMU guest of the test suite runs under (`PXEKIT_QEMU_LOCK` overrides it). */
+export const QEMU_LOCK = process.env.PXEKIT_QEMU_LOCK ?? '/tmp/pxekit-qemu.lock';
 
 const NAME_RE = /^[a-z][a-z0-9]{0,9}$/;
 // eslint-disable-next-line no-control-regex -- ANSI escapes start with ESC
@@ -259,17 +269,22 @@ export function createLan(opts: LanOptions): Lan {
       if (b.failMarker) args.push('--fail-marker', b.failMarker);
       if (b.nic) args.push('--nic', b.nic);
       if (b.memMb) args.push('--mem', String(b.memMb));
-      const p = spawnTracked('bash', args, {
+      if (b.qemuArgs?.length) args.push('--', ...b.qemuArgs);
+      const lockWait = b.lockWaitSec ?? 0;
+      // flock exits 75 when the lock stayed busy for lockWaitSec (qemu-pxe.sh never exits 75).
+      const cmd =
+        lockWait > 0 ? ['flock', '-w', String(lockWait), '-E', '75', QEMU_LOCK, 'bash', ...args] : ['bash', ...args];
+      const p = spawnTracked(cmd[0]!, cmd.slice(1), {
         env: { ...env, ...b.env, QEMU_ACCEL: b.accel ?? process.env.QEMU_ACCEL ?? 'tcg' },
       });
       tracked.add(p);
       // qemu-pxe.sh bounds the guest itself; this outer bound only covers a wedged script.
-      const guard = setTimeout(() => void p.stop(5_000), (timeoutSec + 30) * 1000);
+      const guard = setTimeout(() => void p.stop(5_000), (timeoutSec + lockWait + 30) * 1000);
       const code = await p.exitPromise;
       clearTimeout(guard);
       tracked.delete(p);
       const log = p.output();
-      const m = /result=(\S+) elapsed=(\S+)/.exec(log);
+      const m = code === 75 ? ['', 'lock-timeout', 'NaN'] : /result=(\S+) elapsed=(\S+)/.exec(log);
       let serial = '';
       try {
         serial = readFileSync(serialFile, 'latin1').replace(ANSI_RE, '').replace(/\r/g, '');

@@ -1,30 +1,37 @@
 #!/usr/bin/env bash
 # capture-dhcp6.sh - record real DHCPv6 clients for test/fixtures/dhcp6: ISC dhclient -6 (stateful
 # Solicit..Reply, Confirm on restart, Renew, Release, stateless Information-request), the same
-# client through ISC dhcrelay -6 (Relay-forward / Relay-reply), and OVMF's PXE over IPv6 with IPv4
-# PXE switched off, each talking to dnsmasq (DHCPv6, the reference server) on an IPv6 lab LAN with
-# radvd sending the M flag. tshark on the server's eth0 records; each DHCPv6 UDP payload becomes
-# test/fixtures/dhcp6/<step>-<nn>-<msgtype>.hex, and index.txt lists them with tshark's view.
+# client through ISC dhcrelay -6 (Relay-forward / Relay-reply), OVMF's PXE over IPv6 with IPv4 PXE
+# switched off and then iPXE (ipxe.efi, fetched by OVMF over TFTP on IPv6) asking again, and OVMF's
+# UEFI HTTP boot over IPv6. dnsmasq (DHCPv6 + TFTP) is the reference server except for HTTP boot:
+# dnsmasq writes option 16 without the enterprise number, so OVMF ignores its offers, and Kea
+# (kea-dhcp6, a client class on HTTPClient echoing 16 as enterprise 343 + "HTTPClient") answers
+# instead. radvd sends the M flag. tshark on the server's eth0 records; each DHCPv6 UDP payload
+# becomes test/fixtures/dhcp6/<step>-<nn>-<msgtype>.hex, and index.tsv lists them with tshark's view
+# (rows of steps not re-captured are kept).
 #
 # Usage (root): bash test/lab/capture-dhcp6.sh [OUT]
 #   OUT      where the pcaps go (default: a new temp dir, printed)
-#   STEPS    default "dhclient relay uefi"
-#   EXTRACT=0 only capture
-# Needs: dnsmasq, dhclient, dhcrelay (isc-dhcp-relay), radvd, tshark, qemu-system-x86_64 + OVMF.
-# Guests run one at a time (flock /tmp/pxekit-qemu.lock). Takes about 4 minutes.
+#   STEPS    default "dhclient relay uefi http"
+#   EXTRACT=0 only capture; EXTRACT_ONLY=1 only extract the STEPS' pcaps already in OUT
+# Needs: dnsmasq, dhclient, dhcrelay (isc-dhcp-relay), radvd, tshark, qemu-system-x86_64 + OVMF,
+# ipxe, kea-dhcp6 (kea-dhcp6-server). Guests run one at a time (flock /tmp/pxekit-qemu.lock).
+# Takes about 8 minutes (the HTTP boot guest first waits out HTTP over IPv4).
 #
 # Fixed addresses: server fd77::1/64 (LAN prefix fd77::/64), relay host fd77:0:0:1::3 on its own
-# prefix toward the server, dhclient MAC 52:54:00:d6:00:01 (its DUID-LLT holds it), OVMF guest
-# MAC 52:54:00:77:e6:64.
+# prefix toward the server, dhclient MAC 52:54:00:d6:00:01 (its DUID-LLT holds it), OVMF PXE guest
+# MAC 52:54:00:77:e6:64, OVMF HTTP boot guest MAC 52:54:00:77:e6:48.
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$LAB/../.." && pwd)
 OUT=${1:-$(mktemp -d /tmp/pxekit-capture6.XXXXXX)}
-STEPS=${STEPS:-dhclient relay uefi}
+STEPS=${STEPS:-dhclient relay uefi http}
 DEST=$REPO/test/fixtures/dhcp6
 [ "$(id -u)" = 0 ] || { echo "capture-dhcp6.sh: run as root" >&2; exit 1; }
-for b in tshark dnsmasq radvd dhclient dhcrelay qemu-system-x86_64; do
+need=(tshark dnsmasq radvd dhclient dhcrelay qemu-system-x86_64)
+[[ " $STEPS " == *" http "* ]] && need+=(kea-dhcp6)
+for b in "${need[@]}"; do
   command -v "$b" >/dev/null || { echo "capture-dhcp6.sh: $b missing (apt-get install it)" >&2; exit 1; }
 done
 mkdir -p "$OUT/root"
@@ -117,6 +124,39 @@ step_uefi() {
   record uefi run
 }
 
+# OVMF's UEFI HTTP boot over IPv6, answered by Kea: addresses from a pool, and for HTTPClient a URL in 59
+# and option 16 echoed raw (enterprise 343, one length-prefixed "HTTPClient"). It first tries HTTP over
+# IPv4 (about a minute under TCG); the marker is the URI line printed after its DHCPv6 Reply.
+step_http() {
+  lan
+  stop_all   # no dnsmasq: Kea answers
+  cat > "$OUT/kea-dhcp6.json" <<EOF
+{ "Dhcp6": {
+  "interfaces-config": { "interfaces": [ "eth0" ] },
+  "server-id": { "type": "LL", "persist": false },
+  "lease-database": { "type": "memfile", "persist": true, "name": "$OUT/kea6.leases" },
+  "preferred-lifetime": 120, "valid-lifetime": 240,
+  "client-classes": [ {
+    "name": "uefi-http",
+    "test": "substring(option[16].hex,6,10) == 'HTTPClient'",
+    "option-data": [
+      { "name": "bootfile-url", "data": "http://[fd77::1]/ipxe.efi" },
+      { "code": 16, "space": "dhcp6", "csv-format": false, "data": "00000157000A48545450436C69656E74" }
+    ]
+  } ],
+  "subnet6": [ { "subnet": "fd77::/64", "interface": "eth0", "pools": [ { "pool": "fd77::100-fd77::1ff" } ] } ],
+  "loggers": [ { "name": "kea-dhcp6", "severity": "INFO", "output_options": [ { "output": "$OUT/kea6.log" } ] } ]
+} }
+EOF
+  bg env KEA_PIDFILE_DIR="$OUT" KEA_LOCKFILE_DIR="$OUT" ip netns exec "$SRV" kea-dhcp6 -c "$OUT/kea-dhcp6.json"
+  sleep 2
+  run() {
+    flock /tmp/pxekit-qemu.lock bash "$LAB/qemu-pxe.sh" --firmware uefi-http --netns "$CLI" --tap tap0 \
+      --mac 52:54:00:77:e6:48 --serial "$OUT/http6.serial" --marker 'URI: http://[fd77::1]' --timeout 420 | tail -1
+  }
+  record http run
+}
+
 [ "${EXTRACT_ONLY:-0}" = 1 ] || for s in $STEPS; do echo "step $s"; "step_$s"; done
 stop_all
 
@@ -131,6 +171,12 @@ FIELDS=(ipv6.src ipv6.dst dhcpv6.msgtype dhcpv6.xid dhcpv6.option.type dhcpv6.ia
 mkdir -p "$DEST"
 {
   printf 'file'; printf '\t%s' "${FIELDS[@]}"; printf '\n'
+  # rows of the steps not captured this time stay as they were
+  if [ -f "$DEST/index.tsv" ]; then
+    tail -n +2 "$DEST/index.tsv" | while IFS= read -r row; do
+      [[ " $STEPS " == *" ${row%%-*} "* ]] || printf '%s\n' "$row"
+    done
+  fi
   for s in $STEPS; do
     rm -f "$DEST/$s"-*.hex
     n=0

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Lan } from '../../helpers/realnet.js';
-import type { Tracked } from '../../helpers/proc.js';
+import type { RunResult, Tracked } from '../../helpers/proc.js';
 import { repoRoot } from '../dhcp/helpers.js';
 
 export const REDIS_PORT = 6390;
@@ -22,7 +22,7 @@ export function fullConfig(
   redisUrl: string,
   ip: string,
   id: string,
-  extra: { cluster?: boolean; level?: string; peers?: object; commandTimeoutMs?: number } = {},
+  extra: { cluster?: boolean; level?: string; peers?: object; commandTimeoutMs?: number; plugins?: unknown[] } = {},
 ): object {
   const redis = { url: redisUrl, keyPrefix: FULL_PREFIX, commandTimeoutMs: extra.commandTimeoutMs ?? 2000 };
   return {
@@ -40,6 +40,7 @@ export function fullConfig(
       ...(extra.cluster === false
         ? []
         : [['dhcp-cluster', { redis, instanceId: id, ...(extra.peers ? { peers: extra.peers } : {}) }]]),
+      ...(extra.plugins ?? []),
     ],
   };
 }
@@ -53,6 +54,8 @@ export interface Instance {
   lines(): Record<string, unknown>[];
   events(event: string): Record<string, unknown>[];
   kill9(): Promise<void>;
+  /** Runs a command in the instance's namespace (bounded: 15 s). */
+  exec(cmd: string, args: string[]): Promise<RunResult>;
 }
 
 export interface LanRedis {
@@ -176,6 +179,7 @@ export async function startInstance(
     proc,
     lines,
     events: (event) => lines().filter((l) => l.event === event),
+    exec: (cmd, args) => lan.execIn(ns, cmd, args, { timeoutMs: 15_000 }),
     kill9: async () => {
       if (proc.pid !== undefined && !proc.exited()) process.kill(proc.pid, 'SIGKILL');
       await proc.exitPromise;

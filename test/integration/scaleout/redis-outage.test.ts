@@ -84,7 +84,7 @@ test(
 
       await redis.start();
       await until(
-        () => a.events('lease-redis.caught-up').length + b.events('lease-redis.caught-up').length > 0,
+        () => a.events('lease-redis.writeback.done').length + b.events('lease-redis.writeback.done').length > 0,
         15_000,
         'a write-back',
       );

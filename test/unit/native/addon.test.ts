@@ -213,14 +213,22 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   // A fake binding drives the JS side deterministically (a real kernel send buffer seldom fills on loopback).
   const sent: string[] = [];
   let full = true;
-  let writableCb: ((kind: number, value: number) => void) | undefined;
+  let writableCb: ((kind: number, value: number, steps: number) => void) | undefined;
   let wants = 0;
   const fake = {
     readCached: () => -1,
     copy: () => undefined,
     armReply: () => undefined,
+    armChain: () => undefined,
+    chainSteps: () => 0,
     disarm: () => undefined,
-    open: (_l: string, _p: string, _port: number, _buf: Buffer, cb: (kind: number, value: number) => void) => {
+    open: (
+      _l: string,
+      _p: string,
+      _port: number,
+      _buf: Buffer,
+      cb: (kind: number, value: number, steps: number) => void,
+    ) => {
       writableCb = cb;
       return {};
     },
@@ -253,7 +261,7 @@ test('EAGAIN: packets wait in a bounded queue, in order, and go out when writabl
   assert.equal(s.dropped, 12, 'the queue holds MAX_QUEUED_PACKETS; the rest are dropped and counted');
   assert.ok(wants >= 1);
   full = false;
-  writableCb!(2, 0);
+  writableCb!(2, 0, 0);
   assert.equal(sent.length, MAX_QUEUED_PACKETS);
   assert.deepEqual(sent.slice(0, 2), ['aaaa', 'bbbb']);
   s.send(Buffer.from('after'));

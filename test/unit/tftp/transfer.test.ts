@@ -2,77 +2,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { decodePacket, encodeOack, type TftpPacket } from '../../../core/tftp/codec.js';
-import { ReadTransfer, type ReadTransferOptions, type TransferStats } from '../../../core/tftp/transfer.js';
+import { encodeOack, type TftpPacket } from '../../../core/tftp/codec.js';
+import { ReadTransfer, type TransferStats } from '../../../core/tftp/transfer.js';
 import { FakeClock } from '../../helpers/tftp-fake-clock.js';
-
-/** A readable over `data` in `chunk`-byte pieces that records how much was pulled. */
-function source(data: Buffer, chunk = 4096) {
-  const state = { pulled: 0, stream: undefined as Readable | undefined };
-  const make = () => {
-    let pos = 0;
-    const s = new Readable({
-      highWaterMark: chunk,
-      read() {
-        if (pos >= data.length) return void this.push(null);
-        const end = Math.min(pos + chunk, data.length);
-        state.pulled += end - pos;
-        this.push(data.subarray(pos, end));
-        pos = end;
-      },
-    });
-    state.stream = s;
-    return s;
-  };
-  return { state, make };
-}
-
-function harness(data: Buffer, opts: Partial<ReadTransferOptions> = {}, chunk?: number) {
-  const clock = new FakeClock();
-  const sent: TftpPacket[] = [];
-  let result: TransferStats | undefined;
-  let opened = 0;
-  const src = source(data, chunk);
-  const t = new ReadTransfer({
-    open: async () => {
-      opened++;
-      return src.make();
-    },
-    params: { blksize: 512, windowsize: 1, timeoutMs: 1000 },
-    send: (buf) => sent.push(decodePacket(Buffer.from(buf))), // copy: the transfer reuses its buffers
-    clock,
-    onFinish: (s) => {
-      assert.equal(result, undefined, 'onFinish called twice');
-      result = s;
-    },
-    ...opts,
-  });
-  const h = {
-    t,
-    clock,
-    sent,
-    src,
-    get result() {
-      return result;
-    },
-    get opened() {
-      return opened;
-    },
-    ack: (block: number) => t.handle({ op: 'ack', block }),
-    /** Lets the stream deliver until `n` packets were sent (bounded). */
-    async waitSent(n: number) {
-      for (let i = 0; i < 1000 && sent.length < n; i++) await tick();
-      assert.ok(sent.length >= n, `expected ${n} packets, got ${sent.length}`);
-    },
-    async settle() {
-      for (let i = 0; i < 20; i++) await tick();
-    },
-    dataBlocks: () => sent.filter((p) => p.op === 'data').map((p) => (p.op === 'data' ? p.block : -1)),
-  };
-  return h;
-}
-
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+import { harness, pattern, recordingSocket } from '../../helpers/transfer-harness.js';
 
 test('lock-step: blocks in order, short last block, stats', async () => {
   const data = pattern(1200);
@@ -331,7 +264,7 @@ test('read errors end the transfer with ERROR 0', async () => {
         },
       }),
     params: { blksize: 512, windowsize: 1, timeoutMs: 1000 },
-    send: (b) => sent.push(decodePacket(Buffer.from(b))),
+    socket: recordingSocket(sent),
     clock,
     onFinish: (s) => (result = s),
   });
@@ -349,100 +282,4 @@ test('read errors end the transfer with ERROR 0', async () => {
   failOpen.t.start();
   await failOpen.settle();
   assert.equal(failOpen.result?.outcome, 'read-error');
-});
-
-test('prefill: with a cached reader the next block is read before its ACK-triggering ACK, never sent early; a timeout resends the unacknowledged block', async () => {
-  const data = Buffer.from(Array.from({ length: 512 * 3 + 10 }, (_, i) => i & 0xff));
-  const reads: number[] = []; // file positions read, in order
-  const reader = {
-    read: async () => assert.fail('a cached file needs no async read'),
-    readCached: (buf: Buffer, off: number, len: number, pos: number) => {
-      reads.push(pos);
-      const n = Math.max(0, Math.min(len, data.length - pos));
-      data.copy(buf, off, pos, pos + n);
-      return n;
-    },
-    close: async () => undefined,
-  };
-  const h = harness(data, { openReader: async () => reader, size: data.length });
-  h.t.start();
-  await h.waitSent(1);
-  await h.settle();
-  assert.deepEqual(h.dataBlocks(), [1], 'lock-step: one block on the wire');
-  assert.deepEqual(reads, [0, 512], 'block 2 was already read (prefilled) while waiting for ACK 1');
-  h.clock.advance(1000); // ACK 1 lost: the timer resends block 1, not the prefilled block 2
-  assert.deepEqual(h.dataBlocks(), [1, 1]);
-  h.ack(1);
-  assert.deepEqual(h.dataBlocks(), [1, 1, 2]);
-  assert.deepEqual(reads, [0, 512, 1024], 'each block read once, the next one right after a send');
-  h.ack(2);
-  h.ack(3);
-  h.ack(4);
-  assert.equal(h.result?.outcome, 'done');
-  assert.equal(h.result?.bytes, data.length, 'bytes count what was sent, each block once');
-  const got = Buffer.concat(
-    h.sent
-      .filter((p) => p.op === 'data')
-      .slice(1)
-      .map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))),
-  );
-  assert.ok(got.equals(data));
-});
-
-test('armReply (native lock-step fast path): each prefilled block is armed for the ACK before it; a fired reply is counted, never sent twice', async () => {
-  const data = Buffer.from(Array.from({ length: 512 * 3 + 10 }, (_, i) => (i * 7) & 0xff));
-  const reader = {
-    read: async () => assert.fail('cached'),
-    readCached: (buf: Buffer, off: number, len: number, pos: number) => {
-      const n = Math.max(0, Math.min(len, data.length - pos));
-      data.copy(buf, off, pos, pos + n);
-      return n;
-    },
-    close: async () => undefined,
-  };
-  let armed: { ack: number; packet: Buffer } | undefined;
-  let disarms = 0;
-  const h = harness(data, {
-    openReader: async () => reader,
-    size: data.length,
-    armReply: (ack, packet, len) => {
-      armed = { ack, packet: Buffer.from(packet.subarray(0, len)) };
-      return true;
-    },
-    disarm: () => void disarms++,
-  });
-  h.t.start();
-  await h.waitSent(1);
-  await h.settle();
-  const wire: Buffer[] = [];
-  // The "socket": on the armed ACK it sends the armed packet itself, then reports replied = true.
-  const ackFromClient = (block: number) => {
-    if (armed && armed.ack === block) {
-      wire.push(armed.packet);
-      armed = undefined;
-      h.t.ack(block, true);
-    } else {
-      h.t.ack(block, false);
-    }
-  };
-  assert.equal(armed?.ack, 1, 'block 2 armed for ACK 1');
-  ackFromClient(1);
-  assert.equal(armed?.ack, 2);
-  h.clock.advance(1000); // ACK 2 lost: the timer resends block 2 through send(); the arm for ACK 2 stays
-  assert.deepEqual(h.dataBlocks(), [1, 2]);
-  ackFromClient(2);
-  ackFromClient(3);
-  assert.equal(armed, undefined, 'nothing past the last block');
-  ackFromClient(4);
-  assert.equal(h.result?.outcome, 'done');
-  assert.equal(h.result?.bytes, data.length);
-  assert.equal(h.result?.blocks, 4);
-  const blocks = [h.sent[0]!, ...wire.map((b) => decodePacket(b))];
-  assert.deepEqual(
-    blocks.map((p) => (p.op === 'data' ? p.block : -1)),
-    [1, 2, 3, 4],
-    'each block on the wire once (plus the one timer resend)',
-  );
-  const got = Buffer.concat(blocks.map((p) => (p.op === 'data' ? p.data : Buffer.alloc(0))));
-  assert.ok(got.equals(data));
 });

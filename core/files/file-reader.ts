@@ -1,0 +1,24 @@
+/**
+ * A FileReader over a local file, for sources that serve files from disk (`FileHandle.openReader`):
+ * positional reads into the caller's buffer, the descriptor (HTTP bodies by sendfile(2)), and — when the
+ * native addon was built — `readCached`, page-cache reads without a thread-pool round trip
+ * (core/native/file-read.ts). A source gets all three from this one call and never touches the addon.
+ */
+import { open } from 'node:fs/promises';
+import { cachedReadFn } from '../native/file-read.js';
+import type { FileReader } from './types.js';
+
+const readCached = cachedReadFn();
+
+/** Opens `path` for reading; the caller bounds reads by the size it announced and calls `close()` once. */
+export async function openFileReader(path: string): Promise<FileReader> {
+  const fh = await open(path, 'r');
+  const fd = fh.fd;
+  const reader: FileReader = {
+    fd,
+    read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
+    close: () => fh.close(),
+  };
+  if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fd, buf, off, len, pos);
+  return reader;
+}

@@ -1,0 +1,149 @@
+/*
+ * Armed replies of a native transfer socket (udp-socket.c's API comment lists the calls).
+ *
+ *   armReply(handle, key, buf, len): when the next datagram starts with key[0..4), send buf[0, len) before
+ *       JavaScript runs. One-shot.
+ *   armChain(handle, key, buf, len, fd, slot0, slot1, block, blksize, size): armReply, and then the
+ *       lock-step chain: once the armed block `block` (in slot[block & 1]) went out, read block + 1 from
+ *       `fd` at (block * blksize) with RWF_NOWAIT into slot[(block + 1) & 1], write its DATA header and arm
+ *       it for the ACK of `block`; and so on. A step is one ACK answered that way, with no JavaScript: a
+ *       lock-step transfer's steady state costs one recv, one send and one pread per block, as in
+ *       dnsmasq. The chain stops (JavaScript then gets the datagram as with armReply) at the block that
+ *       would end the file (offset + blksize >= size: JavaScript handles the end), at a block not in the
+ *       page cache or a short read, when a send fails, and on disarm or close.
+ *   chainSteps(handle) -> steps taken and not yet reported (reset to 0); every callback also reports them.
+ */
+#define _GNU_SOURCE /* preadv2, RWF_NOWAIT */
+#include "udp-socket.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+
+void udp_disarm(udp_sock *s) {
+  s->armed = 0;
+  s->chain = 0;
+}
+
+void udp_arm(udp_sock *s, const unsigned char *key, const char *data, size_t len) {
+  memcpy(s->arm_key, key, 4);
+  s->arm_data = data;
+  s->arm_len = len;
+  s->armed = 1;
+}
+
+/* One chain step after the armed block went out: read the next block from the page cache into the other
+ * slot and arm it for the ACK of the block just sent. 0 (chain over, JavaScript takes it from here) when
+ * the next block ends the file, is not cached, or the read comes up short. */
+static int chain_next(udp_sock *s) {
+  int64_t sent = s->chain_block, next = sent + 1;
+  int64_t pos = sent * s->chain_blksize; /* block b holds bytes [(b - 1) * blksize, b * blksize) */
+  if (pos + s->chain_blksize >= s->chain_size) return 0;
+  char *slot = s->chain_slot[next & 1];
+  struct iovec iov = {.iov_base = slot + 4, .iov_len = (size_t)s->chain_blksize};
+  ssize_t r;
+  do r = preadv2(s->chain_fd, &iov, 1, (off_t)pos, RWF_NOWAIT);
+  while (r < 0 && errno == EINTR);
+  if (r != s->chain_blksize) return 0;
+  slot[0] = 0;
+  slot[1] = 3; /* DATA */
+  slot[2] = (char)((next >> 8) & 0xff);
+  slot[3] = (char)(next & 0xff);
+  unsigned char key[4] = {0, 4 /* ACK */, (unsigned char)((sent >> 8) & 0xff), (unsigned char)(sent & 0xff)};
+  udp_arm(s, key, slot, (size_t)s->chain_blksize + 4);
+  s->chain = 1;
+  s->chain_block = next;
+  s->steps++;
+  return 1;
+}
+
+/* The armed reply, if this datagram is its key: sent now. 0: not sent (JavaScript handles the datagram
+ * as usual and sends, or queues, itself); 1: sent, tell JavaScript; 2: sent and the chain armed the next
+ * block, JavaScript need not run. */
+int udp_fire_armed(udp_sock *s, ssize_t n) {
+  if (!s->armed || n < 4 || memcmp(s->recvbuf, s->arm_key, 4) != 0) return 0;
+  ssize_t r;
+  do r = send(s->fd, s->arm_data, s->arm_len, 0);
+  while (r < 0 && errno == EINTR);
+  int chained = s->chain;
+  udp_disarm(s);
+  if (r < 0) return 0;
+  return chained && chain_next(s) ? 2 : 1;
+}
+
+/* armReply(handle, key: Buffer(4+), buf, len): see the header comment. */
+napi_value udp_js_arm_reply(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  udp_sock *s = udp_sock_call(env, info, 4, argv);
+  if (s == NULL) return NULL;
+  void *key, *data;
+  size_t keylen, buflen;
+  int32_t n;
+  if (napi_get_buffer_info(env, argv[1], &key, &keylen) != napi_ok || keylen < 4 ||
+      napi_get_buffer_info(env, argv[2], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[3], &n) != napi_ok ||
+      n < 0 || (size_t)n > buflen) {
+    napi_throw_range_error(env, NULL, "armReply(handle, key: 4 bytes, buf, len): len must be within buf");
+    return NULL;
+  }
+  if (s->closed) return NULL;
+  udp_disarm(s);
+  udp_arm(s, key, data, (size_t)n);
+  return NULL;
+}
+
+napi_value udp_js_disarm(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  udp_sock *s = udp_sock_call(env, info, 1, argv);
+  if (s == NULL) return NULL;
+  udp_disarm(s);
+  return NULL;
+}
+
+/* armChain(handle, key, buf, len, fd, slot0, slot1, block, blksize, size): see the header comment. */
+napi_value udp_js_arm_chain(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  udp_sock *s = udp_sock_call(env, info, 10, argv);
+  if (s == NULL) return NULL;
+  void *key, *data, *slot0, *slot1;
+  size_t keylen, buflen, len0, len1;
+  int32_t n, fd;
+  int64_t block, blksize, size;
+  if (napi_get_buffer_info(env, argv[1], &key, &keylen) != napi_ok || keylen < 4 ||
+      napi_get_buffer_info(env, argv[2], &data, &buflen) != napi_ok || napi_get_value_int32(env, argv[3], &n) != napi_ok ||
+      n < 0 || (size_t)n > buflen || napi_get_value_int32(env, argv[4], &fd) != napi_ok || fd < 0 ||
+      napi_get_buffer_info(env, argv[5], &slot0, &len0) != napi_ok ||
+      napi_get_buffer_info(env, argv[6], &slot1, &len1) != napi_ok ||
+      napi_get_value_int64(env, argv[7], &block) != napi_ok || napi_get_value_int64(env, argv[8], &blksize) != napi_ok ||
+      napi_get_value_int64(env, argv[9], &size) != napi_ok || block < 1 || blksize < 8 || blksize > 65464 || size < 0 ||
+      len0 < (size_t)blksize + 4 || len1 < (size_t)blksize + 4) {
+    napi_throw_range_error(env, NULL,
+                           "armChain(handle, key: 4 bytes, buf, len, fd, slot0, slot1, block >= 1, blksize 8..65464, size): "
+                           "slots must hold blksize + 4 bytes");
+    return NULL;
+  }
+  if (s->closed) return NULL;
+  udp_disarm(s);
+  udp_arm(s, key, data, (size_t)n);
+  s->chain = 1;
+  s->chain_fd = fd;
+  s->chain_slot[0] = slot0;
+  s->chain_slot[1] = slot1;
+  s->chain_block = block;
+  s->chain_blksize = blksize;
+  s->chain_size = size;
+  return NULL;
+}
+
+napi_value udp_js_chain_steps(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  udp_sock *s = udp_sock_call(env, info, 1, argv);
+  if (s == NULL) return NULL;
+  napi_create_int32(env, s->steps, &out);
+  s->steps = 0;
+  return out;
+}
+

@@ -1,0 +1,50 @@
+/* The native transfer socket's state, shared by udp-socket.c (the socket) and udp-arm.c (armed replies). */
+#ifndef PXEKIT_UDP_SOCKET_H
+#define PXEKIT_UDP_SOCKET_H
+#include "addon.h"
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+typedef struct {
+  uv_poll_t poll;
+  int fd;
+  int closed;
+  int want_writable;
+  int refs; /* 2 owners: the uv handle (until its close callback) and the JS handle (until finalized) */
+  napi_env env;
+  napi_ref cb;
+  napi_ref recvbuf_ref;
+  napi_async_context actx;
+  char *recvbuf;
+  size_t recvlen;
+  /* An armed reply (armReply): when the next datagram starts with these 4 bytes, `arm_data` is sent
+   * at once, before JavaScript runs. One-shot. */
+  int armed;
+  unsigned char arm_key[4];
+  const char *arm_data; /* the JS wrapper keeps its Buffer referenced while armed (udp-socket.ts) */
+  size_t arm_len;
+  /* The chain (armChain): the file and the transfer's two lock-step slots (JS keeps them referenced). */
+  int chain;
+  int chain_fd;
+  char *chain_slot[2];
+  int64_t chain_block; /* absolute number of the armed block */
+  int64_t chain_blksize;
+  int64_t chain_size;
+  int32_t steps; /* chain steps not yet reported to JavaScript */
+} udp_sock;
+
+void udp_arm(udp_sock *s, const unsigned char *key, const char *data, size_t len);
+/* Drops the armed reply and stops the chain. */
+void udp_disarm(udp_sock *s);
+/* The socket in argv[0] of a call taking `n` arguments (all read into argv), or NULL with a TypeError pending. */
+udp_sock *udp_sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv);
+/* udp-arm.c: armed replies and the lock-step chain. 0: not sent; 1: sent (tell JavaScript); 2: sent and
+ * the chain armed the next block (JavaScript need not run). */
+int udp_fire_armed(udp_sock *s, ssize_t n);
+napi_value udp_js_arm_reply(napi_env env, napi_callback_info info);
+napi_value udp_js_disarm(napi_env env, napi_callback_info info);
+napi_value udp_js_arm_chain(napi_env env, napi_callback_info info);
+napi_value udp_js_chain_steps(napi_env env, napi_callback_info info);
+
+#endif

@@ -1,0 +1,190 @@
+/**
+ * The native lock-step chain (udp-socket.c armChain): after the armed block goes out, the socket reads the
+ * next one from the file's page cache and arms it, with no JavaScript per block. Tested on real loopback
+ * sockets and a real file: the raw binding (steps, where it stops), then a whole ReadTransfer driven by a
+ * lock-step client (every byte right, stats right, JavaScript woken for a few packets only).
+ */
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { cachedReadFn } from '../../../core/native/file-read.js';
+import { NativeUdpSocket, nativeUdp } from '../../../core/native/udp-socket.js';
+import { ReadTransfer, type TransferStats } from '../../../core/tftp/transfer.js';
+import type { FileReader } from '../../../core/files/types.js';
+
+const skip = !nativeUdp().available && `native addon not built (${nativeUdp().reason}); run npm rebuild`;
+
+const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 13 + (i >> 8)) & 0xff));
+
+/** A file just written (so it is in the page cache), removed after the test. */
+function tempFile(t: TestContext, data: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pxekit-chain-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'f');
+  writeFileSync(file, data);
+  return file;
+}
+
+/** A udp4 peer on loopback: the TFTP client side. */
+async function client(t: TestContext): Promise<{ sock: Socket; port: number; next: () => Promise<Buffer> }> {
+  const sock = createSocket('udp4');
+  const queue: Buffer[] = [];
+  let waiter: ((b: Buffer) => void) | undefined;
+  sock.on('message', (m) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = undefined;
+      w(m);
+    } else queue.push(m);
+  });
+  sock.bind(0, '127.0.0.1');
+  await once(sock, 'listening');
+  t.after(() => sock.close());
+  const next = () =>
+    queue.length > 0
+      ? Promise.resolve(queue.shift()!)
+      : new Promise<Buffer>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no datagram within 2 s')), 2000);
+          waiter = (b) => {
+            clearTimeout(timer);
+            resolve(b);
+          };
+        });
+  return { sock, port: sock.address().port, next };
+}
+
+const ack = (block: number) => Buffer.from([0, 4, (block >> 8) & 0xff, block & 0xff]);
+
+test(
+  'armChain: answers ACK after ACK from the file alone, stops before the block that ends it',
+  { skip },
+  async (t) => {
+    const BS = 8;
+    const data = pattern(10 * BS + 3); // blocks 1..10 full, block 11 has 3 bytes
+    const fd = openSync(tempFile(t, data), 'r');
+    t.after(() => closeSync(fd));
+    const peer = await client(t);
+    const calls: { replied: boolean; steps: number; wire: number }[] = [];
+    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+      onPacket: (buf, _len, replied, steps) => void calls.push({ replied, steps, wire: buf.readUInt16BE(2) }),
+      onError: (err) => assert.fail(err),
+    });
+    t.after(() => s.close());
+    const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+    // JavaScript prefilled block 2 (slot 2 & 1 = 0) and arms it for ACK 1.
+    slots[0].writeUInt32BE((3 << 16) | 2, 0);
+    data.copy(slots[0], 4, BS, 2 * BS);
+    assert.equal(
+      s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length }),
+      true,
+    );
+    for (let b = 1; b <= 9; b++) {
+      peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+      const got = await peer.next();
+      assert.equal(got.readUInt16BE(0), 3, 'DATA');
+      assert.equal(got.readUInt16BE(2), b + 1);
+      assert.ok(got.subarray(4).equals(data.subarray(b * BS, (b + 1) * BS)), `block ${b + 1} bytes`);
+      if (b === 4) assert.equal(s.chainSteps(), 4, 'ACKs 1-4 answered by the chain, reported on demand');
+    }
+    // ACK 9 fired block 10; block 11 would end the file, so JavaScript was called for that one ACK only.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(calls, [{ replied: true, steps: 4, wire: 9 }], 'ACKs 5-8 by the chain, reported with ACK 9');
+    peer.sock.send(ack(10), s.localPort, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(calls.at(-1), { replied: false, steps: 0, wire: 10 }, 'the chain is over: nothing armed');
+  },
+);
+
+test('armChain: a short read (the file is smaller than the size given) stops the chain', { skip }, async (t) => {
+  const BS = 8;
+  const data = pattern(3 * BS + 2);
+  const fd = openSync(tempFile(t, data), 'r');
+  t.after(() => closeSync(fd));
+  const peer = await client(t);
+  const calls: number[] = [];
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+    onPacket: (_b, _l, _r, steps) => void calls.push(steps),
+    onError: (err) => assert.fail(err),
+  });
+  t.after(() => s.close());
+  const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+  slots[0].writeUInt32BE((3 << 16) | 2, 0);
+  s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: 1000 });
+  peer.sock.send(ack(1), s.localPort, '127.0.0.1');
+  assert.equal((await peer.next()).readUInt16BE(2), 2);
+  peer.sock.send(ack(2), s.localPort, '127.0.0.1');
+  assert.equal((await peer.next()).readUInt16BE(2), 3, 'block 3 was read whole by the chain');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(calls, [1], 'block 4 is short (2 bytes): JavaScript takes over after ACK 2');
+});
+
+test(
+  'a ReadTransfer over a native socket and a disk file: the chain carries the steady state, every byte right',
+  { skip },
+  async (t) => {
+    const BS = 512;
+    const data = pattern(200 * BS + 77); // 201 blocks
+    const file = tempFile(t, data);
+    const readCached = cachedReadFn()!;
+    const peer = await client(t);
+    let jsWakeups = 0;
+    let transfer: ReadTransfer | undefined;
+    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+      onPacket: (buf, len, replied, steps) => {
+        jsWakeups++;
+        transfer!.chained(steps);
+        if (len >= 4 && buf.readUInt16BE(0) === 4) transfer!.ack(buf.readUInt16BE(2), replied);
+      },
+      onError: (err) => assert.fail(err),
+    });
+    t.after(() => s.close());
+    const done = new Promise<TransferStats>((resolve) => {
+      transfer = new ReadTransfer({
+        open: () => assert.fail('positional reads only'),
+        openReader: async () => {
+          const fh = await open(file, 'r');
+          const reader: FileReader = {
+            fd: fh.fd,
+            read: async (b, o, l, p) => (await fh.read(b, o, l, p)).bytesRead,
+            readCached: (b, o, l, p) => readCached(fh.fd, b, o, l, p),
+            close: () => fh.close(),
+          };
+          return reader;
+        },
+        size: data.length,
+        params: { blksize: BS, windowsize: 1, timeoutMs: 1000 },
+        socket: {
+          send: (buf, len) => s.send(buf, len),
+          armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
+          armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
+          chainSteps: () => s.chainSteps(),
+          disarm: () => s.disarm(),
+        },
+        onFinish: resolve,
+      });
+    });
+    transfer!.start();
+    const got: Buffer[] = [];
+    for (let i = 0; i < 400; i++) {
+      const pkt = await peer.next();
+      assert.equal(pkt.readUInt16BE(0), 3, 'DATA');
+      const block = pkt.readUInt16BE(2);
+      assert.equal(block, got.length + 1, 'blocks in order, none twice');
+      got.push(Buffer.from(pkt.subarray(4)));
+      peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+      if (pkt.length < 4 + BS) break;
+    }
+    const stats = await done;
+    assert.ok(Buffer.concat(got).equals(data), 'the file arrives byte for byte');
+    assert.equal(stats.outcome, 'done');
+    assert.equal(stats.bytes, data.length);
+    assert.equal(stats.blocks, 201);
+    assert.equal(stats.retransmits, 0);
+    assert.ok(jsWakeups < 10, `JavaScript woke ${jsWakeups} times for 201 ACKs (the chain answered the rest)`);
+  },
+);
