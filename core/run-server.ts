@@ -32,7 +32,7 @@ export async function runUntilSignal(first: PxeServer, buildReplacement: Replace
         const problems = problemsOf(err);
         running.log.error(
           {
-            event: 'config.reload-failed',
+            event: 'config.reload.failed',
             file: running.configFile,
             code: err instanceof PxeError ? err.code : undefined,
             problems,

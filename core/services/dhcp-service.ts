@@ -147,7 +147,7 @@ export class DhcpService implements ProtocolService {
         .then(() => prev.#closeStore())
         .catch((err: unknown) =>
           this.#server.log.error(
-            { event: 'dhcp.lease-store.error', err, store: prev.leaseStore.name },
+            { event: 'dhcp.store.error', err, store: prev.leaseStore.name },
             'the previous lease store failed to close',
           ),
         );
@@ -165,7 +165,7 @@ export class DhcpService implements ProtocolService {
     } catch (err) {
       // Each packet retries the load (#handle); say now why none is answered.
       this.#server.log.error(
-        { event: 'dhcp.lease-store.error', err, store: this.leaseStore.name },
+        { event: 'dhcp.store.error', err, store: this.leaseStore.name },
         'the lease store failed to load after the reload: DHCP answers nothing until it loads',
       );
     }

@@ -25,6 +25,7 @@ import {
   type TransferSocketEvents,
   type TransferSockets,
 } from './transfer-socket.js';
+import { TFTP_TUNABLE_OPTIONS, type TftpTunableOption } from './types.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
@@ -46,17 +47,6 @@ interface Listener {
  * thread-pool round trips per block), hundreds fall back to 32 KiB each, so memory stays bounded.
  */
 export const READ_AHEAD_BUDGET = 8 * 1024 * 1024;
-
-/** Limits `retune` may change while the server runs (the socket-level options need a new listener). */
-const TUNABLE_OPTIONS = [
-  'maxBlksize',
-  'windowsizeCap',
-  'maxTransfers',
-  'maxPerClient',
-  'defaultTimeoutMs',
-  'retries',
-] as const;
-type TunableOption = (typeof TUNABLE_OPTIONS)[number];
 
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
@@ -120,8 +110,8 @@ export class TftpServer implements SessionHost {
   }
 
   /** Changes the limits new requests are planned with (running transfers keep theirs). */
-  retune(limits: Partial<Pick<Resolved, TunableOption>>): void {
-    for (const key of TUNABLE_OPTIONS) {
+  retune(limits: Partial<Pick<Resolved, TftpTunableOption>>): void {
+    for (const key of TFTP_TUNABLE_OPTIONS) {
       const v = limits[key];
       if (v !== undefined) this.opts[key] = v;
     }

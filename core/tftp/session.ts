@@ -71,10 +71,6 @@ export class Session {
     this.#link = link;
   }
 
-  #emit(ev: TftpEvent): void {
-    this.#host.emit(ev, this.#callbacks);
-  }
-
   #sendError(code: number, message: string): void {
     if (this.#link) this.#link.error(code, message);
     else this.#host.sendError(this.client, code, message);
@@ -90,13 +86,16 @@ export class Session {
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
       this.#sendError(TftpErrorCode.NotDefined, 'internal server error');
-      this.#emit({
-        type: 'tftp.error',
-        client,
-        path: pkt.filename,
-        code: 0,
-        reason: err instanceof Error ? err.message : String(err),
-      });
+      this.#host.emit(
+        {
+          type: 'tftp.error',
+          client,
+          path: pkt.filename,
+          code: 0,
+          reason: err instanceof Error ? err.message : String(err),
+        },
+        this.#callbacks,
+      );
       return this.#done();
     }
     if (plan.kind === 'refuse') return this.#refused(plan, pkt.filename);
@@ -139,8 +138,9 @@ export class Session {
     this.#sendError(plan.code, plan.message);
     const reason = plan.reason ?? plan.message;
     host.log.debug({ client, path, code: plan.code, reason }, 'tftp: refused');
-    if (plan.as === 'denied') this.#emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
-    else this.#emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
+    if (plan.as === 'denied')
+      this.#host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason }, this.#callbacks);
+    else this.#host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason }, this.#callbacks);
     this.#done();
   }
 
@@ -159,7 +159,7 @@ export class Session {
       socket,
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
-    if (oack) this.#emit({ type: 'tftp.oack', req, options: plan.oackOptions });
+    if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions }, this.#callbacks);
     this.#host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
     this.#transfer.start();
   }
@@ -231,13 +231,16 @@ export class Session {
         },
         'tftp: sent',
       );
-      this.#emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
+      this.#host.emit(
+        { type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize },
+        this.#callbacks,
+      );
     } else if (s.outcome === 'probe') {
       host.log.debug(
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
         'tftp: size probe',
       );
-      this.#emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
+      this.#host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs }, this.#callbacks);
     } else {
       host.log.debug(
         {
@@ -261,7 +264,7 @@ export class Session {
         retransmits: s.retransmits,
       };
       if (s.clientError) ev.code = s.clientError.code;
-      this.#emit(ev);
+      this.#host.emit(ev, this.#callbacks);
     }
     this.#done();
   }

@@ -87,8 +87,8 @@ test(
       }),
     );
     child.kill('SIGHUP');
-    await waitEvent('config.reload-failed', 1);
-    const failed = events('config.reload-failed')[0]!;
+    await waitEvent('config.reload.failed', 1);
+    const failed = events('config.reload.failed')[0]!;
     const problems = failed.problems as { path: string; message: string; fix: string }[];
     assert.equal(failed.code, 'PXE_ERR_CONFIG_INVALID');
     assert.deepEqual(problems.map((p) => p.path).sort(), ['dhcp.mode', 'tftp.maxBlksize'], JSON.stringify(problems));
@@ -106,14 +106,14 @@ test(
       }),
     );
     child.kill('SIGHUP');
-    await waitEvent('config.reload-failed', 2);
+    await waitEvent('config.reload.failed', 2);
     assert.equal(await get(), 'served from b\n');
 
     // A listener change: refused as a whole (the new root is not applied either), with the fix.
     writeFileSync(cfg, config('./a', { http: { port: httpPort + 1, address: '127.0.0.1' } }));
     child.kill('SIGHUP');
-    await waitEvent('config.reload-failed', 3);
-    const refused = events('config.reload-failed')[2]!;
+    await waitEvent('config.reload.failed', 3);
+    const refused = events('config.reload.failed')[2]!;
     assert.equal(refused.code, 'PXE_ERR_RELOAD_REFUSED');
     const paths = (refused.problems as { path: string }[]).map((p) => p.path);
     assert.deepEqual(paths, ['http.port'], JSON.stringify(refused.problems));
