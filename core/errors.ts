@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   PXE_ERR_TEMPLATE: 'A template failed to compile or render.',
   PXE_ERR_AUDIT_WRITE: 'The audit log could not be written (disk full, permissions); booting goes on.',
   PXE_ERR_REDIS: 'The shared Redis store is unreachable or failed.',
+  PXE_ERR_CLUSTER_HANDOVER:
+    "The cluster's split of the clients changed while this instance was answering: the answer was dropped, the new owner answers.",
   PXE_ERR_INTENT_STORE: 'The boot-intents file could not be read, parsed or written.',
 } as const;
 

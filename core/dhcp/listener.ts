@@ -7,13 +7,13 @@
  * default route (Linux picks the device from the bound source address). Node's dgram has no
  * IP_PKTINFO; see interfaces.ts and docs/dhcp.md for what is inferred and its limits.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import type { LocalAddress } from './interfaces.js';
 import type { Incoming, Prepared } from './pipeline.js';
 import { ReplyQueue } from './reply-queue.js';
+import { bindDhcpSocket, dhcpTransport, type DhcpSocket, type DhcpTransport } from './sockets.js';
 import { raceTimer } from '../util/race-timer.js';
 
 export interface ListenerOptions {
@@ -31,8 +31,8 @@ type Kind = Incoming['kind'];
 interface Group {
   kind: Kind;
   port: number;
-  wildcard: Socket | undefined;
-  byAddress: Map<string, { socket: Socket; iface: string }>;
+  wildcard: DhcpSocket | undefined;
+  byAddress: Map<string, { socket: DhcpSocket; iface: string }>;
 }
 
 export class DhcpListener {
@@ -40,7 +40,9 @@ export class DhcpListener {
   readonly #groups = new Map<Kind, Group>();
   readonly #inFlight = new Set<Promise<unknown>>();
   /** One bounded reply queue per socket (reply-queue.ts: a flood cannot build a backlog of replies). */
-  readonly #queues = new WeakMap<Socket, ReplyQueue>();
+  readonly #queues = new WeakMap<DhcpSocket, ReplyQueue>();
+  /** node:dgram or the addon's batched sockets (sockets.ts), chosen once. */
+  readonly transport: DhcpTransport = dhcpTransport();
   #dropped = 0;
   #dropLoggedAt = 0;
   #closing = false;
@@ -81,12 +83,12 @@ export class DhcpListener {
     // SO_REUSEADDR (needed for the per-address sockets beside the wildcard) would let a second DHCP
     // server share the port silently; an exclusive probe bind first turns that into PXE_ERR_LISTEN_IN_USE.
     const probe = await this.#bind(kind, what, port, '0.0.0.0', undefined, false);
-    const real = probe.address().port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const real = probe.port;
+    probe.close();
     const group: Group = { kind, port: real, wildcard: undefined, byAddress: new Map() };
     this.#groups.set(kind, group);
     group.wildcard = await this.#bind(kind, what, real, '0.0.0.0', undefined);
-    group.port = group.wildcard.address().port;
+    group.port = group.wildcard.port;
     for (const a of this.#o.addresses) {
       if (group.byAddress.has(a.address)) continue;
       group.byAddress.set(a.address, {
@@ -96,43 +98,30 @@ export class DhcpListener {
     }
   }
 
-  #bind(
+  async #bind(
     kind: Kind,
     what: string,
     port: number,
     address: string,
     iface: string | undefined,
     reuseAddr = true,
-  ): Promise<Socket> {
-    const socket = createSocket({ type: 'udp4', reuseAddr });
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        socket.close();
-        reject(listenError(err, what, port, address));
-      };
-      socket.once('error', onError);
-      socket.bind({ port, address, exclusive: false }, () => {
-        socket.off('error', onError);
-        if (!reuseAddr) return resolve(socket);
-        socket.setBroadcast(true);
-        socket.on('error', (err) =>
-          this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
-        );
-        const local = iface === undefined ? undefined : { address, interface: iface };
-        socket.on('message', (buf, rinfo) => this.#receive(kind, buf, rinfo, local));
-        resolve(socket);
+  ): Promise<DhcpSocket> {
+    const local = iface === undefined ? undefined : { address, interface: iface };
+    try {
+      return await bindDhcpSocket(this.transport, address, port, reuseAddr, {
+        onMessage: (buf, from, fromPort) => {
+          if (reuseAddr) this.#receive(kind, buf, from, fromPort, local); // the exclusive probe only binds
+        },
+        onError: (err) => this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
       });
-    });
+    } catch (err) {
+      throw listenError(err as NodeJS.ErrnoException, what, port, address);
+    }
   }
 
-  #receive(kind: Kind, buffer: Buffer, rinfo: RemoteInfo, local: Incoming['local']): void {
+  #receive(kind: Kind, buffer: Buffer, address: string, port: number, local: Incoming['local']): void {
     if (this.#closing) return;
-    const p = this.#onPacket({
-      buffer,
-      kind,
-      source: { address: rinfo.address, port: rinfo.port },
-      ...(local ? { local } : {}),
-    })
+    const p = this.#onPacket({ buffer, kind, source: { address, port }, ...(local ? { local } : {}) })
       .then((reply) => {
         if (reply) this.send(kind, reply);
       })
@@ -149,7 +138,7 @@ export class DhcpListener {
     this.#queueFor(socket).send(reply.buffer, reply.to.port, reply.to.address);
   }
 
-  #queueFor(socket: Socket): ReplyQueue {
+  #queueFor(socket: DhcpSocket): ReplyQueue {
     let q = this.#queues.get(socket);
     if (!q) {
       q = new ReplyQueue(socket, {
@@ -184,13 +173,7 @@ export class DhcpListener {
 
   #closeSockets(): void {
     for (const g of this.#groups.values()) {
-      for (const s of [g.wildcard, ...[...g.byAddress.values()].map((b) => b.socket)]) {
-        try {
-          s?.close();
-        } catch {
-          /* already closed */
-        }
-      }
+      for (const s of [g.wildcard, ...[...g.byAddress.values()].map((b) => b.socket)]) s?.close();
     }
     this.#groups.clear();
   }

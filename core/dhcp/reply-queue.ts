@@ -41,6 +41,7 @@ export class ReplyQueue {
   #size = 0;
   #inFlight = 0;
   #dropped = 0;
+  #draining = false;
 
   constructor(socket: ReplySocket, opts: ReplyQueueOptions = {}) {
     this.#socket = socket;
@@ -87,11 +88,19 @@ export class ReplyQueue {
   }
 
   #drain(): void {
-    const now = this.#now();
-    while (this.#size > 0 && this.#inFlight < this.#maxInFlight) {
-      const p = this.#shift()!;
-      if (now - p.at > this.#maxAgeMs) this.#drop('too-old', p);
-      else this.#transmit(p.buf, p.port, p.address);
+    // A socket may call back synchronously (the native one, when the kernel took the reply at once): the
+    // loop below then goes on instead of one nested drain per reply.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      const now = this.#now();
+      while (this.#size > 0 && this.#inFlight < this.#maxInFlight) {
+        const p = this.#shift()!;
+        if (now - p.at > this.#maxAgeMs) this.#drop('too-old', p);
+        else this.#transmit(p.buf, p.port, p.address);
+      }
+    } finally {
+      this.#draining = false;
     }
   }
 

@@ -1,7 +1,9 @@
 /*
- * pxekit_native: optional fast paths for TFTP transfers, built by build.mjs during `npm ci`.
- * Each part only moves bytes; every protocol decision stays in TypeScript (core/tftp).
+ * pxekit_native: optional fast paths, built by build.mjs during `npm ci`.
+ * Each part only moves bytes; every protocol decision stays in TypeScript (core/tftp, core/dhcp, core/http).
  *   udp-socket.c  connected transfer sockets on node's event loop (less work per packet than node:dgram)
+ *   udp-arm.c     armed lock-step replies and the chain that answers a disk file's ACKs without JavaScript
+ *   dhcp-socket.c the DHCP server's sockets: batched receives (recvmmsg), one sendto per reply
  *   file-read.c   page-cache reads without the thread pool (preadv2 RWF_NOWAIT)
  *   send-file.c   HTTP bodies from files with sendfile(2) (no copy through user space)
  */
@@ -11,6 +13,7 @@ static napi_value init(napi_env env, napi_value exports) {
   udp_socket_register(env, exports);
   file_read_register(env, exports);
   send_file_register(env, exports);
+  dhcp_socket_register(env, exports);
   return exports;
 }
 

@@ -47,6 +47,19 @@ export interface NativeBinding {
     cb: (errno: number, sent: number) => void,
   ): Handle;
   cancelSendFile(job: Handle): void;
+  /** The DHCP socket (dhcp-socket.c); absent in a stale build. Returns -errno when the bind fails. */
+  dgramOpen?(
+    address: string,
+    port: number,
+    reuseAddr: boolean,
+    slots: Buffer,
+    meta: Int32Array,
+    cb: (kind: number, value: number) => void,
+  ): Handle | number;
+  dgramSend?(h: Handle, buf: Buffer, len: number, addr: number, port: number): number;
+  dgramWantWritable?(h: Handle, want: boolean): void;
+  dgramLocalPort?(h: Handle): number;
+  dgramClose?(h: Handle): void;
   sendFileProgress(job: Handle): number;
 }
 

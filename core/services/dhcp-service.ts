@@ -119,6 +119,7 @@ export class DhcpService implements ProtocolService {
         event: 'dhcp.listening',
         mode: cfg.mode,
         ports: bound.map((b) => b.port),
+        transport: this.#listener.transport,
         addresses: this.#addresses!.served.map((a) => `${a.interface}:${a.address}`),
       },
       `DHCP ${cfg.mode} mode listening`,

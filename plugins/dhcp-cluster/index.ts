@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { definePlugin, STAGE_FIRST } from 'pxekit';
+import { definePlugin, STAGE_FIRST, UnavailableError } from 'pxekit';
 import {
   sharedRedisLink,
   type RedisLinkStats,
@@ -19,7 +19,7 @@ import {
   type WithRedisInput,
 } from 'pxekit/kit';
 import { Membership } from './membership.js';
-import { decideOwnership, sameOwnership, type Ownership } from './ownership.js';
+import { decideOwnership, sameOwnership, waitingFor, type Ownership } from './ownership.js';
 import { PeerHeartbeat, type PeerState } from './peers.js';
 import { ownerOf } from './rendezvous.js';
 
@@ -49,6 +49,8 @@ export interface ClusterView {
   redis: boolean;
   /** The members clients are split over (empty while deferring). */
   members: string[];
+  /** Joining: the peer (on Redis) that does not count this instance in yet; nothing is answered until it does. */
+  waitingFor?: string;
   /** Peers heard over the peer heartbeat, and whether they reach Redis. */
   peers: Array<Pick<PeerState, 'id' | 'redis' | 'mode' | 'address'> & { ageMs: number }>;
   /**
@@ -156,13 +158,16 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
               mode: next.mode,
               was,
               members: next.members,
+              waitingFor: waitingFor(next),
               peers: peers?.fresh(now).map((p) => p.id),
             },
-            next.mode === 'redis'
-              ? `cluster: ${next.members.length} instance(s) on Redis split the clients`
-              : next.mode === 'defer'
-                ? 'cluster: no fresh view from Redis but a peer has one: answering no client'
-                : `cluster: no instance reaches Redis: ${next.members.length} instance(s) split the clients`,
+            waitingFor(next)
+              ? `cluster: joining, answering no client until ${waitingFor(next)} counts this instance in`
+              : next.mode === 'redis'
+                ? `cluster: ${next.members.length} instance(s) on Redis split the clients`
+                : next.mode === 'defer'
+                  ? 'cluster: no fresh view from Redis but a peer has one: answering no client'
+                  : `cluster: no instance reaches Redis: ${next.members.length} instance(s) split the clients`,
           );
           server.emit({
             type: 'cluster.mode',
@@ -196,6 +201,7 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
           mode: o.mode,
           redis: m.members(now) !== undefined,
           members: o.members,
+          ...(waitingFor(o) ? { waitingFor: waitingFor(o) } : {}),
           peers: (peers?.fresh(now) ?? []).map((p) => ({
             id: p.id,
             redis: p.redis,
@@ -220,28 +226,36 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
         await link.close();
       });
 
+      /** Why this instance must not answer `mac` now; undefined when it answers. */
+      const refusal = (o: Ownership, mac: string): string | undefined => {
+        if (o.mode === 'defer')
+          return o.to ? `deferring to ${o.to}, which reaches Redis` : 'listening for peers before answering';
+        const wait = waitingFor(o);
+        if (wait) return `joining: waiting for ${wait} to count this instance in`;
+        const owner = ownerOf(mac, o.members);
+        return owner === undefined || owner === id ? undefined : `owned by ${owner}`;
+      };
       server.dhcp.hooks.receive.tap({ name: NAME, stage: STAGE_FIRST }, (ctx) => {
         if (!options.modes.includes(ctx.mode)) return undefined;
         const o = decide();
-        if (o.mode === 'defer') {
-          link.noteDropped();
-          return { drop: o.to ? `deferring to ${o.to}, which reaches Redis` : 'listening for peers before answering' };
-        }
-        const owner = ownerOf(ctx.packet.mac, o.members);
-        return owner === undefined || owner === id ? undefined : { drop: `owned by ${owner}` };
+        const why = refusal(o, ctx.packet.mac);
+        if (why === undefined) return undefined;
+        if (o.mode === 'defer') link.noteDropped();
+        return { drop: why };
       });
-      // Checked again when the answer is ready: a request taken while this instance reached Redis may
-      // meet the outage half-way (its command times out) and be answered from the local cache
-      // (lease-redis) — after the peer, still on Redis, took this instance's clients. Dropped quietly
-      // (an UnavailableError is a debug line, not an error), counted as dropped.
+      // Checked again when the answer is ready: the split may have changed while the request waited on
+      // Redis — this instance lost Redis half-way (its command timed out and lease-redis answered from
+      // its cache) while a peer took its clients, or a peer came back and took some. Dropped quietly
+      // (an UnavailableError is a debug line and a dhcp.drop event, not an error); the owner answers.
       server.dhcp.hooks.reply.tap(NAME, (reply, ctx) => {
         if (!options.modes.includes(ctx.mode)) return reply;
         const o = decide();
-        if (o.mode !== 'defer') return reply;
+        const why = refusal(o, ctx.packet.mac);
+        if (why === undefined) return reply;
+        if (o.mode !== 'defer')
+          throw new UnavailableError('PXE_ERR_CLUSTER_HANDOVER', `the split changed while answering: ${why}`);
         link.noteDropped();
-        throw new RedisUnavailableError(
-          `lost Redis while answering; ${o.to ? `deferring to ${o.to}, which reaches it` : 'listening for peers'}`,
-        );
+        throw new RedisUnavailableError(`lost while answering; ${why}`);
       });
     },
   });

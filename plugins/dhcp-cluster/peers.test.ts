@@ -73,10 +73,17 @@ test('the decision table', () => {
   const base = { id: 'a', peersEnabled: true, listening: false, lastRedisView: ['a', 'b'] };
   const d = (o: Partial<Parameters<typeof decideOwnership>[0]>) =>
     decideOwnership({ ...base, redisView: undefined, peers: [], ...o });
-  assert.deepEqual(d({ redisView: ['a', 'b'], peers: [{ id: 'b', redis: false }] }), { mode: 'redis', members: ['a'] });
-  assert.deepEqual(d({ redisView: ['a'], peers: [{ id: 'b', redis: true }] }), { mode: 'redis', members: ['a', 'b'] });
-  assert.deepEqual(d({ peers: [{ id: 'b', redis: true }] }), { mode: 'defer', to: 'b', members: [] });
-  assert.deepEqual(d({ peers: [{ id: 'b', redis: false }] }), { mode: 'fallback', members: ['a', 'b'] });
+  const b = (redis: boolean, members: string[] = []) => ({ id: 'b', redis, members });
+  assert.deepEqual(d({ redisView: ['a', 'b'], peers: [b(false)] }), { mode: 'redis', members: ['a'] });
+  assert.deepEqual(d({ redisView: ['a'], peers: [b(true, ['a', 'b'])] }), { mode: 'redis', members: ['a', 'b'] });
+  // Joining: b, on Redis, does not count a in yet (it still answers a's clients): a waits for it.
+  assert.deepEqual(d({ redisView: ['a', 'b'], peers: [b(true, ['b'])] }), {
+    mode: 'redis',
+    members: ['a', 'b'],
+    waitingFor: 'b',
+  });
+  assert.deepEqual(d({ peers: [b(true)] }), { mode: 'defer', to: 'b', members: [] });
+  assert.deepEqual(d({ peers: [b(false)] }), { mode: 'fallback', members: ['a', 'b'] });
   assert.deepEqual(d({ listening: true }).mode, 'defer', 'just started: listen before deciding alone');
   assert.deepEqual(d({ peersEnabled: false }), { mode: 'fallback', members: ['a', 'b'] });
 });

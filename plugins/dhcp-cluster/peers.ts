@@ -18,7 +18,7 @@ const MAGIC = Buffer.from('PXKC');
 const VERSION = 1;
 const HEADER = MAGIC.length + 1 + 32;
 /** Keeps a datagram under a typical MTU: ids beyond this many are left out of `members`. */
-const MAX_MEMBERS = 32;
+export const MAX_MEMBERS = 32;
 
 export type ClusterMode = 'redis' | 'defer' | 'fallback';
 

@@ -63,9 +63,9 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
     },
     apply(_server, { options: o, log, baseDir, config, provide }) {
       if (config.dhcp.mode !== 'full' && config.dhcp6.mode !== 'full') {
-        // Only full mode (DHCPv4 or DHCPv6: one store holds both families) hands out addresses.
+        // Only full mode (DHCPv4 or DHCPv6: one store holds both) hands out addresses; proxy never opens a store.
         log.warn(
-          { event: 'lease-file.unused', mode: config.dhcp.mode },
+          { event: 'lease-file.unused', mode: config.dhcp.mode, mode6: config.dhcp6.mode },
           `lease-file does nothing in dhcp.mode ${config.dhcp.mode} with dhcp6.mode ${config.dhcp6.mode}: only full mode keeps leases`,
         );
         return;

@@ -71,10 +71,10 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
       },
     },
     apply(server, { options, log, config, provide }) {
-      if (config.dhcp.mode !== 'full') {
+      if (config.dhcp.mode !== 'full' && config.dhcp6.mode !== 'full') {
         log.warn(
-          { event: 'lease-redis.unused', mode: config.dhcp.mode },
-          'lease-redis does nothing unless dhcp.mode is full',
+          { event: 'lease-redis.unused', mode: config.dhcp.mode, mode6: config.dhcp6.mode },
+          'lease-redis does nothing unless dhcp.mode or dhcp6.mode is full',
         );
         return;
       }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { definePlugin, type FileHandle, type PluginDefinition, PxeError } from 'pxekit';
 import { boundsFor, fromBase, mountedPath, normalizeMount } from 'pxekit/kit';
+import { checkSourceGit, isRemoteUrl } from './check.js';
 import { catBlob, redact } from './git.js';
 import { GitMirror, type Snapshot } from './mirror.js';
 import { sourceGitSchema, type SourceGitOptions } from './options.js';
@@ -31,9 +32,12 @@ export interface SourceGitPlugin extends PluginDefinition<SourceGitOptions> {
 
 const LOCAL_TIMEOUT_MS = 30_000;
 
-/** A URL (`https://`, `git://`, `file://`, `ssh://`) or scp-like `user@host:path`, as opposed to a local path. */
-function isRemoteUrl(repo: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\\:]+@[^/\\:]+:/.test(repo);
+/** The bare mirror's folder: `cacheDir`, else one per repository under the temp folder. */
+function cacheDirFor(base: string, o: SourceGitOptions, repo: string): string {
+  return (
+    fromBase(base, o.cacheDir) ??
+    join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`)
+  );
 }
 
 export default function sourceGit(options: Partial<SourceGitOptions> = {}): SourceGitPlugin {
@@ -45,6 +49,18 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
     name: pluginName,
     options,
     optionsSchema: sourceGitSchema,
+    check: (ctx) =>
+      checkSourceGit(ctx, (repo) =>
+        new GitMirror({
+          repo,
+          ref: ctx.options.ref,
+          subdir: '',
+          dir: cacheDirFor(ctx.baseDir, ctx.options, repo),
+          networkTimeoutMs: ctx.timeoutMs,
+          localTimeoutMs: LOCAL_TIMEOUT_MS,
+          signal: ctx.signal,
+        }).exists(),
+      ),
     apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
       const repo = isRemoteUrl(o.repo) ? o.repo : fromBase(base, o.repo);
@@ -53,9 +69,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
         .filter((s) => s !== '' && s !== '.')
         .join('/');
       if (subdir.split('/').includes('..')) throw new Error('subdir must not contain ..');
-      const cacheDir =
-        fromBase(base, o.cacheDir) ??
-        join(tmpdir(), `pxekit-git-${createHash('sha256').update(repo).digest('hex').slice(0, 16)}`);
+      const cacheDir = cacheDirFor(base, o, repo);
       const closing = new AbortController();
       const mirror = new GitMirror({
         repo,

@@ -8,6 +8,7 @@ import { definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'px
 import { boundsFor, DiskCache, eventProtocol, LruMap, normalizeMount, mountedPath, fromBase } from 'pxekit/kit';
 import { CredentialProvider } from './credentials.js';
 import { sourceS3Schema, type SourceS3Options } from './options.js';
+import { checkSourceS3 } from './check.js';
 import { S3Store, type S3Head } from './store.js';
 
 export type { SourceS3Options } from './options.js';
@@ -24,11 +25,16 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
     name: pluginName,
     options,
     optionsSchema: sourceS3Schema,
+    check: (ctx) =>
+      checkSourceS3(ctx, async () => {
+        const made = await makeStore(ctx.options, regionOf(ctx.options));
+        return { store: made.store, anonymous: !made.credentials };
+      }),
     apply(server, { options: o, log, name, baseDir: base }) {
       const mount = normalizeMount(o.mount);
       const bare = o.prefix.replace(/^\/+/, '');
       const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
-      const region = o.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+      const region = regionOf(o);
       const heads = new LruMap<string, S3Head | null>(HEAD_CACHE_MAX, HEAD_TTL_MS);
       const headTimeout = Math.max(
         100,
@@ -52,35 +58,14 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
       };
 
       server.hooks.ready.tapPromise(name, async () => {
-        // Lazy: only servers that mount S3 load the client.
-        const { AwsClient } = await import('aws4fetch');
-        const creds = new CredentialProvider({
-          ...(o.accessKeyId ? { accessKeyId: o.accessKeyId } : {}),
-          ...(o.secretAccessKey ? { secretAccessKey: o.secretAccessKey } : {}),
-          ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
-          ...(o.profile ? { profile: o.profile } : {}),
-          credentials: o.credentials,
-          timeoutMs: o.timeoutMs,
-        });
-        // Credentials that cannot be found at all are a config problem: fail start-up, not every request.
-        const c = await creds.get();
+        const made = await makeStore(o, region);
+        const c = made.credentials;
         if (!c)
           log.warn(
             { event: 's3.anonymous', bucket: o.bucket },
             'no S3 credentials found; sending unsigned requests (public buckets only)',
           );
-        store = new S3Store(
-          {
-            bucket: o.bucket,
-            prefix,
-            region,
-            forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
-            timeoutMs: o.timeoutMs,
-            ...(o.endpoint ? { endpoint: o.endpoint } : {}),
-          },
-          creds,
-          AwsClient,
-        );
+        store = made.store;
         if (o.cache) {
           cache = new DiskCache(fromBase(base, o.cache.dir), o.cache.maxBytes, log);
           await cache.init();
@@ -151,6 +136,40 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
       });
     },
   });
+}
+
+function regionOf(o: SourceS3Options): string {
+  return o.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+}
+
+/** The store client and the credentials found (undefined: anonymous). aws4fetch is loaded here, lazily. */
+async function makeStore(o: SourceS3Options, region: string) {
+  const { AwsClient } = await import('aws4fetch');
+  const creds = new CredentialProvider({
+    ...(o.accessKeyId ? { accessKeyId: o.accessKeyId } : {}),
+    ...(o.secretAccessKey ? { secretAccessKey: o.secretAccessKey } : {}),
+    ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}),
+    ...(o.profile ? { profile: o.profile } : {}),
+    credentials: o.credentials,
+    timeoutMs: o.timeoutMs,
+  });
+  // Credentials that cannot be found at all are a config problem: fail start-up, not every request.
+  const credentials = await creds.get();
+  const bare = o.prefix.replace(/^\/+/, '');
+  const prefix = bare === '' || bare.endsWith('/') ? bare : `${bare}/`;
+  const store = new S3Store(
+    {
+      bucket: o.bucket,
+      prefix,
+      region,
+      forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+      timeoutMs: o.timeoutMs,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    },
+    creds,
+    AwsClient,
+  );
+  return { store, credentials };
 }
 
 /** Streams `body` to the reader and into the cache; the cache keeps the file only if it is complete. */

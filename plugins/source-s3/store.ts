@@ -40,8 +40,8 @@ export class S3Store {
   }
 
   /** The object URL: path style (`endpoint/bucket/key`) or virtual-hosted (`bucket.host/key`). */
-  url(key: string): string {
-    const k = `${this.#o.prefix}${key}`.split('/').map(encodeURIComponent).join('/');
+  url(key: string, withPrefix = true): string {
+    const k = `${withPrefix ? this.#o.prefix : ''}${key}`.split('/').map(encodeURIComponent).join('/');
     const endpoint = this.#o.endpoint ?? `https://s3.${this.#o.region}.amazonaws.com`;
     const u = new URL(endpoint);
     const basePath = u.pathname.replace(/\/+$/, '');
@@ -53,10 +53,11 @@ export class S3Store {
     key: string,
     init: RequestInit & { headers?: Record<string, string> },
     timeoutMs: number,
+    withPrefix = true,
   ): Promise<Response> {
     const signal = AbortSignal.timeout(timeoutMs);
     const creds = await this.#creds.get();
-    const url = this.url(key);
+    const url = this.url(key, withPrefix);
     try {
       if (!creds) return await fetch(url, { ...init, signal });
       if (this.#client?.creds !== creds) {
@@ -76,6 +77,15 @@ export class S3Store {
         },
       );
     }
+  }
+
+  /**
+   * HEAD of the bucket itself (readiness check): its HTTP status — 200 there and readable, 404 no such
+   * bucket, 403 not allowed, 301 another region. Throws PxeError when the store does not answer.
+   */
+  async probeBucket(timeoutMs = this.#o.timeoutMs): Promise<number> {
+    const r = await this.#request('', { method: 'HEAD' }, timeoutMs, false);
+    return r.status;
   }
 
   /** Size, ETag and mtime of an object; undefined when it does not exist. Throws PxeError otherwise. */

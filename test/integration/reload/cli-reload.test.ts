@@ -30,7 +30,7 @@ function config(root: string, extra: Record<string, unknown> = {}): string {
 
 test(
   'SIGHUP reloads the config: valid applies on the same ports, invalid and listener changes are refused and logged',
-  { skip: which('curl') ? undefined : 'needs curl', timeout: 60_000 },
+  { skip: which('curl') ? undefined : 'needs curl', timeout: 180_000 },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'pxekit-reload-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,7 +58,7 @@ test(
         .map((l) => JSON.parse(l) as LogLine);
     const events = (name: string) => lines().filter((l) => l.event === name);
     const waitEvent = (name: string, count: number) =>
-      waitFor(() => events(name).length >= count, 20_000, `${count} × ${name}\n${out}`);
+      waitFor(() => events(name).length >= count, 45_000, `${count} × ${name}\n${out}`);
 
     await waitEvent('server.listening', 1);
     const listening = events('server.listening')[0]!.listening as { protocol: string; port: number }[];

@@ -1,0 +1,106 @@
+/**
+ * The DHCP listener's two socket kinds (core/dhcp/sockets.ts) behave the same on loopback: a burst of
+ * datagrams arrives whole, each with its source and in a Buffer of its own; replies reach the sender;
+ * an exclusive bind on a taken port fails with EADDRINUSE (what listenError turns into
+ * PXE_ERR_LISTEN_IN_USE); close is idempotent and later sends fail instead of throwing. The native kind
+ * also drops a datagram longer than its slot with an EMSGSIZE error.
+ */
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { test, type TestContext } from 'node:test';
+import { DHCP_SLOT_BYTES } from '../../../core/native/dhcp-socket.js';
+import { nativeBinding } from '../../../core/native/binding.js';
+import { bindDhcpSocket, type DhcpSocket, type DhcpTransport } from '../../../core/dhcp/sockets.js';
+
+const nativeSkip = nativeBinding().binding?.dgramOpen === undefined && 'native addon not built (npm rebuild)';
+
+async function client(t: TestContext): Promise<Socket> {
+  const c = createSocket('udp4');
+  c.bind(0, '127.0.0.1');
+  await once(c, 'listening');
+  t.after(() => c.close());
+  return c;
+}
+
+function until(pred: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (pred()) resolve();
+      else if (Date.now() > deadline) reject(new Error('timed out'));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
+for (const transport of ['native', 'dgram'] as DhcpTransport[]) {
+  const skip = transport === 'native' && nativeSkip;
+
+  test(
+    `${transport}: a burst arrives whole with its sources; replies go back; buffers are the receiver's`,
+    { skip },
+    async (t) => {
+      const got: { buf: Buffer; address: string; port: number }[] = [];
+      const errors: Error[] = [];
+      const s = await bindDhcpSocket(transport, '127.0.0.1', 0, true, {
+        onMessage: (buf, address, port) => got.push({ buf, address, port }),
+        onError: (err) => errors.push(err),
+      });
+      t.after(() => s.close());
+      assert.ok(s.port > 0);
+      const c = await client(t);
+      const N = 100; // more than one recvmmsg batch
+      for (let i = 0; i < N; i++) c.send(Buffer.from(`request ${i} `.padEnd(300, '.')), s.port, '127.0.0.1');
+      await until(() => got.length === N);
+      assert.deepEqual(
+        got.map((g) => g.buf.toString().trimEnd().replace(/\.+$/, '')),
+        Array.from({ length: N }, (_, i) => `request ${i} `),
+        'every datagram, in order, each in its own buffer (not overwritten by later batches)',
+      );
+      assert.ok(got.every((g) => g.address === '127.0.0.1' && g.port === c.address().port));
+      const replies: string[] = [];
+      c.on('message', (m) => replies.push(m.toString()));
+      const sent = await new Promise<Error | null>((resolve) =>
+        s.send(Buffer.from('OFFER'), c.address().port, '127.0.0.1', resolve),
+      );
+      assert.equal(sent, null);
+      await until(() => replies.length === 1);
+      assert.deepEqual(replies, ['OFFER']);
+      assert.deepEqual(errors, []);
+    },
+  );
+
+  test(`${transport}: an exclusive bind on a taken port is EADDRINUSE; close is idempotent`, { skip }, async (t) => {
+    const events = { onMessage: () => undefined, onError: () => undefined };
+    const a: DhcpSocket = await bindDhcpSocket(transport, '127.0.0.1', 0, false, events);
+    t.after(() => a.close());
+    await assert.rejects(bindDhcpSocket(transport, '127.0.0.1', a.port, false, events), { code: 'EADDRINUSE' });
+    a.close();
+    a.close();
+  });
+}
+
+test(
+  'native: a datagram longer than a slot is dropped with EMSGSIZE, the next one still arrives',
+  { skip: nativeSkip },
+  async (t) => {
+    const got: Buffer[] = [];
+    const errors: NodeJS.ErrnoException[] = [];
+    const s = await bindDhcpSocket('native', '127.0.0.1', 0, true, {
+      onMessage: (buf) => got.push(buf),
+      onError: (err) => errors.push(err),
+    });
+    t.after(() => s.close());
+    const c = await client(t);
+    c.send(Buffer.alloc(DHCP_SLOT_BYTES + 100, 1), s.port, '127.0.0.1');
+    c.send(Buffer.from('small'), s.port, '127.0.0.1');
+    await until(() => got.length === 1 && errors.length === 1);
+    assert.equal(errors[0]!.code, 'EMSGSIZE');
+    assert.equal(got[0]!.toString(), 'small');
+    s.close();
+    const after = await new Promise<Error | null>((resolve) => s.send(Buffer.from('x'), 9, '127.0.0.1', resolve));
+    assert.equal((after as NodeJS.ErrnoException).code, 'EBADF', 'a send after close fails, never throws');
+  },
+);
