@@ -22,6 +22,7 @@ import { benchDir, progress } from './lib/bench-lan.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { nginxHttp } from './targets/http-servers.js';
+import { dnsmasqDhcpArgs } from '../test/helpers/dnsmasq.js';
 import { which } from '../test/helpers/realnet.js';
 
 const TIMEOUT_SEC = 240;
@@ -65,19 +66,7 @@ function dnsmasqExample(phase: Phase, bootDir: string, addr: string): Target {
     prepare: (ctx) => ({
       cmd: 'dnsmasq',
       args: [
-        '-k',
-        '-C',
-        '/dev/null',
-        '--user=root',
-        '--port=0',
-        '--bind-interfaces',
-        '--interface=eth0',
-        `--pid-file=${path.join(ctx.workDir, 'dnsmasq.pid')}`,
-        '--log-facility=-',
-        '--no-ping',
-        '--dhcp-authoritative',
-        '--dhcp-range=10.77.0.100,10.77.0.199,1h',
-        `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}`,
+        ...dnsmasqDhcpArgs({ dir: ctx.workDir }),
         '--enable-tftp',
         `--tftp-root=${bootDir}`,
         '--dhcp-userclass=set:ipxe,iPXE',

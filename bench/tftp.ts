@@ -2,7 +2,8 @@
  * TFTP benchmark: the same downloads against each target, in one run, from the client stack:
  * 100 MiB with curl and atftp at blksize 1468 (71,431 blocks: past the 16-bit block number
  * rollover), atftp with windowsize 8 and 16 (RFC 7440), then 20 and 200 concurrent 8 MiB
- * curl downloads; peak server RSS.
+ * curl downloads (with both dnsmasq and pxekit selected, every row but the windowsize ones runs interleaved,
+ * median of runs); peak server RSS.
  * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose; BENCH_TFTP_LOADS=regex keeps
  * the loads whose name matches, e.g. BENCH_TFTP_LOADS='blksize 1468' for the two lock-step rows;
  * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3)
@@ -60,7 +61,25 @@ export async function runTftpBench(targets = selectTargets(tftpTargets())): Prom
   });
 }
 
-const LOCKSTEP = ['curl 100 MiB blksize 1468', 'atftp 100 MiB blksize 1468'] as const;
+/**
+ * Loads run interleaved when dnsmasq and pxekit are both selected: lock-step single transfers and the
+ * concurrent curl loads, each the median of BENCH_TFTP_RUNS alternating runs (a shared machine's load drifts).
+ */
+const LOCKSTEP = [
+  'curl 100 MiB blksize 1468',
+  'atftp 100 MiB blksize 1468',
+  '20 x 8 MiB curl (total)',
+  '200 x 8 MiB curl (total)',
+] as const;
+
+/** One run of an interleaved load against the server on `port`. */
+function interleavedRun(metric: string, lan: BaseContext['lan'], port: number, scratch: string): Promise<Transfer> {
+  const url = (f: string) => `tftp://${lan.srvAddr}:${port}/${f}`;
+  if (metric.startsWith('curl')) return curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468'], 60);
+  if (metric.startsWith('atftp')) return atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port);
+  const n = metric.startsWith('200') ? 200 : 20;
+  return curlConcurrent(lan, url('small.bin'), n, SMALL, ['--tftp-blksize', '1468'], n === 200 ? 90 : 60);
+}
 /** pxekit's TFTP port while it runs beside dnsmasq (which always listens on 69). */
 const SIDE_PORT = 6969;
 
@@ -88,11 +107,7 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
           [px, SIDE_PORT],
         ] as const) {
           progress(`tftp ${t.name}: ${metric} (interleaved run ${i + 1}/${LOCKSTEP_RUNS})`);
-          runs[t.name]!.push(
-            metric.startsWith('curl')
-              ? await curlOnce(lan, `tftp://${lan.srvAddr}:${port}/big.bin`, BIG, ['--tftp-blksize', '1468'], 60)
-              : await atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port),
-          );
+          runs[t.name]!.push(await interleavedRun(metric, lan, port, scratch));
         }
       }
       for (const t of [ref, px]) {

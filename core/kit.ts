@@ -47,7 +47,7 @@ export { isUrl, serverBaseUrl, boundHttpPort, joinUrl, sessionUrlVars, expandVar
 export { TemplateRenderer, logTemplateError, type TemplateSource } from './boot/render.js';
 export { templateVars } from './boot/vars.js';
 export { memoryFile } from './boot/memory-file.js';
-export { sessionForRequest, blankSession } from './boot/request-session.js';
+export { sessionForRequest, sessionForPath, requestLocal, blankSession, type PathHit } from './boot/request-session.js';
 export { watchFile, type FileWatcher } from './boot/watch-file.js';
 
 // DHCP: options, message types, pools, leases.
@@ -88,6 +88,8 @@ export {
   RedisLink,
   RedisUnavailableError,
   sharedRedisLink,
+  pluginRedisLink,
+  instanceId,
   type RedisLinkOptions,
   type RedisLinkStats,
   type OutageCounts,

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { prettyMessage } from './log-pretty.js';
 
 export type { Logger };
 
@@ -20,10 +21,13 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const pretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const base = { name: 'pxekit' };
   if (pretty) {
+    // One line per event (core/log-pretty.ts): start-up is a handful of lines, not a screenful.
     const stream = pinoPretty({
       colorize: true,
-      translateTime: 'SYS:HH:MM:ss.l',
+      translateTime: 'SYS:HH:MM:ss',
       ignore: 'pid,hostname,name',
+      hideObject: true,
+      messageFormat: prettyMessage,
       sync: true,
       destination: (opts.destination as NodeJS.WritableStream | undefined) ?? 1,
     });

@@ -3,21 +3,11 @@
  * throughput comparison: no ping check (it delays every first OFFER by ~3 s), no per-packet
  * DHCP logging, a lease limit above the pool size (the default is 1,000 leases).
  */
-import path from 'node:path';
+import { dnsmasqBaseArgs, dnsmasqDhcpArgs } from '../../test/helpers/dnsmasq.js';
 import { which } from '../../test/helpers/realnet.js';
 import type { Target, TargetContext } from '../lib/types.js';
 
-const common = (ctx: TargetContext) => [
-  '-k',
-  '-C',
-  '/dev/null',
-  '--user=root',
-  '--port=0',
-  '--bind-interfaces',
-  '--interface=eth0',
-  `--pid-file=${path.join(ctx.workDir, 'dnsmasq.pid')}`,
-  '--log-facility=-',
-];
+const common = (ctx: TargetContext) => dnsmasqBaseArgs({ dir: ctx.workDir });
 const unavailable = () => (which('dnsmasq') ? undefined : 'dnsmasq not installed (dnsmasq-base)');
 
 /** DHCP from the bench's relayed pool; `leaseFile: false` keeps leases in memory only. */
@@ -30,16 +20,14 @@ export function dnsmasqDhcp(leaseFile: boolean): Target {
     prepare(ctx) {
       const pool = ctx.pool;
       if (!pool) throw new Error('dnsmasqDhcp needs ctx.pool');
+      const range = `${pool.first},${pool.last},${pool.netmask},1h`;
       return {
         cmd: 'dnsmasq',
         args: [
-          ...common(ctx),
-          '--no-ping',
+          ...dnsmasqDhcpArgs({ dir: ctx.workDir }, range),
+          ...(leaseFile ? [] : ['--leasefile-ro']), // the file is then neither read nor written
           '--quiet-dhcp',
-          '--dhcp-authoritative',
           '--dhcp-lease-max=100000',
-          `--dhcp-range=${pool.first},${pool.last},${pool.netmask},1h`,
-          leaseFile ? `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}` : '--leasefile-ro',
         ],
         ready: (c) => c.lan.waitForUdpListen(c.lan.srvNs, 67, 10_000),
       };
@@ -82,11 +70,7 @@ export function dnsmasqBoot(): Target {
       return {
         cmd: 'dnsmasq',
         args: [
-          ...common(ctx),
-          '--no-ping',
-          '--dhcp-authoritative',
-          `--dhcp-range=${pool.first},${pool.last},1h`,
-          `--dhcp-leasefile=${path.join(ctx.workDir, 'leases')}`,
+          ...dnsmasqDhcpArgs({ dir: ctx.workDir }, `${pool.first},${pool.last},1h`),
           '--log-dhcp',
           '--enable-tftp',
           `--tftp-root=${ctx.root}`,

@@ -69,6 +69,8 @@ export class NativeUdpSocket {
   private armed: Buffer | undefined;
   /** The chain's slots, referenced while the addon may write into them (it holds only pointers). */
   private chainSlots: readonly Buffer[] | undefined;
+  /** Chain steps reported with a callback that was not a packet (see open's callback). */
+  private unreported = 0;
   private closed = false;
   /** Packets dropped because the send queue was full. */
   dropped = 0;
@@ -85,8 +87,14 @@ export class NativeUdpSocket {
     this.h = binding.open(local, peer, port, this.recv, (kind, value, steps) => {
       if (this.closed) return;
       if (kind === 3) this.armed = undefined; // fired (one-shot); a chain stops before JavaScript runs
-      if (kind === 0 || kind === 3) this.events.onPacket(this.recv, value, kind === 3, steps ?? 0);
-      else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
+      // Chain steps come with every callback; those reported with an error or a writable event wait
+      // for the next packet or chainSteps(), so the transfer never loses count.
+      this.unreported += steps ?? 0;
+      if (kind === 0 || kind === 3) {
+        const all = this.unreported;
+        this.unreported = 0;
+        this.events.onPacket(this.recv, value, kind === 3, all);
+      } else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
       else this.flush();
     });
   }
@@ -144,7 +152,9 @@ export class NativeUdpSocket {
 
   /** ACKs the chain answered since the last report (onPacket's `steps` or this), reset to 0. */
   chainSteps(): number {
-    return this.closed ? 0 : (this.b.chainSteps?.(this.h) ?? 0);
+    const all = this.unreported + (this.closed ? 0 : (this.b.chainSteps?.(this.h) ?? 0));
+    this.unreported = 0;
+    return all;
   }
 
   disarm(): void {

@@ -6,16 +6,14 @@
  * hash to the others. An instance that lost Redis while a peer reaches it answers nothing; when no
  * instance reaches Redis they split the clients over the instances still heard (docs/scale-out.md).
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { definePlugin, STAGE_FIRST, UnavailableError } from 'pxekit';
 import {
-  sharedRedisLink,
+  instanceId,
+  pluginRedisLink,
   type RedisLinkStats,
   type RedisOptions,
   redisOptionsSchema,
   RedisUnavailableError,
-  resolveRedisOptions,
   type WithRedisInput,
 } from 'pxekit/kit';
 import { Membership } from './membership.js';
@@ -120,13 +118,8 @@ export default function dhcpCluster(options: WithRedisInput<DhcpClusterOptions> 
       },
     },
     apply(server, { options, log, provide }) {
-      const id = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = sharedRedisLink(server, {
-        redis: resolveRedisOptions(options.redis),
-        log,
-        user: NAME,
-        emit: (e) => server.emit(e),
-      });
+      const id = options.instanceId ?? instanceId();
+      const link = pluginRedisLink(server, NAME, options.redis, log);
       const m = new Membership({
         link,
         id,

@@ -3,8 +3,8 @@
  * same things decides the same way (docs/scale-out.md, "What happens when …"):
  *
  * - **redis**: a fresh member view from Redis. Peers that say over the peer heartbeat that they lost
- *   Redis are taken out of it at once (they defer, see below), peers that say they are back on Redis
- *   are put in at once (Redis's view shows them at this instance's next beat). Clients are split by
+ *   Redis and defer are taken out of it at once (a peer still in fallback keeps its share until it
+ *   hears this instance and defers), peers that say they are back on Redis are put in at once (Redis's view shows them at this instance's next beat). Clients are split by
  *   rendezvous hash over that set. An instance answers only once every peer on Redis counts it in
  *   (their beats list it among their members): joining after a start or a healed cut waits for the
  *   instances that answered its clients meanwhile to let go of them (`waitingFor`, one beat's round
@@ -22,7 +22,7 @@ export interface OwnershipInput {
   /** Redis's member view, or undefined when not fresh. */
   redisView: readonly string[] | undefined;
   /** Peers heard recently over the peer heartbeat (empty without it). */
-  peers: readonly Pick<PeerState, 'id' | 'redis' | 'members'>[];
+  peers: readonly Pick<PeerState, 'id' | 'redis' | 'mode' | 'members'>[];
   /** True when the peer heartbeat is configured. */
   peersEnabled: boolean;
   /** True while peers may exist that were not heard yet (just started): fallback waits. */
@@ -40,7 +40,10 @@ export function decideOwnership(i: OwnershipInput): Ownership {
   if (i.redisView) {
     const set = new Set(i.redisView);
     for (const p of i.peers) {
-      if (p.redis) set.add(p.id);
+      // A peer without Redis that still answers its share (fallback: Redis was down for all and it
+      // has not heard yet that this instance is back) keeps that share until it defers: taking its
+      // clients at once would answer them twice for a beat.
+      if (p.redis || p.mode === 'fallback') set.add(p.id);
       else set.delete(p.id);
     }
     set.add(i.id);

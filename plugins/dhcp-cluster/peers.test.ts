@@ -73,8 +73,22 @@ test('the decision table', () => {
   const base = { id: 'a', peersEnabled: true, listening: false, lastRedisView: ['a', 'b'] };
   const d = (o: Partial<Parameters<typeof decideOwnership>[0]>) =>
     decideOwnership({ ...base, redisView: undefined, peers: [], ...o });
-  const b = (redis: boolean, members: string[] = []) => ({ id: 'b', redis, members });
+  const b = (
+    redis: boolean,
+    members: string[] = [],
+    mode: 'redis' | 'defer' | 'fallback' = redis ? 'redis' : 'defer',
+  ) => ({
+    id: 'b',
+    redis,
+    mode,
+    members,
+  });
   assert.deepEqual(d({ redisView: ['a', 'b'], peers: [b(false)] }), { mode: 'redis', members: ['a'] });
+  // Back on Redis first: b, still in fallback, keeps its share until it hears a and defers.
+  assert.deepEqual(d({ redisView: ['a', 'b'], peers: [b(false, ['a', 'b'], 'fallback')] }), {
+    mode: 'redis',
+    members: ['a', 'b'],
+  });
   assert.deepEqual(d({ redisView: ['a'], peers: [b(true, ['a', 'b'])] }), { mode: 'redis', members: ['a', 'b'] });
   // Joining: b, on Redis, does not count a in yet (it still answers a's clients): a waits for it.
   assert.deepEqual(d({ redisView: ['a', 'b'], peers: [b(true, ['b'])] }), {

@@ -2,16 +2,16 @@ import { resolve } from 'node:path';
 import { type BootSession, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
-  ipHexNames,
+  fromBase,
   logTemplateError,
   memoryFile,
   type PathPattern,
+  requestLocal,
+  sessionForPath,
   sessionForRequest,
   TemplateRenderer,
   type TemplateSource,
   templateVars,
-  unmapIpv4,
-  fromBase,
 } from 'pxekit/kit';
 import { DEFAULT_GRUB, DEFAULT_IPXE, DEFAULT_PXELINUX } from './defaults.js';
 import { selectGroup, selectorProblems, type Group } from './select.js';
@@ -135,8 +135,7 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           clientAddress: ctx.client.address,
         });
         if (!session) return prev;
-        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
-        const body = await render('script', session, ctx.path, local ? { address: local } : undefined);
+        const body = await render('script', session, ctx.path, requestLocal(ctx.req));
         return body === undefined ? prev : { body, contentType: 'text/plain; charset=utf-8' };
       });
 
@@ -163,14 +162,8 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
           if (req.protocol === 'http' && !r.http) continue;
           const hit = r.pattern.match(req.path);
           if (!hit) continue;
-          const session = sessionForRequest(server, {
-            ...(hit.mac ? { mac: hit.mac } : {}),
-            ...(req.session ? { session: req.session } : {}),
-            ...(req.clientAddress ? { clientAddress: req.clientAddress } : {}),
-          });
+          const session = sessionForPath(server, hit, req);
           if (!session) return undefined;
-          if (hit.ipHex && !ipHexNames(hit.ipHex, session.ip ?? req.clientAddress)) return undefined;
-          if (hit.uuid && session.guid?.toLowerCase() !== hit.uuid) return undefined;
           const body = await render(r.kind, session, req.path);
           return body === undefined ? undefined : memoryFile(req.path, body, NAME);
         }

@@ -7,10 +7,9 @@ import {
   buildPools,
   getOption,
   type Pool,
-  sharedRedisLink,
+  pluginRedisLink,
   type RedisOptions,
   redisOptionsSchema,
-  resolveRedisOptions,
   serverId,
   setOption,
   type WithRedisInput,
@@ -78,12 +77,7 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         );
         return;
       }
-      const link = sharedRedisLink(server, {
-        redis: resolveRedisOptions(options.redis),
-        log,
-        user: NAME,
-        emit: (e) => server.emit(e),
-      });
+      const link = pluginRedisLink(server, NAME, options.redis, log);
       const pools = safePools(config.dhcp.mode === 'full' ? config.dhcp.pools : []);
       const reserved = (mac: string, ip: string) => pools.some((p) => p.reservations.get(mac)?.ip === ip);
       const s = new RedisLeaseStore({

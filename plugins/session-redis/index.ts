@@ -3,16 +3,8 @@
  * key prefix, so a boot that starts on one instance may continue on another (session-sync.ts), and a
  * one-shot or "never" mark set or used anywhere holds everywhere (intent-sync.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { definePlugin } from 'pxekit';
-import {
-  sharedRedisLink,
-  type RedisOptions,
-  redisOptionsSchema,
-  resolveRedisOptions,
-  type WithRedisInput,
-} from 'pxekit/kit';
+import { instanceId, pluginRedisLink, type RedisOptions, redisOptionsSchema, type WithRedisInput } from 'pxekit/kit';
 import { IntentSync } from './intent-sync.js';
 import { SessionSync } from './session-sync.js';
 
@@ -69,17 +61,12 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
       },
     },
     apply(server, { options, log, config, use }) {
-      const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-      const link = sharedRedisLink(server, {
-        redis: resolveRedisOptions(options.redis),
-        log,
-        user: NAME,
-        emit: (e) => server.emit(e),
-      });
+      const id = instanceId();
+      const link = pluginRedisLink(server, NAME, options.redis, log);
       const ss = new SessionSync({
         link,
         sessions: server.sessions,
-        instanceId,
+        instanceId: id,
         ttlMs: (options.ttlSeconds ?? config.sessions.ttlSeconds) * 1000,
         maxPending: options.maxPending,
         log,
@@ -101,7 +88,7 @@ export default function sessionRedis(options: WithRedisInput<SessionRedisOptions
           );
           return;
         }
-        intentSync = new IntentSync({ link, intents, instanceId, log });
+        intentSync = new IntentSync({ link, intents, instanceId: id, log });
         await intentSync.start(options.intentPollMs);
       });
       server.hooks.bootEvent.tap(NAME, (e) => ss.onEvent(e));

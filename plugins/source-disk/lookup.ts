@@ -33,11 +33,28 @@ export class DiskLookup {
   /** Per directory: lowercase name → the name on disk (first one wins if two differ only by case). */
   readonly #dirs = new LruMap<string, Map<string, string>>(DIR_CACHE_MAX, DIR_CACHE_TTL_MS);
 
+  /**
+   * Lookups running now, by path: in a boot storm hundreds of machines ask for the same boot file within
+   * milliseconds, and they share one realpath + stat instead of queueing hundreds on the thread pool
+   * (where, on a saturated machine, some waited past the hook timeout). Nothing is kept once it settles.
+   */
+  readonly #inFlight = new Map<string, Promise<LookupResult>>();
+
   constructor(o: DiskLookupOptions) {
     this.#o = o;
   }
 
-  async find(segments: readonly string[]): Promise<LookupResult> {
+  find(segments: readonly string[]): Promise<LookupResult> {
+    const key = segments.join('/');
+    let p = this.#inFlight.get(key);
+    if (p === undefined) {
+      p = this.#find(segments).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, p);
+    }
+    return p;
+  }
+
+  async #find(segments: readonly string[]): Promise<LookupResult> {
     const { rootReal } = this.#o;
     let lexical = rootReal;
     for (const seg of segments) {

@@ -2,16 +2,15 @@ import { resolve } from 'node:path';
 import { type BootSession, type CheckProblem, definePlugin, PxeError, STAGE_DEFAULT, STAGE_EARLY } from 'pxekit';
 import {
   compilePathPattern,
-  ipHexNames,
+  fromBase,
   logTemplateError,
   memoryFile,
   type PathPattern,
-  sessionForRequest,
+  requestLocal,
+  sessionForPath,
   TemplateRenderer,
   type TemplateSource,
   templateVars,
-  unmapIpv4,
-  fromBase,
 } from 'pxekit/kit';
 
 export type TemplateEntry = string | { template?: string; inline?: string; contentType?: string };
@@ -138,29 +137,13 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         }
         return undefined;
       };
-      const sessionFor = (
-        hit: { mac?: string; ip?: string; ipHex?: string; uuid?: string },
-        session: BootSession | undefined,
-        clientAddress: string | undefined,
-      ) => {
-        const s = sessionForRequest(server, {
-          ...(hit.mac ? { mac: hit.mac } : {}),
-          ...(session ? { session } : {}),
-          ...(clientAddress ? { clientAddress } : {}),
-        });
-        if (!s) return undefined;
-        if (hit.ip && s.ip !== hit.ip) return undefined;
-        if (hit.ipHex && !ipHexNames(hit.ipHex, s.ip ?? clientAddress)) return undefined;
-        if (hit.uuid && s.guid?.toLowerCase() !== hit.uuid) return undefined;
-        return s;
-      };
 
       // HTTP: served as a script, so a render error answers 500 (the tap throws; the HTTP service logs it).
       server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT }, async (prev, ctx) => {
         if (prev) return prev;
         const found = find(ctx.path);
         if (!found) return prev;
-        const session = sessionFor(found.hit, ctx.session, ctx.client.address);
+        const session = sessionForPath(server, found.hit, { session: ctx.session, clientAddress: ctx.client.address });
         if (!session) {
           ctx.log.debug(
             { event: 'template.session.missing', path: ctx.path },
@@ -168,12 +151,11 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
           );
           return prev;
         }
-        const local = ctx.req.socket?.localAddress && unmapIpv4(ctx.req.socket.localAddress);
         const body = await render(
           found.m,
           session,
           { path: ctx.path, protocol: 'http', query: ctx.query },
-          local ? { address: local } : undefined,
+          requestLocal(ctx.req),
         );
         return { body, contentType: found.m.contentType };
       });
@@ -183,7 +165,7 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         if (req.protocol === 'http') return undefined;
         const found = find(req.path);
         if (!found) return undefined;
-        const session = sessionFor(found.hit, req.session, req.clientAddress);
+        const session = sessionForPath(server, found.hit, req);
         if (!session) return undefined;
         return memoryFile(req.path, await render(found.m, session, { path: req.path, protocol: req.protocol }), NAME);
       });

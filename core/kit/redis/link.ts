@@ -18,12 +18,14 @@
  * line per packet. While down, a PING probe runs every second (the socket may be "ready" while
  * commands time out); recovery listeners (`onUp`) then write back what was kept locally.
  */
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../errors.js';
 import type { BootEvent } from '../../hooks/server.js';
-import { redactUrl, type RedisOptions } from './options.js';
+import { redactUrl, resolveRedisOptions, type RedisOptions } from './options.js';
 import { raceTimer } from '../../util/race-timer.js';
 
 /** Redis replies that mean "the server cannot serve now", not "this command is wrong". */
@@ -335,6 +337,24 @@ export function sharedRedisLink(owner: object, opts: RedisLinkOptions): RedisLin
   const link = new RedisLink(opts);
   byRedis.set(key, link);
   return link;
+}
+
+/**
+ * The server's link for plugin `user`, from the plugin's `redis` option block (defaults filled in), with
+ * `redis.down` / `redis.up` published as the server's boot events: what every Redis-backed plugin does in apply().
+ */
+export function pluginRedisLink(
+  server: { emit: EmitFn },
+  user: string,
+  redis: Partial<RedisOptions> | undefined,
+  log: Logger,
+): RedisLink {
+  return sharedRedisLink(server, { redis: resolveRedisOptions(redis), log, user, emit: (e) => server.emit(e) });
+}
+
+/** A name for this process among instances sharing Redis: host, pid and 6 random hex digits. */
+export function instanceId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Connection-level failures: socket errors, timeouts, "cannot serve now" replies. */

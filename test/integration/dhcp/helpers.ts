@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../../helpers/proc.js';
+import { waitFor, type Tracked } from '../../helpers/proc.js';
 import type { Lan } from '../../helpers/realnet.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -19,6 +19,7 @@ export function tmp(prefix: string): string {
 
 export interface Pxekit {
   logFile: string;
+  proc: Tracked;
   /** Parsed JSON log lines so far. */
   lines(): Record<string, unknown>[];
   /** Log lines with this `event`. */
@@ -27,45 +28,65 @@ export interface Pxekit {
 }
 
 /** Starts `pxekit start --config` in the LAN's server namespace and waits for UDP port `port`. */
-export async function startPxekit(lan: Lan, dir: string, config: object, port = 67): Promise<Pxekit> {
-  const cfg = path.join(dir, 'pxekit.json');
-  const logFile = path.join(dir, 'pxekit.log');
+export function startPxekit(lan: Lan, dir: string, config: object, port = 67): Promise<Pxekit> {
+  return spawnPxekit(lan, lan.srvNs, dir, 'pxekit', config, port);
+}
+
+/**
+ * Starts `pxekit start --config <dir>/<name>.json` with `config` in namespace `ns` (the CLI: a process cannot
+ * enter a namespace in-process), its JSON log in `<dir>/<name>.log`, and waits until it listens on UDP `port`;
+ * the error then carries the end of its log.
+ */
+export async function spawnPxekit(
+  lan: Lan,
+  ns: string,
+  dir: string,
+  name: string,
+  config: object,
+  port = 67,
+): Promise<Pxekit> {
+  const cfg = path.join(dir, `${name}.json`);
+  const logFile = path.join(dir, `${name}.log`);
   writeFileSync(cfg, JSON.stringify(config, null, 2));
   const bin = path.join(repoRoot, 'bin', 'pxekit.js');
-  // exec: the tracked PID is pxekit's own, so stop() signals it directly.
+  // exec: the tracked PID is pxekit's own, so stop() and kill signal it directly.
   const proc = lan.spawnIn(
-    lan.srvNs,
+    ns,
     'bash',
     ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`],
     { cwd: repoRoot },
   );
-  const lines = () => {
-    if (!existsSync(logFile)) return [];
-    const out: Record<string, unknown>[] = [];
-    for (const l of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!l.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        /* partial line */
-      }
-    }
-    return out;
-  };
+  const lines = () => jsonLines(logFile);
   try {
-    await lan.waitForUdpListen(lan.srvNs, port, 30_000);
+    await lan.waitForUdpListen(ns, port, 30_000);
   } catch (err) {
     throw new Error(
-      `${(err as Error).message}\n--- pxekit ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`,
+      `${(err as Error).message}\n--- ${name} ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`,
       { cause: err },
     );
   }
   return {
     logFile,
+    proc,
     lines,
     events: (event) => lines().filter((l) => l.event === event),
     stop: () => proc.stop(5_000),
   };
+}
+
+/** The JSON lines of a log file so far (a partial last line is skipped). */
+export function jsonLines(file: string): Record<string, unknown>[] {
+  if (!existsSync(file)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      /* partial line */
+    }
+  }
+  return out;
 }
 
 /** Writes an executable shell script. */

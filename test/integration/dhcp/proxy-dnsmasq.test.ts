@@ -15,6 +15,7 @@ import { encode } from '../../../core/dhcp/codec.js';
 import { chaddrFromMac, createPacket, BOOTREQUEST } from '../../../core/dhcp/packet.js';
 import { setOption } from '../../../core/dhcp/option-values.js';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
+import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
 import { sleep } from '../../helpers/proc.js';
 import { fileLines, startPxekit, tmp, udhcpcScript, udpTool, until } from './helpers.js';
 
@@ -28,22 +29,7 @@ test(
     await withLan(t, { name: 'dhprox', taps: 0 }, async (lan) => {
       const dir = tmp('dhprox');
       const site = await lan.addHost('dhcp', '10.77.0.3/24');
-      const dns = lan.spawnIn(site, 'dnsmasq', [
-        '-k',
-        '-C',
-        '/dev/null',
-        '--user=root',
-        '--port=0',
-        '--bind-interfaces',
-        '--interface=eth0',
-        '--no-ping',
-        '--log-facility=-',
-        '--log-dhcp',
-        '--dhcp-authoritative',
-        '--dhcp-range=10.77.0.100,10.77.0.199,1h',
-        `--dhcp-leasefile=${path.join(dir, 'site.leases')}`,
-        `--pid-file=${path.join(dir, 'site.pid')}`,
-      ]);
+      const dns = lan.spawnIn(site, 'dnsmasq', [...dnsmasqDhcpArgs({ dir, name: 'site' }), '--log-dhcp']);
       await lan.waitForUdpListen(site, 67, 10_000);
       // udhcpc takes the first offer it hears (a PXE ROM waits for both): let the site server answer first.
       const pxe = await startPxekit(lan, dir, {

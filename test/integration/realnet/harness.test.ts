@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { realnetAvailable, which, withLan, type Lan } from '../../helpers/realnet.js';
+import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
 import { waitFor } from '../../helpers/proc.js';
 
 const MARKER = 'PXEKIT-BOOT-OK';
@@ -23,23 +24,7 @@ function tmp(t: TestContext): string {
 
 /** dnsmasq as a plain DHCP server (no DNS, no ping check) on the server namespace, plus `extra` flags. */
 function startDnsmasq(lan: Lan, dir: string, extra: string[] = []) {
-  return lan.spawnIn(lan.srvNs, 'dnsmasq', [
-    '-k',
-    '-C',
-    '/dev/null',
-    '--user=root',
-    '--port=0',
-    '--bind-interfaces',
-    '--interface=eth0',
-    '--no-ping',
-    '--log-facility=-',
-    '--log-dhcp',
-    '--dhcp-authoritative',
-    '--dhcp-range=10.77.0.100,10.77.0.199,1h',
-    `--dhcp-leasefile=${path.join(dir, 'leases')}`,
-    `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
-    ...extra,
-  ]);
+  return lan.spawnIn(lan.srvNs, 'dnsmasq', [...dnsmasqDhcpArgs({ dir }), '--log-dhcp', ...extra]);
 }
 
 const dhcpSkip = realnetAvailable(['dnsmasq', 'busybox', 'dhclient']);

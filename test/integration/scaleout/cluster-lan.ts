@@ -5,11 +5,9 @@
  * Every process is tracked by the LAN and stopped by `lan.down()`; `kill9()` signals one instance's
  * own pid (a crash, no clean leave).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Lan } from '../../helpers/realnet.js';
 import type { RunResult, Tracked } from '../../helpers/proc.js';
-import { repoRoot } from '../dhcp/helpers.js';
+import { spawnPxekit } from '../dhcp/helpers.js';
 
 export const REDIS_PORT = 6390;
 export const FULL_PREFIX = 'sf:';
@@ -140,45 +138,16 @@ export async function startInstance(
   config: object,
 ): Promise<Instance> {
   const ns = await lan.addHost(name, cidr);
-  const cfg = path.join(dir, `${name}.json`);
-  const logFile = path.join(dir, `${name}.log`);
-  writeFileSync(cfg, JSON.stringify(config, null, 2));
-  const bin = path.join(repoRoot, 'bin', 'pxekit.js');
-  const proc = lan.spawnIn(
-    ns,
-    'bash',
-    ['-c', `exec "${process.execPath}" "${bin}" start --config "${cfg}" >"${logFile}" 2>&1`],
-    { cwd: repoRoot },
-  );
-  const lines = () => {
-    if (!existsSync(logFile)) return [];
-    const out: Record<string, unknown>[] = [];
-    for (const l of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!l.startsWith('{')) continue;
-      try {
-        out.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        /* a partial last line */
-      }
-    }
-    return out;
-  };
-  try {
-    await lan.waitForUdpListen(ns, 67, 30_000);
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\n--- ${name} ---\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-3000) : proc.output()}`,
-      { cause: err },
-    );
-  }
+  const px = await spawnPxekit(lan, ns, dir, name, config);
+  const { proc } = px;
   return {
     name,
     ns,
     ip: cidr.split('/')[0]!,
-    logFile,
+    logFile: px.logFile,
     proc,
-    lines,
-    events: (event) => lines().filter((l) => l.event === event),
+    lines: px.lines,
+    events: px.events,
     exec: (cmd, args) => lan.execIn(ns, cmd, args, { timeoutMs: 15_000 }),
     kill9: async () => {
       if (proc.pid !== undefined && !proc.exited()) process.kill(proc.pid, 'SIGKILL');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
+import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
 import { sleep } from '../../helpers/proc.js';
 import { fileLines, tmp, udhcpcScript } from '../dhcp/helpers.js';
 import { startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
@@ -34,21 +35,7 @@ test(
       const dir = tmp('scprox');
       const redis = await startLanRedis(lan, dir);
       const site = await lan.addHost('dhcp', '10.77.0.3/24');
-      lan.spawnIn(site, 'dnsmasq', [
-        '-k',
-        '-C',
-        '/dev/null',
-        '--user=root',
-        '--port=0',
-        '--bind-interfaces',
-        '--interface=eth0',
-        '--no-ping',
-        '--log-facility=-',
-        '--dhcp-authoritative',
-        '--dhcp-range=10.77.0.100,10.77.0.199,1h',
-        `--dhcp-leasefile=${path.join(dir, 'site.leases')}`,
-        `--pid-file=${path.join(dir, 'site.pid')}`,
-      ]);
+      lan.spawnIn(site, 'dnsmasq', dnsmasqDhcpArgs({ dir, name: 'site' }));
       await lan.waitForUdpListen(site, 67, 10_000);
       const p1 = await startInstance(lan, dir, 'p1', '10.77.0.11/24', proxyConfig(redis.url, 'p1'));
       const p2 = await startInstance(lan, dir, 'p2', '10.77.0.12/24', proxyConfig(redis.url, 'p2'));
