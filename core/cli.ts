@@ -6,14 +6,13 @@ import type { LevelWithSilent } from 'pino';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { PxeError } from './errors.js';
 import { createServerFromConfig } from './from-config.js';
-import { flushLogger } from './log.js';
 import { configArg, pluginCommands, runPluginCommand } from './plugin-commands.js';
-import type { PxeServer } from './server.js';
+import { runUntilSignal } from './run-server.js';
 
 const HELP = `pxekit — a network-boot (PXE) server
 
 Usage:
-  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM
+  pxekit start    [--config PATH] [--log-level LEVEL]   run the server until SIGINT/SIGTERM; SIGHUP reloads
   pxekit validate [--config PATH] [--strict]           check a config as start would, without sockets; exit 1 on errors
   pxekit <command> --help                              usage of one command
   pxekit --help | --version
@@ -25,7 +24,9 @@ Docs: docs/getting-started.md, docs/cli.md, docs/config.md, docs/plugins.md, doc
 
 export const START_USAGE = `Usage: pxekit start [--config PATH] [--log-level LEVEL]
   Loads the config, applies its plugins and serves DHCP/ProxyDHCP, TFTP and HTTP until SIGINT or SIGTERM
-  (a second signal exits at once). Check a config first with: pxekit validate --config PATH
+  (a second signal exits at once). SIGHUP (systemctl reload) reads the config again and applies it without
+  dropping a boot; an invalid one leaves the running one in place (docs/deployment.md#reloading-the-config).
+  Check a config first with: pxekit validate --config PATH
   --config, -c PATH     the config file (default: searched in the current folder)
   --log-level, -l L     trace, debug, info, warn, error, fatal or silent (default: PXEKIT_LOG_LEVEL,
                         else the config's log.level, else info)
@@ -87,11 +88,12 @@ export async function main(argv: string[], io: Out = stdio): Promise<number> {
   }
   try {
     const logLevel = (values['log-level'] ?? process.env['PXEKIT_LOG_LEVEL']) as LevelWithSilent | undefined;
-    const server = await createServerFromConfig({
+    const load = {
       ...(values.config ? { configPath: values.config } : {}),
       ...(logLevel ? { logLevel } : {}),
-    });
-    return await runUntilSignal(server);
+    };
+    const server = await createServerFromConfig(load);
+    return await runUntilSignal(server, (replaces) => createServerFromConfig({ ...load, replaces }));
   } catch (err) {
     reportError(err, io);
     return 1;
@@ -107,30 +109,4 @@ function reportError(err: unknown, io: Out): void {
   } else {
     io.err(`pxekit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
-}
-
-/** Starts the server and closes it gracefully on SIGINT/SIGTERM (a second signal exits at once). */
-async function runUntilSignal(server: PxeServer): Promise<number> {
-  await server.start();
-  return new Promise<number>((resolve) => {
-    let closing = false;
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (closing) {
-        server.log.warn({ event: 'server.signal', signal: sig }, 'second signal: exiting now');
-        void flushLogger(server.log).finally(() => process.exit(1));
-        return;
-      }
-      closing = true;
-      server.log.info({ event: 'server.signal', signal: sig }, 'closing: letting transfers finish');
-      server.close().then(
-        () => resolve(0),
-        (err: unknown) => {
-          server.log.error({ event: 'server.close.error', err }, 'close failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
 }

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   PXE_ERR_HOOK_TIMEOUT: 'An async hook tap did not settle within its timeout.',
   PXE_ERR_HOOK_SEALED: 'A plugin tried to tap a hook after the server started.',
   PXE_ERR_SERVER_STATE: 'start() or close() was called in the wrong state (e.g. start twice).',
+  PXE_ERR_RELOAD_REFUSED:
+    'A config reload changes what a reload keeps (a listener, the lease store); the running config stays.',
   PXE_ERR_LISTEN_PERMISSION: 'Binding a privileged port (< 1024) was refused.',
   PXE_ERR_LISTEN_IN_USE: 'A port is already in use by another process.',
   PXE_ERR_LISTEN_FAILED: 'A listener could not be started for another reason.',

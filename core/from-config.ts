@@ -13,6 +13,8 @@ export interface FromConfigOptions {
   logger?: Logger;
   /** Overrides `log.level` (CLI --log-level). */
   logLevel?: LevelWithSilent;
+  /** The running server this one is to replace on `start()` (a config reload; see ServerOptions.replaces). */
+  replaces?: PxeServer;
 }
 
 /** Loads a config file, resolves its plugin refs and builds the server (not started). */
@@ -26,6 +28,7 @@ export async function createServerFromConfig(opts: FromConfigOptions = {}): Prom
   if (opts.logLevel) config.log = { ...config.log, level: opts.logLevel };
   const logger =
     opts.logger ??
+    opts.replaces?.log ??
     createLogger({
       level: config.log.level,
       ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
@@ -35,5 +38,6 @@ export async function createServerFromConfig(opts: FromConfigOptions = {}): Prom
     configFile: loaded.displayPath,
     pluginOrigins: origins,
     baseDir: dirname(loaded.filepath),
+    ...(opts.replaces ? { replaces: opts.replaces } : {}),
   });
 }

@@ -19,6 +19,7 @@ import { Dhcp6Service } from './services/dhcp6-service.js';
 import { HttpService } from './services/http-service.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
+import { reloadIssues, type ReloadSide } from './reload-limits.js';
 import { SessionStore } from './session/store.js';
 import { ProvidedRegistry } from './provides.js';
 
@@ -31,6 +32,15 @@ export interface ServerOptions {
   pluginOrigins?: PluginOrigin[];
   /** Folder for relative paths in plugin options; default the cwd (the config loader passes the file's folder). */
   baseDir?: string;
+  /**
+   * A started server this one replaces (a config reload; `pxekit start` does it on SIGHUP). It shares
+   * that server's logger and boot sessions, and `start()` takes over its listeners and leases instead of
+   * binding: new requests go to this server's plugins, while the old server finishes the transfers and
+   * packets it has in flight, then closes its plugins. A config that changes what a reload keeps
+   * (listeners, lease store: core/reload-limits.ts) is refused with PXE_ERR_RELOAD_REFUSED, and the old
+   * server runs on untouched.
+   */
+  replaces?: PxeServer;
 }
 
 type State = 'created' | 'starting' | 'started' | 'closing' | 'closed';
@@ -64,13 +74,21 @@ export class PxeServer {
   #started: ProtocolService[] = [];
   #eventSink: ((event: BootEvent) => void) | undefined;
   #inject: { dhcp: DhcpService['inject']; tftp: TftpService['inject']; http: HttpService['inject'] } | undefined;
+  readonly #replaces: PxeServer | undefined;
+  /** Set on a replaced server: settles once its in-flight work is over and its plugins are closed. */
+  #retiring: Promise<void> | undefined;
+  /** The retirement of the server this one replaced, while it lasts (close() waits for it). */
+  #predecessor: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(config: PxeConfig, opts: ServerOptions = {}) {
     this.config = config;
     this.configFile = opts.configFile;
     this.baseDir = opts.baseDir ?? process.cwd();
+    this.#replaces = opts.replaces;
     this.log =
       opts.logger ??
+      opts.replaces?.log ??
       createLogger({
         level: config.log.level,
         ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
@@ -86,7 +104,9 @@ export class PxeServer {
     });
     this.hooks = createServerHooks(this.runner);
     this.files = new FilesService(this.runner);
-    this.sessions = new SessionStore({ ttlMs: config.sessions.ttlSeconds * 1000, maxSessions: config.sessions.max });
+    this.sessions =
+      opts.replaces?.sessions ??
+      new SessionStore({ ttlMs: config.sessions.ttlSeconds * 1000, maxSessions: config.sessions.max });
     this.dhcp = new DhcpService(this);
     this.dhcp6 = new Dhcp6Service(this);
     this.tftp = new TftpService(this);
@@ -120,7 +140,10 @@ export class PxeServer {
     return this.#listening;
   }
 
-  /** Runs `ready` taps, binds every enabled listener, then runs `listening` taps. */
+  /**
+   * Runs `ready` taps, binds every enabled listener (or takes over those of the server given as
+   * `replaces`), then runs `listening` taps.
+   */
   async start(): Promise<ReadonlyArray<ListeningAddress>> {
     if (this.#state !== 'created')
       throw new PxeError('PXE_ERR_SERVER_STATE', `start() called while ${this.#state}`, {
@@ -128,6 +151,7 @@ export class PxeServer {
       });
     this.#state = 'starting';
     this.runner.seal();
+    if (this.#replaces) return this.#takeOver(this.#replaces);
     try {
       await this.hooks.ready.promise();
       for (const svc of [this.dhcp, this.dhcp6, this.tftp, this.http] as ProtocolService[]) {
@@ -145,19 +169,104 @@ export class PxeServer {
     }
   }
 
-  /** Stops accepting, lets in-flight transfers finish within `shutdownTimeoutMs`, runs `close` taps, flushes logs. */
-  async close(): Promise<void> {
-    if (this.#state === 'closing' || this.#state === 'closed') return;
+  /**
+   * Stops accepting, lets in-flight transfers finish within `shutdownTimeoutMs`, runs `close` taps, flushes
+   * logs. On a replaced server: settles once it has finished its in-flight work and closed its plugins.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#retiring ?? this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#state === 'closed') return;
     this.#state = 'closing';
     await this.#stopServices(this.config.shutdownTimeoutMs);
+    await this.#closePlugins();
+    // Its transfers ended with the listeners; wait for its plugins too (an audit log flushing).
+    await this.#predecessor;
+    this.#state = 'closed';
+    this.log.info({ event: 'server.closed' }, 'pxekit closed');
+    await flushLogger(this.log);
+  }
+
+  async #closePlugins(): Promise<void> {
     try {
       await this.hooks.close.promise();
     } catch (err) {
       this.log.error({ event: 'server.close.error', err, ...hookTags(err) }, 'a plugin failed while closing');
     }
+  }
+
+  /**
+   * Takes over from `old` (see `ServerOptions.replaces`). Before the switch anything may fail and `old`
+   * runs on untouched; the switch itself is the services adopting the listeners, after which `old` retires
+   * in the background.
+   */
+  async #takeOver(old: PxeServer): Promise<ReadonlyArray<ListeningAddress>> {
+    try {
+      if (old.#state !== 'started')
+        throw new PxeError('PXE_ERR_SERVER_STATE', `cannot replace a server that is ${old.#state}`, {
+          fix: 'replace the server that is running (the one the last start() or reload started)',
+        });
+      const issues = reloadIssues(old.#reloadSide(), this.#reloadSide(), this.configFile);
+      if (issues.length) throw new ConfigError(issues, 'PXE_ERR_RELOAD_REFUSED');
+      await this.hooks.ready.promise();
+    } catch (err) {
+      // Release what `ready` taps opened (a Redis link, a watcher): nothing else will.
+      if (!(err instanceof ConfigError) && !(err instanceof PxeError && err.code === 'PXE_ERR_SERVER_STATE'))
+        await this.#closePlugins();
+      this.#state = 'closed';
+      throw err;
+    }
+    old.#state = 'closing';
+    await this.dhcp.adopt(old.dhcp);
+    this.tftp.adopt(old.tftp);
+    this.http.adopt(old.http);
+    this.sessions.limit({ ttlMs: this.config.sessions.ttlSeconds * 1000, maxSessions: this.config.sessions.max });
+    this.#listening = [...old.#listening];
+    const successor = new Map<ProtocolService, ProtocolService>([
+      [old.dhcp, this.dhcp],
+      [old.dhcp6, this.dhcp6],
+      [old.tftp, this.tftp],
+      [old.http, this.http],
+    ]);
+    this.#started = old.#started.splice(0).map((s) => successor.get(s)!);
+    const retiring = old.#retire();
+    old.#retiring = retiring;
+    this.#predecessor = retiring;
+    void retiring.finally(() => {
+      if (this.#predecessor === retiring) this.#predecessor = undefined;
+    });
+    this.#state = 'started';
+    this.log.info(
+      { event: 'config.reloaded', file: this.configFile, plugins: this.config.plugins.map(pluginName) },
+      'config reloaded: new requests use it',
+    );
+    try {
+      await this.hooks.listening.promise(this.#listening);
+    } catch (err) {
+      this.log.error({ event: 'server.listening.error', err, ...hookTags(err) }, 'a plugin failed on listening');
+    }
+    return this.#listening;
+  }
+
+  /** A replaced server: waits for the work it has in flight, then closes its plugins. */
+  async #retire(): Promise<void> {
+    await Promise.all([this.dhcp.drained(), this.tftp.drained(), this.http.drained(), this.#predecessor]);
+    await this.#closePlugins();
     this.#state = 'closed';
-    this.log.info({ event: 'server.closed' }, 'pxekit closed');
-    await flushLogger(this.log);
+    this.log.info(
+      { event: 'config.retired', file: this.configFile },
+      'the previous config finished its in-flight work and closed its plugins',
+    );
+  }
+
+  #reloadSide(): ReloadSide {
+    return {
+      config: this.config,
+      leaseStoreProvider: this.provided.get('leaseStore') ? this.provided.providerOf('leaseStore') : undefined,
+    };
   }
 
   async #stopServices(graceMs: number): Promise<void> {
@@ -262,6 +371,10 @@ export class PxeServer {
     };
     return this.#inject;
   }
+}
+
+function pluginName(p: unknown): string {
+  return typeof p === 'object' && p !== null && 'name' in p ? String(p.name) : String(p);
 }
 
 /** Re-exported from core/errors.ts, where the protocol folders import it. */

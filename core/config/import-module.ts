@@ -6,6 +6,9 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { useRunningPxekit } from './module-resolution.js';
 
 let jiti: ReturnType<typeof createJiti> | undefined;
+let freshJiti: ReturnType<typeof createJiti> | undefined;
+/** Makes each fresh import's URL unique: ESM caches modules by URL for the life of the process. */
+let freshCount = 0;
 
 /**
  * Imports a JS or TS module by absolute path (config files, plugins given by path). A plain import()
@@ -13,17 +16,30 @@ let jiti: ReturnType<typeof createJiti> | undefined;
  * this repository's tests), sharing module instances with the server. Otherwise (the installed
  * package runs compiled JavaScript; Node 20 has no type stripping) `.ts` files fall back to jiti, which
  * compiles them without the TypeScript compiler; their `import 'pxekit'` still reaches the running
- * pxekit's compiled modules.
+ * pxekit's compiled modules. `fresh`: read the file again even if it was imported before (a config on
+ * reload); the modules it imports are not reloaded.
  */
-export async function importModule(absPath: string): Promise<unknown> {
+export async function importModule(absPath: string, opts: { fresh?: boolean } = {}): Promise<unknown> {
   // pxekit's own files (built-in plugins) find pxekit by self-reference: no hook needed for them.
   const rel = relative(PACKAGE_ROOT, absPath);
   if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep).includes('node_modules')) useRunningPxekit();
   try {
-    return await import(pathToFileURL(absPath).href);
+    const url = pathToFileURL(absPath);
+    // A config file read again on reload must be its new text, not the module cached at start.
+    if (opts.fresh) url.search = `?pxekit-load=${++freshCount}`;
+    return await import(url.href);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!/\.(c|m)?ts$/.test(absPath) || code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+    if (opts.fresh) {
+      freshJiti ??= createJiti(import.meta.url, {
+        interopDefault: false,
+        alias: runningPxekitAliases(),
+        moduleCache: false,
+        fsCache: false,
+      });
+      return freshJiti.import(absPath);
+    }
     jiti ??= createJiti(import.meta.url, { interopDefault: false, alias: runningPxekitAliases() });
     return jiti.import(absPath);
   }

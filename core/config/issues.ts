@@ -22,7 +22,8 @@ export class ConfigError extends PxeError {
       | 'PXE_ERR_PLUGIN_NOT_FOUND'
       | 'PXE_ERR_PLUGIN_INVALID'
       | 'PXE_ERR_PLUGIN_DUPLICATE'
-      | 'PXE_ERR_PLUGIN_DEPENDENCY' = 'PXE_ERR_CONFIG_INVALID',
+      | 'PXE_ERR_PLUGIN_DEPENDENCY'
+      | 'PXE_ERR_RELOAD_REFUSED' = 'PXE_ERR_CONFIG_INVALID',
   ) {
     const lines = issues.map(formatIssue);
     super(

@@ -9,7 +9,7 @@ import { validateConfig } from './validate.js';
 // Every JS/TS config through importModule: cosmiconfig 9's own .ts loader needs the TypeScript compiler
 // at run time, and a config's `import 'pxekit'` must reach the running pxekit (see import-module.ts).
 const loadModule: Loader = async (filepath) => {
-  const mod = (await importModule(filepath)) as { default?: unknown };
+  const mod = (await importModule(filepath, { fresh: true })) as { default?: unknown };
   return mod.default ?? mod;
 };
 

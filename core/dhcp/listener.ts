@@ -46,9 +46,16 @@ export class DhcpListener {
   #dropped = 0;
   #dropLoggedAt = 0;
   #closing = false;
+  #onPacket: ListenerOptions['onPacket'];
 
   constructor(opts: ListenerOptions) {
     this.#o = opts;
+    this.#onPacket = opts.onPacket;
+  }
+
+  /** Hands packets that arrive from now on to `onPacket` (a config reload); the sockets stay bound. */
+  usePacketHandler(onPacket: ListenerOptions['onPacket']): void {
+    this.#onPacket = onPacket;
   }
 
   /** Bound ports (after listen). */
@@ -114,8 +121,7 @@ export class DhcpListener {
 
   #receive(kind: Kind, buffer: Buffer, address: string, port: number, local: Incoming['local']): void {
     if (this.#closing) return;
-    const p = this.#o
-      .onPacket({ buffer, kind, source: { address, port }, ...(local ? { local } : {}) })
+    const p = this.#onPacket({ buffer, kind, source: { address, port }, ...(local ? { local } : {}) })
       .then((reply) => {
         if (reply) this.send(kind, reply);
       })

@@ -27,6 +27,7 @@ export class HttpListener {
   #inFlight = 0;
   #drained: Array<() => void> = [];
   #listening = false;
+  #handler: Handler;
   /** The IPv6 socket beside an IPv4 one (`address6`): it hands its connections to `server`. */
   #server6: NetServer | undefined;
   /** Per connection, the last request's whole flow (inject waits on it so its bookkeeping is visible). */
@@ -34,6 +35,7 @@ export class HttpListener {
 
   constructor(config: HttpConfig, handler: Handler, log: Logger) {
     this.#config = config;
+    this.#handler = handler;
     this.#log = log;
     // Node checks header/request timeouts on this interval (default 30 s): tighten it so the bound holds.
     // No Host requirement: minimal firmware HTTP stacks are not strict HTTP/1.1 clients, and we serve one site.
@@ -45,14 +47,27 @@ export class HttpListener {
         maxHeaderSize: MAX_HEADER_BYTES,
         requireHostHeader: false,
       },
-      (req, res) => this.#track(req, res, handler),
+      (req, res) => this.#track(req, res, this.#handler),
     );
+    this.retune(config);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
+  }
+
+  /**
+   * Hands requests that arrive from now on (on new and kept-alive connections) to `handler` (a config
+   * reload); requests already being answered finish in the handler they started in.
+   */
+  useHandler(handler: Handler): void {
+    this.#handler = handler;
+  }
+
+  /** Applies the timeouts of `config` to connections from now on (a config reload). */
+  retune(config: Pick<HttpConfig, 'headersTimeoutMs' | 'keepAliveTimeoutMs'>): void {
     this.server.headersTimeout = config.headersTimeoutMs;
     // GET/HEAD carry no body, so the whole request must arrive as fast as its headers.
     this.server.requestTimeout = config.headersTimeoutMs;
     this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
     this.server.timeout = Math.max(IDLE_SOCKET_MS, config.keepAliveTimeoutMs * 2);
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
   }
 
   /**

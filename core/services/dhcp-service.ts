@@ -11,7 +11,7 @@ import { buildPools, type Pool } from '../dhcp/leases/pool.js';
 import type { LeaseStore } from '../dhcp/leases/store.js';
 import { DhcpListener } from '../dhcp/listener.js';
 import type { DhcpPacket } from '../dhcp/packet.js';
-import { DhcpPipeline, type DhcpStats, type ReplyTo } from '../dhcp/pipeline.js';
+import { DhcpPipeline, type DhcpStats, type Incoming, type Prepared, type ReplyTo } from '../dhcp/pipeline.js';
 
 export type { LeaseStore, Lease, LeaseState, LeaseWrite } from '../dhcp/leases/store.js';
 
@@ -62,6 +62,11 @@ export class DhcpService implements ProtocolService {
   #addresses: { all: LocalAddress[]; served: LocalAddress[] } | undefined;
   #loading: Promise<void> | undefined;
   #storeLoading: Promise<void> | undefined;
+  /** Packets this service's pipeline is answering now (a reload waits for them before closing plugins). */
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
+  /** After a reload with a plugin's store: the previous store is closed, and this one loaded, before any packet is answered. */
+  #storeHandover: Promise<void> | undefined;
 
   constructor(server: ServiceHost) {
     this.#server = server;
@@ -106,7 +111,7 @@ export class DhcpService implements ProtocolService {
       pxePort: cfg.mode === 'proxy' ? cfg.pxePort : undefined,
       addresses: this.#addresses!.served,
       log,
-      onPacket: (inc) => pipeline.handle(inc),
+      onPacket: (inc) => this.#handle(pipeline, inc),
     });
     const bound = await this.#listener.listen();
     log.info(
@@ -120,6 +125,82 @@ export class DhcpService implements ProtocolService {
       `DHCP ${cfg.mode} mode listening`,
     );
     return bound;
+  }
+
+  /**
+   * Takes over the sockets of `prev` (the server this one replaces on a config reload): packets that
+   * arrive from now on go through this service's pipeline and hooks; `prev` finishes the ones it is
+   * answering (`drained()`). Leases carry over: the core's memory store is handed over as it is; a
+   * plugin's store (lease-file, lease-redis) takes over once the previous one has finished its packets
+   * and closed (a lease file has one writer), packets arriving meanwhile waiting for it.
+   */
+  async adopt(prev: DhcpService): Promise<void> {
+    const listener = prev.#listener;
+    if (!listener) return;
+    const ownStore = this.#server.provided.get('leaseStore');
+    if (!ownStore && prev.#storeLoading) {
+      this.#store = prev.leaseStore;
+      this.#storeLoading = prev.#storeLoading;
+      prev.#storeLoading = undefined;
+    } else if (prev.#storeLoading) {
+      this.#storeHandover = prev
+        .drained()
+        .then(() => prev.#closeStore())
+        .catch((err: unknown) =>
+          this.#server.log.error(
+            { event: 'dhcp.store.error', err, store: prev.leaseStore.name },
+            'the previous lease store failed to close',
+          ),
+        );
+    }
+    const pipeline = this.#setup();
+    this.#addresses = prev.#addresses;
+    // The memory store is read into the new allocator before the switch; a plugin's store after it.
+    if (!this.#storeHandover) await this.#load();
+    prev.#listener = undefined;
+    this.#listener = listener;
+    listener.usePacketHandler((inc) => this.#handle(pipeline, inc));
+    if (!this.#storeHandover) return;
+    try {
+      await this.#handoverDone();
+    } catch (err) {
+      // Each packet retries the load (#handle); say now why none is answered.
+      this.#server.log.error(
+        { event: 'dhcp.store.error', err, store: this.leaseStore.name },
+        'the lease store failed to load after the reload: DHCP answers nothing until it loads',
+      );
+    }
+  }
+
+  /** Settles when no packet is being answered by this service's pipeline (new ones may still come). */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((done) => this.#drainWaiters.push(done));
+  }
+
+  #handle(pipeline: DhcpPipeline, inc: Incoming): Promise<Prepared | undefined> {
+    this.#inFlight++;
+    const out = this.#storeHandover ? this.#handoverDone().then(() => pipeline.handle(inc)) : pipeline.handle(inc);
+    out.then(this.#settle, this.#settle);
+    return out;
+  }
+
+  readonly #settle = (): void => {
+    if (--this.#inFlight === 0) for (const done of this.#drainWaiters.splice(0)) done();
+  };
+
+  /** The previous store closed and this one loaded (retried by the next packet when loading failed). */
+  async #handoverDone(): Promise<void> {
+    const handover = this.#storeHandover;
+    if (handover) await handover;
+    await this.#load();
+    if (this.#storeHandover === handover) this.#storeHandover = undefined;
+  }
+
+  async #closeStore(): Promise<void> {
+    if (!this.#storeLoading) return;
+    this.#storeLoading = undefined;
+    await this.leaseStore.close();
   }
 
   /** Runs one packet through the same pipeline as the sockets; resolves with the reply (0 or 1). */
@@ -139,10 +220,7 @@ export class DhcpService implements ProtocolService {
     await this.#listener?.close(graceMs);
     this.#listener = undefined;
     this.#loading = undefined;
-    if (this.#storeLoading) {
-      this.#storeLoading = undefined;
-      await this.leaseStore.close();
-    }
+    await this.#closeStore();
   }
 
   #clientPort(): number {

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { createHttpHooks, type HttpHooks } from '../hooks/http.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
@@ -14,6 +16,9 @@ export class HttpService implements ProtocolService {
   readonly #server: ServiceHost;
   #listener: HttpListener | undefined;
   #started = false;
+  /** Requests this service's handler is answering now (a reload waits for them before closing plugins). */
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
 
   constructor(server: ServiceHost) {
     this.#server = server;
@@ -25,12 +30,51 @@ export class HttpService implements ProtocolService {
   get #http(): HttpListener {
     if (!this.#listener) {
       const log = this.#server.log.child({ protocol: 'http' });
-      const handler = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
       const cfg = this.#server.config.http;
       const address6 = ipv6ListenAddress(this.#server.config, cfg);
-      this.#listener = new HttpListener({ ...cfg, ...(address6 !== undefined ? { address6 } : {}) }, handler, log);
+      this.#listener = new HttpListener(
+        { ...cfg, ...(address6 !== undefined ? { address6 } : {}) },
+        this.#handler(log),
+        log,
+      );
     }
     return this.#listener;
+  }
+
+  /** This service's request flow (hooks, files), counting the requests it is answering. */
+  #handler(log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+    const handle = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
+    const settle = () => {
+      if (--this.#inFlight === 0) for (const done of this.#drainWaiters.splice(0)) done();
+    };
+    return (req, res) => {
+      this.#inFlight++;
+      const out = handle(req, res);
+      out.then(settle, settle);
+      return out;
+    };
+  }
+
+  /**
+   * Takes over the listener of `prev` (the server this one replaces on a config reload): requests from
+   * now on, on new and kept-alive connections, go through this service's hooks; responses `prev` is
+   * sending finish there (`prev.drained()`).
+   */
+  adopt(prev: HttpService): void {
+    const listener = prev.#listener;
+    if (!listener || !prev.#started) return;
+    listener.retune(this.#server.config.http);
+    listener.useHandler(this.#handler(this.#server.log.child({ protocol: 'http' })));
+    prev.#listener = undefined;
+    prev.#started = false;
+    this.#listener = listener;
+    this.#started = true;
+  }
+
+  /** Settles when no request is being answered by this service's handler. */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((done) => this.#drainWaiters.push(done));
   }
 
   /**

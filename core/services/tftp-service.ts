@@ -18,6 +18,8 @@ export class TftpService implements ProtocolService {
   readonly #server: ServiceHost;
   #engine: TftpServer | undefined;
   #listening = false;
+  /** Set when a reload handed the engine on: settles when the transfers this service started are over. */
+  #handedOver: Promise<void> | undefined;
 
   constructor(server: ServiceHost) {
     this.#server = server;
@@ -68,6 +70,36 @@ export class TftpService implements ProtocolService {
     }
     this.#listening = true;
     return this.#tftp.bound.map((b) => ({ protocol: 'tftp' as const, address: b.address, port: b.port }));
+  }
+
+  /**
+   * Takes over the listener of `prev` (the server this one replaces on a config reload): requests that
+   * arrive from now on are planned with this service's hooks and the new limits; transfers running now
+   * finish with the hooks, sources and file handles they started with (`prev.drained()`).
+   */
+  adopt(prev: TftpService): void {
+    const engine = prev.#engine;
+    if (!engine || !prev.#listening) return;
+    const cfg = this.#server.config.tftp;
+    engine.useCallbacks(createPxeCallbacks(this.#server, this.hooks, engine.log));
+    engine.retune({
+      maxBlksize: cfg.maxBlksize,
+      windowsizeCap: cfg.windowsizeCap,
+      maxTransfers: cfg.maxTransfers,
+      maxPerClient: cfg.maxPerClient,
+      defaultTimeoutMs: cfg.timeoutMs,
+      retries: cfg.retries,
+    });
+    prev.#handedOver = engine.settled();
+    prev.#engine = undefined;
+    prev.#listening = false;
+    this.#engine = engine;
+    this.#listening = true;
+  }
+
+  /** Settles when the transfers this service started are over (all of them, unless a reload handed the engine on). */
+  drained(): Promise<void> {
+    return this.#handedOver ?? this.#engine?.settled() ?? Promise.resolve();
   }
 
   /**

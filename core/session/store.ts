@@ -17,14 +17,21 @@ const MAX_FILES_PER_SESSION = 32;
 export class SessionStore {
   readonly #byMac = new Map<string, BootSession>();
   readonly #macByIp = new Map<string, string>();
-  readonly #ttlMs: number;
-  readonly #max: number;
+  #ttlMs: number;
+  #max: number;
   readonly #now: () => number;
 
   constructor(opts: SessionStoreOptions = {}) {
     this.#ttlMs = opts.ttlMs ?? 3_600_000;
     this.#max = opts.maxSessions ?? 50_000;
     this.#now = opts.now ?? Date.now;
+  }
+
+  /** Changes the TTL and the bound (a config reload keeps the sessions); over the bound, the oldest go now. */
+  limit(opts: Pick<SessionStoreOptions, 'ttlMs' | 'maxSessions'>): void {
+    if (opts.ttlMs !== undefined) this.#ttlMs = opts.ttlMs;
+    if (opts.maxSessions !== undefined) this.#max = opts.maxSessions;
+    this.#evict();
   }
 
   get size(): number {

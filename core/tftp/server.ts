@@ -25,6 +25,7 @@ import {
   type TransferSocketEvents,
   type TransferSockets,
 } from './transfer-socket.js';
+import { TFTP_TUNABLE_OPTIONS, type TftpTunableOption } from './types.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
@@ -55,16 +56,17 @@ export class TftpServer implements SessionHost {
   readonly #sessions = new Map<string, Session>();
   readonly #perClient = new Map<string, number>();
   readonly #idleWaiters: (() => void)[] = [];
+  /** `settled()` callers: the sessions each still waits for. */
+  readonly #settleWaiters: { pending: Set<Session>; done: () => void }[] = [];
+  #callbacks: TftpCallbacks;
   #closing: Promise<void> | undefined;
   #seq = 0;
-  readonly #planCtx: PlanContext;
+  readonly #planBase: Omit<PlanContext, 'callbacks' | 'defaultTimeoutMs'>;
   /** The kind of transfer socket, chosen once here (transfer-socket.ts). */
   readonly #sockets: TransferSockets;
 
-  constructor(
-    options: TftpServerOptions,
-    readonly callbacks: TftpCallbacks,
-  ) {
+  constructor(options: TftpServerOptions, callbacks: TftpCallbacks) {
+    this.#callbacks = callbacks;
     this.log = options.log;
     this.opts = {
       port: options.port ?? 69,
@@ -84,9 +86,7 @@ export class TftpServer implements SessionHost {
       mtuBlksize: options.mtuBlksize === false ? undefined : (options.mtuBlksize ?? mtuBlksizeFor),
     };
     this.#sockets = chooseTransferSockets(this.opts.transport, this.opts.singlePort);
-    this.#planCtx = {
-      callbacks,
-      defaultTimeoutMs: this.opts.defaultTimeoutMs,
+    this.#planBase = {
       emitRequest: (req) => this.emit({ type: 'tftp.request', req }),
       limits: (client) => ({
         maxBlksize: this.opts.maxBlksize,
@@ -94,6 +94,33 @@ export class TftpServer implements SessionHost {
         mtuBlksize: this.opts.mtuBlksize?.(client.address),
       }),
     };
+  }
+
+  /** Policy, files and events for new requests. */
+  get callbacks(): TftpCallbacks {
+    return this.#callbacks;
+  }
+
+  /**
+   * Routes requests that arrive from now on to `callbacks` (a config reload). Transfers already running
+   * keep the callbacks they started with, for their events too; `settled()` says when they are over.
+   */
+  useCallbacks(callbacks: TftpCallbacks): void {
+    this.#callbacks = callbacks;
+  }
+
+  /** Changes the limits new requests are planned with (running transfers keep theirs). */
+  retune(limits: Partial<Pick<Resolved, TftpTunableOption>>): void {
+    for (const key of TFTP_TUNABLE_OPTIONS) {
+      const v = limits[key];
+      if (v !== undefined) this.opts[key] = v;
+    }
+  }
+
+  /** Settles once every session running now (sockets, not inject) has ended; later ones are not waited for. */
+  settled(): Promise<void> {
+    if (this.#sessions.size === 0) return Promise.resolve();
+    return new Promise((done) => this.#settleWaiters.push({ pending: new Set(this.#sessions.values()), done }));
   }
 
   /**
@@ -289,7 +316,7 @@ export class TftpServer implements SessionHost {
     const session = new Session(this, key, client, `t${(++this.#seq).toString(36)}`);
     this.#sessions.set(key, session);
     this.#perClient.set(client.address, fromClient + 1);
-    session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
+    session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: session failed');
       session.abort('internal server error');
       this.release(session);
@@ -302,7 +329,7 @@ export class TftpServer implements SessionHost {
    */
   async runLinked(pkt: RequestPacket, client: TftpClient, link: SessionLink): Promise<void> {
     const session = new Session(this, `link:${++this.#seq}`, client, `i${this.#seq.toString(36)}`, link);
-    await session.run(pkt, this.#planCtx, planRead).catch((err: unknown) => {
+    await session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
       this.log.error({ err, client }, 'tftp: linked session failed');
       session.abort('internal server error');
       link.error(TftpErrorCode.NotDefined, 'internal server error');
@@ -339,6 +366,10 @@ export class TftpServer implements SessionHost {
     this.sendMain(encodeError(code, message), client);
   }
 
+  #planContext(): PlanContext {
+    return { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
+  }
+
   release(session: Session): void {
     if (this.#sessions.get(session.key) !== session) return;
     this.#sessions.delete(session.key);
@@ -346,12 +377,19 @@ export class TftpServer implements SessionHost {
     if (n <= 0) this.#perClient.delete(session.client.address);
     else this.#perClient.set(session.client.address, n);
     if (this.#sessions.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    for (let i = this.#settleWaiters.length - 1; i >= 0; i--) {
+      const w = this.#settleWaiters[i]!;
+      w.pending.delete(session);
+      if (w.pending.size > 0) continue;
+      this.#settleWaiters.splice(i, 1);
+      w.done();
+    }
   }
 
-  emit(ev: TftpEvent): void {
-    if (!this.callbacks.event) return;
+  emit(ev: TftpEvent, callbacks: TftpCallbacks = this.#callbacks): void {
+    if (!callbacks.event) return;
     try {
-      this.callbacks.event(ev);
+      callbacks.event(ev);
     } catch (err) {
       this.log.error({ err, type: ev.type }, 'tftp: event callback threw');
     }

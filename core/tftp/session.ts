@@ -10,7 +10,7 @@ import { TftpRefusal } from './refusal.js';
 import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
 import type { TransferSocket, TransferSocketEvents } from './transfer-socket.js';
-import type { TftpClient, TftpEvent, TftpRequest } from './types.js';
+import type { TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
@@ -26,7 +26,8 @@ export interface SessionHost {
   readonly isClosing: boolean;
   sendError(client: TftpClient, code: number, message: string): void;
   release(session: Session): void;
-  emit(ev: TftpEvent): void;
+  /** Reports an event to `callbacks` (the ones the session started with), default the server's current ones. */
+  emit(ev: TftpEvent, callbacks?: TftpCallbacks): void;
 }
 
 /**
@@ -54,6 +55,8 @@ export class Session {
   #transfer: ReadTransfer | undefined;
   #socket: TransferSocket | undefined;
   #aborted: string | undefined;
+  /** The callbacks this session's plan ran with: its events go to them too, even after the server swapped them. */
+  #callbacks: TftpCallbacks | undefined;
 
   readonly #host: SessionHost;
   readonly #link: SessionLink | undefined;
@@ -76,19 +79,23 @@ export class Session {
   async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
     const host = this.#host;
     const { client } = this;
+    this.#callbacks = ctx.callbacks;
     let plan: Plan;
     try {
       plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
     } catch (err) {
       host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
       this.#sendError(TftpErrorCode.NotDefined, 'internal server error');
-      host.emit({
-        type: 'tftp.error',
-        client,
-        path: pkt.filename,
-        code: 0,
-        reason: err instanceof Error ? err.message : String(err),
-      });
+      this.#host.emit(
+        {
+          type: 'tftp.error',
+          client,
+          path: pkt.filename,
+          code: 0,
+          reason: err instanceof Error ? err.message : String(err),
+        },
+        this.#callbacks,
+      );
       return this.#done();
     }
     if (plan.kind === 'refuse') return this.#refused(plan, pkt.filename);
@@ -131,8 +138,9 @@ export class Session {
     this.#sendError(plan.code, plan.message);
     const reason = plan.reason ?? plan.message;
     host.log.debug({ client, path, code: plan.code, reason }, 'tftp: refused');
-    if (plan.as === 'denied') host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason });
-    else host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason });
+    if (plan.as === 'denied')
+      this.#host.emit({ type: 'tftp.denied', req: plan.req, client, path, code: plan.code, reason }, this.#callbacks);
+    else this.#host.emit({ type: 'tftp.error', req: plan.req, client, path, code: plan.code, reason }, this.#callbacks);
     this.#done();
   }
 
@@ -151,7 +159,7 @@ export class Session {
       socket,
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
-    if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions });
+    if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions }, this.#callbacks);
     this.#host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
     this.#transfer.start();
   }
@@ -223,13 +231,16 @@ export class Session {
         },
         'tftp: sent',
       );
-      host.emit({ type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize });
+      this.#host.emit(
+        { type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize },
+        this.#callbacks,
+      );
     } else if (s.outcome === 'probe') {
       host.log.debug(
         { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
         'tftp: size probe',
       );
-      host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs });
+      this.#host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs }, this.#callbacks);
     } else {
       host.log.debug(
         {
@@ -253,7 +264,7 @@ export class Session {
         retransmits: s.retransmits,
       };
       if (s.clientError) ev.code = s.clientError.code;
-      host.emit(ev);
+      this.#host.emit(ev, this.#callbacks);
     }
     this.#done();
   }

@@ -40,6 +40,17 @@ export interface TftpCallbacks {
   event?: (ev: TftpEvent) => void;
 }
 
+/** Options `TftpServer.retune` may change while it runs (the others shape the listening sockets). */
+export const TFTP_TUNABLE_OPTIONS = [
+  'maxBlksize',
+  'windowsizeCap',
+  'maxTransfers',
+  'maxPerClient',
+  'defaultTimeoutMs',
+  'retries',
+] as const;
+export type TftpTunableOption = (typeof TFTP_TUNABLE_OPTIONS)[number];
+
 export interface TftpServerOptions {
   /** UDP port to listen on (default 69; 0 = ephemeral, for tests). */
   port?: number;
