@@ -39,6 +39,7 @@ import { respond } from '../dhcp6/responder.js';
 import type { Dhcp6Option, Dhcp6Packet, Dhcp6RelayMessage } from '../dhcp6/types.js';
 import type { DhcpContext } from '../hooks/dhcp.js';
 import { bootOptions6, clientMac, standInPacket } from './dhcp6-client.js';
+import { TftpSourceWatch } from './dhcp6-tftp-source.js';
 
 /** A reply ready for the wire. `address` carries the link's zone (`fe80::1%eth0`) when link-local. */
 export interface Dhcp6Outgoing {
@@ -69,6 +70,7 @@ export class Dhcp6Service implements ProtocolService {
   #socket: dgram.Socket | undefined;
   #setup: Setup6 | undefined;
   #log: Logger | undefined;
+  readonly #tftpSource = new TftpSourceWatch();
 
   constructor(server: Dhcp6ServiceHost) {
     this.#server = server;
@@ -117,6 +119,7 @@ export class Dhcp6Service implements ProtocolService {
       },
       `DHCPv6 ${this.#cfg.mode} listening`,
     );
+    this.#watchTftpSource(s);
     return [{ protocol: 'dhcp', address: '::', port }];
   }
 
@@ -252,6 +255,7 @@ export class Dhcp6Service implements ProtocolService {
     const bound = res.event === 'dhcp6.reply' && addresses.length > 0;
     if (bound) ctx.session = server.sessions.upsert(mac, { ip: addresses[0]! });
     const bootUrl = 'reply' in res ? findOption(res.reply.options, 'bootfile-url')?.url : undefined;
+    if (bootUrl?.startsWith('tftp://')) this.#watchTftpSource(s);
     const data = {
       xid: hex(msg.transactionId),
       duid,
@@ -293,6 +297,14 @@ export class Dhcp6Service implements ProtocolService {
     // To a relay: its port 547 (RFC 8415 §19.3); to a client: where it sent from (546).
     const to = { address: source.address, port: relays.length > 0 ? this.#cfg.port || 547 : source.port };
     return { buffer: encode(out), to, event: res.event };
+  }
+
+  /** TFTP's IPv6 side on `::` beside a second global address: firmware drops its answers (dhcp6-tftp-source.ts). */
+  #watchTftpSource(s: Setup6): void {
+    const tftp = this.#server.config.tftp;
+    if (!tftp.enabled || tftp.address6 !== undefined) return;
+    const only = this.#cfg.interfaces ?? this.#server.config.interfaces;
+    this.#tftpSource.check(Date.now(), () => ipv6Links(only), s.address, this.#logger());
   }
 
   #drop(log: Logger, reason: string): undefined {

@@ -1,3 +1,6 @@
+import { constants as fsConstants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { definePlugin, PxeError, STAGE_LAST } from 'pxekit';
 import { recordFromEvent, type AuditRecord } from './record.js';
@@ -71,6 +74,28 @@ export default function auditLog(options: Partial<AuditLogOptions> = {}) {
           description: 'after a failed write (disk full), try again this often',
         },
       },
+    },
+    // validate: the file (or, for a new file, its folder) must be writable, or start fails with PXE_ERR_AUDIT_WRITE.
+    async check({ options: o, baseDir }) {
+      if (!o.file) return [];
+      const file = fromBase(baseDir, o.file);
+      const target = existsSync(file) ? file : dirname(file);
+      try {
+        await access(target, fsConstants.W_OK);
+        return [];
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err);
+        return [
+          {
+            severity: 'error' as const,
+            key: 'file',
+            message: `cannot write the audit file ${file}`,
+            found: `${target === file ? 'the file' : 'its folder'}: ${code === 'ENOENT' ? 'does not exist' : code}`,
+            expected: 'a writable file, or a writable folder to create it in',
+            fix: 'create the folder and let the user pxekit runs as write there, or choose another "file"',
+          },
+        ];
+      }
     },
     apply(server, { options: o, log, baseDir }) {
       if (!o.file && !o.stdout) {

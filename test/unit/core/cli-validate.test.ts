@@ -72,10 +72,10 @@ test('one validate run lists core, plugin-option and unknown-plugin errors of on
   );
 });
 
-test('validate: a missing source root is an error (start would fail); an optional one is a warning with its hint', async () => {
+test('validate: a missing source root or audit folder is an error (start would fail); an optional root is a warning with its hint', async () => {
   const dir = tmp({
     'pxekit.config.yaml':
-      'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./does-not-exist }]\n  - [source-disk#ipxe, { root: ./nor-this, optional: true, missingHint: apt install ipxe }]\n',
+      'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./does-not-exist }]\n  - [source-disk#ipxe, { root: ./nor-this, optional: true, missingHint: apt install ipxe }]\n  - [audit-log, { file: ./no-folder/audit.jsonl }]\n',
   });
   const r = await pxekit(['validate'], dir);
   assert.equal(r.code, 1);
@@ -87,7 +87,11 @@ test('validate: a missing source root is an error (start would fail); an optiona
     r.stderr,
     /^warning: .*plugins\[1\] \(source-disk#ipxe\) options root: .*Fix: apt install ipxe, or create/m,
   );
-  assert.match(r.stderr, /1 error, 1 warning/);
+  assert.match(
+    r.stderr,
+    /^error: .*plugins\[2\] \(audit-log\) options file: cannot write the audit file .*no-folder\/audit\.jsonl \(found its folder: does not exist/m,
+  );
+  assert.match(r.stderr, /2 errors, 1 warning/);
 });
 
 test('validate: a boot file that no source has is a warning naming arch, file and fix; --strict fails on it', async () => {
