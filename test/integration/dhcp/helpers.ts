@@ -24,6 +24,8 @@ export interface Pxekit {
   lines(): Record<string, unknown>[];
   /** Log lines with this `event`. */
   events(event: string): Record<string, unknown>[];
+  /** Sends a signal to the pxekit process (SIGHUP: reload the config). */
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function spawnPxekit(
     proc,
     lines,
     events: (event) => lines().filter((l) => l.event === event),
+    signal: (sig) => proc.child.kill(sig),
     stop: () => proc.stop(5_000),
   };
 }

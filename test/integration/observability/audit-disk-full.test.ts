@@ -53,7 +53,9 @@ async function smallDisk(t: TestContext, mountOptions: string): Promise<{ mnt: s
     return undefined;
   }
   t.after(async () => {
-    spawnSync('umount', [mnt], { timeout: 10_000 });
+    // Lazy: this hook can run before the test's own server.close() (hooks run in the order they were
+    // added), while the audit file on it is still open; the mount goes once the file closes.
+    spawnSync('umount', ['-l', mnt], { timeout: 10_000 });
     await rm(base, { recursive: true, force: true });
   });
   return { mnt, root };
