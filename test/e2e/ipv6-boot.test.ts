@@ -127,6 +127,9 @@ async function bootGuest(
     lockWaitSec: LOCK_WAIT,
     ...(o.qemuArgs ? { qemuArgs: o.qemuArgs } : {}),
   });
+  // The guest prints its marker once its last fetch is done, a moment before pxekit logs that transfer's
+  // end (the final ACK, then the log line through the pipe): let late lines arrive (bounded).
+  await new Promise((r) => setTimeout(r, 1500));
   const logs = since();
   t.diagnostic(`${o.name}: ${boot.result} after ${(boot.elapsedMs / 1000).toFixed(1)} s (QEMU start to verdict)`);
   const mine = logs.filter((l) => l.mac === o.mac);
