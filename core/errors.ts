@@ -108,14 +108,19 @@ export function listenError(err: NodeJS.ErrnoException, what: string, port: numb
   if (err.code === 'EACCES' || err.code === 'EPERM') {
     return new PxeError('PXE_ERR_LISTEN_PERMISSION', `${what} cannot bind ${where}: permission denied`, {
       cause: err,
-      fix: `port ${port} is privileged: run as root, grant the capability (setcap cap_net_bind_service=+ep "$(readlink -f "$(which node)")", or AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit), or set another port in the config`,
+      fix:
+        `port ${port} is privileged: run as root, grant the capability (setcap cap_net_bind_service=+ep ` +
+        `"$(readlink -f "$(which node)")", or AmbientCapabilities=CAP_NET_BIND_SERVICE in a systemd unit), or ` +
+        `set another port in the config`,
       details: { port, address },
     });
   }
   if (err.code === 'EADDRINUSE') {
     return new PxeError('PXE_ERR_LISTEN_IN_USE', `${what} cannot bind ${where}: address already in use`, {
       cause: err,
-      fix: `another process holds port ${port} (find it with: ss -lunp 'sport = :${port}' or ss -ltnp 'sport = :${port}'); stop it (often dnsmasq, tftpd-hpa or a web server) or choose another port`,
+      fix:
+        `another process holds port ${port} (find it with: ss -lunp 'sport = :${port}' or ss -ltnp 'sport = ` +
+        `:${port}'); stop it (often dnsmasq, tftpd-hpa or a web server) or choose another port`,
       details: { port, address },
     });
   }

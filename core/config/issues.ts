@@ -160,7 +160,9 @@ export function ajvIssues(
       case 'format':
         expected = `a valid ${String(p['format'])}`;
         message = `is not ${expected}`;
-        fix = `write ${expected} (e.g. ${p['format'] === 'ipv4' ? '10.0.0.1' : p['format'] === 'uri' ? 'http://10.0.0.1/' : 'see docs/config.md'})`;
+        fix =
+          `write ${expected} (e.g. ` +
+          `${p['format'] === 'ipv4' ? '10.0.0.1' : p['format'] === 'uri' ? 'http://10.0.0.1/' : 'see docs/config.md'})`;
         break;
       case 'pattern': {
         const desc = (e.parentSchema as { description?: string } | undefined)?.description;
@@ -181,7 +183,9 @@ export function ajvIssues(
       case 'maxItems':
       case 'minLength':
       case 'maxLength':
-        expected = `${e.keyword.startsWith('min') ? 'at least' : 'at most'} ${String(p['limit'])} ${e.keyword.endsWith('Items') ? 'items' : 'characters'}`;
+        expected =
+          `${e.keyword.startsWith('min') ? 'at least' : 'at most'} ${String(p['limit'])} ` +
+          `${e.keyword.endsWith('Items') ? 'items' : 'characters'}`;
         message = `has the wrong length`;
         fix = `give ${expected}`;
         break;

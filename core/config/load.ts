@@ -113,8 +113,10 @@ function folderGiven(path: string, abs: string): PxeError {
   const inside = readdirSync(abs).filter((f) => CONFIG_SEARCH_PLACES.includes(f));
   return new PxeError('PXE_ERR_CONFIG_NOT_FOUND', `--config ${path} is a folder, not a config file`, {
     fix: inside.length
-      ? `pass the file: --config ${join(path, inside[0]!)}${inside.length > 1 ? ` (the folder also has ${inside.slice(1).join(', ')})` : ''}`
-      : `pass a config file (pxekit.config.yaml, .json, .js, .ts…); the folder ${basename(abs)} has none of ${CONFIG_SEARCH_PLACES.join(', ')}`,
+      ? `pass the file: --config ` +
+        `${join(path, inside[0]!)}${inside.length > 1 ? ` (the folder also has ${inside.slice(1).join(', ')})` : ''}`
+      : `pass a config file (pxekit.config.yaml, .json, .js, .ts…); the folder ${basename(abs)} has none of ` +
+        `${CONFIG_SEARCH_PLACES.join(', ')}`,
     details: { path: abs },
   });
 }
@@ -129,7 +131,8 @@ async function wrapParse<T>(where: string, fn: () => Promise<T>): Promise<T> {
     throw new PxeError('PXE_ERR_CONFIG_PARSE', `cannot read config ${where}:\n${parseMessage(msg)}`, {
       cause: err,
       fix: kind
-        ? `fix the ${kind} syntax at the place marked above${kind === 'JSON' ? ' (a trailing comma, a missing quote or brace)' : ' (indentation, an unclosed bracket or quote)'}`
+        ? `fix the ${kind} syntax at the place marked ` +
+          `above${kind === 'JSON' ? ' (a trailing comma, a missing quote or brace)' : ' (indentation, an unclosed bracket or quote)'}`
         : 'fix the error shown above (an exception thrown while loading a JS/TS config, or a syntax error in it)',
     });
   }

@@ -72,7 +72,9 @@ export async function resolvePluginsCollect(
           expected: 'a built-in plugin name, an installed package, or a path starting with ./',
           fix: isPath(name)
             ? `no file ${resolve(opts.baseDir, name)}: fix the path (relative paths start at the config file's folder)`
-            : `cannot resolve package "${name}" from ${opts.baseDir} (nor beside pxekit in ${PACKAGE_ROOT}): npm install it in that folder (or npm link it there), use one of the built-in plugins (${builtins.join(', ')}), or give a path starting with ./`,
+            : `cannot resolve package "${name}" from ${opts.baseDir} (nor beside pxekit in ${PACKAGE_ROOT}): ` +
+              `npm install it in that folder (or npm link it there), use one of the built-in plugins ` +
+              `(${builtins.join(', ')}), or give a path starting with ./`,
         });
         continue;
       }
@@ -127,7 +129,10 @@ function loadFailureFix(err: unknown): string {
   if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
     const missing = missingPackage(err) ?? 'a module';
     const from = importerOf(err) ?? 'the plugin';
-    return `cannot resolve "${missing}" from ${from}: install it where that file can find it (add it to the plugin package's dependencies and run npm install), or fix the import`;
+    return (
+      `cannot resolve "${missing}" from ${from}: install it where that file can find it (add it to the ` +
+      `plugin package's dependencies and run npm install), or fix the import`
+    );
   }
   if (code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || code === 'ERR_PACKAGE_IMPORT_NOT_DEFINED')
     return 'the import names a path the package does not export: import one of its public entries (see its package.json "exports")';

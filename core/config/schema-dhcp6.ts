@@ -13,13 +13,15 @@ export const dhcp6Schema = {
   additionalProperties: false,
   default: {},
   description:
-    'DHCPv6 (RFC 8415) with boot file URLs (RFC 5970): a full server with IA_NA pools, boot options only beside another DHCPv6 server, or off.',
+    'DHCPv6 (RFC 8415) with boot file URLs (RFC 5970): a full server with IA_NA pools, boot options only ' +
+    'beside another DHCPv6 server, or off.',
   properties: {
     mode: {
       enum: ['off', 'full', 'boot-only'],
       default: 'off',
       description:
-        'full: addresses from pools plus boot options. boot-only: beside an existing DHCPv6 server, answer only with boot options (Information-request, and Solicit/Request of netboot clients with no address). off: no DHCPv6.',
+        'full: addresses from pools plus boot options. boot-only: beside an existing DHCPv6 server, answer ' +
+        'only with boot options (Information-request, and Solicit/Request of netboot clients with no address). off: no DHCPv6.',
     },
     port: {
       type: 'integer',
@@ -32,12 +34,14 @@ export const dhcp6Schema = {
       type: 'array',
       items: { type: 'string' },
       description:
-        'Interfaces whose link the server joins All_DHCP_Relay_Agents_and_Servers (ff02::1:2) on. Default: the top-level interfaces, else every interface with IPv6.',
+        'Interfaces whose link the server joins All_DHCP_Relay_Agents_and_Servers (ff02::1:2) on. Default: the ' +
+        'top-level interfaces, else every interface with IPv6.',
     },
     serverAddress: {
       ...ipv6,
       description:
-        'Address put in boot file URLs (tftp://[addr]/file, http://[addr]/...). Default: the first global address of the first served interface.',
+        'Address put in boot file URLs (tftp://[addr]/file, http://[addr]/...). Default: the first global ' +
+        'address of the first served interface.',
     },
     serverDuid: {
       type: 'string',

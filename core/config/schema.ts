@@ -17,7 +17,9 @@ const ipv4 = { type: 'string', format: 'ipv4' };
 const ipv6Listen = (what: string, whileDhcp6: string) => ({
   type: 'string',
   pattern: '^(?=.*:)[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$',
-  description: `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs point here): ${whileDhcp6}; otherwise none.`,
+  description:
+    `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a ` +
+    `link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs point here): ${whileDhcp6}; otherwise none.`,
 });
 const mac = {
   type: 'string',
@@ -201,7 +203,8 @@ export const coreConfigSchema = {
           type: 'string',
           pattern: '^https?://',
           description:
-            'How clients reach this server, e.g. http://10.99.0.1 — used to build boot URLs. Default: http://<address the client used>:<port>.',
+            'How clients reach this server, e.g. http://10.99.0.1 — used to build boot URLs. Default: ' +
+            'http://<address the client used>:<port>.',
         },
         headersTimeoutMs: {
           type: 'integer',

@@ -119,7 +119,8 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
     const req = { ...packet, ciaddr: clientIp, options: new Map(packet.options) };
     req.options.set(53, Buffer.from([DHCPREQUEST]));
     notes.push(
-      `the proxy OFFER carries no boot file (UEFI path): the client asks the boot server on port ${server.config.dhcp.pxePort}; explain sends that REQUEST from ${clientIp}`,
+      `the proxy OFFER carries no boot file (UEFI path): the client asks the boot server on port ` +
+        `${server.config.dhcp.pxePort}; explain sends that REQUEST from ${clientIp}`,
     );
     reply = (await step(req, 'bootserver', `REQUEST (boot server, from ${clientIp})`)) ?? reply;
   }
@@ -144,7 +145,8 @@ export async function explainPacket(x: ExplainServer, input: ExplainInput): Prom
   if (!serverAddress && bootFile !== undefined) {
     serverAddress = firstHostAddress();
     notes.push(
-      `the server address is not known from the config or the DHCP answer (several interfaces?): scripts use ${serverAddress}, this host's first address; pass --local ADDRESS for another`,
+      `the server address is not known from the config or the DHCP answer (several interfaces?): scripts use ` +
+        `${serverAddress}, this host's first address; pass --local ADDRESS for another`,
     );
   }
   const session = server.sessions.get(client.mac);

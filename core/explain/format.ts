@@ -28,7 +28,8 @@ export function formatReport(r: ExplainReport): string {
   const c = r.client;
   L.push(`pxekit explain: ${r.input.origin}`);
   L.push(
-    `config ${r.config.file}, DHCP mode ${r.config.mode}; plugins: ${r.config.plugins.join(', ') || 'none'}${r.config.skipped.length ? ` (observers left out: ${r.config.skipped.join(', ')})` : ''}`,
+    `config ${r.config.file}, DHCP mode ${r.config.mode}; plugins: ` +
+      `${r.config.plugins.join(', ') || 'none'}${r.config.skipped.length ? ` (observers left out: ${r.config.skipped.join(', ')})` : ''}`,
   );
   L.push('');
   L.push('1. Client');
@@ -37,7 +38,8 @@ export function formatReport(r: ExplainReport): string {
   L.push(`   vendor (60)  ${c.vendorClass ?? '—'}`);
   L.push(`   user class   ${c.userClass.length ? c.userClass.join(', ') : '—'}`);
   L.push(
-    `   PXE ROM ${yesNo(c.isPxeClient)}, iPXE ${yesNo(c.isIpxe)}, wants a URL (HTTP boot) ${yesNo(c.httpBoot)}${c.guid ? `, GUID ${c.guid}` : ''}`,
+    `   PXE ROM ${yesNo(c.isPxeClient)}, iPXE ${yesNo(c.isIpxe)}, wants a URL (HTTP boot) ` +
+      `${yesNo(c.httpBoot)}${c.guid ? `, GUID ${c.guid}` : ''}`,
   );
   if (Object.keys(c.labels).length)
     L.push(
@@ -75,7 +77,8 @@ export function formatReport(r: ExplainReport): string {
     }
     const f = s.reply.fields;
     L.push(
-      `     ← ${s.reply.type} to ${s.reply.to}: yiaddr ${f.yiaddr}, siaddr ${f.siaddr}${f.sname ? `, sname "${f.sname}"` : ''}${f.file ? `, file "${f.file}"` : ''}`,
+      `     ← ${s.reply.type} to ${s.reply.to}: yiaddr ${f.yiaddr}, siaddr ` +
+        `${f.siaddr}${f.sname ? `, sname "${f.sname}"` : ''}${f.file ? `, file "${f.file}"` : ''}`,
     );
     for (const o of s.reply.options) L.push(`       ${String(o.code).padStart(3)} ${o.name.padEnd(28)} ${o.value}`);
   }

@@ -39,7 +39,9 @@ export function verdictOf(r: ExplainReport, sources: string[]): Verdict {
     return {
       boots: false,
       summary: `no plugin chose a boot file for ${archText}`,
-      fix: `add a boot file for this architecture, e.g. boot-by-arch with { ${archKey}: FILE } (or ipxe-chain's binaries.${archKey}) in ${r.config.file}`,
+      fix:
+        `add a boot file for this architecture, e.g. boot-by-arch with { ${archKey}: FILE } (or ` +
+        `ipxe-chain's binaries.${archKey}) in ${r.config.file}`,
     };
   if (!r.dhcp.some((s) => s.reply))
     return {
@@ -47,7 +49,8 @@ export function verdictOf(r: ExplainReport, sources: string[]): Verdict {
       summary: 'the client gets no DHCP answer (see the events in step 4)',
       fix: r.client.isPxeClient
         ? 'see why in the events: a plugin dropped it, or dhcp.mode does not answer this kind of packet (docs/config.md)'
-        : 'the packet is not from a PXE client (no "PXEClient"/"HTTPClient" in option 60): pxekit gives boot information to network-boot firmware only',
+        : 'the packet is not from a PXE client (no "PXEClient"/"HTTPClient" in option 60): pxekit gives boot ' +
+          'information to network-boot firmware only',
     };
   const bad = r.fetches.find((f) => f.result === 'not found' || f.result === 'denied' || f.result === 'error');
   if (bad) return fetchVerdict(r, bad, bad === r.fetches[0], archKey, sources);
@@ -75,7 +78,9 @@ function fetchVerdict(r: ExplainReport, f: FetchView, first: boolean, archKey: s
     return {
       boots: false,
       summary: `${f.requested}${via} is refused${f.deniedBy ? ` by ${f.deniedBy}` : ''}${f.reason ? `: ${f.reason}` : ''}`,
-      fix: `allow this client's ${f.protocol.toUpperCase()} fetch${f.deniedBy ? ` in ${f.deniedBy}'s options` : ''}, or hand out another file`,
+      fix:
+        `allow this client's ${f.protocol.toUpperCase()} ` +
+        `fetch${f.deniedBy ? ` in ${f.deniedBy}'s options` : ''}, or hand out another file`,
     };
   if (f.result === 'error')
     return {
@@ -89,7 +94,8 @@ function fetchVerdict(r: ExplainReport, f: FetchView, first: boolean, archKey: s
     boots: false,
     summary: `${f.requested}${via} is in no source: the client would get "file not found"`,
     fix: first
-      ? `put ${path.replace(/^\/+/, '')} where a source serves it${where}, or change what ${r.boot?.plugin ?? 'the boot plugin'} hands out for ${archKey} in ${r.config.file}${readme(r.boot?.plugin)}`
+      ? `put ${path.replace(/^\/+/, '')} where a source serves it${where}, or change what ` +
+        `${r.boot?.plugin ?? 'the boot plugin'} hands out for ${archKey} in ${r.config.file}${readme(r.boot?.plugin)}`
       : `put ${path.replace(/^\/+/, '')} where a source serves it${where}, or fix the script that names it`,
   };
 }
