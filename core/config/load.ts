@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { importModule } from './import-module.js';
 import { PxeError } from '../errors.js';
@@ -140,10 +141,11 @@ async function wrapParse<T>(where: string, fn: () => Promise<T>): Promise<T> {
 
 /**
  * The parser's message without the "JSON Error in FILE:" prefix (the file is named already) and with each
- * paragraph once: parse-json repeats its code frame after the reason.
+ * paragraph once: parse-json repeats its code frame after the reason. Colour codes go: the code frame is
+ * coloured whenever CI is set (picocolors), and the message also lands in JSON logs and files.
  */
 export function parseMessage(msg: string): string {
-  const body = msg.replace(/^(JSON|YAML) Error in [^\n]*?:\s*/, '');
+  const body = stripVTControlCharacters(msg).replace(/^(JSON|YAML) Error in [^\n]*?:\s*/, '');
   const seen = new Set<string>();
   const kept: string[] = [];
   for (const para of body.split(/\n\s*\n/)) {

@@ -15,9 +15,13 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin/pxekit.js');
 
 /** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
-export function pxekit(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function pxekit(
+  args: string[],
+  cwd?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -160,8 +164,14 @@ test('validate: an empty YAML file, a folder as --config and a JSON syntax error
   assert.match(f.stderr, /is a folder, not a config file\. Fix: pass the file: --config .*pxekit\.config\.yaml/);
   assert.doesNotMatch(f.stderr, /syntax/);
 
-  const bad = await pxekit(['validate'], tmp({ 'pxekit.config.json': '{"dhcp": {"mode": "proxy",}}' }));
+  // CI=true and FORCE_COLOR make the parser colour its code frame (picocolors); pxekit prints it plain.
+  const bad = await pxekit(['validate'], tmp({ 'pxekit.config.json': '{"dhcp": {"mode": "proxy",}}' }), {
+    ...process.env,
+    CI: 'true',
+    FORCE_COLOR: '1',
+  });
   assert.equal(bad.code, 1);
+  assert.ok(!bad.stderr.includes('\u001b['), 'no colour codes');
   assert.equal(bad.stderr.split('> 1 | {"dhcp"').length - 1, 1, `code frame once:\n${bad.stderr}`);
   assert.match(bad.stderr, /Fix: fix the JSON syntax at the place marked above/);
 });
