@@ -26,7 +26,8 @@ export interface ListenSocketEvents {
 export function nativeListen(): { available: boolean; reason?: string } {
   const { binding, reason } = nativeBinding();
   if (!binding) return { available: false, reason: reason ?? 'unknown' };
-  if (!binding.listenOpen) return { available: false, reason: 'the native addon is older than listenOpen (npm rebuild)' };
+  if (!binding.listenOpen)
+    return { available: false, reason: 'the native addon is older than listenOpen (npm rebuild)' };
   return { available: true };
 }
 

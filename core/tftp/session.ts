@@ -124,11 +124,11 @@ export class Session {
         this.#socket = await host.openTransferSocket(
           client,
           {
-          onPacket: (buf, len, replied, steps) => {
-            if (steps > 0) this.#transfer?.chained(steps);
-            this.#onDatagram(buf, len, replied);
-          },
-          onError: (err) => this.#onSocketError(err),
+            onPacket: (buf, len, replied, steps) => {
+              if (steps > 0) this.#transfer?.chained(steps);
+              this.#onDatagram(buf, len, replied);
+            },
+            onError: (err) => this.#onSocketError(err),
           },
           this.local,
         );

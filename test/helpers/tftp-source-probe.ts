@@ -54,7 +54,8 @@ function next(sock: Socket, ms = 2000): Promise<{ msg: Buffer; rinfo: RemoteInfo
 async function exchange(target: string, kind: string, out: Answer[]): Promise<void> {
   const sock = createSocket(target.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((r) => sock.bind(0, r));
-  const send = (buf: Buffer, p = port) => new Promise<void>((r) => sock.send(buf, p, target, () => r()));
+  // Requests go to `target`; the rest, like real clients, to where the answer came from.
+  const send = (buf: Buffer, p = port, to = target) => new Promise<void>((r) => sock.send(buf, p, to, () => r()));
   const record = (k: string, a: { msg: Buffer; rinfo: RemoteInfo } | undefined) =>
     out.push({ target, kind: k, from: a?.rinfo.address, op: a?.msg.readUInt16BE(0) });
   try {
@@ -63,15 +64,15 @@ async function exchange(target: string, kind: string, out: Answer[]): Promise<vo
       const a = await next(sock);
       record('oack', a);
       if (!a) return;
-      await send(ack(0), a.rinfo.port);
+      await send(ack(0), a.rinfo.port, a.rinfo.address);
       const d = await next(sock);
       record('oack-data', d);
-      await send(abort, a.rinfo.port);
+      await send(abort, a.rinfo.port, a.rinfo.address);
     } else if (kind === 'data') {
       await send(rrq(file!));
       const a = await next(sock);
       record('data', a);
-      if (a) await send(abort, a.rinfo.port);
+      if (a) await send(abort, a.rinfo.port, a.rinfo.address);
     } else {
       await send(kind === 'wrq' ? wrq('upload.bin') : kind === 'bad' ? Buffer.from([0, 9, 1]) : rrq('absent.bin'));
       record(kind, await next(sock));

@@ -86,51 +86,59 @@ test('IPv4 wildcard: the destination of each datagram, and replies from it', { s
   assert.equal((await p.next()).rinfo.address, '127.0.0.1');
 });
 
-test('IPv6 and dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and are answered from the mapped address', { skip }, async (t) => {
-  const l = listener('::');
-  const p4 = await peer('udp4', '127.0.0.1');
-  t.after(() => {
-    l.sock.close();
-    p4.sock.close();
-  });
-  p4.sock.send('v4', l.sock.port, '127.0.0.5');
-  const g = await l.next();
-  assert.deepEqual([g.from, g.to], ['::ffff:127.0.0.1', '::ffff:127.0.0.5']);
-  assert.equal(l.sock.send(Buffer.from('ok'), g.from, g.fromPort, g.to), undefined);
-  assert.equal((await p4.next()).rinfo.address, '127.0.0.5');
+test(
+  'IPv6 and dual-stack: IPv4 clients arrive as ::ffff:a.b.c.d and are answered from the mapped address',
+  { skip },
+  async (t) => {
+    const l = listener('::');
+    const p4 = await peer('udp4', '127.0.0.1');
+    t.after(() => {
+      l.sock.close();
+      p4.sock.close();
+    });
+    p4.sock.send('v4', l.sock.port, '127.0.0.5');
+    const g = await l.next();
+    assert.deepEqual([g.from, g.to], ['::ffff:127.0.0.1', '::ffff:127.0.0.5']);
+    assert.equal(l.sock.send(Buffer.from('ok'), g.from, g.fromPort, g.to), undefined);
+    assert.equal((await p4.next()).rinfo.address, '127.0.0.5');
 
-  let p6: Awaited<ReturnType<typeof peer>>;
-  try {
-    p6 = await peer('udp6', '::1');
-  } catch {
-    t.skip('no IPv6 loopback here');
-    return;
-  }
-  t.after(() => p6.sock.close());
-  p6.sock.send('v6', l.sock.port, '::1');
-  const g6 = await l.next();
-  assert.deepEqual([g6.data, g6.from, g6.to], ['v6', '::1', '::1']);
-  assert.equal(l.sock.send(Buffer.from('ok6'), g6.from, g6.fromPort, g6.to), undefined);
-  assert.equal((await p6.next()).rinfo.address, '::1');
-});
+    let p6: Awaited<ReturnType<typeof peer>>;
+    try {
+      p6 = await peer('udp6', '::1');
+    } catch {
+      t.skip('no IPv6 loopback here');
+      return;
+    }
+    t.after(() => p6.sock.close());
+    p6.sock.send('v6', l.sock.port, '::1');
+    const g6 = await l.next();
+    assert.deepEqual([g6.data, g6.from, g6.to], ['v6', '::1', '::1']);
+    assert.equal(l.sock.send(Buffer.from('ok6'), g6.from, g6.fromPort, g6.to), undefined);
+    assert.equal((await p6.next()).rinfo.address, '::1');
+  },
+);
 
-test('ipv6Only keeps IPv4 clients out; a busy port and a foreign address fail with their errno', { skip }, async (t) => {
-  const l = listener('::', true);
-  t.after(() => l.sock.close());
-  const holder = listener('127.0.0.1');
-  t.after(() => holder.sock.close());
-  assert.throws(
-    () => new NativeListenSocket('127.0.0.1', holder.sock.port, false, { onMessage() {}, onError() {} }),
-    (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE',
-  );
-  assert.throws(
-    () => new NativeListenSocket('192.0.2.1', 0, false, { onMessage() {}, onError() {} }),
-    (err: NodeJS.ErrnoException) => err.code === 'EADDRNOTAVAIL',
-  );
-  // ipv6Only leaves the port's IPv4 side free (a dual-stack socket would hold it: EADDRINUSE).
-  const v4 = new NativeListenSocket('0.0.0.0', l.sock.port, false, { onMessage() {}, onError() {} });
-  v4.close();
-});
+test(
+  'ipv6Only keeps IPv4 clients out; a busy port and a foreign address fail with their errno',
+  { skip },
+  async (t) => {
+    const l = listener('::', true);
+    t.after(() => l.sock.close());
+    const holder = listener('127.0.0.1');
+    t.after(() => holder.sock.close());
+    assert.throws(
+      () => new NativeListenSocket('127.0.0.1', holder.sock.port, false, { onMessage() {}, onError() {} }),
+      (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE',
+    );
+    assert.throws(
+      () => new NativeListenSocket('192.0.2.1', 0, false, { onMessage() {}, onError() {} }),
+      (err: NodeJS.ErrnoException) => err.code === 'EADDRNOTAVAIL',
+    );
+    // ipv6Only leaves the port's IPv4 side free (a dual-stack socket would hold it: EADDRINUSE).
+    const v4 = new NativeListenSocket('0.0.0.0', l.sock.port, false, { onMessage() {}, onError() {} });
+    v4.close();
+  },
+);
 
 test('a datagram longer than the receive buffer is reported with its real length', { skip }, async (t) => {
   const b = nativeBinding().binding!;

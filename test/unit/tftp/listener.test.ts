@@ -36,9 +36,10 @@ async function ask(port: number, to: string, packet: Buffer): Promise<{ msg: Buf
     const first = await next();
     got.push(first);
     if (first.msg.readUInt16BE(0) === 6) {
-      sock.send(Buffer.from([0, 4, 0, 0]), first.rinfo.port, to); // ACK 0 → DATA 1
+      // Like real clients, answer where the OACK came from (on dgram that is not `to`).
+      sock.send(Buffer.from([0, 4, 0, 0]), first.rinfo.port, first.rinfo.address); // ACK 0 → DATA 1
       got.push(await next());
-      sock.send(Buffer.from([0, 5, 0, 0, 0]), first.rinfo.port, to); // end it
+      sock.send(Buffer.from([0, 5, 0, 0, 0]), first.rinfo.port, first.rinfo.address); // end it
     }
   } finally {
     sock.close();
@@ -48,23 +49,27 @@ async function ask(port: number, to: string, packet: Buffer): Promise<{ msg: Buf
 
 const rrq = (name: string, opts = ''): Buffer => Buffer.from(`\0\x01${name}\0octet\0${opts}`, 'latin1');
 
-test('native: a server on 0.0.0.0 answers OACK, DATA and errors from the address asked', { skip: noNative }, async (t) => {
-  const s = await startTestServer({ 'a.bin': Buffer.alloc(600, 1) }, { address: '0.0.0.0', transport: 'native' });
-  t.after(() => s.stop());
-  assert.equal(s.server.repliesFromRequestAddress, true);
-  for (const to of ['127.0.0.2', '127.0.0.3']) {
-    const [oack, data] = await ask(s.port, to, rrq('a.bin', 'blksize\x00512\x00'));
-    assert.deepEqual([oack!.msg.readUInt16BE(0), oack!.rinfo.address], [6, to]);
-    assert.deepEqual([data!.msg.readUInt16BE(0), data!.rinfo.address], [3, to]);
-    assert.notEqual(oack!.rinfo.port, s.port, 'the transfer runs on its own port');
-    const [plain] = await ask(s.port, to, rrq('a.bin'));
-    assert.deepEqual([plain!.msg.readUInt16BE(0), plain!.rinfo.address], [3, to]);
-    for (const bad of [rrq('missing.bin'), Buffer.from('\0\x02up\0octet\0'), Buffer.from([0, 9])]) {
-      const [err] = await ask(s.port, to, bad);
-      assert.deepEqual([err!.msg.readUInt16BE(0), err!.rinfo.address, err!.rinfo.port], [5, to, s.port]);
+test(
+  'native: a server on 0.0.0.0 answers OACK, DATA and errors from the address asked',
+  { skip: noNative },
+  async (t) => {
+    const s = await startTestServer({ 'a.bin': Buffer.alloc(600, 1) }, { address: '0.0.0.0', transport: 'native' });
+    t.after(() => s.stop());
+    assert.equal(s.server.repliesFromRequestAddress, true);
+    for (const to of ['127.0.0.2', '127.0.0.3']) {
+      const [oack, data] = await ask(s.port, to, rrq('a.bin', 'blksize\x00512\x00'));
+      assert.deepEqual([oack!.msg.readUInt16BE(0), oack!.rinfo.address], [6, to]);
+      assert.deepEqual([data!.msg.readUInt16BE(0), data!.rinfo.address], [3, to]);
+      assert.notEqual(oack!.rinfo.port, s.port, 'the transfer runs on its own port');
+      const [plain] = await ask(s.port, to, rrq('a.bin'));
+      assert.deepEqual([plain!.msg.readUInt16BE(0), plain!.rinfo.address], [3, to]);
+      for (const bad of [rrq('missing.bin'), Buffer.from('\0\x02up\0octet\0'), Buffer.from([0, 9])]) {
+        const [err] = await ask(s.port, to, bad);
+        assert.deepEqual([err!.msg.readUInt16BE(0), err!.rinfo.address, err!.rinfo.port], [5, to, s.port]);
+      }
     }
-  }
-});
+  },
+);
 
 test('dgram: the same server works, answering from the kernel choice (127.0.0.1)', async (t) => {
   const s = await startTestServer({ 'a.bin': Buffer.alloc(600, 1) }, { address: '0.0.0.0', transport: 'dgram' });
