@@ -128,8 +128,7 @@ export async function runStormBench(): Promise<Row[]> {
           const s = summarizeStorm(await runStorm(lan, plan));
           const rssMiB = Math.round(running.reduce((a, r) => a + r.peakRssKiB(), 0) / 1024);
           progress(
-            `storm ${stack.name}: wall ${(s.wallMs / 1000).toFixed(1)} s, failed ${s.failed} ` +
-              `(${s.failedNote}), p99 ${(s.p99Ms / 1000).toFixed(1)} s`,
+            `storm ${stack.name}: wall ${(s.wallMs / 1000).toFixed(1)} s, failed ${s.failed} (${s.failedNote}), p99 ${(s.p99Ms / 1000).toFixed(1)} s`,
           );
           results.set(stack.name, [...(results.get(stack.name) ?? []), { ...s, rssMiB, load }]);
         } finally {
