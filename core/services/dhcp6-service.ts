@@ -19,6 +19,7 @@ export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
   readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
 };
 import { HookError, PxeError, listenError } from '../errors.js';
+import { LogLimiter } from '../util/log-limit.js';
 import { recordDecision } from '../dhcp/boot-reply.js';
 import { classify } from '../dhcp/pxe.js';
 import {
@@ -72,6 +73,7 @@ export class Dhcp6Service implements ProtocolService {
   #socket: dgram.Socket | undefined;
   #setup: Setup6 | undefined;
   #log: Logger | undefined;
+  readonly #limited = new LogLimiter();
   readonly #tftpSource = new TftpSourceWatch();
 
   constructor(server: Dhcp6ServiceHost) {
@@ -104,7 +106,9 @@ export class Dhcp6Service implements ProtocolService {
         this.#logger().warn({ event: 'dhcp6.join.error', interface: link.name, err }, 'cannot join ff02::1:2');
       }
     }
-    socket.on('error', (err) => this.#logger().error({ event: 'dhcp6.socket.error', err }, 'DHCPv6 socket error'));
+    socket.on('error', (err) =>
+      this.#limited.error(this.#logger(), { event: 'dhcp6.socket.error', err }, 'DHCPv6 socket error'),
+    );
     socket.on('message', (buf, rinfo) => {
       void this.handle(buf, { address: rinfo.address, port: rinfo.port }).then((out) => {
         if (out) socket.send(out.buffer, out.to.port, out.to.address);
@@ -129,6 +133,7 @@ export class Dhcp6Service implements ProtocolService {
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.#limited.flush();
   }
 
   /** Runs one message through the same path as the socket (tests, tools). */
@@ -367,9 +372,7 @@ export class Dhcp6Service implements ProtocolService {
       throw new PxeError(
         'PXE_ERR_CONFIG_INVALID',
         'DHCPv6 has no address for boot URLs: no served interface has a global IPv6 address',
-        {
-          fix: 'set dhcp6.serverAddress, or give the interface a global or ULA address',
-        },
+        { fix: 'set dhcp6.serverAddress, or give the interface a global or ULA address' },
       );
     const configured = cfg.serverDuid ? parseDuidHex(cfg.serverDuid) : undefined;
     const mac = links.find((l) => l.mac)?.mac;
