@@ -41,7 +41,6 @@ import type { Dhcp6Option, Dhcp6Packet, Dhcp6RelayMessage } from '../dhcp6/types
 import type { DhcpContext } from '../hooks/dhcp.js';
 import { bootOptions6, clientMac, standInPacket } from './dhcp6-client.js';
 import { TftpSourceWatch } from './dhcp6-tftp-source.js';
-import { repliesFromRequestAddress } from '../tftp/listener.js';
 import { ipv6ListenAddress } from './listen6.js';
 
 /** A reply ready for the wire. `address` carries the link's zone (`fe80::1%eth0`) when link-local. */
@@ -310,9 +309,8 @@ export class Dhcp6Service implements ProtocolService {
   #watchTftpSource(s: Setup6): void {
     const tftp = this.#server.config.tftp;
     if (!tftp.enabled || ipv6ListenAddress(this.#server.config, tftp, 'tftp') !== '::') return;
-    if (repliesFromRequestAddress(tftp.transport, tftp.singlePort)) return; // the native listener answers right
     const only = this.#cfg.interfaces ?? this.#server.config.interfaces;
-    this.#tftpSource.check(Date.now(), () => ipv6Links(only), s.address, this.#logger());
+    this.#tftpSource.check(Date.now(), () => ipv6Links(only), s.address, this.#logger(), tftp);
   }
 
   #drop(log: Logger, reason: string): undefined {

@@ -3,10 +3,11 @@
  * whose interface has two addresses of each kind (IPv4, global IPv6, link-local IPv6): UEFI firmware drops
  * answers from any other (docs/ipv6.md). Two namespaces joined by a veth pair; the server runs in one, the
  * clients in the other: a node:dgram probe that records `rinfo.address` of the OACK, DATA and the errors
- * sent from the listening port (test/helpers/tftp-source-probe.ts), and tftp-hpa, which ignores packets from
- * another address than the one it asked (atftp, curl and busybox accept them). The native transport must pass; on node:dgram the kernel picks
- * the source, so one address of each pair gets answers from the other (the documented limitation, with
- * the `tftp.source.ambiguous` warning at start). Needs root; skips otherwise.
+ * sent from the listening port (test/helpers/tftp-source-probe.ts), and tftp-hpa, which sends its ACKs to
+ * the address it asked (atftp, curl and busybox follow the answers' address and do not notice). The native
+ * transport must pass; on node:dgram the kernel picks the source, so one address of each pair gets answers
+ * from the other (the documented limitation, with the `tftp.source.ambiguous` warning at start). Needs root;
+ * skips otherwise.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
