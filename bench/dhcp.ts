@@ -16,12 +16,12 @@ import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.j
 import { perfdhcp, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import type { BaseContext } from './lib/server.js';
+import { TargetRuns, rowOf } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
-import { pxekitDhcp, type PxekitDhcpTarget } from './targets/pxekit-dhcp.js';
-import { auditLeaseFile } from './targets/pxekit-lease-audit.js';
+import { pxekitDhcp } from './targets/pxekit-dhcp.js';
 
 const SECONDS = 3;
 // 6 steps for every target: with 4, a target whose start rate was 2x too high spent two steps
@@ -63,81 +63,45 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
 }
 
 async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
-  const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row => ({
-    bench: 'dhcp',
-    metric,
-    unit,
-    target: t.name,
-    value,
-    note,
-    higherIsBetter,
-  });
-  let peak = 0;
-  const audits = { runs: 0, records: 0, doubles: 0, problem: undefined as string | undefined };
-  // pxekit-file: after each stop (clean close) replay its lease log for double allocations.
-  const audit = async () => {
-    const file = (t as Partial<PxekitDhcpTarget>).lastLeaseFile?.();
-    if (!file) return;
-    const a = await auditLeaseFile(file);
-    audits.runs++;
-    audits.records += a.records;
-    audits.doubles += a.doubleAllocations;
-    audits.problem ??= a.firstProblem;
-  };
-  const measureFresh = async (rate: number): Promise<PerfRun> => {
-    const s = await startServer(t, base);
-    try {
+  const row = rowOf('dhcp', t);
+  // pxekit-file: after each stop (clean close) its lease log is replayed for double allocations.
+  const runs = new TargetRuns(t, base);
+  const measureFresh = (rate: number): Promise<PerfRun> =>
+    runs.withServer(async () => {
       // Same for every target: 1 s at a quarter of the rate with 200 clients, so that a JIT's first
       // second (node compiles the DHCP path while it runs) is not counted as the server's rate.
       await perfdhcp(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1);
       return await perfdhcp(base.lan, rate, 60_000, SECONDS);
-    } finally {
-      peak = Math.max(peak, s.peakRssKiB());
-      await s.stop();
-      await audit();
-    }
-  };
+    });
   try {
     progress(`dhcp ${t.name}: new-client rate search`);
     const fresh = await searchRate(measureFresh, START_RATE[t.name] ?? 500, NEW_STEPS);
     progress(`dhcp ${t.name}: ${fresh.trail}`);
-    const s = await startServer(t, base);
-    let known;
-    try {
+    const known = await runs.withServer(async () => {
       await perfdhcp(base.lan, 500, KNOWN_CLIENTS, 3); // warm-up: ~95 % of the clients get a lease
-      known = await searchRate(
+      return searchRate(
         (r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS),
         fresh.best?.requested ?? 500,
         KNOWN_STEPS,
       );
-      progress(`dhcp ${t.name}: known ${known.trail}`);
-    } finally {
-      peak = Math.max(peak, s.peakRssKiB());
-      await s.stop();
-      await audit();
-    }
+    });
+    progress(`dhcp ${t.name}: known ${known.trail}`);
     const note = (r: PerfRun | undefined, trail: string) =>
       `${r ? `${r.failedPct.toFixed(2)}% failed${r.anomalies ? `, ${r.anomalies}` : ''}; ` : ''}tried ${trail}`;
-    const rows = [
-      row('new-client rate', 'leases/s', fresh.best?.rate ?? 0, note(fresh.best, fresh.trail)),
-      row('known-client rate', 'leases/s', known.best?.rate ?? 0, note(known.best, known.trail)),
-      row('peak RSS', 'MiB', peak / 1024, t.note, false),
-    ];
-    if (audits.runs > 0) {
+    const { audit } = runs;
+    if (audit.runs > 0) {
+      const first = audit.problem ? ` (first: ${audit.problem})` : '';
       progress(
-        `dhcp ${t.name}: lease log audit: ${audits.records} records in ${audits.runs} runs, ${audits.doubles} double allocations${audits.problem ? ` (first: ${audits.problem})` : ''}`,
-      );
-      rows.push(
-        row(
-          'addresses given twice (lease log replay)',
-          'count',
-          audits.doubles,
-          `${audits.records} records replayed from ${audits.runs} runs`,
-          false,
-        ),
+        `dhcp ${t.name}: lease log audit: ${audit.records} records in ${audit.runs} runs, ` +
+          `${audit.doubles} double allocations${first}`,
       );
     }
-    return rows;
+    return [
+      row('new-client rate', 'leases/s', fresh.best?.rate ?? 0, note(fresh.best, fresh.trail)),
+      row('known-client rate', 'leases/s', known.best?.rate ?? 0, note(known.best, known.trail)),
+      row('peak RSS', 'MiB', runs.peakKiB / 1024, t.note, false),
+      ...runs.auditRows(row),
+    ];
   } catch (e) {
     progress(`dhcp ${t.name}: skipped: ${(e as Error).message}`);
     return [row('new-client rate', 'leases/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`)];
@@ -157,9 +121,8 @@ export function floorSummary(rows: readonly Row[]): string {
       const r = v(ref, metric);
       if (file === undefined || !r) continue;
       const ratio = file / r;
-      lines.push(
-        `pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : ''}`,
-      );
+      const verdict = ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : '';
+      lines.push(`pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${verdict}`);
     }
   }
   return lines.join('\n');

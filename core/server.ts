@@ -120,7 +120,9 @@ export class PxeServer {
               path: `plugins[${i}]`,
               message: 'is not a plugin instance',
               found: JSON.stringify(p),
-              fix: 'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings use loadConfig()/createServerFromConfig() or a config file',
+              fix:
+                'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings ' +
+                'use loadConfig()/createServerFromConfig() or a config file',
             },
           ],
           'PXE_ERR_PLUGIN_INVALID',

@@ -19,7 +19,8 @@ const ipv6Listen = (what: string, whileDhcp6: string) => ({
   pattern: '^(?=.*:)[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$',
   description:
     `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a ` +
-    `link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs point here): ${whileDhcp6}; otherwise none.`,
+    `link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs ` +
+    `point here): ${whileDhcp6}; otherwise none.`,
 });
 const mac = {
   type: 'string',

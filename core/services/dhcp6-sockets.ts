@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import type { ListeningAddress } from '../hooks/server.js';
 import { listenError } from '../errors.js';
+import { LogLimiter } from '../util/log-limit.js';
 
 /** Which socket a datagram came in on. */
 export type Dhcp6Port = 'server' | 'bootserver';
@@ -32,6 +33,8 @@ export interface Dhcp6SocketsOptions {
 export class Dhcp6Sockets {
   readonly #opts: Dhcp6SocketsOptions;
   readonly #sockets: Array<{ socket: dgram.Socket; via: Dhcp6Port }> = [];
+  /** Socket errors come per datagram (a reply that cannot be sent): one line a second per kind. */
+  readonly #limited = new LogLimiter();
   #handler: Dhcp6PacketHandler;
 
   constructor(opts: Dhcp6SocketsOptions, handler: Dhcp6PacketHandler) {
@@ -71,6 +74,7 @@ export class Dhcp6Sockets {
   async close(): Promise<void> {
     const all = this.#sockets.splice(0);
     await Promise.all(all.map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    this.#limited.flush();
   }
 
   async #bind(via: Dhcp6Port, address: string, port: number, what: string): Promise<dgram.Socket> {
@@ -81,7 +85,9 @@ export class Dhcp6Sockets {
     });
     this.#sockets.push({ socket, via });
     const log = this.#opts.log;
-    socket.on('error', (err) => log.error({ event: 'dhcp6.socket.error', err, via }, 'DHCPv6 socket error'));
+    socket.on('error', (err) =>
+      this.#limited.error(log, { event: 'dhcp6.socket.error', err, via }, 'DHCPv6 socket error'),
+    );
     socket.on('message', (buf, rinfo) => {
       void this.#handler(buf, { address: rinfo.address, port: rinfo.port }, via).then((out) => {
         if (out) socket.send(out.buffer, out.to.port, out.to.address);

@@ -19,7 +19,8 @@ export const sourceGitSchema = {
       type: 'string',
       minLength: 1,
       description:
-        "Repository: a local path (relative to the config file's folder, or the cwd), file://, git://, https:// or ssh URL. It must be readable without a password prompt.",
+        "Repository: a local path (relative to the config file's folder, or the cwd), file://, " +
+        'git://, https:// or ssh URL. It must be readable without a password prompt.',
     },
     ref: {
       type: 'string',
