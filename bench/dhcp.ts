@@ -15,9 +15,9 @@ import { runScaleoutBench } from './scaleout.js';
 import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { perfdhcp, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { relayedDhcp } from './lib/relay-lan.js';
-import { printTable } from './lib/report.js';
+import { printTable, rowOf } from './lib/report.js';
 import type { BaseContext } from './lib/server.js';
-import { TargetRuns, rowOf } from './lib/target-runs.js';
+import { TargetRuns } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
@@ -63,7 +63,7 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
 }
 
 async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
-  const row = rowOf('dhcp', t);
+  const row = rowOf('dhcp', t.name);
   // pxekit-file: after each stop (clean close) its lease log is replayed for double allocations.
   const runs = new TargetRuns(t, base);
   const measureFresh = (rate: number): Promise<PerfRun> =>

@@ -17,10 +17,10 @@ import { loadavg } from 'node:os';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import { parseExchanges, searchRate, type PerfRun } from './lib/perfdhcp.js';
-import { printTable } from './lib/report.js';
+import { printTable, rowOf } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
 import type { BaseContext } from './lib/server.js';
-import { TargetRuns, rowOf } from './lib/target-runs.js';
+import { TargetRuns } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp6, keaDhcp6, pxekitDhcp6 } from './targets/dhcp6.js';
 
@@ -120,7 +120,7 @@ const median = (xs: readonly number[]): number | undefined => {
 };
 
 function rowsFor(t: Target, tally: Tally): Row[] {
-  const row = rowOf('dhcp6', t);
+  const row = rowOf('dhcp6', t.name);
   const round = (x: Sample) =>
     `${x.rate.toFixed(0)}/s (tried ${x.trail}${x.anomalies ? `; ${x.anomalies}` : ''}; load ${x.load})`;
   const note = (xs: Sample[]) => `rounds: ${xs.map(round).join(', ')}`;
