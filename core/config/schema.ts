@@ -207,6 +207,13 @@ export const coreConfigSchema = {
             'How clients reach this server, e.g. http://10.99.0.1 — used to build boot URLs. Default: ' +
             'http://<address the client used>:<port>.',
         },
+        baseUrl6: {
+          type: 'string',
+          pattern: '^https?://',
+          description:
+            'How IPv6 clients (DHCPv6, HTTP over IPv6) reach this server, e.g. http://[fd77::1]:8080. Default: ' +
+            'baseUrl when its host is a name (it may have an AAAA record), else http://[<address the client used>]:<port>.',
+        },
         headersTimeoutMs: {
           type: 'integer',
           minimum: 1000,
