@@ -84,7 +84,7 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
     const rows: Row[] = [];
     for (const t of targets) {
       const s = samples.get(t.name)!;
-      const row = rowOf('http', t.name);
+      const row = rowOf('http', t);
       const rate = (metric: string, runs: Transfer[]) => {
         const failed = runs.filter((r) => r.failed);
         const ok = runs.filter((r) => !r.failed).map((r) => r.mibps);

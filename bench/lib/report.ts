@@ -8,8 +8,16 @@ export type RowOf = (metric: string, unit: string, value: number | undefined, no
 
 /** A row maker for one bench and target (`higher`: whether bigger is better, the default). */
 export const rowOf =
-  (bench: string, target: string): RowOf =>
-  (metric, unit, value, note, higher = true) => ({ bench, metric, unit, target, value, note, higherIsBetter: higher });
+  (bench: string, target: { name: string }): RowOf =>
+  (metric, unit, value, note, higher = true) => ({
+    bench,
+    metric,
+    unit,
+    target: target.name,
+    value,
+    note,
+    higherIsBetter: higher,
+  });
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 

@@ -7,6 +7,9 @@ import type { PxekitDhcpTarget } from '../targets/pxekit-dhcp.js';
 import { auditLeaseFile } from '../targets/pxekit-lease-audit.js';
 import { startServer, type BaseContext } from './server.js';
 import type { RowOf } from './report.js';
+
+// bench/dhcp.ts and bench/dhcp6.ts take the row maker from here.
+export { rowOf, type RowOf } from './report.js';
 import type { Row, Target } from './types.js';
 
 export class TargetRuns {
