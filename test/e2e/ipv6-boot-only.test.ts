@@ -177,10 +177,10 @@ test(
         );
         assert.ok(gets.length > 0, `iPXE did not GET the script Kea pointed it at: ${why()}`);
         assert.ok(inKeaPool(clientOf(gets[0]!)), "iPXE's address is from Kea too");
-      t.diagnostic(
-        `firmware ${stationAddr} (Kea), boot URL from pxekit's 4011 Reply, ipxe.efi over TFTP; ` +
-          `iPXE ${clientOf(gets[0]!)} (Kea) fetched the script`,
-      );
+        t.diagnostic(
+          `firmware ${stationAddr} (Kea), boot URL from pxekit's 4011 Reply, ipxe.efi over TFTP; ` +
+            `iPXE ${clientOf(gets[0]!)} (Kea) fetched the script`,
+        );
       },
     );
   },
