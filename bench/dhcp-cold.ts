@@ -62,7 +62,8 @@ export async function runDhcpColdBench(targets = selectTargets(coldTargets())): 
           const cpu = s.cpuSeconds() - cpu0;
           const run: ColdRun = { ...r, cpuMsPerExchange: r.acks > 0 ? (1000 * cpu) / r.acks : 0, load };
           progress(
-            `dhcp-cold ${t.name}: ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(2)} % failed, ${(run.cpuMsPerExchange * 1000).toFixed(0)} µs CPU/exchange (load ${load.toFixed(2)})`,
+            `dhcp-cold ${t.name}: ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(2)} % failed, ` +
+              `${(run.cpuMsPerExchange * 1000).toFixed(0)} µs CPU/exchange (load ${load.toFixed(2)})`,
           );
           runs.set(t.name, [...(runs.get(t.name) ?? []), run]);
         } finally {

@@ -13,13 +13,13 @@
  * addresses, and pxekit-file's lease log is replayed after every run (targets/pxekit-lease-audit.ts).
  * Usage: npm run bench:dhcp6   (BENCH_DHCP6_ROUNDS=3, BENCH_TARGETS=dnsmasq,pxekit-file; also in npm run bench)
  */
-import { loadavg } from 'node:os';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import { parseExchanges, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { printTable } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
 import type { BaseContext } from './lib/server.js';
+import { load1, median, nice, roundOrder, roundsNote, sample, type Sample } from './lib/rounds.js';
 import { TargetRuns, rowOf } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp6, keaDhcp6, pxekitDhcp6 } from './targets/dhcp6.js';
@@ -51,13 +51,6 @@ async function perfdhcp6(lan: Lan, rate: number, clients: number, seconds: numbe
   }
 }
 
-interface Sample {
-  /** Highest sustained rate of the round (0 when none held). */
-  rate: number;
-  trail: string;
-  anomalies: string;
-  load: string;
-}
 interface Tally {
   fresh: Sample[];
   known: Sample[];
@@ -67,13 +60,6 @@ interface Tally {
   error?: string;
 }
 
-const load1 = () => loadavg()[0]!.toFixed(1);
-const sample = (best: PerfRun | undefined, trail: string, before: string): Sample => ({
-  rate: best?.rate ?? 0,
-  trail,
-  anomalies: best?.anomalies ?? '',
-  load: `${before}→${load1()}`,
-});
 const nonUniqueOf = (r: PerfRun) => Number(/non-unique (\d+)/.exec(r.anomalies)?.[1] ?? 0);
 
 /** One round for one target: the new-client search (fresh server per step), then the known-client search. */
@@ -106,29 +92,13 @@ async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> 
   progress(`dhcp6 ${t.name} known: ${known.trail} (load ${beforeKnown})`);
 }
 
-/** Rates on a coarse grid (two significant digits), so rounds try comparable steps. */
-const nice = (r: number) => {
-  const p = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(r, 25))) - 1);
-  return Math.max(25, Math.round(r / p) * p);
-};
-
-const median = (xs: readonly number[]): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
-};
-
 function rowsFor(t: Target, tally: Tally): Row[] {
   const row = rowOf('dhcp6', t);
-  const round = (x: Sample) =>
-    `${x.rate.toFixed(0)}/s (tried ${x.trail}${x.anomalies ? `; ${x.anomalies}` : ''}; load ${x.load})`;
-  const note = (xs: Sample[]) => `rounds: ${xs.map(round).join(', ')}`;
   if (tally.error && tally.fresh.length === 0)
     return [row('new-client rate', 'exchanges/s', undefined, `skipped: ${tally.error.slice(0, 200)}`)];
   return [
-    row('new-client rate', 'exchanges/s', median(tally.fresh.map((x) => x.rate)), note(tally.fresh)),
-    row('known-client rate', 'exchanges/s', median(tally.known.map((x) => x.rate)), note(tally.known)),
+    row('new-client rate', 'exchanges/s', median(tally.fresh.map((x) => x.rate)), roundsNote(tally.fresh)),
+    row('known-client rate', 'exchanges/s', median(tally.known.map((x) => x.rate)), roundsNote(tally.known)),
     row(
       'addresses given twice (perfdhcp -u)',
       'count',
@@ -156,8 +126,7 @@ export async function runDhcp6Bench(targets = selectTargets(dhcp6Targets())): Pr
       progress(`dhcp6: ${ROUNDS} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
       for (let r = 0; r < ROUNDS; r++) {
         // Interleaved: each round starts with the next target, so a slow spell of the machine is shared.
-        const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
-        for (const t of order) {
+        for (const t of roundOrder(targets, r)) {
           const tally = tallies.get(t)!;
           if (tally.error) continue;
           try {

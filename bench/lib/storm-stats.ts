@@ -35,7 +35,10 @@ export function summarizeStorm(r: StormResult): StormSummary {
       50,
     );
   const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const stagesNote = `median DHCP ${sec(span((m) => m.stageMs.dhcp!))}, TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
+  const stagesNote =
+    `median DHCP ${sec(span((m) => m.stageMs.dhcp!))}, ` +
+    `TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, ` +
+    `HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
   const firstOn = Math.min(...r.machines.map((m) => m.powerOnMs));
   const lastDone = Math.max(0, ...done.map((m) => m.powerOnMs + m.stageMs.http!));
   const byStage = new Map<string, { n: number; reason: string }>();
