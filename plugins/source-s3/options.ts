@@ -76,7 +76,7 @@ export const sourceS3Schema = {
       additionalProperties: false,
       required: ['dir', 'maxBytes'],
       description:
-        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size.',
+        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size. Concurrent first requests for an object share one fetch; once cached, an object is served from its file like a disk file (sendfile).',
       properties: {
         dir: {
           type: 'string',
