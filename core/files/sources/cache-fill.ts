@@ -77,14 +77,17 @@ export class CacheFill {
       onStarted();
       const pending: Buffer[] = [];
       let pendingBytes = 0;
-      // Each read races the abort: a body whose destroy waits on its producer must not hold the fill.
+      // Each read can be cut short by abort(): a body whose destroy waits on its producer must not hold the
+      // fill. (A fresh promise per read: racing one long-lived promise would keep every chunk reachable.)
       const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-      const aborted = new Promise<never>((_, reject) => {
-        this.#onAbort = reject;
-      });
-      aborted.catch(() => undefined);
+      const nextChunk = () =>
+        new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+          this.#onAbort = reject;
+          chunks.next().then(resolve, reject);
+        });
       for (;;) {
-        const next = await Promise.race([chunks.next(), aborted]);
+        if (this.#aborted) throw this.#aborted;
+        const next = await nextChunk();
         if (next.done) break;
         const b = next.value;
         this.#received += b.length;

@@ -148,6 +148,23 @@ test('store killed mid-transfer: the stream errors, it does not hang', async (t)
   await s3.start();
 });
 
+test('the request deadline covers the answer, not the body: a slow reader of a big object is not cut', async (t) => {
+  const { server } = await startSources(t, [sourceS3({ ...opts(), prefix: 'big', timeoutMs: 300 })]);
+  const f = await server.files.resolve('/s3/20m.bin', req);
+  const body = await f!.open();
+  const parts: Buffer[] = [];
+  let waited = false;
+  for await (const c of body) {
+    parts.push(c as Buffer);
+    if (!waited) {
+      waited = true;
+      // Far past timeoutMs with most of the body still at the store (the reader is paused, so not idle).
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+  }
+  assert.ok(Buffer.concat(parts).equals(patternBytes(20 << 20, 3)));
+});
+
 test('on-disk cache: filled once by ETag, served from the cache file, bounded, never partial', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pxekit-s3cache-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
