@@ -95,7 +95,7 @@ export const sourceS3Schema = {
       minimum: 100,
       default: 5000,
       description:
-        'Deadline of one S3 request (and of a body that stops delivering). The lookup (HEAD) is also kept under the files.resolve hook timeout.',
+        'Deadline for the answer (status and headers) of one S3 request, and for a body that stops delivering; a body still flowing is never cut. The lookup (HEAD) is also kept under the files.resolve hook timeout.',
     },
     name: {
       type: 'string',
