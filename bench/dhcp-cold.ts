@@ -7,7 +7,6 @@
  * and the server's CPU time per completed exchange (utime + stime from /proc, over the run), median over
  * rounds. Targets: Kea (memfile, the CPU reference), dnsmasq (lease file), pxekit with the lease-file store.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import { perfdhcp, type PerfRun } from './lib/perfdhcp.js';
@@ -23,20 +22,6 @@ const SECONDS = 10;
 const CLIENTS = 200_000;
 
 const coldTargets = (): Target[] => [keaDhcp(), dnsmasqDhcp(true), pxekitDhcp('file'), pxekitDhcp('memory')];
-
-/** CPU seconds (user + system) used so far by `pid` and its children, from /proc; 0 if gone. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces): state is field 3; utime 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    return ticks / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
 
 interface ColdRun extends PerfRun {
   cpuMsPerExchange: number;
@@ -72,12 +57,13 @@ export async function runDhcpColdBench(targets = selectTargets(coldTargets())): 
           continue;
         }
         try {
-          const cpu0 = cpuSeconds(s.proc.pid);
+          const cpu0 = s.cpuSeconds();
           const r = await perfdhcp(lan, rate, CLIENTS, SECONDS);
-          const cpu = cpuSeconds(s.proc.pid) - cpu0;
+          const cpu = s.cpuSeconds() - cpu0;
           const run: ColdRun = { ...r, cpuMsPerExchange: r.acks > 0 ? (1000 * cpu) / r.acks : 0, load };
           progress(
-            `dhcp-cold ${t.name}: ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(2)} % failed, ${(run.cpuMsPerExchange * 1000).toFixed(0)} µs CPU/exchange (load ${load.toFixed(2)})`,
+            `dhcp-cold ${t.name}: ${r.rate.toFixed(0)}/s, ${r.failedPct.toFixed(2)} % failed, ` +
+              `${(run.cpuMsPerExchange * 1000).toFixed(0)} µs CPU/exchange (load ${load.toFixed(2)})`,
           );
           runs.set(t.name, [...(runs.get(t.name) ?? []), run]);
         } finally {

@@ -115,7 +115,9 @@ async function runStore(store: string): Promise<void> {
         ['known', known],
       ] as const) {
         console.log(
-          `${store.padEnd(6)} ${kind.padEnd(5)} clients: ${r.cpuUs.toFixed(1).padStart(6)} µs CPU/DORA, ${r.wallUs.toFixed(1).padStart(6)} µs wall/DORA (${CLIENTS} clients, concurrency ${CONCURRENCY})`,
+          `${store.padEnd(6)} ${kind.padEnd(5)} clients: ${r.cpuUs.toFixed(1).padStart(6)} µs ` +
+            `CPU/DORA, ${r.wallUs.toFixed(1).padStart(6)} µs wall/DORA (${CLIENTS} clients, ` +
+            `concurrency ${CONCURRENCY})`,
         );
       }
     } finally {

@@ -1,6 +1,7 @@
 /**
  * DHCP benchmark: perfdhcp relayed from the client stack (giaddr 10.78.0.2) against each target in
- * the server namespace, same load, same run length (SECONDS per step):
+ * the server namespace, same load, same run length (SECONDS per step), in BENCH_DHCP_ROUNDS interleaved
+ * rounds (default 3; each round starts with the next target), the median of the rounds reported:
  *  - new-client rate: fresh server per step (warmed up 1 s with 200 clients), then up to 60,000
  *    random MACs, rate search (<1 % failed);
  *  - known-client rate: 500 clients that already hold leases, rate search from the new-client rate;
@@ -8,25 +9,29 @@
  * Targets: dnsmasq with its lease file (the ratio reference), dnsmasq --leasefile-ro, Kea (memfile),
  * pxekit with the memory store and with the durable lease-file store. After each pxekit-file run
  * its lease log is replayed to check that no address was ever given to two clients at once.
- * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,pxekit-file to choose; BENCH_CPU_PROF=dir;
+ * Usage: npm run bench:dhcp   (BENCH_TARGETS=dnsmasq,pxekit-file to choose; BENCH_DHCP_ROUNDS=n; BENCH_CPU_PROF=dir;
  *   BENCH_DHCP_LAN=name runs in other namespaces than pxbdhcp, beside a full `npm run bench`)
  */
 import { runScaleoutBench } from './scaleout.js';
 import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
-import { perfdhcp, searchRate, type PerfRun } from './lib/perfdhcp.js';
+import { perfdhcp, searchRate } from './lib/perfdhcp.js';
+import { load1, median, nice, roundOrder, roundsNote, sample, type Sample } from './lib/rounds.js';
 import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import type { BaseContext } from './lib/server.js';
+import { TargetRuns, rowOf } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
-import { pxekitDhcp, type PxekitDhcpTarget } from './targets/pxekit-dhcp.js';
-import { auditLeaseFile } from './targets/pxekit-lease-audit.js';
+import { pxekitDhcp } from './targets/pxekit-dhcp.js';
 
 const SECONDS = 3;
 // 6 steps for every target: with 4, a target whose start rate was 2x too high spent two steps
 // descending and reported the last passing power-of-two step (e.g. 750 when 1,100 held).
 const NEW_STEPS = 6;
+/** Later rounds start at the previous round's best, so fewer steps find the limit again. */
+const LATER_NEW_STEPS = 4;
+const ROUNDS = Number(process.env.BENCH_DHCP_ROUNDS ?? 3);
 const KNOWN_STEPS = 3;
 const KNOWN_CLIENTS = 500;
 const WARM_CLIENTS = 200;
@@ -55,93 +60,81 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
     ['perfdhcp'],
     async (lan) => {
       const base = await relayedDhcp(lan);
-      const rows: Row[] = [];
-      for (const t of targets) rows.push(...(await benchTarget(t, base)));
-      return rows;
+      const tallies = new Map<Target, Tally>(
+        targets.map((t) => [t, { fresh: [], known: [], runs: new TargetRuns(t, base) }]),
+      );
+      progress(`dhcp: ${ROUNDS} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const t of roundOrder(targets, r)) {
+          const tally = tallies.get(t)!;
+          if (tally.error) continue;
+          try {
+            await round(t, base, tally);
+          } catch (e) {
+            tally.error = (e as Error).message;
+            progress(`dhcp ${t.name}: skipped: ${tally.error}`);
+          }
+        }
+      }
+      return targets.flatMap((t) => rowsFor(t, tallies.get(t)!));
     },
   );
 }
 
-async function benchTarget(t: Target, base: BaseContext): Promise<Row[]> {
-  const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row => ({
-    bench: 'dhcp',
-    metric,
-    unit,
-    target: t.name,
-    value,
-    note,
-    higherIsBetter,
+interface Tally {
+  fresh: Sample[];
+  known: Sample[];
+  /** The target's servers: peak RSS and lease-log replays over all rounds. */
+  runs: TargetRuns;
+  error?: string;
+}
+
+/**
+ * One round for one target: the new-client search (a fresh server per step), then the known-client search.
+ * Round 1 starts from a per-target rate with NEW_STEPS; later rounds start at the last best, with fewer.
+ */
+async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> {
+  const before = load1();
+  const last = tally.fresh.at(-1)?.rate;
+  const fresh = await searchRate(
+    (rate) =>
+      tally.runs.withServer(async () => {
+        // Same for every target: 1 s at a quarter of the rate with 200 clients, so that a JIT's first
+        // second (node compiles the DHCP path while it runs) is not counted as the server's rate.
+        await perfdhcp(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1);
+        return await perfdhcp(base.lan, rate, 60_000, SECONDS);
+      }),
+    nice(last || (START_RATE[t.name] ?? 500)),
+    last ? LATER_NEW_STEPS : NEW_STEPS,
+  );
+  tally.fresh.push(sample(fresh.best, fresh.trail, before));
+  progress(`dhcp ${t.name} new: ${fresh.trail} (load ${before})`);
+  const beforeKnown = load1();
+  const known = await tally.runs.withServer(async () => {
+    await perfdhcp(base.lan, 500, KNOWN_CLIENTS, 3); // warm-up: ~95 % of the clients get a lease
+    return searchRate(
+      (r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS),
+      nice(fresh.best?.requested ?? 500),
+      KNOWN_STEPS,
+    );
   });
-  let peak = 0;
-  const audits = { runs: 0, records: 0, doubles: 0, problem: undefined as string | undefined };
-  // pxekit-file: after each stop (clean close) replay its lease log for double allocations.
-  const audit = async () => {
-    const file = (t as Partial<PxekitDhcpTarget>).lastLeaseFile?.();
-    if (!file) return;
-    const a = await auditLeaseFile(file);
-    audits.runs++;
-    audits.records += a.records;
-    audits.doubles += a.doubleAllocations;
-    audits.problem ??= a.firstProblem;
-  };
-  const measureFresh = async (rate: number): Promise<PerfRun> => {
-    const s = await startServer(t, base);
-    try {
-      // Same for every target: 1 s at a quarter of the rate with 200 clients, so that a JIT's first
-      // second (node compiles the DHCP path while it runs) is not counted as the server's rate.
-      await perfdhcp(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1);
-      return await perfdhcp(base.lan, rate, 60_000, SECONDS);
-    } finally {
-      peak = Math.max(peak, s.peakRssKiB());
-      await s.stop();
-      await audit();
-    }
-  };
-  try {
-    progress(`dhcp ${t.name}: new-client rate search`);
-    const fresh = await searchRate(measureFresh, START_RATE[t.name] ?? 500, NEW_STEPS);
-    progress(`dhcp ${t.name}: ${fresh.trail}`);
-    const s = await startServer(t, base);
-    let known;
-    try {
-      await perfdhcp(base.lan, 500, KNOWN_CLIENTS, 3); // warm-up: ~95 % of the clients get a lease
-      known = await searchRate(
-        (r) => perfdhcp(base.lan, r, KNOWN_CLIENTS, SECONDS),
-        fresh.best?.requested ?? 500,
-        KNOWN_STEPS,
-      );
-      progress(`dhcp ${t.name}: known ${known.trail}`);
-    } finally {
-      peak = Math.max(peak, s.peakRssKiB());
-      await s.stop();
-      await audit();
-    }
-    const note = (r: PerfRun | undefined, trail: string) =>
-      `${r ? `${r.failedPct.toFixed(2)}% failed${r.anomalies ? `, ${r.anomalies}` : ''}; ` : ''}tried ${trail}`;
-    const rows = [
-      row('new-client rate', 'leases/s', fresh.best?.rate ?? 0, note(fresh.best, fresh.trail)),
-      row('known-client rate', 'leases/s', known.best?.rate ?? 0, note(known.best, known.trail)),
-      row('peak RSS', 'MiB', peak / 1024, t.note, false),
-    ];
-    if (audits.runs > 0) {
-      progress(
-        `dhcp ${t.name}: lease log audit: ${audits.records} records in ${audits.runs} runs, ${audits.doubles} double allocations${audits.problem ? ` (first: ${audits.problem})` : ''}`,
-      );
-      rows.push(
-        row(
-          'addresses given twice (lease log replay)',
-          'count',
-          audits.doubles,
-          `${audits.records} records replayed from ${audits.runs} runs`,
-          false,
-        ),
-      );
-    }
-    return rows;
-  } catch (e) {
-    progress(`dhcp ${t.name}: skipped: ${(e as Error).message}`);
-    return [row('new-client rate', 'leases/s', undefined, `skipped: ${(e as Error).message.slice(0, 200)}`)];
-  }
+  tally.known.push(sample(known.best, known.trail, beforeKnown));
+  progress(`dhcp ${t.name} known: ${known.trail} (load ${beforeKnown})`);
+  const { audit } = tally.runs;
+  if (audit.doubles > 0)
+    progress(`dhcp ${t.name}: lease log audit: ${audit.doubles} double allocations (${audit.problem})`);
+}
+
+function rowsFor(t: Target, tally: Tally): Row[] {
+  const row = rowOf('dhcp', t);
+  if (tally.error && tally.fresh.length === 0)
+    return [row('new-client rate', 'leases/s', undefined, `skipped: ${tally.error.slice(0, 200)}`)];
+  return [
+    row('new-client rate', 'leases/s', median(tally.fresh.map((x) => x.rate)), roundsNote(tally.fresh)),
+    row('known-client rate', 'leases/s', median(tally.known.map((x) => x.rate)), roundsNote(tally.known)),
+    row('peak RSS', 'MiB', tally.runs.peakKiB / 1024, t.note, false),
+    ...tally.runs.auditRows(row),
+  ];
 }
 
 /** The issue's floors, checked on the rows: pxekit-file vs dnsmasq (lease file) and dnsmasq-ro. */
@@ -157,9 +150,8 @@ export function floorSummary(rows: readonly Row[]): string {
       const r = v(ref, metric);
       if (file === undefined || !r) continue;
       const ratio = file / r;
-      lines.push(
-        `pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : ''}`,
-      );
+      const verdict = ref === 'dnsmasq' ? ` (floor ${floor}x: ${ratio >= floor ? 'met' : 'NOT met'})` : '';
+      lines.push(`pxekit-file ${metric}: ${ratio.toFixed(2)}x ${ref}${verdict}`);
     }
   }
   return lines.join('\n');

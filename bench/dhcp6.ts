@@ -13,17 +13,16 @@
  * addresses, and pxekit-file's lease log is replayed after every run (targets/pxekit-lease-audit.ts).
  * Usage: npm run bench:dhcp6   (BENCH_DHCP6_ROUNDS=3, BENCH_TARGETS=dnsmasq,pxekit-file; also in npm run bench)
  */
-import { loadavg } from 'node:os';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import { parseExchanges, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { printTable } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import type { BaseContext } from './lib/server.js';
+import { load1, median, nice, roundOrder, roundsNote, sample, type Sample } from './lib/rounds.js';
+import { TargetRuns, rowOf } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp6, keaDhcp6, pxekitDhcp6 } from './targets/dhcp6.js';
-import type { PxekitDhcpTarget } from './targets/pxekit-dhcp.js';
-import { auditLeaseFile } from './targets/pxekit-lease-audit.js';
 
 const ROUNDS = Number(process.env.BENCH_DHCP6_ROUNDS ?? 3);
 const SECONDS = 3;
@@ -52,57 +51,24 @@ async function perfdhcp6(lan: Lan, rate: number, clients: number, seconds: numbe
   }
 }
 
-interface Sample {
-  /** Highest sustained rate of the round (0 when none held). */
-  rate: number;
-  trail: string;
-  anomalies: string;
-  load: string;
-}
 interface Tally {
   fresh: Sample[];
   known: Sample[];
   nonUnique: number;
-  audit: { runs: number; records: number; doubles: number; problem?: string };
-  peakKiB: number;
+  /** The target's servers: peak RSS and lease-log replays over all rounds. */
+  runs: TargetRuns;
   error?: string;
 }
 
-const load1 = () => loadavg()[0]!.toFixed(1);
-const sample = (best: PerfRun | undefined, trail: string, before: string): Sample => ({
-  rate: best?.rate ?? 0,
-  trail,
-  anomalies: best?.anomalies ?? '',
-  load: `${before}→${load1()}`,
-});
 const nonUniqueOf = (r: PerfRun) => Number(/non-unique (\d+)/.exec(r.anomalies)?.[1] ?? 0);
 
 /** One round for one target: the new-client search (fresh server per step), then the known-client search. */
 async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> {
-  const audit = async () => {
-    const file = (t as Partial<PxekitDhcpTarget>).lastLeaseFile?.();
-    if (!file) return;
-    const a = await auditLeaseFile(file);
-    tally.audit.runs++;
-    tally.audit.records += a.records;
-    tally.audit.doubles += a.doubleAllocations;
-    tally.audit.problem ??= a.firstProblem;
-  };
-  const withServer = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const s = await startServer(t, base);
-    try {
-      return await fn();
-    } finally {
-      tally.peakKiB = Math.max(tally.peakKiB, s.peakRssKiB());
-      await s.stop();
-      await audit();
-    }
-  };
   const before = load1();
   const start = tally.fresh.at(-1)?.rate ?? START_RATE[t.name] ?? 500;
   const fresh = await searchRate(
     (rate) =>
-      withServer(async () => {
+      tally.runs.withServer(async () => {
         await perfdhcp6(base.lan, Math.max(25, Math.round(rate / 4)), WARM_CLIENTS, 1, false);
         const r = await perfdhcp6(base.lan, rate, NEW_CLIENTS, SECONDS, true);
         tally.nonUnique += nonUniqueOf(r);
@@ -114,7 +80,7 @@ async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> 
   tally.fresh.push(sample(fresh.best, fresh.trail, before));
   progress(`dhcp6 ${t.name} new: ${fresh.trail} (load ${before})`);
   const beforeKnown = load1();
-  const known = await withServer(async () => {
+  const known = await tally.runs.withServer(async () => {
     await perfdhcp6(base.lan, 500, KNOWN_CLIENTS, 3, false); // every known client gets its lease
     return searchRate(
       (rate) => perfdhcp6(base.lan, rate, KNOWN_CLIENTS, SECONDS, false),
@@ -126,36 +92,13 @@ async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> 
   progress(`dhcp6 ${t.name} known: ${known.trail} (load ${beforeKnown})`);
 }
 
-/** Rates on a coarse grid (two significant digits), so rounds try comparable steps. */
-const nice = (r: number) => {
-  const p = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(r, 25))) - 1);
-  return Math.max(25, Math.round(r / p) * p);
-};
-
-const median = (xs: readonly number[]): number | undefined => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
-};
-
 function rowsFor(t: Target, tally: Tally): Row[] {
-  const row = (metric: string, unit: string, value: number | undefined, note: string, higherIsBetter = true): Row => ({
-    bench: 'dhcp6',
-    metric,
-    unit,
-    target: t.name,
-    value,
-    note,
-    higherIsBetter,
-  });
-  const note = (xs: Sample[]) =>
-    `rounds: ${xs.map((x) => `${x.rate.toFixed(0)}/s (tried ${x.trail}${x.anomalies ? `; ${x.anomalies}` : ''}; load ${x.load})`).join(', ')}`;
+  const row = rowOf('dhcp6', t);
   if (tally.error && tally.fresh.length === 0)
     return [row('new-client rate', 'exchanges/s', undefined, `skipped: ${tally.error.slice(0, 200)}`)];
-  const rows = [
-    row('new-client rate', 'exchanges/s', median(tally.fresh.map((x) => x.rate)), note(tally.fresh)),
-    row('known-client rate', 'exchanges/s', median(tally.known.map((x) => x.rate)), note(tally.known)),
+  return [
+    row('new-client rate', 'exchanges/s', median(tally.fresh.map((x) => x.rate)), roundsNote(tally.fresh)),
+    row('known-client rate', 'exchanges/s', median(tally.known.map((x) => x.rate)), roundsNote(tally.known)),
     row(
       'addresses given twice (perfdhcp -u)',
       'count',
@@ -163,19 +106,9 @@ function rowsFor(t: Target, tally: Tally): Row[] {
       `${tally.fresh.length} new-client runs`,
       false,
     ),
-    row('peak RSS', 'MiB', tally.peakKiB / 1024, t.note, false),
+    row('peak RSS', 'MiB', tally.runs.peakKiB / 1024, t.note, false),
+    ...tally.runs.auditRows(row),
   ];
-  if (tally.audit.runs > 0)
-    rows.push(
-      row(
-        'addresses given twice (lease log replay)',
-        'count',
-        tally.audit.doubles,
-        `${tally.audit.records} records replayed from ${tally.audit.runs} runs${tally.audit.problem ? `; first: ${tally.audit.problem}` : ''}`,
-        false,
-      ),
-    );
-  return rows;
 }
 
 export async function runDhcp6Bench(targets = selectTargets(dhcp6Targets())): Promise<Row[]> {
@@ -188,16 +121,12 @@ export async function runDhcp6Bench(targets = selectTargets(dhcp6Targets())): Pr
       await mustRun(lan, lan.cliNs, 'ip', ['-6', 'addr', 'add', 'fd78::2/64', 'dev', 'eth0', 'nodad']);
       const base: BaseContext = { lan, service: 'dhcp6', root: benchDir('dhcp6-root'), pool6: PREFIX };
       const tallies = new Map<Target, Tally>(
-        targets.map((t) => [
-          t,
-          { fresh: [], known: [], nonUnique: 0, audit: { runs: 0, records: 0, doubles: 0 }, peakKiB: 0 },
-        ]),
+        targets.map((t) => [t, { fresh: [], known: [], nonUnique: 0, runs: new TargetRuns(t, base) }]),
       );
       progress(`dhcp6: ${ROUNDS} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
       for (let r = 0; r < ROUNDS; r++) {
         // Interleaved: each round starts with the next target, so a slow spell of the machine is shared.
-        const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
-        for (const t of order) {
+        for (const t of roundOrder(targets, r)) {
           const tally = tallies.get(t)!;
           if (tally.error) continue;
           try {

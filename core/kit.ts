@@ -9,7 +9,8 @@
  * - **boot**: MAC patterns, globs and path patterns, arch keys, boot targets and URLs, templates, file watching
  * - **dhcp**: option access, message types, address pools, the lease-store contract
  * - **redis**: the shared `redis` option block and a connection with up/down episodes (scale-out plugins)
- * - **util**: `fromBase` (an option path against `ctx.baseDir`), `unmapIpv4` (`::ffff:10.0.0.5` → `10.0.0.5`), `raceTimer` (a promise against a timer)
+ * - **util**: `fromBase` (an option path against `ctx.baseDir`), `unmapIpv4` (`::ffff:10.0.0.5` → `10.0.0.5`),
+ *   `raceTimer` (a promise against a timer)
  * - **audit**: the hash chain of the audit log (`GENESIS`, `sealLine`, `parseLine`, `sha256Hex`)
  *
  * See docs/plugins.md, "Public API", for what follows semver and the list by job.

@@ -7,13 +7,19 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from './config/issues.js';
 
-/** Config keys bound to a socket or to how the logger was built, as `section.key` paths. */
+/** Config keys bound to a socket, to how the logger was built or to the DHCPv6 server identity clients hold, as `section.key` paths. */
 export const RESTART_ONLY_KEYS = [
   'interfaces',
   'dhcp.mode',
   'dhcp.port',
   'dhcp.pxePort',
   'dhcp.address',
+  'dhcp6.mode',
+  'dhcp6.port',
+  'dhcp6.pxePort',
+  'dhcp6.interfaces',
+  'dhcp6.serverAddress',
+  'dhcp6.serverDuid',
   'tftp.enabled',
   'tftp.port',
   'tftp.address',
@@ -60,17 +66,8 @@ export function reloadIssues(running: ReloadSide, next: ReloadSide, file?: strin
       fix: RESTART_FIX,
     });
   }
-  if (running.config.dhcp6.mode !== 'off' || next.config.dhcp6.mode !== 'off') {
-    issues.push({
-      ...where,
-      path: 'dhcp6.mode',
-      message: 'a reload does not carry the DHCPv6 listener over yet',
-      found: `${running.config.dhcp6.mode} (running) / ${next.config.dhcp6.mode} (new)`,
-      expected: 'off in both',
-      fix: 'restart pxekit to apply a config while DHCPv6 is on',
-    });
-  }
-  const fullMode = running.config.dhcp.mode === 'full';
+  // Either family in full mode keeps bindings in the store (one store holds both).
+  const fullMode = running.config.dhcp.mode === 'full' || running.config.dhcp6.mode === 'full';
   if (fullMode && running.leaseStoreProvider !== next.leaseStoreProvider) {
     issues.push({
       ...where,

@@ -120,7 +120,9 @@ export class PxeServer {
               path: `plugins[${i}]`,
               message: 'is not a plugin instance',
               found: JSON.stringify(p),
-              fix: 'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings use loadConfig()/createServerFromConfig() or a config file',
+              fix:
+                'createServer() takes plugin instances (e.g. sourceDisk({ root })); to name plugins as strings ' +
+                'use loadConfig()/createServerFromConfig() or a config file',
             },
           ],
           'PXE_ERR_PLUGIN_INVALID',
@@ -211,6 +213,7 @@ export class PxeServer {
         });
       const issues = reloadIssues(old.#reloadSide(), this.#reloadSide(), this.configFile);
       if (issues.length) throw new ConfigError(issues, 'PXE_ERR_RELOAD_REFUSED');
+      this.dhcp6.prepare();
       await this.hooks.ready.promise();
     } catch (err) {
       // Release what `ready` taps opened (a Redis link, a watcher): nothing else will.
@@ -220,7 +223,8 @@ export class PxeServer {
       throw err;
     }
     old.#state = 'closing';
-    await this.dhcp.adopt(old.dhcp);
+    await this.dhcp.adopt(old.dhcp, () => old.dhcp6.drained());
+    this.dhcp6.adopt(old.dhcp6);
     this.tftp.adopt(old.tftp);
     this.http.adopt(old.http);
     this.sessions.limit({ ttlMs: this.config.sessions.ttlSeconds * 1000, maxSessions: this.config.sessions.max });
@@ -253,7 +257,13 @@ export class PxeServer {
 
   /** A replaced server: waits for the work it has in flight, then closes its plugins. */
   async #retire(): Promise<void> {
-    await Promise.all([this.dhcp.drained(), this.tftp.drained(), this.http.drained(), this.#predecessor]);
+    await Promise.all([
+      this.dhcp.drained(),
+      this.dhcp6.drained(),
+      this.tftp.drained(),
+      this.http.drained(),
+      this.#predecessor,
+    ]);
     await this.#closePlugins();
     this.#state = 'closed';
     this.log.info(

@@ -23,7 +23,10 @@ done
 # One style, enforced: ESLint (typed rules) and Prettier run before the tests in a full run.
 if [ "$what" = all ]; then
   echo "# lint: eslint + prettier --check"
-  npx eslint . && npx prettier --check . >/dev/null || { echo "test/run.sh: lint failed (npm run lint; npm run format fixes formatting)" >&2; exit 1; }
+  if ! { npx eslint . && npx prettier --check . >/dev/null; }; then
+    echo "test/run.sh: lint failed (npm run lint; npm run format fixes formatting)" >&2
+    exit 1
+  fi
 fi
 if [ ${#files[@]} -eq 0 ]; then echo "test/run.sh: no test files found for '$what'" >&2; exit 1; fi
 # Tests that use network namespaces or QEMU pick unique names, but two cores cannot run many guests at once.

@@ -15,6 +15,8 @@ export interface RunningServer {
   proc: Tracked;
   /** Highest RSS seen so far, in KiB (whole process tree). */
   peakRssKiB(): number;
+  /** CPU seconds (user + system) the process tree has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startServer(target: Target, base: BaseContext): Promise<Ru
       sample();
       return peak;
     },
+    cpuSeconds: () => (proc.pid === undefined ? 0 : treeCpuSeconds(proc.pid)),
     stop,
   };
 }
@@ -77,6 +80,36 @@ export function treeRssKiB(pid: number): number {
     stack.push(...children(p));
   }
   return total;
+}
+
+/**
+ * CPU seconds (user + system) of `pid` and its live descendants, plus what reaped children used (a
+ * reaped child is no longer in the tree, so nothing counts twice); 0 if the process is gone.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length > 0 && seen.size < 10_000) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    ticks += cpuTicks(p);
+    stack.push(...children(p));
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces): state is field 3; utime 14, stime 15,
+    // cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return 0;
+  }
 }
 
 function rssKiB(pid: number): number {

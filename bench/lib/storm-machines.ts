@@ -29,12 +29,18 @@ export interface MachineResult {
   /** ms from the storm's start to power-on, and from power-on to the end of each stage. */
   powerOnMs: number;
   stageMs: Partial<Record<Stage, number>>;
+  /** TFTP waits that ran out (probe + transfer): each one cost this machine a timeout. */
+  tftpTimeouts: number;
+  /** TFTP DATA that was not the next block (server retransmissions). */
+  tftpOutOfOrder: number;
   failed?: { stage: Stage; reason: string };
 }
 
 export interface StormResult {
   machines: MachineResult[];
   wallMs: number;
+  /** CPU (user + system) the machines' process used: client and servers share the CPU. */
+  clientCpuMs: number;
 }
 
 async function httpGet(agent: Agent, host: string, path: string, timeoutMs: number): Promise<number> {
@@ -55,7 +61,7 @@ async function bootOne(relay: StormRelay, plan: StormPlan, index: number, t0: nu
   const powerOnMs = Math.random() * plan.spreadMs;
   await new Promise((r) => setTimeout(r, powerOnMs));
   const start = performance.now();
-  const res: MachineResult = { powerOnMs: Math.round(start - t0), stageMs: {} };
+  const res: MachineResult = { powerOnMs: Math.round(start - t0), stageMs: {}, tftpTimeouts: 0, tftpOutOfOrder: 0 };
   const mark = (s: Stage) => (res.stageMs[s] = Math.round(performance.now() - start));
   let stage: Stage = 'dhcp';
   try {
@@ -74,6 +80,8 @@ async function bootOne(relay: StormRelay, plan: StormPlan, index: number, t0: nu
       retries: 4,
       totalTimeoutMs: 20_000,
     });
+    res.tftpTimeouts += probe.timeouts;
+    res.tftpOutOfOrder += probe.outOfOrder;
     if (probe.error) throw new Error(`tsize probe: TFTP error ${probe.error.code} ${probe.error.message}`);
     const got = await tftpGet({
       ...common,
@@ -82,6 +90,8 @@ async function bootOne(relay: StormRelay, plan: StormPlan, index: number, t0: nu
       retries: 6,
       totalTimeoutMs: plan.machineTimeoutMs,
     });
+    res.tftpTimeouts += got.timeouts;
+    res.tftpOutOfOrder += got.outOfOrder;
     if (got.error) throw new Error(`TFTP error ${got.error.code} ${got.error.message}`);
     if (got.bytes !== plan.bootFileSize) throw new Error(`boot file ${got.bytes} bytes, expected ${plan.bootFileSize}`);
     mark('tftp');
@@ -106,9 +116,12 @@ async function main(): Promise<void> {
   const plan = JSON.parse(process.argv[2] ?? '') as StormPlan;
   const relay = await StormRelay.open(plan.giaddr, plan.server);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     const machines = await Promise.all(Array.from({ length: plan.machines }, (_, i) => bootOne(relay, plan, i, t0)));
-    const result: StormResult = { machines, wallMs: Math.round(performance.now() - t0) };
+    const cpu = process.cpuUsage(cpu0);
+    const clientCpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    const result: StormResult = { machines, wallMs: Math.round(performance.now() - t0), clientCpuMs };
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {
     relay.close();

@@ -12,6 +12,12 @@ export interface StormSummary {
   p99Ms: number;
   /** Median time each stage took, e.g. "DHCP 0.03 s, TFTP 1.2 s, HTTP 9.8 s". */
   stagesNote: string;
+  /** TFTP timeouts of all machines together, and how many machines had at least one. */
+  tftpTimeouts: number;
+  machinesWithTftpTimeouts: number;
+  /** DATA packets the machines got out of order (duplicates): the server retransmitted. */
+  tftpOutOfOrder: number;
+  clientCpuMs: number;
 }
 
 /** Nearest-rank percentile of sorted values (0 when empty). */
@@ -29,7 +35,10 @@ export function summarizeStorm(r: StormResult): StormSummary {
       50,
     );
   const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const stagesNote = `median DHCP ${sec(span((m) => m.stageMs.dhcp!))}, TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
+  const stagesNote =
+    `median DHCP ${sec(span((m) => m.stageMs.dhcp!))}, ` +
+    `TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, ` +
+    `HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
   const firstOn = Math.min(...r.machines.map((m) => m.powerOnMs));
   const lastDone = Math.max(0, ...done.map((m) => m.powerOnMs + m.stageMs.http!));
   const byStage = new Map<string, { n: number; reason: string }>();
@@ -47,5 +56,9 @@ export function summarizeStorm(r: StormResult): StormSummary {
     p95Ms: percentile(totals, 95),
     p99Ms: percentile(totals, 99),
     stagesNote,
+    tftpTimeouts: r.machines.reduce((a, m) => a + (m.tftpTimeouts ?? 0), 0),
+    machinesWithTftpTimeouts: r.machines.filter((m) => (m.tftpTimeouts ?? 0) > 0).length,
+    tftpOutOfOrder: r.machines.reduce((a, m) => a + (m.tftpOutOfOrder ?? 0), 0),
+    clientCpuMs: r.clientCpuMs ?? 0,
   };
 }

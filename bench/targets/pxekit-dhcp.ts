@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Target, TargetContext } from '../lib/types.js';
-import { pxekitBenchConfig } from './pxekit.js';
+import { cpuProfArgs, pxekitBenchConfig } from './pxekit.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'pxekit.js');
@@ -46,10 +46,9 @@ export function pxekitDhcp(store: LeaseStoreKind): PxekitDhcpTarget {
       const conf = path.join(ctx.workDir, 'pxekit.config.json');
       writeFileSync(conf, JSON.stringify(pxekitDhcpConfig(ctx, store), null, 2));
       last = store === 'file' ? path.join(ctx.workDir, 'leases.log') : undefined;
-      const prof = process.env.BENCH_CPU_PROF;
       return {
         cmd: process.execPath,
-        args: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : []), BIN, 'start', '--config', conf],
+        args: [...cpuProfArgs(), BIN, 'start', '--config', conf],
         ready: (c) => c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000),
       };
     },

@@ -29,7 +29,9 @@ export async function auditLeaseFile(file: string): Promise<LeaseAudit> {
     const takes = l.state === 'offered' || l.state === 'bound';
     if (takes && prev && prev.mac !== l.mac && prev.state !== 'released' && prev.expiresAt > l.updatedAt) {
       audit.doubleAllocations++;
-      audit.firstProblem ??= `${l.ip}: ${l.state} to ${l.mac} at ${l.updatedAt} while ${prev.state} to ${prev.mac || '(declined)'} until ${prev.expiresAt}`;
+      audit.firstProblem ??=
+        `${l.ip}: ${l.state} to ${l.mac} at ${l.updatedAt} while ${prev.state} to ` +
+        `${prev.mac || '(declined)'} until ${prev.expiresAt}`;
     }
     if (l.state === 'bound') everBound.add(l.ip);
     cur.set(l.ip, l);

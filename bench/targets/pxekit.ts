@@ -67,7 +67,7 @@ export function pxekitTarget(variant?: {
       writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx, await variant?.sources(ctx)), null, 2));
       return {
         cmd: process.execPath,
-        args: [BIN, 'start', '--config', conf],
+        args: [...cpuProfArgs(), BIN, 'start', '--config', conf],
         ready: async (c) => {
           if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
           if (c.service === 'tftp' || c.service === 'boot')
@@ -77,4 +77,10 @@ export function pxekitTarget(variant?: {
       };
     },
   };
+}
+
+/** `BENCH_CPU_PROF=<dir>`: node's --cpu-prof for every pxekit started (one .cpuprofile per process). */
+export function cpuProfArgs(): string[] {
+  const prof = process.env.BENCH_CPU_PROF;
+  return prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
 }

@@ -30,6 +30,15 @@ export const dhcp6Schema = {
       default: 547,
       description: 'DHCPv6 server port; clients are answered on port - 1 (546), relays on this port.',
     },
+    pxePort: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65535,
+      default: 4011,
+      description:
+        'Boot-only mode: the PXE boot-server port, bound on serverAddress. UEFI firmware (EDK2) that took its ' +
+        'address from another server asks here, by unicast from its new address, for the boot file URL.',
+    },
     interfaces: {
       type: 'array',
       items: { type: 'string' },

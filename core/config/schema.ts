@@ -19,7 +19,8 @@ const ipv6Listen = (what: string, whileDhcp6: string) => ({
   pattern: '^(?=.*:)[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$',
   description:
     `${what} IPv6 listening address, its own socket on the same port: :: (all), one address, or a ` +
-    `link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs point here): ${whileDhcp6}; otherwise none.`,
+    `link-local address with its zone (fe80::1%eth0). Default while dhcp6.mode is not off (its boot URLs ` +
+    `point here): ${whileDhcp6}; otherwise none.`,
 });
 const mac = {
   type: 'string',
@@ -205,6 +206,13 @@ export const coreConfigSchema = {
           description:
             'How clients reach this server, e.g. http://10.99.0.1 — used to build boot URLs. Default: ' +
             'http://<address the client used>:<port>.',
+        },
+        baseUrl6: {
+          type: 'string',
+          pattern: '^https?://',
+          description:
+            'How IPv6 clients (DHCPv6, HTTP over IPv6) reach this server, e.g. http://[fd77::1]:8080. Default: ' +
+            'baseUrl when its host is a name (it may have an AAAA record), else http://[<address the client used>]:<port>.',
         },
         headersTimeoutMs: {
           type: 'integer',

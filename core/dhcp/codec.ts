@@ -196,7 +196,8 @@ function plan(packet: DhcpPacket, opts: EncodeOptions | undefined): Layout {
     if (f >= fields.length) {
       throw new EncodeError(
         'too-large',
-        `options need ${plain - OPTIONS_OFFSET} bytes and do not fit in maxSize ${maxSize} even using ${fields.length - 1} overloaded field(s)`,
+        `options need ${plain - OPTIONS_OFFSET} bytes and do not fit in maxSize ${maxSize} ` +
+          `even using ${fields.length - 1} overloaded field(s)`,
       );
     }
     fields[f]!.list.push(chunk);

@@ -55,7 +55,10 @@ export class FullMode {
     }
   }
 
-  /** The pool for a request: the relay's link selection (82.5) or subnet (giaddr), else the receiving interface's, else ciaddr's / the only pool. */
+  /**
+   * The pool for a request: the relay's link selection (82.5) or subnet (giaddr), else the receiving
+   * interface's, else ciaddr's / the only pool.
+   */
   choosePool(ctx: DhcpContext): Pool | undefined {
     const { pools } = this.#o;
     const p = ctx.packet;

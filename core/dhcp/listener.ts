@@ -15,6 +15,7 @@ import type { Incoming, Prepared } from './pipeline.js';
 import { ReplyQueue } from './reply-queue.js';
 import { bindDhcpSocket, dhcpTransport, type DhcpSocket, type DhcpTransport } from './sockets.js';
 import { raceTimer } from '../util/race-timer.js';
+import { LogLimiter, type LimitClock } from '../util/log-limit.js';
 
 export interface ListenerOptions {
   port: number;
@@ -24,6 +25,8 @@ export interface ListenerOptions {
   addresses: readonly LocalAddress[];
   log: Logger;
   onPacket: (inc: Incoming) => Promise<Prepared | undefined>;
+  /** Clock of the per-packet warnings' rate limit (tests). */
+  logClock?: LimitClock;
 }
 
 type Kind = Incoming['kind'];
@@ -43,14 +46,16 @@ export class DhcpListener {
   readonly #queues = new WeakMap<DhcpSocket, ReplyQueue>();
   /** node:dgram or the addon's batched sockets (sockets.ts), chosen once. */
   readonly transport: DhcpTransport = dhcpTransport();
+  /** Warnings a flood repeats per packet (socket errors, failed sends, dropped replies): one a second per kind. */
+  readonly #limited: LogLimiter;
   #dropped = 0;
-  #dropLoggedAt = 0;
   #closing = false;
   #onPacket: ListenerOptions['onPacket'];
 
   constructor(opts: ListenerOptions) {
     this.#o = opts;
     this.#onPacket = opts.onPacket;
+    this.#limited = new LogLimiter({ intervalMs: 1000, ...(opts.logClock ? { clock: opts.logClock } : {}) });
   }
 
   /** Hands packets that arrive from now on to `onPacket` (a config reload); the sockets stay bound. */
@@ -112,7 +117,8 @@ export class DhcpListener {
         onMessage: (buf, from, fromPort) => {
           if (reuseAddr) this.#receive(kind, buf, from, fromPort, local); // the exclusive probe only binds
         },
-        onError: (err) => this.#o.log.warn({ event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
+        onError: (err) =>
+          this.#limited.warn(this.#o.log, { event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
       });
     } catch (err) {
       throw listenError(err as NodeJS.ErrnoException, what, port, address);
@@ -142,7 +148,8 @@ export class DhcpListener {
     let q = this.#queues.get(socket);
     if (!q) {
       q = new ReplyQueue(socket, {
-        onError: (err, to) => this.#o.log.warn({ event: 'dhcp.send.error', err, to }, 'DHCP reply could not be sent'),
+        onError: (err, to) =>
+          this.#limited.warn(this.#o.log, { event: 'dhcp.send.error', err, to }, 'DHCP reply could not be sent'),
         onDrop: (reason) => this.#noteDrop(reason),
       });
       this.#queues.set(socket, q);
@@ -150,15 +157,14 @@ export class DhcpListener {
     return q;
   }
 
-  /** Replies dropped unsent (queue full or too old): one warning a second at most, with the count. */
+  /** Replies dropped unsent (queue full or too old): one warning a second at most, with the total. */
   #noteDrop(reason: string): void {
     this.#dropped++;
-    const now = Date.now();
-    if (now - this.#dropLoggedAt < 1000) return;
-    this.#dropLoggedAt = now;
-    this.#o.log.warn(
+    this.#limited.warn(
+      this.#o.log,
       { event: 'dhcp.reply.dropped', reason, dropped: this.#dropped },
       'DHCP replies dropped: more to send than the socket takes (a flood?)',
+      reason,
     );
   }
 
@@ -176,5 +182,6 @@ export class DhcpListener {
       for (const s of [g.wildcard, ...[...g.byAddress.values()].map((b) => b.socket)]) s?.close();
     }
     this.#groups.clear();
+    this.#limited.flush();
   }
 }

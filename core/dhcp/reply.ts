@@ -23,8 +23,9 @@ export interface CreateReplyOptions {
 /**
  * A reply skeleton for `request`: op BOOTREPLY; xid, flags, giaddr, chaddr, htype, hlen copied;
  * ciaddr copied except in an OFFER or NAK (table 3); yiaddr/siaddr 0 and sname/file empty for the
- * caller to fill; a NAK through a relay gets the broadcast bit (§4.3.2). Options start as 53 = `messageType`, 54 = `serverId`, then 61 and 97 echoed when
- * the client sent them (97 byte for byte, even length 0: PXE ROMs drop replies without it).
+ * caller to fill; a NAK through a relay gets the broadcast bit (§4.3.2). Options start as 53 =
+ * `messageType`, 54 = `serverId`, then 61 and 97 echoed when the client sent them (97 byte for byte,
+ * even length 0: PXE ROMs drop replies without it).
  * Option 82 is not copied here: call `echoRelayAgentInfo` last, after every other option is set.
  */
 export function createReply(

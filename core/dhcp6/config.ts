@@ -20,6 +20,8 @@ export interface Dhcp6PoolConfig {
 export interface Dhcp6Config {
   mode: 'off' | 'full' | 'boot-only';
   port: number;
+  /** Boot-only mode: the PXE boot-server port (4011) where EDK2 asks for the boot file after a proxy Advertise. */
+  pxePort: number;
   interfaces?: string[];
   serverAddress?: string;
   serverDuid?: string;

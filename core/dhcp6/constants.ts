@@ -84,6 +84,8 @@ export const OptionCode = {
   CLIENT_LINKLAYER_ADDR: 79,
   SOL_MAX_RT: 82,
   INF_MAX_RT: 83,
+  /** RFC 8357: a relay that sends from another port than 547 says so; the Relay-reply goes to that port. */
+  RELAY_SOURCE_PORT: 135,
 } as const;
 
 export const StatusCode = {

@@ -3,7 +3,7 @@
  * It knows nothing of sockets, config or plugins: the service hands in a `Responder6Host` (the
  * server DUID, the bindings, the boot options it decided) and sends what comes back.
  */
-import { MessageType as M, StatusCode as S, INFINITY } from './constants.js';
+import { ENTERPRISE_INTEL, MessageType as M, StatusCode as S, INFINITY } from './constants.js';
 import { type Bindings6, type IaClient } from './leases6.js';
 import { findOption, findOptions } from './options.js';
 import type { Pool6 } from './pool6.js';
@@ -56,10 +56,16 @@ export async function respond(
       return { ignore: 'boot-only mode answers Solicit/Request/Information-request' };
     const boot = await host.bootOptions();
     if (boot.length === 0) return { ignore: 'boot-only mode and no boot decision for this client' };
+    const options = [...(await replyOptions(msg, host)), ...proxyEcho(msg, boot)];
+    if (t === M.SOLICIT) {
+      // A proxy Advertise: no IA_NA at all. EDK2 drops an Advertise whose IA_NA carries a non-Success status
+      // (Dhcp6SeekStsOption) and files one without IA_NA, with 59 and vendor class PXEClient/HTTPClient, as a
+      // proxy offer to combine with another server's address; RFC 8415 clients ignore it (no addresses).
+      return { reply: reply(msg, host, options, M.ADVERTISE), event: 'dhcp6.advertise', addresses: [] };
+    }
+    // A Request to us: EDK2's boot-server Request on port 4011 (no IA_NA), or a client that chose our Advertise.
     const noAddr = ias.map((ia) => iaStatus(ia, S.NoAddrsAvail, 'addresses come from the site DHCPv6 server'));
-    const type = t === M.SOLICIT ? M.ADVERTISE : M.REPLY;
-    const out = reply(msg, host, [...noAddr, ...(await replyOptions(msg, host))], type);
-    return { reply: out, event: t === M.SOLICIT ? 'dhcp6.advertise' : 'dhcp6.reply', addresses: [] };
+    return { reply: reply(msg, host, [...noAddr, ...options]), event: 'dhcp6.reply', addresses: [] };
   }
   const bindings = host.bindings;
   const now = host.now();
@@ -168,6 +174,19 @@ async function replyOptions(msg: Dhcp6Message, host: Responder6Host): Promise<Dh
   );
   const wantsBoot = oro.includes(59) || findOption(msg.options, 'client-arch-type') !== undefined;
   return wantsBoot ? [...info, ...(await host.bootOptions())] : info;
+}
+
+/**
+ * Boot-only answers echo the client's class like an IPv4 proxyDHCP offer (option 60 `PXEClient`): EDK2's PXE
+ * client takes an answer without an address as a boot-server offer only with vendor class 16 = enterprise 343
+ * + `PXEClient` (PxeBcParseDhcp6Packet). `HTTPClient` is already in the boot options for HTTP boot.
+ */
+function proxyEcho(msg: Dhcp6Message, boot: readonly Dhcp6Option[]): Dhcp6Option[] {
+  if (boot.some((o) => o.kind === 'vendor-class')) return [];
+  const asked = findOptions(msg.options, 'vendor-class').some((v) =>
+    v.data.some((d) => d.subarray(0, 9).toString('latin1') === 'PXEClient'),
+  );
+  return asked ? [{ kind: 'vendor-class', enterprise: ENTERPRISE_INTEL, data: [Buffer.from('PXEClient')] }] : [];
 }
 
 function timers(pool: Pool6 | undefined): { t1: number; t2: number } {

@@ -48,9 +48,9 @@ export function formatReport(r: ExplainReport): string {
         .join(', ')}`,
     );
   L.push('');
-  L.push(
-    `2. Admit: ${r.admit.allowed ? `admitted${r.admit.plugin ? ` by ${r.admit.plugin}` : ' (no plugin objected)'}` : `DENIED by ${r.admit.plugin}`}${r.admit.reason ? ` — ${r.admit.reason}` : ''}`,
-  );
+  const admitted = `admitted${r.admit.plugin ? ` by ${r.admit.plugin}` : ' (no plugin objected)'}`;
+  const admitReason = r.admit.reason ? ` — ${r.admit.reason}` : '';
+  L.push(`2. Admit: ${r.admit.allowed ? admitted : `DENIED by ${r.admit.plugin}`}${admitReason}`);
   L.push('');
   if (!r.admit.allowed) L.push('3. Boot decision: none (denied clients are not asked about)');
   else if (!r.bootAsked) L.push('3. Boot decision: not asked (the packet was not answered: see the DHCP events)');

@@ -7,6 +7,8 @@ export interface HttpConfig {
   address6?: string;
   /** How clients reach this server (`http://10.99.0.1`), for boot URLs. */
   baseUrl?: string;
+  /** How IPv6 clients reach this server (`http://[fd77::1]:8080`); default in core/boot/url.ts. */
+  baseUrl6?: string;
   /** Headers must arrive within this many ms (slowloris bound). */
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;

@@ -25,9 +25,10 @@ const ALLOW = 'GET, HEAD';
 
 /**
  * The whole HTTP request flow, shared by the listener and inject(): method → path → client →
- * `request` hook (operator endpoints, not admitted) → admit → `script` hook → files. Never throws and never leaves a request hanging: any failure
- * becomes a 500 (before headers) or a destroyed socket (after), logged as `http.error`. The returned
- * promise settles (never rejects) once the response is closed and logged.
+ * `request` hook (operator endpoints, not admitted) → admit → `script` hook → files. Never throws and
+ * never leaves a request hanging: any failure becomes a 500 (before headers) or a destroyed socket
+ * (after), logged as `http.error`. The returned promise settles (never rejects) once the response is
+ * closed and logged.
  */
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {

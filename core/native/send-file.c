@@ -25,10 +25,15 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-/* One sendfile(2) call moves at most this much, so a fast client cannot keep the loop busy for long. */
-#define MAX_PER_CALL (4 << 20)
+/*
+ * At most 2 MiB per wake-up (as nginx's sendfile_max_chunk), then back to the event loop: on a veth
+ * or loopback link the kernel delivers to the receiver inside our sendfile call, so a fast reader would
+ * otherwise keep the loop for tens of milliseconds per wake-up (64 MiB before), and every TFTP transfer
+ * waiting for its ACK to be handled waits with it (the boot storm's TFTP stage showed it).
+ */
+#define MAX_PER_CALL (1 << 20)
 /* Calls per wake-up before yielding to the rest of the event loop. */
-#define MAX_CALLS_PER_WAKE 16
+#define MAX_CALLS_PER_WAKE 2
 
 typedef struct {
   uv_poll_t poll;

@@ -84,9 +84,19 @@ export class DhcpService implements ProtocolService {
 
   /**
    * Loads the lease store once, for whichever family needs it first (DHCPv4 full mode, DHCPv6 full
-   * mode: one store holds both). Closed by `close()`.
+   * mode: one store holds both); after a reload, once the previous server closed its store. Closed by `close()`.
    */
   loadLeaseStore(): Promise<void> {
+    const handover = this.#storeHandover;
+    if (!handover) return this.#openStore();
+    return handover.then(() => {
+      // Without a DHCPv4 allocator to sync (#handoverDone), the handover ends here.
+      if (!this.#allocator && this.#storeHandover === handover) this.#storeHandover = undefined;
+      return this.#openStore();
+    });
+  }
+
+  #openStore(): Promise<void> {
     this.#storeLoading ??= this.leaseStore.load().catch((err: unknown) => {
       this.#storeLoading = undefined;
       throw err;
@@ -134,17 +144,15 @@ export class DhcpService implements ProtocolService {
    * plugin's store (lease-file, lease-redis) takes over once the previous one has finished its packets
    * and closed (a lease file has one writer), packets arriving meanwhile waiting for it.
    */
-  async adopt(prev: DhcpService): Promise<void> {
-    const listener = prev.#listener;
-    if (!listener) return;
+  async adopt(prev: DhcpService, alsoUsing: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     const ownStore = this.#server.provided.get('leaseStore');
     if (!ownStore && prev.#storeLoading) {
       this.#store = prev.leaseStore;
       this.#storeLoading = prev.#storeLoading;
       prev.#storeLoading = undefined;
     } else if (prev.#storeLoading) {
-      this.#storeHandover = prev
-        .drained()
+      // `alsoUsing`: the other family's packets in flight on the previous store (DHCPv6 shares it).
+      this.#storeHandover = Promise.all([prev.drained(), alsoUsing()])
         .then(() => prev.#closeStore())
         .catch((err: unknown) =>
           this.#server.log.error(
@@ -153,6 +161,8 @@ export class DhcpService implements ProtocolService {
           ),
         );
     }
+    const listener = prev.#listener;
+    if (!listener) return; // DHCPv4 off: only the store (for DHCPv6) carries over
     const pipeline = this.#setup();
     this.#addresses = prev.#addresses;
     // The memory store is read into the new allocator before the switch; a plugin's store after it.

@@ -1,24 +1,22 @@
 /**
- * The DHCPv6 side of the server (RFC 8415, RFC 5970): one UDP socket on [::]:547 that joins
- * ff02::1:2 on each served link, a per-message path that reuses the IPv4 boot machinery (classify,
- * receive, admit, selectBoot, sessions, boot events) through a stand-in context, and the protocol
- * logic of core/dhcp6 with the same lease store as IPv4. Relay-forward layers are unwrapped and the
+ * The DHCPv6 side of the server (RFC 8415, RFC 5970): the sockets of dhcp6-sockets.ts ([::]:547, and the
+ * PXE boot server on [serverAddress]:4011 in boot-only mode), a per-message path that reuses the IPv4 boot
+ * machinery (classify, receive, admit, selectBoot, sessions, boot events) through a stand-in context, and the
+ * protocol logic of core/dhcp6 with the same lease store as IPv4. Relay-forward layers are unwrapped and the
  * answer goes back in Relay-reply layers with the Interface-ID echoed.
  */
-import dgram from 'node:dgram';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ListeningAddress } from '../hooks/server.js';
 import type { Dhcp6Config } from '../dhcp6/config.js';
 import type { DhcpService } from './dhcp-service.js';
 import type { ProtocolService, ServiceHost } from './types.js';
 
-/** What the DHCPv6 service needs of the server: the service host, the dhcp6 config and the DHCP hooks and lease store. */
+/** What the DHCPv6 service needs of the server: the service host, the dhcp6 config, the DHCP hooks and lease store. */
 export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
   readonly config: ServiceHost['config'] & { dhcp6: Dhcp6Config };
   readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
 };
-import { HookError, PxeError, listenError } from '../errors.js';
+import { HookError, PxeError } from '../errors.js';
 import { recordDecision } from '../dhcp/boot-reply.js';
 import { classify } from '../dhcp/pxe.js';
 import {
@@ -29,16 +27,19 @@ import {
   MessageType,
   messageTypeName,
   HOP_COUNT_LIMIT,
+  OptionCode,
 } from '../dhcp6/codec.js';
-import { duidHex, parseDuidHex } from '../dhcp6/duid.js';
+import { duidHex } from '../dhcp6/duid.js';
 import { Bindings6 } from '../dhcp6/leases6.js';
-import { ipv6Links, type Link } from '../dhcp6/links.js';
-import { findOption, unwrapRelays } from '../dhcp6/options.js';
-import { buildPools6, poolContains, type Pool6 } from '../dhcp6/pool6.js';
+import { ipv6Links } from '../dhcp6/links.js';
+import { findOption, rawOption, unwrapRelays } from '../dhcp6/options.js';
+import { poolContains, type Pool6 } from '../dhcp6/pool6.js';
 import { respond } from '../dhcp6/responder.js';
 import type { Dhcp6Option, Dhcp6Packet, Dhcp6RelayMessage } from '../dhcp6/types.js';
 import type { DhcpContext } from '../hooks/dhcp.js';
 import { bootOptions6, clientMac, standInPacket } from './dhcp6-client.js';
+import { prepareDhcp6, type Setup6 } from './dhcp6-setup.js';
+import { Dhcp6Sockets, type Dhcp6Port } from './dhcp6-sockets.js';
 import { TftpSourceWatch } from './dhcp6-tftp-source.js';
 import { ipv6ListenAddress } from './listen6.js';
 
@@ -56,19 +57,13 @@ export interface Dhcp6Stats {
   replies: number;
 }
 
-/** What start (or the first inject) works out once: pools, bindings, server DUID, links, URL address. */
-interface Setup6 {
-  pools: Pool6[];
-  bindings: Bindings6 | undefined;
-  duid: Buffer;
-  links: Link[];
-  address: string;
-}
-
 export class Dhcp6Service implements ProtocolService {
   readonly stats: Dhcp6Stats = { received: 0, decodeErrors: 0, dropped: 0, replies: 0 };
   readonly #server: Dhcp6ServiceHost;
-  #socket: dgram.Socket | undefined;
+  #sockets: Dhcp6Sockets | undefined;
+  /** Messages being answered now (a reload waits for them before closing the previous config's plugins). */
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
   #setup: Setup6 | undefined;
   #log: Logger | undefined;
   readonly #tftpSource = new TftpSourceWatch();
@@ -90,45 +85,79 @@ export class Dhcp6Service implements ProtocolService {
     if (this.#cfg.mode === 'off') return [];
     const s = this.#prepare();
     if (s.bindings) await this.#server.dhcp.loadLeaseStore();
-    const socket = dgram.createSocket({ type: 'udp6', reuseAddr: true });
-    this.#socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, 'DHCPv6', this.#cfg.port, '[::]')));
-      socket.bind(this.#cfg.port, '::', () => resolve());
-    });
-    for (const link of s.links) {
-      try {
-        socket.addMembership('ff02::1:2', `::%${link.name}`);
-      } catch (err) {
-        this.#logger().warn({ event: 'dhcp6.join.error', interface: link.name, err }, 'cannot join ff02::1:2');
-      }
-    }
-    socket.on('error', (err) => this.#logger().error({ event: 'dhcp6.socket.error', err }, 'DHCPv6 socket error'));
-    socket.on('message', (buf, rinfo) => {
-      void this.handle(buf, { address: rinfo.address, port: rinfo.port }).then((out) => {
-        if (out) socket.send(out.buffer, out.to.port, out.to.address);
-      });
-    });
-    const port = socket.address().port;
+    const sockets = new Dhcp6Sockets(
+      {
+        port: this.#cfg.port,
+        bootServer: this.#cfg.mode === 'boot-only' ? { address: s.address, port: this.#cfg.pxePort } : undefined,
+        links: s.links.map((l) => l.name),
+        log: this.#logger(),
+      },
+      this.#onPacket,
+    );
+    const bound = await sockets.listen();
+    this.#sockets = sockets;
     this.#logger().info(
       {
         event: 'dhcp6.listening',
         mode: this.#cfg.mode,
-        port,
+        port: bound[0]!.port,
+        ...(bound[1] ? { pxePort: bound[1].port } : {}),
         links: s.links.map((l) => l.name),
         serverAddress: s.address,
       },
       `DHCPv6 ${this.#cfg.mode} listening`,
     );
     this.#watchTftpSource(s);
-    return [{ protocol: 'dhcp', address: '::', port }];
+    return bound;
+  }
+
+  /**
+   * Takes over the sockets of `prev` (the server this one replaces on a config reload): datagrams from now on
+   * are answered with this service's config and hooks, `prev` finishes those it is answering (`drained()`).
+   * Bindings live in the lease store, which `DhcpService.adopt` hands over first (call it before this).
+   */
+  adopt(prev: Dhcp6Service): void {
+    const sockets = prev.#sockets;
+    if (!sockets) return;
+    prev.#sockets = undefined;
+    const s = this.#prepare();
+    // The same identity: clients in the middle of an exchange hold prev's DUID (random when no link has a MAC).
+    const kept = prev.#setup;
+    this.#setup = {
+      ...s,
+      // On the store DhcpService.adopt just handed over (prepare() may have run before it).
+      bindings: s.bindings ? new Bindings6(this.#server.dhcp.leaseStore, s.pools) : undefined,
+      ...(kept ? { duid: kept.duid, links: kept.links, address: kept.address } : {}),
+    };
+    this.#sockets = sockets;
+    sockets.usePacketHandler(this.#onPacket);
+  }
+
+  /** Works out pools and addresses now: a reload does it before the switch, so a mistake refuses the reload. */
+  prepare(): void {
+    if (this.#cfg.mode !== 'off') this.#prepare();
+  }
+
+  /** Settles when no message is being answered by this service (new ones may still come). */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((done) => this.#drainWaiters.push(done));
   }
 
   async close(): Promise<void> {
-    const socket = this.#socket;
-    this.#socket = undefined;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    const sockets = this.#sockets;
+    this.#sockets = undefined;
+    await sockets?.close();
   }
+
+  readonly #onPacket = (buf: Buffer, source: { address: string; port: number }, via: Dhcp6Port) => {
+    this.#inFlight++;
+    const out = this.handle(buf, source, via);
+    void out.finally(() => {
+      if (--this.#inFlight === 0) for (const done of this.#drainWaiters.splice(0)) done();
+    });
+    return out;
+  };
 
   /** Runs one message through the same path as the socket (tests, tools). */
   async inject(packet: Buffer | Dhcp6Packet, source = { address: 'fe80::1', port: 546 }): Promise<Dhcp6Outgoing[]> {
@@ -140,7 +169,11 @@ export class Dhcp6Service implements ProtocolService {
   }
 
   /** One datagram in, at most one reply out. Never rejects: failures are logged and dropped. */
-  async handle(buf: Buffer, source: { address: string; port: number }): Promise<Dhcp6Outgoing | undefined> {
+  async handle(
+    buf: Buffer,
+    source: { address: string; port: number },
+    via: Dhcp6Port = 'server',
+  ): Promise<Dhcp6Outgoing | undefined> {
     this.stats.received++;
     const log = this.#logger();
     let packet: Dhcp6Packet;
@@ -165,8 +198,11 @@ export class Dhcp6Service implements ProtocolService {
     if (!un || isServerType(un.message.msgType))
       return this.#drop(log, `not a client message (${messageTypeName(packet.msgType)})`);
     if (un.relays.some((r) => r.hopCount > HOP_COUNT_LIMIT)) return this.#drop(log, 'relay hop count over the limit');
+    if (via === 'bootserver' && un.relays.length > 0)
+      return this.#drop(log, 'a relayed message on the boot-server port');
     try {
-      return await this.#answer(un.message, un.relays, source);
+      if (this.#prepare().bindings) await this.#server.dhcp.loadLeaseStore(); // after a reload: the handed-over store
+      return await this.#answer(un.message, un.relays, source, via);
     } catch (err) {
       this.stats.dropped++;
       if (err instanceof HookError)
@@ -183,6 +219,7 @@ export class Dhcp6Service implements ProtocolService {
     msg: Extract<Dhcp6Packet, { kind: 'message' }>,
     relays: Dhcp6RelayMessage[],
     source: { address: string; port: number },
+    via: Dhcp6Port,
   ): Promise<Dhcp6Outgoing | undefined> {
     const s = this.#prepare();
     const server = this.#server;
@@ -266,6 +303,7 @@ export class Dhcp6Service implements ProtocolService {
       archName: client.archName,
       ...(bootUrl ? { bootFile: bootUrl } : {}),
       relayed: relays.length > 0,
+      ...(via === 'bootserver' ? { bootServer: true } : {}),
     };
     log.info({ event: res.event, ...data, plugin }, `${res.event} ${addresses.join(',')}`);
     if (server.observesBootEvents)
@@ -295,8 +333,11 @@ export class Dhcp6Service implements ProtocolService {
         options: [...(iid ? [iid] : []), { kind: 'relay-msg', message: out }],
       };
     }
-    // To a relay: its port 547 (RFC 8415 §19.3); to a client: where it sent from (546).
-    const to = { address: source.address, port: relays.length > 0 ? this.#cfg.port || 547 : source.port };
+    // To a client: where it sent from (546). To a relay: the server port, 547 (RFC 8415 §19.3), or the port it
+    // sent from when it says it uses another one (Relay Source Port option 135, RFC 8357 §5.2).
+    const relayPort =
+      relays[0] && rawOption(relays[0].options, OptionCode.RELAY_SOURCE_PORT) ? source.port : this.#cfg.port || 547;
+    const to = { address: source.address, port: relays.length > 0 ? relayPort : source.port };
     return { buffer: encode(out), to, event: res.event };
   }
 
@@ -337,47 +378,7 @@ export class Dhcp6Service implements ProtocolService {
   }
 
   #prepare(): Setup6 {
-    if (this.#setup) return this.#setup;
-    const cfg = this.#cfg;
-    let pools: Pool6[];
-    try {
-      pools = buildPools6(
-        cfg.pools.map((p) => ({
-          ...p,
-          reservations: p.reservations.map((r) => ({
-            address: r.address,
-            ...(r.duid ? { duid: parseDuidHex(r.duid)! } : {}),
-            ...(r.mac ? { mac: r.mac.toLowerCase().replace(/-/g, ':') } : {}),
-            ...(r.hostname ? { hostname: r.hostname } : {}),
-          })),
-        })),
-      );
-    } catch (err) {
-      throw new PxeError('PXE_ERR_CONFIG_INVALID', (err as Error).message, { fix: 'fix dhcp6.pools in the config' });
-    }
-    if (cfg.mode === 'full' && pools.length === 0)
-      throw new PxeError('PXE_ERR_CONFIG_INVALID', 'dhcp6.mode is full but dhcp6.pools is empty', {
-        fix: 'add a pool (prefix and range) or set dhcp6.mode to boot-only',
-      });
-    const links = ipv6Links(cfg.interfaces ?? this.#server.config.interfaces);
-    const address = cfg.serverAddress ?? links.flatMap((l) => l.global)[0];
-    if (!address)
-      throw new PxeError(
-        'PXE_ERR_CONFIG_INVALID',
-        'DHCPv6 has no address for boot URLs: no served interface has a global IPv6 address',
-        {
-          fix: 'set dhcp6.serverAddress, or give the interface a global or ULA address',
-        },
-      );
-    const configured = cfg.serverDuid ? parseDuidHex(cfg.serverDuid) : undefined;
-    const mac = links.find((l) => l.mac)?.mac;
-    const duid =
-      configured ??
-      (mac
-        ? Buffer.concat([Buffer.from([0, 3, 0, 1]), Buffer.from(mac.replace(/:/g, ''), 'hex')])
-        : Buffer.concat([Buffer.from([0, 4]), Buffer.from(randomUUID().replace(/-/g, ''), 'hex')]));
-    const bindings = cfg.mode === 'full' ? new Bindings6(this.#server.dhcp.leaseStore, pools) : undefined;
-    this.#setup = { pools, bindings, duid, links, address };
+    this.#setup ??= prepareDhcp6(this.#cfg, this.#server.config.interfaces, () => this.#server.dhcp.leaseStore);
     return this.#setup;
   }
 }

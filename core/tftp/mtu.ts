@@ -10,6 +10,13 @@ import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 const TTL_MS = 60_000;
 const cache = new Map<string, { at: number; mtu: number | undefined }>();
+/**
+ * The subnets of the host's interfaces, re-read at most every few seconds: every read request asks, and
+ * os.networkInterfaces() is a netlink dump (a boot storm sends a thousand requests in seconds).
+ */
+const SUBNETS_TTL_MS = 5_000;
+type Subnet = { name: string; net: ipaddr.IPv4 | ipaddr.IPv6; bits: number };
+let subnets: { at: number; list: Subnet[] } | undefined;
 
 function readMtu(ifname: string): number | undefined {
   const hit = cache.get(ifname);
@@ -34,18 +41,29 @@ export function interfaceFor(address: string): string | undefined {
   } catch {
     return undefined;
   }
+  for (const { name, net, bits } of hostSubnets()) {
+    if (net.kind() === addr.kind() && addr.match([net, bits] as [typeof addr, number])) return name;
+  }
+  return undefined;
+}
+
+function hostSubnets(): Subnet[] {
+  const now = Date.now();
+  if (subnets && now - subnets.at < SUBNETS_TTL_MS) return subnets.list;
+  const list: Subnet[] = [];
   for (const [name, infos] of Object.entries(networkInterfaces())) {
     for (const info of infos ?? []) {
       if (!info.cidr) continue;
       try {
         const [net, bits] = ipaddr.parseCIDR(info.cidr);
-        if (net.kind() === addr.kind() && addr.match([net, bits] as [typeof addr, number])) return name;
+        list.push({ name, net, bits });
       } catch {
         continue;
       }
     }
   }
-  return undefined;
+  subnets = { at: now, list };
+  return list;
 }
 
 export function mtuBlksizeFor(clientAddress: string): number | undefined {

@@ -68,7 +68,9 @@ export async function checkBootFiles(
       message: `hands out ${m.file} to ${m.clients.join(', ')} clients, and no source has it`,
       found: sources.length ? `not in ${sources.join(', ')}` : 'no file source configured',
       expected: `${m.file} in one of the sources`,
-      fix: `put ${m.file} where a source serves it (e.g. the root folder of source-disk), or change what ${m.plugin} hands out for ${archs.join(', ')} in its options; if no such client boots here, ignore this warning`,
+      fix:
+        `put ${m.file} where a source serves it (e.g. the root folder of source-disk), or change what ` +
+        `${m.plugin} hands out for ${archs.join(', ')} in its options; if no such client boots here, ignore this warning`,
     };
   });
 }

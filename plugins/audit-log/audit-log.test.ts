@@ -249,9 +249,21 @@ test('stdout: each record as a pino JSON line (event audit.record), independent 
   const script = `
     import { createServer } from 'pxekit';
     import auditLog from 'pxekit/plugins/audit-log';
-    const server = createServer({ log: { level: 'silent' }, dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, plugins: [auditLog({ stdout: true })] });
+    const server = createServer({
+      log: { level: 'silent' },
+      dhcp: { mode: 'off' },
+      tftp: { enabled: false },
+      http: { enabled: false },
+      plugins: [auditLog({ stdout: true })],
+    });
     await server.start();
-    server.emit({ type: 'http.get', protocol: 'http', outcome: 'ok', ip: '10.0.0.1', data: { path: '/a', bytes: 3, source: 'source-disk' } });
+    server.emit({
+      type: 'http.get',
+      protocol: 'http',
+      outcome: 'ok',
+      ip: '10.0.0.1',
+      data: { path: '/a', bytes: 3, source: 'source-disk' },
+    });
     await server.close();
   `;
   const r = spawnSync(

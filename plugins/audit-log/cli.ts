@@ -20,15 +20,14 @@ async function runAuditCommand(argv: string[], io: CommandIo): Promise<number> {
   const r = await verifyAuditFiles(files);
   if (!r.ok && r.bad) {
     io.out(`${r.bad.file}:${r.bad.line}: ${r.bad.reason}`);
-    io.err(
-      `audit verify: FAILED at ${r.bad.file} line ${r.bad.line} (${r.records} good record${r.records === 1 ? '' : 's'} before it)`,
-    );
+    const good = `${r.records} good record${r.records === 1 ? '' : 's'}`;
+    io.err(`audit verify: FAILED at ${r.bad.file} line ${r.bad.line} (${good} before it)`);
     return 1;
   }
   const range = r.records ? `seq ${r.firstSeq}..${r.lastSeq}` : 'empty';
-  io.out(
-    `OK: ${r.records} record${r.records === 1 ? '' : 's'} (${range})${r.head ? `, head ${r.head}` : ''}${r.partial ? '; chain starts mid-way, give the older rotated files too to check its start' : ''}`,
-  );
+  const head = r.head ? `, head ${r.head}` : '';
+  const partial = r.partial ? '; chain starts mid-way, give the older rotated files too to check its start' : '';
+  io.out(`OK: ${r.records} record${r.records === 1 ? '' : 's'} (${range})${head}${partial}`);
   return 0;
 }
 

@@ -25,7 +25,8 @@ const NAME = 'boot-by-arch';
 export default function bootByArch(options: BootByArchOptions = {}) {
   const schema = archTableSchema(
     (key, archs) =>
-      `boot file or URL for ${key} (option 93 = ${archs.join('/')})${/^uefiHttp/.test(key) ? '; a path becomes a full URL on http.baseUrl' : ''}`,
+      `boot file or URL for ${key} (option 93 = ` +
+      `${archs.join('/')})${/^uefiHttp/.test(key) ? '; a path becomes a full URL on http.baseUrl' : ''}`,
     DEFAULT_BOOT_FILES,
   );
   return definePlugin<BootByArchOptions>({

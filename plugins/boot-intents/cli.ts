@@ -67,9 +67,8 @@ async function runIntentCommand(argv: string[], io: CommandContext<Options>): Pr
     }
     return 0;
   } catch (err) {
-    io.err(
-      `pxekit intent: ${err instanceof Error ? err.message : String(err)}${err instanceof PxeError && err.fix ? `\n  fix: ${err.fix}` : ''}`,
-    );
+    const fix = err instanceof PxeError && err.fix ? `\n  fix: ${err.fix}` : '';
+    io.err(`pxekit intent: ${err instanceof Error ? err.message : String(err)}${fix}`);
     return 1;
   }
 }

@@ -40,7 +40,8 @@ export default function bootIntents(options: Partial<BootIntentsOptions> = {}) {
           type: 'string',
           minLength: 1,
           description:
-            'JSON file the intents persist to (relative to the config file); `pxekit intent` edits it and the server reloads it. Without it: memory only',
+            'JSON file the intents persist to (relative to the config file); `pxekit intent` edits ' +
+            'it and the server reloads it. Without it: memory only',
         },
         chainFiles: {
           type: 'array',

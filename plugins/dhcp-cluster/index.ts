@@ -267,7 +267,9 @@ const peersSchema = {
   additionalProperties: false,
   required: ['key', 'addresses'],
   description:
-    'a heartbeat between the instances over UDP, without Redis (HMAC-authenticated, replay-protected): an instance cut from Redis defers to a peer that reaches it, and instances that all lost Redis split the clients',
+    'a heartbeat between the instances over UDP, without Redis (HMAC-authenticated, ' +
+    'replay-protected): an instance cut from Redis defers to a peer that reaches it, and ' +
+    'instances that all lost Redis split the clients',
   properties: {
     key: {
       type: 'string',

@@ -4,9 +4,10 @@
  *
  * - **redis**: a fresh member view from Redis. Peers that say over the peer heartbeat that they lost
  *   Redis and defer are taken out of it at once (a peer still in fallback keeps its share until it
- *   hears this instance and defers), peers that say they are back on Redis are put in at once (Redis's view shows them at this instance's next beat). Clients are split by
- *   rendezvous hash over that set. An instance answers only once every peer on Redis counts it in
- *   (their beats list it among their members): joining after a start or a healed cut waits for the
+ *   hears this instance and defers), peers that say they are back on Redis are put in at once (Redis's
+ *   view shows them at this instance's next beat). Clients are split by rendezvous hash over that set.
+ *   An instance answers only once every peer on Redis counts it in (their beats list it among their
+ *   members): joining after a start or a healed cut waits for the
  *   instances that answered its clients meanwhile to let go of them (`waitingFor`, one beat's round
  *   trip), so a client is never answered by both during the handover.
  * - **defer**: no fresh view from Redis, but a live peer has one: answer nothing, that peer (with the

@@ -56,7 +56,9 @@ test('most specific group wins (count of matched keys; ties → config order); l
   await requestFrom(server, 'uefi-edk2-discover', '10.77.0.128');
   assert.equal(
     await script(server, '/boot.ipxe'),
-    '#!ipxe\n# pxekit host-profiles: worker for 52:54:00:77:ef:64\nkernel http://10.77.0.1/k/vmlinuz console=ttyS0 role=worker\ninitrd /k/initrd.img\ninitrd /k/extra.img\nboot\n',
+    '#!ipxe\n# pxekit host-profiles: worker for 52:54:00:77:ef:64\nkernel ' +
+      'http://10.77.0.1/k/vmlinuz console=ttyS0 role=worker\ninitrd /k/initrd.img\ninitrd ' +
+      '/k/extra.img\nboot\n',
   );
 
   // arm64 EDK2 (52:54:00:77:aa:64): uefi-lab (2 keys) beats everyone (0); x64-* does not match.
@@ -81,7 +83,8 @@ test('GRUB and pxelinux config files over TFTP via files.resolve (by MAC in the 
   const pxe = await tftp(server, '/pxelinux.cfg/01-52-54-00-77-aa-64');
   assert.equal(
     pxe.text,
-    '# pxekit host-profiles: installer for 52:54:00:77:aa:64\nDEFAULT installer\nLABEL installer\n  KERNEL /inst/vmlinuz\n  APPEND initrd=/inst/initrd.gz auto=true\n',
+    '# pxekit host-profiles: installer for 52:54:00:77:aa:64\nDEFAULT installer\nLABEL ' +
+      'installer\n  KERNEL /inst/vmlinuz\n  APPEND initrd=/inst/initrd.gz auto=true\n',
   );
   assert.equal(pxe.tsize, Buffer.byteLength(pxe.text));
   const done = server.events.filter((e) => e.type === 'tftp.done').pop();
@@ -89,7 +92,8 @@ test('GRUB and pxelinux config files over TFTP via files.resolve (by MAC in the 
 
   assert.equal(
     (await tftp(server, '/grub/grub.cfg-01-52-54-00-77-aa-64')).text,
-    '# pxekit host-profiles: installer for 52:54:00:77:aa:64\nset default=0\nset timeout=0\nmenuentry "installer" {\n  linux /inst/vmlinuz auto=true\n  initrd /inst/initrd.gz\n}\n',
+    '# pxekit host-profiles: installer for 52:54:00:77:aa:64\nset default=0\nset timeout=0\n' +
+      'menuentry "installer" {\n  linux /inst/vmlinuz auto=true\n  initrd /inst/initrd.gz\n}\n',
   );
   assert.match((await tftp(server, '//grub/grub.cfg', '10.77.0.112')).text, /installer for 52:54:00:77:aa:64/);
   assert.equal((await tftp(server, '/grub/grub.cfg', '10.9.9.9')).errorCode, 1, 'no session: left to other sources');

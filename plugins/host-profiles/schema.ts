@@ -35,7 +35,9 @@ export const hostProfilesSchema = {
             type: 'object',
             default: {},
             description:
-              'all keys must match: mac (MAC, OUI or pattern), arch (number), archName, firmware, vendorClass, userClass, guid, hostname (globs), any other key = a session label (glob); a list means any of; empty = everyone',
+              'all keys must match: mac (MAC, OUI or pattern), arch (number), archName, firmware, ' +
+              'vendorClass, userClass, guid, hostname (globs), any other key = a session label (glob); ' +
+              'a list means any of; empty = everyone',
             additionalProperties: selectorValue,
           },
         },

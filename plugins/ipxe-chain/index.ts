@@ -38,14 +38,17 @@ export default function ipxeChain(options: Partial<IpxeChainOptions> = {}) {
           minLength: 1,
           default: '/boot.ipxe',
           description:
-            'iPXE script for clients already running iPXE: a URL or a path on the server (base URL = http.baseUrl or the local address); ${mac}, ${mac_dashes}, ${mac_hex}, ${ip}, ${arch}, ${archName} are filled in, other ${...} are left for iPXE',
+            'iPXE script for clients already running iPXE: a URL or a path on the server (base URL = ' +
+            'http.baseUrl or the local address); ${mac}, ${mac_dashes}, ${mac_hex}, ${ip}, ${arch}, ' +
+            '${archName} are filled in, other ${...} are left for iPXE',
         },
         binaries: {
           type: 'object',
           additionalProperties: false,
           default: {},
           description:
-            'iPXE binary per arch for raw PXE ROMs (TFTP path, or URL for HTTP boot); none configured: raw ROMs fall through to boot-by-arch',
+            'iPXE binary per arch for raw PXE ROMs (TFTP path, or URL for HTTP boot); none ' +
+            'configured: raw ROMs fall through to boot-by-arch',
           ...table,
         },
       },

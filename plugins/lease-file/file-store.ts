@@ -74,7 +74,8 @@ export class FileLeaseStore implements LeaseStore {
         // Never acknowledged (its sync never completed): cut it so new records follow a clean line.
         log.warn(
           { event: 'lease-file.tail.torn', file, ...content.torn },
-          `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} (${content.torn.reason}), left by a crash during a write`,
+          `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} ` +
+            `(${content.torn.reason}), left by a crash during a write`,
         );
         await handle.truncate(content.validBytes);
         await handle.datasync();

@@ -28,7 +28,9 @@ export interface LogContent {
 
 const corrupt = (file: string, line: number, reason: string) =>
   new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file} is corrupt at line ${line}: ${reason}`, {
-    fix: 'restore the file from a backup, or (after checking what is lost) cut the file before that line; pxekit never guesses past a corrupt record',
+    fix:
+      'restore the file from a backup, or (after checking what is lost) cut the file before ' +
+      'that line; pxekit never guesses past a corrupt record',
     details: { file, line, reason },
   });
 

@@ -43,7 +43,8 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
           enum: ['always', 'batch'],
           default: 'batch',
           description:
-            'batch: leases committed within batchMs share one fdatasync (group commit); always: one fdatasync per lease. Either way an ACK is sent only after its lease is on disk',
+            'batch: leases committed within batchMs share one fdatasync (group commit); always: one ' +
+            'fdatasync per lease. Either way an ACK is sent only after its lease is on disk',
         },
         batchMs: {
           type: 'number',

@@ -17,7 +17,9 @@ export async function acquireLock(file: string): Promise<void> {
     const pid = Number.parseInt((await fsp.readFile(file, 'utf8').catch(() => '')).trim(), 10);
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
       throw new PxeError('PXE_ERR_LEASE_STORE', `lease file is in use by process ${pid} (lock ${file})`, {
-        fix: 'run one pxekit per lease file (for several instances use a shared store such as lease-redis); remove the lock only if that process is not pxekit',
+        fix:
+          'run one pxekit per lease file (for several instances use a shared store such as ' +
+          'lease-redis); remove the lock only if that process is not pxekit',
         details: { lock: file, pid },
       });
     }

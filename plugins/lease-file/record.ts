@@ -48,9 +48,12 @@ const str = JSON.stringify;
  * over known fields is several times cheaper than generic JSON.stringify of two fresh objects.
  */
 export function logLine(q: number, l: Lease): string {
-  const json = `{"q":${q},"l":{"ip":${str(l.ip)},"mac":${str(l.mac)},"state":"${l.state}","expiresAt":${l.expiresAt},"subnet":${str(l.subnet)},"updatedAt":${l.updatedAt}${
-    l.clientId !== undefined ? `,"clientId":${str(l.clientId)}` : ''
-  }${l.hostname !== undefined ? `,"hostname":${str(l.hostname)}` : ''}}}`;
+  const json =
+    `{"q":${q},"l":{"ip":${str(l.ip)},"mac":${str(l.mac)},"state":"${l.state}","expiresAt":${l.expiresAt},` +
+    `"subnet":${str(l.subnet)},"updatedAt":${l.updatedAt}` +
+    (l.clientId !== undefined ? `,"clientId":${str(l.clientId)}` : '') +
+    (l.hostname !== undefined ? `,"hostname":${str(l.hostname)}` : '') +
+    '}}';
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 

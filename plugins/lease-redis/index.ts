@@ -59,7 +59,9 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
           enum: ['extend', 'confirmed'],
           default: 'extend',
           description:
-            'renewals while Redis is down: extend = the pool lease time, written back when Redis returns (a partition longer than the remaining lease can conflict); confirmed = only up to the expiry Redis confirmed (partition-safe, clients renew more often)',
+            'renewals while Redis is down: extend = the pool lease time, written back when Redis ' +
+            'returns (a partition longer than the remaining lease can conflict); confirmed = only up ' +
+            'to the expiry Redis confirmed (partition-safe, clients renew more often)',
         },
         sharedCursor: {
           type: 'boolean',
@@ -139,7 +141,9 @@ export default function leaseRedis(options: WithRedisInput<LeaseRedisOptions> = 
         if (pools.some((p) => p.reservations.has(mac))) return undefined;
         link.noteDropped();
         return {
-          drop: 'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and hands out no new address until Redis is back',
+          drop:
+            'Redis is down (PXE_ERR_REDIS): this instance knows no live lease of this client, and ' +
+            'hands out no new address until Redis is back',
         };
       });
     },

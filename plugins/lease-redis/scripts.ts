@@ -10,7 +10,10 @@
  * scripts unfit for Redis Cluster; one Redis (with a replica / Sentinel) is the supported setup.
  */
 
-/** Shared by offer and commit. KEYS: ipKey, macKey. ARGV: ip, mac, state, expiresAt, subnet, clientId, hostname, now, retainMs, ipPrefix, macPrefix. */
+/**
+ * Shared by offer and commit. KEYS: ipKey, macKey. ARGV: ip, mac, state, expiresAt, subnet, clientId, hostname,
+ * now, retainMs, ipPrefix, macPrefix.
+ */
 export const WRITE = `
 local ipKey, macKey = KEYS[1], KEYS[2]
 local ip, mac, state, expiresAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4]

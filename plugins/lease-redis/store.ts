@@ -193,7 +193,8 @@ export class RedisLeaseStore implements LeaseStore {
             const cur = await this.redis.getByIp(ip);
             this.#o.log.warn(
               { event: 'lease-redis.conflict', code: 'PXE_ERR_REDIS', ip, mac: p.lease.mac, holder: cur?.mac },
-              `renewal of ${ip} made during the outage lost: Redis gives it to ${cur?.mac || 'nobody'}; the client is NAKed at its next renewal`,
+              `renewal of ${ip} made during the outage lost: Redis gives it to ` +
+                `${cur?.mac || 'nobody'}; the client is NAKed at its next renewal`,
             );
             this.#o.emit?.({
               type: 'lease.conflict',
@@ -282,7 +283,8 @@ export class RedisLeaseStore implements LeaseStore {
     if (!known && !reserved) {
       this.#o.link.noteDropped();
       throw new RedisUnavailableError(
-        `${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is not a lease this instance knows, so it is not handed out`,
+        `${cause.message.replace(/^Redis unavailable: /, '')}; ${lease.ip} for ${lease.mac} is ` +
+          `not a lease this instance knows, so it is not handed out`,
       );
     }
     let next: Lease = { ...lease, state, updatedAt: now };

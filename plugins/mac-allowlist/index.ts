@@ -30,7 +30,8 @@ export default function macAllowlist(options: Partial<MacAllowlistOptions> = {})
           items: { type: 'string' },
           default: [],
           description:
-            'MACs (aa:bb:cc:dd:ee:ff, AA-BB-…, aabb.ccdd.eeff, aabbccddeeff), OUIs (52:54:00) and octet globs (52:54:00:*, *:ab:cd, 52:54:0?:*)',
+            'MACs (aa:bb:cc:dd:ee:ff, AA-BB-…, aabb.ccdd.eeff, aabbccddeeff), OUIs (52:54:00) and ' +
+            'octet globs (52:54:00:*, *:ab:cd, 52:54:0?:*)',
         },
         file: {
           type: 'string',

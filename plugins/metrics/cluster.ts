@@ -47,7 +47,10 @@ export function registerClusterMetrics(registry: Registry, view: Provides['clust
   });
   new Counter({
     name: 'pxekit_redis_outage_requests_total',
-    help: 'DHCP requests met while Redis was unavailable to this instance: dropped (new clients, or deferred to a peer that reaches Redis) or served_from_cache (known clients answered from local state).',
+    help:
+      'DHCP requests met while Redis was unavailable to this instance: dropped (new clients, ' +
+      'or deferred to a peer that reaches Redis) or served_from_cache (known clients answered ' +
+      'from local state).',
     labelNames: ['outcome'],
     registers,
     collect() {
@@ -59,7 +62,9 @@ export function registerClusterMetrics(registry: Registry, view: Provides['clust
   });
   new Gauge({
     name: 'pxekit_cluster_mode',
-    help: 'How this instance splits the clients: 1 for the current mode (redis: on the member view from Redis; defer: cut from Redis, a peer answers; fallback: no instance reaches Redis).',
+    help:
+      'How this instance splits the clients: 1 for the current mode (redis: on the member view ' +
+      'from Redis; defer: cut from Redis, a peer answers; fallback: no instance reaches Redis).',
     labelNames: ['mode'],
     registers,
     collect() {

@@ -58,7 +58,9 @@ export class PxeMetrics {
     });
     this.dhcpPackets = new Counter({
       name: 'pxekit_dhcp_packets_total',
-      help: 'DHCP packets received and sent (and drops/errors), by event type (discover, offer, proxy.offer, ack, bootserver.ack, nak, drop, ...) and outcome.',
+      help:
+        'DHCP packets received and sent (and drops/errors), by event type (discover, offer, ' +
+        'proxy.offer, ack, bootserver.ack, nak, drop, ...) and outcome.',
       labelNames: ['type', 'outcome'],
       registers,
     });

@@ -68,19 +68,23 @@ export const sourceDiskSchema = {
       type: 'boolean',
       default: false,
       description:
-        'Match each path segment case-insensitively when the exact name is missing (trees made on Windows; pxelinux/WDS clients vary case).',
+        'Match each path segment case-insensitively when the exact name is missing (trees made ' +
+        'on Windows; pxelinux/WDS clients vary case).',
     },
     followSymlinks: {
       anyOf: [{ type: 'string', enum: ['inside', 'any', 'none'] }, { type: 'boolean' }],
       default: 'inside',
       description:
-        'Which symlinks are followed: "inside" (those that stay inside the root; a link leading out is refused), "any" (also links leading anywhere else: every link in the tree then exposes its target), "none" (no symlinks). true = "inside", false = "none".',
+        'Which symlinks are followed: "inside" (those that stay inside the root; a link leading ' +
+        'out is refused), "any" (also links leading anywhere else: every link in the tree then ' +
+        'exposes its target), "none" (no symlinks). true = "inside", false = "none".',
     },
     optional: {
       type: 'boolean',
       default: false,
       description:
-        'When the root folder is missing (or not a folder), log a files.mount.missing warning and serve nothing instead of failing start-up.',
+        'When the root folder is missing (or not a folder), log a files.mount.missing warning ' +
+        'and serve nothing instead of failing start-up.',
     },
     missingHint: {
       type: 'string',

@@ -160,20 +160,24 @@ test('followSymlinks: inside (default, or true) follows links within the root on
   }
 });
 
-test('followSymlinks: any follows links out of the root (Debian /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi); traversal still refused', async (t) => {
-  const { root } = makeTree(t);
-  const sink = logSink();
-  const { server } = await started(t, [sourceDisk({ root, followSymlinks: 'any' })], sink.logger);
-  const out = await server.files.resolve('/link-out/passwd', req);
-  assert.equal(out?.size, 10);
-  assert.equal((await readAll(await out!.open())).toString(), 'root:x:0:0');
-  assert.equal((await server.files.resolve('/passwd-rel', req))?.size, 10, 'relative link out');
-  assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000);
-  // Only links the operator put in the tree lead out: request paths cannot.
-  assert.equal(await server.files.resolve('/../outside/passwd', req), undefined);
-  assert.equal(await server.files.hooks.resolve.promise({ path: '/../outside/passwd', protocol: 'http' }), undefined);
-  assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['followSymlinks'], 'any');
-});
+test(
+  'followSymlinks: any follows links out of the root (Debian /usr/lib/ipxe/ipxe.efi -> ' +
+    '/boot/ipxe.efi); traversal still refused',
+  async (t) => {
+    const { root } = makeTree(t);
+    const sink = logSink();
+    const { server } = await started(t, [sourceDisk({ root, followSymlinks: 'any' })], sink.logger);
+    const out = await server.files.resolve('/link-out/passwd', req);
+    assert.equal(out?.size, 10);
+    assert.equal((await readAll(await out!.open())).toString(), 'root:x:0:0');
+    assert.equal((await server.files.resolve('/passwd-rel', req))?.size, 10, 'relative link out');
+    assert.equal((await server.files.resolve('/link-in/undionly.kpxe', req))?.size, 70_000);
+    // Only links the operator put in the tree lead out: request paths cannot.
+    assert.equal(await server.files.resolve('/../outside/passwd', req), undefined);
+    assert.equal(await server.files.hooks.resolve.promise({ path: '/../outside/passwd', protocol: 'http' }), undefined);
+    assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['followSymlinks'], 'any');
+  },
+);
 
 test('followSymlinks: other values are refused by the options schema', () => {
   assert.throws(

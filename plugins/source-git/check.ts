@@ -42,11 +42,18 @@ export async function checkSourceGit(
       {
         severity: remote ? 'warning' : 'error',
         key: 'repo',
-        message: `repository ${shown} does not answer git ls-remote${remote ? (cached ? ' (start would serve the cached mirror)' : ' (start would fail: no cached mirror yet)') : ''}`,
+        message:
+          `repository ${shown} does not answer git ls-remote` +
+          (remote
+            ? cached
+              ? ' (start would serve the cached mirror)'
+              : ' (start would fail: no cached mirror yet)'
+            : ''),
         found: why,
         expected: 'a repository git can list without a password prompt',
         fix: remote
-          ? `check the URL and that this machine reaches it (git ls-remote ${shown}); if validate runs off the boot network, run it on the boot server`
+          ? `check the URL and that this machine reaches it (git ls-remote ${shown}); if validate ` +
+            `runs off the boot network, run it on the boot server`
           : 'fix "repo": it must be a git repository',
       },
     ];

@@ -20,7 +20,8 @@ export const sourceGitSchema = {
       type: 'string',
       minLength: 1,
       description:
-        "Repository: a local path (relative to the config file's folder, or the cwd), file://, git://, https:// or ssh URL. It must be readable without a password prompt.",
+        "Repository: a local path (relative to the config file's folder, or the cwd), file://, " +
+        'git://, https:// or ssh URL. It must be readable without a password prompt.',
     },
     ref: {
       type: 'string',
@@ -53,13 +54,16 @@ export const sourceGitSchema = {
       additionalProperties: false,
       default: { maxBytes: 1073741824 },
       description:
-        'On-disk cache of the blobs served, so a file goes at disk speed (sendfile) after its first request instead of through `git cat-file` each time. Keyed by blob id (never stale), least-recently-used eviction by total size. Concurrent first requests for one blob run git once.',
+        'On-disk cache of the blobs served, so a file goes at disk speed (sendfile) after its first request ' +
+        'instead of through `git cat-file` each time. Keyed by blob id (never stale), least-recently-used eviction ' +
+        'by total size. Concurrent first requests for one blob run git once.',
       properties: {
         dir: {
           type: 'string',
           minLength: 1,
           description:
-            "Cache folder (relative: to the config file's folder, or the cwd). Default: pxekit-blobs inside the mirror's folder (cacheDir). pxekit owns its content.",
+            "Cache folder (relative: to the config file's folder, or the cwd). Default: pxekit-blobs inside " +
+            "the mirror's folder (cacheDir). pxekit owns its content.",
         },
         maxBytes: {
           type: 'integer',

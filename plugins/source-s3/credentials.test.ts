@@ -24,7 +24,8 @@ test('credential chain order: options, env, profile file; profile option skips e
   const file = join(dir, 'credentials');
   writeFileSync(
     file,
-    '[default]\naws_access_key_id=D\naws_secret_access_key=DS\n[other]\naws_access_key_id=O\naws_secret_access_key=OS\naws_session_token=OT\n',
+    '[default]\naws_access_key_id=D\naws_secret_access_key=DS\n[other]\naws_access_key_id=O\n' +
+      'aws_secret_access_key=OS\naws_session_token=OT\n',
   );
   const env = { AWS_ACCESS_KEY_ID: 'E', AWS_SECRET_ACCESS_KEY: 'ES', AWS_SHARED_CREDENTIALS_FILE: file };
   assert.equal((await chainCredentials({ ...base, accessKeyId: 'A', secretAccessKey: 'AS' }, env))?.source, 'options');

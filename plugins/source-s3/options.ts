@@ -62,21 +62,27 @@ export const sourceS3Schema = {
       type: 'string',
       minLength: 1,
       description:
-        'Profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials). When set, AWS_ACCESS_KEY_ID is not used. Default profile: AWS_PROFILE, then "default".',
+        'Profile of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE or ' +
+        '~/.aws/credentials). When set, AWS_ACCESS_KEY_ID is not used. Default profile: ' +
+        'AWS_PROFILE, then "default".',
     },
     credentials: {
       type: 'string',
       enum: ['chain', 'instance'],
       default: 'chain',
       description:
-        '"chain": options, environment, then the profile file. "instance": the same, then the EC2 instance role (IMDSv2 at 169.254.169.254, or AWS_EC2_METADATA_SERVICE_ENDPOINT). No credentials at all means unsigned requests (public buckets).',
+        '"chain": options, environment, then the profile file. "instance": the same, then the ' +
+        'EC2 instance role (IMDSv2 at 169.254.169.254, or AWS_EC2_METADATA_SERVICE_ENDPOINT). No ' +
+        'credentials at all means unsigned requests (public buckets).',
     },
     cache: {
       type: 'object',
       additionalProperties: false,
       required: ['dir', 'maxBytes'],
       description:
-        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size. Concurrent first requests for an object share one fetch; once cached, an object is served from its file like a disk file (sendfile).',
+        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size. ' +
+        'Concurrent first requests for an object share one fetch; once cached, an object is served from its file ' +
+        'like a disk file (sendfile).',
       properties: {
         dir: {
           type: 'string',
@@ -95,7 +101,8 @@ export const sourceS3Schema = {
       minimum: 100,
       default: 5000,
       description:
-        'Deadline for the answer (status and headers) of one S3 request, and for a body that stops delivering; a body still flowing is never cut. The lookup (HEAD) is also kept under the files.resolve hook timeout.',
+        'Deadline for the answer (status and headers) of one S3 request, and for a body that stops delivering; ' +
+        'a body still flowing is never cut. The lookup (HEAD) is also kept under the files.resolve hook timeout.',
     },
     name: {
       type: 'string',

@@ -47,7 +47,8 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
         files: {
           type: 'object',
           description:
-            'served path → template. The path may hold {{mac}}, {{mac_dashes}}, {{mac_hex}} or {{ip}}: e.g. "/pxelinux.cfg/01-{{mac_dashes}}": "pxelinux.hbs"',
+            'served path → template. The path may hold {{mac}}, {{mac_dashes}}, {{mac_hex}} or ' +
+            '{{ip}}: e.g. "/pxelinux.cfg/01-{{mac_dashes}}": "pxelinux.hbs"',
           additionalProperties: {
             oneOf: [
               { type: 'string', minLength: 1, description: 'template file in dir' },

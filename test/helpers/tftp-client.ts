@@ -36,6 +36,10 @@ export interface GetResult {
   /** ERROR sent by the server, if the transfer ended with one. */
   error: { code: number; message: string } | undefined;
   serverPort: number | undefined;
+  /** Waits that ran out (each re-sent the RRQ or the last ACK): lost packets or a slow server. */
+  timeouts: number;
+  /** DATA that was not the next block (duplicates from server retransmissions, or gaps). */
+  outOfOrder: number;
   data?: Buffer;
 }
 
@@ -55,6 +59,8 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
   let tid: number | undefined;
   let oack: Record<string, string> | undefined;
   let retries = 0;
+  let timeouts = 0;
+  let outOfOrder = 0;
   let reackedFor = 0;
   let lastAck: Buffer | undefined;
 
@@ -72,7 +78,16 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
       clearTimeout(total);
       sock.close();
       if (err) return reject(err);
-      const r: GetResult = { bytes, sha256: hash.digest('hex'), blocks: expected - 1, oack, error, serverPort: tid };
+      const r: GetResult = {
+        bytes,
+        sha256: hash.digest('hex'),
+        blocks: expected - 1,
+        oack,
+        error,
+        serverPort: tid,
+        timeouts,
+        outOfOrder,
+      };
       if (o.keep) r.data = Buffer.concat(kept);
       resolve(r);
     }
@@ -82,6 +97,7 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
       timer = setTimeout(onTimeout, timeoutMs);
     };
     function onTimeout() {
+      timeouts++;
       if (++retries > maxRetries) return finish(new Error(`no answer after ${maxRetries} retries (block ${expected})`));
       if (tid === undefined) sock.send(rrq, o.port, host);
       else send(encodeAck(expected - 1));
@@ -142,11 +158,14 @@ export function tftpGet(o: GetOptions): Promise<GetResult> {
           send(encodeAck(expected - 1));
           inWindow = 0;
         }
-      } else if (reackedFor !== expected) {
-        // Gap or duplicate (RFC 7440 §4): acknowledge the last block received in order, once per position.
-        reackedFor = expected;
-        send(encodeAck(expected - 1));
-        inWindow = 0;
+      } else {
+        outOfOrder++;
+        if (reackedFor !== expected) {
+          // Gap or duplicate (RFC 7440 §4): acknowledge the last block received in order, once per position.
+          reackedFor = expected;
+          send(encodeAck(expected - 1));
+          inWindow = 0;
+        }
       }
       arm();
     }

@@ -54,7 +54,11 @@ setup_error() { echo "qemu-pxe.sh: $*" >&2; echo "result=setup-error elapsed=0 s
 ip netns exec "$ns" ip link show "$tap" >/dev/null 2>&1 || setup_error "no tap '$tap' in namespace '$ns' (netns.sh up)"
 
 arm=0
-case "$fw" in arm64 | arm64-http) arm=1 ;; bios | uefi | uefi-sb | uefi-http) ;; *) setup_error "--firmware must be bios, uefi, uefi-sb, uefi-http, arm64 or arm64-http" ;; esac
+case "$fw" in
+  arm64 | arm64-http) arm=1 ;;
+  bios | uefi | uefi-sb | uefi-http) ;;
+  *) setup_error "--firmware must be bios, uefi, uefi-sb, uefi-http, arm64 or arm64-http" ;;
+esac
 qemu=qemu-system-x86_64
 [ $arm = 1 ] && qemu=qemu-system-aarch64
 command -v "$qemu" >/dev/null || setup_error "$qemu is not installed (bash test/lab/install.sh; ARM64=1 for arm64)"

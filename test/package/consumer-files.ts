@@ -138,7 +138,11 @@ export const server: PxeServer = createServer({
   plugins: [denyList({ deny: ['52:54:00:aa:bb:cc'] }), rack({ rack: 'r1' }), denyOnFriday()],
 });
 export const full = createServer({ dhcp: { mode: 'full', pools: [{ subnet: '10.0.0.0/24', range: ['10.0.0.10', '10.0.0.20'] }] } });
-export const kit: [LruMap<string, number>, string | undefined, RedisOptions | undefined] = [new LruMap(8), normalizeMac('52-54-00-00-00-01'), undefined];
+export const kit: [LruMap<string, number>, string | undefined, RedisOptions | undefined] = [
+  new LruMap(8),
+  normalizeMac('52-54-00-00-00-01'),
+  undefined,
+];
 export const factories = [${plugins.map((_, i) => `p${i}`).join(', ')}];
 export async function check(t: import('node:test').TestContext): Promise<BootResult> {
   const clock = useFakeClock(t);

@@ -50,7 +50,10 @@ test('a 100 MiB file streams to a rate-limited client with RSS bounded', { skip,
   }
   const growthMiB = (peak - baseline) / MiB;
   t.diagnostic(
-    `RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${growthMiB.toFixed(1)} MiB, peak Buffer memory ${(peakBuffers / MiB).toFixed(1)} MiB (mostly not yet collected), source read-ahead peak ${(peakQueued / 1024).toFixed(0)} KiB for a 100 MiB body`,
+    `RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, ` +
+      `growth ${growthMiB.toFixed(1)} MiB, peak Buffer memory ` +
+      `${(peakBuffers / MiB).toFixed(1)} MiB (mostly not yet collected), source read-ahead ` +
+      `peak ${(peakQueued / 1024).toFixed(0)} KiB for a 100 MiB body`,
   );
   // Backpressure proper: the source never reads far ahead of the socket (its buffer stays near highWaterMark).
   assert.ok(peakQueued <= 256 * 1024, `source queued ${peakQueued} bytes ahead of the client`);

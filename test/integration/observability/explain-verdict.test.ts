@@ -33,7 +33,13 @@ test('explain --arch arm64 on the quickstart exits 1: the boot file is in no sou
   );
   assert.match(
     r.stdout,
-    /^ {3}Fix: put snp-arm64\.efi where a source serves it \(source-disk: \.\/boot, source-disk#ipxe: \/usr\/lib\/ipxe\), or change what boot-by-arch hands out for arm64 in pxekit\.config\.yaml \(plugins\/boot-by-arch\/README\.md says where each file comes from\)$/m,
+    new RegExp(
+      /^ {3}Fix: put snp-arm64\.efi where a source serves it \(source-disk: \.\/boot, source-disk#ipxe: \/usr\/lib\/ipxe\), /
+        .source +
+        /or change what boot-by-arch hands out for arm64 in pxekit\.config\.yaml /.source +
+        /\(plugins\/boot-by-arch\/README\.md says where each file comes from\)$/.source,
+      'm',
+    ),
   );
   const json = await explain(['--mac', '52:54:00:aa:64:01', '--arch', 'arm64', '--json']);
   assert.equal(json.code, 1);

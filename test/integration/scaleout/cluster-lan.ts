@@ -121,7 +121,9 @@ export async function leaseRecords(
   prefix: string,
 ): Promise<Map<string, { mac: string; state: string }>> {
   const lua =
-    "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do local r = redis.call('HMGET', k, 'ip', 'mac', 'state') out[#out + 1] = r[1] .. ' ' .. r[2] .. ' ' .. r[3] end return out";
+    "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do local r = " +
+    "redis.call('HMGET', k, 'ip', 'mac', 'state') out[#out + 1] = r[1] .. ' ' .. r[2] .. ' ' " +
+    '.. r[3] end return out';
   const text = await cli(['--no-raw', 'EVAL', lua, '0', `${prefix}lease:ip:*`]);
   const map = new Map<string, { mac: string; state: string }>();
   for (const m of text.matchAll(/"(\d+\.\d+\.\d+\.\d+) ([0-9a-f:]*) (\w+)"/g))
@@ -165,10 +167,10 @@ export async function waitForMembers(instances: Instance[], n: number, ms: numbe
       return Array.isArray(last?.members) && last.members.length === n;
     });
   while (!ok()) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `instances did not agree on ${n} members in ${ms} ms: ${instances.map((i) => `${i.name}=${JSON.stringify(i.events('cluster.members').at(-1)?.members)}`).join(' ')}`,
-      );
+    if (Date.now() > deadline) {
+      const views = instances.map((i) => `${i.name}=${JSON.stringify(i.events('cluster.members').at(-1)?.members)}`);
+      throw new Error(`instances did not agree on ${n} members in ${ms} ms: ${views.join(' ')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -77,7 +77,8 @@ test('credentials from the shared credentials file (profile)', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
     join(dir, 'credentials'),
-    '[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[pxe]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
+    '[default]\naws_access_key_id = WRONG\naws_secret_access_key = WRONG\n\n[pxe]\n' +
+      'aws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n',
   );
   const saved = process.env['AWS_SHARED_CREDENTIALS_FILE'];
   process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(dir, 'credentials');

@@ -69,7 +69,9 @@ for (const { singlePort, pxe } of [
 ]) {
   const count = singlePort ? 50 : 200;
   test(
-    `${count} concurrent 8 MiB transfers${singlePort ? ' (single-port)' : ''}${pxe ? ' through the whole server' : ''}: all identical, memory bounded`,
+    `${count} concurrent 8 MiB ` +
+      `transfers${singlePort ? ' (single-port)' : ''}${pxe ? ' through the whole server' : ''}: ` +
+      `all identical, memory bounded`,
     { timeout: 240_000 },
     async (t) => {
       const root = mkdtempSync(join(tmpdir(), 'pxekit-tftp-conc-'));

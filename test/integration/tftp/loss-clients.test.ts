@@ -114,9 +114,8 @@ for (const [i, c] of cases.entries()) {
       // and ends with an error, not tftp.done (RFC 1350 §6: the client's dally is optional). The bytes above
       // are what count; whatever the server recorded so far is only a diagnostic.
       const end = f.events.find((e) => e.type === 'tftp.done' || e.type === 'tftp.error');
-      t.diagnostic(
-        `${c.name}: ${end ? `${end.type} ${JSON.stringify(end.data)}` : 'still retransmitting the last block'}; proxy ${JSON.stringify(proxy.stats)}`,
-      );
+      const ended = end ? `${end.type} ${JSON.stringify(end.data)}` : 'still retransmitting the last block';
+      t.diagnostic(`${c.name}: ${ended}; proxy ${JSON.stringify(proxy.stats)}`);
     },
   );
 }

@@ -113,9 +113,14 @@ test(
           `no end line for ${p}: ${JSON.stringify(ends)}`,
         );
       const retransmits = ends.reduce((n, d) => n + Number(d.retransmits ?? 0), 0);
-      t.diagnostic(
-        `ends: ${JSON.stringify(ends.map((d) => ({ event: d.event, path: d.path, durationMs: d.durationMs, retransmits: d.retransmits, windowsize: d.windowsize })))}`,
-      );
+      const shown = ends.map(({ event, path, durationMs, retransmits, windowsize }) => ({
+        event,
+        path,
+        durationMs,
+        retransmits,
+        windowsize,
+      }));
+      t.diagnostic(`ends: ${JSON.stringify(shown)}`);
       assert.ok(retransmits > 0, 'netem loss should have caused retransmissions');
     });
   },

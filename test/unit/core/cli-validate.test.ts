@@ -76,27 +76,42 @@ test('one validate run lists core, plugin-option and unknown-plugin errors of on
   );
 });
 
-test('validate: a missing source root or audit folder is an error (start would fail); an optional root is a warning with its hint', async () => {
-  const dir = tmp({
-    'pxekit.config.yaml':
-      'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./does-not-exist }]\n  - [source-disk#ipxe, { root: ./nor-this, optional: true, missingHint: apt install ipxe }]\n  - [audit-log, { file: ./no-folder/audit.jsonl }]\n',
-  });
-  const r = await pxekit(['validate'], dir);
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /^error: pxekit\.config\.yaml: plugins\[0\] \(source-disk\) options root: root folder .*does-not-exist is not usable \(found no such folder, expected a readable folder\)\. Fix: create the folder/m,
-  );
-  assert.match(
-    r.stderr,
-    /^warning: .*plugins\[1\] \(source-disk#ipxe\) options root: .*Fix: apt install ipxe, or create/m,
-  );
-  assert.match(
-    r.stderr,
-    /^error: .*plugins\[2\] \(audit-log\) options file: cannot write the audit file .*no-folder\/audit\.jsonl \(found its folder: does not exist/m,
-  );
-  assert.match(r.stderr, /2 errors, 1 warning/);
-});
+test(
+  'validate: a missing source root or audit folder is an error (start would fail); an ' +
+    'optional root is a warning with its hint',
+  async () => {
+    const dir = tmp({
+      'pxekit.config.yaml':
+        'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./does-not-exist }]\n  - ' +
+        '[source-disk#ipxe, { root: ./nor-this, optional: true, missingHint: apt install ipxe ' +
+        '}]\n  - [audit-log, { file: ./no-folder/audit.jsonl }]\n',
+    });
+    const r = await pxekit(['validate'], dir);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        /^error: pxekit\.config\.yaml: plugins\[0\] \(source-disk\) options root: root folder .*does-not-exist /
+          .source +
+          /is not usable \(found no such folder, expected a readable folder\)\. Fix: create the folder/.source,
+        'm',
+      ),
+    );
+    assert.match(
+      r.stderr,
+      /^warning: .*plugins\[1\] \(source-disk#ipxe\) options root: .*Fix: apt install ipxe, or create/m,
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        /^error: .*plugins\[2\] \(audit-log\) options file: cannot write the audit file /.source +
+          /.*no-folder\/audit\.jsonl \(found its folder: does not exist/.source,
+        'm',
+      ),
+    );
+    assert.match(r.stderr, /2 errors, 1 warning/);
+  },
+);
 
 test('validate: a boot file that no source has is a warning naming arch, file and fix; --strict fails on it', async () => {
   const dir = tmp({
@@ -104,13 +119,21 @@ test('validate: a boot file that no source has is a warning naming arch, file an
     'boot/ipxe.efi': 'x',
     'boot/ipxe-ia32.efi': 'x',
     'pxekit.config.yaml':
-      'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./boot }]\n  - [boot-by-arch, { arm64: grub-arm64.efi, uefiHttpArm64: /grub-arm64.efi }]\n',
+      'dhcp:\n  mode: proxy\nplugins:\n  - [source-disk, { root: ./boot }]\n  - [boot-by-arch, ' +
+      '{ arm64: grub-arm64.efi, uefiHttpArm64: /grub-arm64.efi }]\n',
   });
   const r = await pxekit(['validate'], dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
-    /^warning: pxekit\.config\.yaml: plugins\[1\] \(boot-by-arch\): hands out grub-arm64\.efi to arm64 \(option 93 = 11\), uefiHttpArm64 \(option 93 = 19\) clients, and no source has it \(found not in source-disk, expected grub-arm64\.efi in one of the sources\)\. Fix: put grub-arm64\.efi where a source serves it.*change what boot-by-arch hands out for arm64, uefiHttpArm64/m,
+    new RegExp(
+      /^warning: pxekit\.config\.yaml: plugins\[1\] \(boot-by-arch\): hands out grub-arm64\.efi to arm64 /.source +
+        /\(option 93 = 11\), uefiHttpArm64 \(option 93 = 19\) clients, and no source has it /.source +
+        /\(found not in source-disk, expected grub-arm64\.efi in one of the sources\)\. /.source +
+        /Fix: put grub-arm64\.efi where a source serves it.*change what boot-by-arch hands out for arm64, uefiHttpArm64/
+          .source,
+      'm',
+    ),
   );
   assert.doesNotMatch(r.stderr, /undionly\.kpxe|ipxe\.efi/, 'files that exist are not reported');
   assert.match(
@@ -135,7 +158,10 @@ export default (options) => definePlugin({
   name: 'probe', options,
   optionsSchema: { type: 'object', properties: { url: { type: 'string', description: 'what to probe' } } },
   async check({ options, timeoutMs }) {
-    return [{ severity: 'warning', key: 'url', message: 'the inventory service does not answer', found: options.url + ' after ' + timeoutMs + ' ms', expected: 'an HTTP answer', fix: 'start it, or check the address' }];
+    return [{
+      severity: 'warning', key: 'url', message: 'the inventory service does not answer',
+      found: options.url + ' after ' + timeoutMs + ' ms', expected: 'an HTTP answer', fix: 'start it, or check the address',
+    }];
   },
   apply() {},
 });`,
@@ -147,7 +173,13 @@ export default (options) => definePlugin({
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
-    /^warning: pxekit\.config\.yaml: plugins\[0\] \(probe\) options url: the inventory service does not answer \(found http:\/\/inventory after 2000 ms, expected an HTTP answer\)\. Fix: start it, or check the address$/m,
+    new RegExp(
+      /^warning: pxekit\.config\.yaml: plugins\[0\] \(probe\) options url: the inventory service does not answer /
+        .source +
+        /\(found http:\/\/inventory after 2000 ms, expected an HTTP answer\)\. Fix: start it, or check the address$/
+          .source,
+      'm',
+    ),
   );
   assert.equal((await pxekit(['validate', '--strict', '--timeout', '2'], dir)).code, 1);
 });

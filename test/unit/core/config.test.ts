@@ -24,7 +24,10 @@ const LOCAL_PLUGIN = `
 import { definePlugin } from 'pxekit';
 export default (options) => definePlugin({
   name: 'counter', options,
-  optionsSchema: { type: 'object', additionalProperties: false, properties: { start: { type: 'integer', minimum: 0, default: 0, description: 'first value' } } },
+  optionsSchema: {
+    type: 'object', additionalProperties: false,
+    properties: { start: { type: 'integer', minimum: 0, default: 0, description: 'first value' } },
+  },
   apply(server, { options }) {
     globalThis.__pxekitCounter = options.start;
     server.hooks.ready.tapPromise('counter', async () => { globalThis.__pxekitCounter++; });
@@ -48,7 +51,9 @@ test('a YAML config starts a server, found by search in the cwd, with defaults a
 test('an .mjs config lists a local third-party plugin whose taps run', async () => {
   const dir = tmp({
     'counter.mjs': LOCAL_PLUGIN,
-    'pxekit.config.mjs': `export default { dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: false }, log: { level: 'silent' }, plugins: [['./counter.mjs', { start: 41 }]] };`,
+    'pxekit.config.mjs':
+      `export default { dhcp: { mode: 'off' }, tftp: { enabled: false }, http: { enabled: ` +
+      `false }, log: { level: 'silent' }, plugins: [['./counter.mjs', { start: 41 }]] };`,
   });
   // The plugin imports 'pxekit' by name: make it resolvable from the temp dir.
   const { symlinkSync, mkdirSync } = await import('node:fs');
@@ -161,9 +166,12 @@ test('pxekit --help and --version', async () => {
 test('a plugin can be listed twice as name#instance; dependencies match the base name', async () => {
   const dir = tmp({
     'counter.mjs': LOCAL_PLUGIN.replace("name: 'counter'", "name: 'counter', dependencies: []"),
-    'needs.mjs': `import { definePlugin } from 'pxekit';\nexport default () => definePlugin({ name: 'needs-counter', dependencies: ['counter'], apply() {} });\n`,
+    'needs.mjs':
+      `import { definePlugin } from 'pxekit';\nexport default () => definePlugin({ name: ` +
+      `'needs-counter', dependencies: ['counter'], apply() {} });\n`,
     'pxekit.config.yaml':
-      'dhcp:\n  mode: "off"\nlog:\n  level: silent\nplugins:\n  - ["./counter.mjs#a", {}]\n  - ["./counter.mjs#b", { start: 1 }]\n  - ./needs.mjs\n',
+      'dhcp:\n  mode: "off"\nlog:\n  level: silent\nplugins:\n  - ["./counter.mjs#a", {}]\n  - ' +
+      '["./counter.mjs#b", { start: 1 }]\n  - ./needs.mjs\n',
   });
   const { symlinkSync, mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'node_modules'));

@@ -14,10 +14,17 @@ const PLUGIN = (name: string) => `
 import { definePlugin } from 'pxekit';
 export default (options) => definePlugin({
   name: '${name}', options,
-  optionsSchema: { type: 'object', additionalProperties: false, properties: { greeting: { type: 'string', default: 'hello', description: 'what to say' } } },
+  optionsSchema: {
+    type: 'object', additionalProperties: false,
+    properties: { greeting: { type: 'string', default: 'hello', description: 'what to say' } },
+  },
   commands: [{
     name: 'greet', summary: 'say the configured greeting',
-    async run(argv, ctx) { const { options, name } = await ctx.configured(); ctx.out(options.greeting + ' ' + argv.join(' ') + ' from ' + name); return 0; },
+    async run(argv, ctx) {
+      const { options, name } = await ctx.configured();
+      ctx.out(options.greeting + ' ' + argv.join(' ') + ' from ' + name);
+      return 0;
+    },
   }],
   apply() {},
 });`;

@@ -78,7 +78,8 @@ test('the server chooses once: single-port sends from the listening socket, dgra
 
 for (const kind of ['dgram', 'native'] as const) {
   test(
-    `${kind} transfer socket: packets both ways, send(buf, len) sends len bytes, armReply ${kind === 'native' ? 'answers the ACK by itself' : 'declined'}`,
+    `${kind} transfer socket: packets both ways, send(buf, len) sends len bytes, armReply ` +
+      `${kind === 'native' ? 'answers the ACK by itself' : 'declined'}`,
     { skip: kind === 'native' && noNative },
     async (t) => {
       const p = await peer();

@@ -1,0 +1,51 @@
+/**
+ * Interleaved rounds for the rate-search benches (dhcp.ts, dhcp6.ts): every target is measured once per
+ * round and each round starts with the next target, so a slow spell of a shared machine is spread over
+ * all of them; the row is the median of the rounds, every round in its note with the load around it.
+ */
+import { loadavg } from 'node:os';
+import type { PerfRun } from './perfdhcp.js';
+
+/** One round's result for one target and load. */
+export interface Sample {
+  /** Highest sustained rate of the round (0 when none held). */
+  rate: number;
+  trail: string;
+  anomalies: string;
+  load: string;
+}
+
+/** The 1-minute load average, one decimal. */
+export const load1 = (): string => loadavg()[0]!.toFixed(1);
+
+/** A round's sample from its search result; `before` is the load when the round started. */
+export const sample = (best: PerfRun | undefined, trail: string, before: string): Sample => ({
+  rate: best?.rate ?? 0,
+  trail,
+  anomalies: best?.anomalies ?? '',
+  load: `${before}→${load1()}`,
+});
+
+/** Rates on a coarse grid (two significant digits), so rounds try comparable steps. */
+export const nice = (r: number): number => {
+  const p = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(r, 25))) - 1);
+  return Math.max(25, Math.round(r / p) * p);
+};
+
+export const median = (xs: readonly number[]): number | undefined => {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** The order of round `r` (0-based): the targets rotated by r. */
+export const roundOrder = <T>(targets: readonly T[], r: number): T[] =>
+  targets.map((_, i) => targets[(i + r) % targets.length]!);
+
+/** "1,234/s (tried …; load 1.2→1.4), …": every round of a row, for its note. */
+export const roundsNote = (xs: readonly Sample[]): string =>
+  'rounds: ' +
+  xs
+    .map((x) => `${x.rate.toFixed(0)}/s (tried ${x.trail}${x.anomalies ? `; ${x.anomalies}` : ''}; load ${x.load})`)
+    .join(', ');
