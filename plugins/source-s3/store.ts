@@ -1,7 +1,8 @@
 /**
  * A read-only S3 client on aws4fetch: HEAD for size/ETag, ranged GET. Every request has a deadline for its
- * answer (AbortSignal; a flowing body is not cut, a stalled one is), aws4fetch's own retries are off (a dead store must fail fast, not back off for seconds),
- * and ranges are always explicit `bytes=a-b` (s3rver answers suffix ranges wrongly; HTTP resolves them first).
+ * answer (AbortSignal; a flowing body is not cut, a stalled one is), aws4fetch's own retries are off (a dead
+ * store must fail fast, not back off for seconds), and ranges are always explicit `bytes=a-b` (s3rver answers
+ * suffix ranges wrongly; HTTP resolves them first).
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';

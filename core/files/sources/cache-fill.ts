@@ -34,7 +34,7 @@ export class CacheFill {
   /** Bytes received from the store (ahead of #bytes while a write is under way). */
   #received = 0;
 
-  /** `idleMs`: a store body that delivers nothing for this long fails the fill (a hung fill would hold every reader). */
+  /** `idleMs`: a store body silent this long fails the fill (a hung fill would hold every reader). */
   constructor(tmpPath: string, size: number, fetch: () => Promise<Readable>, idleMs: number) {
     this.tmpPath = tmpPath;
     this.size = size;

@@ -50,7 +50,8 @@ async function concurrentGets(
   path: string,
   tag: string,
 ): Promise<Array<{ status: string; sha: string }>> {
-  const script = `for i in $(seq 1 ${N}); do curl -sS --http1.1 --max-time 60 -o ${tmp}/${tag}.$i -w '%{http_code}\\n' ${f.base}${path} & done; wait`;
+  const curlOne = `curl -sS --http1.1 --max-time 60 -o ${tmp}/${tag}.$i -w '%{http_code}\\n' ${f.base}${path}`;
+  const script = `for i in $(seq 1 ${N}); do ${curlOne} & done; wait`;
   const r = await run('bash', ['-c', script], { timeoutMs: 90_000 });
   const statuses = r.stdout.split('\n').filter(Boolean);
   assert.equal(statuses.length, N, `curl output: ${r.stdout} ${r.stderr}`);

@@ -80,7 +80,7 @@ test('20 concurrent first reads share one fetch; then the cache file is read (wi
   assert.equal(s.calls.length, 1, 'still one fetch');
 });
 
-test('a fetch that fails mid-body fails every reader, leaves nothing, and the next request fetches again', async (t) => {
+test('a fetch failing mid-body fails every reader, leaves nothing, and the next request fetches again', async (t) => {
   const { cache, files } = await withCache(t);
   const key = DiskCache.key('obj', 'mid');
   const bad = store({ failAfter: 1024 * KiB });
