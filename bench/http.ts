@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { curlConcurrent, curlOnce, MiB, writeSparseFile, type Transfer } from './lib/loads.js';
-import { printTable } from './lib/report.js';
+import { printTable, rowOf } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { nginxHttp, pythonHttp } from './targets/http-servers.js';
@@ -88,15 +88,7 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
     const rows: Row[] = [];
     for (const t of targets) {
       const s = samples.get(t.name)!;
-      const row = (metric: string, unit: string, value: number | undefined, note: string, higher = true): Row => ({
-        bench: 'http',
-        metric,
-        unit,
-        target: t.name,
-        value,
-        note,
-        higherIsBetter: higher,
-      });
+      const row = rowOf('http', t);
       const rate = (metric: string, runs: Transfer[]) => {
         const failed = runs.filter((r) => r.failed);
         const ok = runs.filter((r) => !r.failed).map((r) => r.mibps);

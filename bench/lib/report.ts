@@ -4,6 +4,21 @@
  */
 import type { Row } from './types.js';
 
+export type RowOf = (metric: string, unit: string, value: number | undefined, note: string, higher?: boolean) => Row;
+
+/** A row maker for one bench and target (`higher`: whether bigger is better, the default). */
+export const rowOf =
+  (bench: string, target: { name: string }): RowOf =>
+  (metric, unit, value, note, higher = true) => ({
+    bench,
+    metric,
+    unit,
+    target: target.name,
+    value,
+    note,
+    higherIsBetter: higher,
+  });
+
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** Text table (Markdown pipe syntax, so it can be pasted into docs as is). */

@@ -6,22 +6,11 @@
 import type { PxekitDhcpTarget } from '../targets/pxekit-dhcp.js';
 import { auditLeaseFile } from '../targets/pxekit-lease-audit.js';
 import { startServer, type BaseContext } from './server.js';
+import type { RowOf } from './report.js';
+
+// bench/dhcp.ts and bench/dhcp6.ts take the row maker from here.
+export { rowOf, type RowOf } from './report.js';
 import type { Row, Target } from './types.js';
-
-export type RowOf = (metric: string, unit: string, value: number | undefined, note: string, higher?: boolean) => Row;
-
-/** A row maker for one bench and target (`higher`: whether bigger is better, the default). */
-export const rowOf =
-  (bench: string, t: Target): RowOf =>
-  (metric, unit, value, note, higher = true) => ({
-    bench,
-    metric,
-    unit,
-    target: t.name,
-    value,
-    note,
-    higherIsBetter: higher,
-  });
 
 export class TargetRuns {
   /** Highest RSS of any of the target's servers so far, in KiB. */

@@ -6,6 +6,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dnsmasqBaseArgs } from '../../test/helpers/dnsmasq.js';
 import { which } from '../../test/helpers/realnet.js';
 import type { Target, TargetContext } from '../lib/types.js';
 import type { LeaseStoreKind, PxekitDhcpTarget } from './pxekit-dhcp.js';
@@ -33,15 +34,7 @@ export function dnsmasqDhcp6(): Target {
       return {
         cmd: 'dnsmasq',
         args: [
-          '-k',
-          '-C',
-          '/dev/null',
-          '--user=root',
-          '--port=0',
-          '--bind-interfaces',
-          '--interface=eth0',
-          `--pid-file=${path.join(ctx.workDir, 'dnsmasq.pid')}`,
-          '--log-facility=-',
+          ...dnsmasqBaseArgs({ dir: ctx.workDir }),
           '--quiet-dhcp6',
           '--dhcp-lease-max=1000000',
           `--dhcp-range=${p.first},${p.last},${p.prefix.split('/')[1]},${VALID}`,

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
-import { addClientIface, dhclientScript, fileLines, startPxekit, tmp, udhcpcScript, until } from './helpers.js';
+import {
+  addClientIface,
+  dhclientScript,
+  fileLines,
+  startPxekit,
+  tmp,
+  udhcpcOnce,
+  udhcpcScript,
+  until,
+} from './helpers.js';
 
 const skip = realnetAvailable(['busybox', 'dhclient']);
 const RESERVED_MAC = '52:54:00:d0:00:03';
@@ -78,12 +87,7 @@ test(
       // Client 2 (another MAC on the same LAN) while client 1 holds its lease.
       await addClientIface(lan, 'c2', '52:54:00:d0:00:02');
       const out2 = path.join(dir, 'u2.out');
-      const u2 = await lan.execIn(
-        lan.cliNs,
-        'busybox',
-        ['udhcpc', '-f', '-q', '-n', '-i', 'c2', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out2)],
-        { timeoutMs: 40_000 },
-      );
+      const u2 = await udhcpcOnce(lan, dir, out2, { iface: 'c2' });
       assert.equal(u2.code, 0, `${u2.stderr}\n${ctx()}`);
       const ip2 = bound(fileLines(out2), 'bound')[0];
       assert.ok(ip2 && ip2 !== ip1, `second client got ${ip2}, first ${ip1}`);
@@ -91,12 +95,7 @@ test(
       // A reserved MAC gets its reserved address.
       await addClientIface(lan, 'c3', RESERVED_MAC);
       const out3 = path.join(dir, 'u3.out');
-      const u3 = await lan.execIn(
-        lan.cliNs,
-        'busybox',
-        ['udhcpc', '-f', '-q', '-n', '-i', 'c3', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out3)],
-        { timeoutMs: 40_000 },
-      );
+      const u3 = await udhcpcOnce(lan, dir, out3, { iface: 'c3' });
       assert.equal(u3.code, 0, `${u3.stderr}\n${ctx()}`);
       assert.deepEqual(bound(fileLines(out3), 'bound'), ['10.77.0.42']);
 

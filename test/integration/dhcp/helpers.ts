@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor, type Tracked } from '../../helpers/proc.js';
+import { waitFor, type RunResult, type Tracked } from '../../helpers/proc.js';
 import type { Lan } from '../../helpers/realnet.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -143,6 +143,25 @@ export function udhcpcScript(dir: string, out: string): string {
       'exit 0',
     ].join('\n'),
   );
+}
+
+/** Option 60 of a BIOS PXE ROM, for udhcpc's `-V`. */
+export const PXE_VENDOR = 'PXEClient:Arch:00000:UNDI:002001';
+
+/**
+ * busybox udhcpc in the client namespace for one lease, then exit (`-q -n`; 5 DISCOVERs 2 s apart), recording
+ * through `udhcpcScript` into `out`. `pxeVendor`: sends it as option 60 and asks for broadcast replies (`-B`),
+ * as a PXE ROM does.
+ */
+export function udhcpcOnce(
+  lan: Lan,
+  dir: string,
+  out: string,
+  o: { iface?: string; pxeVendor?: string } = {},
+): Promise<RunResult> {
+  const pxe = o.pxeVendor ? ['-B', '-V', o.pxeVendor] : [];
+  const args = ['udhcpc', '-f', '-q', '-n', '-i', o.iface ?? 'eth0', '-t', '5', '-T', '2', ...pxe];
+  return lan.execIn(lan.cliNs, 'busybox', [...args, '-s', udhcpcScript(dir, out)], { timeoutMs: 40_000 });
 }
 
 /** dhclient script (dhclient clears the environment, so paths are written in). */

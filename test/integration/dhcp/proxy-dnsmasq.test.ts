@@ -17,10 +17,9 @@ import { setOption } from '../../../core/dhcp/option-values.js';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
 import { sleep } from '../../helpers/proc.js';
-import { fileLines, startPxekit, tmp, udhcpcScript, udpTool, until } from './helpers.js';
+import { fileLines, PXE_VENDOR, startPxekit, tmp, udhcpcOnce, udpTool, until } from './helpers.js';
 
 const skip = realnetAvailable(['busybox', 'dnsmasq']);
-const PXE_VENDOR = 'PXEClient:Arch:00000:UNDI:002001';
 
 test(
   'proxy mode beside dnsmasq: address from dnsmasq, boot file from pxekit, 4011 ACK',
@@ -54,28 +53,7 @@ test(
       );
 
       const out = path.join(dir, 'udhcpc.out');
-      const u = await lan.execIn(
-        lan.cliNs,
-        'busybox',
-        [
-          'udhcpc',
-          '-f',
-          '-q',
-          '-n',
-          '-B',
-          '-i',
-          'eth0',
-          '-t',
-          '5',
-          '-T',
-          '2',
-          '-V',
-          PXE_VENDOR,
-          '-s',
-          udhcpcScript(dir, out),
-        ],
-        { timeoutMs: 40_000 },
-      );
+      const u = await udhcpcOnce(lan, dir, out, { pxeVendor: PXE_VENDOR });
       assert.equal(u.code, 0, `${u.stderr}\n${ctx()}`);
       const boundLine = fileLines(out).find((l) => l.startsWith('bound'));
       assert.match(boundLine ?? '', /^bound ip=10\.77\.0\.1\d\d .*serverid=10\.77\.0\.3 /, ctx());
@@ -124,12 +102,7 @@ test(
 
       // A plain client (no PXEClient) still gets its address, and no proxy offer is sent for it.
       const before = pxe.events('dhcp.proxy.offer').length;
-      const plain = await lan.execIn(
-        lan.cliNs,
-        'busybox',
-        ['udhcpc', '-f', '-q', '-n', '-i', 'eth0', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out)],
-        { timeoutMs: 40_000 },
-      );
+      const plain = await udhcpcOnce(lan, dir, out);
       assert.equal(plain.code, 0, plain.stderr);
       await sleep(1000);
       assert.equal(pxe.events('dhcp.proxy.offer').length, before);

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { realnetAvailable, withLan, type Lan } from '../../helpers/realnet.js';
 import { sleep } from '../../helpers/proc.js';
 import type { Tracked } from '../../helpers/proc.js';
-import { addClientIface, fileLines, repoRoot, tmp, udhcpcScript, until } from '../dhcp/helpers.js';
+import { addClientIface, fileLines, repoRoot, tmp, udhcpcOnce, until } from '../dhcp/helpers.js';
 import { FileLeaseStore } from '../../../plugins/lease-file/file-store.js';
 
 const skip = realnetAvailable(['busybox']);
@@ -63,12 +63,7 @@ async function startPxekit(
 
 async function udhcpc(lan: Lan, dir: string, n: number): Promise<string> {
   const out = path.join(dir, `udhcpc-${n}.out`);
-  const r = await lan.execIn(
-    lan.cliNs,
-    'busybox',
-    ['udhcpc', '-f', '-q', '-n', '-i', 'c1', '-t', '5', '-T', '2', '-s', udhcpcScript(dir, out)],
-    { timeoutMs: 40_000 },
-  );
+  const r = await udhcpcOnce(lan, dir, out, { iface: 'c1' });
   const ip = fileLines(out)
     .map((l) => /^bound ip=(\S+)/.exec(l)?.[1])
     .find(Boolean);

@@ -189,6 +189,20 @@ test(
 
       const answers = readAnswers(pcap);
       const m = (k: string) => marks[k]!;
+      // The marks in order: each fault and each recovery starts a phase.
+      const phases = [
+        'start',
+        'cut',
+        'heal',
+        'pcut',
+        'pheal',
+        'slow',
+        'fast',
+        'stop',
+        'cont',
+        'kill',
+        'restart',
+      ] as const;
       const win = (from: number, to: number) => answers.filter((x) => x.at >= from && x.at < to);
       const by = (list: Answer[], ip: string) => list.filter((x) => x.server === ip).length;
       for (const [from, to] of [
@@ -208,19 +222,7 @@ test(
         t.diagnostic(`${from}..${to}: ${w.length} answers, a ${by(w, A)}, b ${by(w, B)}`);
       }
       // One second of grace after each fault and each recovery.
-      const grace = [
-        'cut',
-        'heal',
-        'pcut',
-        'pheal',
-        'slow',
-        'fast',
-        'stop',
-        'cont',
-        'kill',
-        'restart',
-        'listening',
-      ].map((k): [number, number] => [m(k), m(k) + 1000]);
+      const grace = [...phases.slice(1), 'listening'].map((k): [number, number] => [m(k), m(k) + 1000]);
       const doubles = doubleAnswers(answers, grace);
       const phaseAt = (at: number) => {
         const p =
@@ -321,19 +323,6 @@ test(
       }
 
       // Logs: each outage warned once going down and once coming back, in the phase it belongs to.
-      const phases = [
-        'start',
-        'cut',
-        'heal',
-        'pcut',
-        'pheal',
-        'slow',
-        'fast',
-        'stop',
-        'cont',
-        'kill',
-        'restart',
-      ] as const;
       const phaseOf = (time: number) => phases.filter((p) => m(p) <= time).at(-1) ?? 'before';
       const outages = ['stop:redis.down', 'cont:redis.up', 'kill:redis.down', 'restart:redis.up'];
       checkQuietLogs(a, phaseOf, m('end'), outages);

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePerfdhcp } from '../../../bench/lib/perfdhcp.js';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { tmp } from '../dhcp/helpers.js';
 import {
@@ -19,45 +18,9 @@ import {
   waitForMembers,
   type Instance,
 } from './cluster-lan.js';
+import { ackedPairs, perfdhcp4 } from './cluster-clients.js';
 
 const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli']);
-
-async function perf(
-  lan: {
-    cliNs: string;
-    execIn: (
-      ns: string,
-      cmd: string,
-      args: string[],
-      o: { timeoutMs: number },
-    ) => Promise<{ stdout: string; stderr: string; code: number | null }>;
-  },
-  rate: number,
-  clients: number,
-  seconds: number,
-) {
-  const r = await lan.execIn(
-    lan.cliNs,
-    'perfdhcp',
-    ['-4', '-l', 'eth0', '-r', String(rate), '-R', String(clients), '-p', String(seconds)],
-    { timeoutMs: (seconds + 20) * 1000 },
-  );
-  return { ...parsePerfdhcp(r.stdout, rate), raw: r.stdout + r.stderr };
-}
-
-/** Every (ip, mac) pair ACKed by any instance; fails on an address ACKed to two MACs. */
-function ackedPairs(instances: Instance[]): Map<string, string> {
-  const byIp = new Map<string, string>();
-  for (const i of instances) {
-    for (const l of i.events('dhcp.ack')) {
-      const ip = String(l.yiaddr);
-      const prev = byIp.get(ip);
-      assert.ok(prev === undefined || prev === l.mac, `${ip} ACKed to ${prev} and to ${String(l.mac)} (${i.name})`);
-      byIp.set(ip, String(l.mac));
-    }
-  }
-  return byIp;
-}
 
 test(
   'three full-mode instances on lease-redis: perfdhcp through them, no duplicate, kill -9 one mid-run',
@@ -74,7 +37,7 @@ test(
       }
       await waitForMembers(instances, 3, 20_000);
 
-      const first = await perf(lan, 150, 1500, 8);
+      const first = await perfdhcp4(lan, 150, 1500, 8);
       t.diagnostic(`3 instances: ${first.rate}/s, ${first.acks}/${first.discovers} ACKed`);
       assert.ok(
         first.acks >= 0.9 * first.discovers,
@@ -96,7 +59,7 @@ test(
       );
 
       // kill -9 the third instance 3 s into a run: the other two keep answering throughout.
-      const running = perf(lan, 150, 3000, 10);
+      const running = perfdhcp4(lan, 150, 3000, 10);
       await new Promise((r) => setTimeout(r, 3000));
       const [a, b, c] = instances as [Instance, Instance, Instance];
       const before = a.events('dhcp.ack').length + b.events('dhcp.ack').length;
@@ -110,7 +73,7 @@ test(
       await waitForMembers([a, b], 2, 10_000);
 
       // The dead instance aged out: its clients hash to the survivors, every exchange completes.
-      const last = await perf(lan, 100, 1500, 5);
+      const last = await perfdhcp4(lan, 100, 1500, 5);
       t.diagnostic(`2 survivors: ${last.acks}/${last.discovers} ACKed`);
       assert.ok(
         last.acks >= 0.9 * last.discovers,

@@ -10,11 +10,10 @@ import path from 'node:path';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
 import { sleep } from '../../helpers/proc.js';
-import { fileLines, tmp, udhcpcScript } from '../dhcp/helpers.js';
+import { fileLines, PXE_VENDOR, tmp, udhcpcOnce } from '../dhcp/helpers.js';
 import { startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
 
 const skip = realnetAvailable(['busybox', 'dnsmasq', 'redis-server', 'redis-cli']);
-const PXE_VENDOR = 'PXEClient:Arch:00000:UNDI:002001';
 
 function proxyConfig(redisUrl: string, id: string): object {
   return {
@@ -43,28 +42,7 @@ test(
 
       const out = path.join(dir, 'udhcpc.out');
       const pxeClient = async () => {
-        const u = await lan.execIn(
-          lan.cliNs,
-          'busybox',
-          [
-            'udhcpc',
-            '-f',
-            '-q',
-            '-n',
-            '-B',
-            '-i',
-            'eth0',
-            '-t',
-            '5',
-            '-T',
-            '2',
-            '-V',
-            PXE_VENDOR,
-            '-s',
-            udhcpcScript(dir, out),
-          ],
-          { timeoutMs: 40_000 },
-        );
+        const u = await udhcpcOnce(lan, dir, out, { pxeVendor: PXE_VENDOR });
         assert.equal(u.code, 0, u.stderr);
         await sleep(1000); // the proxy offer follows the site's by replyDelayMs
       };

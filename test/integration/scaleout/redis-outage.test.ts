@@ -6,44 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePerfdhcp } from '../../../bench/lib/perfdhcp.js';
 import { realnetAvailable, withLan, type Lan } from '../../helpers/realnet.js';
 import { sleep } from '../../helpers/proc.js';
 import { tmp } from '../dhcp/helpers.js';
-import {
-  FULL_PREFIX,
-  fullConfig,
-  leaseRecords,
-  startInstance,
-  startLanRedis,
-  waitForMembers,
-  type Instance,
-} from './cluster-lan.js';
+import { FULL_PREFIX, fullConfig, leaseRecords, startInstance, startLanRedis, waitForMembers } from './cluster-lan.js';
+import { ackedPairs, perfdhcp4 } from './cluster-clients.js';
 
 const skip = realnetAvailable(['perfdhcp', 'redis-server', 'redis-cli']);
 
-async function perf(lan: Lan, population: 'aa' | 'bb', clients: number) {
-  // perfdhcp draws its MACs from `clients` addresses above the base MAC: one base per population.
-  const r = await lan.execIn(
-    lan.cliNs,
-    'perfdhcp',
-    ['-4', '-l', 'eth0', '-r', '50', '-R', String(clients), '-b', `mac=00:0c:${population}:00:00:00`, '-p', '4'],
-    { timeoutMs: 30_000 },
-  );
-  return parsePerfdhcp(r.stdout, 50);
-}
-
-function noDuplicateAcks(instances: Instance[]): number {
-  const byIp = new Map<string, string>();
-  for (const i of instances) {
-    for (const l of i.events('dhcp.ack')) {
-      const prev = byIp.get(String(l.yiaddr));
-      assert.ok(prev === undefined || prev === l.mac, `${String(l.yiaddr)} ACKed to ${prev} and ${String(l.mac)}`);
-      byIp.set(String(l.yiaddr), String(l.mac));
-    }
-  }
-  return byIp.size;
-}
+/** perfdhcp draws its MACs from `clients` addresses above the base MAC: one base per population. */
+const perf = (lan: Lan, population: 'aa' | 'bb', clients: number) =>
+  perfdhcp4(lan, 50, clients, 4, ['-b', `mac=00:0c:${population}:00:00:00`]);
 
 test(
   'Redis stopped mid-run: reported once, known clients served, new ones refused; restarted: converge',
@@ -93,7 +66,7 @@ test(
       t.diagnostic(`after the outage, new clients: ${after.acks}/${after.discovers}`);
       assert.ok(after.acks >= 0.9 * after.discovers, `after the outage: ${after.acks}/${after.discovers}`);
 
-      const acked = noDuplicateAcks([a, b]);
+      const acked = ackedPairs([a, b]).size;
       const records = await leaseRecords(redis.cli, FULL_PREFIX);
       const byMac = new Map<string, string>();
       for (const [ip, r] of records) {

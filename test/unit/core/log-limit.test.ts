@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { LogLimiter } from '../../../core/util/log-limit.js';
 import { FakeClock } from '../../helpers/tftp-fake-clock.js';
+import { memoryLogger } from '../dhcp-service/helpers.js';
 
 function memoryLog() {
-  const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
-  return { log, lines };
+  const { logger, lines } = memoryLogger();
+  return { log: logger, lines };
 }
 
 const errno = (code: string) => Object.assign(new Error(code), { code });

@@ -7,16 +7,15 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { DhcpListener } from '../../../core/dhcp/listener.js';
 import { DHCP_SLOT_BYTES, nativeDhcpAvailable } from '../../../core/native/dhcp-socket.js';
 import { FakeClock } from '../../helpers/tftp-fake-clock.js';
+import { memoryLogger } from '../dhcp-service/helpers.js';
 
 const skip = !nativeDhcpAvailable() && 'native DHCP socket not available (addon not built, or PXEKIT_NATIVE_DHCP=0)';
 
 test('native DHCP socket: 300 oversized datagrams give two dhcp.socket.error lines, not 300', { skip }, async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const log = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const { logger: log, lines } = memoryLogger('info');
   const small: string[] = [];
   const listener = new DhcpListener({
     port: 0,

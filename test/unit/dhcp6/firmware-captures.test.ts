@@ -21,6 +21,7 @@ import {
   type Dhcp6Option,
 } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
+import { dhcp6Config } from './config6.js';
 
 const bytes = (f: string): Buffer =>
   Buffer.from(readFileSync(fileURLToPath(new URL(`../../fixtures/dhcp6/${f}`, import.meta.url)), 'utf8').trim(), 'hex');
@@ -105,19 +106,10 @@ test('OVMF HTTP boot over IPv6 (http-01/07): arch 16, HTTPClient; the IPv6 stack
 });
 
 function server() {
-  return makeServer(
-    {
-      dhcp: { mode: 'off' },
-      http: { enabled: false, port: 8080 },
-      dhcp6: {
-        mode: 'full',
-        serverAddress: 'fd77::1',
-        rapidCommit: false,
-        pools: [{ prefix: 'fd77::/64', range: ['fd77::100', 'fd77::1ff'] }],
-      },
-    },
-    [ipxeChain({ script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }), bootByArch({ uefiHttp64: '/ipxe.efi' })],
-  );
+  return makeServer(dhcp6Config({ rapidCommit: false }), [
+    ipxeChain({ script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }),
+    bootByArch({ uefiHttp64: '/ipxe.efi' }),
+  ]);
 }
 
 /** Injects a capture as it arrived: from the guest's EUI-64 link-local address (as in index.tsv). */

@@ -11,6 +11,7 @@ import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import ipxeChain from '../../../plugins/ipxe-chain/index.js';
 import { decode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
+import { dhcp6Config } from './config6.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[:\s]/g, ''), 'hex');
 const MAC = '52:54:00:e2:e6:01';
@@ -19,19 +20,10 @@ const EDK2_DUID = hex('0001 0001 31ed1a02 525400e2e601');
 const IPXE_DUID = hex('0004' + '00'.repeat(16));
 
 function server(reservations: Array<{ mac: string; address: string }>) {
-  return makeServer(
-    {
-      dhcp: { mode: 'off' },
-      http: { enabled: false, port: 8080 },
-      dhcp6: {
-        mode: 'full',
-        serverAddress: 'fd77::1',
-        rapidCommit: false,
-        pools: [{ prefix: 'fd77::/64', range: ['fd77::100', 'fd77::1ff'], reservations }],
-      },
-    },
-    [ipxeChain({ script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }), bootByArch()],
-  );
+  return makeServer(dhcp6Config({ rapidCommit: false }, { reservations }), [
+    ipxeChain({ script: '/boot.ipxe', binaries: { uefi64: 'ipxe.efi' } }),
+    bootByArch(),
+  ]);
 }
 
 const ia = (iaid: number, address?: string): Dhcp6Option => ({

@@ -10,18 +10,9 @@ import path from 'node:path';
 import leaseFile from '../../../plugins/lease-file/index.js';
 import { decode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
-import type { PxeConfigInput } from '../../../core/config/types.js';
+import { dhcp6Config } from './config6.js';
 
-const config: PxeConfigInput = {
-  dhcp: { mode: 'off' },
-  http: { enabled: false, port: 8080 },
-  dhcp6: {
-    mode: 'full',
-    serverAddress: 'fd77::1',
-    rapidCommit: true,
-    pools: [{ prefix: 'fd77::/64', range: ['fd77::100', 'fd77::1ff'] }],
-  },
-};
+const config = dhcp6Config({ rapidCommit: true });
 const DUID = Buffer.from('00030001525400d60001', 'hex');
 const source = { address: 'fe80::5054:ff:fed6:1%eth0', port: 546 };
 const msg = (type: number, options: Dhcp6Option[]): Dhcp6Packet => ({

@@ -13,6 +13,7 @@ import ipxeChain from '../../../plugins/ipxe-chain/index.js';
 import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 import { decode, findOption, findOptions, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
+import { dhcp6Config } from './config6.js';
 import type { PluginDefinition } from '../../../core/plugin.js';
 
 const fixture = (f: string): Buffer =>
@@ -22,22 +23,8 @@ const EDK2_DUID = hex('0001 0001 2a2b2c2d 525400 77e664');
 const LL = 'fe80::5054:ff:fe77:e664%eth0';
 
 function server(extra: Record<string, unknown> = {}, plugins: PluginDefinition[] = [ipxeChain(), bootByArch()]) {
-  return makeServer(
-    {
-      dhcp: { mode: 'off' },
-      http: { enabled: false, port: 8080 },
-      dhcp6: {
-        mode: 'full',
-        serverAddress: 'fd77::1',
-        serverDuid: '00:03:00:01:52:54:00:00:00:01',
-        pools: [
-          { prefix: 'fd77::/64', range: ['fd77::100', 'fd77::10f'], preferredLifetime: 600, validLifetime: 1200 },
-        ],
-        ...extra,
-      },
-    },
-    plugins,
-  );
+  const pool = { range: ['fd77::100', 'fd77::10f'], preferredLifetime: 600, validLifetime: 1200 };
+  return makeServer(dhcp6Config({ serverDuid: '00:03:00:01:52:54:00:00:00:01', ...extra }, pool), plugins);
 }
 
 function msg(type: number, options: Dhcp6Option[], xid = 0x123456): Dhcp6Packet {
