@@ -8,13 +8,15 @@
  * and arm64 over shim → GRUB → TFTP, from the examples, against dnsmasq + nginx with the same files.
  * One guest at a time, TCG. Usage: npm run bench:boot
  * (BENCH_TARGETS=dnsmasq,pxekit; BENCH_BOOT_FIRMWARE=bios,uefi or none; BENCH_BOOT_LINUX=bios,uefi,uefi-sb,arm64 or none;
- * BENCH_BOOT_ROUNDS=3 for medians of the Linux rows)
+ * BENCH_BOOT_FIRMWARE_ROUNDS=n interleaved rounds of the firmware rows, default 3; BENCH_BOOT_ROUNDS=3 for medians of
+ * the Linux rows)
  */
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Firmware } from '../test/helpers/realnet.js';
 import { benchDir, withBenchLan, isMain, progress } from './lib/bench-lan.js';
 import { printTable } from './lib/report.js';
+import { median, roundOrder } from './lib/rounds.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqBoot } from './targets/dnsmasq.js';
@@ -23,6 +25,8 @@ import { pxekitTarget } from './targets/pxekit.js';
 import { runLinuxBootRows } from './linux-boot.js';
 
 const MARKER = 'PXEKIT-BOOT-OK';
+/** Rounds of the firmware rows (BENCH_BOOT_ROUNDS also repeats the Linux rows: bench/linux-boot.ts). */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_BOOT_FIRMWARE_ROUNDS ?? 3) || 3);
 const IPXE_EFI = '/usr/lib/ipxe/ipxe.efi';
 const TIMEOUT_SEC: Record<string, number> = { bios: 90, uefi: 180 };
 
@@ -68,42 +72,53 @@ export async function runBootBench(): Promise<Row[]> {
       },
     };
     const rows: Row[] = [];
-    for (const stack of firmwares.length ? stacks : []) {
-      const row = (fw: string, value: number | undefined, note: string): Row => ({
-        bench: 'boot',
-        metric: `QEMU ${fw} power-on to marker`,
-        unit: 's',
-        target: stack.name,
-        value,
-        note,
-        higherIsBetter: false,
-      });
-      const running: RunningServer[] = [];
-      try {
-        for (const t of stack.targets) running.push(await startServer(t, base));
-      } catch (e) {
-        await Promise.all(running.map((r) => r.stop()));
-        progress(`boot ${stack.name}: skipped: ${(e as Error).message}`);
-        rows.push(row(firmwares.join('/'), undefined, `skipped: ${(e as Error).message.slice(0, 200)}`));
-        continue;
-      }
-      try {
-        for (const [i, fw] of firmwares.entries()) {
-          progress(`boot ${stack.name}: ${fw}`);
-          // A fresh MAC per boot, so no server answers from an earlier lease.
-          const mac = `52:54:00:b0:0${stack.name === 'pxekit' ? 1 : 0}:${(16 + i).toString(16)}`;
-          const b = await lan.bootQemu({ firmware: fw, mac, marker: MARKER, timeoutSec: TIMEOUT_SEC[fw] ?? 180 });
-          const lastLine = b.serial.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
-          rows.push(
-            row(
-              fw,
-              b.ok ? b.elapsedMs / 1000 : undefined,
-              b.ok ? stack.targets.map((t) => t.note).join('; ') : `${b.result}: ${lastLine.slice(0, 120)}`,
-            ),
-          );
+    // Interleaved rounds: the stacks take turns (round r starts with the next one), median per firmware.
+    const times = new Map<string, number[]>(); // `${stack} ${fw}` -> seconds of the boots that reached the marker
+    const failures = new Map<string, string>(); // the first failure of a stack/firmware
+    for (let r = 0; r < (firmwares.length ? ROUNDS : 0); r++) {
+      for (const stack of roundOrder(stacks, r)) {
+        const running: RunningServer[] = [];
+        try {
+          for (const t of stack.targets) running.push(await startServer(t, base));
+          for (const [i, fw] of firmwares.entries()) {
+            progress(`boot ${stack.name}: ${fw} (round ${r + 1}/${ROUNDS})`);
+            // A fresh MAC per boot, so no server answers from an earlier lease.
+            const mac = `52:54:00:b${r}:0${stack.name === 'pxekit' ? 1 : 0}:${(16 + i).toString(16)}`;
+            const b = await lan.bootQemu({ firmware: fw, mac, marker: MARKER, timeoutSec: TIMEOUT_SEC[fw] ?? 180 });
+            const key = `${stack.name} ${fw}`;
+            if (b.ok) times.set(key, [...(times.get(key) ?? []), b.elapsedMs / 1000]);
+            else if (!failures.has(key)) {
+              const lastLine = b.serial.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+              failures.set(key, `${b.result}: ${lastLine.slice(0, 120)}`);
+            }
+          }
+        } catch (e) {
+          progress(`boot ${stack.name}: ${(e as Error).message}`);
+          for (const fw of firmwares)
+            failures.set(`${stack.name} ${fw}`, `skipped: ${(e as Error).message.slice(0, 200)}`);
+        } finally {
+          await Promise.all(running.map((x) => x.stop()));
         }
-      } finally {
-        await Promise.all(running.map((r) => r.stop()));
+      }
+    }
+    for (const stack of firmwares.length ? stacks : []) {
+      for (const fw of firmwares) {
+        const key = `${stack.name} ${fw}`;
+        const runs = times.get(key) ?? [];
+        const failed = failures.get(key);
+        const note =
+          `median of ${runs.length} (${runs.map((t) => t.toFixed(1)).join(', ')} s); ` +
+          (failed ? `a failed boot: ${failed}; ` : '') +
+          stack.targets.map((t) => t.note).join('; ');
+        rows.push({
+          bench: 'boot',
+          metric: `QEMU ${fw} power-on to marker`,
+          unit: 's',
+          target: stack.name,
+          value: runs.length ? median(runs) : undefined,
+          note: runs.length ? note : (failed ?? 'no boot'),
+          higherIsBetter: false,
+        });
       }
     }
     if (linux.length) rows.push(...(await runLinuxBootRows(lan, linux)));

@@ -15,7 +15,7 @@
 import { runScaleoutBench } from './scaleout.js';
 import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { perfdhcp, searchRate } from './lib/perfdhcp.js';
-import { load1, median, nice, roundOrder, roundsNote, sample, type Sample } from './lib/rounds.js';
+import { load1, median, nice, roundsNote, runRounds, sample, type RoundTally } from './lib/rounds.js';
 import { relayedDhcp } from './lib/relay-lan.js';
 import { printTable } from './lib/report.js';
 import type { BaseContext } from './lib/server.js';
@@ -63,30 +63,15 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
       const tallies = new Map<Target, Tally>(
         targets.map((t) => [t, { fresh: [], known: [], runs: new TargetRuns(t, base) }]),
       );
-      progress(`dhcp: ${ROUNDS} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
-      for (let r = 0; r < ROUNDS; r++) {
-        for (const t of roundOrder(targets, r)) {
-          const tally = tallies.get(t)!;
-          if (tally.error) continue;
-          try {
-            await round(t, base, tally);
-          } catch (e) {
-            tally.error = (e as Error).message;
-            progress(`dhcp ${t.name}: skipped: ${tally.error}`);
-          }
-        }
-      }
+      await runRounds('dhcp', targets, ROUNDS, tallies, (t, tally) => round(t, base, tally));
       return targets.flatMap((t) => rowsFor(t, tallies.get(t)!));
     },
   );
 }
 
-interface Tally {
-  fresh: Sample[];
-  known: Sample[];
+interface Tally extends RoundTally {
   /** The target's servers: peak RSS and lease-log replays over all rounds. */
   runs: TargetRuns;
-  error?: string;
 }
 
 /**

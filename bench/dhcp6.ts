@@ -19,7 +19,7 @@ import { parseExchanges, searchRate, type PerfRun } from './lib/perfdhcp.js';
 import { printTable } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
 import type { BaseContext } from './lib/server.js';
-import { load1, median, nice, roundOrder, roundsNote, sample, type Sample } from './lib/rounds.js';
+import { load1, median, nice, roundsNote, runRounds, sample, type RoundTally } from './lib/rounds.js';
 import { TargetRuns, rowOf } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp6, keaDhcp6, pxekitDhcp6 } from './targets/dhcp6.js';
@@ -51,13 +51,10 @@ async function perfdhcp6(lan: Lan, rate: number, clients: number, seconds: numbe
   }
 }
 
-interface Tally {
-  fresh: Sample[];
-  known: Sample[];
+interface Tally extends RoundTally {
   nonUnique: number;
   /** The target's servers: peak RSS and lease-log replays over all rounds. */
   runs: TargetRuns;
-  error?: string;
 }
 
 const nonUniqueOf = (r: PerfRun) => Number(/non-unique (\d+)/.exec(r.anomalies)?.[1] ?? 0);
@@ -123,20 +120,7 @@ export async function runDhcp6Bench(targets = selectTargets(dhcp6Targets())): Pr
       const tallies = new Map<Target, Tally>(
         targets.map((t) => [t, { fresh: [], known: [], nonUnique: 0, runs: new TargetRuns(t, base) }]),
       );
-      progress(`dhcp6: ${ROUNDS} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
-      for (let r = 0; r < ROUNDS; r++) {
-        // Interleaved: each round starts with the next target, so a slow spell of the machine is shared.
-        for (const t of roundOrder(targets, r)) {
-          const tally = tallies.get(t)!;
-          if (tally.error) continue;
-          try {
-            await round(t, base, tally);
-          } catch (e) {
-            tally.error = (e as Error).message;
-            progress(`dhcp6 ${t.name}: skipped: ${tally.error}`);
-          }
-        }
-      }
+      await runRounds('dhcp6', targets, ROUNDS, tallies, (t, tally) => round(t, base, tally));
       return targets.flatMap((t) => rowsFor(t, tallies.get(t)!));
     },
   );

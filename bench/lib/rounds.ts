@@ -4,6 +4,7 @@
  * all of them; the row is the median of the rounds, every round in its note with the load around it.
  */
 import { loadavg } from 'node:os';
+import { progress } from './bench-lan.js';
 import type { PerfRun } from './perfdhcp.js';
 
 /** One round's result for one target and load. */
@@ -49,3 +50,36 @@ export const roundsNote = (xs: readonly Sample[]): string =>
   xs
     .map((x) => `${x.rate.toFixed(0)}/s (tried ${x.trail}${x.anomalies ? `; ${x.anomalies}` : ''}; load ${x.load})`)
     .join(', ');
+
+/** What a rate-search bench keeps per target over its rounds; `error` ends the target's rounds. */
+export interface RoundTally {
+  fresh: Sample[];
+  known: Sample[];
+  error?: string;
+}
+
+/**
+ * Runs `rounds` interleaved rounds of `round` over the targets (round r starts with target r), each
+ * target with its own tally; a target whose round throws is skipped from then on, its error kept.
+ */
+export async function runRounds<T extends { name: string }, S extends RoundTally>(
+  bench: string,
+  targets: readonly T[],
+  rounds: number,
+  tallies: Map<T, S>,
+  round: (t: T, tally: S) => Promise<void>,
+): Promise<void> {
+  progress(`${bench}: ${rounds} rounds x ${targets.map((t) => t.name).join(', ')}, load ${load1()}`);
+  for (let r = 0; r < rounds; r++) {
+    for (const t of roundOrder(targets, r)) {
+      const tally = tallies.get(t)!;
+      if (tally.error) continue;
+      try {
+        await round(t, tally);
+      } catch (e) {
+        tally.error = (e as Error).message;
+        progress(`${bench} ${t.name}: skipped: ${tally.error}`);
+      }
+    }
+  }
+}

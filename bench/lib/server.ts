@@ -69,17 +69,7 @@ export async function startServer(target: Target, base: BaseContext): Promise<Ru
 
 /** RSS of `pid` plus all its descendants, in KiB; 0 if it is gone. */
 export function treeRssKiB(pid: number): number {
-  let total = 0;
-  const seen = new Set<number>();
-  const stack = [pid];
-  while (stack.length > 0 && seen.size < 10_000) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    total += rssKiB(p);
-    stack.push(...children(p));
-  }
-  return total;
+  return sumOverTree(pid, rssKiB);
 }
 
 /**
@@ -87,17 +77,22 @@ export function treeRssKiB(pid: number): number {
  * reaped child is no longer in the tree, so nothing counts twice); 0 if the process is gone.
  */
 export function treeCpuSeconds(pid: number): number {
-  let ticks = 0;
+  return sumOverTree(pid, cpuTicks) / 100; // USER_HZ is 100 on Linux
+}
+
+/** `f` summed over `pid` and all its descendants (bounded walk). */
+function sumOverTree(pid: number, f: (pid: number) => number): number {
+  let total = 0;
   const seen = new Set<number>();
   const stack = [pid];
   while (stack.length > 0 && seen.size < 10_000) {
     const p = stack.pop()!;
     if (seen.has(p)) continue;
     seen.add(p);
-    ticks += cpuTicks(p);
+    total += f(p);
     stack.push(...children(p));
   }
-  return ticks / 100; // USER_HZ is 100 on Linux
+  return total;
 }
 
 function cpuTicks(pid: number): number {

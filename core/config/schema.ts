@@ -128,7 +128,12 @@ export const coreConfigSchema = {
       properties: {
         enabled: { type: 'boolean', default: true, description: 'Run the TFTP server.' },
         port: port(69, 'TFTP port.'),
-        address: { ...ipv4, description: 'Bind address. Default: all.' },
+        address: {
+          ...ipv4,
+          description:
+            'Bind address. Default: all (with the native addon each answer leaves from the address its request ' +
+            "went to; on dgram the kernel's choice).",
+        },
         address6: ipv6Listen(
           'TFTP',
           "dhcp6.serverAddress when set (UEFI firmware drops an OACK from another address than the URL's), else ::",
@@ -156,7 +161,8 @@ export const coreConfigSchema = {
           enum: ['auto', 'native', 'dgram'],
           default: 'auto',
           description:
-            'Transfer sockets: native (the addon npm ci builds; less CPU per packet), dgram (node:dgram), auto: native when built.',
+            'Transfer sockets: native (the addon npm ci builds; less CPU per packet; answers from the address ' +
+            'each request went to), dgram (node:dgram), auto: native when built.',
         },
         maxTransfers: {
           type: 'integer',

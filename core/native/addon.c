@@ -4,6 +4,8 @@
  *   udp-socket.c  connected transfer sockets on node's event loop (less work per packet than node:dgram)
  *   udp-arm.c     armed lock-step replies and the chain that answers a disk file's ACKs without JavaScript
  *   dhcp-socket.c the DHCP server's sockets: batched receives (recvmmsg), one sendto per reply
+ *   listen-socket.c the TFTP listening socket: each request with the address it was sent to (IP_PKTINFO)
+ *   poll-socket.c the lifecycle these sockets share (uv_poll on node's loop, refcounted state)
  *   file-read.c   page-cache reads without the thread pool (preadv2 RWF_NOWAIT)
  *   send-file.c   HTTP bodies from files with sendfile(2) (no copy through user space)
  */
@@ -14,6 +16,7 @@ static napi_value init(napi_env env, napi_value exports) {
   file_read_register(env, exports);
   send_file_register(env, exports);
   dhcp_socket_register(env, exports);
+  listen_socket_register(env, exports);
   return exports;
 }
 

@@ -8,5 +8,6 @@ void udp_socket_register(napi_env env, napi_value exports);
 void file_read_register(napi_env env, napi_value exports);
 void send_file_register(napi_env env, napi_value exports);
 void dhcp_socket_register(napi_env env, napi_value exports);
+void listen_socket_register(napi_env env, napi_value exports);
 
 #endif

@@ -61,6 +61,17 @@ export interface NativeBinding {
   dgramLocalPort?(h: Handle): number;
   dgramClose?(h: Handle): void;
   sendFileProgress(job: Handle): number;
+  /** The TFTP listening socket with each request's destination address (listen-socket.c); absent in a stale build. */
+  listenOpen?(
+    address: string,
+    port: number,
+    ipv6Only: boolean,
+    recv: Buffer,
+    cb: (kind: number, value: number, from: string, fromPort: number, to: string) => void,
+  ): Handle | number;
+  listenSend?(h: Handle, buf: Buffer, len: number, address: string, port: number, from: string): number;
+  listenLocalPort?(h: Handle): number;
+  listenClose?(h: Handle): void;
 }
 
 export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, 'core', 'native', 'build', 'pxekit_native.node');

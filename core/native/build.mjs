@@ -9,9 +9,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const sources = ['addon.c', 'udp-socket.c', 'udp-arm.c', 'file-read.c', 'send-file.c', 'dhcp-socket.c'].map((f) =>
-  path.join(here, f),
-);
+const sources = [
+  'addon.c',
+  'poll-socket.c',
+  'udp-socket.c',
+  'udp-arm.c',
+  'listen-socket.c',
+  'file-read.c',
+  'send-file.c',
+  'dhcp-socket.c',
+].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const out = path.join(outDir, 'pxekit_native.node');
 const say = (msg) => process.stderr.write(`pxekit native: ${msg}\n`);

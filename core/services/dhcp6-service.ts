@@ -346,7 +346,7 @@ export class Dhcp6Service implements ProtocolService {
     const tftp = this.#server.config.tftp;
     if (!tftp.enabled || ipv6ListenAddress(this.#server.config, tftp, 'tftp') !== '::') return;
     const only = this.#cfg.interfaces ?? this.#server.config.interfaces;
-    this.#tftpSource.check(Date.now(), () => ipv6Links(only), s.address, this.#logger());
+    this.#tftpSource.check(Date.now(), () => ipv6Links(only), s.address, this.#logger(), tftp);
   }
 
   #drop(log: Logger, reason: string): undefined {

@@ -3,10 +3,14 @@
  * read request to — the address in the boot URL (option 59). A TFTP transfer socket on `::` answers from
  * whichever source the kernel picks, so when the link that holds the URL's address has other global
  * addresses (a SLAAC address beside a static one, privacy addresses), firmware TFTP over IPv6 times out
- * (PXE-E18) while iPXE and Linux clients work. This finds that case so the server can say how to fix it.
+ * (PXE-E18) while iPXE and Linux clients work — unless the TFTP server runs on the native listening socket,
+ * which binds each transfer to the address the request was sent to (core/tftp/listener.ts). This finds the
+ * case where it does not, so the server can say how to fix it.
  */
 import type { Logger } from 'pino';
 import { canonicalAddress } from '../dhcp6/address.js';
+import { repliesFromRequestAddress } from '../tftp/listener.js';
+import type { TransportOption } from '../tftp/transfer-socket.js';
 
 export interface LinkAddresses {
   name: string;
@@ -35,7 +39,15 @@ export class TftpSourceWatch {
 
   constructor(readonly everyMs = 5_000) {}
 
-  check(now: number, links: () => readonly LinkAddresses[], address: string, log: Logger): void {
+  /** `tftp`: on the native transport (not single-port, addon built) answers come from the URL's address anyway. */
+  check(
+    now: number,
+    links: () => readonly LinkAddresses[],
+    address: string,
+    log: Logger,
+    tftp?: { transport: TransportOption; singlePort: boolean },
+  ): void {
+    if (tftp && repliesFromRequestAddress(tftp.transport, tftp.singlePort)) return;
     if (now - this.#checkedAt < this.everyMs) return;
     this.#checkedAt = now;
     const beside = otherSourcesBeside(links(), address);

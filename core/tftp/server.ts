@@ -4,7 +4,6 @@
  * (for NAT and containers, like dnsmasq `--tftp-single-port`). Read-only: write requests are refused.
  * Malformed packets are answered with ERROR 4 (never to an ERROR packet) and never crash the server.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import {
   decodePacket,
@@ -15,6 +14,7 @@ import {
   type RequestPacket,
   type TftpPacket,
 } from './codec.js';
+import { bindListener, repliesFromRequestAddress, warnIfAmbiguous, type TftpListener } from './listener.js';
 import { mtuBlksizeFor } from './mtu.js';
 import { planRead, type PlanContext } from './request.js';
 import { Session, type SessionHost, type SessionLink } from './session.js';
@@ -28,19 +28,13 @@ import {
 import { TFTP_TUNABLE_OPTIONS, type TftpTunableOption } from './types.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
 import { raceTimer } from '../util/race-timer.js';
+import { nativeListen } from '../native/listen-socket.js';
 
 type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address' | 'address6'>> & {
   address: string;
   address6: string | undefined;
   mtuBlksize: ((a: string) => number | undefined) | undefined;
 };
-
-/** One listening socket and the local address transfers for its clients bind to. */
-interface Listener {
-  socket: Socket;
-  address: string;
-  type: 'udp4' | 'udp6';
-}
 
 /**
  * Positional read-ahead shared by the running transfers: one transfer reads 256 KiB at a time (fewer
@@ -52,7 +46,7 @@ export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
   /** The listening sockets: `address`, then `address6` when set (same port). */
-  #listeners: Listener[] = [];
+  #listeners: TftpListener[] = [];
   readonly #sessions = new Map<string, Session>();
   readonly #perClient = new Map<string, number>();
   readonly #idleWaiters: (() => void)[] = [];
@@ -143,7 +137,7 @@ export class TftpServer implements SessionHost {
     this.#listeners.push(first);
     if (this.opts.address6 !== undefined) {
       try {
-        this.#listeners.push(await this.#bind(this.opts.address6, first.socket.address().port, true));
+        this.#listeners.push(await this.#bind(this.opts.address6, first.port, true));
       } catch (err) {
         this.#closeMain();
         throw err;
@@ -158,50 +152,44 @@ export class TftpServer implements SessionHost {
         singlePort: this.opts.singlePort,
         transport: this.#sockets.transport,
         nativeUnavailable: this.#sockets.nativeUnavailable,
+        repliesFrom: first.knowsDestination ? 'request address' : 'kernel choice',
       },
       'tftp: listening',
     );
+    const why =
+      this.#sockets.transport === 'single-port'
+        ? 'single-port mode answers from the listening socket'
+        : (this.#sockets.nativeUnavailable ?? nativeListen().reason ?? `tftp.transport ${this.#sockets.transport}`);
+    for (const l of this.#listeners) warnIfAmbiguous(l, this.log, why);
     return bound[0]!;
+  }
+
+  /**
+   * Whether requests come with their destination address, so that every reply leaves from the address the
+   * client sent to (the native listening socket; not in single-port mode or on the dgram transport).
+   */
+  get repliesFromRequestAddress(): boolean {
+    return this.#listeners[0]?.knowsDestination ?? this.#nativeListener();
+  }
+
+  #nativeListener(): boolean {
+    return repliesFromRequestAddress(this.opts.transport, this.opts.singlePort);
   }
 
   /** Every listening socket's address and port (empty before `listen`). */
   get bound(): { address: string; port: number }[] {
-    return this.#listeners.map((l) => {
-      const a = l.socket.address();
-      return { address: a.address, port: a.port };
-    });
+    return this.#listeners.map((l) => ({ address: l.address, port: l.port }));
   }
 
   /** `ipv6Only` for the socket beside an IPv4 one, so `::` there does not take IPv4 clients too. */
-  #bind(address: string, port: number, ipv6Only: boolean): Promise<Listener> {
-    const type = address.includes(':') ? 'udp6' : 'udp4';
-    const sock = createSocket({ type, reuseAddr: false, ...(ipv6Only ? { ipv6Only } : {}) });
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        sock.close();
-        const hint =
-          err.code === 'EACCES'
-            ? 'binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
-            : err.code === 'EADDRINUSE'
-              ? 'another TFTP server (dnsmasq, in.tftpd, atftpd) may hold it'
-              : err.code === 'EADDRNOTAVAIL' || err.code === 'EINVAL'
-                ? 'no interface has this address (a link-local one needs its zone: fe80::1%eth0)'
-                : err.message;
-        const where = type === 'udp6' ? `[${address}]:${port}` : `${address}:${port}`;
-        reject(new Error(`cannot bind TFTP UDP ${where}: ${err.code ?? ''} ${hint}`.trim(), { cause: err }));
-      };
-      sock.once('error', onError);
-      sock.bind(port, address, () => {
-        sock.off('error', onError);
-        sock.on('error', (err) => this.log.warn({ err, address }, 'tftp: listening socket error'));
-        sock.on('message', (msg, rinfo) => this.#onMainMessage(msg, rinfo));
-        try {
-          sock.setRecvBufferSize(4 * 1024 * 1024); // many single-port clients ACK at once; kernel caps it
-        } catch {
-          /* rmem_max is lower: keep the default */
-        }
-        resolve({ socket: sock, address, type });
-      });
+  #bind(address: string, port: number, ipv6Only: boolean): Promise<TftpListener> {
+    return bindListener({
+      address,
+      port,
+      ipv6Only,
+      native: this.#nativeListener(),
+      log: this.log,
+      onMessage: (msg, client, local) => this.#onMainMessage(msg, client, local),
     });
   }
 
@@ -209,14 +197,18 @@ export class TftpServer implements SessionHost {
    * The listener a client's packets belong to: the IPv6 one for an IPv6 client when there is one (a
    * client address is IPv4 on a udp4 socket, IPv6 or IPv4-mapped on a udp6 one), else the first.
    */
-  #listenerFor(client: TftpClient): Listener | undefined {
+  #listenerFor(client: TftpClient): TftpListener | undefined {
     const ls = this.#listeners;
     if (ls.length < 2) return ls[0];
     return (client.address.includes(':') ? ls.find((l) => l.type === 'udp6') : undefined) ?? ls[0];
   }
 
-  /** Where a transfer socket for `client` binds: the address of the socket its request came in on. */
-  localFor(client: TftpClient): string {
+  /**
+   * Where a transfer socket for `client` binds: the address its request was sent to when the listener
+   * knows it (`local`), else the address of the socket its request came in on.
+   */
+  localFor(client: TftpClient, local?: string): string {
+    if (local !== undefined) return local;
     const l = this.#listenerFor(client);
     if (l) return l.address;
     return client.address.includes(':') ? (this.opts.address6 ?? '::') : this.opts.address;
@@ -224,7 +216,7 @@ export class TftpServer implements SessionHost {
 
   /** The bound port (after `listen`). */
   get port(): number {
-    return this.#listeners[0]?.socket.address().port ?? 0;
+    return this.#listeners[0]?.port ?? 0;
   }
 
   get activeTransfers(): number {
@@ -249,10 +241,7 @@ export class TftpServer implements SessionHost {
   }
 
   #closeMain(): void {
-    for (const { socket } of this.#listeners.splice(0)) {
-      socket.removeAllListeners('message');
-      socket.close();
-    }
+    for (const l of this.#listeners.splice(0)) l.close();
   }
 
   readAheadBytes(): number {
@@ -263,8 +252,8 @@ export class TftpServer implements SessionHost {
     return this.#closing !== undefined;
   }
 
-  #onMainMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    const client: TftpClient = { address: rinfo.address, port: rinfo.port };
+  /** `local`: the address the datagram was sent to, when the listener knows it (replies leave from it). */
+  #onMainMessage(msg: Buffer, client: TftpClient, local: string | undefined): void {
     const key = `${client.address}:${client.port}`;
     let pkt: TftpPacket;
     try {
@@ -273,7 +262,7 @@ export class TftpServer implements SessionHost {
       const reason = err instanceof TftpDecodeError ? err.reason : String(err);
       this.log.debug({ client, reason, len: msg.length }, 'tftp: malformed packet');
       const isError = msg.length >= 2 && msg.readUInt16BE(0) === OP_ERROR;
-      if (!isError) this.sendError(client, TftpErrorCode.IllegalOperation, `illegal operation: ${reason}`);
+      if (!isError) this.sendError(client, TftpErrorCode.IllegalOperation, `illegal operation: ${reason}`, local);
       this.emit({ type: 'tftp.error', client, code: TftpErrorCode.IllegalOperation, reason: `malformed: ${reason}` });
       return;
     }
@@ -283,11 +272,11 @@ export class TftpServer implements SessionHost {
       if (this.opts.singlePort) existing.handle(pkt);
       return;
     }
-    if (pkt.op === 'rrq') return this.#accept(pkt, client, key);
+    if (pkt.op === 'rrq') return this.#accept(pkt, client, key, local);
     if (pkt.op === 'wrq') {
       const code = this.opts.allowWrite ? TftpErrorCode.IllegalOperation : TftpErrorCode.AccessViolation;
       const reason = this.opts.allowWrite ? 'write requests are not supported' : 'read-only server';
-      this.sendError(client, code, reason);
+      this.sendError(client, code, reason, local);
       this.emit({ type: 'tftp.denied', client, path: pkt.filename, code, reason });
       return;
     }
@@ -296,9 +285,9 @@ export class TftpServer implements SessionHost {
     this.log.debug({ client, op: pkt.op }, 'tftp: packet for no transfer dropped');
   }
 
-  #accept(pkt: RequestPacket, client: TftpClient, key: string): void {
+  #accept(pkt: RequestPacket, client: TftpClient, key: string, local: string | undefined): void {
     if (this.#closing) {
-      this.sendError(client, TftpErrorCode.NotDefined, 'server shutting down');
+      this.sendError(client, TftpErrorCode.NotDefined, 'server shutting down', local);
       return;
     }
     const fromClient = this.#perClient.get(client.address) ?? 0;
@@ -309,11 +298,11 @@ export class TftpServer implements SessionHost {
           ? `server busy: ${fromClient} transfers from this client`
           : undefined;
     if (busy) {
-      this.sendError(client, TftpErrorCode.NotDefined, busy);
+      this.sendError(client, TftpErrorCode.NotDefined, busy, local);
       this.emit({ type: 'tftp.error', client, path: pkt.filename, code: TftpErrorCode.NotDefined, reason: busy });
       return;
     }
-    const session = new Session(this, key, client, `t${(++this.#seq).toString(36)}`);
+    const session = new Session(this, key, client, `t${(++this.#seq).toString(36)}`, undefined, local);
     this.#sessions.set(key, session);
     this.#perClient.set(client.address, fromClient + 1);
     session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
@@ -339,11 +328,14 @@ export class TftpServer implements SessionHost {
 
   // ---- SessionHost: what a session needs from the server ----
 
-  /** The transfer's own connected socket (bound where its request came in), or the listening one in single-port mode. */
-  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket> {
+  /**
+   * The transfer's own connected socket, bound to `local` (the address the request was sent to) when known,
+   * else to its listener's address; or the listening one in single-port mode.
+   */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents, local?: string): Promise<TransferSocket> {
     const open = this.#sockets.open;
-    if (!open) return Promise.resolve(sendOnlySocket((buf) => this.sendMain(buf, client)));
-    return open(this.localFor(client), client, events);
+    if (!open) return Promise.resolve(sendOnlySocket((buf) => this.sendMain(buf, client, local)));
+    return open(this.localFor(client, local), client, events);
   }
 
   /** How transfers send: `native`, `dgram` or `single-port` (for logs and tests). */
@@ -351,19 +343,16 @@ export class TftpServer implements SessionHost {
     return this.#sockets.transport;
   }
 
-  /** Sends from the client's listening socket (early errors; all traffic in single-port mode). */
-  sendMain(buf: Buffer, client: TftpClient): void {
-    const m = this.#listenerFor(client)?.socket;
-    if (!m) return;
-    try {
-      m.send(buf, client.port, client.address);
-    } catch (err) {
-      this.log.debug({ err, client }, 'tftp: send failed');
-    }
+  /**
+   * Sends from the client's listening socket (early errors; all traffic in single-port mode), from `local`
+   * (the address the client's request went to) when the listener knows it.
+   */
+  sendMain(buf: Buffer, client: TftpClient, local?: string): void {
+    this.#listenerFor(client)?.send(buf, client, local);
   }
 
-  sendError(client: TftpClient, code: number, message: string): void {
-    this.sendMain(encodeError(code, message), client);
+  sendError(client: TftpClient, code: number, message: string, local?: string): void {
+    this.sendMain(encodeError(code, message), client, local);
   }
 
   #planContext(): PlanContext {

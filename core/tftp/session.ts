@@ -18,13 +18,17 @@ export interface SessionHost {
     retries: number;
     requestTimeoutMs: number;
   };
-  /** The transfer's socket to `client`, of the kind the server chose when it was made. */
-  openTransferSocket(client: TftpClient, events: TransferSocketEvents): Promise<TransferSocket>;
+  /**
+   * The transfer's socket to `client`, of the kind the server chose when it was made, bound to `local` (the
+   * address the request was sent to) when known.
+   */
+  openTransferSocket(client: TftpClient, events: TransferSocketEvents, local?: string): Promise<TransferSocket>;
   /** Read-ahead for a transfer starting now (the server shares one budget among running transfers). */
   readAheadBytes(): number;
   readonly log: Logger;
   readonly isClosing: boolean;
-  sendError(client: TftpClient, code: number, message: string): void;
+  /** An ERROR from the listening port, from `local` when known. */
+  sendError(client: TftpClient, code: number, message: string, local?: string): void;
   release(session: Session): void;
   /** Reports an event to `callbacks` (the ones the session started with), default the server's current ones. */
   emit(ev: TftpEvent, callbacks?: TftpCallbacks): void;
@@ -66,6 +70,8 @@ export class Session {
     readonly client: TftpClient,
     readonly transferId: string,
     link?: SessionLink,
+    /** The local address the request was sent to, when the listener knows it: every reply leaves from it. */
+    readonly local?: string,
   ) {
     this.#host = host;
     this.#link = link;
@@ -73,7 +79,7 @@ export class Session {
 
   #sendError(code: number, message: string): void {
     if (this.#link) this.#link.error(code, message);
-    else this.#host.sendError(this.client, code, message);
+    else this.#host.sendError(this.client, code, message, this.local);
   }
 
   async run(pkt: RequestPacket, ctx: PlanContext, planner: Planner): Promise<void> {
@@ -115,13 +121,17 @@ export class Session {
       }
     } else {
       try {
-        this.#socket = await host.openTransferSocket(client, {
-          onPacket: (buf, len, replied, steps) => {
-            if (steps > 0) this.#transfer?.chained(steps);
-            this.#onDatagram(buf, len, replied);
+        this.#socket = await host.openTransferSocket(
+          client,
+          {
+            onPacket: (buf, len, replied, steps) => {
+              if (steps > 0) this.#transfer?.chained(steps);
+              this.#onDatagram(buf, len, replied);
+            },
+            onError: (err) => this.#onSocketError(err),
           },
-          onError: (err) => this.#onSocketError(err),
-        });
+          this.local,
+        );
       } catch (err) {
         host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
         this.#sendError(TftpErrorCode.NotDefined, 'server error');

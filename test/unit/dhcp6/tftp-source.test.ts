@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
+import { nativeListen } from '../../../core/native/listen-socket.js';
+import { nativeUdp } from '../../../core/native/udp-socket.js';
 import { otherSourcesBeside, TftpSourceWatch } from '../../../core/services/dhcp6-tftp-source.js';
 
 test('a second global address beside the boot URL address is reported; a lone one, or another link, is not', () => {
@@ -34,4 +36,16 @@ test('the watch re-checks at most every everyMs and warns once per set of other 
     lines.map((l) => [l.event, l.others]),
     [['dhcp6.tftp.ambiguous', ['fd77::a446:fcff:fee1:77cc']]],
   );
+});
+
+test('on the native TFTP transport the watch stays quiet: transfers answer from the address asked', () => {
+  const lines: unknown[] = [];
+  const log = { warn: (o: unknown) => lines.push(o) } as unknown as Logger;
+  const links = () => [{ name: 'eth0', global: ['fd77::1', 'fd77::a446:fcff:fee1:77cc'] }];
+  new TftpSourceWatch(0).check(0, links, 'fd77::1', log, { transport: 'dgram', singlePort: false });
+  new TftpSourceWatch(0).check(0, links, 'fd77::1', log, { transport: 'auto', singlePort: true });
+  assert.equal(lines.length, 2, 'node:dgram and single-port mode cannot choose the source: warned');
+  new TftpSourceWatch(0).check(0, links, 'fd77::1', log, { transport: 'auto', singlePort: false });
+  const native = nativeListen().available && nativeUdp().available;
+  assert.equal(lines.length, native ? 2 : 3, native ? 'native: nothing to say' : 'no addon: warned');
 });
