@@ -17,6 +17,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decode, encode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { waitFor } from '../../helpers/proc.js';
+import { iaNa } from '../../helpers/dhcp6-messages.js';
 import { v6Leases } from '../dhcp6/helpers6.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/pxekit.js', import.meta.url));
@@ -64,13 +65,7 @@ function message(type: number, n: number, xid: number, extra: Dhcp6Option[] = []
     ],
   };
 }
-const ia = (address?: string): Dhcp6Option => ({
-  kind: 'ia-na',
-  iaid: 1,
-  t1: 0,
-  t2: 0,
-  options: address ? [{ kind: 'iaaddr', address, preferredLifetime: 0, validLifetime: 0, options: [] }] : [],
-});
+const ia = (address?: string): Dhcp6Option => iaNa(1, [address]);
 const addressOf = (p: Dhcp6Packet) =>
   p.kind === 'message' ? findOption(findOption(p.options, 'ia-na')?.options ?? [], 'iaaddr')?.address : undefined;
 const dnsOf = (p: Dhcp6Packet) => (p.kind === 'message' ? findOption(p.options, 'dns-servers')?.addresses : undefined);
