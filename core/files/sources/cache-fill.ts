@@ -22,6 +22,8 @@ export class CacheFill {
   /** Resolves once all `size` bytes are in the file; rejects when the fill failed. */
   readonly written: Promise<void>;
   #bytes = 0;
+  /** Bytes readers may read: #bytes, except that the last piece shows only once the file is in place. */
+  #visible = 0;
   #state: 'running' | 'done' | 'failed' = 'running';
   #error: Error | undefined;
   #file: fsp.FileHandle | undefined;
@@ -35,7 +37,18 @@ export class CacheFill {
   #received = 0;
 
   /** `idleMs`: a store body silent this long fails the fill (a hung fill would hold every reader). */
-  constructor(tmpPath: string, size: number, fetch: () => Promise<Readable>, idleMs: number) {
+  /**
+   * `place`: called once all bytes are written, before readers see the last of them (the DiskCache renames the
+   * file into place and indexes it there, so a client that got every byte finds the object cached when it asks
+   * again). Throwing fails the fill.
+   */
+  constructor(
+    tmpPath: string,
+    size: number,
+    fetch: () => Promise<Readable>,
+    idleMs: number,
+    place: () => Promise<void>,
+  ) {
     this.tmpPath = tmpPath;
     this.size = size;
     let onStarted!: () => void;
@@ -44,7 +57,7 @@ export class CacheFill {
       onStarted = resolve;
       onStartFailed = reject;
     });
-    this.written = this.#run(fetch, onStarted, idleMs).catch((err: unknown) => {
+    this.written = this.#run(fetch, onStarted, idleMs, place).catch((err: unknown) => {
       onStartFailed(err);
       throw err;
     });
@@ -55,10 +68,15 @@ export class CacheFill {
 
   /** Bytes of the object already in the file (readable now). */
   get bytesWritten(): number {
-    return this.#bytes;
+    return this.#visible;
   }
 
-  async #run(fetch: () => Promise<Readable>, onStarted: () => void, idleMs: number): Promise<void> {
+  async #run(
+    fetch: () => Promise<Readable>,
+    onStarted: () => void,
+    idleMs: number,
+    place: () => Promise<void>,
+  ): Promise<void> {
     let seen = -1;
     let writing = false;
     const watchdog = setInterval(() => {
@@ -108,6 +126,8 @@ export class CacheFill {
       if (this.#aborted) throw this.#aborted;
       if (this.#bytes !== this.size)
         throw new Error(`the store sent ${this.#bytes} of the ${this.size} bytes it announced`);
+      await place();
+      this.#visible = this.#bytes;
       this.#state = 'done';
     } catch (err) {
       this.#state = 'failed';
@@ -134,7 +154,10 @@ export class CacheFill {
       }
     }
     this.#bytes += length;
-    this.#wake();
+    if (this.#bytes < this.size) {
+      this.#visible = this.#bytes;
+      this.#wake();
+    }
   }
 
   #wake(): void {
@@ -170,8 +193,8 @@ export class CacheFill {
 
   async #read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
     for (;;) {
-      if (pos < this.#bytes) {
-        const n = Math.min(len, this.#bytes - pos);
+      if (pos < this.#visible) {
+        const n = Math.min(len, this.#visible - pos);
         return (await this.#file!.read(buf, off, n, pos)).bytesRead;
       }
       if (this.#state === 'done') return 0;

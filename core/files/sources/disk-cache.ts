@@ -115,12 +115,13 @@ export class DiskCache {
     const running = this.#fills.get(key);
     if (running) return running;
     if (size > this.maxBytes || this.#closed) return undefined;
-    const fill = new CacheFill(
-      join(this.dir, `${key}${TMP_MARK}${randomBytes(6).toString('hex')}`),
-      size,
-      fetch,
-      idleMs,
-    );
+    const tmp = join(this.dir, `${key}${TMP_MARK}${randomBytes(6).toString('hex')}`);
+    // Placed (renamed and indexed) before its readers get the last bytes: the next request finds the file.
+    const fill = new CacheFill(tmp, size, fetch, idleMs, async () => {
+      await fsp.rename(tmp, join(this.dir, key));
+      this.#reserved -= size;
+      this.#add(key, size);
+    });
     this.#fills.set(key, fill);
     this.#log.info({ event: 'files.cache.fill', key, size, dir: this.dir }, 'fetching an object into the cache');
     this.#reserved += size;
@@ -134,14 +135,13 @@ export class DiskCache {
     return this.#fills.size;
   }
 
-  /** Once the fill ends: rename a complete file into place (then index it), or drop a failed one. */
+  /** Once the fill ends (placed by its `place` callback when complete): drop a failed one. */
   async #land(key: string, fill: CacheFill): Promise<void> {
-    let landed = false;
+    let failed = false;
     try {
       await fill.written;
-      await fsp.rename(fill.tmpPath, join(this.dir, key));
-      landed = true;
     } catch (err) {
+      failed = true;
       if (!this.#closed)
         this.#log.warn(
           {
@@ -154,8 +154,7 @@ export class DiskCache {
         );
       await fsp.rm(fill.tmpPath, { force: true }).catch(() => undefined);
     } finally {
-      this.#reserved -= fill.size;
-      if (landed) this.#add(key, fill.size);
+      if (failed) this.#reserved -= fill.size;
       // Only now: until the file is in place (or known failed) a new request must join this fill.
       this.#fills.delete(key);
       await fill.release();

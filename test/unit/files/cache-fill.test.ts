@@ -66,6 +66,7 @@ test('20 concurrent first reads share one fetch; then the cache file is read (wi
   const got = await Promise.all(Array.from({ length: 20 }, () => body().open().then(readAll)));
   for (const g of got) assert.ok(g.equals(data));
   assert.equal(s.calls.length, 1, 'one fetch');
+  assert.ok(cache.has(key, data.length), 'in place before its readers got the last byte');
   await waitFor(() => cache.filling === 0, 5_000, 'fill landed');
   assert.deepEqual(files(), [key]);
   const cached = body();
