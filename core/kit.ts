@@ -35,7 +35,8 @@ export {
 export { normalizeVirtualPath, stripMount } from './files/path.js';
 export { boundsFor, SliceStream } from './files/sources/range.js';
 export { LruMap } from './files/sources/lru.js';
-export { DiskCache } from './files/sources/disk-cache.js';
+export { DiskCache, type CacheEntry, type CacheFill } from './files/sources/disk-cache.js';
+export { cachedBody, readerStream, type CachedBodyOptions } from './files/sources/cached-body.js';
 export { openFileReader } from './files/file-reader.js';
 
 // Boot: MACs, patterns, arch tables, boot targets, URLs, templates, watched files.

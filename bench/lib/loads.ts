@@ -36,6 +36,9 @@ export function writeSparseFile(file: string, size: number): void {
 }
 
 const rate = (bytes: number, ms: number) => (ms > 0 ? bytes / MiB / (ms / 1000) : 0);
+/** `, HTTP 404` for an HTTP status other than 200/206 (a 404 page is a successful curl with the wrong size). */
+const statusNote = (status: string | undefined) =>
+  status && status !== '0' && status !== '000' && status !== '200' && status !== '206' ? `, HTTP ${status}` : '';
 
 /** One `curl` download to /dev/null (HTTP or TFTP URL); `extra` e.g. ['--tftp-blksize', '1468']. */
 export async function curlOnce(
@@ -48,17 +51,28 @@ export async function curlOnce(
   const r = await lan.execIn(
     lan.cliNs,
     'curl',
-    ['-s', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', String(timeoutSec), ...extra, url],
+    [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{size_download} %{response_code}',
+      '--max-time',
+      String(timeoutSec),
+      ...extra,
+      url,
+    ],
     { timeoutMs: (timeoutSec + 10) * 1000 },
   );
-  const bytes = Number(r.stdout.trim()) || 0;
+  const [size, status] = r.stdout.trim().split(' ');
+  const bytes = Number(size) || 0;
   const failed = r.code === 0 && bytes === expect ? 0 : 1;
   return {
     bytes,
     ms: r.elapsedMs,
     mibps: failed ? 0 : rate(bytes, r.elapsedMs),
     failed,
-    detail: failed ? `curl exit ${r.code}, ${bytes} of ${expect} bytes` : '',
+    detail: failed ? `curl exit ${r.code}${statusNote(status)}, ${bytes} of ${expect} bytes` : '',
   };
 }
 
@@ -104,14 +118,14 @@ export async function curlConcurrent(
   extra: string[] = [],
   timeoutSec = 150,
 ): Promise<Transfer> {
-  // One line per curl: "<bytes> <exit code> <error message>" (curl >= 7.75 for exitcode/errormsg).
+  // One line per curl: "<bytes> <exit code> <status> <error message>" (curl >= 7.75 for exitcode/errormsg).
   const curl = [
     'curl',
     '-s',
     '-o',
     '/dev/null',
     '-w',
-    "'%{size_download} %{exitcode} %{errormsg}\\n'",
+    "'%{size_download} %{exitcode} %{response_code} %{errormsg}\\n'",
     '--max-time',
     String(timeoutSec),
     ...extra,
@@ -126,9 +140,9 @@ export async function curlConcurrent(
   // The most frequent failure, e.g. "curl 69: TFTP: Access Violation" (x184).
   const errors = new Map<string, number>();
   for (const l of lines) {
-    const [size, code, ...msg] = l.split(' ');
-    if (Number(size) !== expect)
-      errors.set(`curl ${code}: ${msg.join(' ')}`, (errors.get(`curl ${code}: ${msg.join(' ')}`) ?? 0) + 1);
+    const [size, code, status, ...msg] = l.split(' ');
+    const key = `curl ${code}${statusNote(status)}: ${msg.join(' ')}`;
+    if (Number(size) !== expect) errors.set(key, (errors.get(key) ?? 0) + 1);
   }
   const top = [...errors].sort((a, b) => b[1] - a[1])[0];
   const detail = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';

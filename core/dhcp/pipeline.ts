@@ -22,6 +22,7 @@ import type { BootDecision, Outcome, Outgoing, PipelineEnv } from './pipeline-ty
 import { hex, packetContext } from './packet-context.js';
 import { handleProxy } from './proxy.js';
 import { echoRelayAgentInfo, replyDestination } from './reply.js';
+import { LogLimiter } from '../util/log-limit.js';
 
 /** One datagram as received. `local` is known when it came in on a socket bound to one address. */
 export interface Incoming {
@@ -80,6 +81,8 @@ export class DhcpPipeline {
   readonly #o: PipelineOptions;
   readonly #env: PipelineEnv;
   readonly #decisions = new WeakMap<DhcpContext, Promise<BootDecision>>();
+  /** Per-packet errors (a failing plugin, a failing store): one line a second per kind, with a count. */
+  readonly #limited = new LogLimiter();
 
   constructor(opts: PipelineOptions) {
     this.#o = opts;
@@ -146,7 +149,13 @@ export class DhcpPipeline {
         );
         this.#emit(ctx, 'dhcp.drop', 'info', { reason: unavailable.message, code: unavailable.code });
       } else if (err instanceof HookError) {
-        ctx.log.error({ event: 'dhcp.hook.error', err, ...hookTags(err) }, 'a plugin failed; packet dropped');
+        const tags = hookTags(err);
+        this.#limited.error(
+          ctx.log,
+          { event: 'dhcp.hook.error', err, ...tags },
+          'a plugin failed; packet dropped',
+          `${tags.plugin}:${tags.hook}`,
+        );
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: `hook failed: ${err.hook}`, code: err.code }, err.plugin);
       } else if (err instanceof DecodeError) {
         ctx.log.debug(
@@ -156,7 +165,8 @@ export class DhcpPipeline {
         this.#emit(ctx, 'dhcp.drop', 'error', { reason: `malformed option: ${err.reason}` });
       } else {
         const code = (err as { code?: unknown }).code;
-        ctx.log.error(
+        this.#limited.error(
+          ctx.log,
           { event: 'dhcp.error', err, ...(typeof code === 'string' ? { code } : {}) },
           'DHCP request failed; packet dropped',
         );
@@ -234,9 +244,11 @@ export class DhcpPipeline {
       buffer = encode(reply, { maxSize: replySizeLimit(ctx.packet) });
     } catch (err) {
       if (!(err instanceof EncodeError)) throw err;
-      ctx.log.error(
+      this.#limited.error(
+        ctx.log,
         { event: 'dhcp.encode.error', reason: err.reason, detail: err.message },
         'reply could not be encoded; dropped',
+        err.reason,
       );
       return this.#drop(ctx, `reply does not encode: ${err.message}`, undefined);
     }

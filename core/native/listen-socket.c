@@ -121,12 +121,6 @@ static const poll_sock_ops listen_ops = {
     .closing = NULL,
 };
 
-static napi_value int_value(napi_env env, int32_t v) {
-  napi_value out;
-  napi_create_int32(env, v, &out);
-  return out;
-}
-
 /* Creates, configures and binds the socket: its descriptor, or -errno. */
 static int bind_socket(const struct sockaddr_storage *a, socklen_t alen, int ipv6_only) {
   int fd = socket(a->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -172,18 +166,18 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int fd = bind_socket(&a, alen, ipv6_only);
-  if (fd < 0) return int_value(env, fd);
+  if (fd < 0) return int32_value(env, fd);
   listen_sock *s = calloc(1, sizeof *s);
   if (s == NULL) {
     close(fd);
-    return int_value(env, -ENOMEM);
+    return int32_value(env, -ENOMEM);
   }
   s->family = a.ss_family;
   s->buf = buf;
   s->buflen = buflen;
   int err = 0;
   napi_value h = poll_sock_open(env, &s->base, fd, &listen_ops, argv[4], argv[3], NULL, &err);
-  return h != NULL ? h : int_value(env, err);
+  return h != NULL ? h : int32_value(env, err);
 }
 
 /* The control message that fixes a reply's source address, for a socket of `family`; its length. */
@@ -232,7 +226,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "listenSend: address and from must be addresses of the socket's family");
     return NULL;
   }
-  if (s->base.closed) return int_value(env, -EBADF);
+  if (s->base.closed) return int32_value(env, -EBADF);
   pktinfo_control ctl;
   struct iovec iov = {.iov_base = data, .iov_len = (size_t)n};
   struct msghdr m = {.msg_name = &to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1};
@@ -244,28 +238,15 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   do r = sendmsg(s->base.fd, &m, 0);
   while (r < 0 && errno == EINTR);
   if (r < 0) r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
-  return int_value(env, (int32_t)r);
-}
-
-static napi_value js_local_port(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  poll_sock *s = poll_sock_arg(env, info, 1, argv, &listen_ops);
-  return s == NULL ? NULL : int_value(env, poll_sock_local_port(s));
-}
-
-static napi_value js_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  poll_sock *s = poll_sock_arg(env, info, 1, argv, &listen_ops);
-  if (s != NULL) poll_sock_close(s);
-  return NULL;
+  return int32_value(env, (int32_t)r);
 }
 
 void listen_socket_register(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"listenOpen", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"listenSend", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"listenLocalPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
-      {"listenClose", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      POLL_SOCK_METHOD("listenLocalPort", poll_sock_js_local_port, &listen_ops),
+      POLL_SOCK_METHOD("listenClose", poll_sock_js_close, &listen_ops),
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
 }

@@ -140,6 +140,37 @@ poll_sock *poll_sock_arg(napi_env env, napi_callback_info info, size_t n, napi_v
   return p;
 }
 
+/* poll_sock_arg for the shared entry points: the kind's ops come from the property's data. */
+static poll_sock *shared_arg(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
+  void *ops = NULL;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, NULL, NULL, &ops);
+  return poll_sock_arg(env, info, n, argv, ops);
+}
+
+napi_value poll_sock_js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  poll_sock *s = shared_arg(env, info, 1, argv);
+  if (s != NULL) poll_sock_close(s);
+  return NULL;
+}
+
+napi_value poll_sock_js_local_port(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  poll_sock *s = shared_arg(env, info, 1, argv);
+  return s == NULL ? NULL : int32_value(env, poll_sock_local_port(s));
+}
+
+napi_value poll_sock_js_want_writable(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  poll_sock *s = shared_arg(env, info, 2, argv);
+  if (s == NULL) return NULL;
+  bool want = false;
+  napi_get_value_bool(env, argv[1], &want);
+  poll_sock_want_writable(s, want);
+  return NULL;
+}
+
 void poll_sock_want_writable(poll_sock *s, int want) {
   if (s->closed || want == s->want_writable) return;
   s->want_writable = want;
@@ -196,6 +227,12 @@ int sockaddr_text(const struct sockaddr_storage *a, char *out) {
     else snprintf(out + n, SOCKADDR_TEXT - n, "%%%u", (unsigned)a6->sin6_scope_id);
   }
   return ntohs(a6->sin6_port);
+}
+
+napi_value int32_value(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
 }
 
 napi_value throw_errno(napi_env env, const char *what, int err) {

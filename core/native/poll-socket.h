@@ -7,6 +7,7 @@
 #ifndef PXEKIT_POLL_SOCKET_H
 #define PXEKIT_POLL_SOCKET_H
 #include "addon.h"
+#include <stdint.h>
 #include <sys/socket.h>
 #include <uv.h>
 
@@ -50,12 +51,22 @@ void poll_sock_want_writable(poll_sock *s, int want);
 /* The bound port, or -1 when closed. */
 int poll_sock_local_port(poll_sock *s);
 
+/* JS entry points every kind shares: register each with the kind's ops as the property's `data`
+ * (POLL_SOCK_COMMON below), so the handle's kind is checked. close(h) is idempotent; localPort(h) -> port,
+ * -1 when closed; wantWritable(h, bool): poll for writability until the next writable callback. */
+napi_value poll_sock_js_close(napi_env env, napi_callback_info info);
+napi_value poll_sock_js_local_port(napi_env env, napi_callback_info info);
+napi_value poll_sock_js_want_writable(napi_env env, napi_callback_info info);
+#define POLL_SOCK_METHOD(name, fn, ops) {name, NULL, fn, NULL, NULL, NULL, napi_default, (void *)(ops)}
+
 /* "1.2.3.4", "fe80::1%eth0" or "fe80::1%3" -> sockaddr with `port`; its length, or 0 if not an address. */
 socklen_t sockaddr_parse(const char *text, int port, struct sockaddr_storage *out);
 /* The address as text ("fe80::1%eth0" for a scoped one, "::ffff:1.2.3.4" for IPv4-mapped) into out (at least
  * SOCKADDR_TEXT bytes); returns the port. */
 #define SOCKADDR_TEXT 64
 int sockaddr_text(const struct sockaddr_storage *a, char *out);
+/* A JS number from an int32. */
+napi_value int32_value(napi_env env, int32_t v);
 /* Throws an Error with `code` EADDRNOTAVAIL / EACCES / ESOCKET and "what: strerror". Returns NULL. */
 napi_value throw_errno(napi_env env, const char *what, int err);
 

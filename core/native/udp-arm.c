@@ -67,7 +67,7 @@ static int chain_next(udp_sock *s) {
 int udp_fire_armed(udp_sock *s, ssize_t n) {
   if (!s->armed || n < 4 || memcmp(s->recvbuf, s->arm_key, 4) != 0) return 0;
   ssize_t r;
-  do r = send(s->fd, s->arm_data, s->arm_len, 0);
+  do r = send(s->base.fd, s->arm_data, s->arm_len, 0);
   while (r < 0 && errno == EINTR);
   int chained = s->chain;
   udp_disarm(s);
@@ -89,7 +89,7 @@ napi_value udp_js_arm_reply(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "armReply(handle, key: 4 bytes, buf, len): len must be within buf");
     return NULL;
   }
-  if (s->closed) return NULL;
+  if (s->base.closed) return NULL;
   udp_disarm(s);
   udp_arm(s, key, data, (size_t)n);
   return NULL;
@@ -125,7 +125,7 @@ napi_value udp_js_arm_chain(napi_env env, napi_callback_info info) {
                            "slots must hold blksize + 4 bytes");
     return NULL;
   }
-  if (s->closed) return NULL;
+  if (s->base.closed) return NULL;
   udp_disarm(s);
   udp_arm(s, key, data, (size_t)n);
   s->chain = 1;

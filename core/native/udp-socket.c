@@ -29,174 +29,59 @@
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
  *
- * Lifetime: like a node:dgram socket, an open socket lives (and keeps the event loop alive) until
- * close(): its poll holds the callback, which holds the JS handle. The state is freed only when both
- * the uv handle has closed and the JS handle has been garbage-collected, so a late send() on a closed
- * socket never touches freed memory.
+ * Lifetime (poll-socket.c, shared with the other sockets): like a node:dgram socket, an open socket lives
+ * (and keeps the event loop alive) until close(); a late send() on a closed socket never touches freed memory.
  */
 #include "udp-socket.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-
-
-
-
-static void unref_sock(udp_sock *s) {
-  if (--s->refs == 0) free(s);
-}
-
-static void on_uv_closed(uv_handle_t *h) { unref_sock((udp_sock *)h->data); }
-
-static void close_sock(udp_sock *s) {
-  if (s->closed) return;
-  s->closed = 1;
-  uv_poll_stop(&s->poll);
-  close(s->fd);
-  s->fd = -1;
-  udp_disarm(s);
-  napi_delete_reference(s->env, s->cb);
-  napi_delete_reference(s->env, s->recvbuf_ref);
-  napi_async_destroy(s->env, s->actx);
-  uv_close((uv_handle_t *)&s->poll, on_uv_closed);
-}
-
-static void finalize_handle(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  udp_sock *s = data;
-  close_sock(s); /* a socket nobody can reach any more: close it rather than leak the fd */
-  unref_sock(s);
-}
-
-/* Calls cb(kind, value); an exception thrown by it goes to process 'uncaughtException' like any callback's. */
-static int call_js(udp_sock *s, int kind, int32_t value) {
-  napi_env env = s->env;
-  napi_value cb, recv, argv[3], res;
-  if (napi_get_reference_value(env, s->cb, &cb) != napi_ok || cb == NULL) return -1;
-  napi_get_global(env, &recv); /* MakeCallback needs an object as receiver */
+/* Calls cb(kind, value, steps), reporting (and resetting) the chain steps taken since the last call. */
+static void call_js(udp_sock *s, int kind, int32_t value) {
+  napi_env env = s->base.env;
+  napi_value argv[3];
   napi_create_int32(env, kind, &argv[0]);
   napi_create_int32(env, value, &argv[1]);
   napi_create_int32(env, s->steps, &argv[2]);
   s->steps = 0;
-  napi_status st = napi_make_callback(env, s->actx, recv, cb, 3, argv, &res);
-  if (st == napi_pending_exception) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-    return -1;
-  }
-  return st == napi_ok ? 0 : -1;
+  poll_sock_call(&s->base, 3, argv);
 }
 
-static void on_poll(uv_poll_t *p, int status, int events) {
-  udp_sock *s = p->data;
-  if (s->closed) return;
-  napi_handle_scope scope;
-  napi_open_handle_scope(s->env, &scope);
-  s->refs++; /* the callback may close the socket: keep the state alive until we return */
-  if (status == UV_EBADF) {
-    /* libuv reports EPOLLERR as EBADF and stops the poll. On a UDP socket that is a pending ICMP error
-     * (port unreachable → ECONNREFUSED): read it (which clears it), report it, and keep polling. */
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    else if (err != 0 && !s->closed) uv_poll_start(&s->poll, s->want_writable ? UV_READABLE | UV_WRITABLE : UV_READABLE, on_poll);
-    call_js(s, 1, err != 0 ? err : EBADF);
-  } else if (status < 0) {
-    call_js(s, 1, -status);
-  } else {
-    if (events & UV_READABLE) {
-      /* One datagram per wake-up: a transfer socket holds at most one ACK in the steady state, and the
-       * poll is level-triggered, so a second datagram wakes us again (no recv() answering EAGAIN). */
-      ssize_t n;
-      do n = recv(s->fd, s->recvbuf, s->recvlen, MSG_TRUNC);
-      while (n < 0 && errno == EINTR);
-      if (n >= 0) {
-        if (n > INT32_MAX) n = INT32_MAX;
-        int replied = udp_fire_armed(s, n);
-        if (replied != 2) call_js(s, replied ? 3 : 0, (int32_t)n);
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        call_js(s, 1, errno);
-      }
-    }
-    if ((events & UV_WRITABLE) && !s->closed) {
-      s->want_writable = 0;
-      uv_poll_start(&s->poll, UV_READABLE, on_poll);
-      call_js(s, 2, 0);
-    }
+static void on_readable(poll_sock *b) {
+  udp_sock *s = (udp_sock *)b;
+  /* One datagram per wake-up: a transfer socket holds at most one ACK in the steady state, and the poll is
+   * level-triggered, so a second datagram wakes us again (no recv() answering EAGAIN). */
+  ssize_t n;
+  do n = recv(b->fd, s->recvbuf, s->recvlen, MSG_TRUNC);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    if (n > INT32_MAX) n = INT32_MAX;
+    int replied = udp_fire_armed(s, n);
+    if (replied != 2) call_js(s, replied ? 3 : 0, (int32_t)n);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    call_js(s, 1, errno);
   }
-  napi_close_handle_scope(s->env, scope);
-  unref_sock(s);
 }
 
-/* "1.2.3.4" or "fe80::1%eth0" -> sockaddr; returns its length, 0 if not an address. */
-static socklen_t parse_addr(const char *text, int port, struct sockaddr_storage *out) {
-  memset(out, 0, sizeof *out);
-  struct sockaddr_in *a4 = (struct sockaddr_in *)out;
-  if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
-    a4->sin_family = AF_INET;
-    a4->sin_port = htons((uint16_t)port);
-    return sizeof *a4;
-  }
-  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-  char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-  strncpy(host, text, sizeof host - 1);
-  host[sizeof host - 1] = 0;
-  char *pct = strchr(host, '%');
-  if (pct != NULL) {
-    *pct = 0;
-    unsigned idx = if_nametoindex(pct + 1);
-    a6->sin6_scope_id = idx != 0 ? idx : (unsigned)strtoul(pct + 1, NULL, 10);
-  }
-  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-    a6->sin6_family = AF_INET6;
-    a6->sin6_port = htons((uint16_t)port);
-    return sizeof *a6;
-  }
-  return 0;
-}
+static void on_failed(poll_sock *b, int err) { call_js((udp_sock *)b, 1, err); }
+static void on_writable(poll_sock *b) { call_js((udp_sock *)b, 2, 0); }
+static void on_closing(poll_sock *b) { udp_disarm((udp_sock *)b); }
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  napi_value code, text, e;
-  napi_create_string_utf8(env, err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EACCES ? "EACCES" : "ESOCKET",
-                          NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, code, text, &e);
-  napi_throw(env, e);
-  return NULL;
-}
-
-static int get_sock(napi_env env, napi_value v, udp_sock **out) {
-  void *p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
-    napi_throw_type_error(env, NULL, "not a pxekit transfer socket handle");
-    return -1;
-  }
-  *out = p;
-  return 0;
-}
+static const poll_sock_ops udp_ops = {
+    .resource = "pxekit:udp",
+    .readable = on_readable,
+    .failed = on_failed,
+    .writable = on_writable,
+    .closing = on_closing,
+};
 
 udp_sock *udp_sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv) {
-  size_t argc = n;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_sock *s;
-  if (argc < n) {
-    napi_throw_type_error(env, NULL, "missing arguments");
-    return NULL;
-  }
-  return get_sock(env, argv[0], &s) == 0 ? s : NULL;
+  return (udp_sock *)poll_sock_arg(env, info, n, argv, &udp_ops);
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -222,7 +107,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct sockaddr_storage la, pa;
-  socklen_t llen = parse_addr(local, 0, &la), plen = parse_addr(peer, port, &pa);
+  socklen_t llen = sockaddr_parse(local, 0, &la), plen = sockaddr_parse(peer, port, &pa);
   if (llen == 0 || plen == 0 || la.ss_family != pa.ss_family) {
     napi_throw_type_error(env, NULL, "open: local and peer must be IP addresses of one family");
     return NULL;
@@ -244,41 +129,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, "calloc", ENOMEM);
   }
-  s->fd = fd;
-  s->env = env;
-  s->refs = 2;
   s->recvbuf = buf;
   s->recvlen = buflen;
-  napi_create_reference(env, argv[3], 1, &s->recvbuf_ref);
-  napi_create_reference(env, argv[4], 1, &s->cb);
-  napi_value name;
-  napi_create_string_utf8(env, "pxekit:udp", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &s->actx);
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  int r = uv_poll_init(loop, &s->poll, fd);
-  if (r != 0) { /* no uv handle to close: undo by hand */
-    close(fd);
-    napi_delete_reference(env, s->cb);
-    napi_delete_reference(env, s->recvbuf_ref);
-    napi_async_destroy(env, s->actx);
-    free(s);
-    return throw_errno(env, "uv_poll_init", -r);
-  }
-  s->poll.data = s;
-  r = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-  if (r != 0) {
-    close_sock(s); /* closes the uv handle: its callback drops one ref, this drops the JS one */
-    unref_sock(s);
-    return throw_errno(env, "uv_poll_start", -r);
-  }
-  napi_value ext;
-  if (napi_create_external(env, s, finalize_handle, NULL, &ext) != napi_ok) {
-    close_sock(s);
-    unref_sock(s);
-    return NULL;
-  }
-  return ext;
+  int err = 0;
+  napi_value h = poll_sock_open(env, &s->base, fd, &udp_ops, argv[4], argv[3], NULL, &err);
+  return h != NULL ? h : throw_errno(env, "uv_poll", -err);
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
@@ -294,10 +149,10 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   ssize_t r;
-  if (s->closed) {
+  if (s->base.closed) {
     r = -EBADF;
   } else {
-    do r = send(s->fd, data, (size_t)n, 0);
+    do r = send(s->base.fd, data, (size_t)n, 0);
     while (r < 0 && errno == EINTR);
     if (r < 0) r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
   }
@@ -305,52 +160,18 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value js_want_writable(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  udp_sock *s = udp_sock_call(env, info, 2, argv);
-  if (s == NULL) return NULL;
-  bool want = false;
-  napi_get_value_bool(env, argv[1], &want);
-  if (!s->closed && (int)want != s->want_writable) {
-    s->want_writable = want;
-    uv_poll_start(&s->poll, want ? UV_READABLE | UV_WRITABLE : UV_READABLE, on_poll);
-  }
-  return NULL;
-}
-
-static napi_value js_local_port(napi_env env, napi_callback_info info) {
-  napi_value argv[1], out;
-  udp_sock *s = udp_sock_call(env, info, 1, argv);
-  if (s == NULL) return NULL;
-  struct sockaddr_storage a;
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (!s->closed && getsockname(s->fd, (struct sockaddr *)&a, &len) == 0)
-    port = ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port : ((struct sockaddr_in6 *)&a)->sin6_port);
-  napi_create_int32(env, port, &out);
-  return out;
-}
-
-static napi_value js_close(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  udp_sock *s = udp_sock_call(env, info, 1, argv);
-  if (s == NULL) return NULL;
-  close_sock(s);
-  return NULL;
-}
-
 /* Called by addon.c's module init. */
 void udp_socket_register(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"wantWritable", NULL, js_want_writable, NULL, NULL, NULL, napi_default, NULL},
+      POLL_SOCK_METHOD("wantWritable", poll_sock_js_want_writable, &udp_ops),
       {"armReply", NULL, udp_js_arm_reply, NULL, NULL, NULL, napi_default, NULL},
       {"armChain", NULL, udp_js_arm_chain, NULL, NULL, NULL, napi_default, NULL},
       {"chainSteps", NULL, udp_js_chain_steps, NULL, NULL, NULL, napi_default, NULL},
       {"disarm", NULL, udp_js_disarm, NULL, NULL, NULL, napi_default, NULL},
-      {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      POLL_SOCK_METHOD("localPort", poll_sock_js_local_port, &udp_ops),
+      POLL_SOCK_METHOD("close", poll_sock_js_close, &udp_ops),
   };
   napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
 }

@@ -1,21 +1,12 @@
 /* The native transfer socket's state, shared by udp-socket.c (the socket) and udp-arm.c (armed replies). */
 #ifndef PXEKIT_UDP_SOCKET_H
 #define PXEKIT_UDP_SOCKET_H
-#include "addon.h"
+#include "poll-socket.h"
 #include <stdint.h>
 #include <sys/types.h>
-#include <uv.h>
 
 typedef struct {
-  uv_poll_t poll;
-  int fd;
-  int closed;
-  int want_writable;
-  int refs; /* 2 owners: the uv handle (until its close callback) and the JS handle (until finalized) */
-  napi_env env;
-  napi_ref cb;
-  napi_ref recvbuf_ref;
-  napi_async_context actx;
+  poll_sock base; /* first: the shared lifecycle (poll-socket.h) */
   char *recvbuf;
   size_t recvlen;
   /* An armed reply (armReply): when the next datagram starts with these 4 bytes, `arm_data` is sent

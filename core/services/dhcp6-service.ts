@@ -17,6 +17,7 @@ export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
   readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
 };
 import { HookError, PxeError } from '../errors.js';
+import { LogLimiter } from '../util/log-limit.js';
 import { recordDecision } from '../dhcp/boot-reply.js';
 import { classify } from '../dhcp/pxe.js';
 import {
@@ -67,6 +68,7 @@ export class Dhcp6Service implements ProtocolService {
   #setup: Setup6 | undefined;
   #log: Logger | undefined;
   readonly #tftpSource = new TftpSourceWatch();
+  readonly #limited = new LogLimiter();
 
   constructor(server: Dhcp6ServiceHost) {
     this.#server = server;
@@ -205,12 +207,10 @@ export class Dhcp6Service implements ProtocolService {
       return await this.#answer(un.message, un.relays, source, via);
     } catch (err) {
       this.stats.dropped++;
-      if (err instanceof HookError)
-        log.error(
-          { event: 'dhcp6.hook.error', err, hook: err.hook, plugin: err.plugin },
-          'a plugin failed; DHCPv6 message dropped',
-        );
-      else log.error({ event: 'dhcp6.error', err }, 'DHCPv6 request failed; dropped');
+      const tags = err instanceof HookError ? { hook: err.hook, plugin: err.plugin } : undefined;
+      const line = tags ? { event: 'dhcp6.hook.error', err, ...tags } : { event: 'dhcp6.error', err };
+      const msg = tags ? 'a plugin failed; DHCPv6 message dropped' : 'DHCPv6 request failed; dropped';
+      this.#limited.error(log, line, msg, tags ? `${tags.plugin}:${tags.hook}` : ''); // one a second per kind
       return undefined;
     }
   }

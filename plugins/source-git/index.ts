@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { definePlugin, type FileHandle, type PluginDefinition, PxeError } from 'pxekit';
-import { boundsFor, fromBase, mountedPath, normalizeMount } from 'pxekit/kit';
+import { boundsFor, cachedBody, DiskCache, fromBase, mountedPath, normalizeMount } from 'pxekit/kit';
 import { checkSourceGit, isRemoteUrl } from './check.js';
 import { catBlob, redact } from './git.js';
 import { GitMirror, type Snapshot } from './mirror.js';
@@ -31,6 +31,10 @@ export interface SourceGitPlugin extends PluginDefinition<SourceGitOptions> {
 }
 
 const LOCAL_TIMEOUT_MS = 30_000;
+/** Default bound of the blob cache (`blobCache.maxBytes`). */
+export const BLOB_CACHE_DEFAULT_BYTES = 1024 ** 3;
+/** The blob cache's folder inside the mirror's folder (git ignores folders it does not know). */
+const BLOB_CACHE_SUBDIR = 'pxekit-blobs';
 
 /** The bare mirror's folder: `cacheDir`, else one per repository under the temp folder. */
 function cacheDirFor(base: string, o: SourceGitOptions, repo: string): string {
@@ -81,6 +85,9 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
         signal: closing.signal,
       });
       const shownRepo = redact(repo);
+      const blobBytes = o.blobCache?.maxBytes ?? BLOB_CACHE_DEFAULT_BYTES;
+      const blobDir = fromBase(base, o.blobCache?.dir) ?? join(cacheDir, BLOB_CACHE_SUBDIR);
+      let blobs: DiskCache | undefined;
       let inflight: Promise<GitRefreshResult> | undefined;
       let timer: NodeJS.Timeout | undefined;
       let closed = false;
@@ -161,6 +168,11 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
             },
           );
         }
+        if (blobBytes > 0) {
+          // After the clone: the mirror's folder must be empty (or a mirror) when it is first made.
+          blobs = new DiskCache(blobDir, blobBytes, log);
+          await blobs.init();
+        }
         log.info(
           {
             event: 'files.mount',
@@ -171,6 +183,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
             subdir,
             commit: current?.commit,
             cacheDir,
+            blobCache: blobs ? { dir: blobDir, maxBytes: blobBytes } : false,
           },
           'git source mounted',
         );
@@ -187,6 +200,7 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
         if (timer) clearInterval(timer);
         closing.abort();
         await inflight;
+        await blobs?.close();
       });
 
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
@@ -196,19 +210,22 @@ export default function sourceGit(options: Partial<SourceGitOptions> = {}): Sour
         if (rel === undefined) return undefined;
         const entry = snap.files.get(rel);
         if (!entry) return undefined;
-        return {
-          path: req.path,
-          size: entry.size,
-          mtime: snap.time,
-          etag: `"${entry.oid}"`,
-          source: name,
-          async open(range) {
-            const b = boundsFor(range, entry.size);
-            if (!b) return Readable.from([]);
-            const whole = b.start === 0 && b.end === entry.size - 1;
-            return catBlob(cacheDir, entry.oid, whole ? undefined : b);
-          },
-        };
+        const fetch = async (range?: { start: number; end: number }) =>
+          catBlob(
+            cacheDir,
+            entry.oid,
+            range && !(range.start === 0 && range.end === entry.size - 1) ? range : undefined,
+          );
+        const body: Pick<FileHandle, 'open' | 'openReader'> = blobs
+          ? // Blob ids name their content: a cached blob is never stale, whatever commit is served.
+            cachedBody({ cache: blobs, key: DiskCache.key('git-blob', entry.oid), size: entry.size, fetch })
+          : {
+              async open(range) {
+                const b = boundsFor(range, entry.size);
+                return b ? fetch(b) : Readable.from([]);
+              },
+            };
+        return { path: req.path, size: entry.size, mtime: snap.time, etag: `"${entry.oid}"`, source: name, ...body };
       });
     },
   });

@@ -6,6 +6,7 @@ export interface SourceGitOptions {
   mount: string;
   refreshSeconds: number;
   cacheDir?: string;
+  blobCache?: { dir?: string; maxBytes: number };
   timeoutSeconds: number;
   name?: string;
 }
@@ -47,6 +48,31 @@ export const sourceGitSchema = {
       minLength: 1,
       description:
         "Where the bare mirror is kept (relative: to the config file's folder, or the cwd). Default: <tmpdir>/pxekit-git-<hash of repo>.",
+    },
+    blobCache: {
+      type: 'object',
+      additionalProperties: false,
+      default: { maxBytes: 1073741824 },
+      description:
+        'On-disk cache of the blobs served, so a file goes at disk speed (sendfile) after its first request ' +
+        'instead of through `git cat-file` each time. Keyed by blob id (never stale), least-recently-used eviction ' +
+        'by total size. Concurrent first requests for one blob run git once.',
+      properties: {
+        dir: {
+          type: 'string',
+          minLength: 1,
+          description:
+            "Cache folder (relative: to the config file's folder, or the cwd). Default: pxekit-blobs inside " +
+            "the mirror's folder (cacheDir). pxekit owns its content.",
+        },
+        maxBytes: {
+          type: 'integer',
+          minimum: 0,
+          default: 1073741824,
+          description:
+            'Upper bound of the cache (default 1 GiB); blobs larger than this are never cached. 0: no cache.',
+        },
+      },
     },
     timeoutSeconds: {
       type: 'integer',

@@ -2,10 +2,18 @@
  * source-s3: serves objects of an S3 (or S3-compatible) bucket under a mount prefix. aws4fetch is loaded
  * only when this plugin starts, so servers that do not mount S3 never load it.
  */
-import { createReadStream } from 'node:fs';
-import { PassThrough, Readable } from 'node:stream';
-import { definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'pxekit';
-import { boundsFor, DiskCache, eventProtocol, LruMap, normalizeMount, mountedPath, fromBase } from 'pxekit/kit';
+import { Readable } from 'node:stream';
+import { type ByteRange, definePlugin, type FileHandle, PxeError, type ResolveRequest } from 'pxekit';
+import {
+  boundsFor,
+  cachedBody,
+  DiskCache,
+  eventProtocol,
+  LruMap,
+  normalizeMount,
+  mountedPath,
+  fromBase,
+} from 'pxekit/kit';
 import { CredentialProvider } from './credentials.js';
 import { sourceS3Schema, type SourceS3Options } from './options.js';
 import { checkSourceS3 } from './check.js';
@@ -103,36 +111,44 @@ export default function sourceS3(options: Partial<SourceS3Options> = {}) {
         if (head === null) return undefined;
         const h = head;
         const s = store;
-        const cacheKey = DiskCache.key(o.bucket, prefix + rel, h.etag);
+        /** The object (or one range of it) from the store, pinned to the ETag the HEAD announced. */
+        const fetch = async (range?: ByteRange): Promise<Readable> => {
+          try {
+            return await s.get(rel, range ?? { start: 0, end: h.size - 1 }, h.etag);
+          } catch (err) {
+            heads.delete(rel);
+            fail(req, err, 'get');
+            throw err;
+          }
+        };
+        const body: Pick<FileHandle, 'open' | 'openReader'> = cache
+          ? cachedBody({
+              cache,
+              key: DiskCache.key(o.bucket, prefix + rel, h.etag),
+              size: h.size,
+              fetch,
+              idleMs: o.timeoutMs,
+            })
+          : {
+              async open(range) {
+                const b = boundsFor(range, h.size);
+                return b ? fetch(b) : Readable.from([]);
+              },
+            };
         return {
           path: req.path,
           size: h.size,
           ...(h.mtime ? { mtime: h.mtime } : {}),
           etag: h.etag,
           source: name,
-          async open(range) {
-            const b = boundsFor(range, h.size);
-            if (!b) return Readable.from([]);
-            const hit = cache?.lookup(cacheKey, h.size);
-            if (hit) return createReadStream(hit.path, { start: b.start, end: b.end });
-            let body: Readable;
-            try {
-              body = await s.get(rel, b, h.etag);
-            } catch (err) {
-              heads.delete(rel);
-              fail(req, err, 'get');
-              throw err;
-            }
-            const whole = b.start === 0 && b.end === h.size - 1;
-            const writer = whole ? cache?.reserve(cacheKey, h.size) : undefined;
-            return writer ? teeToCache(body, writer) : body;
-          },
+          ...body,
         };
       });
 
       server.hooks.close.tapPromise(name, async () => {
         heads.clear();
         store = undefined;
+        await cache?.close();
       });
     },
   });
@@ -170,29 +186,4 @@ async function makeStore(o: SourceS3Options, region: string) {
     AwsClient,
   );
   return { store, credentials };
-}
-
-/** Streams `body` to the reader and into the cache; the cache keeps the file only if it is complete. */
-function teeToCache(body: Readable, writer: NonNullable<ReturnType<DiskCache['reserve']>>): Readable {
-  const out = new PassThrough();
-  let ended = false;
-  body.on('end', () => {
-    ended = true;
-  });
-  body.on('error', (err) => {
-    writer.abort();
-    out.destroy(err);
-  });
-  out.on('close', () => {
-    if (!ended) {
-      writer.abort();
-      body.destroy();
-    }
-  });
-  writer.stream.on('finish', () => {
-    void writer.commit();
-  });
-  body.pipe(out);
-  body.pipe(writer.stream);
-  return out;
 }

@@ -80,7 +80,9 @@ export const sourceS3Schema = {
       additionalProperties: false,
       required: ['dir', 'maxBytes'],
       description:
-        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size.',
+        'Optional on-disk cache of whole objects, keyed by ETag, least-recently-used eviction by total size. ' +
+        'Concurrent first requests for an object share one fetch; once cached, an object is served from its file ' +
+        'like a disk file (sendfile).',
       properties: {
         dir: {
           type: 'string',
@@ -99,8 +101,8 @@ export const sourceS3Schema = {
       minimum: 100,
       default: 5000,
       description:
-        'Deadline of one S3 request (and of a body that stops delivering). The lookup (HEAD) is ' +
-        'also kept under the files.resolve hook timeout.',
+        'Deadline for the answer (status and headers) of one S3 request, and for a body that stops delivering; ' +
+        'a body still flowing is never cut. The lookup (HEAD) is also kept under the files.resolve hook timeout.',
     },
     name: {
       type: 'string',

@@ -1,7 +1,8 @@
 /**
- * A read-only S3 client on aws4fetch: HEAD for size/ETag, ranged GET. Every request has a deadline
- * (AbortSignal), aws4fetch's own retries are off (a dead store must fail fast, not back off for seconds),
- * and ranges are always explicit `bytes=a-b` (s3rver answers suffix ranges wrongly; HTTP resolves them first).
+ * A read-only S3 client on aws4fetch: HEAD for size/ETag, ranged GET. Every request has a deadline for its
+ * answer (AbortSignal; a flowing body is not cut, a stalled one is), aws4fetch's own retries are off (a dead
+ * store must fail fast, not back off for seconds), and ranges are always explicit `bytes=a-b` (s3rver answers
+ * suffix ranges wrongly; HTTP resolves them first).
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -55,7 +56,11 @@ export class S3Store {
     timeoutMs: number,
     withPrefix = true,
   ): Promise<Response> {
-    const signal = AbortSignal.timeout(timeoutMs);
+    // The deadline covers the answer's headers only: a body that is still flowing is never cut (a 1 GiB object
+    // takes longer than any request deadline); a body that stalls is failed by idleGuard / the cache fill.
+    const deadline = new AbortController();
+    const signal = deadline.signal;
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
     const creds = await this.#creds.get();
     const url = this.url(key, withPrefix);
     try {
@@ -76,6 +81,8 @@ export class S3Store {
           details: { bucket: this.#o.bucket, key },
         },
       );
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,29 +1,30 @@
 /**
- * A bounded on-disk cache of whole files for remote sources (S3): entries are keyed by a content
- * identity (bucket + key + ETag, hashed), evicted least-recently-used once their total size passes
- * `maxBytes`. A file is written under a temporary name and renamed only once complete and of the expected
- * size, so a partial download is never served.
+ * A bounded on-disk cache of whole files for remote sources (S3, git blobs): entries are keyed by a content
+ * identity (e.g. bucket + key + ETag, or a blob id, hashed), evicted least-recently-used once their total
+ * size passes `maxBytes`. Filling is single-flight: concurrent first requests for one object share one fetch
+ * (`fill`), written under a temporary name that readers follow while it grows (cache-fill.ts), and renamed
+ * into place only once complete and of the expected size, so a partial download is never served as whole.
+ * A failed fill is dropped at once: the next request starts a new one.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
+import { randomBytes, createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { glob } from 'glob';
 import type { Logger } from 'pino';
+import { openFileReader } from '../file-reader.js';
+import type { FileReader } from '../types.js';
+import { CacheFill } from './cache-fill.js';
+
+export { CacheFill };
 
 export interface CacheEntry {
   path: string;
   size: number;
 }
 
-export interface CacheWriter {
-  /** Write the file's bytes here; end it when the source ends. */
-  stream: WriteStream;
-  /** After `stream` finished: keep the file if it has exactly the expected size. */
-  commit(): Promise<boolean>;
-  /** Drop the partial file (source failed or reader went away). */
-  abort(): void;
-}
-
+/** Default for `fill`'s `idleMs`: a store body silent this long fails the fill. */
+const FILL_IDLE_MS = 30_000;
 const TMP_MARK = '.tmp-';
 
 export class DiskCache {
@@ -32,8 +33,12 @@ export class DiskCache {
   readonly #log: Logger;
   /** Insertion order = least recently used first. */
   readonly #entries = new Map<string, number>();
-  readonly #writing = new Set<string>();
+  /** Fills under way, by key (single flight). */
+  readonly #fills = new Map<string, CacheFill>();
+  /** Bytes of the fills under way: eviction makes room for them before they land. */
+  #reserved = 0;
   #total = 0;
+  #closed = false;
 
   constructor(dir: string, maxBytes: number, log: Logger) {
     this.dir = dir;
@@ -76,52 +81,94 @@ export class DiskCache {
     return { path: join(this.dir, key), size };
   }
 
-  /** A writer for `key`, or undefined when the file cannot fit or is being written already. */
-  reserve(key: string, size: number): CacheWriter | undefined {
-    if (size > this.maxBytes || this.#writing.has(key) || this.#entries.has(key)) return undefined;
-    this.#writing.add(key);
-    const tmp = join(this.dir, `${key}${TMP_MARK}${randomBytes(6).toString('hex')}`);
-    const stream = createWriteStream(tmp, { flags: 'wx' });
-    let done = false;
-    const finish = () => {
-      done = true;
-      this.#writing.delete(key);
-    };
-    stream.on('error', (err) => {
-      this.#log.warn({ event: 'files.cache.error', err, key }, 'cache write failed');
-      if (!done) {
-        finish();
-        fsp.rm(tmp, { force: true }).catch(() => undefined);
+  /** Whether `key` is cached complete with `size` bytes (does not count as a use). */
+  has(key: string, size: number): boolean {
+    return this.#entries.get(key) === size;
+  }
+
+  /**
+   * The cached file for `key` opened as a FileReader (with its descriptor, for sendfile), marked recently
+   * used; undefined when it is not cached (or was evicted just now).
+   */
+  async openFile(key: string, size: number): Promise<FileReader | undefined> {
+    const hit = this.lookup(key, size);
+    if (!hit) return undefined;
+    try {
+      return await openFileReader(hit.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Removed behind our back (or evicted between lookup and open): forget it.
+      if (this.#entries.get(key) === size) {
+        this.#entries.delete(key);
+        this.#total -= size;
       }
+      return undefined;
+    }
+  }
+
+  /**
+   * The fill of `key` under way, or a new one that fetches the whole object with `fetch` (single flight:
+   * concurrent callers share it). Undefined when the object can never fit (`size > maxBytes`) or the cache
+   * is closed. `idleMs`: a body that delivers nothing for this long fails the fill.
+   */
+  fill(key: string, size: number, fetch: () => Promise<Readable>, idleMs = FILL_IDLE_MS): CacheFill | undefined {
+    const running = this.#fills.get(key);
+    if (running) return running;
+    if (size > this.maxBytes || this.#closed) return undefined;
+    const tmp = join(this.dir, `${key}${TMP_MARK}${randomBytes(6).toString('hex')}`);
+    // Placed (renamed and indexed) before its readers get the last bytes: the next request finds the file.
+    const fill = new CacheFill(tmp, size, fetch, idleMs, async () => {
+      await fsp.rename(tmp, join(this.dir, key));
+      this.#reserved -= size;
+      this.#add(key, size);
     });
-    return {
-      stream,
-      commit: async () => {
-        if (done) return false;
-        finish();
-        const written = stream.bytesWritten;
-        if (written !== size) {
-          await fsp.rm(tmp, { force: true }).catch(() => undefined);
-          return false;
-        }
-        try {
-          await fsp.rename(tmp, join(this.dir, key));
-        } catch (err) {
-          this.#log.warn({ event: 'files.cache.error', err, key }, 'cache rename failed');
-          await fsp.rm(tmp, { force: true }).catch(() => undefined);
-          return false;
-        }
-        this.#add(key, size);
-        await this.#evict();
-        return true;
-      },
-      abort: () => {
-        if (done) return;
-        finish();
-        stream.destroy();
-        fsp.rm(tmp, { force: true }).catch(() => undefined);
-      },
-    };
+    this.#fills.set(key, fill);
+    this.#log.info({ event: 'files.cache.fill', key, size, dir: this.dir }, 'fetching an object into the cache');
+    this.#reserved += size;
+    void this.#evict();
+    void this.#land(key, fill);
+    return fill;
+  }
+
+  /** Fills under way (for tests and metrics). */
+  get filling(): number {
+    return this.#fills.size;
+  }
+
+  /** Once the fill ends (placed by its `place` callback when complete): drop a failed one. */
+  async #land(key: string, fill: CacheFill): Promise<void> {
+    let failed = false;
+    try {
+      await fill.written;
+    } catch (err) {
+      failed = true;
+      if (!this.#closed)
+        this.#log.warn(
+          {
+            event: 'files.cache.fill.failed',
+            key,
+            size: fill.size,
+            reason: err instanceof Error ? err.message : String(err),
+          },
+          'cache fill failed; the next request fetches again',
+        );
+      await fsp.rm(fill.tmpPath, { force: true }).catch(() => undefined);
+    } finally {
+      if (failed) this.#reserved -= fill.size;
+      // Only now: until the file is in place (or known failed) a new request must join this fill.
+      this.#fills.delete(key);
+      await fill.release();
+      await this.#evict();
+    }
+  }
+
+  /** Cancels the fills under way (server closing) and waits until their files are gone. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const fills = [...this.#fills.values()];
+    for (const f of fills) f.abort();
+    await Promise.all(fills.map((f) => f.written.catch(() => undefined)));
+    for (let i = 0; i < 100 && this.#fills.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
   }
 
   #add(key: string, size: number): void {
@@ -132,9 +179,13 @@ export class DiskCache {
     this.#total += size;
   }
 
-  /** Unlinks least recently used files until the total fits (a reader with the file open keeps its copy). */
+  /**
+   * Unlinks least recently used files until the total, with the fills under way, fits (a reader with the
+   * file open keeps its copy). Fills themselves are never evicted, so the folder can exceed `maxBytes`
+   * by the objects being fetched at that moment when they alone do not fit.
+   */
   async #evict(): Promise<void> {
-    while (this.#total > this.maxBytes) {
+    while (this.#total + this.#reserved > this.maxBytes) {
       const oldest = this.#entries.entries().next();
       if (oldest.done) break;
       const [key, size] = oldest.value;

@@ -1,6 +1,7 @@
 /**
  * A 100 MiB file from each source (disk, S3 via s3rver, git) streamed through HTTP (curl) and TFTP
- * (atftp windowed, else curl) with this process's memory staying bounded, and the bytes checked by hash.
+ * (atftp windowed, else curl) with this process's memory staying bounded, and the bytes checked by hash. S3 and
+ * git have their cache on: the HTTP request follows the fill of the cache file, TFTP reads the cached file.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -167,23 +168,36 @@ test('100 MiB from source-disk over HTTP and TFTP, memory bounded', { timeout: 3
   await serveBoth(t, 'disk', mk([sourceDisk({ root: dir })]), '/big.bin');
 });
 
-test('100 MiB from source-s3 (s3rver) over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
-  if (!curl) return t.skip('curl is not installed');
-  await s3.start();
-  await s3.put(
-    'large/big.bin',
-    Readable.toWeb(createReadStream(bigPath)) as unknown as WebReadableStream<Uint8Array> as never,
-    SIZE,
-  );
-  await serveBoth(
-    t,
-    's3',
-    mk([sourceS3({ bucket: 'boot', endpoint: s3.endpoint, ...S3RVER_KEYS, prefix: 'large' })]),
-    '/big.bin',
-  );
-});
+test(
+  '100 MiB from source-s3 (s3rver, cache on) over HTTP and TFTP, memory bounded',
+  { timeout: 300_000 },
+  async (t) => {
+    if (!curl) return t.skip('curl is not installed');
+    await s3.start();
+    await s3.put(
+      'large/big.bin',
+      Readable.toWeb(createReadStream(bigPath)) as unknown as WebReadableStream<Uint8Array> as never,
+      SIZE,
+    );
+    await serveBoth(
+      t,
+      's3',
+      // Cache on: HTTP follows the fill of the cache file, TFTP then reads the cached file.
+      mk([
+        sourceS3({
+          bucket: 'boot',
+          endpoint: s3.endpoint,
+          ...S3RVER_KEYS,
+          prefix: 'large',
+          cache: { dir: join(dir, 's3-cache'), maxBytes: 2 * SIZE },
+        }),
+      ]),
+      '/big.bin',
+    );
+  },
+);
 
-test('100 MiB from source-git over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
+test('100 MiB from source-git (blob cache on) over HTTP and TFTP, memory bounded', { timeout: 300_000 }, async (t) => {
   if (!curl) return t.skip('curl is not installed');
   await fx.init({ 'README.md': 'large' });
   await run('cp', [bigPath, join(fx.work, 'big.bin')], { timeoutMs: 30_000 });

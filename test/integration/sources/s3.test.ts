@@ -149,7 +149,24 @@ test('store killed mid-transfer: the stream errors, it does not hang', async (t)
   await s3.start();
 });
 
-test('on-disk cache: whole reads are cached by ETag, served from disk, bounded, never partial', async (t) => {
+test('the request deadline covers the answer, not the body: a slow reader of a big object is not cut', async (t) => {
+  const { server } = await startSources(t, [sourceS3({ ...opts(), prefix: 'big', timeoutMs: 300 })]);
+  const f = await server.files.resolve('/s3/20m.bin', req);
+  const body = await f!.open();
+  const parts: Buffer[] = [];
+  let waited = false;
+  for await (const c of body) {
+    parts.push(c as Buffer);
+    if (!waited) {
+      waited = true;
+      // Far past timeoutMs with most of the body still at the store (the reader is paused, so not idle).
+      await new Promise((r) => setTimeout(r, 1_500));
+    }
+  }
+  assert.ok(Buffer.concat(parts).equals(patternBytes(20 << 20, 3)));
+});
+
+test('on-disk cache: filled once by ETag, served from the cache file, bounded, never partial', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pxekit-s3cache-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, `${'0'.repeat(64)}.tmp-abc`), 'leftover of a crash');
@@ -158,34 +175,33 @@ test('on-disk cache: whole reads are cached by ETag, served from disk, bounded, 
   await s3.put('c/three.bin', patternBytes(40_000, 3));
   const { server } = await startSources(t, [sourceS3({ ...opts(), prefix: 'c', cache: { dir, maxBytes: 100_000 } })]);
   assert.deepEqual(readdirSync(dir), [], 'temp leftovers removed at start');
+  const cached = () => readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n));
   const one = await server.files.resolve('/s3/one.bin', req);
-  // A ranged read does not fill the cache; an abandoned whole read leaves nothing behind.
-  assert.equal((await readAll(await one!.open({ start: 0, end: 99 }))).length, 100);
-  const aborted = await one!.open();
-  await new Promise<void>((r) => aborted.once('readable', () => r()));
-  aborted.destroy();
-  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(one?.openReader, undefined, 'not cached yet: no reader');
+  // A ranged read of a missing object follows the fill of the whole object; a reader that goes away
+  // does not stop the fill.
   assert.deepEqual(
-    readdirSync(dir).filter((n) => !n.includes('.tmp-')),
-    [],
+    await readAll(await one!.open({ start: 100, end: 199 })),
+    patternBytes(40_000, 1).subarray(100, 200),
   );
-  assert.deepEqual(await readAll(await one!.open()), patternBytes(40_000, 1));
-  await waitFor(() => readdirSync(dir).filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 1, 5_000, 'cache file');
-  // Served from disk now: the store can be down (the HEAD answer is still fresh).
+  const aborted = await one!.open();
+  aborted.destroy();
+  await waitFor(() => cached().length === 1 && readdirSync(dir).length === 1, 5_000, 'cache file, no temp file');
+  // Served from the cache file now (a reader with a descriptor): the store can be down.
   await s3.stop();
-  assert.deepEqual(await readAll(await one!.open({ start: 10, end: 19 })), patternBytes(40_000, 1).subarray(10, 20));
-  assert.deepEqual(await readAll(await one!.open()), patternBytes(40_000, 1));
+  const again = await server.files.resolve('/s3/one.bin', req);
+  const reader = await again!.openReader!();
+  assert.equal(typeof reader.fd, 'number');
+  await reader.close();
+  assert.deepEqual(await readAll(await again!.open({ start: 10, end: 19 })), patternBytes(40_000, 1).subarray(10, 20));
+  assert.deepEqual(await readAll(await again!.open()), patternBytes(40_000, 1));
   await s3.start();
   for (const n of ['two', 'three']) {
     const h = await server.files.resolve(`/s3/${n}.bin`, req);
-    await readAll(await h!.open());
+    assert.deepEqual(await readAll(await h!.open()), patternBytes(40_000, n === 'two' ? 2 : 3));
   }
-  // The last cache write finishes after its reader is done: wait for both the eviction and the rename.
   await waitFor(
-    () => {
-      const names = readdirSync(dir);
-      return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).length === 2 && !names.some((n) => n.includes('.tmp-'));
-    },
+    () => cached().length === 2 && !readdirSync(dir).some((n) => n.includes('.tmp-')),
     5_000,
     'LRU eviction to 2 files, no temp file left',
   );

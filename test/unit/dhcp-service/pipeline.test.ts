@@ -125,3 +125,27 @@ test('the session records the client class and the boot decision; one info log l
   assert.equal(info[0]?.bootFile, 'http://10.99.0.1/boot.ipxe');
   assert.equal(info[0]?.plugin, 'test-boot');
 });
+
+test('a plugin failing on every packet is logged once a second with a count, not once per packet', async () => {
+  const bad = definePlugin({
+    name: 'bad',
+    apply(server) {
+      server.dhcp.hooks.classify.tap('bad', () => {
+        throw new Error('x');
+      });
+    },
+  });
+  const { server, lines, events } = makeServer(proxyCfg, [bad, testBoot()]);
+  for (let i = 0; i < 50; i++) await server.inject.dhcp(request('52:54:00:00:02:09', DHCPDISCOVER, {}, pxe), { local });
+  const errors = () => lines.filter((l) => l.event === 'dhcp.hook.error');
+  assert.equal(errors().length, 1, 'one line while the failures go on');
+  assert.equal(events.filter((e) => e.type === 'dhcp.drop').length, 50, 'every drop is still a boot event');
+  await new Promise((r) => setTimeout(r, 1200)); // the interval ends: one line for the 49 held back
+  assert.deepEqual(
+    errors().map((l) => [l.plugin, l.hook, l.suppressed]),
+    [
+      ['bad', 'dhcp.classify', undefined],
+      ['bad', 'dhcp.classify', 49],
+    ],
+  );
+});

@@ -179,3 +179,26 @@ test('close is idempotent; later sends answer EBADF; bad arguments throw clear e
     b.listenClose!(h);
   }
 });
+
+test('each kind of socket handle is refused by the functions of the others (shared poll-socket base)', { skip }, () => {
+  const b = nativeBinding().binding!;
+  const cb = () => undefined;
+  const listen = b.listenOpen!('127.0.0.1', 0, false, Buffer.alloc(8), cb) as object;
+  const udp = b.open('127.0.0.1', '127.0.0.1', 9, Buffer.alloc(8), cb);
+  const dhcp = b.dgramOpen!('127.0.0.1', 0, false, Buffer.alloc(576), new Int32Array(3), cb) as object;
+  try {
+    assert.throws(() => b.listenLocalPort!(udp), /not a pxekit:listen socket handle/);
+    assert.throws(() => b.localPort(listen), /not a pxekit:udp socket handle/);
+    assert.throws(() => b.dgramLocalPort!(listen), /not a pxekit:dhcp socket handle/);
+    assert.throws(() => b.send(dhcp, Buffer.alloc(1), 1), /not a pxekit:udp socket handle/);
+    const ports = [b.listenLocalPort!(listen), b.localPort(udp), b.dgramLocalPort!(dhcp)];
+    assert.ok(
+      ports.every((p) => p > 0),
+      `each still works with its own functions: ${ports.join(', ')}`,
+    );
+  } finally {
+    b.listenClose!(listen);
+    b.close(udp);
+    b.dgramClose!(dhcp);
+  }
+});
