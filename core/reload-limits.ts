@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from './config/issues.js';
 
-/** Config keys bound to a socket, to how the logger was built or to the DHCPv6 server identity clients hold, as `section.key` paths. */
+/** Config keys bound to a socket, to how the logger was built or to the DHCPv6 identity clients hold (`section.key`). */
 export const RESTART_ONLY_KEYS = [
   'interfaces',
   'dhcp.mode',

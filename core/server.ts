@@ -223,8 +223,11 @@ export class PxeServer {
       throw err;
     }
     old.#state = 'closing';
-    await this.dhcp.adopt(old.dhcp, () => old.dhcp6.drained());
+    // The store first, then the sockets (with a plugin's store all in this tick): no packet reaches the old config
+    // once the store's handover has started waiting for what the old one still has in flight.
+    this.dhcp.adoptStore(old.dhcp, () => old.dhcp6.drained());
     this.dhcp6.adopt(old.dhcp6);
+    await this.dhcp.adopt(old.dhcp);
     this.tftp.adopt(old.tftp);
     this.http.adopt(old.http);
     this.sessions.limit({ ttlMs: this.config.sessions.ttlSeconds * 1000, maxSessions: this.config.sessions.max });

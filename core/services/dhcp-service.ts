@@ -138,20 +138,18 @@ export class DhcpService implements ProtocolService {
   }
 
   /**
-   * Takes over the sockets of `prev` (the server this one replaces on a config reload): packets that
-   * arrive from now on go through this service's pipeline and hooks; `prev` finishes the ones it is
-   * answering (`drained()`). Leases carry over: the core's memory store is handed over as it is; a
-   * plugin's store (lease-file, lease-redis) takes over once the previous one has finished its packets
-   * and closed (a lease file has one writer), packets arriving meanwhile waiting for it.
+   * Takes over the lease store of `prev` (the server this one replaces on a config reload), at once and before
+   * any listener changes hands: the core's memory store is handed over as it is; a plugin's store (lease-file,
+   * lease-redis) takes over once the previous one has finished its packets — this family's and `alsoUsing`'s,
+   * the DHCPv6 side sharing the store — and closed (a lease file has one writer); `loadLeaseStore()` waits for it.
    */
-  async adopt(prev: DhcpService, alsoUsing: () => Promise<void> = () => Promise.resolve()): Promise<void> {
+  adoptStore(prev: DhcpService, alsoUsing: () => Promise<void> = () => Promise.resolve()): void {
     const ownStore = this.#server.provided.get('leaseStore');
     if (!ownStore && prev.#storeLoading) {
       this.#store = prev.leaseStore;
       this.#storeLoading = prev.#storeLoading;
       prev.#storeLoading = undefined;
     } else if (prev.#storeLoading) {
-      // `alsoUsing`: the other family's packets in flight on the previous store (DHCPv6 shares it).
       this.#storeHandover = Promise.all([prev.drained(), alsoUsing()])
         .then(() => prev.#closeStore())
         .catch((err: unknown) =>
@@ -161,8 +159,16 @@ export class DhcpService implements ProtocolService {
           ),
         );
     }
+  }
+
+  /**
+   * Takes over the sockets of `prev` (after `adoptStore`): packets that arrive from now on go through this
+   * service's pipeline and hooks; `prev` finishes the ones it is answering (`drained()`). With a plugin's
+   * store, packets arriving before it has taken over wait for it.
+   */
+  async adopt(prev: DhcpService): Promise<void> {
     const listener = prev.#listener;
-    if (!listener) return; // DHCPv4 off: only the store (for DHCPv6) carries over
+    if (!listener) return;
     const pipeline = this.#setup();
     this.#addresses = prev.#addresses;
     // The memory store is read into the new allocator before the switch; a plugin's store after it.

@@ -11,6 +11,7 @@ import bootByArch from '../../../plugins/boot-by-arch/index.js';
 import ipxeChain from '../../../plugins/ipxe-chain/index.js';
 import { findOption, findOptions, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { exchange, startServer6 } from './udp6.js';
+import { edk2PxeOptions } from '../../helpers/dhcp6-messages.js';
 
 const DUID = Buffer.from('000100012a2b2c2d52540077e601', 'hex');
 const SERVER_DUID = Buffer.from('00030001020000000001', 'hex');
@@ -24,10 +25,7 @@ function edk2(type: number, extra: Dhcp6Option[], arch = 7, vendor = 'PXEClient:
       { kind: 'client-id', duid: DUID },
       { kind: 'elapsed-time', centiseconds: 0 },
       ...extra,
-      { kind: 'oro', codes: [59, 60, 23, 16] },
-      { kind: 'nii', type: 1, major: 3, minor: 0 },
-      { kind: 'client-arch-type', types: [arch] },
-      { kind: 'vendor-class', enterprise: 343, data: [Buffer.from(vendor)] },
+      ...edk2PxeOptions(arch, vendor),
     ],
   };
 }

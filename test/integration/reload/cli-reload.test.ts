@@ -4,18 +4,14 @@
  * running config serving and log every problem, and SIGTERM afterwards still closes cleanly.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { run, waitFor } from '../../helpers/proc.js';
+import { run } from '../../helpers/proc.js';
 import { which } from '../../helpers/realnet.js';
-
-const BIN = fileURLToPath(new URL('../../../bin/pxekit.js', import.meta.url));
-type LogLine = Record<string, unknown> & { event?: string };
+import { startCli } from './cli-child.js';
 
 function config(root: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -43,22 +39,7 @@ test(
     }
     const cfg = join(dir, 'pxekit.config.json');
     writeFileSync(cfg, config('./a'));
-    const child: ChildProcess = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.after(() => child.kill('SIGKILL'));
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const lines = (): LogLine[] =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as LogLine);
-    const events = (name: string) => lines().filter((l) => l.event === name);
-    const waitEvent = (name: string, count: number) =>
-      waitFor(() => events(name).length >= count, 45_000, `${count} × ${name}\n${out}`);
+    const { child, output, lines, events, waitEvent } = startCli(t, dir, cfg);
 
     await waitEvent('server.listening', 1);
     const listening = events('server.listening')[0]!.listening as { protocol: string; port: number }[];
@@ -72,7 +53,7 @@ test(
     writeFileSync(cfg, config('./b'));
     child.kill('SIGHUP');
     await waitEvent('config.reloaded', 1);
-    assert.equal(await get(), 'served from b\n', `after the reload\n${out}`);
+    assert.equal(await get(), 'served from b\n', `after the reload\n${output()}`);
     await waitEvent('config.retired', 1);
 
     // An invalid config: every problem logged, the running one goes on.
@@ -121,7 +102,7 @@ test(
 
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, out);
+    assert.equal(code, 0, output());
     assert.equal(lines().at(-1)?.event, 'server.closed', 'the last line is the close: logs flushed');
     assert.equal(events('config.retired').length, 1, 'the replaced config closed its plugins once');
   },

@@ -7,21 +7,18 @@
  * over), and a change to what the socket is bound to (dhcp6.serverAddress) is refused with the fix.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { decode, encode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
-import { waitFor } from '../../helpers/proc.js';
+import { iaNa } from '../../helpers/dhcp6-messages.js';
 import { v6Leases } from '../dhcp6/helpers6.js';
+import { startCli } from './cli-child.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/pxekit.js', import.meta.url));
 const SERVER_DUID = '00:03:00:01:02:00:00:00:06:01';
-type LogLine = Record<string, unknown> & { event?: string };
 
 function config(o: { dns: string; reservation?: boolean; serverAddress?: string }): string {
   return JSON.stringify({
@@ -64,13 +61,7 @@ function message(type: number, n: number, xid: number, extra: Dhcp6Option[] = []
     ],
   };
 }
-const ia = (address?: string): Dhcp6Option => ({
-  kind: 'ia-na',
-  iaid: 1,
-  t1: 0,
-  t2: 0,
-  options: address ? [{ kind: 'iaaddr', address, preferredLifetime: 0, validLifetime: 0, options: [] }] : [],
-});
+const ia = (address?: string): Dhcp6Option => iaNa(1, [address]);
 const addressOf = (p: Dhcp6Packet) =>
   p.kind === 'message' ? findOption(findOption(p.options, 'ia-na')?.options ?? [], 'iaaddr')?.address : undefined;
 const dnsOf = (p: Dhcp6Packet) => (p.kind === 'message' ? findOption(p.options, 'dns-servers')?.addresses : undefined);
@@ -134,22 +125,7 @@ test(
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const cfg = join(dir, 'pxekit.config.json');
     writeFileSync(cfg, config({ dns: 'fd77::53' }));
-    const child: ChildProcess = spawn(process.execPath, [BIN, 'start', '--config', cfg], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    t.after(() => child.kill('SIGKILL'));
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const events = (name: string): LogLine[] =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as LogLine)
-        .filter((l) => l.event === name);
-    const waitEvent = (name: string, count: number) =>
-      waitFor(() => events(name).length >= count, 45_000, `${count} × ${name}\n${out.slice(-3000)}`);
+    const { child, output, events, waitEvent } = startCli(t, dir, cfg);
     await waitEvent('server.listening', 1);
     const listening = events('server.listening')[0]!.listening as { protocol: string; address: string; port: number }[];
     const port = listening.find((l) => l.protocol === 'dhcp' && l.address === '::')!.port;
@@ -181,7 +157,7 @@ test(
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    assert.ok(reloadedAt !== undefined, `the reload happened while clients were binding\n${out.slice(-3000)}`);
+    assert.ok(reloadedAt !== undefined, `the reload happened while clients were binding\n${output()}`);
     t.diagnostic(`${bound.size} clients bound across the reload (reloaded after client ${reloadedAt}), none lost`);
 
     // The exchange begun before the reload completes after it: same address, same server identity.
@@ -213,7 +189,7 @@ test(
 
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, out.slice(-3000));
+    assert.equal(code, 0, output());
     // Every binding is in the lease file (the store was handed over, then closed once at exit).
     const stored = new Map(v6Leases(join(dir, 'leases.log')).map((l) => [l.ip, l.state]));
     for (const [c, a] of bound) assert.equal(stored.get(a), 'bound', `client ${c}'s ${a} bound in the lease file`);

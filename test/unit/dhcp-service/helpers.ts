@@ -26,6 +26,18 @@ export function memoryLogger(level: 'debug' | 'info' = 'debug') {
   return { logger: createLogger({ level, destination: dest }), lines };
 }
 
+/** A plugin named `bad` whose classify tap throws on every packet (DHCPv4 and DHCPv6 alike). */
+export function failingClassify(): PluginDefinition {
+  return definePlugin({
+    name: 'bad',
+    apply(server) {
+      server.dhcp.hooks.classify.tap('bad', () => {
+        throw new Error('x');
+      });
+    },
+  });
+}
+
 /** selectBoot by client kind: BIOS ROM → an HTTP script URL, UEFI → ipxe.efi, HTTP boot → a URL. */
 export function testBoot(decide?: (ctx: DhcpContext) => BootSpec | undefined): PluginDefinition {
   return definePlugin({

@@ -8,7 +8,7 @@ import { definePlugin } from '../../../core/plugin.js';
 import { encode } from '../../../core/dhcp/codec.js';
 import { getOption, setOption } from '../../../core/dhcp/option-values.js';
 import { DHCPDISCOVER, BOOTREPLY } from '../../../core/dhcp/packet.js';
-import { makeServer, request, testBoot } from './helpers.js';
+import { failingClassify, makeServer, request, testBoot } from './helpers.js';
 
 const local = { address: '10.99.0.1', interface: 'eth0' };
 const pxe = { 60: 'PXEClient:Arch:00007:UNDI:003000', 93: [7] };
@@ -127,15 +127,7 @@ test('the session records the client class and the boot decision; one info log l
 });
 
 test('a plugin failing on every packet is logged once a second with a count, not once per packet', async () => {
-  const bad = definePlugin({
-    name: 'bad',
-    apply(server) {
-      server.dhcp.hooks.classify.tap('bad', () => {
-        throw new Error('x');
-      });
-    },
-  });
-  const { server, lines, events } = makeServer(proxyCfg, [bad, testBoot()]);
+  const { server, lines, events } = makeServer(proxyCfg, [failingClassify(), testBoot()]);
   for (let i = 0; i < 50; i++) await server.inject.dhcp(request('52:54:00:00:02:09', DHCPDISCOVER, {}, pxe), { local });
   const errors = () => lines.filter((l) => l.event === 'dhcp.hook.error');
   assert.equal(errors().length, 1, 'one line while the failures go on');

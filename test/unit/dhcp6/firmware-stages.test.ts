@@ -12,6 +12,7 @@ import ipxeChain from '../../../plugins/ipxe-chain/index.js';
 import { decode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
 import { dhcp6Config } from './config6.js';
+import { edk2PxeOptions, iaNa } from '../../helpers/dhcp6-messages.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/[:\s]/g, ''), 'hex');
 const MAC = '52:54:00:e2:e6:01';
@@ -26,13 +27,7 @@ function server(reservations: Array<{ mac: string; address: string }>) {
   ]);
 }
 
-const ia = (iaid: number, address?: string): Dhcp6Option => ({
-  kind: 'ia-na',
-  iaid,
-  t1: 0xffffffff,
-  t2: 0xffffffff,
-  options: address ? [{ kind: 'iaaddr', address, preferredLifetime: 0, validLifetime: 0, options: [] }] : [],
-});
+const ia = (iaid: number, address?: string): Dhcp6Option => iaNa(iaid, [address], 0xffffffff);
 
 /** Solicit → Advertise → Request → Reply for one stage; returns the bound address and the boot URL. */
 async function stage(s: ReturnType<typeof server>, duid: Buffer, iaid: number, extra: Dhcp6Option[]) {
@@ -53,12 +48,7 @@ async function stage(s: ReturnType<typeof server>, duid: Buffer, iaid: number, e
 }
 
 const ip6Stack: Dhcp6Option[] = [{ kind: 'oro', codes: [23] }];
-const pxe: Dhcp6Option[] = [
-  { kind: 'oro', codes: [59, 60, 23, 16] },
-  { kind: 'nii', type: 1, major: 3, minor: 0 },
-  { kind: 'client-arch-type', types: [7] },
-  { kind: 'vendor-class', enterprise: 343, data: [Buffer.from('PXEClient:Arch:00007:UNDI:003000')] },
-];
+const pxe = edk2PxeOptions();
 const ipxe: Dhcp6Option[] = [
   { kind: 'oro', codes: [23, 24, 59, 60] },
   { kind: 'user-class', classes: [Buffer.from('iPXE')] },

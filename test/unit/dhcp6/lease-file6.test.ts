@@ -11,6 +11,7 @@ import leaseFile from '../../../plugins/lease-file/index.js';
 import { decode, findOption, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
 import { dhcp6Config } from './config6.js';
+import { iaNa } from '../../helpers/dhcp6-messages.js';
 
 const config = dhcp6Config({ rapidCommit: true });
 const DUID = Buffer.from('00030001525400d60001', 'hex');
@@ -21,13 +22,7 @@ const msg = (type: number, options: Dhcp6Option[]): Dhcp6Packet => ({
   transactionId: 0x42,
   options: [{ kind: 'client-id', duid: DUID }, ...options],
 });
-const ia = (address?: string): Dhcp6Option => ({
-  kind: 'ia-na',
-  iaid: 1,
-  t1: 0,
-  t2: 0,
-  options: address ? [{ kind: 'iaaddr', address, preferredLifetime: 0, validLifetime: 0, options: [] }] : [],
-});
+const ia = (address?: string): Dhcp6Option => iaNa(1, [address]);
 
 test('dhcp6 full with dhcp.mode off: bindings go to the lease file and survive a restart', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease6-'));

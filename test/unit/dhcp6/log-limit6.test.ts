@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dhcp6Packet } from '../../../core/dhcp6/codec.js';
-import { definePlugin } from '../../../core/plugin.js';
-import { makeServer } from '../dhcp-service/helpers.js';
+import { failingClassify, makeServer } from '../dhcp-service/helpers.js';
 import { dhcp6Config } from './config6.js';
 
 const solicit = (xid: number): Dhcp6Packet => ({
@@ -21,15 +20,7 @@ const solicit = (xid: number): Dhcp6Packet => ({
 });
 
 test('DHCPv6: a plugin failing on every message is logged once a second with a count', async () => {
-  const bad = definePlugin({
-    name: 'bad',
-    apply(server) {
-      server.dhcp.hooks.classify.tap('bad', () => {
-        throw new Error('x');
-      });
-    },
-  });
-  const s = makeServer(dhcp6Config(), [bad]);
+  const s = makeServer(dhcp6Config(), [failingClassify()]);
   for (let i = 0; i < 30; i++) {
     const out = await s.server.dhcp6.inject(solicit(i + 1), { address: 'fe80::5054:ff:fed6:9%eth0', port: 546 });
     assert.deepEqual(out, [], 'dropped');

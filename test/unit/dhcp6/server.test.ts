@@ -14,6 +14,7 @@ import macAllowlist from '../../../plugins/mac-allowlist/index.js';
 import { decode, findOption, findOptions, type Dhcp6Option, type Dhcp6Packet } from '../../../core/dhcp6/codec.js';
 import { makeServer } from '../dhcp-service/helpers.js';
 import { dhcp6Config } from './config6.js';
+import { edk2PxeOptions, iaNa } from '../../helpers/dhcp6-messages.js';
 import type { PluginDefinition } from '../../../core/plugin.js';
 
 const fixture = (f: string): Buffer =>
@@ -42,26 +43,11 @@ function edk2(
     { kind: 'client-id', duid: EDK2_DUID },
     { kind: 'elapsed-time', centiseconds: 0 },
     ...extra,
-    { kind: 'oro', codes: [59, 60, 23, 16] },
-    { kind: 'nii', type: 1, major: 3, minor: 0 },
-    { kind: 'client-arch-type', types: [arch] },
-    { kind: 'vendor-class', enterprise: 343, data: [Buffer.from(vendor)] },
+    ...edk2PxeOptions(arch, vendor),
   ]);
 }
 
-const ia = (iaid: number, ...addrs: string[]): Dhcp6Option => ({
-  kind: 'ia-na',
-  iaid,
-  t1: 0xffffffff,
-  t2: 0xffffffff,
-  options: addrs.map((address) => ({
-    kind: 'iaaddr' as const,
-    address,
-    preferredLifetime: 0,
-    validLifetime: 0,
-    options: [],
-  })),
-});
+const ia = (iaid: number, ...addrs: string[]): Dhcp6Option => iaNa(iaid, addrs, 0xffffffff);
 
 async function one(s: ReturnType<typeof server>, p: Dhcp6Packet | Buffer, source = { address: LL, port: 546 }) {
   const out = await s.server.dhcp6.inject(p, source);
