@@ -20,7 +20,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { realnetAvailable, withLan, type BootResult, type Lan } from '../helpers/realnet.js';
-import { tail } from '../helpers/proc.js';
+import { run, tail } from '../helpers/proc.js';
+import { nativeListen } from '../../core/native/listen-socket.js';
 import { startPxekit, type LogLine, type PxekitProc } from './pxekit-proc.js';
 
 const MARKER = 'PXEKIT-IPV6-BOOT-OK';
@@ -28,6 +29,8 @@ const IPXE = '/usr/lib/ipxe';
 const OVMF = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const AAVMF = '/usr/share/AAVMF/AAVMF_CODE.fd';
 const SERVER = 'fd77::1';
+/** A second server address on the link, nearer (longest prefix) to the reserved clients than SERVER. */
+const BESIDE = 'fd77::10';
 const skip =
   realnetAvailable(['qemu-system-x86_64', 'radvd']) ??
   (existsSync(path.join(IPXE, 'ipxe.efi')) ? undefined : `Debian package ipxe not installed (${IPXE})`) ??
@@ -81,10 +84,12 @@ function writeConfig(dir: string): string {
         },
       ],
     },
-    // Bound to the address in the boot URLs, not `::`: the server also has a SLAAC address in fd77::/64 (from
-    // the RA), and a transfer socket on `::` answers from whichever source the kernel picks. EDK2's TFTP
-    // ignores an OACK from another address than the one it sent the RRQ to (PXE-E18; iPXE does not mind).
-    tftp: { port: 69, address6: SERVER },
+    // On `::` although the server also has fd77::10 beside the URL's fd77::1 (BESIDE): the kernel's source
+    // for a client in fd77::/64 would be fd77::10, and EDK2's TFTP ignores an OACK from another address than
+    // the one it sent the RRQ to (PXE-E18; iPXE does not mind). The native listening socket answers from the
+    // RRQ's destination (docs/tftp.md#answers-come-from-the-address-asked); without the addon (node:dgram) the
+    // kernel picks, so the test then binds the URL's address as the docs say.
+    tftp: { port: 69, address6: nativeListen().available ? '::' : SERVER },
     http: { port: 80 },
     log: { level: 'info' },
     plugins: [
@@ -167,6 +172,13 @@ function diagnostics(boot: BootResult, logs: LogLine[], px: PxekitProc): string 
   );
 }
 
+/** Gives the server BESIDE too, so that a reply's source is ambiguous on `::` (see the tftp config). */
+async function addBeside(lan: Lan): Promise<void> {
+  const args = ['-n', lan.srvNs, '-6', 'addr', 'add', `${BESIDE}/64`, 'dev', 'eth0', 'nodad'];
+  const r = await run('ip', args, { timeoutMs: 10_000 });
+  assert.equal(r.code, 0, `ip ${args.join(' ')}: ${r.stderr}`);
+}
+
 /** The IPv6 address a log line's client field names (TFTP/HTTP), without a zone or v4-mapped prefix. */
 const clientOf = (l: LogLine): string => String(l['client'] ?? '').replace(/%.*$/, '');
 
@@ -181,6 +193,7 @@ test(
       t,
       { name: 'e2eip6', taps: 1, ipv6: true, ra: { prefix: 'fd77::/64', managed: true } },
       async (lan) => {
+        await addBeside(lan);
         const px = await startPxekit(lan, config);
         assert.ok(
           px.lines.some((l) => l.event === 'dhcp6.listening'),
@@ -279,6 +292,7 @@ test(
       t,
       { name: 'e2eip6a', taps: 1, ipv6: true, ra: { prefix: 'fd77::/64', managed: true } },
       async (lan) => {
+        await addBeside(lan);
         const px = await startPxekit(lan, config);
         const mac = MACS.arm64;
         // The download ends the case: AAVMF then fails to start the (non-EFI) file and moves on.

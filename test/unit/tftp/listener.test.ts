@@ -71,6 +71,24 @@ test(
   },
 );
 
+test(
+  'native: "server busy" from the listening port leaves from the address asked too',
+  { skip: noNative },
+  async (t) => {
+    const s = await startTestServer({ 'a.bin': Buffer.alloc(600, 1) }, { address: '0.0.0.0', maxTransfers: 1 });
+    t.after(() => s.stop());
+    const holder = createSocket('udp4');
+    t.after(() => holder.close());
+    holder.bind(0, '127.0.0.1');
+    await once(holder, 'listening');
+    holder.send(rrq('a.bin', 'blksize\x00512\x00'), s.port, '127.0.0.2'); // its OACK is never ACKed: it stays
+    await once(holder, 'message');
+    const [busy] = await ask(s.port, '127.0.0.3', rrq('a.bin'));
+    assert.deepEqual([busy!.msg.readUInt16BE(0), busy!.rinfo.address, busy!.rinfo.port], [5, '127.0.0.3', s.port]);
+    assert.match(busy!.msg.toString('latin1', 4), /server busy/);
+  },
+);
+
 test('dgram: the same server works, answering from the kernel choice (127.0.0.1)', async (t) => {
   const s = await startTestServer({ 'a.bin': Buffer.alloc(600, 1) }, { address: '0.0.0.0', transport: 'dgram' });
   t.after(() => s.stop());
