@@ -93,8 +93,12 @@ export class CacheFill {
         throw this.#aborted;
       }
       onStarted();
-      const pending: Buffer[] = [];
+      let pending: Buffer[] = [];
       let pendingBytes = 0;
+      // One batch is written while the next is read: the store keeps sending during a write (a pipe from git
+      // holds only 64 KiB), and memory stays at two batches.
+      let queued = 0;
+      let inFlight: Promise<void> = Promise.resolve();
       // Each read can be cut short by abort(): a body whose destroy waits on its producer must not hold the
       // fill. (A fresh promise per read: racing one long-lived promise would keep every chunk reachable.)
       const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -111,18 +115,22 @@ export class CacheFill {
         this.#received += b.length;
         pending.push(b);
         pendingBytes += b.length;
-        if (this.#bytes + pendingBytes > this.size)
+        if (queued + pendingBytes > this.size)
           throw new Error(`the store sent more than the ${this.size} bytes it announced`);
         if (pendingBytes >= FLUSH_BYTES) {
           writing = true;
-          await this.#append(pending, pendingBytes);
+          await inFlight;
           writing = false;
-          pending.length = 0;
+          inFlight = this.#append(pending, pendingBytes, queued);
+          inFlight.catch(() => undefined); // awaited at the next batch or the end
+          queued += pendingBytes;
+          pending = [];
           pendingBytes = 0;
         }
       }
       writing = true;
-      if (pendingBytes > 0) await this.#append(pending, pendingBytes);
+      await inFlight;
+      if (pendingBytes > 0) await this.#append(pending, pendingBytes, queued);
       if (this.#aborted) throw this.#aborted;
       if (this.#bytes !== this.size)
         throw new Error(`the store sent ${this.#bytes} of the ${this.size} bytes it announced`);
@@ -140,15 +148,15 @@ export class CacheFill {
     }
   }
 
-  /** Writes the gathered chunks at the end of what is written, then lets waiting readers on. */
-  async #append(chunks: Buffer[], length: number): Promise<void> {
+  /** Writes the gathered chunks at byte `at` (batches land in order), then lets waiting readers on. */
+  async #append(chunks: Buffer[], length: number, at: number): Promise<void> {
     const file = this.#file!;
-    let done = (await file.writev(chunks, this.#bytes)).bytesWritten;
+    let done = (await file.writev(chunks, at)).bytesWritten;
     if (done < length) {
       // A short vectored write (rare on regular files): finish it from one buffer.
       const rest = Buffer.concat(chunks).subarray(done);
       for (let off = 0; off < rest.length;) {
-        const n = (await file.write(rest, off, rest.length - off, this.#bytes + done)).bytesWritten;
+        const n = (await file.write(rest, off, rest.length - off, at + done)).bytesWritten;
         off += n;
         done += n;
       }
