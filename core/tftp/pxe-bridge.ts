@@ -16,6 +16,7 @@ import type { TftpOptions } from './options.js';
 import { TftpRefusal } from './refusal.js';
 import type { ReadDecision, TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { unmapIpv4 } from '../util/ipv4-mapped.js';
+import { LogLimiter } from '../util/log-limit.js';
 
 /** What the bridge learnt about one request, kept until its last event. */
 interface RequestState {
@@ -56,10 +57,13 @@ export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: 
     };
     return st.hookReq;
   };
+  // A failing plugin fails every request: one line a second per plugin and hook, with a count.
+  const limited = new LogLimiter();
   /** Logs a plugin/source failure and refuses with a generic ERROR 0. */
   const failed = (err: unknown, what: string, req: TftpRequest, st: RequestState): TftpRefusal => {
     const tags = hookTags(err);
-    log.error(
+    limited.error(
+      log,
       {
         event: 'tftp.hook.error',
         err,
@@ -70,6 +74,7 @@ export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: 
         transferId: req.transferId,
       },
       `TFTP ${what} failed`,
+      `${tags.plugin ?? ''}:${tags.hook ?? ''}`,
     );
     if (tags.plugin) st.plugin = tags.plugin;
     return new TftpRefusal(

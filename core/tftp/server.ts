@@ -27,6 +27,7 @@ import {
 } from './transfer-socket.js';
 import { TFTP_TUNABLE_OPTIONS, type TftpTunableOption } from './types.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './types.js';
+import { LogLimiter } from '../util/log-limit.js';
 import { raceTimer } from '../util/race-timer.js';
 import { nativeListen } from '../native/listen-socket.js';
 
@@ -45,6 +46,8 @@ export const READ_AHEAD_BUDGET = 8 * 1024 * 1024;
 export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
+  /** Per-request failures a flood can repeat (no socket, a failing plan): one line per kind a second. */
+  readonly limitedLog = new LogLimiter();
   /** The listening sockets: `address`, then `address6` when set (same port). */
   #listeners: TftpListener[] = [];
   readonly #sessions = new Map<string, Session>();
@@ -238,6 +241,7 @@ export class TftpServer implements SessionHost {
     // Let the abort ERRORs leave the shared socket (unconnected sends complete on a later tick).
     await new Promise((r) => setImmediate(r));
     this.#closeMain();
+    this.limitedLog.flush();
   }
 
   #closeMain(): void {
@@ -306,7 +310,7 @@ export class TftpServer implements SessionHost {
     this.#sessions.set(key, session);
     this.#perClient.set(client.address, fromClient + 1);
     session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
-      this.log.error({ err, client }, 'tftp: session failed');
+      this.limitedLog.error(this.log, { event: 'tftp.session.error', err, client }, 'tftp: session failed');
       session.abort('internal server error');
       this.release(session);
     });
@@ -319,7 +323,7 @@ export class TftpServer implements SessionHost {
   async runLinked(pkt: RequestPacket, client: TftpClient, link: SessionLink): Promise<void> {
     const session = new Session(this, `link:${++this.#seq}`, client, `i${this.#seq.toString(36)}`, link);
     await session.run(pkt, this.#planContext(), planRead).catch((err: unknown) => {
-      this.log.error({ err, client }, 'tftp: linked session failed');
+      this.limitedLog.error(this.log, { event: 'tftp.session.error', err, client }, 'tftp: linked session failed');
       session.abort('internal server error');
       link.error(TftpErrorCode.NotDefined, 'internal server error');
       link.closed();

@@ -11,6 +11,7 @@ import type { Plan, PlanContext, TransferPlan } from './request.js';
 import { ReadTransfer, type TransferStats } from './transfer.js';
 import type { TransferSocket, TransferSocketEvents } from './transfer-socket.js';
 import type { TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
+import type { LogLimiter } from '../util/log-limit.js';
 import { raceTimer } from '../util/race-timer.js';
 
 export interface SessionHost {
@@ -26,6 +27,8 @@ export interface SessionHost {
   /** Read-ahead for a transfer starting now (the server shares one budget among running transfers). */
   readAheadBytes(): number;
   readonly log: Logger;
+  /** Rate limit for the per-request failure lines below (a flood must not become a line per packet). */
+  readonly limitedLog: LogLimiter;
   readonly isClosing: boolean;
   /** An ERROR from the listening port, from `local` when known. */
   sendError(client: TftpClient, code: number, message: string, local?: string): void;
@@ -90,7 +93,11 @@ export class Session {
     try {
       plan = await withTimeout(planner(pkt, client, this.transferId, ctx), host.opts.requestTimeoutMs);
     } catch (err) {
-      host.log.warn({ err, client, path: pkt.filename }, 'tftp: request failed');
+      host.limitedLog.warn(
+        host.log,
+        { event: 'tftp.request.error', err, client, path: pkt.filename },
+        'tftp: request failed',
+      );
       this.#sendError(TftpErrorCode.NotDefined, 'internal server error');
       this.#host.emit(
         {
@@ -133,7 +140,11 @@ export class Session {
           this.local,
         );
       } catch (err) {
-        host.log.warn({ err, client }, 'tftp: cannot open transfer socket');
+        host.limitedLog.warn(
+          host.log,
+          { event: 'tftp.socket.error', err, client },
+          'tftp: cannot open transfer socket',
+        );
         this.#sendError(TftpErrorCode.NotDefined, 'server error');
         return this.#done();
       }
@@ -184,7 +195,12 @@ export class Session {
   }
 
   #failed(err: unknown): void {
-    this.#host.log.error({ err, client: this.client }, 'tftp: transfer failed on a packet');
+    const host = this.#host;
+    host.limitedLog.error(
+      host.log,
+      { event: 'tftp.transfer.error', err, client: this.client },
+      'tftp: transfer failed on a packet',
+    );
     this.abort('internal server error');
   }
 
