@@ -1,8 +1,8 @@
 /**
- * `npm run bench`: the DHCP, TFTP, HTTP and QEMU boot benchmarks one after another, each in its own
- * namespaces, every target under the same load, then one table with ratios to the reference
+ * `npm run bench`: the DHCP, DHCPv6, cold-start, flood, TFTP, HTTP, QEMU boot and boot-storm benchmarks one
+ * after another, each in its own namespaces, every target under the same load, then one table with ratios to the reference
  * (dnsmasq for DHCP/TFTP, nginx for HTTP). Progress goes to stderr, the table to stdout.
- * Bounded: each perfdhcp/curl/atftp/QEMU run has its own timeout; the whole run takes ~5-8 min.
+ * Bounded: each perfdhcp/curl/atftp/QEMU run has its own timeout; the whole run takes ~28 min.
  * BENCH_ONLY=dhcp,dhcp6,dhcp-cold,flood,tftp,http,boot,storm picks benches; BENCH_TARGETS=name,... picks targets.
  */
 import { runBootBench } from './boot.js';
