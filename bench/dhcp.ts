@@ -17,9 +17,9 @@ import { withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.j
 import { perfdhcp, searchRate } from './lib/perfdhcp.js';
 import { load1, median, nice, roundsNote, runRounds, sample, type RoundTally } from './lib/rounds.js';
 import { relayedDhcp } from './lib/relay-lan.js';
-import { printTable } from './lib/report.js';
+import { printTable, rowOf } from './lib/report.js';
 import type { BaseContext } from './lib/server.js';
-import { TargetRuns, rowOf } from './lib/target-runs.js';
+import { TargetRuns } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
@@ -60,7 +60,7 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
     ['perfdhcp'],
     async (lan) => {
       const base = await relayedDhcp(lan);
-      const tallies = new Map<Target, Tally>(
+      const tallies = new Map<Target, RoundTally>(
         targets.map((t) => [t, { fresh: [], known: [], runs: new TargetRuns(t, base) }]),
       );
       await runRounds('dhcp', targets, ROUNDS, tallies, (t, tally) => round(t, base, tally));
@@ -69,16 +69,11 @@ export async function runDhcpBench(targets = selectTargets(dhcpTargets())): Prom
   );
 }
 
-interface Tally extends RoundTally {
-  /** The target's servers: peak RSS and lease-log replays over all rounds. */
-  runs: TargetRuns;
-}
-
 /**
  * One round for one target: the new-client search (a fresh server per step), then the known-client search.
  * Round 1 starts from a per-target rate with NEW_STEPS; later rounds start at the last best, with fewer.
  */
-async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> {
+async function round(t: Target, base: BaseContext, tally: RoundTally): Promise<void> {
   const before = load1();
   const last = tally.fresh.at(-1)?.rate;
   const fresh = await searchRate(
@@ -110,7 +105,7 @@ async function round(t: Target, base: BaseContext, tally: Tally): Promise<void> 
     progress(`dhcp ${t.name}: lease log audit: ${audit.doubles} double allocations (${audit.problem})`);
 }
 
-function rowsFor(t: Target, tally: Tally): Row[] {
+function rowsFor(t: Target, tally: RoundTally): Row[] {
   const row = rowOf('dhcp', t);
   if (tally.error && tally.fresh.length === 0)
     return [row('new-client rate', 'leases/s', undefined, `skipped: ${tally.error.slice(0, 200)}`)];

@@ -16,11 +16,11 @@
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
 import { parseExchanges, searchRate, type PerfRun } from './lib/perfdhcp.js';
-import { printTable } from './lib/report.js';
+import { printTable, rowOf } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
 import type { BaseContext } from './lib/server.js';
 import { load1, median, nice, roundsNote, runRounds, sample, type RoundTally } from './lib/rounds.js';
-import { TargetRuns, rowOf } from './lib/target-runs.js';
+import { TargetRuns } from './lib/target-runs.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp6, keaDhcp6, pxekitDhcp6 } from './targets/dhcp6.js';
 
@@ -53,8 +53,6 @@ async function perfdhcp6(lan: Lan, rate: number, clients: number, seconds: numbe
 
 interface Tally extends RoundTally {
   nonUnique: number;
-  /** The target's servers: peak RSS and lease-log replays over all rounds. */
-  runs: TargetRuns;
 }
 
 const nonUniqueOf = (r: PerfRun) => Number(/non-unique (\d+)/.exec(r.anomalies)?.[1] ?? 0);

@@ -6,6 +6,7 @@
 import { loadavg } from 'node:os';
 import { progress } from './bench-lan.js';
 import type { PerfRun } from './perfdhcp.js';
+import type { TargetRuns } from './target-runs.js';
 
 /** One round's result for one target and load. */
 export interface Sample {
@@ -55,6 +56,8 @@ export const roundsNote = (xs: readonly Sample[]): string =>
 export interface RoundTally {
   fresh: Sample[];
   known: Sample[];
+  /** The target's servers: peak RSS and lease-log replays over all rounds. */
+  runs: TargetRuns;
   error?: string;
 }
 

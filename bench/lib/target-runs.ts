@@ -9,7 +9,6 @@ import { startServer, type BaseContext } from './server.js';
 import type { RowOf } from './report.js';
 
 // bench/dhcp.ts and bench/dhcp6.ts take the row maker from here.
-export { rowOf, type RowOf } from './report.js';
 import type { Row, Target } from './types.js';
 
 export class TargetRuns {
