@@ -5,6 +5,7 @@ import { listenError } from '../errors.js';
 import { injectTftp, type TftpInjectRequest, type TftpInjectResult } from '../tftp/inject.js';
 import { createPxeCallbacks } from '../tftp/pxe-bridge.js';
 import { TftpServer } from '../tftp/server.js';
+import { LogLimiter } from '../util/log-limit.js';
 import { ipv6ListenAddress } from './listen6.js';
 
 export type { TftpInjectRequest, TftpInjectResult };
@@ -32,6 +33,7 @@ export class TftpService implements ProtocolService {
       const cfg = this.#server.config.tftp;
       const address6 = ipv6ListenAddress(this.#server.config, cfg, 'tftp');
       const log = this.#server.log.child({ protocol: 'tftp' });
+      const limitedLog = new LogLimiter();
       this.#engine = new TftpServer(
         {
           port: cfg.port,
@@ -46,8 +48,9 @@ export class TftpService implements ProtocolService {
           defaultTimeoutMs: cfg.timeoutMs,
           retries: cfg.retries,
           log,
+          limitedLog,
         },
-        createPxeCallbacks(this.#server, this.hooks, log),
+        createPxeCallbacks(this.#server, this.hooks, log, limitedLog),
       );
     }
     return this.#engine;
@@ -81,7 +84,7 @@ export class TftpService implements ProtocolService {
     const engine = prev.#engine;
     if (!engine || !prev.#listening) return;
     const cfg = this.#server.config.tftp;
-    engine.useCallbacks(createPxeCallbacks(this.#server, this.hooks, engine.log));
+    engine.useCallbacks(createPxeCallbacks(this.#server, this.hooks, engine.log, engine.limitedLog));
     engine.retune({
       maxBlksize: cfg.maxBlksize,
       windowsizeCap: cfg.windowsizeCap,

@@ -16,7 +16,7 @@ import type { TftpOptions } from './options.js';
 import { TftpRefusal } from './refusal.js';
 import type { ReadDecision, TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { unmapIpv4 } from '../util/ipv4-mapped.js';
-import { LogLimiter } from '../util/log-limit.js';
+import type { LogLimiter } from '../util/log-limit.js';
 
 /** What the bridge learnt about one request, kept until its last event. */
 interface RequestState {
@@ -29,7 +29,16 @@ interface RequestState {
   hookReq?: TftpReadRequest;
 }
 
-export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: Logger): TftpCallbacks {
+/**
+ * `limited`: the rate limit for `tftp.hook.error` (a failing plugin fails every request), the engine's
+ * (`TftpServer.limitedLog`), so one limiter spans reloads and the engine's close flushes it.
+ */
+export function createPxeCallbacks(
+  server: ProtocolHost,
+  hooks: TftpHooks,
+  log: Logger,
+  limited: LogLimiter,
+): TftpCallbacks {
   const states = new WeakMap<TftpRequest, RequestState>();
 
   const identify = (client: TftpClient): RequestState => {
@@ -57,8 +66,6 @@ export function createPxeCallbacks(server: ProtocolHost, hooks: TftpHooks, log: 
     };
     return st.hookReq;
   };
-  // A failing plugin fails every request: one line a second per plugin and hook, with a count.
-  const limited = new LogLimiter();
   /** Logs a plugin/source failure and refuses with a generic ERROR 0. */
   const failed = (err: unknown, what: string, req: TftpRequest, st: RequestState): TftpRefusal => {
     const tags = hookTags(err);

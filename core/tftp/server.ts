@@ -31,7 +31,7 @@ import { LogLimiter } from '../util/log-limit.js';
 import { raceTimer } from '../util/race-timer.js';
 import { nativeListen } from '../native/listen-socket.js';
 
-type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address' | 'address6'>> & {
+type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address' | 'address6' | 'limitedLog'>> & {
   address: string;
   address6: string | undefined;
   mtuBlksize: ((a: string) => number | undefined) | undefined;
@@ -47,7 +47,7 @@ export class TftpServer implements SessionHost {
   readonly opts: Resolved;
   readonly log: Logger;
   /** Per-request failures a flood can repeat (no socket, a failing plan): one line per kind a second. */
-  readonly limitedLog = new LogLimiter();
+  readonly limitedLog: LogLimiter;
   /** The listening sockets: `address`, then `address6` when set (same port). */
   #listeners: TftpListener[] = [];
   readonly #sessions = new Map<string, Session>();
@@ -65,6 +65,7 @@ export class TftpServer implements SessionHost {
   constructor(options: TftpServerOptions, callbacks: TftpCallbacks) {
     this.#callbacks = callbacks;
     this.log = options.log;
+    this.limitedLog = options.limitedLog ?? new LogLimiter();
     this.opts = {
       port: options.port ?? 69,
       address: options.address ?? '0.0.0.0',

@@ -1,5 +1,6 @@
 /** Public types of the TFTP server: options, the callbacks the server object supplies, and boot events. */
 import type { Logger } from 'pino';
+import type { LogLimiter } from '../util/log-limit.js';
 import type { FileHandle } from '../files/types.js';
 import type { TftpOptions } from './options.js';
 import type { TransferOutcome } from './transfer-types.js';
@@ -93,6 +94,11 @@ export interface TftpServerOptions {
    */
   mtuBlksize?: ((clientAddress: string) => number | undefined) | false;
   log: Logger;
+  /**
+   * The rate limit for per-request failure lines (one line a second per kind); pass the one the callbacks
+   * log through too, so the engine's close flushes both. Default: the engine's own.
+   */
+  limitedLog?: LogLimiter;
 }
 
 interface EventBase {
