@@ -5,6 +5,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
+import { raceTimer } from '../util/race-timer.js';
 import { ipv6ListenAddress } from './listen6.js';
 import type { ProtocolService, ServiceHost } from './types.js';
 
@@ -96,10 +97,15 @@ export class HttpService implements ProtocolService {
     return injectHttp(this.#http, req);
   }
 
-  /** Stop accepting, close idle keep-alive connections, give in-flight responses `graceMs`, then cut the rest. */
+  /**
+   * Stop accepting, close idle keep-alive connections, give in-flight responses `graceMs`, then cut the rest;
+   * resolves once every request's flow has ended too (its access line written after its response closed),
+   * so nothing is logged after the server says it closed.
+   */
   async close(graceMs: number): Promise<void> {
     if (!this.#listener) return;
     await this.#listener.close(graceMs);
+    await raceTimer(this.drained(), graceMs, () => undefined);
     this.#started = false;
   }
 
