@@ -6,7 +6,7 @@
  * sizes (bench/lib/storm-machines.ts). The same storm runs against pxekit (full DHCP with its durable
  * lease file, TFTP, HTTP) and against dnsmasq (DHCP with its lease file + TFTP) with nginx, cold servers
  * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
- * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=3, BENCH_TARGETS=pxekit,dnsmasq;
+ * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
  * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core)
  */
@@ -81,7 +81,7 @@ async function runStorm(lan: Lan, plan: StormPlan): Promise<StormResult> {
 
 export async function runStormBench(): Promise<Row[]> {
   const machines = Number(process.env.BENCH_STORM_MACHINES ?? 500);
-  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 5);
   const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
   const chosen = stacks().filter((s) => !want?.length || want.some((w) => s.name.startsWith(w)));
   const { root, bootFileSize } = makeFiles();
