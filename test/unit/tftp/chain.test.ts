@@ -141,7 +141,7 @@ test(
     const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
     /** JavaScript's part: block `b` prefilled into its slot and armed with the chain for the ACK of b - 1. */
     const arm = (b: number) => {
-      const slot = slots[b & 1];
+      const slot = slots[(b & 1) as 0 | 1];
       slot.writeUInt32BE((3 << 16) | b, 0);
       data.copy(slot, 4, (b - 1) * BS, b * BS);
       const chain = { fd, slots, block: b, blksize: BS, size: data.length };
