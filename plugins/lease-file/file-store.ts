@@ -3,8 +3,9 @@
  * same compare-and-set rule as every store); every change is appended to a write-ahead log of
  * CRC-framed JSON lines (WalWriter) and `commit`, `release` and `decline` resolve only once their
  * record is on disk, so the DHCPACK is sent only for a lease that survives `kill -9` or a power
- * cut. Offers are logged too but not waited for: a lost 30 s hold is harmless because the REQUEST's
- * `commit` checks the address again. The log is compacted into a snapshot when it grows.
+ * cut. Offers are kept in memory only (as Kea and dnsmasq do): after a restart a lost 30 s hold is
+ * harmless because the REQUEST's `commit` checks the address again, and the log then holds only
+ * what a client was promised. The log is compacted into a snapshot when it grows.
  */
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -125,19 +126,18 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   async offer(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
-    const wal = this.#writable();
+    this.#writable();
     const r = this.#index.write(lease, 'offered', now);
-    if (!r) return undefined;
-    if (r.changed) await wal.append(this.#record(r.lease), false);
-    return copy(r.lease);
+    // No log record: an offer promises nothing durable (see the file comment and README).
+    return r && copy(r);
   }
 
   async commit(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
     const wal = this.#writable();
     const r = this.#index.write(lease, 'bound', now);
     if (!r) return undefined;
-    await wal.append(this.#record(r.lease), true);
-    return copy(r.lease);
+    await wal.append(this.#record(r), true);
+    return copy(r);
   }
 
   /** `onlyState`: free it only while the record is still in that state (checked in the same step). */
