@@ -6,8 +6,9 @@
  * sizes (bench/lib/storm-machines.ts). The same storm runs against pxekit (full DHCP with its durable
  * lease file, TFTP, HTTP) and against dnsmasq (DHCP with its lease file + TFTP) with nginx, cold servers
  * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
- * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=3, BENCH_TARGETS=pxekit,dnsmasq;
- * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone)
+ * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
+ * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
+ * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
@@ -80,7 +81,7 @@ async function runStorm(lan: Lan, plan: StormPlan): Promise<StormResult> {
 
 export async function runStormBench(): Promise<Row[]> {
   const machines = Number(process.env.BENCH_STORM_MACHINES ?? 500);
-  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 5);
   const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
   const chosen = stacks().filter((s) => !want?.length || want.some((w) => s.name.startsWith(w)));
   const { root, bootFileSize } = makeFiles();
@@ -114,6 +115,7 @@ export async function runStormBench(): Promise<Row[]> {
       http: process.env.BENCH_STORM_HTTP === '0' ? [] : FILES,
       bootFileSize,
       machineTimeoutMs: 120_000,
+      ...(process.env.BENCH_STORM_WORKERS ? { workers: Number(process.env.BENCH_STORM_WORKERS) } : {}),
     };
     const results = new Map<string, RoundResult[]>();
     for (let round = 0; round < rounds; round++) {
@@ -192,7 +194,7 @@ function toRows(results: Map<string, RoundResult[]>, n: number, rounds: number):
         `${n} machines: server CPU (user + system)`,
         's',
         med.serverCpuS,
-        `client process ${(med.clientCpuMs / 1000).toFixed(1)} s; TFTP timeouts ${med.tftpTimeouts} ` +
+        `client process ${(med.clientCpuMs / 1000).toFixed(1)} s (${med.workers} threads); TFTP timeouts ${med.tftpTimeouts} ` +
           `on ${med.machinesWithTftpTimeouts} machines; out-of-order DATA ${med.tftpOutOfOrder}`,
       ),
     );

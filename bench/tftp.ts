@@ -3,7 +3,8 @@
  * 100 MiB with curl and atftp at blksize 1468 (71,431 blocks: past the 16-bit block number
  * rollover), atftp with windowsize 8 and 16 (RFC 7440), then 20 and 200 concurrent 8 MiB
  * curl downloads (with both dnsmasq and pxekit selected, every row but the windowsize ones runs interleaved,
- * median of runs); peak server RSS.
+ * median of runs); peak server RSS. Interleaved rows also note the server's CPU (user + system) per DATA
+ * block of each run: on this machine the lock-step loads are CPU-bound, and CPU is what a server changes.
  * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose; BENCH_TFTP_LOADS=regex keeps
  * the loads whose name matches, e.g. BENCH_TFTP_LOADS='blksize 1468' for the two lock-step rows;
  * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3)
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { atftpOnce, curlConcurrent, curlOnce, MiB, writeRandomFile, type Transfer } from './lib/loads.js';
 import { printTable } from './lib/report.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqTftp } from './targets/dnsmasq.js';
 import { pxekitTarget } from './targets/pxekit.js';
@@ -38,7 +39,11 @@ function median(runs: Transfer[]): Transfer {
   const sorted = [...runs].sort((a, b) => a.mibps - b.mibps);
   const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
   const all = runs.map((r) => r.mibps.toFixed(1)).join(', ');
-  return { ...mid, detail: [mid.detail, `median of ${runs.length}: ${all} MiB/s`].filter(Boolean).join('; ') };
+  const cpu = runs.every((r) => r.serverUsPerBlock !== undefined)
+    ? `server CPU ${runs.map((r) => r.serverUsPerBlock!.toFixed(1)).join(', ')} µs/block`
+    : '';
+  const detail = [mid.detail, `median of ${runs.length}: ${all} MiB/s`, cpu].filter(Boolean).join('; ');
+  return { ...mid, detail };
 }
 const SMALL = 8 * MiB;
 
@@ -72,13 +77,41 @@ const LOCKSTEP = [
   '200 x 8 MiB curl (total)',
 ] as const;
 
-/** One run of an interleaved load against the server on `port`. */
-function interleavedRun(metric: string, lan: BaseContext['lan'], port: number, scratch: string): Promise<Transfer> {
+/** One run of an interleaved load against `server` on `port`, with the server's CPU per DATA block. */
+function interleavedRun(
+  metric: string,
+  lan: BaseContext['lan'],
+  server: RunningServer,
+  port: number,
+  scratch: string,
+): Promise<Transfer> {
   const url = (f: string) => `tftp://${lan.srvAddr}:${port}/${f}`;
-  if (metric.startsWith('curl')) return curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468'], 60);
-  if (metric.startsWith('atftp')) return atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port);
+  if (metric.startsWith('curl'))
+    return withServerCpu(server, blocksOf(BIG), () =>
+      curlOnce(lan, url('big.bin'), BIG, ['--tftp-blksize', '1468'], 60),
+    );
+  if (metric.startsWith('atftp'))
+    return withServerCpu(server, blocksOf(BIG), () =>
+      atftpOnce(lan, 'big.bin', BIG, ['blksize 1468'], scratch, 60, port),
+    );
   const n = metric.startsWith('200') ? 200 : 20;
-  return curlConcurrent(lan, url('small.bin'), n, SMALL, ['--tftp-blksize', '1468'], n === 200 ? 90 : 60);
+  return withServerCpu(server, n * blocksOf(SMALL), () =>
+    curlConcurrent(lan, url('small.bin'), n, SMALL, ['--tftp-blksize', '1468'], n === 200 ? 90 : 60),
+  );
+}
+
+/** DATA blocks of a blksize-1468 transfer of `size` bytes (the last one short, possibly empty). */
+const blocksOf = (size: number) => Math.floor(size / 1468) + 1;
+
+/**
+ * Runs `f` and adds the server's CPU time (user + system, from /proc: 10 ms ticks) per DATA block it
+ * sent to the detail: on this machine the lock-step loads are CPU-bound, and CPU is what a server changes.
+ */
+async function withServerCpu(server: RunningServer, blocks: number, f: () => Promise<Transfer>): Promise<Transfer> {
+  const cpu0 = server.cpuSeconds();
+  const x = await f();
+  if (x.failed) return x;
+  return { ...x, serverUsPerBlock: ((server.cpuSeconds() - cpu0) * 1e6) / blocks };
 }
 /** pxekit's TFTP port while it runs beside dnsmasq (which always listens on 69). */
 const SIDE_PORT = 6969;
@@ -102,12 +135,12 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
     for (const metric of loads) {
       const runs: Record<string, Transfer[]> = { [ref.name]: [], [px.name]: [] };
       for (let i = 0; i < LOCKSTEP_RUNS; i++) {
-        for (const [t, port] of [
-          [ref, 69],
-          [px, SIDE_PORT],
+        for (const [t, server, port] of [
+          [ref, a, 69],
+          [px, b, SIDE_PORT],
         ] as const) {
           progress(`tftp ${t.name}: ${metric} (interleaved run ${i + 1}/${LOCKSTEP_RUNS})`);
-          runs[t.name]!.push(await interleavedRun(metric, lan, port, scratch));
+          runs[t.name]!.push(await interleavedRun(metric, lan, server, port, scratch));
         }
       }
       for (const t of [ref, px]) {

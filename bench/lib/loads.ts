@@ -17,6 +17,8 @@ export interface Transfer {
   mibps: number;
   failed: number;
   detail: string;
+  /** The server's CPU time (user + system) per DATA block, where the bench measured it (bench/tftp.ts). */
+  serverUsPerBlock?: number;
 }
 
 /** Random (incompressible) content of `size` bytes at `file`. */

@@ -18,6 +18,8 @@ export interface StormSummary {
   /** DATA packets the machines got out of order (duplicates): the server retransmitted. */
   tftpOutOfOrder: number;
   clientCpuMs: number;
+  /** Threads the machines' TFTP and HTTP ran on. */
+  workers: number;
 }
 
 /** Nearest-rank percentile of sorted values (0 when empty). */
@@ -60,5 +62,6 @@ export function summarizeStorm(r: StormResult): StormSummary {
     machinesWithTftpTimeouts: r.machines.filter((m) => (m.tftpTimeouts ?? 0) > 0).length,
     tftpOutOfOrder: r.machines.reduce((a, m) => a + (m.tftpOutOfOrder ?? 0), 0),
     clientCpuMs: r.clientCpuMs ?? 0,
+    workers: r.workers ?? 1,
   };
 }

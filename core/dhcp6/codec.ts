@@ -15,6 +15,8 @@ export {
   vendorClassStrings,
   userClassStrings,
   unwrapRelays,
+  wrapRelayReplies,
+  replyPort,
 } from './options.js';
 export { parseDuid, duidMac, duidHex, parseDuidHex, macFromLinkLocal, macOf, type ParsedDuid } from './duid.js';
 export { readAddress, canonicalAddress, addressBytes } from './address.js';

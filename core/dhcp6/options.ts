@@ -1,4 +1,5 @@
 /** Reading options out of a decoded message: the first of a kind, all of a kind, the client's classes. */
+import { MessageType, OptionCode } from './constants.js';
 import type { Dhcp6Option, Dhcp6OptionKind, Dhcp6Packet, Dhcp6RelayMessage, OptionOf } from './types.js';
 
 /** The first option of `kind` in `options`, or undefined. */
@@ -48,6 +49,38 @@ export function unwrapRelays(
     p = inner.message;
   }
   return { message: p, relays };
+}
+
+/**
+ * Wraps a reply in Relay-reply layers for the relays `unwrapRelays` found (outermost first), innermost
+ * first, each echoing its relay's Interface-ID (RFC 8415 §19.3).
+ */
+export function wrapRelayReplies(reply: Dhcp6Packet, relays: readonly Dhcp6RelayMessage[]): Dhcp6Packet {
+  let out = reply;
+  for (let i = relays.length - 1; i >= 0; i--) {
+    const r = relays[i]!;
+    const iid = findOption(r.options, 'interface-id');
+    out = {
+      kind: 'relay',
+      msgType: MessageType.RELAY_REPL,
+      hopCount: r.hopCount,
+      linkAddress: r.linkAddress,
+      peerAddress: r.peerAddress,
+      options: [...(iid ? [iid] : []), { kind: 'relay-msg', message: out }],
+    };
+  }
+  return out;
+}
+
+/**
+ * The port a reply goes to: a client's own port (546) when it came direct; to a relay the server port
+ * (`serverPort`, 547 — RFC 8415 §19.3), or the port the relay sent from when it carries the Relay Source
+ * Port option (135, RFC 8357 §5.2).
+ */
+export function replyPort(relays: readonly Dhcp6RelayMessage[], sourcePort: number, serverPort: number): number {
+  const outer = relays[0];
+  if (!outer) return sourcePort;
+  return rawOption(outer.options, OptionCode.RELAY_SOURCE_PORT) ? sourcePort : serverPort;
 }
 
 const KIND_CODES: Record<Exclude<Dhcp6OptionKind, 'raw'>, number> = {

@@ -70,7 +70,7 @@ static void on_readable(poll_sock *b) {
 
 static void on_failed(poll_sock *b, int err) { call_js((udp_sock *)b, 1, err); }
 static void on_writable(poll_sock *b) { call_js((udp_sock *)b, 2, 0); }
-static void on_closing(poll_sock *b) { udp_disarm((udp_sock *)b); }
+static void on_closing(poll_sock *b) { udp_chain_free((udp_sock *)b); }
 
 static const poll_sock_ops udp_ops = {
     .resource = "pxekit:udp",

@@ -23,11 +23,20 @@ typedef struct {
   int64_t chain_blksize;
   int64_t chain_size;
   int32_t steps; /* chain steps not yet reported to JavaScript */
+  /* The chain's read-ahead: file bytes [ahead_pos, ahead_pos + ahead_len) of chain_fd, read by one
+   * preadv2 for several blocks (udp-arm.c); allocated by the first chain, freed when the socket closes. */
+  char *ahead;
+  int64_t ahead_cap;
+  int64_t ahead_pos;
+  int64_t ahead_len;
+  int ahead_fd;
 } udp_sock;
 
 void udp_arm(udp_sock *s, const unsigned char *key, const char *data, size_t len);
 /* Drops the armed reply and stops the chain. */
 void udp_disarm(udp_sock *s);
+/* At close: udp_disarm and frees the chain's read-ahead. */
+void udp_chain_free(udp_sock *s);
 /* The socket in argv[0] of a call taking `n` arguments (all read into argv), or NULL with a TypeError pending. */
 udp_sock *udp_sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv);
 /* udp-arm.c: armed replies and the lock-step chain. 0: not sent; 1: sent (tell JavaScript); 2: sent and

@@ -11,11 +11,6 @@ import type { Dhcp6Config } from '../dhcp6/config.js';
 import type { DhcpService } from './dhcp-service.js';
 import type { ProtocolService, ServiceHost } from './types.js';
 
-/** What the DHCPv6 service needs of the server: the service host, the dhcp6 config, the DHCP hooks and lease store. */
-export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
-  readonly config: ServiceHost['config'] & { dhcp6: Dhcp6Config };
-  readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
-};
 import { HookError, PxeError } from '../errors.js';
 import { LogLimiter } from '../util/log-limit.js';
 import { recordDecision } from '../dhcp/boot-reply.js';
@@ -28,12 +23,11 @@ import {
   MessageType,
   messageTypeName,
   HOP_COUNT_LIMIT,
-  OptionCode,
 } from '../dhcp6/codec.js';
 import { duidHex } from '../dhcp6/duid.js';
 import { Bindings6 } from '../dhcp6/leases6.js';
 import { ipv6Links } from '../dhcp6/links.js';
-import { findOption, rawOption, unwrapRelays } from '../dhcp6/options.js';
+import { findOption, replyPort, unwrapRelays, wrapRelayReplies } from '../dhcp6/options.js';
 import { poolContains, type Pool6 } from '../dhcp6/pool6.js';
 import { respond } from '../dhcp6/responder.js';
 import type { Dhcp6Option, Dhcp6Packet, Dhcp6RelayMessage } from '../dhcp6/types.js';
@@ -43,6 +37,12 @@ import { prepareDhcp6, type Setup6 } from './dhcp6-setup.js';
 import { Dhcp6Sockets, type Dhcp6Port } from './dhcp6-sockets.js';
 import { TftpSourceWatch } from './dhcp6-tftp-source.js';
 import { ipv6ListenAddress } from './listen6.js';
+
+/** What the DHCPv6 service needs of the server: the service host, the dhcp6 config, the DHCP hooks and lease store. */
+export type Dhcp6ServiceHost = Omit<ServiceHost, 'config'> & {
+  readonly config: ServiceHost['config'] & { dhcp6: Dhcp6Config };
+  readonly dhcp: Pick<DhcpService, 'hooks' | 'leaseStore' | 'loadLeaseStore'>;
+};
 
 /** A reply ready for the wire. `address` carries the link's zone (`fe80::1%eth0`) when link-local. */
 export interface Dhcp6Outgoing {
@@ -319,26 +319,8 @@ export class Dhcp6Service implements ProtocolService {
       });
     if (!('reply' in res)) return undefined;
     this.stats.replies++;
-    // Relay-reply layers, innermost first, each echoing its relay's Interface-ID (RFC 8415 §19.3).
-    let out: Dhcp6Packet = res.reply;
-    for (let i = relays.length - 1; i >= 0; i--) {
-      const r = relays[i]!;
-      const iid = findOption(r.options, 'interface-id');
-      out = {
-        kind: 'relay',
-        msgType: MessageType.RELAY_REPL,
-        hopCount: r.hopCount,
-        linkAddress: r.linkAddress,
-        peerAddress: r.peerAddress,
-        options: [...(iid ? [iid] : []), { kind: 'relay-msg', message: out }],
-      };
-    }
-    // To a client: where it sent from (546). To a relay: the server port, 547 (RFC 8415 §19.3), or the port it
-    // sent from when it says it uses another one (Relay Source Port option 135, RFC 8357 §5.2).
-    const relayPort =
-      relays[0] && rawOption(relays[0].options, OptionCode.RELAY_SOURCE_PORT) ? source.port : this.#cfg.port || 547;
-    const to = { address: source.address, port: relays.length > 0 ? relayPort : source.port };
-    return { buffer: encode(out), to, event: res.event };
+    const to = { address: source.address, port: replyPort(relays, source.port, this.#cfg.port || 547) };
+    return { buffer: encode(wrapRelayReplies(res.reply, relays)), to, event: res.event };
   }
 
   /** TFTP's IPv6 side on `::` beside a second global address: firmware drops its answers (dhcp6-tftp-source.ts). */

@@ -116,7 +116,9 @@ export class TftpService implements ProtocolService {
 
   /** Stop accepting, let running transfers finish for `graceMs`, then abort the rest (clients get ERROR 0). */
   async close(graceMs: number): Promise<void> {
-    if (!this.#engine || !this.#listening) return;
+    if (!this.#engine) return;
+    // An engine made only for inject() never listened: nothing to stop, but its held-back log lines are due.
+    if (!this.#listening) return this.#engine.limitedLog.flush();
     await this.#engine.close(graceMs);
     this.#listening = false;
   }

@@ -124,6 +124,59 @@ test('armChain: a short read (the file is smaller than the size given) stops the
 });
 
 test(
+  'armChain reads ahead several blocks at once: every block right across refills and after a re-arm mid-way',
+  { skip },
+  async (t) => {
+    const BS = 1468; // the chain reads 11 such blocks per preadv2 (CHAIN_AHEAD_BYTES, udp-arm.c)
+    const data = pattern(40 * BS + 100); // blocks 1..40 full, block 41 short
+    const fd = openSync(tempFile(t, data), 'r');
+    t.after(() => closeSync(fd));
+    const peer = await client(t);
+    const calls: { replied: boolean; steps: number; wire: number }[] = [];
+    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+      onPacket: (buf, _len, replied, steps) => void calls.push({ replied, steps, wire: buf.readUInt16BE(2) }),
+      onError: (err) => assert.fail(err),
+    });
+    t.after(() => s.close());
+    const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+    /** JavaScript's part: block `b` prefilled into its slot and armed with the chain for the ACK of b - 1. */
+    const arm = (b: number) => {
+      const slot = slots[(b & 1) as 0 | 1];
+      slot.writeUInt32BE((3 << 16) | b, 0);
+      data.copy(slot, 4, (b - 1) * BS, b * BS);
+      const chain = { fd, slots, block: b, blksize: BS, size: data.length };
+      assert.equal(s.armChain((4 << 16) | (b - 1), slot, 4 + BS, chain), true);
+    };
+    const expectBlock = async (b: number) => {
+      const got = await peer.next();
+      assert.equal(got.readUInt16BE(2), b, 'DATA block number');
+      assert.ok(got.subarray(4).equals(data.subarray((b - 1) * BS, b * BS)), `block ${b} bytes`);
+    };
+    arm(2);
+    for (let b = 1; b <= 17; b++) {
+      peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+      await expectBlock(b + 1); // blocks 3..13 from the first read-ahead, 14..18 from the second
+    }
+    assert.equal(s.chainSteps(), 17);
+    // JavaScript takes over in the middle of the second read-ahead (blocks 14..24) and arms block 20 again.
+    s.disarm();
+    peer.sock.send(ack(18), s.localPort, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(calls, [{ replied: false, steps: 0, wire: 18 }], 'disarmed: the ACK goes to JavaScript');
+    arm(20);
+    for (let b = 19; b <= 38; b++) {
+      peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+      await expectBlock(b + 1);
+    }
+    // ACK 39 fires block 40, the last full one; block 41 would end the file: JavaScript takes over.
+    peer.sock.send(ack(39), s.localPort, '127.0.0.1');
+    await expectBlock(40);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(calls.at(-1), { replied: true, steps: 20, wire: 39 }, 'ACKs 19-38 by the chain');
+  },
+);
+
+test(
   'a ReadTransfer over a native socket and a disk file: the chain carries the steady state, every byte right',
   { skip },
   async (t) => {

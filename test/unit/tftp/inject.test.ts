@@ -158,6 +158,28 @@ test('a throwing hook answers ERROR 0 with a generic message, logs the plugin, a
   assert.equal((await f.server.inject.tftp({ path: 'ok' })).data?.toString(), 'fine');
 });
 
+test('inject-only server: repeated failures are rate-limited and the held-back count is written at close', async () => {
+  const broken = definePlugin({
+    name: 'broken',
+    apply(server) {
+      server.tftp.hooks.readRequest.tapPromise('broken', async () => {
+        throw new Error('always');
+      });
+    },
+  });
+  const f = await startPxeTftp({ listen: false, plugins: [broken], files: { f: 'x' } });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await f.server.inject.tftp({ path: 'f' })).errorCode, 0);
+    const lines = () => f.logs.filter((l) => l.event === 'tftp.hook.error');
+    assert.equal(lines().length, 1, 'the 2nd and 3rd failure within the interval are held back');
+  } finally {
+    await f.stop();
+  }
+  const held = f.logs.filter((l) => l.event === 'tftp.hook.error');
+  assert.equal(held.length, 2, 'close flushed the held-back line (the listener never started)');
+  assert.equal(held[1]!.suppressed, 2);
+});
+
 test('admit: a MAC off the allowlist gets ERROR 2 with the reason, and its file is never resolved', async (t) => {
   const f = await startPxeTftp({
     listen: false,
