@@ -72,6 +72,26 @@ test('commits survive a reload without close (a crash), records equal field by f
   await again.close();
 });
 
+test('offers are not logged (a crash loses the hold); a clean close writes the live ones (a reload keeps them)', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file);
+  await s.commit(w(macOf(1), ipOf(1), 5000), 10);
+  assert.ok(await s.offer(w(macOf(2), ipOf(2), 5000), 10));
+  assert.ok(await s.offer(w(macOf(3), ipOf(3), 20), 10));
+  await s.writer?.flush();
+  assert.equal(s.writer?.syncs, 1, 'only the commit was written');
+  const crashed = await open(file);
+  assert.equal(await crashed.getByIp(ipOf(2)), undefined, 'after a crash the hold is gone');
+  assert.equal((await crashed.getByIp(ipOf(1)))?.state, 'bound');
+  assert.ok(await s.offer(w(macOf(4), ipOf(4), 5000), 30));
+  await s.close();
+  const again = await open(file);
+  assert.equal((await again.getByIp(ipOf(2)))?.state, 'offered', 'a live hold survives a clean close');
+  assert.equal((await again.getByIp(ipOf(4)))?.mac, macOf(4));
+  assert.equal(await again.getByIp(ipOf(3)), undefined, 'an expired hold is not written');
+  assert.equal((await again.getByIp(ipOf(1)))?.state, 'bound');
+});
+
 test('batch mode: concurrent commits share one fdatasync; always: one per commit', async (t) => {
   const file = tempFile(t);
   const batch = await open(file);
