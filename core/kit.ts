@@ -38,6 +38,7 @@ export { LruMap } from './files/sources/lru.js';
 export { DiskCache, type CacheEntry, type CacheFill } from './files/sources/disk-cache.js';
 export { cachedBody, readerStream, type CachedBodyOptions } from './files/sources/cached-body.js';
 export { openFileReader } from './files/file-reader.js';
+export { OpenFileCache, type OpenFile, type OpenFileCacheOptions } from './files/open-files.js';
 
 // Boot: MACs, patterns, arch tables, boot targets, URLs, templates, watched files.
 export { normalizeMac, parseMacPattern, compileMacPatterns, macDashes, macHex, type MacPattern } from './boot/mac.js';

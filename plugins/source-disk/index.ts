@@ -1,12 +1,24 @@
 /**
  * source-disk: serves a folder of the boot server under a mount prefix of the virtual tree.
- * Files are looked up per request (stat + realpath), opened per request and streamed; nothing stays open.
+ * A file is looked up (realpath + stat, symlinks checked) and opened once, then kept open for the next
+ * requests while a stat per request shows it unchanged (OpenFileCache, `openFiles`); with `openFiles: 0`
+ * every request looks up and opens its own.
  */
-import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
-import { minimatch } from 'minimatch';
-import { definePlugin, type FileHandle, PxeError } from 'pxekit';
-import { boundsFor, fromBase, mountedPath, normalizeMount, openFileReader, reportDenied } from 'pxekit/kit';
+import { Minimatch } from 'minimatch';
+import { definePlugin, type FileHandle, type FileReader, PxeError } from 'pxekit';
+import {
+  boundsFor,
+  fromBase,
+  mountedPath,
+  normalizeMount,
+  OpenFileCache,
+  openFileReader,
+  readerStream,
+  reportDenied,
+  type OpenFile,
+} from 'pxekit/kit';
 import { DiskLookup, type FollowSymlinks } from './lookup.js';
 
 export interface SourceDiskOptions {
@@ -27,6 +39,12 @@ export interface SourceDiskOptions {
   missingHint?: string;
   /** Plugin instance name, to mount several folders. */
   name?: string;
+  /** Most unused files kept open between requests (0: open and close per request). */
+  openFiles: number;
+  /** A kept file unused this many seconds is closed. */
+  openFilesIdleSeconds: number;
+  /** The root is on a network file system: no file-system call on the event loop. */
+  networkFileSystem: boolean;
 }
 
 /** The boolean spellings of earlier versions mapped onto the modes. */
@@ -98,6 +116,31 @@ export const sourceDiskSchema = {
       description:
         'Plugin instance name (default "source-disk"); give each instance its own name to mount several folders.',
     },
+    openFiles: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100_000,
+      default: 256,
+      description:
+        'Most unused files kept open between requests (like nginx open_file_cache): a kept file costs a ' +
+        'stat per request instead of realpath + stat + open + close; every request still sees a file ' +
+        'replaced on disk. 0 = open and close per request.',
+    },
+    openFilesIdleSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 86_400,
+      default: 10,
+      description: 'A kept file that no request used for this many seconds is closed.',
+    },
+    networkFileSystem: {
+      type: 'boolean',
+      default: false,
+      description:
+        'The root is on a network file system (NFS, SMB, sshfs): the per-request stat of a kept file goes ' +
+        "through node's thread pool instead of the event loop, where a slow or hung server would stall " +
+        'every protocol. Local disks (the default) answer it in microseconds from the kernel cache.',
+    },
   },
 } as const;
 
@@ -141,10 +184,22 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
       const root = fromBase(base, o.root);
       const mount = normalizeMount(o.mount);
       const matchOpts = { dot: true, nocase: o.caseInsensitive };
+      // Compiled once: minimatch(rel, glob) would build a RegExp per request and glob.
+      const include = o.include?.map((g) => new Minimatch(g, matchOpts));
+      const exclude = (o.exclude ?? []).map((g) => new Minimatch(g, matchOpts));
       const allowed = (rel: string) =>
-        (!o.include || o.include.some((g) => minimatch(rel, g, matchOpts))) &&
-        !(o.exclude ?? []).some((g) => minimatch(rel, g, matchOpts));
+        (!include || include.some((m) => m.match(rel))) && !exclude.some((m) => m.match(rel));
       let lookup: DiskLookup | undefined;
+      const keep = o.openFiles ?? 256;
+      const files =
+        keep > 0
+          ? new OpenFileCache({
+              max: keep,
+              idleMs: (o.openFilesIdleSeconds ?? 10) * 1000,
+              syncStat: !o.networkFileSystem,
+            })
+          : undefined;
+      server.hooks.close.tapPromise(name, async () => files?.close());
 
       server.hooks.ready.tapPromise(name, async () => {
         let rootReal: string;
@@ -180,6 +235,26 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
         log.info({ event: 'files.mount', source: name, mount, root: rootReal, followSymlinks }, 'disk source mounted');
       });
 
+      const handleOf = (path: string, stat: Stats, openReader: () => Promise<FileReader>): FileHandle => {
+        const size = stat.size;
+        return {
+          path,
+          size,
+          mtime: stat.mtime,
+          etag: diskEtag(size, stat.mtimeMs),
+          source: name,
+          // Bounded by the size we announced, so Content-Length / tsize stay true if the file grows; read
+          // from the same descriptor as openReader, so a stream is one version of the file too.
+          async open(range) {
+            const b = boundsFor(range, size);
+            return b ? readerStream(await openReader(), b) : Readable.from([]);
+          },
+          // Positional reads for TFTP (one reused buffer per transfer, page-cache hits without the thread
+          // pool) and the descriptor for HTTP's sendfile; the caller bounds reads by `size`.
+          openReader,
+        };
+      };
+
       server.files.hooks.resolve.tapPromise(name, async (req): Promise<FileHandle | undefined> => {
         if (!lookup) return undefined;
         const at = mountedPath(server, log, name, req, mount);
@@ -189,28 +264,24 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           log.debug({ event: 'files.filtered', path: req.path }, 'path excluded by include/exclude');
           return undefined;
         }
+        if (files) {
+          const kept = await files.get(rel);
+          if (kept) return handleOf(req.path, kept.stat, () => kept.reader());
+          const r = await lookup.find(at.segments);
+          if (!r.found) {
+            if (r.denied) reportDenied(server, log, name, req, r.denied);
+            return undefined;
+          }
+          const f: OpenFile | undefined = await files.open(rel, r.realPath, r.lexicalPath);
+          return f ? handleOf(req.path, f.stat, () => f.reader()) : undefined;
+        }
         const r = await lookup.find(at.segments);
         if (!r.found) {
           if (r.denied) reportDenied(server, log, name, req, r.denied);
           return undefined;
         }
-        const { realPath, stat } = r;
-        const size = stat.size;
-        return {
-          path: req.path,
-          size,
-          mtime: stat.mtime,
-          etag: diskEtag(size, stat.mtimeMs),
-          source: name,
-          // Bounded by the size we announced, so Content-Length / tsize stay true if the file grows.
-          async open(range) {
-            const b = boundsFor(range, size);
-            return b ? createReadStream(realPath, { start: b.start, end: b.end }) : Readable.from([]);
-          },
-          // Positional reads for TFTP (one reused buffer per transfer, page-cache hits without the thread
-          // pool) and the descriptor for HTTP's sendfile; the caller bounds reads by `size`.
-          openReader: () => openFileReader(realPath),
-        };
+        const { realPath } = r;
+        return handleOf(req.path, r.stat, () => openFileReader(realPath));
       });
     },
   });

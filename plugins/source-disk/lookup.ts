@@ -7,7 +7,14 @@ import { promises as fsp, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { LruMap } from 'pxekit/kit';
 
-export type LookupResult = { found: true; realPath: string; stat: Stats } | { found: false; denied?: string };
+export type LookupResult =
+  | {
+      found: true;
+      realPath: string;
+      /** The path as requested under the root (symlinks unresolved). */ lexicalPath: string;
+      stat: Stats;
+    }
+  | { found: false; denied?: string };
 
 /**
  * Which symlinks a lookup follows: `inside` (those whose target stays inside the root), `any` (wherever
@@ -87,7 +94,7 @@ export class DiskLookup {
       return { found: false };
     }
     if (!stat.isFile()) return { found: false };
-    return { found: true, realPath: real, stat };
+    return { found: true, realPath: real, lexicalPath: lexical, stat };
   }
 
   /** The on-disk spelling of `seg` inside `dir`: exact match first, then case-insensitive. */

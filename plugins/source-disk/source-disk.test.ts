@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
@@ -178,6 +178,39 @@ test(
     assert.equal(sink.lines.find((l) => l['event'] === 'files.mount')?.['followSymlinks'], 'any');
   },
 );
+
+for (const openFiles of [256, 0]) {
+  test(`a file replaced on disk is served new from the next request on; a read under way keeps its version (openFiles ${openFiles})`, async (t) => {
+    const { root } = makeTree(t);
+    const { server } = await started(t, [sourceDisk({ root, openFiles })]);
+    const first = (await server.files.resolve('/secret.txt', req))!;
+    const stream = await first.open(); // opened before the replacement: reads one version whole
+    writeFileSync(join(root, 'secret.new'), 'a new secret');
+    utimesSync(join(root, 'secret.new'), 1_700_000_001, 1_700_000_001);
+    renameSync(join(root, 'secret.new'), join(root, 'secret.txt'));
+    const next = (await server.files.resolve('/secret.txt', req))!;
+    assert.equal(next.size, 12);
+    assert.notEqual(next.etag, first.etag);
+    assert.equal((await readAll(await next.open())).toString(), 'a new secret');
+    assert.equal((await readAll(stream)).toString(), 'secret');
+    rmSync(join(root, 'secret.txt'));
+    assert.equal(await server.files.resolve('/secret.txt', req), undefined, 'removed: not found');
+  });
+}
+
+test('a folder served once, then swapped for a symlink out of the root, is refused from the next request on', async (t) => {
+  const { dir, root } = makeTree(t);
+  const sink = logSink();
+  const { server } = await started(t, [sourceDisk({ root })], sink.logger);
+  mkdirSync(join(root, 'cfg'));
+  writeFileSync(join(root, 'cfg', 'passwd'), 'harmless');
+  assert.equal((await server.files.resolve('/cfg/passwd', req))?.size, 8);
+  assert.equal((await server.files.resolve('/cfg/passwd', req))?.size, 8, 'kept open');
+  rmSync(join(root, 'cfg'), { recursive: true });
+  symlinkSync(join(dir, 'outside'), join(root, 'cfg'));
+  assert.equal(await server.files.resolve('/cfg/passwd', req), undefined);
+  assert.ok(sink.lines.some((l) => l['event'] === 'files.denied' && l['path'] === '/cfg/passwd'));
+});
 
 test('followSymlinks: other values are refused by the options schema', () => {
   assert.throws(
