@@ -5,7 +5,8 @@
  * rounds that alternate the order (BENCH_DHCP_COLD_ROUNDS, default 3), each target is started fresh
  * and, with no warm-up, perfdhcp offers new clients at that rate for 10 s. Rows: exchanges/s, % failed,
  * and the server's CPU time per completed exchange (utime + stime from /proc, over the run), median over
- * rounds. Targets: Kea (memfile, the CPU reference), dnsmasq (lease file), pxekit with the lease-file store.
+ * rounds. Targets: Kea (memfile, the CPU reference), dnsmasq (lease file), pxekit with the lease-file store
+ * and with the memory store (and both from BENCH_PXEKIT_BASELINE's checkout when set: targets/pxekit-dhcp.ts).
  */
 import { loadavg } from 'node:os';
 import { isMain, progress, selectTargets, withBenchLan } from './lib/bench-lan.js';
@@ -16,12 +17,18 @@ import { startServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqDhcp } from './targets/dnsmasq.js';
 import { keaDhcp } from './targets/kea.js';
-import { pxekitDhcp } from './targets/pxekit-dhcp.js';
+import { baselineDhcpTargets, pxekitDhcp } from './targets/pxekit-dhcp.js';
 
 const SECONDS = 10;
 const CLIENTS = 200_000;
 
-const coldTargets = (): Target[] => [keaDhcp(), dnsmasqDhcp(true), pxekitDhcp('file'), pxekitDhcp('memory')];
+const coldTargets = (): Target[] => [
+  keaDhcp(),
+  dnsmasqDhcp(true),
+  pxekitDhcp('file'),
+  pxekitDhcp('memory'),
+  ...baselineDhcpTargets(['file', 'memory']),
+];
 
 interface ColdRun extends PerfRun {
   cpuMsPerExchange: number;

@@ -2,7 +2,8 @@
  * pxekit as a DHCP bench target, per lease store: `memory` (the default store) or `file` (the
  * lease-file plugin, durable: an ACK only after its lease is fsynced). Same generated config as
  * pxekit.ts otherwise. BENCH_CPU_PROF=<dir> starts node with --cpu-prof (one .cpuprofile per
- * server start, written when it exits).
+ * server start, written when it exits). BENCH_PXEKIT_BASELINE=<another checkout, built> adds the same
+ * targets run from that checkout, named `<name>@base`, for A/B runs of two builds in one bench.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,6 @@ import type { Target, TargetContext } from '../lib/types.js';
 import { cpuProfArgs, pxekitBenchConfig } from './pxekit.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = path.join(REPO, 'bin', 'pxekit.js');
 
 export type LeaseStoreKind = 'memory' | 'file';
 
@@ -31,16 +31,19 @@ export function pxekitDhcpConfig(ctx: TargetContext, store: LeaseStoreKind): Rec
   };
 }
 
-export function pxekitDhcp(store: LeaseStoreKind): PxekitDhcpTarget {
+/** `repo`: the checkout whose bin/pxekit.js runs (default: this one; another one for a baseline). */
+export function pxekitDhcp(store: LeaseStoreKind, repo = REPO): PxekitDhcpTarget {
   let last: string | undefined;
+  const bin = path.join(repo, 'bin', 'pxekit.js');
+  const suffix = repo === REPO ? '' : '@base';
   return {
-    name: store === 'memory' ? 'pxekit' : 'pxekit-file',
+    name: (store === 'memory' ? 'pxekit' : 'pxekit-file') + suffix,
     note:
       store === 'memory'
         ? 'full mode, memory lease store'
         : 'full mode, lease-file (WAL, group commit, ACK after fdatasync)',
     services: ['dhcp'],
-    unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
+    unavailable: () => (existsSync(bin) ? undefined : `${bin} does not exist yet`),
     lastLeaseFile: () => last,
     prepare(ctx) {
       const conf = path.join(ctx.workDir, 'pxekit.config.json');
@@ -48,9 +51,15 @@ export function pxekitDhcp(store: LeaseStoreKind): PxekitDhcpTarget {
       last = store === 'file' ? path.join(ctx.workDir, 'leases.log') : undefined;
       return {
         cmd: process.execPath,
-        args: [...cpuProfArgs(), BIN, 'start', '--config', conf],
+        args: [...cpuProfArgs(), bin, 'start', '--config', conf],
         ready: (c) => c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000),
       };
     },
   };
+}
+
+/** The pxekit DHCP targets of BENCH_PXEKIT_BASELINE's checkout (none when unset). */
+export function baselineDhcpTargets(stores: readonly LeaseStoreKind[]): PxekitDhcpTarget[] {
+  const base = process.env.BENCH_PXEKIT_BASELINE;
+  return base ? stores.map((s) => pxekitDhcp(s, path.resolve(base))) : [];
 }

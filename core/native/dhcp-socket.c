@@ -99,13 +99,17 @@ static int bind_socket(const char *address, int port, int reuse) {
   if (inet_pton(AF_INET, address, &a.sin_addr) != 1) return -EINVAL;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  int one = 1;
+  int one = 1, rcvbuf = 4 << 20;
   if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) ||
       setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
     int e = errno;
     close(fd);
     return -e;
   }
+  /* The default (~200 KiB, a few hundred small datagrams) overflows when the event loop pauses for
+   * ~30 ms (a GC, the first compilations of a cold start, a busy machine) while every client boots at
+   * once: the kernel then drops DISCOVERs. The kernel caps this at rmem_max. Best effort. */
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   return fd;
 }
 

@@ -3,8 +3,9 @@
  * same compare-and-set rule as every store); every change is appended to a write-ahead log of
  * CRC-framed JSON lines (WalWriter) and `commit`, `release` and `decline` resolve only once their
  * record is on disk, so the DHCPACK is sent only for a lease that survives `kill -9` or a power
- * cut. Offers are logged too but not waited for: a lost 30 s hold is harmless because the REQUEST's
- * `commit` checks the address again. The log is compacted into a snapshot when it grows.
+ * cut. Offers are kept in memory only (as Kea and dnsmasq do) and written once at a clean close
+ * (a config reload): after a crash a lost 30 s hold is harmless because the REQUEST's `commit`
+ * checks the address again. The log is compacted into a snapshot when it grows.
  */
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -36,6 +37,8 @@ export class FileLeaseStore implements LeaseStore {
   #wal: WalWriter | undefined;
   #handle: FileHandle | undefined;
   #seq = 0;
+  /** The latest `now` an offer was made at: holds that expired before it are not written at close. */
+  #lastNow = 0;
   #closed = false;
 
   constructor(o: FileLeaseStoreOptions) {
@@ -125,19 +128,19 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   async offer(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
-    const wal = this.#writable();
+    this.#writable();
+    if (now > this.#lastNow) this.#lastNow = now;
     const r = this.#index.write(lease, 'offered', now);
-    if (!r) return undefined;
-    if (r.changed) await wal.append(this.#record(r.lease), false);
-    return copy(r.lease);
+    // No log record: an offer promises nothing durable (see the file comment and README).
+    return r && copy(r);
   }
 
   async commit(lease: LeaseWrite, now: number): Promise<Lease | undefined> {
     const wal = this.#writable();
     const r = this.#index.write(lease, 'bound', now);
     if (!r) return undefined;
-    await wal.append(this.#record(r.lease), true);
-    return copy(r.lease);
+    await wal.append(this.#record(r), true);
+    return copy(r);
   }
 
   /** `onlyState`: free it only while the record is still in that state (checked in the same step). */
@@ -180,6 +183,11 @@ export class FileLeaseStore implements LeaseStore {
   async close(): Promise<void> {
     if (this.#closed || !this.#wal) return;
     this.#closed = true;
+    // Holds still live at a clean stop are written now: a config reload hands the file to a new store, and
+    // an exchange begun before it must complete after it. Only a crash loses them (harmless, see above).
+    for (const l of this.#index.records())
+      if (l.state === 'offered' && l.expiresAt > this.#lastNow && !this.#wal.failed)
+        void this.#wal.append(this.#record(l), false);
     await this.#wal.flush();
     await this.#handle?.close();
     await releaseLock(`${this.#o.file}.lock`);

@@ -25,11 +25,11 @@ export class LeaseIndex {
   }
 
   /**
-   * offer/commit: the compare-and-set, then the write. Returns the stored record and whether it
-   * changed (an offer to the holder of a live lease that would not lengthen it changes nothing and
-   * needs no log record), or undefined when the address is someone else's.
+   * offer/commit: the compare-and-set, then the write. Returns the stored record (an offer to the
+   * holder of a live lease that would not lengthen it keeps the stored one), or undefined when the
+   * address is someone else's.
    */
-  write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): { lease: Lease; changed: boolean } | undefined {
+  write(lease: LeaseWrite, state: 'offered' | 'bound', now: number): Lease | undefined {
     const cur = this.#byIp.get(lease.ip);
     if (!canTake(cur, lease.mac, now)) return undefined;
     let next: Lease = { ...lease, state, updatedAt: now };
@@ -43,11 +43,11 @@ export class LeaseIndex {
         cur.hostname === next.hostname &&
         this.#byMac.get(lease.mac) === cur
       ) {
-        return { lease: cur, changed: false };
+        return cur;
       }
     }
     this.put(next);
-    return { lease: next, changed: true };
+    return next;
   }
 
   /** RELEASE: the new record, or undefined when the address is not this MAC's (or not in `onlyState`). */

@@ -6,22 +6,28 @@
  * that contains it AND an fdatasync() that started after that write have both completed:
  *  - `always`: every durable record gets its own write + fdatasync (non-durable records queued
  *    before it ride along in the same write);
- *  - `batch`: the first record of a group starts a `batchMs` timer; everything queued until the
- *    timer fires, or while the previous fdatasync is still running, goes out in ONE write and ONE
- *    fdatasync, after which all their promises resolve. Throughput then costs one disk flush per
- *    group, not per lease, and no promise resolves before its bytes are on disk.
+ *  - `batch`: everything queued while the group timer runs (`batchMs` from the first record of a
+ *    group, or from the start of the previous group while its fdatasync is still running) goes out
+ *    in ONE write and ONE fdatasync, after which all their promises resolve. A record waits at most
+ *    `batchMs` + the sync in flight + its own sync; the disk sees at most one flush per `batchMs`
+ *    under load, not one per lease, and no promise resolves before its bytes are on disk.
+ * The cheap parts run on the event loop: one buffer per group (reused), one write(2) of it
+ * (page-cache copy of a few KiB), and one promise per group shared by its durable records; only
+ * the fdatasync, which waits for the disk, goes to libuv's thread pool.
  * A failed write or sync is not retried (after a failed fsync the page cache can no longer be
  * trusted): every waiting promise rejects and the writer stays failed until a restart.
  */
+import { fdatasync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { PxeError } from 'pxekit';
 
 export type FsyncMode = 'always' | 'batch';
 
-interface Entry {
-  data: string;
-  done?: { resolve: () => void; reject: (e: Error) => void };
+/** Records written together (one write + one fdatasync); `done` exists once a durable record joined. */
+interface Group {
+  lines: string[];
+  done?: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void };
 }
 
 export interface WalWriterOptions {
@@ -36,21 +42,41 @@ export interface WalWriterOptions {
   compactEveryBytes: number;
 }
 
+const RESOLVED = Promise.resolve();
+
+function deferred(): NonNullable<Group['done']> {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A group whose records are all non-durable has no waiter; never an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
 export class WalWriter {
   readonly #o: WalWriterOptions;
-  #queue: Entry[] = [];
+  #handle: FileHandle;
+  /** Groups not written yet, oldest first (`batch`: at most one). */
+  #groups: Group[] = [];
   #size: number;
   #draining = false;
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
+  /** When the last group was taken (ms, performance clock): the next one waits until batchMs after it. */
+  #lastGroupAt = -Infinity;
   #compactAt: number;
   #failed: Error | undefined;
   #idle: Array<() => void> = [];
+  #buf = Buffer.allocUnsafe(64 << 10);
   /** Groups written (one write + one sync each); for tests and the benchmark notes. */
   syncs = 0;
 
   constructor(o: WalWriterOptions) {
     this.#o = o;
+    this.#handle = o.handle;
     this.#size = o.size;
     this.#compactAt = o.compactEveryBytes;
   }
@@ -70,15 +96,13 @@ export class WalWriter {
    */
   append(data: string, durable: boolean): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    if (!durable) {
-      this.#queue.push({ data });
-      this.#kick();
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ data, done: { resolve, reject } });
-      this.#kick();
-    });
+    let g = this.#groups.at(-1);
+    // `always`: a group ends with its first durable record.
+    if (!g || (this.#o.fsync === 'always' && g.done)) this.#groups.push((g = { lines: [] }));
+    g.lines.push(data);
+    this.#kick();
+    if (!durable) return RESOLVED;
+    return (g.done ??= deferred()).promise;
   }
 
   /** Resolves once everything queued so far is written and synced (or has failed). */
@@ -89,14 +113,14 @@ export class WalWriter {
       this.#scheduled = false;
       void this.#drain();
     }
-    if (!this.#draining && this.#queue.length === 0) return Promise.resolve();
+    if (!this.#draining && this.#groups.length === 0) return Promise.resolve();
     return new Promise((r) => this.#idle.push(r));
   }
 
   /** Empties the log (after a snapshot took over its content): truncate and sync. */
   async truncate(): Promise<void> {
-    await this.#o.handle.truncate(0);
-    await this.#o.handle.datasync();
+    await this.#handle.truncate(0);
+    await this.#handle.datasync();
     this.#size = 0;
   }
 
@@ -104,51 +128,75 @@ export class WalWriter {
   #kick(): void {
     if (this.#draining || this.#scheduled) return;
     this.#scheduled = true;
-    const go = () => {
-      this.#scheduled = false;
-      this.#timer = undefined;
-      void this.#drain();
-    };
-    if (this.#o.fsync === 'batch' && this.#o.batchMs > 0) this.#timer = setTimeout(go, this.#o.batchMs);
-    else queueMicrotask(go); // records queued in this same tick still share the write
+    if (this.#o.fsync === 'batch' && this.#o.batchMs > 0) this.#timer = setTimeout(this.#go, this.#o.batchMs);
+    else queueMicrotask(this.#go); // records queued in this same tick still share the write
   }
+
+  readonly #go = (): void => {
+    this.#scheduled = false;
+    this.#timer = undefined;
+    void this.#drain();
+  };
 
   async #drain(): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (this.#queue.length > 0 && !this.#failed) {
-        const group = this.#takeGroup();
+      while (this.#groups.length > 0 && !this.#failed) {
+        await this.#gather();
+        const group = this.#groups.shift()!;
         await this.#writeGroup(group);
         if (this.#o.compact && this.#size >= this.#compactAt && !this.#failed) await this.#compact();
       }
     } finally {
       this.#draining = false;
       if (this.#failed) this.#rejectQueued();
-      if (this.#queue.length === 0) for (const r of this.#idle.splice(0)) r();
+      if (this.#groups.length === 0) for (const r of this.#idle.splice(0)) r();
     }
   }
 
-  /** `batch`: everything queued. `always`: up to and including the first durable record. */
-  #takeGroup(): Entry[] {
-    if (this.#o.fsync === 'batch') return this.#queue.splice(0);
-    const i = this.#queue.findIndex((e) => e.done);
-    return this.#queue.splice(0, i < 0 ? this.#queue.length : i + 1);
+  /**
+   * `batch`: a group starts no sooner than batchMs after the previous one, so under load records
+   * that arrive while a sync runs gather for the rest of the window instead of each short sync
+   * starting a group of a few records.
+   */
+  async #gather(): Promise<void> {
+    if (this.#o.fsync !== 'batch' || this.#o.batchMs <= 0) return;
+    const wait = this.#lastGroupAt + this.#o.batchMs - performance.now();
+    if (wait > 0.2 && this.#idle.length === 0) await new Promise((r) => setTimeout(r, wait));
+    this.#lastGroupAt = performance.now();
   }
 
-  async #writeGroup(group: Entry[]): Promise<void> {
-    const buf = Buffer.from(group.length === 1 ? group[0]!.data : group.map((e) => e.data).join(''), 'utf8');
+  async #writeGroup(group: Group): Promise<void> {
     try {
+      const bytes = this.#fill(group.lines);
       let off = 0;
-      while (off < buf.length) off += (await this.#o.handle.write(buf, off, buf.length - off)).bytesWritten;
-      this.#size += buf.length;
-      await this.#o.handle.datasync();
+      while (off < bytes) off += writeSync(this.#handle.fd, this.#buf, off, bytes - off);
+      this.#size += bytes;
+      await new Promise<void>((resolve, reject) =>
+        fdatasync(this.#handle.fd, (err) => (err ? reject(err) : resolve())),
+      );
       this.syncs++;
     } catch (err) {
       this.#fail(err as Error, group);
       return;
     }
-    for (const e of group) e.done?.resolve();
+    group.done?.resolve();
+  }
+
+  /** Copies the group's lines into the reused buffer (grown when a group does not fit); returns the byte count. */
+  #fill(lines: readonly string[]): number {
+    let n = 0;
+    for (const line of lines) {
+      // UTF-8 needs at most 3 bytes per UTF-16 unit; measure exactly only when that bound does not fit.
+      if (this.#buf.length - n < line.length * 3 && this.#buf.length - n < Buffer.byteLength(line)) {
+        const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, n + Buffer.byteLength(line)));
+        this.#buf.copy(grown, 0, 0, n);
+        this.#buf = grown;
+      }
+      n += this.#buf.write(line, n);
+    }
+    return n;
   }
 
   async #compact(): Promise<void> {
@@ -166,7 +214,7 @@ export class WalWriter {
     }
   }
 
-  #fail(err: Error, group: Entry[]): void {
+  #fail(err: Error, group: Group): void {
     this.#failed = new PxeError('PXE_ERR_LEASE_STORE', `lease log write failed: ${err.message}`, {
       cause: err,
       fix: 'check the disk (space, errors in dmesg) and restart pxekit',
@@ -175,10 +223,10 @@ export class WalWriter {
       { event: 'lease-file.write.error', err },
       'lease log write/sync failed: no more leases can be committed until a restart',
     );
-    for (const e of group) e.done?.reject(this.#failed);
+    group.done?.reject(this.#failed);
   }
 
   #rejectQueued(): void {
-    for (const e of this.#queue.splice(0)) e.done?.reject(this.#failed!);
+    for (const g of this.#groups.splice(0)) g.done?.reject(this.#failed!);
   }
 }
