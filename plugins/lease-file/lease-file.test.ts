@@ -104,6 +104,26 @@ test('batch mode: concurrent commits share one fdatasync; always: one per commit
   await always.close();
 });
 
+test('batch mode under steady load: at most one group per batchMs, every commit durable when it resolves', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file, { batchMs: 300 }); // far longer than a sync: without the cadence, one group per sync
+  const started = performance.now();
+  const commits: Promise<unknown>[] = [];
+  for (let i = 1; performance.now() - started < 1200 && i < 3000; i++) {
+    commits.push(s.commit(w(macOf(i), ipOf(i), 50_000), 1));
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(commits);
+  const took = performance.now() - started;
+  const syncs = s.writer!.syncs;
+  assert.ok(
+    syncs <= Math.ceil(took / 300) + 1,
+    `${syncs} groups for ${commits.length} commits in ${took.toFixed(0)} ms`,
+  );
+  const r = await open(file);
+  assert.equal((await r.list()).length, commits.length, 'every resolved commit is in the file');
+});
+
 test('a failed write rejects the waiting commit with PXE_ERR_LEASE_STORE and every later change', async (t) => {
   const file = tempFile(t);
   await mkdir(path.dirname(file), { recursive: true });
