@@ -74,6 +74,8 @@ async function handle(
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
 
+  // The child logger is made when a tap first uses it: most requests never log through it.
+  let childLog: Logger | undefined;
   const ctx: HttpContext = {
     req,
     res,
@@ -82,7 +84,12 @@ async function handle(
     query,
     client: { address: id.ip, port: req.socket.remotePort ?? 0 },
     ...(id.session ? { session: id.session } : {}),
-    log: deps.log.child({ client: id.ip, path }),
+    get log(): Logger {
+      return (childLog ??= deps.log.child({ client: id.ip, path }));
+    },
+    set log(l: Logger) {
+      childLog = l;
+    },
   };
   const answer = await hooks.request.promise(ctx);
   if (answer) {
@@ -249,6 +256,7 @@ function logRequest(
   state: RequestState,
   started: number,
 ): void {
+  if (!log.isLevelEnabled('info')) return;
   const aborted = !res.writableFinished;
   const bytes =
     state.bytes || (res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0);

@@ -1,7 +1,8 @@
 /**
  * Writes a file body of a known length to an HTTP response, from either kind of source:
  * - positional reads (`FileHandle.openReader`, disk): big reads into a few buffers reused for the whole
- *   response. A buffer goes back to the pool when the socket has taken it (the write callback), so at
+ *   response, from the page cache without a thread-pool round trip when the reader offers `readCached`.
+ *   A buffer goes back to the pool when the socket has taken it (the write callback), so at
  *   most BUFFERS chunks are in flight per response and nothing is allocated per chunk.
  * - a stream (`FileHandle.open`, S3/git/anything): a plain data/drain pump that counts bytes, instead of
  *   a Transform in a pipeline (one less stream hop per chunk).
@@ -63,7 +64,10 @@ export async function sendFromReader(
     while (bytes < length) {
       const buf = await pool.acquire();
       if (!buf) return { bytes, complete: false, aborted: true };
-      const n = await reader.read(buf, 0, Math.min(size, length - bytes), start + bytes);
+      const want = Math.min(size, length - bytes);
+      // From the page cache at once when the source can (small bodies: scripts, configs), else the thread pool.
+      const cached = reader.readCached ? reader.readCached(buf, 0, want, start + bytes) : -1;
+      const n = cached >= 0 ? cached : await reader.read(buf, 0, want, start + bytes);
       if (n <= 0) throw new LengthError(`source yielded ${bytes} of the ${length} bytes it announced`);
       if (res.destroyed) return { bytes, complete: false, aborted: true };
       bytes += n;

@@ -55,14 +55,22 @@ export function createPxeCallbacks(
     return st;
   };
   const hookRequest = (req: TftpRequest, st: RequestState): TftpReadRequest => {
-    st.hookReq ??= {
+    if (st.hookReq) return st.hookReq;
+    // The child logger is made when a tap first uses it: most requests never log through it.
+    let childLog: Logger | undefined;
+    st.hookReq = {
       requestedPath: req.path,
       path: req.normalizedPath,
       mode: req.mode === 'netascii' ? 'netascii' : 'octet',
       options: { ...req.options },
       client: { ...req.client },
       ...(st.session ? { session: st.session } : {}),
-      log: log.child({ client: st.ip, path: req.normalizedPath, transferId: req.transferId }),
+      get log(): Logger {
+        return (childLog ??= log.child({ client: st.ip, path: req.normalizedPath, transferId: req.transferId }));
+      },
+      set log(l: Logger) {
+        childLog = l;
+      },
     };
     return st.hookReq;
   };
@@ -186,14 +194,16 @@ export function createPxeCallbacks(
           windowsize,
           ...(st.source ? { source: st.source } : {}),
         };
-        log.info({ event: 'tftp.done', ...ids, ...data }, `TFTP sent ${path} (${bytes} bytes)`);
+        if (log.isLevelEnabled('info'))
+          log.info({ event: 'tftp.done', ...ids, ...data }, `TFTP sent ${path} (${bytes} bytes)`);
         server.emit({ ...base, type: ev.type, outcome: 'ok', data });
         return;
       }
       case 'tftp.probe': {
         // EDK2 asks for tsize, then ends with ERROR 8 before any data: normal, not a failure.
         const data = { path, tsize: ev.tsize, durationMs: Math.round(ev.durationMs * 10) / 10 };
-        log.debug({ event: 'tftp.probe', ...ids, ...data }, `TFTP size probe of ${path}`);
+        if (log.isLevelEnabled('debug'))
+          log.debug({ event: 'tftp.probe', ...ids, ...data }, `TFTP size probe of ${path}`);
         server.emit({ ...base, type: ev.type, outcome: 'probe', data });
         return;
       }

@@ -200,3 +200,51 @@ test(
     assert.equal(largeBufferBytesInUse(), 0, 'budget released');
   },
 );
+
+test(
+  'positional reads: readCached answers from the page cache without read(); -1 and short answers fall back or continue',
+  { skip, timeout: 60_000 },
+  async (t) => {
+    const data = randomBytes(3 * MiB + 777);
+    const calls = { cached: 0, missed: 0, read: 0 };
+    const plugin = definePlugin({
+      name: 'test-cached',
+      apply(server) {
+        server.files.hooks.resolve.tapPromise('test-cached', async (req) => {
+          if (req.path !== '/c/blob') return undefined;
+          return {
+            path: req.path,
+            size: data.length,
+            source: 'test-cached',
+            open: async () => {
+              throw new Error('the positional path must be used');
+            },
+            openReader: async (): Promise<FileReader> => ({
+              read: async (buf, off, len, pos) => {
+                calls.read++;
+                return data.copy(buf, off, pos, Math.min(pos + len, data.length));
+              },
+              // The second MiB is "not cached" (-1); other reads come back short (64 KiB), as RWF_NOWAIT may.
+              readCached: (buf, off, len, pos) => {
+                if (pos >= MiB && pos < 2 * MiB) {
+                  calls.missed++;
+                  return -1;
+                }
+                calls.cached++;
+                return data.copy(buf, off, pos, Math.min(pos + Math.min(len, 64 << 10), data.length));
+              },
+              close: async () => undefined,
+            }),
+          };
+        });
+      },
+    });
+    const f = await startHttpFixture({ plugins: [plugin] });
+    t.after(() => f.close());
+    const full = await f.server.inject.http({ path: '/c/blob' });
+    assert.equal(full.status, 200);
+    assert.ok(full.body.equals(data), 'byte-exact from cached, short and fallback reads');
+    assert.ok(calls.cached > 0, 'page-cache reads used');
+    assert.ok(calls.read > 0 && calls.read === calls.missed, 'read() only where readCached said -1');
+  },
+);
