@@ -10,20 +10,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { PxeError } from 'pxekit';
-import {
-  DHCPACK,
-  DHCPDISCOVER,
-  DHCPOFFER,
-  DHCPREQUEST,
-  type Lease,
-  type LeaseWrite,
-  MemoryLeaseStore,
-} from 'pxekit/kit';
-import { makeServer, memoryLogger, request } from '../../test/unit/dhcp-service/helpers.js';
-import leaseFile from './index.js';
+import { type Lease, type LeaseWrite, MemoryLeaseStore } from 'pxekit/kit';
+import { memoryLogger } from '../../test/unit/dhcp-service/helpers.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
 import { readSnapshot } from './files.js';
-import { frame, logLine, ordered } from './record.js';
 import { WalWriter } from './wal-writer.js';
 import { mkdir, open as fsOpen } from 'node:fs/promises';
 
@@ -213,30 +203,6 @@ test('compaction writes a snapshot, empties the log, and keeps every lease acros
   assert.equal(existsSync(`${file}.snapshot.tmp`), false);
 });
 
-test('the hand-built log line is exactly the generic frame of the same record', () => {
-  const leases: Lease[] = [
-    {
-      ip: '10.0.0.1',
-      mac: '02:00:00:00:00:01',
-      state: 'bound',
-      expiresAt: 1795636931951,
-      subnet: SUBNET,
-      updatedAt: 1795636901951,
-    },
-    {
-      ip: '10.0.0.2',
-      mac: '',
-      state: 'declined',
-      expiresAt: 5,
-      subnet: SUBNET,
-      updatedAt: 4,
-      clientId: '01aabb',
-      hostname: 'we"ird\\name\u00e9\n',
-    },
-  ];
-  for (const l of leases) assert.equal(logLine(7, l), frame({ q: 7, l: ordered(l) }));
-});
-
 test('compaction while commits keep arriving: records queued during it are neither lost nor replayed twice', async (t) => {
   const file = tempFile(t);
   const s = await open(file, { compactEveryBytes: 4096, batchMs: 0 });
@@ -373,49 +339,6 @@ test('a lease file locked by a live process is refused; a stale lock is taken ov
   assert.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid));
   await r.close();
   assert.equal(existsSync(`${file}.lock`), false, 'close() removes its lock');
-});
-
-test('the plugin: full-mode DORA through the server; the ACKed lease is in the file', async (t) => {
-  const dir = path.dirname(tempFile(t));
-  const config = {
-    dhcp: {
-      mode: 'full' as const,
-      port: 0,
-      serverAddress: '10.99.0.1',
-      pools: [
-        {
-          subnet: '10.99.0.0/24',
-          range: ['10.99.0.10', '10.99.0.20'] as [string, string],
-          leaseTime: 600,
-          reservations: [],
-        },
-      ],
-    },
-  };
-  const logFile = path.join(dir, 'state', 'leases.log');
-  const { server } = makeServer(config, [leaseFile({ path: logFile })]);
-  t.after(() => server.close());
-  assert.equal(server.dhcp.leaseStore.name, 'file');
-  const mac = '02:aa:00:00:00:01';
-  const local = { local: { address: '10.99.0.1', interface: 'eth0' } };
-  const [offer] = await server.inject.dhcp(request(mac, DHCPDISCOVER), local);
-  assert.equal(offer?.packet.options.get(53)?.[0], DHCPOFFER);
-  const yiaddr = offer!.packet.yiaddr;
-  const [ack] = await server.inject.dhcp(request(mac, DHCPREQUEST, {}, { 50: yiaddr, 54: '10.99.0.1' }), local);
-  assert.equal(ack?.packet.options.get(53)?.[0], DHCPACK);
-  const onDisk = readFileSync(logFile, 'utf8');
-  assert.match(onDisk, new RegExp(`"ip":"${yiaddr.replace(/\./g, '\\.')}","mac":"${mac}","state":"bound"`));
-  await server.close();
-  // A relative path is resolved against the config's folder (baseDir).
-  const { server: rel } = makeServer(config, [leaseFile({ path: 'rel/leases.log' })]);
-  const store = rel.dhcp.leaseStore as FileLeaseStore;
-  assert.equal(store.snapshotFile, path.join(rel.baseDir, 'rel', 'leases.log.snapshot'));
-});
-
-test('outside full mode the plugin warns and registers nothing', () => {
-  const { server, lines } = makeServer({ dhcp: { mode: 'proxy' } }, [leaseFile({ path: '/nonexistent/leases.log' })]);
-  assert.equal(server.dhcp.leaseStore.name, 'memory');
-  assert.ok(lines.some((l) => l.event === 'lease-file.unused' && l.mode === 'proxy'));
 });
 
 test('release with onlyState frees the lease only while it is still in that state', async (t) => {

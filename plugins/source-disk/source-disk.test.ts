@@ -180,8 +180,8 @@ test(
 );
 
 for (const openFiles of [256, 0]) {
-  const title = 'a file replaced on disk is served new from the next request on; a read under way keeps its version';
-  test(`${title} (openFiles ${openFiles})`, async (t) => {
+  const replacedName = `a file replaced on disk is served new from the next request on; a read keeps its version (openFiles ${openFiles})`;
+  test(replacedName, async (t) => {
     const { root } = makeTree(t);
     const { server } = await started(t, [sourceDisk({ root, openFiles })]);
     const first = (await server.files.resolve('/secret.txt', req))!;

@@ -40,9 +40,10 @@ function isOpen(fd: number): boolean {
 }
 
 for (const syncStat of [true, false]) {
-  const title =
-    'kept and shared while unchanged; a file replaced by rename is new on the next get, a reader keeps its version';
-  test(`${title} (syncStat ${syncStat})`, async (t) => {
+  const keptName =
+    'kept and shared while unchanged; a file replaced by rename is new on the next get, a reader keeps its version ' +
+    `(syncStat ${syncStat})`;
+  test(keptName, async (t) => {
     const dir = await tmp(t);
     const p = join(dir, 'f.bin');
     writeFileSync(p, 'version one');
