@@ -58,6 +58,21 @@ async function client(t: TestContext): Promise<{ sock: Socket; port: number; nex
   return { sock, port: sock.address().port, next };
 }
 
+/** A file of `data` open for the chain, a peer, a native socket to it recording callbacks, two slots of `bs`. */
+async function chainRig(t: TestContext, data: Buffer, bs: number) {
+  const fd = openSync(tempFile(t, data), 'r');
+  t.after(() => closeSync(fd));
+  const peer = await client(t);
+  const calls: { replied: boolean; steps: number; wire: number }[] = [];
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+    onPacket: (buf, _len, replied, steps) => void calls.push({ replied, steps, wire: buf.readUInt16BE(2) }),
+    onError: (err) => assert.fail(err),
+  });
+  t.after(() => s.close());
+  const slots = [Buffer.alloc(4 + bs), Buffer.alloc(4 + bs)] as const;
+  return { fd, peer, calls, s, slots };
+}
+
 const ack = (block: number) => Buffer.from([0, 4, (block >> 8) & 0xff, block & 0xff]);
 
 test(
@@ -66,16 +81,7 @@ test(
   async (t) => {
     const BS = 8;
     const data = pattern(10 * BS + 3); // blocks 1..10 full, block 11 has 3 bytes
-    const fd = openSync(tempFile(t, data), 'r');
-    t.after(() => closeSync(fd));
-    const peer = await client(t);
-    const calls: { replied: boolean; steps: number; wire: number }[] = [];
-    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
-      onPacket: (buf, _len, replied, steps) => void calls.push({ replied, steps, wire: buf.readUInt16BE(2) }),
-      onError: (err) => assert.fail(err),
-    });
-    t.after(() => s.close());
-    const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+    const { fd, peer, calls, s, slots } = await chainRig(t, data, BS);
     // JavaScript prefilled block 2 (slot 2 & 1 = 0) and arms it for ACK 1.
     slots[0].writeUInt32BE((3 << 16) | 2, 0);
     data.copy(slots[0], 4, BS, 2 * BS);
@@ -129,16 +135,7 @@ test(
   async (t) => {
     const BS = 1468; // the chain reads 11 such blocks per preadv2 (CHAIN_AHEAD_BYTES, udp-arm.c)
     const data = pattern(40 * BS + 100); // blocks 1..40 full, block 41 short
-    const fd = openSync(tempFile(t, data), 'r');
-    t.after(() => closeSync(fd));
-    const peer = await client(t);
-    const calls: { replied: boolean; steps: number; wire: number }[] = [];
-    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
-      onPacket: (buf, _len, replied, steps) => void calls.push({ replied, steps, wire: buf.readUInt16BE(2) }),
-      onError: (err) => assert.fail(err),
-    });
-    t.after(() => s.close());
-    const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+    const { fd, peer, calls, s, slots } = await chainRig(t, data, BS);
     /** JavaScript's part: block `b` prefilled into its slot and armed with the chain for the ACK of b - 1. */
     const arm = (b: number) => {
       const slot = slots[(b & 1) as 0 | 1];
