@@ -17,13 +17,12 @@
  * - Bounded: at most `max` unused entries stay open (least recently used closed first); an entry unused
  *   for `idleMs` is closed; entries being read stay open until their last reader closes. `close()` shuts all.
  */
-import { close as closeFd, fstat, open as openFd, read as readFd, statSync, type Stats } from 'node:fs';
+import { close as closeFd, fstat, open as openFd, statSync, type Stats } from 'node:fs';
 import { stat as statAsync } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { cachedReadFn } from '../native/file-read.js';
+import { fdReader } from './file-reader.js';
 import type { FileReader } from './types.js';
 
-const readCached = cachedReadFn();
 const fstatP = promisify(fstat);
 const openP = promisify(openFd);
 const closeP = promisify(closeFd);
@@ -77,53 +76,28 @@ function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
-function readAt(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => readFd(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
-}
-
 function sharedReader(e: Entry): FileReader {
-  const { fd } = e;
-  let open = true;
-  const reader: FileReader = {
-    fd,
-    read: (buf, off, len, pos) => readAt(fd, buf, off, len, pos),
-    close: () => {
-      if (open) {
-        open = false;
-        e.cache.release(e);
-      }
-      return Promise.resolve();
-    },
-  };
-  if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fd, buf, off, len, pos);
-  return reader;
+  return fdReader(e.fd, () => {
+    e.cache.release(e);
+    return Promise.resolve();
+  });
 }
 
 /** A reader of its own on `path`, which must still be the file described by `want`. */
 async function reopen(path: string, want: Stats): Promise<FileReader> {
   const fd = await openP(path, 'r');
+  const reader = fdReader(fd, () => closeP(fd));
   let st: Stats;
   try {
     st = await fstatP(fd);
   } catch (err) {
-    await closeP(fd).catch(() => undefined);
+    await reader.close().catch(() => undefined);
     throw err;
   }
   if (!sameFile(st, want)) {
-    await closeP(fd).catch(() => undefined);
+    await reader.close().catch(() => undefined);
     throw new Error(`${path} changed on disk after its size was announced; the request must be retried`);
   }
-  let open = true;
-  const reader: FileReader = {
-    fd,
-    read: (buf, off, len, pos) => readAt(fd, buf, off, len, pos),
-    close: () => {
-      if (!open) return Promise.resolve();
-      open = false;
-      return closeP(fd);
-    },
-  };
-  if (readCached) reader.readCached = (buf, off, len, pos) => readCached(fd, buf, off, len, pos);
   return reader;
 }
 

@@ -1,3 +1,4 @@
+import { withLazyChildLog } from '../util/lazy-log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpContext, HttpHooks } from '../hooks/http.js';
@@ -74,23 +75,19 @@ async function handle(
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
 
-  // The child logger is made when a tap first uses it: most requests never log through it.
-  let childLog: Logger | undefined;
-  const ctx: HttpContext = {
-    req,
-    res,
-    method,
-    path,
-    query,
-    client: { address: id.ip, port: req.socket.remotePort ?? 0 },
-    ...(id.session ? { session: id.session } : {}),
-    get log(): Logger {
-      return (childLog ??= deps.log.child({ client: id.ip, path }));
+  const ctx: HttpContext = withLazyChildLog(
+    {
+      req,
+      res,
+      method,
+      path,
+      query,
+      client: { address: id.ip, port: req.socket.remotePort ?? 0 },
+      ...(id.session ? { session: id.session } : {}),
     },
-    set log(l: Logger) {
-      childLog = l;
-    },
-  };
+    deps.log,
+    { client: id.ip, path },
+  );
   const answer = await hooks.request.promise(ctx);
   if (answer) {
     const plugin = server.runner.decidedBy(answer);

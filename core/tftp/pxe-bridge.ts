@@ -16,6 +16,7 @@ import type { TftpOptions } from './options.js';
 import { TftpRefusal } from './refusal.js';
 import type { ReadDecision, TftpCallbacks, TftpClient, TftpEvent, TftpRequest } from './types.js';
 import { unmapIpv4 } from '../util/ipv4-mapped.js';
+import { withLazyChildLog } from '../util/lazy-log.js';
 import type { LogLimiter } from '../util/log-limit.js';
 
 /** What the bridge learnt about one request, kept until its last event. */
@@ -56,23 +57,20 @@ export function createPxeCallbacks(
   };
   const hookRequest = (req: TftpRequest, st: RequestState): TftpReadRequest => {
     if (st.hookReq) return st.hookReq;
-    // The child logger is made when a tap first uses it: most requests never log through it.
-    let childLog: Logger | undefined;
-    st.hookReq = {
-      requestedPath: req.path,
-      path: req.normalizedPath,
-      mode: req.mode === 'netascii' ? 'netascii' : 'octet',
-      options: { ...req.options },
-      client: { ...req.client },
-      ...(st.session ? { session: st.session } : {}),
-      get log(): Logger {
-        return (childLog ??= log.child({ client: st.ip, path: req.normalizedPath, transferId: req.transferId }));
+    const hookReq: TftpReadRequest = withLazyChildLog(
+      {
+        requestedPath: req.path,
+        path: req.normalizedPath,
+        mode: req.mode === 'netascii' ? ('netascii' as const) : ('octet' as const),
+        options: { ...req.options },
+        client: { ...req.client },
+        ...(st.session ? { session: st.session } : {}),
       },
-      set log(l: Logger) {
-        childLog = l;
-      },
-    };
-    return st.hookReq;
+      log,
+      { client: st.ip, path: req.normalizedPath, transferId: req.transferId },
+    );
+    st.hookReq = hookReq;
+    return hookReq;
   };
   /** Logs a plugin/source failure and refuses with a generic ERROR 0. */
   const failed = (err: unknown, what: string, req: TftpRequest, st: RequestState): TftpRefusal => {

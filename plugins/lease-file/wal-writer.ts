@@ -58,7 +58,6 @@ function deferred(): NonNullable<Group['done']> {
 
 export class WalWriter {
   readonly #o: WalWriterOptions;
-  #handle: FileHandle;
   /** Groups not written yet, oldest first (`batch`: at most one). */
   #groups: Group[] = [];
   #size: number;
@@ -76,7 +75,6 @@ export class WalWriter {
 
   constructor(o: WalWriterOptions) {
     this.#o = o;
-    this.#handle = o.handle;
     this.#size = o.size;
     this.#compactAt = o.compactEveryBytes;
   }
@@ -119,8 +117,8 @@ export class WalWriter {
 
   /** Empties the log (after a snapshot took over its content): truncate and sync. */
   async truncate(): Promise<void> {
-    await this.#handle.truncate(0);
-    await this.#handle.datasync();
+    await this.#o.handle.truncate(0);
+    await this.#o.handle.datasync();
     this.#size = 0;
   }
 
@@ -171,10 +169,10 @@ export class WalWriter {
     try {
       const bytes = this.#fill(group.lines);
       let off = 0;
-      while (off < bytes) off += writeSync(this.#handle.fd, this.#buf, off, bytes - off);
+      while (off < bytes) off += writeSync(this.#o.handle.fd, this.#buf, off, bytes - off);
       this.#size += bytes;
       await new Promise<void>((resolve, reject) =>
-        fdatasync(this.#handle.fd, (err) => (err ? reject(err) : resolve())),
+        fdatasync(this.#o.handle.fd, (err) => (err ? reject(err) : resolve())),
       );
       this.syncs++;
     } catch (err) {

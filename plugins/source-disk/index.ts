@@ -264,24 +264,16 @@ export default function sourceDisk(options: Partial<SourceDiskOptions> = {}) {
           log.debug({ event: 'files.filtered', path: req.path }, 'path excluded by include/exclude');
           return undefined;
         }
-        if (files) {
-          const kept = await files.get(rel);
-          if (kept) return handleOf(req.path, kept.stat, () => kept.reader());
-          const r = await lookup.find(at.segments);
-          if (!r.found) {
-            if (r.denied) reportDenied(server, log, name, req, r.denied);
-            return undefined;
-          }
-          const f: OpenFile | undefined = await files.open(rel, r.realPath, r.lexicalPath);
-          return f ? handleOf(req.path, f.stat, () => f.reader()) : undefined;
-        }
+        const kept = files ? await files.get(rel) : undefined;
+        if (kept) return handleOf(req.path, kept.stat, () => kept.reader());
         const r = await lookup.find(at.segments);
         if (!r.found) {
           if (r.denied) reportDenied(server, log, name, req, r.denied);
           return undefined;
         }
-        const { realPath } = r;
-        return handleOf(req.path, r.stat, () => openFileReader(realPath));
+        if (!files) return handleOf(req.path, r.stat, () => openFileReader(r.realPath));
+        const f: OpenFile | undefined = await files.open(rel, r.realPath, r.lexicalPath);
+        return f ? handleOf(req.path, f.stat, () => f.reader()) : undefined;
       });
     },
   });
