@@ -199,6 +199,12 @@ export class OpenFileCache {
     return e;
   }
 
+  /** Drops the entry under `key` (its file is gone): closed now, or when its last reader closes. */
+  forget(key: string): void {
+    const e = this.#map.get(key);
+    if (e) this.#drop(key, e);
+  }
+
   /** A reader's close: the last one of a dropped entry closes the descriptor. */
   release(e: Entry): void {
     e.refs--;

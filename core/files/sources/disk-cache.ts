@@ -5,6 +5,9 @@
  * (`fill`), written under a temporary name that readers follow while it grows (cache-fill.ts), and renamed
  * into place only once complete and of the expected size, so a partial download is never served as whole.
  * A failed fill is dropped at once: the next request starts a new one.
+ * Cached files are kept open between requests (an OpenFileCache, as source-disk does): a boot storm asks for
+ * the same kernel thousands of times, and an open + fstat + close per request is three thread-pool round
+ * trips for a file that cannot change (its name is its content's key).
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -12,7 +15,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { glob } from 'glob';
 import type { Logger } from 'pino';
-import { openFileReader } from '../file-reader.js';
+import { OpenFileCache, type OpenFile } from '../open-files.js';
 import type { FileReader } from '../types.js';
 import { CacheFill } from './cache-fill.js';
 
@@ -26,6 +29,15 @@ export interface CacheEntry {
 /** Default for `fill`'s `idleMs`: a store body silent this long fails the fill. */
 const FILL_IDLE_MS = 30_000;
 const TMP_MARK = '.tmp-';
+/** A hit's use is written to the file's mtime (the next start's LRU order) at most this often. */
+const TOUCH_EVERY_MS = 60_000;
+
+export interface DiskCacheOptions {
+  /** Most unused cached files kept open between requests (default 64; 0: open per request). */
+  openFiles?: number;
+  /** A kept file unused this long is closed (default 10 s). */
+  openFilesIdleMs?: number;
+}
 
 export class DiskCache {
   readonly dir: string;
@@ -39,11 +51,16 @@ export class DiskCache {
   #reserved = 0;
   #total = 0;
   #closed = false;
+  /** Cached files held open for the next request, by key. */
+  readonly #files: OpenFileCache;
+  /** When each entry's use was last written to its mtime (performance.now()). */
+  readonly #touched = new Map<string, number>();
 
-  constructor(dir: string, maxBytes: number, log: Logger) {
+  constructor(dir: string, maxBytes: number, log: Logger, o: DiskCacheOptions = {}) {
     this.dir = dir;
     this.maxBytes = maxBytes;
     this.#log = log;
+    this.#files = new OpenFileCache({ max: o.openFiles ?? 64, idleMs: o.openFilesIdleMs ?? 10_000, syncStat: true });
   }
 
   /** A stable cache key for one version of one object. */
@@ -75,9 +92,14 @@ export class DiskCache {
     if (have === undefined || have !== size) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, have);
-    // Persist the use for the next start's ordering; best effort.
-    const now = new Date();
-    fsp.utimes(join(this.dir, key), now, now).catch(() => undefined);
+    // Persist the use for the next start's ordering (best effort, at most once a minute per file).
+    const t = performance.now();
+    const last = this.#touched.get(key);
+    if (last === undefined || t - last >= TOUCH_EVERY_MS) {
+      this.#touched.set(key, t);
+      const now = new Date();
+      fsp.utimes(join(this.dir, key), now, now).catch(() => undefined);
+    }
     return { path: join(this.dir, key), size };
   }
 
@@ -93,17 +115,19 @@ export class DiskCache {
   async openFile(key: string, size: number): Promise<FileReader | undefined> {
     const hit = this.lookup(key, size);
     if (!hit) return undefined;
-    try {
-      return await openFileReader(hit.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // Removed behind our back (or evicted between lookup and open): forget it.
-      if (this.#entries.get(key) === size) {
-        this.#entries.delete(key);
-        this.#total -= size;
-      }
-      return undefined;
+    // A kept descriptor is re-checked with a stat of the path (an evicted or removed file drops it).
+    const kept: OpenFile | undefined =
+      (await this.#files.get(key)) ?? (await this.#files.open(key, hit.path, hit.path));
+    const reader = kept?.stat.size === size ? await kept.reader().catch(() => undefined) : undefined;
+    if (reader) return reader;
+    // Removed behind our back (or evicted between lookup and open): forget it.
+    this.#files.forget(key);
+    if (this.#entries.get(key) === size) {
+      this.#entries.delete(key);
+      this.#touched.delete(key);
+      this.#total -= size;
     }
+    return undefined;
   }
 
   /**
@@ -169,6 +193,7 @@ export class DiskCache {
     for (const f of fills) f.abort();
     await Promise.all(fills.map((f) => f.written.catch(() => undefined)));
     for (let i = 0; i < 100 && this.#fills.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await this.#files.close();
   }
 
   #add(key: string, size: number): void {
@@ -190,6 +215,8 @@ export class DiskCache {
       if (oldest.done) break;
       const [key, size] = oldest.value;
       this.#entries.delete(key);
+      this.#touched.delete(key);
+      this.#files.forget(key); // closed now, or when its last reader finishes
       this.#total -= size;
       await fsp.rm(join(this.dir, key), { force: true }).catch(() => undefined);
       this.#log.debug({ event: 'files.cache.evict', key, size }, 'cache entry evicted');
