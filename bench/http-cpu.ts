@@ -1,52 +1,60 @@
 /**
- * Server CPU per GiB of HTTP body: 20 concurrent curl downloads of a 64 MiB sparse file (the http
- * bench's concurrent row), repeated, with the server's user+sys CPU (process tree, /proc) and the TCP
- * segments it sent (nstat in the server namespace) per GiB. Targets alternate each round; variants of
- * pxekit are the same build started with extra environment (BENCH_HTTP_CPU_VARIANTS='a:K=V,K=V;b:...').
- * Usage: node --conditions=source --import tsx bench/http-cpu.ts (BENCH_HTTP_CPU_ROUNDS, default 5)
+ * Server CPU and packets per GiB of HTTP body, nginx against pxekit (a diagnostic beside bench/http.ts,
+ * which measures rates): CONC curl processes at once in the client namespace, each downloading a
+ * SIZE_MIB sparse file REQS times over one keep-alive connection, REPS times per server start; the
+ * server's user+sys CPU (process tree, /proc) and the packets its interfaces sent (GSO packets counted
+ * once) per GiB of body. Targets start fresh in turn each round, the order alternating; the median over
+ * rounds is printed with every run.
+ * Environment (BENCH_HTTP_CPU_*): ROUNDS (5), REPS (4), CONC (20), SIZE_MIB (64), REQS (1),
+ * NGINX=0 (pxekit only), VARIANTS='name:K=V,K=V;name2:' (pxekit started with extra environment, e.g.
+ * PXEKIT_SENDFILE_CORK=0), PERF=stat|record (perf on the server while it sends; PERF_DIR, PERF_EVENTS).
+ * Usage: npm run bench:http-cpu
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, withBenchLan } from './lib/bench-lan.js';
-import { curlConcurrent, curlOnce, MiB, writeSparseFile } from './lib/loads.js';
+import { MiB, writeSparseFile } from './lib/loads.js';
 import { startServer, type BaseContext } from './lib/server.js';
 import type { Target } from './lib/types.js';
 import { nginxHttp } from './targets/http-servers.js';
 import { pxekitTarget } from './targets/pxekit.js';
 
-const FILE = 'mid.bin';
-const SIZE = 64 * MiB;
-const N = 20;
+const env = (k: string, d: number) => Number(process.env[`BENCH_HTTP_CPU_${k}`] ?? d);
+const FILE = 'body.bin';
 const GiB = 1024 * MiB;
 
-function withEnv(t: Target, name: string, env: NodeJS.ProcessEnv): Target {
+function withEnv(t: Target, name: string, extra: NodeJS.ProcessEnv): Target {
   return {
     ...t,
     name,
     async prepare(ctx) {
       const spec = await t.prepare(ctx);
-      return { ...spec, env: { ...spec.env, ...env } };
+      return { ...spec, env: { ...spec.env, ...extra } };
     },
   };
 }
 
-function variants(): Target[] {
+function targets(): Target[] {
   const spec = process.env.BENCH_HTTP_CPU_VARIANTS;
-  if (!spec) return [pxekitTarget()];
-  return spec.split(';').map((v) => {
-    const [name, kv = ''] = v.split(':');
-    const env = Object.fromEntries(
-      kv
-        .split(',')
-        .filter(Boolean)
-        .map((p) => p.split('=')),
-    );
-    return withEnv(pxekitTarget(), `pxekit-${name}`, env);
-  });
+  const pxekits = !spec
+    ? [pxekitTarget()]
+    : spec.split(';').map((v) => {
+        const [name, kv = ''] = v.split(':');
+        const vars = Object.fromEntries(
+          kv
+            .split(',')
+            .filter(Boolean)
+            .map((p) => p.split('=')),
+        );
+        return withEnv(pxekitTarget(), `pxekit-${name}`, vars);
+      });
+  return [...(process.env.BENCH_HTTP_CPU_NGINX === '0' ? [] : [nginxHttp()]), ...pxekits];
 }
 
+/** The process and its descendants (nginx's workers). */
 function treePids(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length && out.length < 100; i++) {
@@ -68,18 +76,11 @@ async function underPerf<T>(pid: number | undefined, label: string, fn: () => Pr
   if (!mode || pid === undefined) return fn();
   const pids = treePids(pid).join(',');
   const out = path.join(process.env.BENCH_HTTP_CPU_PERF_DIR ?? '/tmp', `perf-${label}`);
+  const events = process.env.BENCH_HTTP_CPU_PERF_EVENTS ?? 'task-clock,context-switches';
   const args =
     mode === 'record'
       ? ['record', '-g', '-p', pids, '-o', `${out}.data`]
-      : [
-          'stat',
-          '-e',
-          process.env.BENCH_HTTP_CPU_PERF_EVENTS ?? 'task-clock,context-switches',
-          '-p',
-          pids,
-          '-o',
-          `${out}.txt`,
-        ];
+      : ['stat', '-e', events, '-p', pids, '-o', `${out}.txt`];
   const p = spawn('perf', args, { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 300));
   try {
@@ -90,60 +91,87 @@ async function underPerf<T>(pid: number | undefined, label: string, fn: () => Pr
   }
 }
 
+/** User and system CPU seconds of the process tree (children that exited included). */
+function userSys(pid: number | undefined): [number, number] {
+  let [u, k] = [0, 0];
+  for (const p of pid === undefined ? [] : treePids(pid)) {
+    try {
+      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      u += Number(f[11]) + Number(f[13]);
+      k += Number(f[12]) + Number(f[14]);
+    } catch {
+      /* gone */
+    }
+  }
+  return [u / 100, k / 100];
+}
+
+/** Packets sent by the server namespace's interfaces but lo. */
+async function packetsOut(lan: Lan): Promise<number> {
+  const r = await lan.execIn(lan.srvNs, 'cat', ['/proc/net/dev'], { timeoutMs: 5000 });
+  let n = 0;
+  for (const l of r.stdout.split('\n').slice(2)) {
+    const [name, rest] = l.split(':');
+    if (rest && name!.trim() !== 'lo') n += Number(rest.trim().split(/\s+/)[9]);
+  }
+  return n;
+}
+
+/** `conc` curls at once, each fetching `url` `reqs` times on one connection; bytes of complete bodies. */
+async function download(lan: Lan, url: string, conc: number, reqs: number, size: number): Promise<number> {
+  const urls = Array.from({ length: reqs }, () => `-o /dev/null ${url}`).join(' ');
+  const curl = `curl -s --max-time 120 -w '%{size_download}\\n' ${urls}`;
+  const r = await lan.execIn(lan.cliNs, 'bash', ['-c', `for i in $(seq 1 ${conc}); do ${curl} & done; wait`], {
+    timeoutMs: 150_000,
+  });
+  const ok = r.stdout.split('\n').filter((l) => Number(l) === size).length;
+  if (ok !== conc * reqs) throw new Error(`${conc * reqs - ok} of ${conc * reqs} downloads incomplete`);
+  return ok * size;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const list = (xs: number[], d: number) => xs.map((v) => v.toFixed(d)).join(' ');
 
 async function main(): Promise<void> {
-  const rounds = Number(process.env.BENCH_HTTP_CPU_ROUNDS ?? 5);
-  const targets = [...(process.env.BENCH_HTTP_CPU_NGINX === '0' ? [] : [nginxHttp()]), ...variants()];
+  const [rounds, reps, conc, reqs] = [env('ROUNDS', 5), env('REPS', 4), env('CONC', 20), env('REQS', 1)];
+  const size = env('SIZE_MIB', 64) * MiB;
+  const all = targets();
   const root = benchDir('http-cpu');
-  writeSparseFile(path.join(root, FILE), SIZE);
-  await withBenchLan({ name: 'pxbhcpu', cliIp: '10.77.0.2/24', taps: 0 }, ['curl', 'nstat'], async (lan) => {
+  writeSparseFile(path.join(root, FILE), size);
+  progress(`${conc} x ${reqs} x ${size / MiB} MiB, ${reps} times per start, ${rounds} rounds`);
+  await withBenchLan({ name: 'pxbhcpu', cliIp: '10.77.0.2/24', taps: 0 }, ['curl'], async (lan) => {
     const base: BaseContext = { lan, service: 'http', root };
     const res = new Map(
-      targets.map((t) => [t.name, { cpu: [] as number[], segs: [] as number[], mibps: [] as number[] }]),
+      all.map((t) => [
+        t.name,
+        { cpu: [] as number[], user: [] as number[], pkts: [] as number[], mibps: [] as number[] },
+      ]),
     );
-    // Packets (skbs, GSO super-packets counted once) sent by the server's interfaces but lo.
-    const segsOut = async () => {
-      const r = await lan.execIn(lan.srvNs, 'cat', ['/proc/net/dev'], { timeoutMs: 5000 });
-      let n = 0;
-      for (const l of r.stdout.split('\n').slice(2)) {
-        const [name, rest] = l.split(':');
-        if (!rest || name!.trim() === 'lo') continue;
-        n += Number(rest.trim().split(/\s+/)[9]);
-      }
-      return n;
-    };
+    const url = `http://${lan.srvAddr}/${FILE}`;
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 ? [...targets].reverse() : targets;
-      for (const t of order) {
+      for (const t of round % 2 ? [...all].reverse() : all) {
         const server = await startServer(t, base);
         try {
-          const url = `http://${lan.srvAddr}/${FILE}`;
-          await curlOnce(lan, url, SIZE, [], 60);
-          const c0 = server.cpuSeconds();
-          const s0 = await segsOut();
-          const reps = Number(process.env.BENCH_HTTP_CPU_REPS ?? 4);
-          const tr = { bytes: 0, ms: 0, mibps: 0, failed: 0, detail: '' };
+          await download(lan, url, 1, 1, size); // unmeasured, as bench/http.ts's concurrent row
+          const [u0, p0, t0] = [userSys(server.proc.pid), await packetsOut(lan), performance.now()];
+          let bytes = 0;
           await underPerf(server.proc.pid, `${t.name}-${round + 1}`, async () => {
-            for (let i = 0; i < reps; i++) {
-              const one = await curlConcurrent(lan, url, N, SIZE, [], 120);
-              tr.bytes += one.bytes;
-              tr.ms += one.ms;
-              tr.failed += one.failed;
-              tr.detail ||= one.detail;
-            }
+            for (let i = 0; i < reps; i++) bytes += await download(lan, url, conc, reqs, size);
           });
-          tr.mibps = tr.bytes / MiB / (tr.ms / 1000);
-          const cpu = server.cpuSeconds() - c0;
-          const segs = (await segsOut()) - s0;
-          const gib = tr.bytes / GiB;
+          const gib = bytes / GiB;
+          const u1 = userSys(server.proc.pid);
+          const [user, sys] = [(u1[0] - u0[0]) / gib, (u1[1] - u0[1]) / gib];
+          const [cpu, pkts] = [user + sys, ((await packetsOut(lan)) - p0) / gib];
+          const mibps = bytes / MiB / ((performance.now() - t0) / 1000);
           const r = res.get(t.name)!;
-          r.cpu.push(cpu / gib);
-          r.segs.push(segs / gib);
-          r.mibps.push(tr.mibps);
+          r.cpu.push(cpu);
+          r.user.push(user);
+          r.pkts.push(pkts);
+          r.mibps.push(mibps);
+          const load = loadavg()[0]!.toFixed(2);
           progress(
-            `round ${round + 1} ${t.name}: ${tr.mibps.toFixed(0)} MiB/s, cpu ${(cpu / gib).toFixed(3)} s/GiB, ` +
-              `${(segs / gib).toFixed(0)} pkts/GiB${tr.failed ? `, ${tr.detail}` : ''}, load ${loadavg()[0]!.toFixed(2)}`,
+            `round ${round + 1} ${t.name}: cpu ${cpu.toFixed(3)} s/GiB (user ${user.toFixed(3)}), ${pkts.toFixed(0)} pkts/GiB, load ${load}`,
           );
         } finally {
           await server.stop();
@@ -152,8 +180,8 @@ async function main(): Promise<void> {
     }
     for (const [name, r] of res) {
       process.stdout.write(
-        `${name}: median cpu ${median(r.cpu).toFixed(3)} s/GiB [${r.cpu.map((v) => v.toFixed(3)).join(' ')}], ` +
-          `pkts/GiB ${median(r.segs).toFixed(0)}, MiB/s ${median(r.mibps).toFixed(0)} [${r.mibps.map((v) => v.toFixed(0)).join(' ')}]\n`,
+        `${name}: cpu ${median(r.cpu).toFixed(3)} s/GiB [${list(r.cpu, 3)}], user ${median(r.user).toFixed(3)}, ` +
+          `${median(r.pkts).toFixed(0)} pkts/GiB, ${median(r.mibps).toFixed(0)} MiB/s [${list(r.mibps, 0)}]\n`,
       );
     }
   });
@@ -161,7 +189,7 @@ async function main(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   main().catch((e: Error) => {
-    process.stderr.write(`bench http-cpu failed: ${e.stack}\n`);
+    process.stderr.write(`bench http-cpu failed: ${e.message}\n`);
     process.exitCode = 1;
   });
 }

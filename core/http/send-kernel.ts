@@ -4,9 +4,9 @@
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
  * intact). The socket is corked (TCP_CORK) from the headers to the body's end, as nginx's `tcp_nopush`:
- * full segments only, headers in the first one (send-file.c says why). While the kernel sends, node sees no socket activity, so the idle timer is re-armed on
- * progress: a client that stops reading still meets the server's idle timeout, which destroys the socket
- * and cancels the send.
+ * full segments only, headers in the first one (send-file.c says why). While the kernel sends, node sees
+ * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
+ * the server's idle timeout, which destroys the socket and cancels the send.
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';

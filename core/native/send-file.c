@@ -218,8 +218,8 @@ static napi_value js_cork(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd;
   bool on;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_bool(env, argv[1], &on) != napi_ok ||
-      fd < 0) {
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok || fd < 0) {
     napi_throw_range_error(env, NULL, "corkSocket(socketFd, on): bad arguments");
     return NULL;
   }
