@@ -4,6 +4,11 @@ import type { StormResult } from './storm-machines.js';
 export interface StormSummary {
   /** From the first power-on to the last machine's last byte (failed machines excluded). */
   wallMs: number;
+  /**
+   * When each booted machine had its last byte, ms from the first power-on, ascending: `[k - 1]` is the
+   * time to k machines booted (timeToBooted), comparable between stacks that booted different numbers.
+   */
+  bootedAtMs: number[];
   failed: number;
   /** e.g. "dhcp 3 (no OFFER), tftp 1 (...)" */
   failedNote: string;
@@ -42,7 +47,7 @@ export function summarizeStorm(r: StormResult): StormSummary {
     `TFTP ${sec(span((m) => m.stageMs.tftp! - m.stageMs.dhcp!))}, ` +
     `HTTP ${sec(span((m) => m.stageMs.http! - m.stageMs.tftp!))}`;
   const firstOn = Math.min(...r.machines.map((m) => m.powerOnMs));
-  const lastDone = Math.max(0, ...done.map((m) => m.powerOnMs + m.stageMs.http!));
+  const bootedAtMs = done.map((m) => m.powerOnMs + m.stageMs.http! - firstOn).sort((a, b) => a - b);
   const byStage = new Map<string, { n: number; reason: string }>();
   for (const m of r.machines) {
     if (!m.failed) continue;
@@ -51,7 +56,8 @@ export function summarizeStorm(r: StormResult): StormSummary {
     byStage.set(m.failed.stage, e);
   }
   return {
-    wallMs: done.length ? lastDone - firstOn : r.wallMs,
+    wallMs: done.length ? bootedAtMs[bootedAtMs.length - 1]! : r.wallMs,
+    bootedAtMs,
     failed: r.machines.length - done.length,
     failedNote: [...byStage].map(([stage, e]) => `${stage} ${e.n} (${e.reason.slice(0, 60)})`).join(', '),
     p50Ms: percentile(totals, 50),
@@ -64,4 +70,15 @@ export function summarizeStorm(r: StormResult): StormSummary {
     clientCpuMs: r.clientCpuMs ?? 0,
     workers: r.workers ?? 1,
   };
+}
+
+/** ms from the first power-on until `k` machines had booted; undefined when fewer than `k` did. */
+export function timeToBooted(s: Pick<StormSummary, 'bootedAtMs'>, k: number): number | undefined {
+  return k >= 1 && k <= s.bootedAtMs.length ? s.bootedAtMs[k - 1] : undefined;
+}
+
+/** Middle value (upper middle for an even count) of `values`; 0 when empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0;
 }

@@ -5,15 +5,16 @@
  * record is on disk, so the DHCPACK is sent only for a lease that survives `kill -9` or a power
  * cut. Offers are kept in memory only (as Kea and dnsmasq do) and written once at a clean close
  * (a config reload): after a crash a lost 30 s hold is harmless because the REQUEST's `commit`
- * checks the address again. The log is compacted into a snapshot when it grows.
+ * checks the address again. When the log grows it is rotated and folded into a snapshot beside
+ * the appends (compactor.ts); start-up reads the snapshot and the log segments in order.
  */
 import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { PxeError } from 'pxekit';
 import type { Lease, LeaseState, LeaseStore, LeaseWrite } from 'pxekit/kit';
-import { readLog, readSnapshot, syncDir, writeSnapshot } from './files.js';
+import { Compactor, type CompactionStep } from './compactor.js';
+import { compactingFile, readLog, readSnapshot, syncDir, type LogContent, type StepHook } from './files.js';
 import { LeaseIndex } from './lease-index.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { logLine } from './record.js';
@@ -26,16 +27,23 @@ export interface FileLeaseStoreOptions {
   batchMs: number;
   compactEveryBytes: number;
   log: Logger;
+  /** Called at each step of a compaction (tests hold a step, or copy the files there to simulate a crash). */
+  onCompactionStep?: StepHook<CompactionStep>;
 }
 
 const copy = (l: Lease): Lease => ({ ...l });
+
+const outOfOrder = (file: string, q: number, prev: number) =>
+  new PxeError('PXE_ERR_LEASE_STORE', `lease file ${file}: sequence ${q} after ${prev} across its log segments`, {
+    fix: `restore ${file}, ${compactingFile(file)} and ${file}.snapshot from a backup; pxekit never guesses past a corrupt record`,
+  });
 
 export class FileLeaseStore implements LeaseStore {
   readonly name = 'file';
   readonly #o: FileLeaseStoreOptions;
   readonly #index = new LeaseIndex();
   #wal: WalWriter | undefined;
-  #handle: FileHandle | undefined;
+  readonly #compactor: Compactor;
   #seq = 0;
   /** The latest `now` an offer was made at: holds that expired before it are not written at close. */
   #lastNow = 0;
@@ -43,10 +51,11 @@ export class FileLeaseStore implements LeaseStore {
 
   constructor(o: FileLeaseStoreOptions) {
     this.#o = o;
+    this.#compactor = new Compactor({ file: o.file, log: o.log, onStep: o.onCompactionStep });
   }
 
   get snapshotFile(): string {
-    return `${this.#o.file}.snapshot`;
+    return this.#compactor.snapshotFile;
   }
 
   /** The writer (for tests: group counts, size). */
@@ -57,33 +66,35 @@ export class FileLeaseStore implements LeaseStore {
   async load(): Promise<void> {
     if (this.#wal) return;
     const { file, log } = this.#o;
+    let handle: Awaited<ReturnType<typeof fsp.open>> | undefined;
     try {
       await fsp.mkdir(path.dirname(file), { recursive: true });
       await acquireLock(`${file}.lock`);
       await fsp.rm(`${this.snapshotFile}.tmp`, { force: true }); // a compaction cut short: the old snapshot + log are complete
       const snap = await readSnapshot(this.snapshotFile);
       for (const l of snap.leases) this.#index.put(l);
+      // A compaction cut short leaves the segment it was folding (older records) beside the live log.
+      const older = await readLog(compactingFile(file));
+      if (older.torn) this.#warnTorn(compactingFile(file), older);
       const content = await readLog(file);
       let replayed = 0;
-      for (const r of content.records) {
-        if (r.q <= snap.q) continue; // already in the snapshot (written just after a compaction)
+      for (const r of [...older.records, ...content.records]) {
+        if (r.q <= snap.q) continue; // already in the snapshot (written after these records)
+        if (r.q <= this.#seq) throw outOfOrder(file, r.q, this.#seq);
         this.#index.put(r.l);
+        this.#seq = r.q;
         replayed++;
       }
-      this.#seq = Math.max(snap.q, content.records.at(-1)?.q ?? 0);
-      const handle = await fsp.open(file, 'a+', 0o600);
-      this.#handle = handle;
+      this.#seq = Math.max(snap.q, this.#seq);
+      handle = await fsp.open(file, 'a+', 0o600);
       if (content.torn) {
         // Never acknowledged (its sync never completed): cut it so new records follow a clean line.
-        log.warn(
-          { event: 'lease-file.tail.torn', file, ...content.torn },
-          `lease file ${file}: dropped an incomplete last record at line ${content.torn.line} ` +
-            `(${content.torn.reason}), left by a crash during a write`,
-        );
+        this.#warnTorn(file, content);
         await handle.truncate(content.validBytes);
         await handle.datasync();
       }
       await syncDir(path.dirname(file)); // a newly created log must survive too
+      const folded = await this.#compactor.foldLeftover(this.#capture());
       this.#wal = new WalWriter({
         handle,
         size: content.validBytes,
@@ -91,7 +102,7 @@ export class FileLeaseStore implements LeaseStore {
         batchMs: this.#o.batchMs,
         log,
         compactEveryBytes: this.#o.compactEveryBytes,
-        compact: () => this.compact(),
+        rotate: (live) => this.#compactor.rotate(live, () => this.#capture()),
       });
       log.info(
         {
@@ -101,12 +112,12 @@ export class FileLeaseStore implements LeaseStore {
           snapshot: snap.leases.length,
           replayed,
           seq: this.#seq,
+          folded,
         },
         `lease file loaded: ${this.#index.size} leases`,
       );
     } catch (err) {
-      await this.#handle?.close().catch(() => undefined);
-      this.#handle = undefined;
+      await handle?.close().catch(() => undefined);
       this.#wal = undefined;
       await releaseLock(`${file}.lock`).catch(() => undefined);
       if (err instanceof PxeError) throw err;
@@ -161,23 +172,17 @@ export class FileLeaseStore implements LeaseStore {
     return this.#index.records().map(copy);
   }
 
-  /** Writes everything into a fresh snapshot and empties the log (the writer calls it between groups). */
+  /** Rotates the log now and resolves once its snapshot is written (the writer does this by itself as the log grows). */
   async compact(): Promise<void> {
-    const started = Date.now();
-    const q = this.#seq;
-    const leases = this.#index.records();
-    await writeSnapshot(this.snapshotFile, q, leases);
-    await this.#wal?.truncate();
-    this.#o.log.info(
-      {
-        event: 'lease-file.compacted',
-        file: this.#o.file,
-        leases: leases.length,
-        seq: q,
-        durationMs: Date.now() - started,
-      },
-      `lease file compacted: ${leases.length} leases`,
-    );
+    await this.#compactor.idle();
+    await this.#wal?.rotateNow();
+    await this.#compactor.idle();
+  }
+
+  /** Resolves once everything queued is on disk and no compaction runs (for tests and tools). */
+  async settled(): Promise<void> {
+    await this.#wal?.flush();
+    await this.#compactor.idle();
   }
 
   async close(): Promise<void> {
@@ -189,8 +194,23 @@ export class FileLeaseStore implements LeaseStore {
       if (l.state === 'offered' && l.expiresAt > this.#lastNow && !this.#wal.failed)
         void this.#wal.append(this.#record(l), false);
     await this.#wal.flush();
-    await this.#handle?.close();
+    await this.#compactor.idle(); // a reload's new store must not find a half-done compaction
+    await this.#wal.handle.close();
     await releaseLock(`${this.#o.file}.lock`);
+  }
+
+  /** The state a snapshot taken now holds: every record up to the last sequence number handed out. */
+  #capture(): { q: number; leases: Lease[] } {
+    return { q: this.#seq, leases: this.#index.records() };
+  }
+
+  #warnTorn(file: string, content: LogContent): void {
+    const torn = content.torn!;
+    this.#o.log.warn(
+      { event: 'lease-file.tail.torn', file, ...torn },
+      `lease file ${file}: dropped an incomplete last record at line ${torn.line} (${torn.reason}), ` +
+        'left by a crash during a write',
+    );
   }
 
   #record(l: Lease): string {

@@ -1,6 +1,8 @@
 /**
- * Reading and writing the lease file's two parts: the snapshot (`<path>.snapshot`, written whole
- * by compaction and renamed into place) and the log (`<path>`, appended record by record).
+ * Reading and writing the lease file's parts: the snapshot (`<path>.snapshot`, written whole by
+ * compaction and renamed into place), the log (`<path>`, appended record by record) and, while a
+ * compaction runs, the log segment it is folding into the snapshot (`<path>.compacting`, read
+ * before `<path>`).
  *
  * On start the snapshot must be perfect (an atomic rename never leaves half a file), and so must
  * every log line except a torn tail: the bytes after the last complete record, left by a crash
@@ -33,6 +35,9 @@ const corrupt = (file: string, line: number, reason: string) =>
       'that line; pxekit never guesses past a corrupt record',
     details: { file, line, reason },
   });
+
+/** The log segment a compaction moved aside (records older than every record in `<path>`). */
+export const compactingFile = (file: string): string => `${file}.compacting`;
 
 /** The snapshot's last sequence number and leases; `{ q: 0, leases: [] }` when there is none. */
 export async function readSnapshot(file: string): Promise<{ q: number; leases: Lease[] }> {
@@ -102,11 +107,21 @@ function hasRecordAfter(buf: Buffer, from: number): boolean {
   return false;
 }
 
+/** Where a snapshot write is (a test seam: a test holds a step, or copies the files there as a crash would leave them). */
+export type SnapshotStep = 'snapshot.written' | 'snapshot.synced' | 'snapshot.renamed';
+export type StepHook<S extends string> = (step: S) => void | Promise<void>;
+
 /**
  * Writes a snapshot atomically: a temp file, fsync, rename over the old one, fsync the folder (so
- * the rename itself survives a power cut). Only then may the caller empty the log.
+ * the rename itself survives a power cut). Only then may the caller drop the log it replaces. The
+ * leases are framed and written 256 KiB at a time, so the event loop is never held long.
  */
-export async function writeSnapshot(file: string, q: number, leases: readonly Lease[]): Promise<void> {
+export async function writeSnapshot(
+  file: string,
+  q: number,
+  leases: readonly Lease[],
+  onStep?: StepHook<SnapshotStep>,
+): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await fsp.open(tmp, 'w', 0o600);
   try {
@@ -116,17 +131,20 @@ export async function writeSnapshot(file: string, q: number, leases: readonly Le
       const s = frame(l);
       chunk.push(s);
       pending += s.length;
-      if (pending > 1 << 20) {
+      if (pending > 256 << 10) {
         await fh.write(chunk.splice(0).join(''));
         pending = 0;
       }
     }
     if (chunk.length) await fh.write(chunk.join(''));
+    await onStep?.('snapshot.written');
     await fh.sync();
   } finally {
     await fh.close();
   }
+  await onStep?.('snapshot.synced');
   await fsp.rename(tmp, file);
+  await onStep?.('snapshot.renamed');
   await syncDir(path.dirname(file));
 }
 

@@ -58,7 +58,8 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
           type: 'integer',
           minimum: 4096,
           default: 16 * 1024 * 1024,
-          description: 'compact the log into a snapshot (temp file, fsync, atomic rename) once it reaches this size',
+          description:
+            'compact the log once it reaches this size: rotate it (appends go on in a new log) and write a snapshot beside them',
         },
       },
     },

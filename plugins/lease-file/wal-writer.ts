@@ -14,6 +14,8 @@
  * The cheap parts run on the event loop: one buffer per group (reused), one write(2) of it
  * (page-cache copy of a few KiB), and one promise per group shared by its durable records; only
  * the fdatasync, which waits for the disk, goes to libuv's thread pool.
+ * Compaction never holds a group back: between two groups the writer may switch to a fresh log
+ * (`rotate`, a rename and an open); the snapshot is written beside the appends (see compactor.ts).
  * A failed write or sync is not retried (after a failed fsync the page cache can no longer be
  * trusted): every waiting promise rejects and the writer stays failed until a restart.
  */
@@ -37,8 +39,11 @@ export interface WalWriterOptions {
   fsync: FsyncMode;
   batchMs: number;
   log: Logger;
-  /** Called between groups (nothing else is written meanwhile) once the log reached `compactEveryBytes`. */
-  compact?: () => Promise<void>;
+  /**
+   * Called between groups (nothing is written meanwhile) once the log reached `compactEveryBytes`:
+   * the log to append to from now on, or undefined to keep the current one.
+   */
+  rotate?: (live: FileHandle) => Promise<FileHandle | undefined>;
   compactEveryBytes: number;
 }
 
@@ -58,6 +63,8 @@ function deferred(): NonNullable<Group['done']> {
 
 export class WalWriter {
   readonly #o: WalWriterOptions;
+  /** The live log (replaced at each rotation). */
+  #handle: FileHandle;
   /** Groups not written yet, oldest first (`batch`: at most one). */
   #groups: Group[] = [];
   #size: number;
@@ -69,14 +76,22 @@ export class WalWriter {
   #compactAt: number;
   #failed: Error | undefined;
   #idle: Array<() => void> = [];
+  /** Waiters of a rotation asked for by `rotateNow` (done at the next gap between groups). */
+  #rotationWanted: Array<() => void> = [];
   #buf = Buffer.allocUnsafe(64 << 10);
   /** Groups written (one write + one sync each); for tests and the benchmark notes. */
   syncs = 0;
 
   constructor(o: WalWriterOptions) {
     this.#o = o;
+    this.#handle = o.handle;
     this.#size = o.size;
     this.#compactAt = o.compactEveryBytes;
+  }
+
+  /** The log appended to now. */
+  get handle(): FileHandle {
+    return this.#handle;
   }
 
   /** Bytes in the log file now. */
@@ -115,11 +130,12 @@ export class WalWriter {
     return new Promise((r) => this.#idle.push(r));
   }
 
-  /** Empties the log (after a snapshot took over its content): truncate and sync. */
-  async truncate(): Promise<void> {
-    await this.#o.handle.truncate(0);
-    await this.#o.handle.datasync();
-    this.#size = 0;
+  /** Rotates at the next gap between groups, whatever the log's size; resolves once that was tried. */
+  rotateNow(): Promise<void> {
+    if (this.#failed || !this.#o.rotate) return Promise.resolve();
+    const done = new Promise<void>((r) => this.#rotationWanted.push(r));
+    if (!this.#draining) void this.#drain();
+    return done;
   }
 
   /** Starts a drain unless one runs (it takes the new records with its next group) or is scheduled. */
@@ -140,14 +156,17 @@ export class WalWriter {
     if (this.#draining) return;
     this.#draining = true;
     try {
-      while (this.#groups.length > 0 && !this.#failed) {
-        await this.#gather();
-        const group = this.#groups.shift()!;
-        await this.#writeGroup(group);
-        if (this.#o.compact && this.#size >= this.#compactAt && !this.#failed) await this.#compact();
+      while ((this.#groups.length > 0 || this.#rotationWanted.length > 0) && !this.#failed) {
+        if (this.#groups.length > 0) {
+          await this.#gather();
+          await this.#writeGroup(this.#groups.shift()!);
+        }
+        const due = this.#o.rotate && this.#size >= this.#compactAt;
+        if ((due || this.#rotationWanted.length > 0) && !this.#failed) await this.#rotate();
       }
     } finally {
       this.#draining = false;
+      for (const r of this.#rotationWanted.splice(0)) r();
       if (this.#failed) this.#rejectQueued();
       if (this.#groups.length === 0) for (const r of this.#idle.splice(0)) r();
     }
@@ -169,11 +188,10 @@ export class WalWriter {
     try {
       const bytes = this.#fill(group.lines);
       let off = 0;
-      while (off < bytes) off += writeSync(this.#o.handle.fd, this.#buf, off, bytes - off);
+      const fd = this.#handle.fd;
+      while (off < bytes) off += writeSync(fd, this.#buf, off, bytes - off);
       this.#size += bytes;
-      await new Promise<void>((resolve, reject) =>
-        fdatasync(this.#o.handle.fd, (err) => (err ? reject(err) : resolve())),
-      );
+      await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
       this.syncs++;
     } catch (err) {
       this.#fail(err as Error, group);
@@ -197,18 +215,24 @@ export class WalWriter {
     return n;
   }
 
-  async #compact(): Promise<void> {
+  async #rotate(): Promise<void> {
+    const waiters = this.#rotationWanted.splice(0);
     try {
-      await this.#o.compact!();
-      this.#compactAt = this.#o.compactEveryBytes;
+      const fresh = await this.#o.rotate!(this.#handle);
+      if (fresh) {
+        this.#handle = fresh;
+        this.#size = 0;
+        this.#compactAt = this.#o.compactEveryBytes;
+      } else this.#compactAt = this.#size + this.#o.compactEveryBytes; // a compaction still runs: not after every group
     } catch (err) {
       this.#compactAt = this.#size + this.#o.compactEveryBytes; // do not retry after every group
-      // The log is intact (the snapshot replaced nothing yet, or already holds everything): go on
-      // appending; the next group retries.
+      // The log is intact and still the live one: go on appending; retried after compactEveryBytes more.
       this.#o.log.error(
         { event: 'lease-file.compact.error', err },
         `lease file compaction failed: ${(err as Error).message}`,
       );
+    } finally {
+      for (const r of waiters) r();
     }
   }
 
