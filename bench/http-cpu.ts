@@ -170,9 +170,8 @@ async function main(): Promise<void> {
           r.pkts.push(pkts);
           r.mibps.push(mibps);
           const load = loadavg()[0]!.toFixed(2);
-          progress(
-            `round ${round + 1} ${t.name}: cpu ${cpu.toFixed(3)} s/GiB (user ${user.toFixed(3)}), ${pkts.toFixed(0)} pkts/GiB, load ${load}`,
-          );
+          const what = `cpu ${cpu.toFixed(3)} s/GiB (user ${user.toFixed(3)}), ${pkts.toFixed(0)} pkts/GiB`;
+          progress(`round ${round + 1} ${t.name}: ${what}, load ${load}`);
         } finally {
           await server.stop();
         }
