@@ -63,6 +63,8 @@ export interface NativeBinding {
   dgramLocalPort?(h: Handle): number;
   dgramClose?(h: Handle): void;
   sendFileProgress(job: Handle): number;
+  /** TCP_CORK on a socket (send-file.c); 0 or an errno. Absent in a stale build. */
+  corkSocket?(socketFd: number, on: boolean): number;
   /** The TFTP listening socket with each request's destination address (listen-socket.c); absent in a stale build. */
   listenOpen?(
     address: string,
