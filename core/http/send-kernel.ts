@@ -3,15 +3,16 @@
  * socket and the addon is built, the kernel sends the body with sendfile(2) (core/native/send-file.c)
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
- * intact). While the kernel sends, node sees no socket activity, so the idle timer is re-armed on
- * progress: a client that stops reading still meets the server's idle timeout, which destroys the socket
- * and cancels the send.
+ * intact). The socket is corked (TCP_CORK) from the headers to the body's end, as nginx's `tcp_nopush`:
+ * full segments only, headers in the first one (send-file.c says why). While the kernel sends, node sees
+ * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
+ * the server's idle timeout, which destroys the socket and cancels the send.
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { ECANCELED, kernelSendFn, type KernelSendFn } from '../native/send-file.js';
+import { ECANCELED, kernelSender, type KernelSender } from '../native/send-file.js';
 
 const { EPIPE, ECONNRESET } = constants.errno;
 
@@ -30,7 +31,7 @@ export interface BodyResult {
 export const KERNEL_SEND_MIN = 256 << 10;
 const PROGRESS_CHECK_MS = 1000;
 
-let kernelSend: KernelSendFn | undefined | null = null;
+let kernel: KernelSender | undefined | null = null;
 let started = 0;
 
 /** Bodies handed to sendfile(2) since the process started (tests check the path was taken). */
@@ -49,8 +50,8 @@ function socketFd(res: ServerResponse): number | undefined {
 /** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */
 export function canSendByKernel(res: ServerResponse, fileFd: number | undefined, length: number): boolean {
   if (fileFd === undefined || length < KERNEL_SEND_MIN) return false;
-  if (kernelSend === null) kernelSend = kernelSendFn();
-  return kernelSend !== undefined && socketFd(res) !== undefined;
+  if (kernel === null) kernel = kernelSender();
+  return kernel !== undefined && socketFd(res) !== undefined;
 }
 
 /** Waits until node has written everything it queued on the socket (the headers). */
@@ -73,9 +74,16 @@ export async function sendByKernel(
 ): Promise<BodyResult> {
   const socket = res.socket!;
   const fd = socketFd(res)!;
+  // Corked: the headers wait in the socket for the first body bytes (one packet, not a short one of
+  // their own), and no sendfile call pushes a partial segment; the job uncorks when it ends.
+  kernel!.cork(fd, true);
   res.flushHeaders();
-  if (!(await flushed(socket, res))) return { bytes: 0, complete: false, aborted: true };
-  const job = kernelSend!(fd, fileFd, start, length);
+  if (!(await flushed(socket, res))) {
+    // Only while node still has the descriptor open (else the number may already be another file's).
+    if (socketFd(res) === fd && !socket.destroyed) kernel!.cork(fd, false);
+    return { bytes: 0, complete: false, aborted: true };
+  }
+  const job = kernel!.send(fd, fileFd, start, length);
   started++;
   const onClose = () => job.cancel();
   res.once('close', onClose);

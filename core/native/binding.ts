@@ -55,12 +55,16 @@ export interface NativeBinding {
     slots: Buffer,
     meta: Int32Array,
     cb: (kind: number, value: number) => void,
+    /** Drop datagrams that waited longer in the kernel's queue (0: no limit; older builds ignore it). */
+    maxAgeMs?: number,
   ): Handle | number;
   dgramSend?(h: Handle, buf: Buffer, len: number, addr: number, port: number): number;
   dgramWantWritable?(h: Handle, want: boolean): void;
   dgramLocalPort?(h: Handle): number;
   dgramClose?(h: Handle): void;
   sendFileProgress(job: Handle): number;
+  /** TCP_CORK on a socket (send-file.c); 0 or an errno. Absent in a stale build. */
+  corkSocket?(socketFd: number, on: boolean): number;
   /** The TFTP listening socket with each request's destination address (listen-socket.c); absent in a stale build. */
   listenOpen?(
     address: string,

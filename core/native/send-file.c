@@ -2,6 +2,7 @@
  * sendFile(socketFd, fileFd, position, length, cb) -> job      cb(errno, bytesSent), once
  * cancelSendFile(job)                                         cb(ECANCELED, sent) runs at once
  * sendFileProgress(job) -> bytes sent so far                  (both only before cb ran)
+ * corkSocket(socketFd, on)                                    TCP_CORK on or off; the job clears it
  *
  * An HTTP body from a file with sendfile(2): the kernel moves page-cache pages to the socket, with no
  * read into a user buffer and no write from it (what nginx does with `sendfile on`). Node has no
@@ -14,6 +15,13 @@
  * (headers), and writes nothing to it until cb ran. Non-blocking: sendfile until EAGAIN, then wait for
  * POLLOUT, repeat; the event loop is never blocked. cancel (the response was destroyed) stops at once
  * and closes the dup, so the connection goes away as soon as node has closed its descriptor too.
+ *
+ * Corked (nginx's `tcp_nopush`): node's sockets have TCP_NODELAY on, so without a cork every sendfile
+ * call that ends inside a segment, or finds little room in the send buffer, pushes a short segment out
+ * (17 % more packets per GiB than nginx on the bench's veth link, each one costing both ends). The
+ * caller corks before node writes the headers, so they leave with the first body bytes; the job takes
+ * the cork off when it finishes, whatever the outcome, so the last partial segment goes out at once
+ * instead of after the kernel's 200 ms cork timer (the response ends with no further write to push it).
  */
 #define _GNU_SOURCE
 #include "addon.h"
@@ -22,7 +30,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /*
@@ -51,11 +62,15 @@ typedef struct {
 
 static void on_closed(uv_handle_t *h) { free(h->data); }
 
+static int set_cork(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0 ? 0 : errno; }
+
 /* Reports the result once, then releases everything. */
 static void finish(send_job *j, int err) {
   if (j->done) return;
   j->done = 1;
   if (j->polling) uv_poll_stop(&j->poll);
+  /* Pushes the last partial segment now (on our dup: still this connection even if node closed its fd). */
+  set_cork(j->sock, 0);
   close(j->sock);
   napi_env env = j->env;
   napi_handle_scope scope;
@@ -196,11 +211,28 @@ static napi_value js_sent(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* corkSocket(socketFd, on) -> 0 or errno. The caller owns socketFd and calls this only while it is open. */
+static napi_value js_cork(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  bool on;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok || fd < 0) {
+    napi_throw_range_error(env, NULL, "corkSocket(socketFd, on): bad arguments");
+    return NULL;
+  }
+  napi_create_int32(env, set_cork(fd, on ? 1 : 0), &out);
+  return out;
+}
+
 void send_file_register(napi_env env, napi_value exports) {
   napi_property_descriptor d[] = {
+      {"corkSocket", NULL, js_cork, NULL, NULL, NULL, napi_default, NULL},
       {"sendFile", NULL, js_send_file, NULL, NULL, NULL, napi_default, NULL},
       {"cancelSendFile", NULL, js_cancel, NULL, NULL, NULL, napi_default, NULL},
       {"sendFileProgress", NULL, js_sent, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 3, d);
+  napi_define_properties(env, exports, 4, d);
 }

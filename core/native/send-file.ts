@@ -1,7 +1,8 @@
 /**
  * Zero-copy file bodies (send-file.c): hands a socket to sendfile(2) for `length` bytes of a file and
  * resolves when they are all sent, the socket failed, or the caller cancelled. Undefined without the
- * addon (callers then read and write as usual).
+ * addon (callers then read and write as usual). The socket may be corked first (TCP_CORK, so that the
+ * headers leave with the body's first bytes, as nginx's `tcp_nopush`); the send uncorks it when it ends.
  */
 import { constants } from 'node:os';
 import { nativeBinding } from './binding.js';
@@ -17,13 +18,21 @@ export interface KernelSend {
 
 export const ECANCELED = constants.errno.ECANCELED;
 
-export type KernelSendFn = (socketFd: number, fileFd: number, position: number, length: number) => KernelSend;
+export interface KernelSender {
+  send(socketFd: number, fileFd: number, position: number, length: number): KernelSend;
+  /**
+   * TCP_CORK on (hold partial segments) or off (push them now) on a socket the caller has open. A send
+   * started after `cork(fd, true)` takes the cork off when it ends, whatever the outcome.
+   */
+  cork(socketFd: number, on: boolean): void;
+}
 
 /** The sendfile path, or undefined when the addon is not there (or PXEKIT_SENDFILE=0). */
-export function kernelSendFn(): KernelSendFn | undefined {
+export function kernelSender(): KernelSender | undefined {
   const b = nativeBinding().binding;
   if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return undefined;
-  return (socketFd, fileFd, position, length) => {
+  const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '0' ? undefined : b.corkSocket;
+  const send = (socketFd: number, fileFd: number, position: number, length: number): KernelSend => {
     let finished = false;
     let last = 0;
     let resolveDone!: (r: { errno: number; sent: number }) => void;
@@ -41,4 +50,6 @@ export function kernelSendFn(): KernelSendFn | undefined {
       },
     };
   };
+  // Best effort: a socket that cannot be corked (the errno is returned) is sent to uncorked.
+  return { send, cork: (fd, on) => void corkSocket?.(fd, on) };
 }
