@@ -19,6 +19,8 @@ export interface FloodPlan {
 export interface FloodResult {
   sent: number;
   floodMs: number;
+  /** When the flood's last datagram was sent (ms since the epoch), to line up with the server's counters. */
+  endedAt?: number;
   /** ms from the last flood datagram to the new machine's ACK; undefined when it got none. */
   leaseAfterMs?: number;
   failure?: string;
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sent = await flood(plan);
   const tEnd = performance.now();
-  const result: FloodResult = { sent, floodMs: Math.round(tEnd - t0) };
+  const result: FloodResult = { sent, floodMs: Math.round(tEnd - t0), endedAt: Date.now() };
   const relay = await StormRelay.open(plan.giaddr, plan.server);
   try {
     await relay.dora({ mac: Buffer.from([0x52, 0x54, 0x00, 0xf1, 0x00, 0x01]), arch: 7, xid: 0x0f100d01 });

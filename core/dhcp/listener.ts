@@ -49,6 +49,8 @@ export class DhcpListener {
   /** Warnings a flood repeats per packet (socket errors, failed sends, dropped replies): one a second per kind. */
   readonly #limited: LogLimiter;
   #dropped = 0;
+  /** Requests dropped unread since start (older than the socket's queue age limit). */
+  #stale = 0;
   #closing = false;
   #onPacket: ListenerOptions['onPacket'];
 
@@ -119,6 +121,7 @@ export class DhcpListener {
         },
         onError: (err) =>
           this.#limited.warn(this.#o.log, { event: 'dhcp.socket.error', err, address, port }, 'DHCP socket error'),
+        onStale: (count) => this.#noteStale(count, address, port),
       });
     } catch (err) {
       throw listenError(err as NodeJS.ErrnoException, what, port, address);
@@ -155,6 +158,16 @@ export class DhcpListener {
       this.#queues.set(socket, q);
     }
     return q;
+  }
+
+  /** Requests dropped unread (too long in the kernel's queue): one warning a second at most, with the total. */
+  #noteStale(count: number, address: string, port: number): void {
+    this.#stale += count;
+    this.#limited.warn(
+      this.#o.log,
+      { event: 'dhcp.receive.stale', stale: this.#stale, address, port },
+      'DHCP requests dropped unread: they waited too long in the receive queue (more arrive than pxekit answers: a flood?)',
+    );
   }
 
   /** Replies dropped unsent (queue full or too old): one warning a second at most, with the total. */

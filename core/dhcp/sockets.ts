@@ -16,6 +16,8 @@ export interface DhcpSocket extends ReplySocket {
 export interface DhcpSocketEvents {
   onMessage(buf: Buffer, address: string, port: number): void;
   onError(err: NodeJS.ErrnoException): void;
+  /** Native only: `count` datagrams dropped unread, older than `maxQueueAgeMs` in the kernel's queue. */
+  onStale?(count: number): void;
 }
 
 export type DhcpTransport = 'native' | 'dgram';
@@ -25,17 +27,22 @@ export function dhcpTransport(): DhcpTransport {
   return nativeDhcpAvailable() ? 'native' : 'dgram';
 }
 
-/** Binds `address`:`port`; rejects with the bind's errno error (EADDRINUSE, EACCES, …). */
+/**
+ * Binds `address`:`port`; rejects with the bind's errno error (EADDRINUSE, EACCES, …). `maxQueueAgeMs`
+ * (native only; node:dgram gives no receive times): requests older than that in the kernel's queue are
+ * dropped unread (default DHCP_MAX_QUEUE_AGE_MS).
+ */
 export function bindDhcpSocket(
   transport: DhcpTransport,
   address: string,
   port: number,
   reuseAddr: boolean,
   events: DhcpSocketEvents,
+  maxQueueAgeMs?: number,
 ): Promise<DhcpSocket> {
   if (transport === 'native') {
     try {
-      return Promise.resolve(new NativeDhcpSocket(address, port, reuseAddr, events));
+      return Promise.resolve(new NativeDhcpSocket(address, port, reuseAddr, events, maxQueueAgeMs));
     } catch (err) {
       return Promise.reject(err as Error);
     }

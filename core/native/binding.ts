@@ -55,6 +55,8 @@ export interface NativeBinding {
     slots: Buffer,
     meta: Int32Array,
     cb: (kind: number, value: number) => void,
+    /** Drop datagrams that waited longer in the kernel's queue (0: no limit; older builds ignore it). */
+    maxAgeMs?: number,
   ): Handle | number;
   dgramSend?(h: Handle, buf: Buffer, len: number, addr: number, port: number): number;
   dgramWantWritable?(h: Handle, want: boolean): void;

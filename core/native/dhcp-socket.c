@@ -8,12 +8,19 @@
  * their lengths and sources in an Int32Array, and calls JavaScript once for the batch; a reply is one
  * sendto(2). The protocol stays in TypeScript (core/dhcp); this file only moves bytes.
  *
+ * A datagram that waited in the kernel's receive queue longer than `maxAgeMs` (its kernel receive time,
+ * SO_TIMESTAMPNS) is dropped here unread: after a flood the queue (4 MiB, see bind_socket) holds about a
+ * second of the server's work, and a real client's DISCOVER behind it would be answered only after its
+ * 1 s retransmission. Skipping stale datagrams costs a recvmmsg slot each, so the backlog is gone in
+ * milliseconds; a request that old has been (or is about to be) retransmitted by its client anyway.
+ *
  * API (see dhcp-socket.ts for the typed wrapper):
- *   dgramOpen(address, port, reuseAddr, slots: Buffer, meta: Int32Array, cb) -> handle, or -errno
+ *   dgramOpen(address, port, reuseAddr, slots: Buffer, meta: Int32Array, cb, maxAgeMs) -> handle, or -errno
  *       Binds a UDP/IPv4 socket (SO_BROADCAST on; SO_REUSEADDR when asked). `slots` holds
- *       meta.length / 3 datagrams of slots.length / (meta.length / 3) bytes each.
+ *       meta.length / 3 datagrams of slots.length / (meta.length / 3) bytes each. maxAgeMs 0: no limit.
  *       cb(0, n): n datagrams arrived; datagram i is in slot i, meta[3i] = its length (-1: longer than a
- *                 slot, dropped), meta[3i + 1] = source IPv4 address (host order), meta[3i + 2] = port
+ *                 slot, dropped; -2: older than maxAgeMs, dropped), meta[3i + 1] = source IPv4 address
+ *                 (host order), meta[3i + 2] = port
  *       cb(1, errno): a socket error       cb(2, 0): writable again (after dgramWantWritable(h, true))
  *   dgramSend(handle, buf, len, addr (host order), port) -> bytes sent, or -errno (-EAGAIN: buffer full)
  *   dgramWantWritable(handle, bool)   dgramLocalPort(handle) -> port   dgramClose(handle) (idempotent)
@@ -29,6 +36,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_BATCH 64
@@ -39,7 +47,11 @@ typedef struct {
   size_t slot_len;
   int32_t *meta;
   unsigned batch;
+  int64_t max_age_ns; /* 0: no limit */
 } dhcp_sock;
+
+/* Room for one SCM_TIMESTAMPNS per message (and whatever else the kernel adds). */
+#define CONTROL_LEN 64
 
 static void call_js(poll_sock *s, int kind, int32_t value) {
   napi_value argv[2];
@@ -48,11 +60,27 @@ static void call_js(poll_sock *s, int kind, int32_t value) {
   poll_sock_call(s, 2, argv);
 }
 
+/* When the kernel received a datagram (SO_TIMESTAMPNS, realtime ns); `now` when it gave no timestamp. */
+static int64_t received_at(struct msghdr *h, int64_t now) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+  }
+  return now;
+}
+
 /* Up to `batch` datagrams in one recvmmsg; their count, 0 when none waited, -errno on an error. */
 static int receive_batch(dhcp_sock *s) {
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_in from[MAX_BATCH];
+  union {
+    char buf[CONTROL_LEN];
+    struct cmsghdr align;
+  } control[MAX_BATCH];
   memset(msgs, 0, sizeof(struct mmsghdr) * s->batch);
   for (unsigned i = 0; i < s->batch; i++) {
     iov[i].iov_base = s->slots + (size_t)i * s->slot_len;
@@ -61,14 +89,25 @@ static int receive_batch(dhcp_sock *s) {
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    if (s->max_age_ns > 0) {
+      msgs[i].msg_hdr.msg_control = control[i].buf;
+      msgs[i].msg_hdr.msg_controllen = CONTROL_LEN;
+    }
   }
   int n;
   do n = recvmmsg(s->base.fd, msgs, s->batch, MSG_DONTWAIT, NULL);
   while (n < 0 && errno == EINTR);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+  int64_t now = 0;
+  if (s->max_age_ns > 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* the clock of SO_TIMESTAMPNS */
+    now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  }
   for (int i = 0; i < n; i++) {
     int truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     s->meta[3 * i] = truncated ? -1 : (int32_t)msgs[i].msg_len;
+    if (s->max_age_ns > 0 && now - received_at(&msgs[i].msg_hdr, now) > s->max_age_ns) s->meta[3 * i] = -2;
     s->meta[3 * i + 1] = (int32_t)ntohl(from[i].sin_addr.s_addr);
     s->meta[3 * i + 2] = ntohs(from[i].sin_port);
   }
@@ -94,7 +133,7 @@ static const poll_sock_ops dhcp_ops = {
 };
 
 /* Creates, configures and binds the socket: its fd, or -errno. */
-static int bind_socket(const char *address, int port, int reuse) {
+static int bind_socket(const char *address, int port, int reuse, int timestamps) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, address, &a.sin_addr) != 1) return -EINVAL;
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -110,16 +149,18 @@ static int bind_socket(const char *address, int port, int reuse) {
    * ~30 ms (a GC, the first compilations of a cold start, a busy machine) while every client boots at
    * once: the kernel then drops DISCOVERs. The kernel caps this at rmem_max. Best effort. */
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  /* Kernel receive times, for the age limit (see the top). Best effort: without them nothing is stale. */
+  if (timestamps) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   return fd;
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char address[64];
   size_t len, slots_len, meta_len;
-  int32_t port;
+  int32_t port, max_age_ms = 0;
   bool reuse;
   void *slots, *meta;
   napi_typedarray_type tt;
@@ -130,13 +171,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       napi_get_buffer_info(env, argv[3], &slots, &slots_len) != napi_ok ||
       napi_get_typedarray_info(env, argv[4], &tt, &meta_len, &meta, NULL, NULL) != napi_ok || tt != napi_int32_array ||
       meta_len < 3 || meta_len % 3 != 0 || meta_len / 3 > MAX_BATCH || slots_len / (meta_len / 3) < 576 ||
-      napi_typeof(env, argv[5], &t) != napi_ok || t != napi_function) {
+      napi_typeof(env, argv[5], &t) != napi_ok || t != napi_function ||
+      (argc >= 7 && (napi_get_value_int32(env, argv[6], &max_age_ms) != napi_ok || max_age_ms < 0))) {
     napi_throw_type_error(env, NULL,
                           "dgramOpen(address, port, reuseAddr, slots: Buffer (>= 576 bytes a slot), meta: Int32Array "
-                          "(3 per slot, at most 64 slots), cb)");
+                          "(3 per slot, at most 64 slots), cb, maxAgeMs >= 0)");
     return NULL;
   }
-  int fd = bind_socket(address, port, reuse);
+  int fd = bind_socket(address, port, reuse, max_age_ms > 0);
   if (fd < 0) return int32_value(env, fd);
   dhcp_sock *s = calloc(1, sizeof *s);
   if (s == NULL) {
@@ -147,6 +189,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->slots = slots;
   s->slot_len = slots_len / s->batch;
   s->meta = meta;
+  s->max_age_ns = (int64_t)max_age_ms * 1000000;
   int err = 0;
   napi_value h = poll_sock_open(env, &s->base, fd, &dhcp_ops, argv[5], argv[3], argv[4], &err);
   return h != NULL ? h : int32_value(env, err);

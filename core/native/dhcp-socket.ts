@@ -8,6 +8,10 @@
  * wake-up reuses), so the pipeline may keep it across awaits. `send` has dgram's signature; when the
  * kernel's buffer is full the reply waits here, in order, until the socket is writable (the DHCP reply
  * queue in front of it bounds how many).
+ *
+ * A datagram that waited in the kernel's receive queue longer than `maxQueueAgeMs` (default
+ * DHCP_MAX_QUEUE_AGE_MS) is dropped unread (dhcp-socket.c): after a flood the 4 MiB queue holds about a
+ * second of work, and a real client's DISCOVER behind it would wait for its own retransmission.
  */
 import { nativeBinding, type NativeBinding } from './binding.js';
 import { copyBytes } from './file-read.js';
@@ -16,6 +20,12 @@ import { constants } from 'node:os';
 
 /** Datagrams taken per wake-up. */
 export const DHCP_BATCH = 32;
+/**
+ * How long a request may wait in the kernel's queue and still be answered: less than the 1 s of the
+ * quickest client retransmission (iPXE, EDK2's first), far more than the ~30 ms pauses the big queue
+ * absorbs at a cold start. Older ones are dropped unread; their clients ask again.
+ */
+export const DHCP_MAX_QUEUE_AGE_MS = 500;
 /** Bytes per datagram slot: DHCP messages are at most a few hundred bytes over Ethernet (RFC 2131 §2: 576 minimum). */
 export const DHCP_SLOT_BYTES = 2048;
 
@@ -27,6 +37,8 @@ export interface DhcpSocketEvents {
   onMessage(buf: Buffer, address: string, port: number): void;
   /** A socket error, or EMSGSIZE for a datagram longer than a slot (dropped). */
   onError(err: NodeJS.ErrnoException): void;
+  /** `count` datagrams of one batch were dropped unread: they waited longer than the age limit. */
+  onStale?(count: number): void;
 }
 
 /** Whether the DHCP listener should use the addon's socket. */
@@ -67,13 +79,25 @@ export class NativeDhcpSocket {
   #closed = false;
 
   /** Binds `address`:`port` (0: any); throws an errno error (EADDRINUSE, EACCES, …) as dgram's bind would. */
-  constructor(address: string, port: number, reuseAddr: boolean, events: DhcpSocketEvents) {
+  constructor(
+    address: string,
+    port: number,
+    reuseAddr: boolean,
+    events: DhcpSocketEvents,
+    maxQueueAgeMs = DHCP_MAX_QUEUE_AGE_MS,
+  ) {
     const b = nativeBinding().binding;
     if (!b?.dgramOpen) throw new Error('native DHCP socket unavailable');
     this.#b = b;
     this.#events = events;
-    const h = b.dgramOpen!(address, port, reuseAddr, this.#slots, this.#meta, (kind, value) =>
-      this.#onEvent(kind, value),
+    const h = b.dgramOpen!(
+      address,
+      port,
+      reuseAddr,
+      this.#slots,
+      this.#meta,
+      (kind, value) => this.#onEvent(kind, value),
+      maxQueueAgeMs,
     );
     if (typeof h === 'number') throw errnoError(-h, 'bind');
     this.#h = h;
@@ -116,8 +140,13 @@ export class NativeDhcpSocket {
 
   #deliver(count: number): void {
     const meta = this.#meta;
+    let stale = 0;
     for (let i = 0; i < count && !this.#closed; i++) {
       const len = meta[3 * i]!;
+      if (len === -2) {
+        stale++;
+        continue;
+      }
       const from = ipv4String(meta[3 * i + 1]! >>> 0);
       if (len < 0) {
         this.#events.onError(Object.assign(errnoError(EMSGSIZE, 'recv'), { address: from }));
@@ -127,6 +156,7 @@ export class NativeDhcpSocket {
       copyBytes(buf, 0, this.#slots, i * DHCP_SLOT_BYTES, len);
       this.#events.onMessage(buf, from, meta[3 * i + 2]!);
     }
+    if (stale > 0 && !this.#closed) this.#events.onStale?.(stale);
   }
 
   #flush(): void {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import { DHCP_SLOT_BYTES } from '../../../core/native/dhcp-socket.js';
@@ -102,5 +103,43 @@ test(
     s.close();
     const after = await new Promise<Error | null>((resolve) => s.send(Buffer.from('x'), 9, '127.0.0.1', resolve));
     assert.equal((after as NodeJS.ErrnoException).code, 'EBADF', 'a send after close fails, never throws');
+  },
+);
+
+/**
+ * After a flood the receive queue holds about a second of work; a client's request behind it must not
+ * wait for that. A child process sends 50 datagrams, waits 600 ms and sends one more while this process
+ * is blocked in spawnSync (so nothing is read meanwhile): the 50 are older than the 200 ms limit and
+ * dropped unread (counted), the fresh one is delivered.
+ */
+test(
+  'native: datagrams older than the queue age limit are dropped unread; a fresh one behind them arrives',
+  { skip: nativeSkip },
+  async (t) => {
+    const got: string[] = [];
+    let stale = 0;
+    const s = await bindDhcpSocket(
+      'native',
+      '127.0.0.1',
+      200,
+      true,
+      { onMessage: (buf) => got.push(buf.toString()), onError: () => undefined, onStale: (n) => (stale += n) },
+      200,
+    );
+    t.after(() => s.close());
+    const child = `
+      const c = require('node:dgram').createSocket('udp4');
+      const send = (m) => new Promise((r) => c.send(Buffer.from(m), ${s.port}, '127.0.0.1', r));
+      (async () => {
+        for (let i = 0; i < 50; i++) await send('old ' + i);
+        await new Promise((r) => setTimeout(r, 600));
+        await send('fresh');
+        c.close();
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', child], { timeout: 10_000 });
+    assert.equal(r.status, 0, r.stderr?.toString());
+    await until(() => got.length + stale >= 51);
+    assert.deepEqual(got, ['fresh'], 'only the request that did not wait is handled');
+    assert.equal(stale, 50);
   },
 );
