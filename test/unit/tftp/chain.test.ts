@@ -238,3 +238,107 @@ test(
     assert.ok(jsWakeups < 10, `JavaScript woke ${jsWakeups} times for 201 ACKs (the chain answered the rest)`);
   },
 );
+
+test(
+  'while the chain runs, the slots hold the sent and the armed block whole whenever JavaScript looks',
+  { skip },
+  async (t) => {
+    const BS = 1468; // 11 blocks per read-ahead: ACKs 1..15 cross one refill
+    const data = pattern(30 * BS + 5);
+    const { fd, peer, s, slots } = await chainRig(t, data, BS);
+    const whole = (slot: Buffer, b: number) =>
+      slot.readUInt16BE(0) === 3 &&
+      slot.readUInt16BE(2) === b &&
+      slot.subarray(4).equals(data.subarray((b - 1) * BS, b * BS));
+    slots[0].writeUInt32BE((3 << 16) | 2, 0);
+    data.copy(slots[0], 4, BS, 2 * BS);
+    s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+    for (let b = 1; b <= 15; b++) {
+      peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+      const got = await peer.next();
+      assert.ok(got.subarray(4).equals(data.subarray(b * BS, (b + 1) * BS)), `block ${b + 1} on the wire`);
+    }
+    // Block 16 went out for ACK 15; block 17 is armed. JavaScript asks first (as transfer.ts does on a timeout).
+    assert.equal(s.chainSteps(), 15);
+    assert.ok(whole(slots[0], 16), 'slot 0: block 16, the last sent (a resend needs it)');
+    assert.ok(whole(slots[1], 17), 'slot 1: block 17, armed');
+    // A JavaScript resend of block 16 from its slot, then the chain goes on where it was.
+    s.send(slots[0], 4 + BS);
+    assert.ok((await peer.next()).equals(slots[0].subarray(0, 4 + BS)), 'the resend is block 16');
+    for (let b = 16; b <= 20; b++) {
+      peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+      const got = await peer.next();
+      assert.equal(got.readUInt16BE(2), b + 1);
+      assert.ok(got.subarray(4).equals(data.subarray(b * BS, (b + 1) * BS)), `block ${b + 1} on the wire`);
+    }
+    // JavaScript stops the chain (a transfer that ends or changes course): both slots stay whole.
+    s.disarm();
+    assert.ok(whole(slots[1], 21), 'slot 1 after disarm: block 21, the last sent');
+    assert.ok(whole(slots[0], 22), 'slot 0 after disarm: block 22, armed before');
+  },
+);
+
+test(
+  'a ReadTransfer whose ACK is lost mid-chain resends the right block from its slot (the timeout path)',
+  { skip },
+  async (t) => {
+    const BS = 1468;
+    const data = pattern(60 * BS + 9); // 61 blocks; the read-ahead refills every 11
+    const file = tempFile(t, data);
+    const readCached = cachedReadFn()!;
+    const peer = await client(t);
+    let transfer: ReadTransfer | undefined;
+    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+      onPacket: (buf, len, replied, steps) => {
+        transfer!.chained(steps);
+        if (len >= 4 && buf.readUInt16BE(0) === 4) transfer!.ack(buf.readUInt16BE(2), replied);
+      },
+      onError: (err) => assert.fail(err),
+    });
+    t.after(() => s.close());
+    const done = new Promise<TransferStats>((resolve) => {
+      transfer = new ReadTransfer({
+        open: () => assert.fail('positional reads only'),
+        openReader: async () => {
+          const fh = await open(file, 'r');
+          return {
+            fd: fh.fd,
+            read: async (b, o, l, p) => (await fh.read(b, o, l, p)).bytesRead,
+            readCached: (b, o, l, p) => readCached(fh.fd, b, o, l, p),
+            close: () => fh.close(),
+          } satisfies FileReader;
+        },
+        size: data.length,
+        params: { blksize: BS, windowsize: 1, timeoutMs: 200 },
+        socket: {
+          send: (buf, len) => s.send(buf, len),
+          armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
+          armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
+          chainSteps: () => s.chainSteps(),
+          disarm: () => s.disarm(),
+        },
+        onFinish: resolve,
+      });
+    });
+    transfer!.start();
+    const got: Buffer[] = [];
+    let dropped = false;
+    for (let i = 0; i < 200; i++) {
+      const pkt = await peer.next();
+      const block = pkt.readUInt16BE(2);
+      if (block !== got.length + 1) {
+        assert.equal(block, got.length, 'only the last block is ever sent again');
+        assert.ok(pkt.subarray(4).equals(got.at(-1)!), `block ${block} resent byte for byte`);
+      } else got.push(Buffer.from(pkt.subarray(4)));
+      // The ACK of block 25 (from the chain's third read-ahead) is lost once: the server's timer resends 25.
+      if (block === 25 && !dropped) dropped = true;
+      else peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+      if (pkt.length < 4 + BS) break;
+    }
+    const stats = await done;
+    assert.ok(dropped);
+    assert.ok(Buffer.concat(got).equals(data), 'the file arrives byte for byte');
+    assert.equal(stats.outcome, 'done');
+    assert.equal(stats.retransmits, 1, 'one timeout, one resend');
+  },
+);
