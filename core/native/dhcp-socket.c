@@ -13,6 +13,8 @@
  * second of the server's work, and a real client's DISCOVER behind it would be answered only after its
  * 1 s retransmission. Skipping stale datagrams costs a recvmmsg slot each, so the backlog is gone in
  * milliseconds; a request that old has been (or is about to be) retransmitted by its client anyway.
+ * (The timestamps are on the realtime clock: a clock stepped forward can make one queue's worth look
+ * stale once — those clients ask again; stepped back, nothing looks stale.)
  *
  * API (see dhcp-socket.ts for the typed wrapper):
  *   dgramOpen(address, port, reuseAddr, slots: Buffer, meta: Int32Array, cb, maxAgeMs) -> handle, or -errno
