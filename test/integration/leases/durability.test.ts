@@ -106,7 +106,8 @@ for (const [fsync, compact] of [
   ['batch', '4096'],
 ]) {
   test(
-    `kill -9 mid-run (fsync ${fsync}${compact && ', compacting every 4 KiB'}): every ACKed lease is on disk, and the client gets its address back`,
+    `kill -9 mid-run (fsync ${fsync}${compact && ', compacting every 4 KiB'}): every ACKed lease is on disk, ` +
+      'and the client gets its address back',
     { timeout: 120_000 },
     async (t) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-kill-'));
