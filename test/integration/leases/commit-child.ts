@@ -3,7 +3,7 @@
  * driven through `server.inject.dhcp` (the same pipeline as the sockets). Each client does
  * DISCOVER → REQUEST; the moment an ACK comes back, `ACK <mac> <ip>` is written synchronously to
  * stdout. The parent SIGKILLs this process mid-run and checks every reported ACK is on disk.
- *   node --import tsx commit-child.ts <leaseFile> <clients> <concurrency> <fsync>
+ *   node --import tsx commit-child.ts <leaseFile> <clients> <concurrency> <fsync> [compactEveryBytes]
  */
 import { writeSync } from 'node:fs';
 import { createServer } from '../../../core/create-server.js';
@@ -11,7 +11,7 @@ import { DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST } from '../../../core/dhc
 import leaseFile from '../../../plugins/lease-file/index.js';
 import { clientMessage, macOf, replyType } from './dhcp-wire.js';
 
-const [file, clientsArg, concArg, fsync] = process.argv.slice(2);
+const [file, clientsArg, concArg, fsync, compactArg] = process.argv.slice(2);
 const clients = Number(clientsArg);
 const concurrency = Number(concArg);
 const SERVER = '10.66.0.1';
@@ -27,7 +27,13 @@ const server = createServer({
     serverAddress: SERVER,
     pools: [{ subnet: '10.66.0.0/16', range: ['10.66.0.10', '10.66.255.250'], leaseTime: 3600, reservations: [] }],
   },
-  plugins: [leaseFile({ path: file!, fsync: fsync === 'always' ? 'always' : 'batch' })],
+  plugins: [
+    leaseFile({
+      path: file!,
+      fsync: fsync === 'always' ? 'always' : 'batch',
+      ...(compactArg ? { compactEveryBytes: Number(compactArg) } : {}),
+    }),
+  ],
 });
 
 let next = 0;

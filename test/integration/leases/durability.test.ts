@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -29,11 +29,11 @@ interface ChildRun {
 }
 
 /** Runs the child until it has reported `killAt` ACKs, then SIGKILLs it (bounded by 60 s). */
-function runAndKill(file: string, clients: number, killAt: number, fsync: string): Promise<ChildRun> {
+function runAndKill(file: string, clients: number, killAt: number, fsync: string, compact = ''): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', CHILD, file, String(clients), '32', fsync],
+      ['--conditions=source', '--import', 'tsx', CHILD, file, String(clients), '32', fsync, compact],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -99,17 +99,23 @@ async function checkAfterCrash(file: string, run: ChildRun): Promise<void> {
   await store.close();
 }
 
-for (const fsync of ['batch', 'always']) {
+// The third run compacts every 4 KiB (~25 records): the kill lands among rotations and snapshots written beside the appends.
+for (const [fsync, compact] of [
+  ['batch', ''],
+  ['always', ''],
+  ['batch', '4096'],
+]) {
   test(
-    `kill -9 mid-run (fsync ${fsync}): every ACKed lease is on disk, and the client gets its address back`,
+    `kill -9 mid-run (fsync ${fsync}${compact && ', compacting every 4 KiB'}): every ACKed lease is on disk, and the client gets its address back`,
     { timeout: 120_000 },
     async (t) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-kill-'));
       t.after(() => rmSync(dir, { recursive: true, force: true }));
       const file = path.join(dir, 'leases.log');
-      const run = await runAndKill(file, 20_000, 400, fsync);
+      const run = await runAndKill(file, 20_000, 400, fsync!, compact);
       assert.equal(run.done, false, 'killed before it finished');
       assert.ok(run.acks.size >= 400);
+      if (compact) assert.ok(existsSync(`${file}.snapshot`) || existsSync(`${file}.compacting`), 'compactions ran');
       await checkAfterCrash(file, run);
 
       // Restart a server on the file: each ACKed client is offered its address again.
