@@ -78,12 +78,21 @@ export async function sendByKernel(
   // their own), and no sendfile call pushes a partial segment; the job uncorks when it ends.
   kernel!.cork(fd, true);
   res.flushHeaders();
-  if (!(await flushed(socket, res))) {
-    // Only while node still has the descriptor open (else the number may already be another file's).
+  // Only while node still has the descriptor open (else the number may already be another file's).
+  const uncork = () => {
     if (socketFd(res) === fd && !socket.destroyed) kernel!.cork(fd, false);
+  };
+  if (!(await flushed(socket, res))) {
+    uncork();
     return { bytes: 0, complete: false, aborted: true };
   }
-  const job = kernel!.send(fd, fileFd, start, length);
+  let job;
+  try {
+    job = kernel!.send(fd, fileFd, start, length);
+  } catch (err) {
+    uncork(); // the job never started (e.g. dup: too many open files), so it cannot uncork
+    throw err;
+  }
   started++;
   const onClose = () => job.cancel();
   res.once('close', onClose);
