@@ -11,7 +11,8 @@
  *
  * A datagram that waited in the kernel's receive queue longer than `maxQueueAgeMs` (default
  * DHCP_MAX_QUEUE_AGE_MS) is dropped unread (dhcp-socket.c): after a flood the 4 MiB queue holds about a
- * second of work, and a real client's DISCOVER behind it would wait for its own retransmission.
+ * second of work, and a real client's DISCOVER behind it would wait for its own retransmission. Once one
+ * was stale, a quarter of the limit applies until the queue is empty (dhcp-socket.c: OVERLOAD_DIVISOR).
  */
 import { nativeBinding, type NativeBinding } from './binding.js';
 import { copyBytes } from './file-read.js';

@@ -143,3 +143,46 @@ test(
     assert.equal(stale, 50);
   },
 );
+
+/**
+ * Once the queue held a stale request, requests that waited more than a quarter of the limit are dropped
+ * too until the queue is empty: a child sends 50 datagrams, waits 700 ms, sends 20 more and waits 250 ms
+ * (this process blocked meanwhile), then this process sends one. With the limit alone (400 ms) the 20
+ * (~250 ms old) would be handled; with the lower limit while overloaded (100 ms) only the fresh one is.
+ */
+test(
+  'native: after a stale request, the queue is drained down to fresh requests (a quarter of the limit)',
+  { skip: nativeSkip },
+  async (t) => {
+    const got: string[] = [];
+    let stale = 0;
+    const s = await bindDhcpSocket(
+      'native',
+      '127.0.0.1',
+      0,
+      true,
+      { onMessage: (buf) => got.push(buf.toString()), onError: () => undefined, onStale: (n) => (stale += n) },
+      400,
+    );
+    t.after(() => s.close());
+    const child = `
+      const c = require('node:dgram').createSocket('udp4');
+      const send = (m) => new Promise((r) => c.send(Buffer.from(m), ${s.port}, '127.0.0.1', r));
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      (async () => {
+        for (let i = 0; i < 50; i++) await send('old ' + i);
+        await sleep(700);
+        for (let i = 0; i < 20; i++) await send('mid ' + i);
+        await sleep(250);
+        c.close();
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', child], { timeout: 10_000 });
+    assert.equal(r.status, 0, r.stderr?.toString());
+    const me = createSocket('udp4');
+    t.after(() => me.close());
+    me.send(Buffer.from('fresh'), s.port, '127.0.0.1');
+    await until(() => got.length + stale >= 71);
+    assert.deepEqual(got, ['fresh'], 'only the request that did not wait is handled');
+    assert.equal(stale, 70);
+  },
+);
