@@ -9,18 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
-import type { Lease, LeaseWrite } from 'pxekit/kit';
+import type { Lease } from 'pxekit/kit';
 import type { CompactionStep } from './compactor.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
 import { compactingFile, readLog } from './files.js';
 import { frame, logLine } from './record.js';
+import { ipOf, macOf, SUBNET, w } from '../../test/helpers/lease-fixtures.js';
 
 const silent = pino({ level: 'silent' });
-const SUBNET = '10.0.0.0/16';
-const w = (mac: string, ip: string, expiresAt: number): LeaseWrite => ({ mac, ip, expiresAt, subnet: SUBNET });
-const ipOf = (i: number) => `10.0.${(i >> 8) & 255}.${i & 255}`;
-const macOf = (i: number) =>
-  `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-compact-'));

@@ -19,19 +19,15 @@ import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
 import { PxeError } from 'pxekit';
-import { type Lease, type LeaseWrite, MemoryLeaseStore } from 'pxekit/kit';
+import { type Lease, MemoryLeaseStore } from 'pxekit/kit';
 import { memoryLogger } from '../../test/unit/dhcp-service/helpers.js';
+import { ipOf, macOf, SUBNET, w } from '../../test/helpers/lease-fixtures.js';
 import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
 import { readSnapshot } from './files.js';
 import { WalWriter } from './wal-writer.js';
 import { mkdir, open as fsOpen } from 'node:fs/promises';
 
 const silent = pino({ level: 'silent' });
-const SUBNET = '10.0.0.0/16';
-const w = (mac: string, ip: string, expiresAt: number): LeaseWrite => ({ mac, ip, expiresAt, subnet: SUBNET });
-const ipOf = (i: number) => `10.0.${(i >> 8) & 255}.${i & 255}`;
-const macOf = (i: number) =>
-  `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 
 function tempFile(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-file-'));

@@ -106,41 +106,57 @@ test(
   },
 );
 
+/** A native socket on 127.0.0.1 with a queue age limit, recording what it hands over and how many it dropped. */
+async function agedSocket(t: TestContext, maxAgeMs: number) {
+  const seen = { got: [] as string[], stale: 0 };
+  const s = await bindDhcpSocket(
+    'native',
+    '127.0.0.1',
+    0,
+    true,
+    {
+      onMessage: (buf) => seen.got.push(buf.toString()),
+      onError: () => undefined,
+      onStale: (n) => (seen.stale += n),
+    },
+    maxAgeMs,
+  );
+  t.after(() => s.close());
+  return { s, seen };
+}
+
+/**
+ * Runs `steps` (statements using send(text) and sleep(ms)) in a child process that sends to `port`, while
+ * this process is blocked in spawnSync: nothing is read meanwhile, so the datagrams age in the queue.
+ */
+function sendFromBlockedChild(port: number, steps: string): void {
+  const child = `
+    const c = require('node:dgram').createSocket('udp4');
+    const send = (m) => new Promise((r) => c.send(Buffer.from(m), ${port}, '127.0.0.1', r));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    (async () => { ${steps}; c.close(); })();`;
+  const r = spawnSync(process.execPath, ['-e', child], { timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr?.toString());
+}
+
 /**
  * After a flood the receive queue holds about a second of work; a client's request behind it must not
  * wait for that. A child process sends 50 datagrams, waits 600 ms and sends one more while this process
- * is blocked in spawnSync (so nothing is read meanwhile): the 50 are older than the 200 ms limit and
- * dropped unread (counted), the fresh one is delivered.
+ * is blocked (so nothing is read meanwhile): the 50 are older than the 200 ms limit and dropped unread
+ * (counted), the fresh one is delivered.
  */
 test(
   'native: datagrams older than the queue age limit are dropped unread; a fresh one behind them arrives',
   { skip: nativeSkip },
   async (t) => {
-    const got: string[] = [];
-    let stale = 0;
-    const s = await bindDhcpSocket(
-      'native',
-      '127.0.0.1',
-      200,
-      true,
-      { onMessage: (buf) => got.push(buf.toString()), onError: () => undefined, onStale: (n) => (stale += n) },
-      200,
+    const { s, seen } = await agedSocket(t, 200);
+    sendFromBlockedChild(
+      s.port,
+      "for (let i = 0; i < 50; i++) await send('old ' + i); await sleep(600); await send('fresh')",
     );
-    t.after(() => s.close());
-    const child = `
-      const c = require('node:dgram').createSocket('udp4');
-      const send = (m) => new Promise((r) => c.send(Buffer.from(m), ${s.port}, '127.0.0.1', r));
-      (async () => {
-        for (let i = 0; i < 50; i++) await send('old ' + i);
-        await new Promise((r) => setTimeout(r, 600));
-        await send('fresh');
-        c.close();
-      })();`;
-    const r = spawnSync(process.execPath, ['-e', child], { timeout: 10_000 });
-    assert.equal(r.status, 0, r.stderr?.toString());
-    await until(() => got.length + stale >= 51);
-    assert.deepEqual(got, ['fresh'], 'only the request that did not wait is handled');
-    assert.equal(stale, 50);
+    await until(() => seen.got.length + seen.stale >= 51);
+    assert.deepEqual(seen.got, ['fresh'], 'only the request that did not wait is handled');
+    assert.equal(seen.stale, 50);
   },
 );
 
@@ -154,35 +170,17 @@ test(
   'native: after a stale request, the queue is drained down to fresh requests (a quarter of the limit)',
   { skip: nativeSkip },
   async (t) => {
-    const got: string[] = [];
-    let stale = 0;
-    const s = await bindDhcpSocket(
-      'native',
-      '127.0.0.1',
-      0,
-      true,
-      { onMessage: (buf) => got.push(buf.toString()), onError: () => undefined, onStale: (n) => (stale += n) },
-      400,
+    const { s, seen } = await agedSocket(t, 400);
+    sendFromBlockedChild(
+      s.port,
+      "for (let i = 0; i < 50; i++) await send('old ' + i); await sleep(700); " +
+        "for (let i = 0; i < 20; i++) await send('mid ' + i); await sleep(250)",
     );
-    t.after(() => s.close());
-    const child = `
-      const c = require('node:dgram').createSocket('udp4');
-      const send = (m) => new Promise((r) => c.send(Buffer.from(m), ${s.port}, '127.0.0.1', r));
-      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-      (async () => {
-        for (let i = 0; i < 50; i++) await send('old ' + i);
-        await sleep(700);
-        for (let i = 0; i < 20; i++) await send('mid ' + i);
-        await sleep(250);
-        c.close();
-      })();`;
-    const r = spawnSync(process.execPath, ['-e', child], { timeout: 10_000 });
-    assert.equal(r.status, 0, r.stderr?.toString());
     const me = createSocket('udp4');
     t.after(() => me.close());
     me.send(Buffer.from('fresh'), s.port, '127.0.0.1');
-    await until(() => got.length + stale >= 71);
-    assert.deepEqual(got, ['fresh'], 'only the request that did not wait is handled');
-    assert.equal(stale, 70);
+    await until(() => seen.got.length + seen.stale >= 71);
+    assert.deepEqual(seen.got, ['fresh'], 'only the request that did not wait is handled');
+    assert.equal(seen.stale, 70);
   },
 );
