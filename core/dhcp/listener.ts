@@ -13,7 +13,13 @@ import type { ListeningAddress } from '../hooks/server.js';
 import type { LocalAddress } from './interfaces.js';
 import type { Incoming, Prepared } from './pipeline.js';
 import { ReplyQueue } from './reply-queue.js';
-import { bindDhcpSocket, dhcpTransport, type DhcpSocket, type DhcpTransport } from './sockets.js';
+import {
+  bindDhcpSocket,
+  DHCP_MAX_QUEUE_AGE_MS,
+  dhcpTransport,
+  type DhcpSocket,
+  type DhcpTransport,
+} from './sockets.js';
 import { raceTimer } from '../util/race-timer.js';
 import { LogLimiter, type LimitClock } from '../util/log-limit.js';
 
@@ -166,7 +172,10 @@ export class DhcpListener {
     this.#limited.warn(
       this.#o.log,
       { event: 'dhcp.receive.stale', stale: this.#stale, address, port },
-      'DHCP requests dropped unread: they waited too long in the receive queue (more arrive than pxekit answers: a flood?)',
+      `DHCP requests dropped unread: they waited over ${DHCP_MAX_QUEUE_AGE_MS} ms in the receive queue, more arrive ` +
+        'than pxekit answers. ' +
+        'Real clients retransmit and are answered once the queue is short; if this lasts, find the sender ' +
+        '(a flood or a misbehaving relay: capture on the interface) and filter it upstream',
     );
   }
 

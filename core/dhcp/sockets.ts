@@ -5,19 +5,21 @@
  * when asked; the listener sees only `DhcpSocket`.
  */
 import { createSocket } from 'node:dgram';
-import { NativeDhcpSocket, nativeDhcpAvailable } from '../native/dhcp-socket.js';
+import {
+  DHCP_MAX_QUEUE_AGE_MS,
+  NativeDhcpSocket,
+  nativeDhcpAvailable,
+  type DhcpSocketEvents,
+} from '../native/dhcp-socket.js';
 import type { ReplySocket } from './reply-queue.js';
+
+/** What a socket reports (one definition for both kinds; node:dgram never calls `onStale`). */
+export type { DhcpSocketEvents };
+export { DHCP_MAX_QUEUE_AGE_MS };
 
 export interface DhcpSocket extends ReplySocket {
   readonly port: number;
   close(): void;
-}
-
-export interface DhcpSocketEvents {
-  onMessage(buf: Buffer, address: string, port: number): void;
-  onError(err: NodeJS.ErrnoException): void;
-  /** Native only: `count` datagrams dropped unread, older than `maxQueueAgeMs` in the kernel's queue. */
-  onStale?(count: number): void;
 }
 
 export type DhcpTransport = 'native' | 'dgram';
