@@ -4,37 +4,18 @@
  * to two clients; a reload waits for a running compaction; files of the previous layout still load.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import type { Lease } from 'pxekit/kit';
 import type { CompactionStep } from './compactor.js';
-import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
+import type { FileLeaseStore, FileLeaseStoreOptions } from './file-store.js';
 import { compactingFile, readLog } from './files.js';
 import { frame, logLine } from './record.js';
-import { ipOf, macOf, SUBNET, w } from '../../test/helpers/lease-fixtures.js';
+import { ipOf, macOf, openStore, SUBNET, tempDir, w } from '../../test/helpers/lease-fixtures.js';
 
-const silent = pino({ level: 'silent' });
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-compact-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const opened: FileLeaseStore[] = [];
-test.after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-});
-
-async function open(file: string, o: Partial<FileLeaseStoreOptions> = {}): Promise<FileLeaseStore> {
-  const s = new FileLeaseStore({ file, fsync: 'batch', batchMs: 1, compactEveryBytes: 16 << 20, log: silent, ...o });
-  await s.load();
-  opened.push(s);
-  return s;
-}
+/** Stores here write a group every millisecond. */
+const open = (file: string, o: Partial<FileLeaseStoreOptions> = {}) => openStore(file, { batchMs: 1, ...o });
 
 /** A gate a compaction step waits at until the test opens it. */
 function gate() {
@@ -69,7 +50,7 @@ async function assertHolds(
 }
 
 test('commits are acknowledged, on disk, while a snapshot is being written', { timeout: 20_000 }, async (t) => {
-  const file = path.join(tempDir(t), 'leases.log');
+  const file = path.join(tempDir(t, 'pxk-lease-compact-'), 'leases.log');
   const held = gate();
   const s = await open(file, {
     onCompactionStep: async (step) => {
@@ -97,7 +78,7 @@ test('commits are acknowledged, on disk, while a snapshot is being written', { t
   held.open();
   await compaction;
   assert.equal(existsSync(compactingFile(file)), false, 'the old segment is gone once the snapshot is in place');
-  const image = path.join(tempDir(t), 'leases.log');
+  const image = path.join(tempDir(t, 'pxk-lease-compact-'), 'leases.log');
   cpSync(path.dirname(file), path.dirname(image), { recursive: true });
   await assertHolds(await open(image), acked, 'after the compaction');
 });
@@ -105,7 +86,7 @@ test('commits are acknowledged, on disk, while a snapshot is being written', { t
 const STEPS: CompactionStep[] = ['log.moved', 'log.opened', 'snapshot.written', 'snapshot.synced', 'snapshot.renamed'];
 
 test('a crash at every step of a compaction loads every acknowledged lease once', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'pxk-lease-compact-');
   const file = path.join(dir, 'live', 'leases.log');
   const acked = new Map<string, Lease>();
   let resolved = 0;
@@ -172,7 +153,7 @@ test('a crash at every step of a compaction loads every acknowledged lease once'
 });
 
 test('a reload waits for a running compaction; the new store reads everything', { timeout: 20_000 }, async (t) => {
-  const file = path.join(tempDir(t), 'leases.log');
+  const file = path.join(tempDir(t, 'pxk-lease-compact-'), 'leases.log');
   const held = gate();
   const s = await open(file, {
     onCompactionStep: async (step) => {
@@ -197,7 +178,7 @@ test('a reload waits for a running compaction; the new store reads everything', 
 });
 
 test('files of the previous layout load: snapshot + a log whose first records it already holds', async (t) => {
-  const file = path.join(tempDir(t), 'leases.log');
+  const file = path.join(tempDir(t, 'pxk-lease-compact-'), 'leases.log');
   const lease = (i: number, expiresAt: number): Lease => ({
     ip: ipOf(i),
     mac: macOf(i),

@@ -4,49 +4,20 @@
  * and the plugin inside a server answering DHCP.
  */
 import assert from 'node:assert/strict';
-import {
-  appendFileSync,
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import pino from 'pino';
 import { PxeError } from 'pxekit';
 import { type Lease, MemoryLeaseStore } from 'pxekit/kit';
 import { memoryLogger } from '../../test/unit/dhcp-service/helpers.js';
-import { ipOf, macOf, SUBNET, w } from '../../test/helpers/lease-fixtures.js';
-import { FileLeaseStore, type FileLeaseStoreOptions } from './file-store.js';
+import { closeAtExit, ipOf, macOf, openStore, SUBNET, tempDir, w } from '../../test/helpers/lease-fixtures.js';
+import { FileLeaseStore } from './file-store.js';
 import { readSnapshot } from './files.js';
 import { WalWriter } from './wal-writer.js';
 import { mkdir, open as fsOpen } from 'node:fs/promises';
 
-const silent = pino({ level: 'silent' });
-
-function tempFile(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pxk-lease-file-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'sub', 'leases.log');
-}
-
-/** Stores left open on purpose (a "crash": the next store reads the file as it is); closed at exit. */
-const opened: FileLeaseStore[] = [];
-test.after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-});
-
-async function open(file: string, o: Partial<FileLeaseStoreOptions> = {}): Promise<FileLeaseStore> {
-  const s = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 16 << 20, log: silent, ...o });
-  await s.load();
-  opened.push(s);
-  return s;
-}
+const tempFile = (t: { after(fn: () => void): void }) => path.join(tempDir(t), 'sub', 'leases.log');
+const open = openStore;
 
 const byIp = (a: Lease, b: Lease) => a.ip.localeCompare(b.ip);
 
@@ -145,7 +116,7 @@ test('a torn last record is dropped with a warning and cut off; later writes fol
   const { logger, lines } = memoryLogger();
   const r = new FileLeaseStore({ file, fsync: 'batch', batchMs: 2, compactEveryBytes: 1 << 24, log: logger });
   await r.load();
-  opened.push(r);
+  closeAtExit(r);
   assert.equal((await r.list()).length, 5);
   const warn = lines.find((l) => l.event === 'lease-file.tail.torn');
   assert.ok(warn, 'warned');
@@ -281,8 +252,7 @@ test('same answers as the memory store over a random sequence; after a reload ev
   /** Opens the file as a restart would (the store stays open: a crash) and checks it; returns records compared. */
   const reloadAndCheck = async (now: number): Promise<number> => {
     // The files as a crash now would leave them (a compaction may be half done beside the appends).
-    const image = path.join(mkdtempSync(path.join(tmpdir(), 'pxk-lease-crash-')), 'leases.log');
-    t.after(() => rmSync(path.dirname(image), { recursive: true, force: true }));
+    const image = path.join(tempDir(t, 'pxk-lease-crash-'), 'leases.log');
     cpSync(path.dirname(file), path.dirname(image), { recursive: true });
     // A snapshot holds what the store held when it was written (offers too).
     const compacted = new Map((await readSnapshot(`${image}.snapshot`)).leases.map((l) => [l.ip, l]));
