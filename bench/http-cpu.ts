@@ -11,13 +11,12 @@
  * Usage: npm run bench:http-cpu
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, withBenchLan } from './lib/bench-lan.js';
 import { MiB, writeSparseFile } from './lib/loads.js';
-import { startServer, type BaseContext } from './lib/server.js';
+import { startServer, treePids, treeUserSysSeconds, type BaseContext } from './lib/server.js';
 import type { Target } from './lib/types.js';
 import { nginxHttp } from './targets/http-servers.js';
 import { pxekitTarget } from './targets/pxekit.js';
@@ -54,22 +53,6 @@ function targets(): Target[] {
   return [...(process.env.BENCH_HTTP_CPU_NGINX === '0' ? [] : [nginxHttp()]), ...pxekits];
 }
 
-/** The process and its descendants (nginx's workers). */
-function treePids(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length && out.length < 100; i++) {
-    try {
-      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
-        const c = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
-        if (c) out.push(...c.split(/\s+/).map(Number));
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
 /** BENCH_HTTP_CPU_PERF='stat' or 'record': perf on the server's processes while `fn` runs. */
 async function underPerf<T>(pid: number | undefined, label: string, fn: () => Promise<T>): Promise<T> {
   const mode = process.env.BENCH_HTTP_CPU_PERF;
@@ -91,21 +74,8 @@ async function underPerf<T>(pid: number | undefined, label: string, fn: () => Pr
   }
 }
 
-/** User and system CPU seconds of the process tree (children that exited included). */
-function userSys(pid: number | undefined): [number, number] {
-  let [u, k] = [0, 0];
-  for (const p of pid === undefined ? [] : treePids(pid)) {
-    try {
-      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      u += Number(f[11]) + Number(f[13]);
-      k += Number(f[12]) + Number(f[14]);
-    } catch {
-      /* gone */
-    }
-  }
-  return [u / 100, k / 100];
-}
+/** User and system CPU seconds of the server's process tree (nginx's workers too). */
+const userSys = (pid: number | undefined): [number, number] => (pid === undefined ? [0, 0] : treeUserSysSeconds(pid));
 
 /** Packets sent by the server namespace's interfaces but lo. */
 async function packetsOut(lan: Lan): Promise<number> {

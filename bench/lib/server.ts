@@ -77,33 +77,49 @@ export function treeRssKiB(pid: number): number {
  * reaped child is no longer in the tree, so nothing counts twice); 0 if the process is gone.
  */
 export function treeCpuSeconds(pid: number): number {
-  return sumOverTree(pid, cpuTicks) / 100; // USER_HZ is 100 on Linux
+  const [user, sys] = treeUserSysSeconds(pid);
+  return user + sys;
 }
 
-/** `f` summed over `pid` and all its descendants (bounded walk). */
-function sumOverTree(pid: number, f: (pid: number) => number): number {
-  let total = 0;
+/** User and system CPU seconds apart, counted as `treeCpuSeconds` counts them. */
+export function treeUserSysSeconds(pid: number): [number, number] {
+  let [user, sys] = [0, 0];
+  for (const p of treePids(pid)) {
+    const [u, s] = cpuTicks(p);
+    user += u;
+    sys += s;
+  }
+  return [user / 100, sys / 100]; // USER_HZ is 100 on Linux
+}
+
+/** `pid` and all its descendants (bounded walk). */
+export function treePids(pid: number): number[] {
   const seen = new Set<number>();
   const stack = [pid];
   while (stack.length > 0 && seen.size < 10_000) {
     const p = stack.pop()!;
     if (seen.has(p)) continue;
     seen.add(p);
-    total += f(p);
     stack.push(...children(p));
   }
-  return total;
+  return [...seen];
 }
 
-function cpuTicks(pid: number): number {
+/** `f` summed over `pid` and all its descendants. */
+function sumOverTree(pid: number, f: (pid: number) => number): number {
+  return treePids(pid).reduce((total, p) => total + f(p), 0);
+}
+
+/** [user, system] ticks of `pid`, each with its reaped children's; [0, 0] if it is gone. */
+function cpuTicks(pid: number): [number, number] {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces): state is field 3; utime 14, stime 15,
     // cutime 16, cstime 17.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    return [Number(f[11]) + Number(f[13]), Number(f[12]) + Number(f[14])];
   } catch {
-    return 0;
+    return [0, 0];
   }
 }
 
