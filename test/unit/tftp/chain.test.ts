@@ -73,6 +73,53 @@ async function chainRig(t: TestContext, data: Buffer, bs: number) {
   return { fd, peer, calls, s, slots };
 }
 
+/**
+ * A ReadTransfer of `data` (from a disk file, positional reads and page-cache reads) over a native socket to
+ * a test peer; `wakeups()` counts the packets JavaScript saw (the chain answers the rest).
+ */
+async function diskTransfer(t: TestContext, data: Buffer, blksize: number, timeoutMs: number) {
+  const file = tempFile(t, data);
+  const readCached = cachedReadFn()!;
+  const peer = await client(t);
+  let jsWakeups = 0;
+  let transfer: ReadTransfer | undefined;
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+    onPacket: (buf, len, replied, steps) => {
+      jsWakeups++;
+      transfer!.chained(steps);
+      if (len >= 4 && buf.readUInt16BE(0) === 4) transfer!.ack(buf.readUInt16BE(2), replied);
+    },
+    onError: (err) => assert.fail(err),
+  });
+  t.after(() => s.close());
+  const done = new Promise<TransferStats>((resolve) => {
+    transfer = new ReadTransfer({
+      open: () => assert.fail('positional reads only'),
+      openReader: async () => {
+        const fh = await open(file, 'r');
+        return {
+          fd: fh.fd,
+          read: async (b, o, l, p) => (await fh.read(b, o, l, p)).bytesRead,
+          readCached: (b, o, l, p) => readCached(fh.fd, b, o, l, p),
+          close: () => fh.close(),
+        } satisfies FileReader;
+      },
+      size: data.length,
+      params: { blksize, windowsize: 1, timeoutMs },
+      socket: {
+        send: (buf, len) => s.send(buf, len),
+        armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
+        armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
+        chainSteps: () => s.chainSteps(),
+        disarm: () => s.disarm(),
+      },
+      onFinish: resolve,
+    });
+  });
+  transfer!.start();
+  return { s, peer, done, wakeups: () => jsWakeups };
+}
+
 const ack = (block: number) => Buffer.from([0, 4, (block >> 8) & 0xff, block & 0xff]);
 
 test(
@@ -179,46 +226,7 @@ test(
   async (t) => {
     const BS = 512;
     const data = pattern(200 * BS + 77); // 201 blocks
-    const file = tempFile(t, data);
-    const readCached = cachedReadFn()!;
-    const peer = await client(t);
-    let jsWakeups = 0;
-    let transfer: ReadTransfer | undefined;
-    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
-      onPacket: (buf, len, replied, steps) => {
-        jsWakeups++;
-        transfer!.chained(steps);
-        if (len >= 4 && buf.readUInt16BE(0) === 4) transfer!.ack(buf.readUInt16BE(2), replied);
-      },
-      onError: (err) => assert.fail(err),
-    });
-    t.after(() => s.close());
-    const done = new Promise<TransferStats>((resolve) => {
-      transfer = new ReadTransfer({
-        open: () => assert.fail('positional reads only'),
-        openReader: async () => {
-          const fh = await open(file, 'r');
-          const reader: FileReader = {
-            fd: fh.fd,
-            read: async (b, o, l, p) => (await fh.read(b, o, l, p)).bytesRead,
-            readCached: (b, o, l, p) => readCached(fh.fd, b, o, l, p),
-            close: () => fh.close(),
-          };
-          return reader;
-        },
-        size: data.length,
-        params: { blksize: BS, windowsize: 1, timeoutMs: 1000 },
-        socket: {
-          send: (buf, len) => s.send(buf, len),
-          armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
-          armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
-          chainSteps: () => s.chainSteps(),
-          disarm: () => s.disarm(),
-        },
-        onFinish: resolve,
-      });
-    });
-    transfer!.start();
+    const { s, peer, done, wakeups } = await diskTransfer(t, data, BS, 1000);
     const got: Buffer[] = [];
     for (let i = 0; i < 400; i++) {
       const pkt = await peer.next();
@@ -235,7 +243,7 @@ test(
     assert.equal(stats.bytes, data.length);
     assert.equal(stats.blocks, 201);
     assert.equal(stats.retransmits, 0);
-    assert.ok(jsWakeups < 10, `JavaScript woke ${jsWakeups} times for 201 ACKs (the chain answered the rest)`);
+    assert.ok(wakeups() < 10, `JavaScript woke ${wakeups()} times for 201 ACKs (the chain answered the rest)`);
   },
 );
 
@@ -284,43 +292,7 @@ test(
   async (t) => {
     const BS = 1468;
     const data = pattern(60 * BS + 9); // 61 blocks; the read-ahead refills every 11
-    const file = tempFile(t, data);
-    const readCached = cachedReadFn()!;
-    const peer = await client(t);
-    let transfer: ReadTransfer | undefined;
-    const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
-      onPacket: (buf, len, replied, steps) => {
-        transfer!.chained(steps);
-        if (len >= 4 && buf.readUInt16BE(0) === 4) transfer!.ack(buf.readUInt16BE(2), replied);
-      },
-      onError: (err) => assert.fail(err),
-    });
-    t.after(() => s.close());
-    const done = new Promise<TransferStats>((resolve) => {
-      transfer = new ReadTransfer({
-        open: () => assert.fail('positional reads only'),
-        openReader: async () => {
-          const fh = await open(file, 'r');
-          return {
-            fd: fh.fd,
-            read: async (b, o, l, p) => (await fh.read(b, o, l, p)).bytesRead,
-            readCached: (b, o, l, p) => readCached(fh.fd, b, o, l, p),
-            close: () => fh.close(),
-          } satisfies FileReader;
-        },
-        size: data.length,
-        params: { blksize: BS, windowsize: 1, timeoutMs: 200 },
-        socket: {
-          send: (buf, len) => s.send(buf, len),
-          armReply: (w, p, l) => s.armReply((4 << 16) | w, p, l),
-          armChain: (w, p, l, chain) => s.armChain((4 << 16) | w, p, l, chain),
-          chainSteps: () => s.chainSteps(),
-          disarm: () => s.disarm(),
-        },
-        onFinish: resolve,
-      });
-    });
-    transfer!.start();
+    const { s, peer, done } = await diskTransfer(t, data, BS, 200);
     const got: Buffer[] = [];
     let dropped = false;
     for (let i = 0; i < 200; i++) {
