@@ -79,7 +79,11 @@ export class Compactor {
       await fresh?.close().catch(() => undefined);
       // Put the live log back under its name, so no record goes to a segment a compaction would drop.
       await fsp.rename(old, file).catch((e: Error) => {
-        this.#stuck = new Error(`${old} could not be renamed back to ${file}: ${e.message}`);
+        // Appends go on to the log handle already open; only compaction stops. Start-up reads both names.
+        this.#stuck = new Error(
+          `${old} could not be renamed back to ${file}: ${e.message}. Leases are still written (to ${old}) ` +
+            `but no longer compacted: fix the folder (free space, permissions) and restart pxekit`,
+        );
       });
       throw err;
     }
