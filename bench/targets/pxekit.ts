@@ -79,8 +79,12 @@ export function pxekitTarget(variant?: {
   };
 }
 
-/** `BENCH_CPU_PROF=<dir>`: node's --cpu-prof for every pxekit started (one .cpuprofile per process). */
+/**
+ * `BENCH_CPU_PROF=<dir>`: node's --cpu-prof for every pxekit started (one .cpuprofile per process).
+ * `BENCH_NODE_FLAGS="--flag ..."`: extra node flags for every pxekit started (A/B experiments).
+ */
 export function cpuProfArgs(): string[] {
   const prof = process.env.BENCH_CPU_PROF;
-  return prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [];
+  const extra = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  return [...extra, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [])];
 }
