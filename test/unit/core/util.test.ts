@@ -26,6 +26,15 @@ test('raceTimer: the work when it wins, the fallback (or its throw) when the tim
   );
 });
 
+test('raceTimer clears its timer whichever way the race ends, so nothing keeps the process alive', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  await raceTimer(Promise.resolve(1), 60_000, () => 0);
+  await raceTimer(Promise.reject(new Error('x')), 60_000, () => 0).catch(() => undefined);
+  await raceTimer(new Promise(() => {}), 5, () => 0);
+  assert.equal(timers(), before);
+});
+
 test('fromBase: relative option paths start at the base folder, absolute ones stay, undefined stays', () => {
   assert.equal(fromBase('/etc/pxekit', 'tftp'), '/etc/pxekit/tftp');
   assert.equal(fromBase('/etc/pxekit', '../srv/boot'), '/etc/srv/boot');
