@@ -53,6 +53,38 @@ test('an async tap that never settles is cut off by its timeout', async () => {
   );
 });
 
+test('a promise tap that settles after its timeout is reported once, as timed out, and decides nothing', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 30 });
+  const timings: boolean[] = [];
+  runner.onTiming((t) => timings.push(t.ok));
+  const hook = runner.register('server.admit', new AsyncSeriesBailHook<[string], object | undefined>(['r']));
+  const late = { allow: true };
+  hook.tapPromise('slow', () => new Promise((resolve) => setTimeout(() => resolve(late), 80)));
+  await assert.rejects(
+    hook.promise('x'),
+    (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT',
+  );
+  await new Promise((r) => setTimeout(r, 120));
+  assert.deepEqual(timings, [false]);
+  assert.equal(runner.decidedBy(late), undefined);
+});
+
+test('a promise tap that settles in time leaves no timer behind', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 60_000 });
+  const hook = runner.register('files.resolve', new AsyncSeriesBailHook<[string], string | undefined>(['p']));
+  hook.tapPromise('quick', async (p) => `${p}!`);
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  assert.equal(await hook.promise('a'), 'a!');
+  assert.equal(timers(), before);
+  const other = runner.register('files.other', new AsyncSeriesBailHook<[string], string | undefined>(['p']));
+  other.tapPromise('fails', async () => {
+    throw new Error('no');
+  });
+  await assert.rejects(other.promise('a'));
+  assert.equal(timers(), before);
+});
+
 test('callback-style async taps time out too', async () => {
   const runner = new HookRunner({ asyncTimeoutMs: 50 });
   const hook = runner.register('x.y', new AsyncSeriesBailHook<[string], string | undefined>(['r']));
