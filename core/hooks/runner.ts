@@ -192,20 +192,12 @@ export class HookRunner {
     return (...args: unknown[]) =>
       new Promise((resolve, reject) => {
         const start = performance.now();
-        let timer: NodeJS.Timeout | undefined;
-        let done = false;
         const ok = (r: unknown) => {
-          if (done) return;
-          done = true;
-          if (timer) clearTimeout(timer);
           this.#noteDecider(hook, plugin, r, args[0]);
           this.#report(hook, plugin, start, true);
           resolve(r);
         };
         const fail = (err: unknown) => {
-          if (done) return;
-          done = true;
-          if (timer) clearTimeout(timer);
           this.#report(hook, plugin, start, false);
           reject(tagError(err, plugin, hook));
         };
@@ -222,11 +214,23 @@ export class HookRunner {
           return;
         }
         const ms = this.timeoutFor(hook);
-        timer = setTimeout(
-          () => fail(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`)),
-          ms,
+        let done = false;
+        const timer = setTimeout(() => {
+          done = true;
+          fail(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`));
+        }, ms);
+        call.then(
+          (r) => {
+            if (done) return;
+            clearTimeout(timer);
+            ok(r);
+          },
+          (err: unknown) => {
+            if (done) return;
+            clearTimeout(timer);
+            fail(err);
+          },
         );
-        call.then(ok, fail);
       });
   }
 
