@@ -7,7 +7,8 @@
  * rounds is printed with every run.
  * Environment (BENCH_HTTP_CPU_*): ROUNDS (5), REPS (4), CONC (20), SIZE_MIB (64), REQS (1),
  * NGINX=0 (pxekit only), VARIANTS='name:K=V,K=V;name2:' (pxekit started with extra environment, e.g.
- * PXEKIT_SENDFILE_CORK=0), PERF=stat|record (perf on the server while it sends; PERF_DIR, PERF_EVENTS).
+ * PXEKIT_SENDFILE_CORK=0; BENCH_BIN=<other checkout>/bin/pxekit.js runs that build: old vs new),
+ * PERF=stat|record (perf on the server while it sends; PERF_DIR, PERF_EVENTS).
  * Usage: npm run bench:http-cpu
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +32,10 @@ function withEnv(t: Target, name: string, extra: NodeJS.ProcessEnv): Target {
     name,
     async prepare(ctx) {
       const spec = await t.prepare(ctx);
-      return { ...spec, env: { ...spec.env, ...extra } };
+      // BENCH_BIN=<path of another checkout's bin/pxekit.js>: that build instead (old vs new A/B).
+      const { BENCH_BIN: bin, ...vars } = extra;
+      const args = bin ? spec.args.map((a) => (a.endsWith(path.join('bin', 'pxekit.js')) ? bin : a)) : spec.args;
+      return { ...spec, args, env: { ...spec.env, ...vars } };
     },
   };
 }

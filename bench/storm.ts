@@ -8,7 +8,8 @@
  * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
  * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
- * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core)
+ * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core;
+ * BENCH_PXEKIT_BASE=<dir> adds a `pxekit-base` stack: another build, see targets/pxekit.ts pxekitBaseBin)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import type { Lan } from '../test/helpers/realnet.js';
 import { benchDir, isMain, progress, withBenchLan } from './lib/bench-lan.js';
 import { printTable } from './lib/report.js';
 import { mustRun } from './lib/relay-lan.js';
+import { pxekitBaseBin } from './targets/pxekit.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { StormPlan, StormResult } from './lib/storm-machines.js';
 import { median, summarizeStorm, timeToBooted, type StormSummary } from './lib/storm-stats.js';
@@ -39,10 +41,15 @@ interface Stack {
   targets: Target[];
 }
 
-const stacks = (): Stack[] => [
-  { name: 'dnsmasq+nginx', targets: [stormDnsmasq(), nginxHttp()] },
-  { name: 'pxekit', targets: [stormPxekit()] },
-];
+/** With BENCH_PXEKIT_BASE, also a `pxekit-base` stack: another build, rounds interleaved with this one. */
+const stacks = (): Stack[] => {
+  const baseBin = pxekitBaseBin();
+  return [
+    { name: 'dnsmasq+nginx', targets: [stormDnsmasq(), nginxHttp()] },
+    { name: 'pxekit', targets: [stormPxekit()] },
+    ...(baseBin ? [{ name: 'pxekit-base', targets: [stormPxekit(baseBin, 'pxekit-base')] }] : []),
+  ];
+};
 
 /** The storm's pool: N + 24 consecutive addresses from 10.78.1.1 (all hosts of the relayed /16). */
 function poolFor(machines: number): { first: string; last: string; addresses: string[] } {
@@ -136,7 +143,7 @@ export async function runStormBench(): Promise<Row[]> {
           const rssMiB = Math.round(running.reduce((a, r) => a + r.peakRssKiB(), 0) / 1024);
           progress(
             `storm ${stack.name}: wall ${(s.wallMs / 1000).toFixed(1)} s, failed ${s.failed} (${s.failedNote}), ` +
-              `p99 ${(s.p99Ms / 1000).toFixed(1)} s, ${s.stagesNote}; CPU server ${serverCpuS.toFixed(1)} s` +
+              `p99 ${(s.p99Ms / 1000).toFixed(1)} s, ${s.stagesNote}; CPU server ${serverCpuS.toFixed(2)} s` +
               `${cpuByTarget.length > 1 ? ` (${cpuSplit(cpuByTarget)})` : ''}, ` +
               `client ${(s.clientCpuMs / 1000).toFixed(1)} s; TFTP timeouts ${s.tftpTimeouts} ` +
               `(${s.machinesWithTftpTimeouts} machines), out-of-order DATA ${s.tftpOutOfOrder}`,

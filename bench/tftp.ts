@@ -7,7 +7,8 @@
  * block of each run: on this machine the lock-step loads are CPU-bound, and CPU is what a server changes.
  * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose; BENCH_TFTP_LOADS=regex keeps
  * the loads whose name matches, e.g. BENCH_TFTP_LOADS='blksize 1468' for the two lock-step rows;
- * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3)
+ * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3; BENCH_PXEKIT_BASE=<dir>: another pxekit
+ * build in dnsmasq's place in the interleaved rows, see targets/pxekit.ts)
  */
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
@@ -16,7 +17,7 @@ import { printTable } from './lib/report.js';
 import { startServer, type BaseContext, type RunningServer } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
 import { dnsmasqTftp } from './targets/dnsmasq.js';
-import { pxekitTarget } from './targets/pxekit.js';
+import { pxekitBaseBin, pxekitTarget } from './targets/pxekit.js';
 
 const BIG = 100 * MiB;
 const LOCKSTEP_RUNS = Number(process.env.BENCH_TFTP_RUNS ?? 3);
@@ -60,7 +61,10 @@ export async function runTftpBench(targets = selectTargets(tftpTargets())): Prom
     // The lock-step rows are latency-bound and swing with the shared machine's load: with dnsmasq and
     // pxekit both selected they run interleaved (both servers up, runs alternating), so drift hits both.
     const interleaved = targets.length === 2 && targets[0]!.name === 'dnsmasq' && targets[1]!.name === 'pxekit';
-    if (interleaved) rows.push(...(await lockStepInterleaved(targets[0]!, targets[1]!, base, root)));
+    // BENCH_PXEKIT_BASE: another pxekit build takes dnsmasq's place in the interleaved rows (A/B of two builds).
+    const baseBin = pxekitBaseBin();
+    const ref = baseBin ? { ...pxekitTarget(undefined, baseBin), name: 'pxekit-base' } : targets[0]!;
+    if (interleaved) rows.push(...(await lockStepInterleaved(ref, targets[1]!, base, root)));
     for (const t of targets) rows.push(...(await benchTarget(t, base, root, interleaved)));
     return rows;
   });
@@ -124,7 +128,7 @@ async function lockStepInterleaved(ref: Target, px: Target, base: BaseContext, s
   const a = await startServer(ref, base);
   let b;
   try {
-    b = await startServer(px, { ...base, tftpPort: SIDE_PORT });
+    b = await startServer(px, { ...base, tftpPort: SIDE_PORT, httpPort: 8080 });
   } catch (e) {
     await a.stop();
     throw e;

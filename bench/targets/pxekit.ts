@@ -41,7 +41,7 @@ export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Reco
     // All bench clients share one address (10.77.0.2): lift the per-client cap (default 16)
     // as dnsmasq's --tftp-max is lifted, so the 200-transfer load measures throughput.
     tftp: { port: ctx.tftpPort ?? 69, maxPerClient: 1000 },
-    http: { port: 80, baseUrl: `http://${ctx.lan.srvAddr}` },
+    http: { port: ctx.httpPort ?? 80, baseUrl: `http://${ctx.lan.srvAddr}` },
     log: { level: 'warn' },
     plugins:
       ctx.service === 'boot'
@@ -52,27 +52,31 @@ export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Reco
 }
 
 /** `variant`: another column name/note and `sources` for the same server (pxekit-sources.ts). */
-export function pxekitTarget(variant?: {
-  name: string;
-  note: string;
-  sources: (ctx: TargetContext) => Promise<unknown[]>;
-}): Target {
+export function pxekitTarget(
+  variant?: {
+    name: string;
+    note: string;
+    sources: (ctx: TargetContext) => Promise<unknown[]>;
+  },
+  bin = BIN,
+): Target {
   return {
     name: variant?.name ?? 'pxekit',
     note: variant?.note ?? 'node bin/pxekit.js start --config <generated JSON>',
     services: ['dhcp', 'tftp', 'http', 'boot'],
-    unavailable: () => (existsSync(BIN) ? undefined : `${path.relative(REPO, BIN)} does not exist yet`),
+    unavailable: () => (existsSync(bin) ? undefined : `${path.relative(REPO, bin)} does not exist yet`),
     async prepare(ctx) {
       const conf = path.join(ctx.workDir, 'pxekit.config.json');
       writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx, await variant?.sources(ctx)), null, 2));
       return {
         cmd: process.execPath,
-        args: [...cpuProfArgs(), BIN, 'start', '--config', conf],
+        args: [...cpuProfArgs(), bin, 'start', '--config', conf],
         ready: async (c) => {
           if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
           if (c.service === 'tftp' || c.service === 'boot')
             await c.lan.waitForUdpListen(c.lan.srvNs, c.tftpPort ?? 69, 15_000);
-          if (c.service === 'http' || c.service === 'boot') await c.lan.waitForTcpListen(c.lan.srvNs, 80, 15_000);
+          if (c.service === 'http' || c.service === 'boot')
+            await c.lan.waitForTcpListen(c.lan.srvNs, c.httpPort ?? 80, 15_000);
         },
       };
     },
@@ -87,4 +91,13 @@ export function cpuProfArgs(): string[] {
   const prof = process.env.BENCH_CPU_PROF;
   const extra = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
   return [...extra, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [])];
+}
+
+/**
+ * `BENCH_PXEKIT_BASE=<dir>`: `<dir>/bin/pxekit.js` (a copy of another build: bin/, dist/, core/native/build/,
+ * package.json, node_modules), for A/B runs interleaved with this build; undefined when not set.
+ */
+export function pxekitBaseBin(): string | undefined {
+  const dir = process.env.BENCH_PXEKIT_BASE;
+  return dir ? path.resolve(dir, 'bin', 'pxekit.js') : undefined;
 }

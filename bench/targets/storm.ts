@@ -30,11 +30,13 @@ export function stormDnsmasq(): Target {
   };
 }
 
-export function stormPxekit(): Target {
-  const base = pxekitTarget();
+/** `bin`: another build's bin/pxekit.js (the storm's BENCH_PXEKIT_BASE A/B stack). */
+export function stormPxekit(bin?: string, name = 'pxekit'): Target {
+  const base = pxekitTarget(undefined, bin);
   return {
     ...base,
-    note: 'pxekit full DHCP (lease-file store) + TFTP + HTTP',
+    name,
+    note: `pxekit full DHCP (lease-file store) + TFTP + HTTP${bin ? ` (${bin})` : ''}`,
     async prepare(ctx) {
       const spec = await base.prepare(ctx);
       // Same config as the boot bench, plus the durable lease file (as dnsmasq keeps one).

@@ -6,7 +6,6 @@ import {
   SyncWaterfallHook,
 } from 'tapable';
 import { HookError, PxeError } from '../errors.js';
-import { raceTimer } from '../util/race-timer.js';
 
 /** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
 export const STAGE_FIRST = -100;
@@ -188,30 +187,51 @@ export class HookRunner {
   }
 
   #wrapPromise(hook: string, plugin: string, fn: AnyFn): AnyFn {
-    return (...args: unknown[]) => {
-      const start = performance.now();
-      const ms = this.timeoutFor(hook);
-      let call: Promise<unknown>;
-      try {
-        call = Promise.resolve(fn(...args));
-      } catch (err) {
-        call = Promise.reject(err);
-      }
-      const bounded = raceTimer(call, ms, (): never => {
-        throw new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`);
-      });
-      return bounded.then(
-        (r) => {
+    // One promise, at most one timer and one handler pair per call (no Promise.race/finally/then chain):
+    // taps run per request and per packet, so this wrapper's cost is paid thousands of times a second.
+    return (...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        const start = performance.now();
+        const ok = (r: unknown) => {
           this.#noteDecider(hook, plugin, r, args[0]);
           this.#report(hook, plugin, start, true);
-          return r;
-        },
-        (err: unknown) => {
+          resolve(r);
+        };
+        const fail = (err: unknown) => {
           this.#report(hook, plugin, start, false);
-          throw tagError(err, plugin, hook);
-        },
-      );
-    };
+          reject(tagError(err, plugin, hook));
+        };
+        let call: unknown;
+        try {
+          call = fn(...args);
+        } catch (err) {
+          fail(err);
+          return;
+        }
+        // A tap that answered synchronously cannot time out: no timer for it.
+        if (!isThenable(call)) {
+          ok(call);
+          return;
+        }
+        const ms = this.timeoutFor(hook);
+        let done = false;
+        const timer = setTimeout(() => {
+          done = true;
+          fail(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`));
+        }, ms);
+        call.then(
+          (r) => {
+            if (done) return;
+            clearTimeout(timer);
+            ok(r);
+          },
+          (err: unknown) => {
+            if (done) return;
+            clearTimeout(timer);
+            fail(err);
+          },
+        );
+      });
   }
 
   #wrapCallback(hook: string, plugin: string, fn: AnyFn): AnyFn {
@@ -242,6 +262,14 @@ export class HookRunner {
       }
     };
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 function tagError(err: unknown, plugin: string, hook: string): HookError {

@@ -15,11 +15,25 @@ export interface Validators {
  */
 export function validatorsFor(handle: Pick<FileHandle, 'size' | 'mtime' | 'etag'>): Validators {
   const v: Validators = {};
-  const mtime = handle.mtime && !Number.isNaN(handle.mtime.getTime()) ? handle.mtime : undefined;
+  const ms = handle.mtime ? handle.mtime.getTime() : NaN;
   if (handle.etag) v.etag = handle.etag;
-  else if (mtime) v.etag = `W/"${handle.size.toString(16)}-${mtime.getTime().toString(16)}"`;
-  if (mtime) v.lastModified = mtime.toUTCString();
+  else if (!Number.isNaN(ms)) v.etag = `W/"${handle.size.toString(16)}-${ms.toString(16)}"`;
+  if (!Number.isNaN(ms)) v.lastModified = httpDate(ms);
   return v;
+}
+
+/** The last few Last-Modified strings: a boot storm asks for the same few files, formatting a date each time shows. */
+const httpDates = new Map<number, string>();
+const HTTP_DATES_KEPT = 64;
+
+function httpDate(ms: number): string {
+  let s = httpDates.get(ms);
+  if (s === undefined) {
+    if (httpDates.size >= HTTP_DATES_KEPT) httpDates.clear();
+    s = new Date(ms).toUTCString();
+    httpDates.set(ms, s);
+  }
+  return s;
 }
 
 /** If-None-Match / If-Modified-Since say the client's copy is current (answer 304). */

@@ -1,4 +1,3 @@
-import { withLazyChildLog } from '../util/lazy-log.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpContext, HttpHooks } from '../hooks/http.js';
@@ -75,19 +74,7 @@ async function handle(
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
 
-  const ctx: HttpContext = withLazyChildLog(
-    {
-      req,
-      res,
-      method,
-      path,
-      query,
-      client: { address: id.ip, port: req.socket.remotePort ?? 0 },
-      ...(id.session ? { session: id.session } : {}),
-    },
-    deps.log,
-    { client: id.ip, path },
-  );
+  const ctx = requestContext(deps.log, req, res, method, path, query, id);
   const answer = await hooks.request.promise(ctx);
   if (answer) {
     const plugin = server.runner.decidedBy(answer);
@@ -160,13 +147,14 @@ async function handle(
   });
   if (!handle) {
     state.bytes = sendStatus(res, method, 404);
-    server.emit({
-      type: 'http.get',
-      protocol: 'http',
-      outcome: 'error',
-      ...who(id),
-      data: { path, status: 404, bytes: 0, durationMs: elapsed(started), reason: 'not found' },
-    });
+    if (server.observesBootEvents)
+      server.emit({
+        type: 'http.get',
+        protocol: 'http',
+        outcome: 'error',
+        ...who(id),
+        data: { path, status: 404, bytes: 0, durationMs: elapsed(started), reason: 'not found' },
+      });
     return;
   }
   const result = await serveFile(req, res, handle);
@@ -180,6 +168,38 @@ async function handle(
     return;
   }
   finished(deps, state, method, result, started, { source: handle.source }, undefined);
+}
+
+/**
+ * The `request`/`script` hooks' context. Its `log` (a pino child) is made when first read: most requests
+ * never log through it. Accessors in the literal, not defineProperty on it (a runtime call per request).
+ */
+function requestContext(
+  log: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  id: ClientIdentity,
+): HttpContext {
+  let child: Logger | undefined;
+  const ctx: HttpContext = {
+    req,
+    res,
+    method,
+    path,
+    query,
+    client: { address: id.ip, port: req.socket.remotePort ?? 0 },
+    get log(): Logger {
+      return (child ??= log.child({ client: id.ip, path }));
+    },
+    set log(l: Logger) {
+      child = l;
+    },
+  };
+  if (id.session) ctx.session = id.session;
+  return ctx;
 }
 
 /** A response is out: record the file against the session and emit `http.get`. */
@@ -196,6 +216,7 @@ function finished(
   if (id?.session && method === 'GET' && result.complete && (result.status === 200 || result.status === 206)) {
     deps.server.sessions.recordFile(id.session, state.path, result.bytes);
   }
+  if (!deps.server.observesBootEvents) return;
   deps.server.emit({
     type: 'http.get',
     protocol: 'http',

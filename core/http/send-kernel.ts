@@ -96,12 +96,8 @@ export async function sendByKernel(
   started++;
   const onClose = () => job.cancel();
   res.once('close', onClose);
-  let seen = 0;
-  const watch = setInterval(() => {
-    const now = job.progress();
-    if (now !== seen && socket.timeout) socket.setTimeout(socket.timeout); // re-arm the idle timer
-    seen = now;
-  }, PROGRESS_CHECK_MS);
+  const watched: Watched = { job, socket, seen: 0 };
+  watch(watched);
   try {
     const r = await job.done;
     if (r.errno === 0) return { bytes: r.sent, complete: true };
@@ -111,7 +107,44 @@ export async function sendByKernel(
     const err = Object.assign(new Error(`sendfile: errno ${r.errno}`), { errno: r.errno });
     return { bytes: r.sent, complete: false, error: err };
   } finally {
-    clearInterval(watch);
+    unwatch(watched);
     res.off('close', onClose);
+  }
+}
+
+/** A send in flight, checked for progress by the one shared watcher. */
+interface Watched {
+  job: { progress(): number };
+  socket: Socket;
+  seen: number;
+}
+
+// One interval for all sends in flight, not a timer per response (setInterval + clearInterval per request showed).
+const inFlight = new Set<Watched>();
+let watcher: NodeJS.Timeout | undefined;
+
+function watch(w: Watched): void {
+  inFlight.add(w);
+  if (watcher === undefined) {
+    watcher = setInterval(checkProgress, PROGRESS_CHECK_MS);
+    watcher.unref();
+  }
+}
+
+function unwatch(w: Watched): void {
+  inFlight.delete(w);
+}
+
+/** A send that moved since the last check re-arms its socket's idle timer; the watcher stops once idle. */
+function checkProgress(): void {
+  if (inFlight.size === 0) {
+    clearInterval(watcher);
+    watcher = undefined;
+    return;
+  }
+  for (const w of inFlight) {
+    const now = w.job.progress();
+    if (now !== w.seen && w.socket.timeout) w.socket.setTimeout(w.socket.timeout);
+    w.seen = now;
   }
 }

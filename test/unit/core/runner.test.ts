@@ -170,3 +170,32 @@ test("a hook's kind comes from its class: bail and waterfall hooks track decider
   assert.equal(runner.decidedBy(bail.call(1)), 'answers');
   assert.equal(runner.decidedBy(fall.call({ n: 1 })), 'makes');
 });
+
+test('a promise tap that settles after its timeout is reported once, as the timeout', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 30 });
+  const seen: string[] = [];
+  runner.onTiming((t) => seen.push(`${t.plugin}:${t.ok}`));
+  const hook = runner.register('late.hook', new AsyncSeriesBailHook<[string], string | undefined>(['r']));
+  hook.tapPromise('late', () => new Promise<string>((resolve) => setTimeout(() => resolve('late answer'), 80)));
+  await assert.rejects(
+    hook.promise('x'),
+    (err: unknown) => err instanceof HookError && err.code === 'PXE_ERR_HOOK_TIMEOUT',
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(seen, ['late:false']);
+});
+
+test('a promise tap whose function returns a plain value (or throws) is still a promise tap', async () => {
+  const runner = new HookRunner({ asyncTimeoutMs: 30 });
+  const hook = runner.register('plain.hook', new AsyncSeriesBailHook<[number], { n: number } | undefined>(['n']));
+  // Not async on purpose: the wrapper must treat a plain return value as the tap's answer.
+  runner.applying('plain', () => hook.tapPromise('plain', ((n: number) => (n > 0 ? { n } : undefined)) as never));
+  const r = await hook.promise(3);
+  assert.deepEqual(r, { n: 3 });
+  assert.equal(runner.decidedBy(r), 'plain');
+  const thrower = runner.register('throw.hook', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
+  thrower.tapPromise('thrower', (() => {
+    throw new Error('sync throw');
+  }) as never);
+  await assert.rejects(thrower.promise(1), (err: unknown) => err instanceof HookError && err.plugin === 'thrower');
+});

@@ -217,6 +217,9 @@ test(
     await expectBlock(40);
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(calls.at(-1), { replied: true, steps: 20, wire: 39 }, 'ACKs 19-38 by the chain');
+    // The chain stopped by itself and called JavaScript: the block it sent last is whole in its slot.
+    assert.equal(slots[0].readUInt16BE(2), 40);
+    assert.ok(slots[0].subarray(4).equals(data.subarray(39 * BS, 40 * BS)), 'slot 0 holds block 40 for a resend');
   },
 );
 
