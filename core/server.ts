@@ -3,7 +3,7 @@ import { ConfigError } from './config/issues.js';
 import type { PxeConfig } from './config/types.js';
 import { hookTags, PxeError } from './errors.js';
 import { FilesService } from './files/service.js';
-import { HookRunner } from './hooks/runner.js';
+import { HookRunner, hookIsIdle } from './hooks/runner.js';
 import {
   createServerHooks,
   type AdmitRequest,
@@ -298,6 +298,8 @@ export class PxeServer {
    * crashed must not let everyone in). Emits `admit.deny` for every denial.
    */
   async admit(req: AdmitRequest): Promise<{ allowed: boolean; reason?: string; plugin?: string }> {
+    // No admit taps (no allowlist): everyone is admitted, without a hook call per request and packet.
+    if (hookIsIdle(this.hooks.admit)) return { allowed: true };
     let result: AdmitResult | undefined;
     try {
       result = await this.hooks.admit.promise(req);

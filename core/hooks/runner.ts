@@ -264,6 +264,18 @@ export class HookRunner {
   }
 }
 
+/**
+ * Nothing taps `hook` and no interceptor watches its calls (the runner's own only sees taps register):
+ * calling it would just answer undefined, so a per-request path may skip the call and the context it needs.
+ */
+export function hookIsIdle(hook: AnyHook): boolean {
+  const h = hook as AnyHook & { interceptors: object[] };
+  if (h.taps.length > 0) return false;
+  for (const i of h.interceptors)
+    for (const k in i) if (k !== 'register' && k !== 'name' && k !== 'context') return false;
+  return true;
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (
     (typeof v === 'object' || typeof v === 'function') &&

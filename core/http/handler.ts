@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpContext, HttpHooks } from '../hooks/http.js';
 import { hookTags } from '../errors.js';
+import { hookIsIdle } from '../hooks/runner.js';
 import type { ProtocolHost } from '../hooks/host.js';
 import { parseRequestTarget } from './request-target.js';
 import { sendBody, sendStatus } from './respond.js';
@@ -74,8 +75,11 @@ async function handle(
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
 
-  const ctx = requestContext(deps.log, req, res, method, path, query, id);
-  const answer = await hooks.request.promise(ctx);
+  // Most servers tap neither hook: then neither the context nor the hook calls are made.
+  const requestIdle = hookIsIdle(hooks.request);
+  const scriptIdle = hookIsIdle(hooks.script);
+  const ctx = requestIdle && scriptIdle ? undefined : requestContext(deps.log, req, res, method, path, query, id);
+  const answer = requestIdle || !ctx ? undefined : await hooks.request.promise(ctx);
   if (answer) {
     const plugin = server.runner.decidedBy(answer);
     if ('handled' in answer) return;
@@ -117,7 +121,7 @@ async function handle(
     return;
   }
 
-  const script = await hooks.script.promise(undefined, ctx);
+  const script = scriptIdle || !ctx ? undefined : await hooks.script.promise(undefined, ctx);
   if (script) {
     const producer = script.producedBy ?? server.runner.decidedBy(script);
     // Per-host scripts change with every decision: never let a cache (or the firmware) keep one.

@@ -8,7 +8,7 @@ import {
   SyncWaterfallHook,
 } from 'tapable';
 import { HookError } from '../../../core/errors.js';
-import { HookRunner, hookKind, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
+import { HookRunner, hookIsIdle, hookKind, STAGE_FIRST, STAGE_LATE } from '../../../core/hooks/runner.js';
 
 test('a throwing sync tap becomes a HookError naming plugin and hook', () => {
   const runner = new HookRunner();
@@ -198,4 +198,19 @@ test('a promise tap whose function returns a plain value (or throws) is still a 
     throw new Error('sync throw');
   }) as never);
   await assert.rejects(thrower.promise(1), (err: unknown) => err instanceof HookError && err.plugin === 'thrower');
+});
+
+test('hookIsIdle: only a hook with no taps and no call-watching interceptor may be skipped', async () => {
+  const runner = new HookRunner();
+  const plain = runner.register('idle.plain', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
+  assert.equal(hookIsIdle(plain), true, "the runner's own register interceptor does not count");
+  const tapped = runner.register('idle.tapped', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
+  tapped.tapPromise('t', async () => undefined);
+  assert.equal(hookIsIdle(tapped), false);
+  const watched = runner.register('idle.watched', new AsyncSeriesBailHook<[number], number | undefined>(['n']));
+  const calls: number[] = [];
+  watched.intercept({ call: (n: number) => void calls.push(n) });
+  assert.equal(hookIsIdle(watched), false, 'a call interceptor must still see every call');
+  await watched.promise(4);
+  assert.deepEqual(calls, [4]);
 });
