@@ -9,6 +9,7 @@
  * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
  * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core;
+ * BENCH_STORM_DUMP=<dir> writes every round's per-machine results as <stack>-<round>.json;
  * BENCH_PXEKIT_BASE=<dir> adds a `pxekit-base` stack: another build, see targets/pxekit.ts pxekitBaseBin)
  */
 import { randomBytes } from 'node:crypto';
@@ -133,10 +134,14 @@ export async function runStormBench(): Promise<Row[]> {
           .join(' ');
         progress(`storm ${stack.name}: round ${round + 1}/${rounds}, ${machines} machines (load ${load})`);
         const running: RunningServer[] = [];
+        const dumpAs = `${stack.name}-${round + 1}.json`;
         try {
           for (const t of stack.targets) running.push(await startServer(t, base));
           const cpu0 = running.map((r) => r.cpuSeconds());
-          const s = summarizeStorm(await runStorm(lan, plan));
+          const result = await runStorm(lan, plan);
+          const dump = process.env.BENCH_STORM_DUMP;
+          if (dump) writeFileSync(path.join(dump, dumpAs), JSON.stringify(result.machines));
+          const s = summarizeStorm(result);
           // Per server process (dnsmasq and nginx apart): which stage the reference's CPU goes to.
           const cpuByTarget = running.map((r, i) => ({ name: stack.targets[i]!.name, s: r.cpuSeconds() - cpu0[i]! }));
           const serverCpuS = cpuByTarget.reduce((a, t) => a + t.s, 0);
