@@ -3,8 +3,9 @@
  * socket and the addon is built, the kernel sends the body with sendfile(2) (core/native/send-file.c)
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
- * intact). The socket is corked (TCP_CORK) from the headers to the body's end, as nginx's `tcp_nopush`:
- * full segments only, headers in the first one (send-file.c says why). While the kernel sends, node sees
+ * intact). With PXEKIT_SENDFILE_CORK=1 the socket is corked (TCP_CORK) from the headers to the body's end,
+ * as nginx's `tcp_nopush`: full segments only, headers in the first one (send-file.c and
+ * core/native/send-file.ts say why, and why it is off by default). While the kernel sends, node sees
  * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
  * the server's idle timeout, which destroys the socket and cancels the send.
  */
@@ -74,8 +75,8 @@ export async function sendByKernel(
 ): Promise<BodyResult> {
   const socket = res.socket!;
   const fd = socketFd(res)!;
-  // Corked: the headers wait in the socket for the first body bytes (one packet, not a short one of
-  // their own), and no sendfile call pushes a partial segment; the job uncorks when it ends.
+  // Corked (PXEKIT_SENDFILE_CORK=1, else a no-op): the headers wait in the socket for the first body bytes,
+  // and no sendfile call pushes a partial segment; the job uncorks when it ends.
   kernel!.cork(fd, true);
   res.flushHeaders();
   // Only while node still has the descriptor open (else the number may already be another file's).
