@@ -233,7 +233,11 @@ test(
             const efi = e.tftpDone('ipxe.efi');
             assert.ok(efi.length > 0, `EDK2 fetched no ipxe.efi over TFTP: ${e.why()}`);
             assert.equal(clientOf(efi[0]!), 'fd77::11', 'TFTP over IPv6 from the leased address');
-            assert.ok(e.tftpDone('probe.txt').length > 0, `no tftp.done for probe.txt: ${e.why()}`);
+            // The guest got probe.txt (PXEKIT-TFTP6-OK above); pxekit logs tftp.done only on the final ACK,
+            // which the TCG guest may not have put on the wire when QEMU is stopped at its marker a moment
+            // later (seen once in ~5 runs). So: done, or at least this transfer started.
+            const probe = e.logs.filter((l) => l['msg'] === 'tftp: transfer start' && l['path'] === '/probe.txt');
+            assert.ok(e.tftpDone('probe.txt').length > 0 || probe.length > 0, `pxekit sent no probe.txt: ${e.why()}`);
             const script = e.httpGets('/boot.ipxe');
             assert.ok(script.length > 0, `iPXE did not GET its script: ${e.why()}`);
             assert.equal(clientOf(script[0]!), 'fd77::11', 'HTTP over IPv6 from the leased address');
