@@ -347,11 +347,7 @@ export class PxeServer {
    */
   get observesBootEvents(): boolean {
     if (this.#eventSink) return true;
-    const hook = this.hooks.bootEvent as unknown as { taps: unknown[]; interceptors: object[] };
-    return (
-      hook.taps.length > 0 ||
-      hook.interceptors.some((i) => Object.keys(i).some((k) => k !== 'register' && k !== 'name' && k !== 'context'))
-    );
+    return !hookIsIdle(this.hooks.bootEvent);
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   SyncWaterfallHook,
 } from 'tapable';
 import { HookError, PxeError } from '../errors.js';
+import { raceTimer } from '../util/race-timer.js';
 
 /** Named stages for `tap({ name, stage })`: lower runs first; equal stages keep config order. */
 export const STAGE_FIRST = -100;
@@ -187,7 +188,7 @@ export class HookRunner {
   }
 
   #wrapPromise(hook: string, plugin: string, fn: AnyFn): AnyFn {
-    // One promise, at most one timer and one handler pair per call (no Promise.race/finally/then chain):
+    // A synchronous answer needs no timer; an async one is bounded by raceTimer (one timer, no race chain):
     // taps run per request and per packet, so this wrapper's cost is paid thousands of times a second.
     return (...args: unknown[]) =>
       new Promise((resolve, reject) => {
@@ -214,23 +215,9 @@ export class HookRunner {
           return;
         }
         const ms = this.timeoutFor(hook);
-        let done = false;
-        const timer = setTimeout(() => {
-          done = true;
-          fail(new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`));
-        }, ms);
-        call.then(
-          (r) => {
-            if (done) return;
-            clearTimeout(timer);
-            ok(r);
-          },
-          (err: unknown) => {
-            if (done) return;
-            clearTimeout(timer);
-            fail(err);
-          },
-        );
+        raceTimer(Promise.resolve(call), ms, (): never => {
+          throw new HookError('PXE_ERR_HOOK_TIMEOUT', plugin, hook, `did not settle within ${ms} ms`);
+        }).then(ok, fail);
       });
   }
 
