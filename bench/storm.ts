@@ -10,7 +10,7 @@
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
  * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core;
  * BENCH_STORM_DUMP=<dir> writes every round's per-machine results as <stack>-<round>.json;
- * BENCH_PXEKIT_BASE=<dir> adds a `pxekit-base` stack: another build, see targets/pxekit.ts pxekitBaseBin)
+ * BENCH_PXEKIT_BASELINE=<dir> adds a `pxekit-base` stack: another build, see targets/pxekit.ts pxekitBaseBin)
  */
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ interface Stack {
   targets: Target[];
 }
 
-/** With BENCH_PXEKIT_BASE, also a `pxekit-base` stack: another build, rounds interleaved with this one. */
+/** With BENCH_PXEKIT_BASELINE, also a `pxekit-base` stack: another build, rounds interleaved with this one. */
 const stacks = (): Stack[] => {
   const baseBin = pxekitBaseBin();
   return [

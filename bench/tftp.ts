@@ -7,7 +7,7 @@
  * block of each run: on this machine the lock-step loads are CPU-bound, and CPU is what a server changes.
  * Usage: npm run bench:tftp   (BENCH_TARGETS=dnsmasq,pxekit to choose; BENCH_TFTP_LOADS=regex keeps
  * the loads whose name matches, e.g. BENCH_TFTP_LOADS='blksize 1468' for the two lock-step rows;
- * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3; BENCH_PXEKIT_BASE=<dir>: another pxekit
+ * BENCH_TFTP_RUNS=n lock-step runs per row, median reported, default 3; BENCH_PXEKIT_BASELINE=<dir>: another pxekit
  * build in dnsmasq's place in the interleaved rows, see targets/pxekit.ts)
  */
 import path from 'node:path';
@@ -61,7 +61,7 @@ export async function runTftpBench(targets = selectTargets(tftpTargets())): Prom
     // The lock-step rows are latency-bound and swing with the shared machine's load: with dnsmasq and
     // pxekit both selected they run interleaved (both servers up, runs alternating), so drift hits both.
     const interleaved = targets.length === 2 && targets[0]!.name === 'dnsmasq' && targets[1]!.name === 'pxekit';
-    // BENCH_PXEKIT_BASE: another pxekit build takes dnsmasq's place in the interleaved rows (A/B of two builds).
+    // BENCH_PXEKIT_BASELINE: another pxekit build takes dnsmasq's place in the interleaved rows (A/B of two builds).
     const baseBin = pxekitBaseBin();
     const ref = baseBin ? { ...pxekitTarget(undefined, baseBin), name: 'pxekit-base' } : targets[0]!;
     if (interleaved) rows.push(...(await lockStepInterleaved(ref, targets[1]!, base, root)));

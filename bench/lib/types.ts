@@ -18,7 +18,7 @@ export interface TargetContext {
   root: string;
   /** TFTP bench: the port to listen on when not 69 (pxekit beside dnsmasq in the interleaved lock-step phase). */
   tftpPort?: number;
-  /** The HTTP port when not 80 (two pxekit builds side by side: BENCH_PXEKIT_BASE). */
+  /** The HTTP port when not 80 (two pxekit builds side by side: BENCH_PXEKIT_BASELINE). */
   httpPort?: number;
   /** DHCP and boot benches: the client subnet the server must lease from. */
   pool?: { subnet: string; netmask: string; prefix: number; first: string; last: string; router: string };

@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Target, TargetContext } from '../lib/types.js';
-import { cpuProfArgs, pxekitBenchConfig } from './pxekit.js';
+import { pxekitBaseBin, pxekitBenchConfig, serverNodeArgs } from './pxekit.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -51,7 +51,7 @@ export function pxekitDhcp(store: LeaseStoreKind, repo = REPO): PxekitDhcpTarget
       last = store === 'file' ? path.join(ctx.workDir, 'leases.log') : undefined;
       return {
         cmd: process.execPath,
-        args: [...cpuProfArgs(), bin, 'start', '--config', conf],
+        args: [...serverNodeArgs(), bin, 'start', '--config', conf],
         ready: (c) => c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000),
       };
     },
@@ -60,6 +60,6 @@ export function pxekitDhcp(store: LeaseStoreKind, repo = REPO): PxekitDhcpTarget
 
 /** The pxekit DHCP targets of BENCH_PXEKIT_BASELINE's checkout (none when unset). */
 export function baselineDhcpTargets(stores: readonly LeaseStoreKind[]): PxekitDhcpTarget[] {
-  const base = process.env.BENCH_PXEKIT_BASELINE;
-  return base ? stores.map((s) => pxekitDhcp(s, path.resolve(base))) : [];
+  const bin = pxekitBaseBin();
+  return bin ? stores.map((s) => pxekitDhcp(s, path.dirname(path.dirname(bin)))) : [];
 }

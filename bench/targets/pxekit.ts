@@ -70,7 +70,7 @@ export function pxekitTarget(
       writeFileSync(conf, JSON.stringify(pxekitBenchConfig(ctx, await variant?.sources(ctx)), null, 2));
       return {
         cmd: process.execPath,
-        args: [...cpuProfArgs(), bin, 'start', '--config', conf],
+        args: [...serverNodeArgs(), bin, 'start', '--config', conf],
         ready: async (c) => {
           if (c.service === 'dhcp' || c.service === 'boot') await c.lan.waitForUdpListen(c.lan.srvNs, 67, 15_000);
           if (c.service === 'tftp' || c.service === 'boot')
@@ -87,17 +87,18 @@ export function pxekitTarget(
  * `BENCH_CPU_PROF=<dir>`: node's --cpu-prof for every pxekit started (one .cpuprofile per process).
  * `BENCH_NODE_FLAGS="--flag ..."`: extra node flags for every pxekit started (A/B experiments).
  */
-export function cpuProfArgs(): string[] {
+export function serverNodeArgs(): string[] {
   const prof = process.env.BENCH_CPU_PROF;
   const extra = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
   return [...extra, ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(prof)}`] : [])];
 }
 
 /**
- * `BENCH_PXEKIT_BASE=<dir>`: `<dir>/bin/pxekit.js` (a copy of another build: bin/, dist/, core/native/build/,
- * package.json, node_modules), for A/B runs interleaved with this build; undefined when not set.
+ * `BENCH_PXEKIT_BASELINE=<dir>`: `<dir>/bin/pxekit.js` (another built checkout, or a copy of its bin/, dist/,
+ * core/native/build/, package.json and node_modules), for A/B runs interleaved with this build (storm, tftp,
+ * dhcp, dhcp-cold, lease-file); undefined when not set.
  */
 export function pxekitBaseBin(): string | undefined {
-  const dir = process.env.BENCH_PXEKIT_BASE;
+  const dir = process.env.BENCH_PXEKIT_BASELINE;
   return dir ? path.resolve(dir, 'bin', 'pxekit.js') : undefined;
 }

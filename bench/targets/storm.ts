@@ -30,7 +30,7 @@ export function stormDnsmasq(): Target {
   };
 }
 
-/** `bin`: another build's bin/pxekit.js (the storm's BENCH_PXEKIT_BASE A/B stack). */
+/** `bin`: another build's bin/pxekit.js (the storm's BENCH_PXEKIT_BASELINE A/B stack). */
 export function stormPxekit(bin?: string, name = 'pxekit'): Target {
   const base = pxekitTarget(undefined, bin);
   return {
