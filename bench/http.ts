@@ -6,7 +6,7 @@
  *  - 20 concurrent downloads of a 64 MiB file (aggregate rate), after one unmeasured download of it (so a
  *    caching source serves it from its cache, as the warm row does; the cold row is the uncached fetch).
  * Files are sparse (served from the page cache, as hot boot files are). The table reports the median
- * over rounds (BENCH_HTTP_ROUNDS, default 3) with every run in the note, the load average before each
+ * over rounds (BENCH_HTTP_ROUNDS, default 5) with every run in the note, the load average before each
  * round, and peak server RSS. nginx is the reference; pxekit serves from disk, and from S3 (s3rver)
  * and git: targets/pxekit-sources.ts.
  * Usage: npm run bench -- (BENCH_ONLY=http) or node --conditions=source --import tsx bench/http.ts
@@ -49,7 +49,7 @@ interface Samples {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runHttpBench(targets = selectTargets(httpTargets())): Promise<Row[]> {
-  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 5);
   const root = benchDir('http-files');
   writeSparseFile(path.join(root, FILE), SIZE);
   writeSparseFile(path.join(root, CONC_FILE), CONC_SIZE);

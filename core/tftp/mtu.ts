@@ -16,7 +16,9 @@ const cache = new Map<string, { at: number; mtu: number | undefined }>();
  */
 const SUBNETS_TTL_MS = 5_000;
 type Subnet = { name: string; net: ipaddr.IPv4 | ipaddr.IPv6; bits: number };
-let subnets: { at: number; list: Subnet[] } | undefined;
+/** An IPv4 subnet as integers: `address & mask === base`. */
+export type Subnet4 = { name: string; base: number; mask: number };
+let subnets: { at: number; list: Subnet[]; v4: Subnet4[] } | undefined;
 
 function readMtu(ifname: string): number | undefined {
   const hit = cache.get(ifname);
@@ -33,37 +35,79 @@ function readMtu(ifname: string): number | undefined {
   return mtu;
 }
 
+/**
+ * `a.b.c.d` (or `::ffff:a.b.c.d`) in plain decimal, as the kernel reports a client, as a 32-bit number;
+ * undefined for anything else (IPv6, octal or hex parts), which ipaddr.js then parses.
+ */
+export function ipv4Number(address: string): number | undefined {
+  let i = address.charCodeAt(0) === 58 /* : */ && unmapIpv4(address) !== address ? 7 : 0;
+  let n = 0;
+  for (let part = 0; part < 4; part++) {
+    const start = i;
+    let v = 0;
+    while (i < address.length) {
+      const c = address.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && address.charCodeAt(start) === 48)) return undefined;
+    n = n * 256 + v;
+    if (part < 3) {
+      if (address.charCodeAt(i) !== 46 /* . */) return undefined;
+      i++;
+    }
+  }
+  return i === address.length ? n : undefined;
+}
+
+/** The first of `v4` that holds the IPv4 address `n` (ipv4Number). */
+export function matchIpv4(n: number, v4: readonly Subnet4[]): string | undefined {
+  for (const s of v4) if ((n & s.mask) >>> 0 === s.base) return s.name;
+  return undefined;
+}
+
 /** The interface whose subnet holds `address`, or undefined (e.g. a client behind a router). */
 export function interfaceFor(address: string): string | undefined {
+  // Every read request asks: a client's IPv4 address is matched as an integer, without ipaddr.js's parse.
+  const n = ipv4Number(address);
+  if (n !== undefined) return matchIpv4(n, hostSubnets().v4);
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.process(address);
   } catch {
     return undefined;
   }
-  for (const { name, net, bits } of hostSubnets()) {
+  for (const { name, net, bits } of hostSubnets().list) {
     if (net.kind() === addr.kind() && addr.match([net, bits] as [typeof addr, number])) return name;
   }
   return undefined;
 }
 
-function hostSubnets(): Subnet[] {
+function hostSubnets(): { list: Subnet[]; v4: Subnet4[] } {
   const now = Date.now();
-  if (subnets && now - subnets.at < SUBNETS_TTL_MS) return subnets.list;
+  if (subnets && now - subnets.at < SUBNETS_TTL_MS) return subnets;
   const list: Subnet[] = [];
+  const v4: Subnet4[] = [];
   for (const [name, infos] of Object.entries(networkInterfaces())) {
     for (const info of infos ?? []) {
       if (!info.cidr) continue;
       try {
         const [net, bits] = ipaddr.parseCIDR(info.cidr);
         list.push({ name, net, bits });
+        if (net.kind() === 'ipv4') {
+          const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+          const o = net.toByteArray();
+          v4.push({ name, base: (((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) & mask) >>> 0, mask });
+        }
       } catch {
         continue;
       }
     }
   }
-  subnets = { at: now, list };
-  return list;
+  subnets = { at: now, list, v4 };
+  return subnets;
 }
 
 export function mtuBlksizeFor(clientAddress: string): number | undefined {

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { TftpHooks, TftpNegotiation, TftpReadRequest } from '../hooks/tftp.js';
 import { hookTags } from '../errors.js';
+import { hookIsIdle } from '../hooks/runner.js';
 import type { ProtocolHost } from '../hooks/host.js';
 import type { BootSession } from '../session/types.js';
 import { TftpErrorCode } from './codec.js';
@@ -112,6 +113,8 @@ export function createPxeCallbacks(
       if (admitted.plugin) st.plugin = admitted.plugin;
       return { deny: `access violation: ${admitted.reason ?? 'denied'}` };
     }
+    // No plugin maps or denies reads: the hook's request object would be built for nobody.
+    if (hookIsIdle(hooks.readRequest)) return undefined;
     let answer;
     try {
       answer = await hooks.readRequest.promise(hookRequest(req, st));
@@ -128,6 +131,7 @@ export function createPxeCallbacks(
   };
 
   const negotiate = (options: TftpOptions, req: TftpRequest): TftpOptions => {
+    if (hookIsIdle(hooks.negotiate)) return options; // what the waterfall returns with no taps
     const st = stateOf(req);
     const hookReq = hookRequest(req, st);
     hookReq.path = req.normalizedPath; // after a readRequest mapping
@@ -153,7 +157,23 @@ export function createPxeCallbacks(
     }
   };
 
+  const recordDone = (session: BootSession, path: string, bytes: number): void => {
+    server.sessions.recordFile(session, path, bytes);
+    server.sessions.setStage(session.mac, 'tftp');
+  };
+
   const event = (ev: TftpEvent): void => {
+    // With no boot-event observer, an event's only effects are its session update and its log line: the
+    // request and OACK events have neither, a finished transfer logs at info and a probe at debug.
+    if (!server.observesBootEvents) {
+      if (ev.type === 'tftp.request' || ev.type === 'tftp.oack') return;
+      if (ev.type === 'tftp.probe' && !log.isLevelEnabled('debug')) return;
+      if (ev.type === 'tftp.done' && !log.isLevelEnabled('info')) {
+        const { session } = stateOf(ev.req);
+        if (session) recordDone(session, ev.req.normalizedPath, ev.bytes);
+        return;
+      }
+    }
     const st = ev.req ? stateOf(ev.req) : identify((ev as { client: TftpClient }).client);
     const who = { ...(st.session ? { mac: st.session.mac, session: st.session } : {}), ip: st.ip };
     const path = ev.req?.normalizedPath ?? ('path' in ev ? ev.path : undefined);
@@ -178,10 +198,7 @@ export function createPxeCallbacks(
       case 'tftp.done': {
         const { bytes, blocks, retransmits, blksize, windowsize } = ev;
         const durationMs = Math.round(ev.durationMs * 10) / 10;
-        if (st.session) {
-          server.sessions.recordFile(st.session, ev.req.normalizedPath, bytes);
-          server.sessions.setStage(st.session.mac, 'tftp');
-        }
+        if (st.session) recordDone(st.session, ev.req.normalizedPath, bytes);
         const data = {
           path,
           bytes,

@@ -59,6 +59,7 @@ export class TftpServer implements SessionHost {
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #planBase: Omit<PlanContext, 'callbacks' | 'defaultTimeoutMs'>;
+  #plan: PlanContext | undefined;
   /** The kind of transfer socket, chosen once here (transfer-socket.ts). */
   readonly #sockets: TransferSockets;
 
@@ -360,8 +361,13 @@ export class TftpServer implements SessionHost {
     this.sendMain(encodeError(code, message), client, local);
   }
 
+  /** The same object while the callbacks and the default timeout stay (a reload or retune makes a new one). */
   #planContext(): PlanContext {
-    return { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
+    const c = this.#plan;
+    if (c !== undefined && c.callbacks === this.#callbacks && c.defaultTimeoutMs === this.opts.defaultTimeoutMs)
+      return c;
+    this.#plan = { ...this.#planBase, callbacks: this.#callbacks, defaultTimeoutMs: this.opts.defaultTimeoutMs };
+    return this.#plan;
   }
 
   release(session: Session): void {

@@ -181,7 +181,9 @@ export class Session {
       onFinish: (stats) => this.#finished(req, stats, acked.tsize),
     });
     if (oack) this.#host.emit({ type: 'tftp.oack', req, options: plan.oackOptions }, this.#callbacks);
-    this.#host.log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
+    const { log } = this.#host;
+    if (log.isLevelEnabled('debug'))
+      log.debug({ transferId: req.transferId, path: req.normalizedPath, ...params }, 'tftp: transfer start');
     this.#transfer.start();
   }
 
@@ -242,30 +244,34 @@ export class Session {
 
   #finished(req: TftpRequest, s: TransferStats, tsize: number | undefined): void {
     const host = this.#host;
+    // The debug lines' objects are built only when debug is on (a transfer ends twice per EDK2 boot).
+    const debug = host.log.isLevelEnabled('debug');
     if (s.outcome === 'done') {
       const { bytes, durationMs, blocks, retransmits, blksize, windowsize } = s;
-      host.log.debug(
-        {
-          transferId: req.transferId,
-          client: this.client,
-          path: req.normalizedPath,
-          bytes,
-          durationMs: Math.round(durationMs),
-          blksize,
-          windowsize,
-          retransmits,
-        },
-        'tftp: sent',
-      );
+      if (debug)
+        host.log.debug(
+          {
+            transferId: req.transferId,
+            client: this.client,
+            path: req.normalizedPath,
+            bytes,
+            durationMs: Math.round(durationMs),
+            blksize,
+            windowsize,
+            retransmits,
+          },
+          'tftp: sent',
+        );
       this.#host.emit(
         { type: 'tftp.done', req, bytes, durationMs, blocks, retransmits, blksize, windowsize },
         this.#callbacks,
       );
     } else if (s.outcome === 'probe') {
-      host.log.debug(
-        { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
-        'tftp: size probe',
-      );
+      if (debug)
+        host.log.debug(
+          { transferId: req.transferId, client: this.client, path: req.normalizedPath, tsize },
+          'tftp: size probe',
+        );
       this.#host.emit({ type: 'tftp.probe', req, tsize, durationMs: s.durationMs }, this.#callbacks);
     } else {
       host.log.debug(

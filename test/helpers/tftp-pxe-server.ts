@@ -31,6 +31,10 @@ export interface FixtureOptions {
   /** Bind the TFTP port (default true); false = inject only. */
   listen?: boolean;
   tftp?: Record<string, unknown>;
+  /** Tap bootEvent to record events (default true); false: nothing observes boot events. */
+  recordEvents?: boolean;
+  /** The server's log level (default debug). */
+  logLevel?: string;
 }
 
 export async function startPxeTftp(o: FixtureOptions = {}): Promise<PxeTftpFixture> {
@@ -64,11 +68,11 @@ export async function startPxeTftp(o: FixtureOptions = {}): Promise<PxeTftpFixtu
   });
   const listen = o.listen ?? true;
   const server = createServer({
-    logger: pino({ level: 'debug' }, sink),
+    logger: pino({ level: o.logLevel ?? 'debug' }, sink),
     dhcp: { mode: 'off' },
     http: { enabled: false },
     tftp: { enabled: listen, port: 0, address: '127.0.0.1', ...(o.tftp ?? {}) },
-    plugins: [recorder, sourceDisk({ root }), ...(o.plugins ?? [])],
+    plugins: [...(o.recordEvents === false ? [] : [recorder]), sourceDisk({ root }), ...(o.plugins ?? [])],
   });
   const bound = await server.start();
   const port = bound.find((b) => b.protocol === 'tftp')?.port ?? 0;

@@ -44,6 +44,32 @@ test('inject fetches a file with the negotiated options and records events and s
   assert.equal(line[0]!.level, 30);
 });
 
+for (const level of ['warn', 'info'] as const) {
+  test(`with no boot-event observer (log level ${level}) a transfer still records the session and logs as before`, async (t) => {
+    const f = await startPxeTftp({
+      listen: false,
+      files: { 'boot/ipxe.efi': BIG },
+      recordEvents: false,
+      logLevel: level,
+    });
+    t.after(() => f.stop());
+    assert.equal(f.server.observesBootEvents, false);
+    const s = f.server.sessions.upsert('52:54:00:00:00:02', { ip: '127.0.0.1' });
+    const r = await f.server.inject.tftp({ path: '/boot/ipxe.efi', options: { blksize: '1468', tsize: '0' } });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.ok(r.data?.equals(BIG));
+    assert.equal(s.bytes, BIG.length);
+    assert.deepEqual(s.files, ['/boot/ipxe.efi']);
+    assert.equal(s.stage, 'tftp');
+    const done = f.logs.filter((l) => l.event === 'tftp.done');
+    if (level === 'info') {
+      assert.equal(done.length, 1, 'the info line without observers');
+      assert.equal(done[0]!.mac, '52:54:00:00:00:02');
+      assert.equal(done[0]!.bytes, BIG.length);
+    } else assert.equal(done.length, 0);
+  });
+}
+
 test('inject without options is lock-step at 512 and sends no OACK; an exact multiple ends with an empty block', async (t) => {
   const data = randomBytes(512 * 4);
   const f = await startPxeTftp({ listen: false, files: { f: data } });
