@@ -39,7 +39,9 @@ export interface HttpHooks {
    *
    * @when For each request, **before** `admit`: it is for operator endpoints, which must keep working when
    *   an allowlist is on. Boot content (`script`, files) is always admitted first; a plugin serving
-   *   per-client content from here must call `server.admit()` itself.
+   *   per-client content from here must call `server.admit()` itself. While this hook or `script` has a tap,
+   *   every request goes through node:http (its `req`/`res` are in the context); with neither tapped, plain
+   *   GET/HEAD requests take the lean path, which serves files without node:http (docs/design.md).
    * @returns `{ status, headers?, body? }` answers; `{ deny: 'reason' }` answers 403; `{ handled: true }`
    *   when the tap wrote `res` itself (the status page and `/metrics` do); `undefined` passes on.
    * @onError HTTP 500 (or the connection is cut after the headers were sent); logged as `http.error`.
