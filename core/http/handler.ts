@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HttpContext, HttpHooks } from '../hooks/http.js';
 import { hookTags } from '../errors.js';
 import { hookIsIdle } from '../hooks/runner.js';
+import type { HttpRequestLike, HttpResponseLike } from './exchange.js';
 import type { ProtocolHost } from '../hooks/host.js';
 import { parseRequestTarget } from './request-target.js';
 import { sendBody, sendStatus } from './respond.js';
@@ -31,8 +32,17 @@ const ALLOW = 'GET, HEAD';
  * (after), logged as `http.error`. The returned promise settles (never rejects) once the response is
  * closed and logged.
  */
-export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
+export interface RequestHandler {
+  (req: HttpRequestLike, res: HttpResponseLike): Promise<void>;
+  /**
+   * No plugin taps `request` or `script` now, so no request needs node's req/res (the hooks' context): the
+   * lean path (lean-connection.ts) may serve GET/HEAD itself. Asked before each request it takes.
+   */
+  servesLean(): boolean;
+}
+
+export function createRequestHandler(deps: HandlerDeps): RequestHandler {
+  const handler = async (req: HttpRequestLike, res: HttpResponseLike): Promise<void> => {
     const started = performance.now();
     const state: RequestState = { path: (req.url ?? '').slice(0, 256), bytes: 0 };
     const closed = new Promise<void>((resolve) => res.once('close', resolve));
@@ -46,12 +56,15 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     await closed;
     logRequest(deps.log, req, res, state, started);
   };
+  return Object.assign(handler, {
+    servesLean: () => hookIsIdle(deps.hooks.request) && hookIsIdle(deps.hooks.script),
+  });
 }
 
 async function handle(
   deps: HandlerDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequestLike,
+  res: HttpResponseLike,
   state: RequestState,
   started: number,
 ): Promise<void> {
@@ -180,13 +193,16 @@ async function handle(
  */
 function requestContext(
   log: Logger,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequestLike,
+  res: HttpResponseLike,
   method: string,
   path: string,
   query: URLSearchParams,
   id: ClientIdentity,
 ): HttpContext {
+  // The lean path serves only while both hooks are idle (servesLean), so a tapped hook always sees node's objects.
+  if (!(req instanceof IncomingMessage) || !(res instanceof ServerResponse))
+    throw new Error('a request/script hook was tapped while the lean HTTP path had the request');
   let child: Logger | undefined;
   const ctx: HttpContext = {
     req,
@@ -273,8 +289,8 @@ function elapsed(started: number): number {
 /** One access-log line per request, when the response is done or the client is gone. */
 function logRequest(
   log: Logger,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequestLike,
+  res: HttpResponseLike,
   state: RequestState,
   started: number,
 ): void {

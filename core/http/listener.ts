@@ -1,13 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HttpConfig } from './config.js';
+import type { HttpRequestLike, HttpResponseLike } from './exchange.js';
+import type { RequestHandler } from './handler.js';
+import { LeanConnection, type LeanHost } from './lean-connection.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import { raceTimer } from '../util/race-timer.js';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** Request head bound (node's default, pinned so --max-http-header-size cannot raise it): over it, 431. */
 const MAX_HEADER_BYTES = 16 * 1024;
@@ -19,6 +20,10 @@ const IDLE_SOCKET_MS = 120_000;
  * header/request timeouts from config (slowloris), node's 16 KiB header bound (431), a clientError
  * answer for malformed requests, in-flight tracking for a graceful close. The same http.Server
  * parses inject() requests from an in-memory socket, so both paths run identical code.
+ *
+ * Accepted connections start on the lean path (lean-connection.ts: plain file GET/HEAD without node:http's
+ * per-request machinery), which hands a connection to the http.Server at the first request it does not
+ * fully understand. PXEKIT_HTTP_LEAN=0 gives every connection to node:http from the start.
  */
 export class HttpListener {
   readonly server: Server;
@@ -27,13 +32,20 @@ export class HttpListener {
   #inFlight = 0;
   #drained: Array<() => void> = [];
   #listening = false;
-  #handler: Handler;
+  #handler: RequestHandler;
+  /** node:http's own connection listener (the lean path hands connections to it); undefined: lean path off. */
+  readonly #nodeConnection: ((socket: Duplex) => void) | undefined;
+  readonly #lean = new Set<LeanConnection>();
+  readonly #leanHost: LeanHost;
+  #headersTimeoutMs: number;
+  #checkEvery: number;
+  #leanChecker: NodeJS.Timeout | undefined;
   /** The IPv6 socket beside an IPv4 one (`address6`): it hands its connections to `server`. */
   #server6: NetServer | undefined;
   /** Per connection, the last request's whole flow (inject waits on it so its bookkeeping is visible). */
   readonly #lastDone = new WeakMap<object, Promise<void>>();
 
-  constructor(config: HttpConfig, handler: Handler, log: Logger) {
+  constructor(config: HttpConfig, handler: RequestHandler, log: Logger) {
     this.#config = config;
     this.#handler = handler;
     this.#log = log;
@@ -49,7 +61,17 @@ export class HttpListener {
       },
       (req, res) => this.#track(req, res, this.#handler),
     );
+    this.#checkEvery = checkEvery;
+    this.#headersTimeoutMs = config.headersTimeoutMs;
     this.retune(config);
+    const listeners = this.server.listeners('connection');
+    if (process.env.PXEKIT_HTTP_LEAN !== '0' && listeners.length === 1) {
+      const nodeConnection = listeners[0] as (socket: Duplex) => void;
+      this.#nodeConnection = (socket) => nodeConnection.call(this.server, socket);
+      this.server.removeListener('connection', nodeConnection);
+      this.server.on('connection', (socket: Socket) => this.#leanConnection(socket));
+    }
+    this.#leanHost = this.#makeLeanHost();
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(err, socket));
   }
 
@@ -57,7 +79,7 @@ export class HttpListener {
    * Hands requests that arrive from now on (on new and kept-alive connections) to `handler` (a config
    * reload); requests already being answered finish in the handler they started in.
    */
-  useHandler(handler: Handler): void {
+  useHandler(handler: RequestHandler): void {
     this.#handler = handler;
   }
 
@@ -68,6 +90,7 @@ export class HttpListener {
     this.server.requestTimeout = config.headersTimeoutMs;
     this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
     this.server.timeout = Math.max(IDLE_SOCKET_MS, config.keepAliveTimeoutMs * 2);
+    this.#headersTimeoutMs = config.headersTimeoutMs;
   }
 
   /**
@@ -122,7 +145,44 @@ export class HttpListener {
 
   /** Hands an already-connected stream (inject's in-memory socket) to the HTTP parser. */
   accept(socket: Duplex): void {
-    this.server.emit('connection', socket);
+    if (this.#nodeConnection) this.#nodeConnection(socket);
+    else this.server.emit('connection', socket);
+  }
+
+  /** A new connection starts on the lean path (checked for its head bound with the others). */
+  #leanConnection(socket: Socket): void {
+    this.#lean.add(new LeanConnection(socket, this.#leanHost));
+    this.#leanChecker ??= setInterval(() => this.#checkLeanHeads(), this.#checkEvery).unref();
+  }
+
+  /** node's connections checker for lean connections: a head not complete within headersTimeoutMs is cut (408). */
+  #checkLeanHeads(): void {
+    if (this.#lean.size === 0) {
+      clearInterval(this.#leanChecker);
+      this.#leanChecker = undefined;
+      return;
+    }
+    const bound = this.#headersTimeoutMs;
+    if (!bound) return;
+    const now = performance.now();
+    for (const conn of this.#lean) if (conn.headStart && now - conn.headStart > bound) conn.headTimedOut();
+  }
+
+  #makeLeanHost(): LeanHost {
+    const server = this.server;
+    return {
+      servesLean: () => this.#handler.servesLean(),
+      request: (req, res) => this.#track(req, res, this.#handler),
+      handOver: (socket) => this.#nodeConnection!(socket),
+      clientError: (err, socket) => this.#clientError(err, socket),
+      forget: (conn) => this.#lean.delete(conn),
+      get keepAliveTimeoutMs() {
+        return server.keepAliveTimeout;
+      },
+      get idleMs() {
+        return server.timeout;
+      },
+    };
   }
 
   /**
@@ -137,6 +197,7 @@ export class HttpListener {
     this.#server6 = undefined;
     const closed6 = server6 ? new Promise<void>((resolve) => server6.close(() => resolve())) : Promise.resolve();
     this.server.closeIdleConnections();
+    for (const conn of this.#lean) if (conn.idle && conn.served > 0) conn.socket.destroy();
     if (this.#inFlight > 0) {
       await raceTimer(new Promise<void>((resolve) => this.#drained.push(resolve)), graceMs, () => undefined);
       if (this.#inFlight > 0)
@@ -146,11 +207,14 @@ export class HttpListener {
         );
     }
     this.server.closeAllConnections();
+    for (const conn of this.#lean) conn.socket.destroy();
+    clearInterval(this.#leanChecker);
+    this.#leanChecker = undefined;
     await Promise.all([closed, closed6]);
     this.#listening = false;
   }
 
-  #track(req: IncomingMessage, res: ServerResponse, handler: Handler): void {
+  #track(req: HttpRequestLike, res: HttpResponseLike, handler: RequestHandler): void {
     this.#inFlight++;
     res.once('close', () => {
       this.#inFlight--;

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { HttpResponseLike } from './exchange.js';
 import { STATUS_CODES } from 'node:http';
 
 /**
@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
  * HEAD gets the same headers and no body. Returns the body bytes sent.
  */
 export function sendBody(
-  res: ServerResponse,
+  res: HttpResponseLike,
   method: string,
   status: number,
   headers: Record<string, string | number>,
@@ -28,7 +28,7 @@ export function sendBody(
 
 /** A short plain-text error page (`404 Not Found`), with extra headers such as `Allow`. */
 export function sendStatus(
-  res: ServerResponse,
+  res: HttpResponseLike,
   method: string,
   status: number,
   headers: Record<string, string> = {},

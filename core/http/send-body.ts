@@ -9,7 +9,7 @@
  * Either way the body is exactly `length` bytes or the connection is cut: a wrong length on a
  * keep-alive connection would make the client read the next response as body.
  */
-import type { ServerResponse } from 'node:http';
+import type { HttpResponseLike } from './exchange.js';
 import type { Readable } from 'node:stream';
 import type { FileReader } from '../files/types.js';
 import { canSendByKernel, sendByKernel, type BodyResult } from './send-kernel.js';
@@ -39,7 +39,7 @@ export function largeBufferBytesInUse(): number {
 
 /** Sends `length` bytes from `start` of `reader` (which this closes). Never throws. */
 export async function sendFromReader(
-  res: ServerResponse,
+  res: HttpResponseLike,
   reader: FileReader,
   start: number,
   length: number,
@@ -83,7 +83,7 @@ export async function sendFromReader(
 }
 
 /** Pipes `source` into `res`, counting and bounding bytes; destroys the source unless it ended. Never throws. */
-export function sendFromStream(res: ServerResponse, source: Readable, length: number): Promise<BodyResult> {
+export function sendFromStream(res: HttpResponseLike, source: Readable, length: number): Promise<BodyResult> {
   return new Promise<BodyResult>((resolve) => {
     if (source.errored) {
       resolve({ bytes: 0, complete: false, error: source.errored });
@@ -138,7 +138,7 @@ export function sendFromStream(res: ServerResponse, source: Readable, length: nu
 }
 
 /** Ends the response and waits until it is flushed (or the socket closes). */
-function finish(res: ServerResponse, bytes: number, length: number): Promise<BodyResult> {
+function finish(res: HttpResponseLike, bytes: number, length: number): Promise<BodyResult> {
   return new Promise<BodyResult>((resolve) => {
     if (res.destroyed) {
       resolve(bytes === length ? { bytes, complete: true } : { bytes, complete: false, aborted: true });
@@ -171,7 +171,7 @@ class BufferPool {
   #closed = false;
 
   constructor(
-    res: ServerResponse,
+    res: HttpResponseLike,
     readonly size: number,
     readonly count: number,
   ) {

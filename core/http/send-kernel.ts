@@ -10,7 +10,7 @@
  * the server's idle timeout, which destroys the socket and cancels the send.
  */
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { HttpResponseLike } from './exchange.js';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { ECANCELED, kernelSender, type KernelSender } from '../native/send-file.js';
@@ -41,7 +41,7 @@ export function kernelSendCount(): number {
 }
 
 /** The socket's descriptor when it is a plain TCP socket node owns (not TLS, not a test double). */
-function socketFd(res: ServerResponse): number | undefined {
+function socketFd(res: HttpResponseLike): number | undefined {
   const handle = (res.socket as (Socket & { _handle?: { fd?: number } }) | null)?._handle;
   // TCPWrap exposes its descriptor; TLS and injected sockets have none (or -1).
   const fd = handle?.fd;
@@ -49,14 +49,14 @@ function socketFd(res: ServerResponse): number | undefined {
 }
 
 /** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */
-export function canSendByKernel(res: ServerResponse, fileFd: number | undefined, length: number): boolean {
+export function canSendByKernel(res: HttpResponseLike, fileFd: number | undefined, length: number): boolean {
   if (fileFd === undefined || length < KERNEL_SEND_MIN) return false;
   if (kernel === null) kernel = kernelSender();
   return kernel !== undefined && socketFd(res) !== undefined;
 }
 
 /** Waits until node has written everything it queued on the socket (the headers). */
-async function flushed(socket: Socket, res: ServerResponse): Promise<boolean> {
+async function flushed(socket: Socket, res: HttpResponseLike): Promise<boolean> {
   const handle = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle;
   for (let i = 0; i < 1000 && !res.destroyed; i++) {
     if (socket.writableLength === 0 && (handle?.writeQueueSize ?? 0) === 0) return true;
@@ -68,7 +68,7 @@ async function flushed(socket: Socket, res: ServerResponse): Promise<boolean> {
 
 /** Sends `length` bytes of `fileFd` from `start` after the headers; the caller ends the response. */
 export async function sendByKernel(
-  res: ServerResponse,
+  res: HttpResponseLike,
   fileFd: number,
   start: number,
   length: number,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequestLike, HttpResponseLike } from './exchange.js';
 import type { FileHandle } from '../files/types.js';
 import { contentRange, decideRange, isNotModified, validatorsFor } from './conditional.js';
 import { contentTypeFor } from './content-type.js';
@@ -26,7 +26,7 @@ export interface ServeResult {
  * aborts). Sources only promise `size` + `open(range)`, so nothing here touches a disk path.
  * Throws only when `handle.open`/`openReader` fails before any header was written (the caller answers 500).
  */
-export async function serveFile(req: IncomingMessage, res: ServerResponse, handle: FileHandle): Promise<ServeResult> {
+export async function serveFile(req: HttpRequestLike, res: HttpResponseLike, handle: FileHandle): Promise<ServeResult> {
   const method = req.method ?? 'GET';
   const v = validatorsFor(handle);
   const headers: Record<string, string | number> = {

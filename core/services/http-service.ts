@@ -1,8 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createHttpHooks, type HttpHooks } from '../hooks/http.js';
 import type { ListeningAddress } from '../hooks/server.js';
-import { createRequestHandler } from '../http/handler.js';
+import { createRequestHandler, type RequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
 import { raceTimer } from '../util/race-timer.js';
@@ -43,17 +42,18 @@ export class HttpService implements ProtocolService {
   }
 
   /** This service's request flow (hooks, files), counting the requests it is answering. */
-  #handler(log: Logger): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  #handler(log: Logger): RequestHandler {
     const handle = createRequestHandler({ server: this.#server, hooks: this.hooks, log });
     const settle = () => {
       if (--this.#inFlight === 0) for (const done of this.#drainWaiters.splice(0)) done();
     };
-    return (req, res) => {
+    const counted = (...[req, res]: Parameters<RequestHandler>): Promise<void> => {
       this.#inFlight++;
       const out = handle(req, res);
       out.then(settle, settle);
       return out;
     };
+    return Object.assign(counted, { servesLean: handle.servesLean });
   }
 
   /**
