@@ -32,11 +32,11 @@ export interface NormalizeOptions {
 }
 
 /** The options `files.resolve` and HTTP use (decoding happens before, once; `/` is a valid target). */
-export const LITERAL_PATH_OPTIONS: Readonly<NormalizeOptions> = {
+export const LITERAL_PATH_OPTIONS: Readonly<NormalizeOptions> = Object.freeze({
   encodedDots: 'literal',
   allowRoot: true,
   maxLength: 4096,
-};
+});
 
 /** NAME_MAX on Linux: no source can hold a longer name. */
 const MAX_SEGMENT = 255;
@@ -64,7 +64,29 @@ function hidesDotSegment(seg: string): boolean {
   return false;
 }
 
-export function normalizeVirtualPath(raw: string, opts: NormalizeOptions = {}): PathResult {
+/**
+ * Results of the two hot option sets (TFTP's default, and LITERAL_PATH_OPTIONS for `files.resolve` and
+ * HTTP), by raw path: in a boot storm every machine asks for the same few paths, each normalised twice
+ * per request. The function is pure; the results are frozen and shared. Bounded: cleared when full.
+ */
+const MEMO_MAX = 512;
+const MEMO_MAX_PATH = 256;
+const memoDefault = new Map<string, PathResult>();
+const memoLiteral = new Map<string, PathResult>();
+
+export function normalizeVirtualPath(raw: string, opts?: NormalizeOptions): PathResult {
+  const memo = opts === undefined ? memoDefault : opts === LITERAL_PATH_OPTIONS ? memoLiteral : undefined;
+  if (memo === undefined || raw.length > MEMO_MAX_PATH) return normalize(raw, opts ?? {});
+  let r = memo.get(raw);
+  if (r === undefined) {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    r = Object.freeze(normalize(raw, opts ?? {}));
+    memo.set(raw, r);
+  }
+  return r;
+}
+
+function normalize(raw: string, opts: NormalizeOptions): PathResult {
   const maxLength = opts.maxLength ?? 1024;
   if (raw.length === 0) return { ok: false, reason: 'empty path' };
   let s = raw;

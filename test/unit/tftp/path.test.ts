@@ -73,3 +73,21 @@ test('LITERAL_PATH_OPTIONS (files.resolve, HTTP): root allowed, encoded dots lit
   for (const p of ['/../x', 'a\\..\\b', 'a/..', '', 'a\u0000b']) assert.equal(lit(p).ok, false, p);
   assert.equal(lit('ab/'.repeat(700)).ok, true, 'HTTP keeps its 4096-character bound');
 });
+
+test('the default and literal option sets are memoised by raw path: same frozen result, same answer as uncached', () => {
+  for (const opts of [undefined, LITERAL_PATH_OPTIONS]) {
+    const a = normalizeVirtualPath('/boot//ipxe.efi', opts);
+    assert.equal(normalizeVirtualPath('/boot//ipxe.efi', opts), a, 'the second call returns the memoised result');
+    assert.ok(Object.isFrozen(a));
+    assert.deepEqual(a, normalizeVirtualPath('/boot//ipxe.efi', { ...opts }), 'an equal options object, not memoised');
+    const bad = normalizeVirtualPath('/a/../b', opts);
+    assert.equal(normalizeVirtualPath('/a/../b', opts), bad);
+    assert.equal(bad.ok, false);
+  }
+  // The two sets keep apart what they decide differently.
+  assert.equal(normalizeVirtualPath('/%2e%2e/x').ok, false);
+  assert.deepEqual(normalizeVirtualPath('/%2e%2e/x', LITERAL_PATH_OPTIONS), { ok: true, path: '/%2e%2e/x' });
+  // Bounded: after more distinct paths than it holds, answers stay right.
+  for (let i = 0; i < 1200; i++) assert.equal(ok(`/f${i}//x`), `/f${i}/x`);
+  assert.equal(ok('/boot//ipxe.efi'), '/boot/ipxe.efi');
+});
