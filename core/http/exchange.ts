@@ -30,4 +30,9 @@ export interface HttpResponseLike extends EventEmitter {
   flushHeaders(): void;
   destroy(): unknown;
   getHeader(name: string): number | string | string[] | undefined;
+  /**
+   * The head, when it is not written yet, as bytes for the caller to send (the sendfile path sends it with
+   * the body's first segment); it then counts as written. Only the lean path's response has it.
+   */
+  takeHead?(): Buffer | undefined;
 }

@@ -35,6 +35,8 @@ export interface LeanHost {
   handOver(socket: Socket): void;
   /** As node:http's 'clientError': a socket error, a broken or timed-out head. */
   clientError(err: NodeJS.ErrnoException, socket: Socket): void;
+  /** A response went out on `socket` (its head may not be in socket.bytesWritten: sendfile sent it). */
+  answered(socket: Socket): void;
   /** The connection is gone or handed over. */
   forget(conn: LeanConnection): void;
   readonly keepAliveTimeoutMs: number;
@@ -158,6 +160,7 @@ export class LeanConnection implements LeanResponseOwner {
     const res = new LeanResponse(this.socket, this);
     this.#res = res;
     served++;
+    if (this.served === 0) this.#host.answered(this.socket);
     this.#host.request(req, res);
   }
 

@@ -126,8 +126,16 @@ export class LeanResponse extends EventEmitter implements HttpResponseLike {
     if (this.#head === undefined) this.writeHead(this.statusCode, {});
     if (!this.#headWritten || (chunk && chunk.length > 0 && this.#hasBody))
       this.#send(this.#hasBody ? chunk : undefined, undefined);
-    if (this.#pending === 0) process.nextTick(() => this.#finish());
+    // Nothing left in flight: done now (node defers this to a tick; every caller listens before end()).
+    if (this.#pending === 0) this.#finish();
     return this;
+  }
+
+  takeHead(): Buffer | undefined {
+    if (this.#head === undefined || this.#headWritten || !this.#socket || this.#socket.writableLength > 0)
+      return undefined;
+    this.#headWritten = true;
+    return Buffer.from(this.#head, 'latin1');
   }
 
   destroy(): this {
@@ -166,9 +174,8 @@ export class LeanResponse extends EventEmitter implements HttpResponseLike {
     if (this.writableFinished || this.#closed || !this.#socket || this.#socket.destroyed) return;
     this.writableFinished = true;
     this.emit('finish');
-    this.#socket = null;
+    this.close();
     this.#owner.responseDone(this);
-    process.nextTick(() => this.close());
   }
 
   /** The response is over (done, or its connection went away): 'close', once. */

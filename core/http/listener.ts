@@ -36,6 +36,8 @@ export class HttpListener {
   /** node:http's own connection listener (the lean path hands connections to it); undefined: lean path off. */
   readonly #nodeConnection: ((socket: Duplex) => void) | undefined;
   readonly #lean = new Set<LeanConnection>();
+  /** Connections the lean path answered on: an error answer after that would follow a response, so none. */
+  readonly #answered = new WeakSet<object>();
   readonly #leanHost: LeanHost;
   #headersTimeoutMs: number;
   #checkEvery: number;
@@ -175,6 +177,7 @@ export class HttpListener {
       request: (req, res) => this.#track(req, res, this.#handler),
       handOver: (socket) => this.#nodeConnection!(socket),
       clientError: (err, socket) => this.#clientError(err, socket),
+      answered: (socket) => this.#answered.add(socket),
       forget: (conn) => this.#lean.delete(conn),
       get keepAliveTimeoutMs() {
         return server.keepAliveTimeout;
@@ -241,7 +244,7 @@ export class HttpListener {
         'malformed or slow HTTP request',
       );
     }
-    if (socket.writable && (sock.bytesWritten ?? 0) === 0) {
+    if (socket.writable && (sock.bytesWritten ?? 0) === 0 && !this.#answered.has(socket)) {
       const status =
         code === 'HPE_HEADER_OVERFLOW'
           ? '431 Request Header Fields Too Large'

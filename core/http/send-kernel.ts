@@ -3,7 +3,8 @@
  * socket and the addon is built, the kernel sends the body with sendfile(2) (core/native/send-file.c)
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
- * intact). With PXEKIT_SENDFILE_CORK=1 the socket is corked (TCP_CORK) from the headers to the body's end,
+ * intact). A lean-path response (lean-response.ts) hands its head to the addon instead, which sends it with
+ * MSG_MORE right before the body, so it leaves in the body's first segment. With PXEKIT_SENDFILE_CORK=1 the socket is corked (TCP_CORK) from the headers to the body's end,
  * as nginx's `tcp_nopush`: full segments only, headers in the first one (send-file.c and
  * core/native/send-file.ts say why, and why it is off by default). While the kernel sends, node sees
  * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
@@ -78,18 +79,22 @@ export async function sendByKernel(
   // Corked (PXEKIT_SENDFILE_CORK=1, else a no-op): the headers wait in the socket for the first body bytes,
   // and no sendfile call pushes a partial segment; the job uncorks when it ends.
   kernel!.cork(fd, true);
-  res.flushHeaders();
   // Only while node still has the descriptor open (else the number may already be another file's).
   const uncork = () => {
     if (socketFd(res) === fd && !socket.destroyed) kernel!.cork(fd, false);
   };
-  if (!(await flushed(socket, res))) {
-    uncork();
-    return { bytes: 0, complete: false, aborted: true };
+  // The lean path's head goes with the body's first segment (send-file.c); node's is written by node first.
+  const head = kernel!.takesHead ? res.takeHead?.() : undefined;
+  if (!head) {
+    res.flushHeaders();
+    if (!(await flushed(socket, res))) {
+      uncork();
+      return { bytes: 0, complete: false, aborted: true };
+    }
   }
   let job;
   try {
-    job = kernel!.send(fd, fileFd, start, length);
+    job = kernel!.send(fd, fileFd, start, length, head);
   } catch (err) {
     uncork(); // the job never started (e.g. dup: too many open files), so it cannot uncork
     throw err;

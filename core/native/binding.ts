@@ -45,7 +45,11 @@ export interface NativeBinding {
     position: number,
     length: number,
     cb: (errno: number, sent: number) => void,
+    /** Sent before the body (MSG_MORE); only when `sendFileHead` is true (an older build would ignore it). */
+    head?: Buffer,
   ): Handle;
+  /** This build's sendFile takes a head to send first. */
+  sendFileHead?: boolean;
   cancelSendFile(job: Handle): void;
   /** The DHCP socket (dhcp-socket.c); absent in a stale build. Returns -errno when the bind fails. */
   dgramOpen?(

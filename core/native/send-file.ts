@@ -23,7 +23,10 @@ export interface KernelSend {
 export const ECANCELED = constants.errno.ECANCELED;
 
 export interface KernelSender {
-  send(socketFd: number, fileFd: number, position: number, length: number): KernelSend;
+  /** `head`: bytes sent before the body, in its first segment (only when `takesHead`). */
+  send(socketFd: number, fileFd: number, position: number, length: number, head?: Buffer): KernelSend;
+  /** The addon sends a response head given to `send` (else the caller writes it first). */
+  readonly takesHead: boolean;
   /**
    * TCP_CORK on (hold partial segments) or off (push them now) on a socket the caller has open, when
    * PXEKIT_SENDFILE_CORK=1 (else nothing). A send started after `cork(fd, true)` takes the cork off when it
@@ -37,16 +40,19 @@ export function kernelSender(): KernelSender | undefined {
   const b = nativeBinding().binding;
   if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return undefined;
   const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '1' ? b.corkSocket : undefined;
-  const send = (socketFd: number, fileFd: number, position: number, length: number): KernelSend => {
+  const send = (socketFd: number, fileFd: number, position: number, length: number, head?: Buffer): KernelSend => {
     let finished = false;
     let last = 0;
     let resolveDone!: (r: { errno: number; sent: number }) => void;
     const done = new Promise<{ errno: number; sent: number }>((r) => (resolveDone = r));
-    const job = b.sendFile(socketFd, fileFd, position, length, (errno, sent) => {
+    const cb = (errno: number, sent: number) => {
       finished = true;
       last = sent;
       resolveDone({ errno, sent });
-    });
+    };
+    const job = head
+      ? b.sendFile(socketFd, fileFd, position, length, cb, head)
+      : b.sendFile(socketFd, fileFd, position, length, cb);
     return {
       done,
       progress: () => (finished ? last : b.sendFileProgress(job)),
@@ -56,5 +62,5 @@ export function kernelSender(): KernelSender | undefined {
     };
   };
   // Best effort: a socket that cannot be corked (the errno is returned) is sent to uncorked.
-  return { send, cork: (fd, on) => void corkSocket?.(fd, on) };
+  return { send, takesHead: b.sendFileHead === true, cork: (fd, on) => void corkSocket?.(fd, on) };
 }
