@@ -4,7 +4,8 @@
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
  * intact). A lean-path response (lean-response.ts) hands its head to the addon instead, which sends it with
- * MSG_MORE right before the body, so it leaves in the body's first segment. With PXEKIT_SENDFILE_CORK=1 the socket is corked (TCP_CORK) from the headers to the body's end,
+ * MSG_MORE right before the body, so it leaves in the body's first segment. With PXEKIT_SENDFILE_CORK=1
+ * the socket is corked (TCP_CORK) from the headers to the body's end,
  * as nginx's `tcp_nopush`: full segments only, headers in the first one (send-file.c and
  * core/native/send-file.ts say why, and why it is off by default). While the kernel sends, node sees
  * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
