@@ -58,13 +58,14 @@ test(
   async (t) => {
     await withLan(t, { name: 'rldload', taps: 0, cliIp: '10.77.0.2/24' }, async (lan) => {
       const dir = tmp('rldload');
-      // HTTP: 12 MiB at curl's 3 MB/s (about 4 s). TFTP: curl does not rate-limit it, so 64 MiB lock-step
-      // (several seconds on this kind of machine).
+      // HTTP: 36 MiB at curl's 3 MiB/s (about 11 s; 12 MiB took 3.3 s, which a loaded machine's second of
+      // waiting plus the reload outlasted). TFTP: curl does not rate-limit it, so 64 MiB lock-step (several
+      // seconds on this kind of machine, longer when it is loaded).
       const digests = { http: '', tftp: '' };
       for (const root of ['a', 'b'] as const) {
         mkdirSync(path.join(dir, root));
         for (const [name, mib] of [
-          ['http', 12],
+          ['http', 36],
           ['tftp', 64],
         ] as const) {
           const digest = writeRandom(path.join(dir, root, `${name}.bin`), mib);
@@ -87,7 +88,7 @@ test(
       const perf = lan.spawnIn(lan.cliNs, 'perfdhcp', ['-4', '-l', '10.78.0.2', '-r', '100', '-p', '10', '10.77.0.1']);
       const httpOut = path.join(dir, 'http.bin');
       const tftpOut = path.join(dir, 'tftp.bin');
-      // 3 MB/s: about 4 s each, so both are mid-transfer at the reload.
+      // Both are mid-transfer at the reload (see the file sizes above).
       const http = lan.spawnIn(lan.cliNs, 'curl', [
         '-sS',
         '--limit-rate',
