@@ -19,9 +19,9 @@ import {
   DHCPREQUEST,
   createPacket,
   isZeroIp,
-  parseIp,
   type DhcpPacket,
 } from './packet.js';
+import { parseIp } from '../util/ipv4.js';
 import { createReply } from './reply.js';
 import type { Allocator } from './leases/allocator.js';
 import { contains, ipToString, poolFor, type Pool } from './leases/pool.js';

@@ -7,7 +7,7 @@
  * nothing (the caller falls back to `dhcp.serverAddress`). docs/dhcp.md lists the limits.
  */
 import { networkInterfaces } from 'node:os';
-import { parseIp } from './packet.js';
+import { parseIp } from '../util/ipv4.js';
 import { contains, maskOf, type Subnet } from './leases/pool.js';
 
 /** One IPv4 address of one local interface. */

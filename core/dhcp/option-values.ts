@@ -7,7 +7,8 @@
 import { DecodeError, EncodeError } from './decode-error.js';
 import { optionName, optionType } from './options.js';
 import type { ClasslessRoute, OptionType, OptionValue, OptionValueTypes } from './options.js';
-import { parseIp, readIp } from './packet.js';
+import { parseIp } from '../util/ipv4.js';
+import { readIp } from './packet.js';
 import type { DhcpPacket } from './packet.js';
 import { decodeDomains, encodeDomains } from './domain-names.js';
 

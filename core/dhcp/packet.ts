@@ -2,6 +2,7 @@
  * The DHCPv4 message shape (RFC 2131 §2, figure 1) and small address helpers shared by the codec.
  */
 import { EncodeError } from './decode-error.js';
+import { parseIp } from '../util/ipv4.js';
 
 /** BOOTP `op` values. */
 export const BOOTREQUEST = 1;
@@ -161,30 +162,6 @@ export function chaddrFromMac(mac: string): Buffer | undefined {
 /** Dotted-quad string of the 4 bytes at `buf[offset]`. */
 export function readIp(buf: Buffer, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
-}
-
-/** Parses a dotted-quad IPv4 address to an unsigned 32-bit number, or -1 if it is not one. */
-export function parseIp(ip: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
 }
 
 /** Writes a dotted-quad address at `buf[offset]`; throws `EncodeError` if `ip` is not IPv4. */

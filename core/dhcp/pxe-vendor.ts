@@ -4,7 +4,8 @@
  */
 import { EncodeError } from './decode-error.js';
 import { decodeSubOptions, encodeSubOptions } from './option-values.js';
-import { parseIp, readIp } from './packet.js';
+import { parseIp } from '../util/ipv4.js';
+import { readIp } from './packet.js';
 
 /** PXE option 43 sub-option codes. */
 export const PXE_SUB = {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import ipaddr from 'ipaddr.js';
+import { ipToString, maskOf, parseIp } from '../util/ipv4.js';
 import { unmapIpv4 } from '../util/ipv4-mapped.js';
 
 const TTL_MS = 60_000;
@@ -37,29 +38,13 @@ function readMtu(ifname: string): number | undefined {
 
 /**
  * `a.b.c.d` (or `::ffff:a.b.c.d`) in plain decimal, as the kernel reports a client, as a 32-bit number;
- * undefined for anything else (IPv6, octal or hex parts), which ipaddr.js then parses.
+ * undefined for anything else (IPv6, or a part with a leading zero, octal or hex), which ipaddr.js then parses.
  */
 export function ipv4Number(address: string): number | undefined {
-  let i = address.charCodeAt(0) === 58 /* : */ && unmapIpv4(address) !== address ? 7 : 0;
-  let n = 0;
-  for (let part = 0; part < 4; part++) {
-    const start = i;
-    let v = 0;
-    while (i < address.length) {
-      const c = address.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) break;
-      v = v * 10 + c;
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && address.charCodeAt(start) === 48)) return undefined;
-    n = n * 256 + v;
-    if (part < 3) {
-      if (address.charCodeAt(i) !== 46 /* . */) return undefined;
-      i++;
-    }
-  }
-  return i === address.length ? n : undefined;
+  const quad = unmapIpv4(address);
+  const n = parseIp(quad);
+  // parseIp reads `010` as ten; ipaddr.js as octal. Only the canonical form, which is what clients have.
+  return n >= 0 && ipToString(n) === quad ? n : undefined;
 }
 
 /** The first of `v4` that holds the IPv4 address `n` (ipv4Number). */
@@ -97,9 +82,8 @@ function hostSubnets(): { list: Subnet[]; v4: Subnet4[] } {
         const [net, bits] = ipaddr.parseCIDR(info.cidr);
         list.push({ name, net, bits });
         if (net.kind() === 'ipv4') {
-          const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-          const o = net.toByteArray();
-          v4.push({ name, base: (((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) & mask) >>> 0, mask });
+          const mask = maskOf(bits);
+          v4.push({ name, base: (parseIp(net.toString()) & mask) >>> 0, mask });
         }
       } catch {
         continue;

@@ -5,7 +5,7 @@
  */
 import type { DhcpPool } from '../config.js';
 import { PxeError } from '../../errors.js';
-import { parseIp } from '../packet.js';
+import { ipToString, maskOf, parseIp } from '../../util/ipv4.js';
 
 /** An IPv4 subnet as numbers. */
 export interface Subnet {
@@ -31,13 +31,7 @@ export interface Pool extends Subnet {
 /** The largest range walked by the allocator (a /12); bigger ranges are a config error. */
 export const MAX_RANGE = 1 << 20;
 
-export function ipToString(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-export function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
+export { ipToString, maskOf };
 
 /** Parses `a.b.c.d/n`; undefined when malformed. */
 export function parseCidr(cidr: string): Subnet | undefined {
