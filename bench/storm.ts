@@ -7,6 +7,8 @@
  * lease file, TFTP, HTTP) and against dnsmasq (DHCP with its lease file + TFTP) with nginx, cold servers
  * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
  * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
+ * BENCH_STORM_POOL=<addresses> sizes the pool (default machines + 24, a tight pool; 2 × machines lets dnsmasq,
+ * which does not hold its offers, lease every machine);
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
  * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core;
  * BENCH_STORM_DUMP=<dir> writes every round's per-machine results as <stack>-<round>.json;
@@ -52,10 +54,10 @@ const stacks = (): Stack[] => {
   ];
 };
 
-/** The storm's pool: N + 24 consecutive addresses from 10.78.1.1 (all hosts of the relayed /16). */
-function poolFor(machines: number): { first: string; last: string; addresses: string[] } {
+/** The storm's pool: `size` consecutive addresses from 10.78.1.1 (all hosts of the relayed /16). */
+function poolFor(size: number): { first: string; last: string; addresses: string[] } {
   const base = (10 << 24) | (78 << 16) | (1 << 8) | 1;
-  const addresses = Array.from({ length: machines + 24 }, (_, i) => {
+  const addresses = Array.from({ length: size }, (_, i) => {
     const v = base + i;
     return `${v >>> 24}.${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`;
   });
@@ -93,7 +95,7 @@ export async function runStormBench(): Promise<Row[]> {
   const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
   const chosen = stacks().filter((s) => !want?.length || want.some((w) => s.name.startsWith(w)));
   const { root, bootFileSize } = makeFiles();
-  const pool = poolFor(machines);
+  const pool = poolFor(Number(process.env.BENCH_STORM_POOL ?? machines + 24));
   return withBenchLan({ name: 'pxbstorm', cliIp: '10.77.0.2/24', taps: 0 }, ['dnsmasq', 'nginx'], async (lan) => {
     // The client stack is the relay for 10.78.0.0/16 and holds every address a machine may lease
     // (so its TFTP and HTTP leave from that address); the server routes the subnet back to it.
