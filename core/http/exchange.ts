@@ -35,4 +35,6 @@ export interface HttpResponseLike extends EventEmitter {
    * the body's first segment); it then counts as written. Only the lean path's response has it.
    */
   takeHead?(): Buffer | undefined;
+  /** True on the lean path's response (lean-connection.ts): the access log says which path answered. */
+  readonly lean?: boolean;
 }

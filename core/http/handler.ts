@@ -309,6 +309,7 @@ function logRequest(
       client: state.identity?.ip ?? req.socket.remoteAddress,
       ...(state.identity?.mac ? { mac: state.identity.mac } : {}),
       ...(aborted ? { aborted: true } : {}),
+      ...(res.lean ? { lean: true } : {}),
     },
     `${req.method} ${state.path} ${res.statusCode}`,
   );

@@ -40,6 +40,7 @@ function utcDate(): string {
 export class LeanResponse extends EventEmitter implements HttpResponseLike {
   statusCode = 200;
   writableFinished = false;
+  readonly lean = true;
   /** The connection ends after this response (Connection: close). */
   last = false;
   #socket: Socket | null;

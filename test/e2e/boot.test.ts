@@ -288,6 +288,16 @@ test(
         );
       assert.ok(gets('/snponly.efi').length > 0, `the firmware did not GET snponly.efi: ${why()}`);
       assert.ok(gets('/boot.ipxe').length > 0, `iPXE did not GET its script: ${why()}`);
+      // This config taps neither the request nor the script hook: EDK2's HTTP client (snponly.efi, by sendfile)
+      // and iPXE's (the script) are answered on the lean HTTP path (core/http/lean-connection.ts).
+      assert.ok(
+        gets('/snponly.efi').every((l) => l['lean'] === true),
+        `snponly.efi not served lean: ${why()}`,
+      );
+      assert.ok(
+        gets('/boot.ipxe').every((l) => l['lean'] === true),
+        `boot.ipxe not served lean: ${why()}`,
+      );
     });
   },
 );

@@ -18,12 +18,24 @@ import { startHttpFixture, type HttpFixture } from './fixture.js';
 
 let f: HttpFixture;
 let diskDir: string;
+const logLines: string[] = [];
+
+/** The `http.request` lines logged from index `from` on, once there are `n` (bounded wait: lines follow the close). */
+async function requestLines(from: number, n: number): Promise<Record<string, unknown>[]> {
+  const lines = () =>
+    logLines
+      .slice(from)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['event'] === 'http.request');
+  for (let i = 0; i < 100 && lines().length < n; i++) await new Promise((r) => setTimeout(r, 20));
+  return lines();
+}
 
 before(async () => {
   // big.bin from source-disk (a descriptor: the sendfile path), the rest from the fixture's own source.
   diskDir = await mkdtemp(join(tmpdir(), 'pxekit-lean-'));
   await writeFile(join(diskDir, 'big.bin'), Buffer.alloc(KERNEL_SEND_MIN + 1000, 7));
-  f = await startHttpFixture({ http: { headersTimeoutMs: 1000 }, plugins: [sourceDisk({ root: diskDir })] });
+  f = await startHttpFixture({ http: { headersTimeoutMs: 1000 }, plugins: [sourceDisk({ root: diskDir })], logLines });
   await writeFile(join(f.root, 'a.txt'), 'alpha\n');
   await writeFile(join(f.root, 'b.txt'), 'bravo bravo\n');
 });
@@ -168,6 +180,7 @@ test('malformed or over-long heads go to node:http: its 400/431, connection clos
 
 test('a GET with a body, then POST, after a lean answer: handed over mid-connection, all answered in order', async () => {
   const c0 = leanCounts();
+  const l0 = logLines.length;
   const r = await raw(f.port, [
     'GET /a.txt HTTP/1.1\r\n\r\n' +
       'GET /b.txt HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello' +
@@ -187,6 +200,12 @@ test('a GET with a body, then POST, after a lean answer: handed over mid-connect
   assert.equal(got[2]!.headers['allow'], 'GET, HEAD');
   assert.ok(r.closedByServer);
   assert.deepEqual(since(c0), { served: 1, handedOver: 1 });
+  // The access log says which path answered: `lean: true` on the first only (lines come as responses close).
+  const logged = await requestLines(l0, 4);
+  assert.deepEqual(
+    logged.map((l) => `${String(l['method'])} ${String(l['path'])} ${String(l['status'])} ${String(l['lean'])}`).sort(),
+    ['GET /a.txt 200 true', 'GET /a.txt 200 undefined', 'GET /b.txt 200 undefined', 'POST /a.txt 405 undefined'],
+  );
 });
 
 test('half a head then silence: cut at the headers bound (408 first, a plain cut after an answer)', async () => {
