@@ -256,11 +256,15 @@ export class HookRunner {
  * calling it would just answer undefined, so a per-request path may skip the call and the context it needs.
  */
 export function hookIsIdle(hook: AnyHook): boolean {
+  return hook.taps.length === 0 && !hookWatchesCalls(hook);
+}
+
+/** An interceptor of `hook` watches its calls (call, tap, result, …), not only taps registering. */
+export function hookWatchesCalls(hook: AnyHook): boolean {
   const h = hook as AnyHook & { interceptors: object[] };
-  if (h.taps.length > 0) return false;
   for (const i of h.interceptors)
-    for (const k in i) if (k !== 'register' && k !== 'name' && k !== 'context') return false;
-  return true;
+    for (const k in i) if (k !== 'register' && k !== 'name' && k !== 'context') return true;
+  return false;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { HttpContext, HttpHooks } from '../hooks/http.js';
+import { httpHookPasses, httpHookPathLimited, type HttpContext, type HttpHooks } from '../hooks/http.js';
 import { hookTags } from '../errors.js';
 import { hookIsIdle } from '../hooks/runner.js';
 import type { HttpRequestLike, HttpResponseLike } from './exchange.js';
@@ -35,10 +35,11 @@ const ALLOW = 'GET, HEAD';
 export interface RequestHandler {
   (req: HttpRequestLike, res: HttpResponseLike): Promise<void>;
   /**
-   * No plugin taps `request` or `script` now, so no request needs node's req/res (the hooks' context): the
-   * lean path (lean-connection.ts) may serve GET/HEAD itself. Asked before each request it takes.
+   * No tap of `request` or `script` would be called for this request target (nothing taps them, or every
+   * tap gives `paths` and none takes this path), so it needs no hook context with node's req/res: the lean
+   * path (lean-connection.ts) may serve it. Asked for each request it takes.
    */
-  servesLean(): boolean;
+  servesLean(url: string): boolean;
 }
 
 export function createRequestHandler(deps: HandlerDeps): RequestHandler {
@@ -57,7 +58,14 @@ export function createRequestHandler(deps: HandlerDeps): RequestHandler {
     logRequest(deps.log, req, res, state, started);
   };
   return Object.assign(handler, {
-    servesLean: () => hookIsIdle(deps.hooks.request) && hookIsIdle(deps.hooks.script),
+    servesLean: (url: string) => {
+      const { request, script } = deps.hooks;
+      if (hookIsIdle(request) && hookIsIdle(script)) return true;
+      if (!httpHookPathLimited(request) || !httpHookPathLimited(script)) return false;
+      const target = parseRequestTarget(url);
+      // A bad target is answered 400 before any hook: the lean path can do that too.
+      return !target.ok || (httpHookPasses(request, target.path) && httpHookPasses(script, target.path));
+    },
   });
 }
 
@@ -88,9 +96,10 @@ async function handle(
   const id = lookupClient(server.sessions, path, query, req.socket.remoteAddress);
   state.identity = id;
 
-  // Most servers tap neither hook: then neither the context nor the hook calls are made.
-  const requestIdle = hookIsIdle(hooks.request);
-  const scriptIdle = hookIsIdle(hooks.script);
+  // Most requests meet no tap of either hook (none tapped, or none for this path, HttpTapOptions.paths): then
+  // neither the context nor the hook calls are made.
+  const requestIdle = httpHookPasses(hooks.request, path);
+  const scriptIdle = httpHookPasses(hooks.script, path);
   const ctx = requestIdle && scriptIdle ? undefined : requestContext(deps.log, req, res, method, path, query, id);
   const answer = requestIdle || !ctx ? undefined : await hooks.request.promise(ctx);
   if (answer) {
@@ -200,7 +209,7 @@ function requestContext(
   query: URLSearchParams,
   id: ClientIdentity,
 ): HttpContext {
-  // The lean path serves only while both hooks are idle (servesLean), so a tapped hook always sees node's objects.
+  // The lean path serves only requests no tap is called for (servesLean), so a tap always sees node's objects.
   if (!(req instanceof IncomingMessage) || !(res instanceof ServerResponse))
     throw new Error('a request/script hook was tapped while the lean HTTP path had the request');
   let child: Logger | undefined;

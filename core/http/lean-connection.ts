@@ -27,8 +27,8 @@ import { LeanResponse, type LeanResponseOwner } from './lean-response.js';
 
 /** What the connection needs from the listener. */
 export interface LeanHost {
-  /** No hook needs node's req/res now (handler.ts servesLean). */
-  servesLean(): boolean;
+  /** No hook needs node's req/res for this request target (handler.ts servesLean). */
+  servesLean(url: string): boolean;
   /** Run the request flow (the listener counts it in flight). */
   request(req: HttpRequestLike, res: LeanResponse): void;
   /** Give the socket to node:http (its unread bytes are back in it). */
@@ -141,9 +141,8 @@ export class LeanConnection implements LeanResponseOwner {
       if (buf.length > LEAN_HEAD_MAX) this.#handOver();
       return;
     }
-    const head =
-      end <= LEAN_HEAD_MAX && this.#host.servesLean() ? parseLeanHead(buf.toString('latin1', 0, end)) : undefined;
-    if (!head) {
+    const head = end <= LEAN_HEAD_MAX ? parseLeanHead(buf.toString('latin1', 0, end)) : undefined;
+    if (!head || !this.#host.servesLean(head.url)) {
       this.#handOver();
       return;
     }

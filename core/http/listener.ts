@@ -173,7 +173,7 @@ export class HttpListener {
   #makeLeanHost(): LeanHost {
     const server = this.server;
     return {
-      servesLean: () => this.#handler.servesLean(),
+      servesLean: (url) => this.#handler.servesLean(url),
       request: (req, res) => this.#track(req, res, this.#handler),
       handOver: (socket) => this.#nodeConnection!(socket),
       clientError: (err, socket) => this.#clientError(err, socket),

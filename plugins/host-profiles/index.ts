@@ -128,7 +128,9 @@ export default function hostProfiles(options: Partial<HostProfilesOptions> = {})
         }
       });
 
-      server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT }, async (prev, ctx) => {
+      // `paths`: only the script path calls the tap; kernels and initrds keep the lean HTTP path.
+      const paths = (path: string) => path === options.scriptPath;
+      server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT, paths }, async (prev, ctx) => {
         if (prev || ctx.path !== options.scriptPath) return prev;
         const session = sessionForRequest(server, {
           ...(ctx.session ? { session: ctx.session } : {}),

@@ -75,7 +75,8 @@ export default function metrics(options: Partial<MetricsOptions> = {}) {
 
       let side: SideListener | undefined;
       if (o.port === undefined) {
-        server.http.hooks.request.tapPromise(NAME, async (ctx) => {
+        // `paths`: other requests never call the tap, and keep the lean HTTP path.
+        server.http.hooks.request.tapPromise({ name: NAME, paths: (p) => p === o.path }, async (ctx) => {
           if (ctx.path !== o.path) return undefined;
           if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
             return { status: 405, headers: { Allow: 'GET, HEAD' }, body: '' };

@@ -246,7 +246,9 @@ export default function status(options: Partial<StatusOptions> = {}) {
       let side: SideListener | undefined;
       if (o.port === undefined) {
         // Early, so a status path is never looked up in the file tree.
-        server.http.hooks.request.tapPromise({ name: NAME, stage: STAGE_EARLY }, async (ctx) => {
+        // `paths`: other requests never call the tap, and keep the lean HTTP path.
+        const paths = (p: string) => route(p, o.path) !== undefined;
+        server.http.hooks.request.tapPromise({ name: NAME, stage: STAGE_EARLY, paths }, async (ctx) => {
           const r = route(ctx.path, o.path);
           return r ? answer(r.kind, ctx.method, ctx.req, ctx.res) : undefined;
         });

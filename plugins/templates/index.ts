@@ -140,7 +140,9 @@ export default function templates(options: Partial<TemplatesOptions> = {}) {
       };
 
       // HTTP: served as a script, so a render error answers 500 (the tap throws; the HTTP service logs it).
-      server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT }, async (prev, ctx) => {
+      // `paths`: only templated paths call the tap; kernels and initrds keep the lean HTTP path.
+      const paths = (path: string) => find(path) !== undefined;
+      server.http.hooks.script.tapPromise({ name: NAME, stage: STAGE_DEFAULT, paths }, async (prev, ctx) => {
         if (prev) return prev;
         const found = find(ctx.path);
         if (!found) return prev;

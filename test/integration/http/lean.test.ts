@@ -259,3 +259,43 @@ test('a tapped request hook: requests go to node:http and the tap answers them',
     await g.close();
   }
 });
+
+test('taps that say their paths: their requests go to node:http and reach them, all others stay lean', async () => {
+  const limited = definePlugin({
+    name: 'test-lean-paths',
+    apply(server) {
+      server.http.hooks.request.tapPromise({ name: 'test-lean-paths', paths: (p) => p === '/status' }, async (ctx) => ({
+        status: 200,
+        body: `status via node ${ctx.req.httpVersion}`,
+      }));
+      server.http.hooks.script.tapPromise(
+        { name: 'test-lean-paths', paths: (p) => p === '/boot.ipxe' },
+        async (prev, ctx) => prev ?? { body: `#!ipxe\necho ${ctx.res.constructor.name}\n` },
+      );
+    },
+  });
+  const g = await startHttpFixture({ plugins: [limited, sourceDisk({ root: diskDir })] });
+  try {
+    await writeFile(join(g.root, 'a.txt'), 'alpha\n');
+    const c0 = leanCounts();
+    const k0 = kernelSendCount();
+    const files = await raw(g.port, ['GET /a.txt HTTP/1.1\r\n\r\nGET /big.bin HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    assert.deepEqual(
+      responses(files.text, ['GET', 'GET']).map((x) => [x.status, x.body.length]),
+      [
+        [200, 6],
+        [200, KERNEL_SEND_MIN + 1000],
+      ],
+    );
+    assert.deepEqual(since(c0), { served: 2, handedOver: 0 }, 'neither tap takes these paths: lean');
+    if (nativeBinding().binding) assert.equal(kernelSendCount(), k0 + 1, 'big.bin by sendfile');
+    const c1 = leanCounts();
+    const status = await raw(g.port, ['GET /status HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    const script = await raw(g.port, ['GET /boot.ipxe HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    assert.deepEqual(responses(status.text, ['GET'])[0]?.body, 'status via node 1.1');
+    assert.deepEqual(responses(script.text, ['GET'])[0]?.body, '#!ipxe\necho ServerResponse\n');
+    assert.deepEqual(since(c1), { served: 0, handedOver: 2 }, "the taps' own paths: node:http");
+  } finally {
+    await g.close();
+  }
+});
