@@ -8,11 +8,13 @@
  * handler flow as node's requests (handler.ts on exchange.ts's interface), and written with one socket
  * write (lean-response.ts) before the body goes by sendfile.
  *
- * What it serves: GET/HEAD heads lean-head.ts accepts, while no plugin taps the `request` or `script`
- * hooks (those get node's req/res). Anything else — another method, a body, Expect/Upgrade, a malformed or
- * over-long head, a tapped hook — is handed to node:http at that request boundary: the unread bytes go
- * back into the socket (unshift) and node:http takes the connection as if it had just been accepted, so
- * every unusual case keeps node's exact answer. Requests the lean path answered before stay answered.
+ * What it serves: GET/HEAD heads lean-head.ts accepts that no `request` or `script` tap wants. A head it
+ * reads that a tap wants (the tap needs node's req/res) is answered by node:http over a stand-in socket, and
+ * the connection then goes on here (node-exchange.ts). Anything else — another method, a body,
+ * Expect/Upgrade, a malformed or over-long head — is handed to node:http at that request boundary: the
+ * unread bytes go back into the socket (unshift) and node:http takes the connection as if it had just been
+ * accepted, so every unusual case keeps node's exact answer. Requests the lean path answered before stay
+ * answered.
  *
  * Kept as node:http does: keep-alive (HTTP/1.1 by default, HTTP/1.0 on request, Connection: close
  * honoured), pipelined requests answered in order, the server's idle bound while a response is out
@@ -24,6 +26,7 @@ import type { Socket } from 'node:net';
 import type { HttpRequestLike } from './exchange.js';
 import { LEAN_HEAD_MAX, parseLeanHead, type LeanHead } from './lean-head.js';
 import { LeanResponse, type LeanResponseOwner } from './lean-response.js';
+import { ExchangeSocket, type ExchangeEnd } from './node-exchange.js';
 
 /** What the connection needs from the listener. */
 export interface LeanHost {
@@ -33,6 +36,8 @@ export interface LeanHost {
   request(req: HttpRequestLike, res: LeanResponse): void;
   /** Give the socket to node:http (its unread bytes are back in it). */
   handOver(socket: Socket): void;
+  /** Give node:http a stand-in socket for one request (node-exchange.ts); the connection stays here. */
+  exchange(socket: ExchangeSocket): void;
   /** As node:http's 'clientError': a socket error, a broken or timed-out head. */
   clientError(err: NodeJS.ErrnoException, socket: Socket): void;
   /** A response went out on `socket` (its head may not be in socket.bytesWritten: sendfile sent it). */
@@ -50,10 +55,14 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 let served = 0;
 let handedOver = 0;
+let viaNode = 0;
 
-/** Requests the lean path took, and connections it handed to node:http, since the process started (tests). */
-export function leanCounts(): { served: number; handedOver: number } {
-  return { served, handedOver };
+/**
+ * Requests the lean path took, connections it handed to node:http, and requests it had node:http answer
+ * for a hook tap (the connection staying lean), since the process started (tests).
+ */
+export function leanCounts(): { served: number; handedOver: number; viaNode: number } {
+  return { served, handedOver, viaNode };
 }
 
 /** One request on the lean path: what the handler reads of it. */
@@ -69,6 +78,10 @@ export class LeanConnection implements LeanResponseOwner {
   /** Bytes received and not yet taken as a request. */
   #buf: Buffer | undefined;
   #res: LeanResponse | undefined;
+  /** A request node:http is answering for a hook tap (node-exchange.ts). */
+  #exchange: ExchangeSocket | undefined;
+  /** The client half-closed during an exchange: end once it is out. */
+  #endAfterExchange = false;
   #head: LeanHead | undefined;
   #gone = false;
   #paused = false;
@@ -105,7 +118,7 @@ export class LeanConnection implements LeanResponseOwner {
 
   /** Between requests with nothing half-received (what a server close may drop at once). */
   get idle(): boolean {
-    return !this.#gone && this.#res === undefined && this.#buf === undefined;
+    return !this.#gone && this.#res === undefined && this.#exchange === undefined && this.#buf === undefined;
   }
 
   /** The headers bound passed while a head was still incomplete: node's 408 (or a cut, after a response). */
@@ -120,7 +133,7 @@ export class LeanConnection implements LeanResponseOwner {
 
   readonly #onData = (chunk: Buffer): void => {
     this.#buf = this.#buf ? Buffer.concat([this.#buf, chunk]) : chunk;
-    if (this.#res === undefined) this.#next();
+    if (this.#res === undefined && this.#exchange === undefined) this.#next();
     else if (this.#buf.length > 2 * LEAN_HEAD_MAX && !this.#paused) {
       // Pipelined requests pile up behind a response: stop reading until it is out (as node does).
       this.#paused = true;
@@ -131,7 +144,7 @@ export class LeanConnection implements LeanResponseOwner {
   /** Takes the next request out of the buffer, if a whole head is there. */
   #next(): void {
     const buf = this.#buf;
-    if (this.#gone || this.#res !== undefined || buf === undefined) return;
+    if (this.#gone || this.#res !== undefined || this.#exchange !== undefined || buf === undefined) return;
     if (this.headStart === 0) {
       this.headStart = performance.now();
       this.socket.setTimeout(this.#host.idleMs);
@@ -142,12 +155,16 @@ export class LeanConnection implements LeanResponseOwner {
       return;
     }
     const head = end <= LEAN_HEAD_MAX ? parseLeanHead(buf.toString('latin1', 0, end)) : undefined;
-    if (!head || !this.#host.servesLean(head.url)) {
+    if (!head) {
       this.#handOver();
       return;
     }
     this.#buf = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
     this.headStart = 0;
+    if (!this.#host.servesLean(head.url)) {
+      this.#viaNode(buf.subarray(0, end + 4));
+      return;
+    }
     this.#head = head;
     const req: LeanRequest = {
       method: head.method,
@@ -171,6 +188,34 @@ export class LeanConnection implements LeanResponseOwner {
     if (res.last) {
       this.#detach();
       this.socket.end();
+      return;
+    }
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+    if (this.#buf === undefined) this.socket.setTimeout(this.#host.keepAliveTimeoutMs + KEEP_ALIVE_SLACK_MS);
+    else this.#next();
+  }
+
+  /** node:http answers this one request (a hook tap wants it) on a stand-in socket; then we go on. */
+  #viaNode(head: Buffer): void {
+    viaNode++;
+    const ex = new ExchangeSocket(this.socket, (how) => this.#exchangeDone(ex, how));
+    this.#exchange = ex;
+    if (this.served === 0) this.#host.answered(this.socket);
+    this.#host.exchange(ex);
+    ex.feed(head);
+  }
+
+  #exchangeDone(ex: ExchangeSocket, how: ExchangeEnd): void {
+    if (this.#exchange !== ex || this.#gone) return;
+    this.#exchange = undefined;
+    this.served++;
+    if (how !== 'keep' || this.#endAfterExchange) {
+      this.#detach();
+      if (how === 'destroy') this.socket.destroy();
+      else this.socket.end();
       return;
     }
     if (this.#paused) {
@@ -215,6 +260,10 @@ export class LeanConnection implements LeanResponseOwner {
   // (node's httpAllowHalfOpen is false), after what is queued.
   readonly #onEnd = (): void => {
     if (this.#gone) return;
+    if (this.#exchange) {
+      this.#endAfterExchange = true; // node's answer first, then the end (as node:http does)
+      return;
+    }
     const partial = this.#res === undefined && this.#buf !== undefined;
     this.#detach();
     this.#res?.close();
@@ -241,8 +290,11 @@ export class LeanConnection implements LeanResponseOwner {
 
   readonly #onClose = (): void => {
     const res = this.#res;
+    const ex = this.#exchange;
     this.#res = undefined;
+    this.#exchange = undefined;
     this.#detach();
     res?.close();
+    ex?.abort();
   };
 }

@@ -6,6 +6,7 @@ import type { HttpConfig } from './config.js';
 import type { HttpRequestLike, HttpResponseLike } from './exchange.js';
 import type { RequestHandler } from './handler.js';
 import { LeanConnection, type LeanHost } from './lean-connection.js';
+import { ExchangeSocket } from './node-exchange.js';
 import { listenError } from '../errors.js';
 import type { ListeningAddress } from '../hooks/server.js';
 import { raceTimer } from '../util/race-timer.js';
@@ -61,7 +62,11 @@ export class HttpListener {
         maxHeaderSize: MAX_HEADER_BYTES,
         requireHostHeader: false,
       },
-      (req, res) => this.#track(req, res, this.#handler),
+      (req, res) => {
+        // A lean connection's request for a hook tap: the connection goes on once this response is out.
+        if (req.socket instanceof ExchangeSocket) req.socket.watch(res);
+        this.#track(req, res, this.#handler);
+      },
     );
     this.#checkEvery = checkEvery;
     this.#headersTimeoutMs = config.headersTimeoutMs;
@@ -176,6 +181,7 @@ export class HttpListener {
       servesLean: (url) => this.#handler.servesLean(url),
       request: (req, res) => this.#track(req, res, this.#handler),
       handOver: (socket) => this.#nodeConnection!(socket),
+      exchange: (socket) => this.#nodeConnection!(socket),
       clientError: (err, socket) => this.#clientError(err, socket),
       answered: (socket) => this.#answered.add(socket),
       forget: (conn) => this.#lean.delete(conn),

@@ -41,6 +41,11 @@ interface Machine {
   sent: string[];
   /** Text the serial console must show besides the marker. */
   serial?: RegExp[];
+  /**
+   * HTTP paths by the path that must have answered them: `lean` (kernel, initrd: no tap takes them, so the
+   * lean path and sendfile), `node` (the per-host script: host-profiles' or templates' tap, on node:http).
+   */
+  httpVia?: { lean: string[]; node: string[] };
 }
 
 async function bootLinux(t: TestContext, lan: Lan, px: PxekitProc, m: Machine): Promise<BootResult> {
@@ -65,6 +70,18 @@ async function bootLinux(t: TestContext, lan: Lan, px: PxekitProc, m: Machine): 
       .map((l) => `http:${String(l['path']).split('?')[0]}`),
   ]);
   for (const f of m.sent) assert.ok(sent.has(f), `pxekit did not send ${f} (sent: ${[...sent].join(' ')}): ${why()}`);
+  const answered = (p: string) =>
+    logs.filter((l) => l.event === 'http.request' && l['path'] === p && l['status'] === 200);
+  for (const p of m.httpVia?.lean ?? [])
+    assert.ok(
+      answered(p).every((l) => l['lean'] === true),
+      `${p} was not answered on the lean path: ${why()}`,
+    );
+  for (const p of m.httpVia?.node ?? [])
+    assert.ok(
+      answered(p).every((l) => l['lean'] === undefined),
+      `${p} was not answered by node:http: ${why()}`,
+    );
   for (const re of m.serial ?? []) assert.match(boot.serial, re, why());
   return boot;
 }
@@ -151,6 +168,7 @@ test(
           mac: '52:54:00:17:00:01',
           sent: ['http:/boot.ipxe', 'http:/linux/x64/vmlinuz', 'http:/linux/x64/initrd.img'],
           serial: [/pxekit: linux-x64 for 52:54:00:17:00:01/, /arch=x86_64/],
+          httpVia: { lean: ['/linux/x64/vmlinuz', '/linux/x64/initrd.img'], node: ['/boot.ipxe'] },
         });
       });
     });
@@ -174,6 +192,7 @@ test(
             mac: '52:54:00:17:00:02',
             sent: ['tftp:/snponly.efi', 'http:/boot.ipxe', 'http:/linux/x64/vmlinuz', 'http:/linux/x64/initrd.img'],
             serial: [/pxekit: linux-x64 for 52:54:00:17:00:02/, /arch=x86_64/],
+            httpVia: { lean: ['/linux/x64/vmlinuz', '/linux/x64/initrd.img'], node: ['/boot.ipxe'] },
           });
         },
       );

@@ -103,9 +103,13 @@ function responses(text: string, methods: string[]): Parsed[] {
   return out;
 }
 
-const since = (before: { served: number; handedOver: number }) => {
+const since = (before: ReturnType<typeof leanCounts>) => {
   const now = leanCounts();
-  return { served: now.served - before.served, handedOver: now.handedOver - before.handedOver };
+  return {
+    served: now.served - before.served,
+    handedOver: now.handedOver - before.handedOver,
+    viaNode: now.viaNode - before.viaNode,
+  };
 };
 
 test('pipelined GET and HEAD in one write: answered in order on the lean path', async () => {
@@ -130,7 +134,7 @@ test('pipelined GET and HEAD in one write: answered in order on the lean path', 
   assert.ok(got[0]!.headers['date'], 'Date header');
   assert.equal(got[3]!.headers['connection'], 'close');
   assert.ok(r.closedByServer, 'Connection: close honoured');
-  assert.deepEqual(since(c0), { served: 4, handedOver: 0 });
+  assert.deepEqual(since(c0), { served: 4, handedOver: 0, viaNode: 0 });
 });
 
 test('HTTP/1.0: closed after the answer unless it asks for keep-alive', async () => {
@@ -155,7 +159,7 @@ test('HTTP/1.0: closed after the answer unless it asks for keep-alive', async ()
     ],
   );
   assert.ok(kept.closedByServer);
-  assert.deepEqual(since(c0), { served: 3, handedOver: 0 });
+  assert.deepEqual(since(c0), { served: 3, handedOver: 0, viaNode: 0 });
 });
 
 test('malformed or over-long heads go to node:http: its 400/431, connection closed, server alive', async () => {
@@ -169,13 +173,13 @@ test('malformed or over-long heads go to node:http: its 400/431, connection clos
     const r = await raw(f.port, [junk]);
     assert.match(r.text, new RegExp(`^HTTP/1\\.1 ${status} `), JSON.stringify(junk.slice(0, 60)));
     assert.ok(r.closedByServer);
-    assert.deepEqual(since(c0), { served: 0, handedOver: 1 }, JSON.stringify(junk.slice(0, 60)));
+    assert.deepEqual(since(c0), { served: 0, handedOver: 1, viaNode: 0 }, JSON.stringify(junk.slice(0, 60)));
   }
   // Over the lean path's 8 KiB but within node's 16 KiB: node serves it.
   const c0 = leanCounts();
   const big = await raw(f.port, [`GET /a.txt HTTP/1.1\r\nX-Big: ${'a'.repeat(10_000)}\r\nConnection: close\r\n\r\n`]);
   assert.equal(responses(big.text, ['GET'])[0]?.body, 'alpha\n');
-  assert.deepEqual(since(c0), { served: 0, handedOver: 1 });
+  assert.deepEqual(since(c0), { served: 0, handedOver: 1, viaNode: 0 });
 });
 
 test('a GET with a body, then POST, after a lean answer: handed over mid-connection, all answered in order', async () => {
@@ -199,7 +203,7 @@ test('a GET with a body, then POST, after a lean answer: handed over mid-connect
   );
   assert.equal(got[2]!.headers['allow'], 'GET, HEAD');
   assert.ok(r.closedByServer);
-  assert.deepEqual(since(c0), { served: 1, handedOver: 1 });
+  assert.deepEqual(since(c0), { served: 1, handedOver: 1, viaNode: 0 });
   // The access log says which path answered: `lean: true` on the first only (lines come as responses close).
   const logged = await requestLines(l0, 4);
   assert.deepEqual(
@@ -228,12 +232,12 @@ test('half a head then silence: cut at the headers bound (408 first, a plain cut
       after.text.indexOf('\r\n\r\n') + 4 + got[0]!.body.length,
       'nothing after it (no 408)',
     );
-    assert.deepEqual(since(c0), { served: 1, handedOver: 0 });
+    assert.deepEqual(since(c0), { served: 1, handedOver: 0, viaNode: 0 });
     if (path === '/big.bin' && nativeBinding().binding) assert.equal(kernelSendCount(), k0 + 1, 'sent by sendfile');
   }
 });
 
-test('a tapped request hook: requests go to node:http and the tap answers them', async () => {
+test('a tap without paths: node:http answers every request (the tap sees its objects), the connection stays', async () => {
   const tapped = definePlugin({
     name: 'test-lean-tap',
     apply(server) {
@@ -254,13 +258,13 @@ test('a tapped request hook: requests go to node:http and the tap answers them',
         [200, 'alpha\n'],
       ],
     );
-    assert.deepEqual(since(c0), { served: 0, handedOver: 1 });
+    assert.deepEqual(since(c0), { served: 0, handedOver: 0, viaNode: 2 });
   } finally {
     await g.close();
   }
 });
 
-test('taps that say their paths: their requests go to node:http and reach them, all others stay lean', async () => {
+test('taps that say their paths: node:http answers theirs on the same connection, the files after stay lean', async () => {
   const limited = definePlugin({
     name: 'test-lean-paths',
     apply(server) {
@@ -270,31 +274,100 @@ test('taps that say their paths: their requests go to node:http and reach them, 
       }));
       server.http.hooks.script.tapPromise(
         { name: 'test-lean-paths', paths: (p) => p === '/boot.ipxe' },
-        async (prev, ctx) => prev ?? { body: `#!ipxe\necho ${ctx.res.constructor.name}\n` },
+        async (prev, ctx) =>
+          prev ?? { body: `#!ipxe\necho ${ctx.res.constructor.name} ${ctx.req.socket.localAddress}\n` },
       );
     },
   });
   const g = await startHttpFixture({ plugins: [limited, sourceDisk({ root: diskDir })] });
   try {
     await writeFile(join(g.root, 'a.txt'), 'alpha\n');
+    // iPXE's order on one keep-alive connection: the per-host script (a tap's), then the kernel.
     const c0 = leanCounts();
     const k0 = kernelSendCount();
-    const files = await raw(g.port, ['GET /a.txt HTTP/1.1\r\n\r\nGET /big.bin HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    const r = await raw(g.port, [
+      'GET /boot.ipxe HTTP/1.1\r\n\r\nGET /big.bin HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n',
+    ]);
+    const got = responses(r.text, ['GET', 'GET', 'GET']);
     assert.deepEqual(
-      responses(files.text, ['GET', 'GET']).map((x) => [x.status, x.body.length]),
+      got.map((x) => [x.status, x.body.length]),
       [
-        [200, 6],
+        [200, '#!ipxe\necho ServerResponse 127.0.0.1\n'.length],
         [200, KERNEL_SEND_MIN + 1000],
+        [200, 6],
       ],
     );
-    assert.deepEqual(since(c0), { served: 2, handedOver: 0 }, 'neither tap takes these paths: lean');
+    assert.equal(got[0]!.body, '#!ipxe\necho ServerResponse 127.0.0.1\n', "the tap saw node's objects, real addresses");
+    assert.equal(got[0]!.headers['connection'], 'keep-alive');
+    assert.ok(r.closedByServer, 'Connection: close on the last one honoured');
+    assert.deepEqual(since(c0), { served: 2, handedOver: 0, viaNode: 1 }, 'the files after the script: lean');
     if (nativeBinding().binding) assert.equal(kernelSendCount(), k0 + 1, 'big.bin by sendfile');
+    // node:http's own keep-alive decisions hold: Connection: close, and HTTP/1.0 without keep-alive, end it.
     const c1 = leanCounts();
-    const status = await raw(g.port, ['GET /status HTTP/1.1\r\nConnection: close\r\n\r\n']);
-    const script = await raw(g.port, ['GET /boot.ipxe HTTP/1.1\r\nConnection: close\r\n\r\n']);
-    assert.deepEqual(responses(status.text, ['GET'])[0]?.body, 'status via node 1.1');
-    assert.deepEqual(responses(script.text, ['GET'])[0]?.body, '#!ipxe\necho ServerResponse\n');
-    assert.deepEqual(since(c1), { served: 0, handedOver: 2 }, "the taps' own paths: node:http");
+    const status = await raw(g.port, ['GET /status HTTP/1.1\r\nConnection: close\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\n']);
+    assert.deepEqual(
+      responses(status.text, ['GET']).map((x) => [x.status, x.body]),
+      [[200, 'status via node 1.1']],
+    );
+    assert.ok(status.closedByServer, 'closed after the response node:http would not keep alive');
+    assert.ok(!status.text.includes('alpha'), 'nothing answered after the close');
+    const old = await raw(g.port, ['GET /status HTTP/1.0\r\n\r\n']);
+    assert.match(old.text, /^HTTP\/1\.1 200 [^]*status via node 1\.0$/);
+    assert.ok(old.closedByServer, 'HTTP/1.0: closed after the answer');
+    assert.deepEqual(since(c1), { served: 0, handedOver: 0, viaNode: 2 }, "the taps' own paths: node:http");
+  } finally {
+    await g.close();
+  }
+});
+
+test("a tap's request: a failing tap (500) keeps the connection lean, a client gone mid-answer or half-closed is handled", async () => {
+  let release: (() => void) | undefined;
+  const tapLines: string[] = [];
+  const taps = definePlugin({
+    name: 'test-lean-exchange',
+    apply(server) {
+      server.http.hooks.script.tapPromise(
+        { name: 'test-lean-exchange', paths: (p) => p.endsWith('.ipxe') },
+        async (prev, ctx) => {
+          if (ctx.path === '/fail.ipxe') throw new Error('template broke');
+          if (ctx.path === '/slow.ipxe') await new Promise<void>((r) => (release = r));
+          return prev ?? { body: 'script\n' };
+        },
+      );
+    },
+  });
+  const g = await startHttpFixture({ plugins: [taps], logLines: tapLines });
+  try {
+    await writeFile(join(g.root, 'a.txt'), 'alpha\n');
+    const r = await raw(g.port, ['GET /fail.ipxe HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    assert.deepEqual(
+      responses(r.text, ['GET', 'GET']).map((x) => x.status),
+      [500, 200],
+    );
+    // Half-closed right after its request: the answer still comes, then the connection ends.
+    const half = await new Promise<string>((resolve) => {
+      const sock = connect(g.port, '127.0.0.1', () => sock.end('GET /ok.ipxe HTTP/1.1\r\n\r\n'));
+      let text = '';
+      sock.on('data', (d) => (text += d.toString('latin1')));
+      sock.on('close', () => resolve(text));
+    });
+    assert.match(half, /^HTTP\/1\.1 200 [^]*\r\n\r\nscript\n$/);
+    // The client goes away while the tap is still working: the request is still logged, the server goes on.
+    const l0 = tapLines.length;
+    const gone = connect(g.port, '127.0.0.1', () => gone.write('GET /slow.ipxe HTTP/1.1\r\n\r\n'));
+    for (let i = 0; i < 100 && !release; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.ok(release, 'the tap was called');
+    gone.destroy();
+    await new Promise((res) => setTimeout(res, 50));
+    release();
+    for (let i = 0; i < 100; i++) {
+      if (tapLines.slice(l0).some((l) => l.includes('"path":"/slow.ipxe"'))) break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const line = tapLines.slice(l0).find((l) => l.includes('"event":"http.request"') && l.includes('/slow.ipxe'));
+    assert.ok(line, 'the request was logged');
+    const after = await raw(g.port, ['GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    assert.deepEqual(responses(after.text, ['GET'])[0]?.body, 'alpha\n');
   } finally {
     await g.close();
   }
