@@ -261,7 +261,9 @@ export class LeanConnection implements LeanResponseOwner {
   readonly #onEnd = (): void => {
     if (this.#gone) return;
     if (this.#exchange) {
-      this.#endAfterExchange = true; // node's answer first, then the end (as node:http does)
+      // node:http sees the end on its socket and does what it does (aborts the request, ends the connection).
+      this.#endAfterExchange = true;
+      this.#exchange.clientEnded();
       return;
     }
     const partial = this.#res === undefined && this.#buf !== undefined;

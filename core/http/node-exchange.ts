@@ -64,6 +64,11 @@ export class ExchangeSocket extends Duplex {
     });
   }
 
+  /** The client half-closed the real connection: node:http reads the end of its input. */
+  clientEnded(): void {
+    if (!this.#released) this.push(null);
+  }
+
   /** The real connection went away mid-exchange: node's request ends as a client abort would. */
   abort(): void {
     if (this.#released) return;
