@@ -46,7 +46,9 @@ export function createRequestHandler(deps: HandlerDeps): RequestHandler {
   const handler = async (req: HttpRequestLike, res: HttpResponseLike): Promise<void> => {
     const started = performance.now();
     const state: RequestState = { path: (req.url ?? '').slice(0, 256), bytes: 0 };
-    const closed = new Promise<void>((resolve) => res.once('close', resolve));
+    // Whether the response was whole when it closed: read then, since a handler that writes after the client
+    // left (a slow script) can still mark node's response finished later, with nothing sent.
+    const closed = new Promise<boolean>((resolve) => res.once('close', () => resolve(res.writableFinished)));
     await handle(deps, req, res, state, started).catch((err: unknown) => {
       deps.log.error({ event: 'http.error', err, ...hookTags(err), path: state.path }, 'HTTP request failed');
       emitError(deps.server, state, 500, err);
@@ -54,8 +56,7 @@ export function createRequestHandler(deps: HandlerDeps): RequestHandler {
       else res.destroy();
     });
     // The access line waits for both the flow (bytes known) and the response (a `handled` tap may still write).
-    await closed;
-    logRequest(deps.log, req, res, state, started);
+    logRequest(deps.log, req, res, state, started, await closed);
   };
   return Object.assign(handler, {
     servesLean: (url: string) => {
@@ -302,11 +303,11 @@ function logRequest(
   res: HttpResponseLike,
   state: RequestState,
   started: number,
+  whole: boolean,
 ): void {
   if (!log.isLevelEnabled('info')) return;
-  const aborted = !res.writableFinished;
-  const bytes =
-    state.bytes || (res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0);
+  const aborted = !whole;
+  const bytes = state.bytes || (whole && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0);
   log.info(
     {
       event: 'http.request',

@@ -352,7 +352,7 @@ test("a tap's request: a failing tap (500) keeps the connection lean, a client g
       sock.on('close', () => resolve(text));
     });
     assert.match(half, /^HTTP\/1\.1 200 [^]*\r\n\r\nscript\n$/);
-    // The client goes away while the tap is still working: the request is still logged, the server goes on.
+    // The client goes away while the tap is still working: logged as aborted, the server goes on.
     const l0 = tapLines.length;
     const gone = connect(g.port, '127.0.0.1', () => gone.write('GET /slow.ipxe HTTP/1.1\r\n\r\n'));
     for (let i = 0; i < 100 && !release; i++) await new Promise((res) => setTimeout(res, 10));
@@ -366,6 +366,7 @@ test("a tap's request: a failing tap (500) keeps the connection lean, a client g
     }
     const line = tapLines.slice(l0).find((l) => l.includes('"event":"http.request"') && l.includes('/slow.ipxe'));
     assert.ok(line, 'the request was logged');
+    assert.equal((JSON.parse(line) as { aborted?: boolean }).aborted, true, 'the client left before the answer');
     const after = await raw(g.port, ['GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n']);
     assert.deepEqual(responses(after.text, ['GET'])[0]?.body, 'alpha\n');
   } finally {
