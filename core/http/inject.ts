@@ -1,5 +1,5 @@
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { Duplex } from 'node:stream';
+import { StandInSocket } from './stand-in-socket.js';
 import type { HttpListener } from './listener.js';
 
 export interface HttpInjectRequest {
@@ -25,7 +25,7 @@ export interface HttpInjectResponse {
  * One end of an in-memory connection. Writes go straight to the peer's readable side; ending one
  * side ends the peer's reading, and destroying one tears down both (as a TCP reset would).
  */
-class MemorySocket extends Duplex {
+class MemorySocket extends StandInSocket {
   peer!: MemorySocket;
   remoteAddress: string;
   remotePort: number;
@@ -56,22 +56,6 @@ class MemorySocket extends Duplex {
       if (!this.peer.destroyed) this.peer.destroy();
     });
     cb(err);
-  }
-  // What net.Socket offers and node:http calls on sockets.
-  setTimeout(): this {
-    return this;
-  }
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
   }
   get bytesWritten(): number {
     return this.#written;

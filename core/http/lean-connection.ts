@@ -190,6 +190,11 @@ export class LeanConnection implements LeanResponseOwner {
       this.socket.end();
       return;
     }
+    this.#goOn();
+  }
+
+  /** A response is out and the connection stays: read on, and take the next request or wait for it. */
+  #goOn(): void {
     if (this.#paused) {
       this.#paused = false;
       this.socket.resume();
@@ -218,12 +223,7 @@ export class LeanConnection implements LeanResponseOwner {
       else this.socket.end();
       return;
     }
-    if (this.#paused) {
-      this.#paused = false;
-      this.socket.resume();
-    }
-    if (this.#buf === undefined) this.socket.setTimeout(this.#host.keepAliveTimeoutMs + KEEP_ALIVE_SLACK_MS);
-    else this.#next();
+    this.#goOn();
   }
 
   /** node:http takes the connection at this request boundary, unread bytes first. */

@@ -10,13 +10,13 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import { StandInSocket } from './stand-in-socket.js';
 
 /** How the exchange ended: node keeps the connection open, ends it (Connection: close), or cut it. */
 export type ExchangeEnd = 'keep' | 'end' | 'destroy';
 
 /** The socket node:http sees: the real connection's addresses, writes passed through, reads fed once. */
-export class ExchangeSocket extends Duplex {
+export class ExchangeSocket extends StandInSocket {
   readonly #real: Socket;
   readonly #done: (how: ExchangeEnd) => void;
   #released = false;
@@ -105,22 +105,5 @@ export class ExchangeSocket extends Duplex {
       this.#done(this.#ended ? 'end' : 'destroy');
     }
     cb(err);
-  }
-
-  // What net.Socket offers and node:http calls on sockets; the real socket keeps its own timers and options.
-  setTimeout(): this {
-    return this;
-  }
-  setNoDelay(): this {
-    return this;
-  }
-  setKeepAlive(): this {
-    return this;
-  }
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
   }
 }
