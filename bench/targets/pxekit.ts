@@ -19,7 +19,9 @@ const BIN = path.join(REPO, 'bin', 'pxekit.js');
  * replaces the source-disk entry (HTTP bench from S3/git: targets/pxekit-sources.ts).
  */
 export function pxekitBenchConfig(ctx: TargetContext, sources?: unknown[]): Record<string, unknown> {
-  const files = sources ?? [['source-disk', { root: ctx.root }]];
+  // BENCH_PXEKIT_PLUGINS='[["metrics", {}]]': plugins added to every pxekit config (e.g. one that taps HTTP hooks).
+  const extra = JSON.parse(process.env.BENCH_PXEKIT_PLUGINS ?? '[]') as unknown[];
+  const files = [...(sources ?? [['source-disk', { root: ctx.root }]]), ...extra];
   const pool = ctx.pool;
   return {
     dhcp:
