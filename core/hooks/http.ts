@@ -132,17 +132,27 @@ function limitToPaths<T extends PathTap>(tap: T, ctxAt: number, passBy: (args: u
   if (typeof paths !== 'function')
     throw new TypeError("an HTTP hook tap's `paths` must be a function (path) => boolean");
   const test = paths as (path: string) => boolean;
+  const takes = (args: unknown[]) => tapTakes(test, (args[ctxAt] as HttpContext).path);
   const fn = tap.fn as TapFn;
   const wrapped: TapFn =
     tap.type === 'promise'
-      ? (...args) => (test((args[ctxAt] as HttpContext).path) ? fn(...args) : Promise.resolve(passBy(args)))
+      ? (...args) => (takes(args) ? fn(...args) : Promise.resolve(passBy(args)))
       : tap.type === 'async'
         ? (...args) => {
-            if (test((args[ctxAt] as HttpContext).path)) return fn(...args);
+            if (takes(args)) return fn(...args);
             (args[args.length - 1] as (err: null, v: unknown) => void)(null, passBy(args));
           }
-        : (...args) => (test((args[ctxAt] as HttpContext).path) ? fn(...args) : passBy(args));
+        : (...args) => (takes(args) ? fn(...args) : passBy(args));
   return { ...tap, fn: wrapped };
+}
+
+/** A `paths` test that throws takes the request: the tap runs, and what it does is its own (errors tagged). */
+function tapTakes(paths: (path: string) => boolean, path: string): boolean {
+  try {
+    return paths(path);
+  } catch {
+    return true;
+  }
 }
 
 /** A request or script hook as the HTTP path sees it (its taps, with their `paths`). */
@@ -155,7 +165,7 @@ type HttpHook = HttpHooks['request'] | HttpHooks['script'];
 export function httpHookPasses(hook: HttpHook, path: string): boolean {
   if (hookIsIdle(hook)) return true;
   for (const tap of hook.taps as ReadonlyArray<{ paths?: (path: string) => boolean }>) {
-    if (tap.paths === undefined || tap.paths(path)) return false;
+    if (tap.paths === undefined || tapTakes(tap.paths, path)) return false;
   }
   return !watchesCalls(hook);
 }

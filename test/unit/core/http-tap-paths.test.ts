@@ -73,3 +73,21 @@ test('an interceptor watching calls keeps every request on node:http (it must se
   assert.equal(httpHookPasses(hooks.request, '/x'), false);
   assert.equal(httpHookPathLimited(hooks.request), false);
 });
+
+test("a paths test that throws takes the request: the tap runs (no crash on the lean path's check)", async () => {
+  const hooks = createHttpHooks(new HookRunner());
+  const broken = (p: string): boolean => {
+    if (p === '/x') throw new Error('bug in a plugin');
+    return false;
+  };
+  let called = 0;
+  hooks.request.tapPromise({ name: 'broken', paths: broken }, async () => {
+    called++;
+    return { status: 204 };
+  });
+  assert.equal(httpHookPasses(hooks.request, '/x'), false, 'not lean: node:http runs the tap');
+  assert.equal(httpHookPasses(hooks.request, '/y'), true);
+  assert.deepEqual(await hooks.request.promise(ctx('/x')), { status: 204 });
+  assert.equal(await hooks.request.promise(ctx('/y')), undefined);
+  assert.equal(called, 1);
+});
