@@ -85,7 +85,12 @@ test(
       await lan.waitForTcpListen(lan.srvNs, 80, 20_000);
       const log = () => readFileSync(pxe.logFile, 'utf8').slice(-4000);
 
-      const perf = lan.spawnIn(lan.cliNs, 'perfdhcp', ['-4', '-l', '10.78.0.2', '-r', '100', '-p', '10', '10.77.0.1']);
+      // -W 2 s: perfdhcp counts as dropped (sent - received) whatever is still unanswered when its 10 s end, so an
+      // exchange started in the last milliseconds failed the test once in a fresh clone's run (1 of 999, max delay
+      // 24 ms). It now waits for those answers; one that never comes is still a drop.
+      const perf = lan.spawnIn(lan.cliNs, 'perfdhcp', [
+        ...['-4', '-l', '10.78.0.2', '-r', '100', '-p', '10', '-W', '2000000', '10.77.0.1'],
+      ]);
       const httpOut = path.join(dir, 'http.bin');
       const tftpOut = path.join(dir, 'tftp.bin');
       // Both are mid-transfer at the reload (see the file sizes above).
