@@ -86,7 +86,27 @@ export class HttpService implements ProtocolService {
     if (!this.#server.config.http.enabled) return [];
     const bound = await this.#http.listen();
     this.#started = true;
+    this.#noteUnlimitedTaps();
     return bound;
+  }
+
+  /**
+   * One line per `request`/`script` tap that gives no `paths` (HttpTapOptions): it is called for every
+   * request, so every request goes through node:http. A plugin author sees why the lean path is off.
+   */
+  #noteUnlimitedTaps(): void {
+    for (const [hook, h] of [
+      ['http.request', this.hooks.request],
+      ['http.script', this.hooks.script],
+    ] as const) {
+      for (const tap of h.taps as ReadonlyArray<{ name: string; paths?: unknown }>) {
+        if (tap.paths !== undefined) continue;
+        this.#server.log.info(
+          { event: 'http.tap.unlimited', hook, tap: tap.name },
+          `${tap.name} taps ${hook} without paths: every HTTP request goes through node:http (give the tap its paths)`,
+        );
+      }
+    }
   }
 
   /**

@@ -246,7 +246,16 @@ test('a tap without paths: node:http answers every request (the tap sees its obj
       );
     },
   });
-  const g = await startHttpFixture({ plugins: [tapped] });
+  const lines: string[] = [];
+  const g = await startHttpFixture({ plugins: [tapped], logLines: lines });
+  const noted = lines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l['event'] === 'http.tap.unlimited');
+  assert.deepEqual(
+    noted.map((l) => [l['hook'], l['tap']]),
+    [['http.request', 'test-lean-tap']],
+    'the start-up line says which tap keeps every request on node:http',
+  );
   try {
     await writeFile(join(g.root, 'a.txt'), 'alpha\n');
     const c0 = leanCounts();
@@ -279,7 +288,9 @@ test('taps that say their paths: node:http answers theirs on the same connection
       );
     },
   });
-  const g = await startHttpFixture({ plugins: [limited, sourceDisk({ root: diskDir })] });
+  const startLines: string[] = [];
+  const g = await startHttpFixture({ plugins: [limited, sourceDisk({ root: diskDir })], logLines: startLines });
+  assert.ok(!startLines.some((l) => l.includes('http.tap.unlimited')), 'taps with paths: no such line');
   try {
     await writeFile(join(g.root, 'a.txt'), 'alpha\n');
     // iPXE's order on one keep-alive connection: the per-host script (a tap's), then the kernel.
