@@ -68,7 +68,8 @@ export {
   messageTypeName,
   createPacket,
 } from './dhcp/packet.js';
-export { buildPools, poolFor, ipToString, parseCidr, type Pool, type Subnet } from './dhcp/leases/pool.js';
+export { buildPools, poolFor, parseCidr, type Pool, type Subnet } from './dhcp/leases/pool.js';
+export { ipToString } from './util/ipv4.js';
 export {
   canTake,
   isExpired,

@@ -21,10 +21,10 @@ import {
   isZeroIp,
   type DhcpPacket,
 } from './packet.js';
-import { parseIp } from '../util/ipv4.js';
+import { ipToString, parseIp } from '../util/ipv4.js';
 import { createReply } from './reply.js';
 import type { Allocator } from './leases/allocator.js';
-import { contains, ipToString, poolFor, type Pool } from './leases/pool.js';
+import { contains, poolFor, type Pool } from './leases/pool.js';
 import type { Outcome, PipelineEnv } from './pipeline-types.js';
 
 /** How long an OFFER holds its address for the client (RFC 2131 §4.3.1 leaves it to the server). */

@@ -7,8 +7,8 @@
  * nothing (the caller falls back to `dhcp.serverAddress`). docs/dhcp.md lists the limits.
  */
 import { networkInterfaces } from 'node:os';
-import { parseIp } from '../util/ipv4.js';
-import { contains, maskOf, type Subnet } from './leases/pool.js';
+import { maskOf, parseIp } from '../util/ipv4.js';
+import { contains, type Subnet } from './leases/pool.js';
 
 /** One IPv4 address of one local interface. */
 export interface LocalAddress {

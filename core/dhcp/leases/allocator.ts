@@ -10,8 +10,8 @@
  * while it is still an offer to that MAC) followed by a normal compare-and-set offer, so the store
  * still decides: a client whose offer was taken back gets a NAK for its REQUEST and starts over.
  */
-import { parseIp } from '../../util/ipv4.js';
-import { contains, ipToString, type Pool } from './pool.js';
+import { ipToString, parseIp } from '../../util/ipv4.js';
+import { contains, type Pool } from './pool.js';
 import type { Lease, LeaseState, LeaseStore, LeaseWrite } from './store.js';
 
 /** Store refusals tolerated in one allocation before giving up (a shared store under heavy contention). */
