@@ -70,6 +70,7 @@ export class HttpService implements ProtocolService {
     prev.#started = false;
     this.#listener = listener;
     this.#started = true;
+    this.#noteUnlimitedTaps(); // the new config's plugins, as at start
   }
 
   /** Settles when no request is being answered by this service's handler. */
@@ -91,8 +92,9 @@ export class HttpService implements ProtocolService {
   }
 
   /**
-   * One line per `request`/`script` tap that gives no `paths` (HttpTapOptions): it is called for every
-   * request, so every request goes through node:http. A plugin author sees why the lean path is off.
+   * One line per `request`/`script` tap that gives no `paths` (HttpTapOptions), at start and after a reload:
+   * it is called for every request, so every request goes through node:http. It names the tap, so an
+   * operator knows which plugin it is, and its author what to change.
    */
   #noteUnlimitedTaps(): void {
     for (const [hook, h] of [
@@ -103,7 +105,8 @@ export class HttpService implements ProtocolService {
         if (tap.paths !== undefined) continue;
         this.#server.log.info(
           { event: 'http.tap.unlimited', hook, tap: tap.name },
-          `${tap.name} taps ${hook} without paths: every HTTP request goes through node:http (give the tap its paths)`,
+          `plugin ${tap.name} taps ${hook} for every path, so all HTTP requests go through node:http, not the lean path ` +
+            '(works, costs more CPU per request; its author can give the tap `paths`: docs/hooks.md)',
         );
       }
     }

@@ -6,11 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sourceDisk from 'pxekit/plugins/source-disk';
 import { definePlugin } from '../../../core/plugin.js';
+import { createServer } from '../../../core/create-server.js';
 import { nativeBinding } from '../../../core/native/binding.js';
 import { leanCounts } from '../../../core/http/lean-connection.js';
 import { KERNEL_SEND_MIN, kernelSendCount } from '../../../core/http/send-kernel.js';
@@ -382,5 +385,44 @@ test("a tap's request: a failing tap (500) keeps the connection lean, a client g
     assert.deepEqual(responses(after.text, ['GET'])[0]?.body, 'alpha\n');
   } finally {
     await g.close();
+  }
+});
+
+test('a reload whose new plugins tap without paths names the tap again (as at start)', async () => {
+  const g = await startHttpFixture({ logLines: [] });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const tapped = definePlugin({
+    name: 'test-reload-tap',
+    apply(server) {
+      server.http.hooks.script.tapPromise('test-reload-tap', async (prev) => prev);
+    },
+  });
+  const next = createServer({
+    log: { level: 'info' },
+    logger: pino({ level: 'info' }, sink),
+    dhcp: { mode: 'off' },
+    tftp: { enabled: false },
+    http: { port: 0, address: '127.0.0.1' },
+    plugins: [tapped],
+    replaces: g.server,
+  });
+  try {
+    await next.start();
+    const noted = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['event'] === 'http.tap.unlimited');
+    assert.deepEqual(
+      noted.map((l) => [l['hook'], l['tap']]),
+      [['http.script', 'test-reload-tap']],
+    );
+  } finally {
+    await next.close();
+    await rm(g.root, { recursive: true, force: true });
   }
 });
