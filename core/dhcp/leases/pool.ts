@@ -31,7 +31,6 @@ export interface Pool extends Subnet {
 /** The largest range walked by the allocator (a /12); bigger ranges are a config error. */
 export const MAX_RANGE = 1 << 20;
 
-
 /** Parses `a.b.c.d/n`; undefined when malformed. */
 export function parseCidr(cidr: string): Subnet | undefined {
   const [addr, len, extra] = cidr.split('/');

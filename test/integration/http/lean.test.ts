@@ -106,6 +106,10 @@ function responses(text: string, methods: string[]): Parsed[] {
   return out;
 }
 
+/** The `http.tap.unlimited` lines among logged JSON lines. */
+const unlimitedTapLines = (lines: string[]) =>
+  lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['event'] === 'http.tap.unlimited');
+
 const since = (before: ReturnType<typeof leanCounts>) => {
   const now = leanCounts();
   return {
@@ -251,9 +255,7 @@ test('a tap without paths: node:http answers every request (the tap sees its obj
   });
   const lines: string[] = [];
   const g = await startHttpFixture({ plugins: [tapped], logLines: lines });
-  const noted = lines
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l['event'] === 'http.tap.unlimited');
+  const noted = unlimitedTapLines(lines);
   assert.deepEqual(
     noted.map((l) => [l['hook'], l['tap']]),
     [['http.request', 'test-lean-tap']],
@@ -414,9 +416,7 @@ test('a reload whose new plugins tap without paths names the tap again (as at st
   });
   try {
     await next.start();
-    const noted = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l['event'] === 'http.tap.unlimited');
+    const noted = unlimitedTapLines(lines);
     assert.deepEqual(
       noted.map((l) => [l['hook'], l['tap']]),
       [['http.script', 'test-reload-tap']],
