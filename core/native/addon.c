@@ -8,6 +8,7 @@
  *   poll-socket.c the lifecycle these sockets share (uv_poll on node's loop, refcounted state)
  *   file-read.c   page-cache reads without the thread pool (preadv2 RWF_NOWAIT)
  *   send-file.c   HTTP bodies from files with sendfile(2) (no copy through user space)
+ *   send-worker.c the thread that runs those sends beside the event loop
  */
 #include "addon.h"
 

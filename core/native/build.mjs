@@ -17,6 +17,7 @@ const sources = [
   'listen-socket.c',
   'file-read.c',
   'send-file.c',
+  'send-worker.c',
   'dhcp-socket.c',
 ].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
@@ -45,6 +46,7 @@ function main() {
     '-O2',
     '-std=gnu11',
     '-fPIC',
+    '-pthread',
     '-shared',
     '-Wall',
     '-Wextra',

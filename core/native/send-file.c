@@ -1,6 +1,6 @@
 /*
  * sendFile(socketFd, fileFd, position, length, cb) -> job      cb(errno, bytesSent), once
- * cancelSendFile(job)                                         cb(ECANCELED, sent) runs at once
+ * cancelSendFile(job)                                         stops it: cb(ECANCELED, sent) follows
  * sendFileProgress(job) -> bytes sent so far                  (both only before cb ran)
  * corkSocket(socketFd, on)                                    TCP_CORK on or off; the job clears it
  * sendFile(socketFd, fileFd, position, length, cb, head)     head (a Buffer, copied) goes out first
@@ -14,12 +14,12 @@
  * sendfile, and reading 1 MiB chunks through the thread pool and writing them back out costs about a
  * quarter of the throughput on big files (docs/benchmarks.md#http).
  *
- * The socket stays node's: this works on a dup() of its descriptor, so that a uv_poll can wait for
- * writability on it (libuv allows one watcher per descriptor number, and node's TCP handle has the
- * original). The caller hands the socket over only once node has flushed everything it had queued
- * (headers), and writes nothing to it until cb ran. Non-blocking: sendfile until EAGAIN, then wait for
- * POLLOUT, repeat; the event loop is never blocked. cancel (the response was destroyed) stops at once
- * and closes the dup, so the connection goes away as soon as node has closed its descriptor too.
+ * The socket stays node's: this works on a dup() of its descriptor, which send-worker.c's thread waits on
+ * and sends to (node's TCP handle keeps the original). The caller hands the socket over only once node has
+ * flushed everything it had queued (headers), and writes nothing to it until cb ran. Non-blocking:
+ * sendfile until EAGAIN, then wait for writability, repeat; the event loop never runs a sendfile call.
+ * cancel (the response was destroyed) stops the job within the thread's current call and closes the dup,
+ * so the connection goes away as soon as node has closed its descriptor too; cb(ECANCELED) follows.
  *
  * Corked when the caller asks (PXEKIT_SENDFILE_CORK=1; off by default, send-file.ts says why: a single
  * download ran slower corked). As nginx's `tcp_nopush`: node's sockets have TCP_NODELAY on, so without a
@@ -30,8 +30,7 @@
  * instead of after the kernel's 200 ms cork timer (the response ends with no further write to push it).
  */
 #define _GNU_SOURCE
-#include "addon.h"
-#include <uv.h>
+#include "send-file.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -44,54 +43,35 @@
 #include <unistd.h>
 
 /*
- * At most 2 MiB per wake-up (as nginx's sendfile_max_chunk), then back to the event loop: on a veth
- * or loopback link the kernel delivers to the receiver inside our sendfile call, so a fast reader would
- * otherwise keep the loop for tens of milliseconds per wake-up (64 MiB before), and every TFTP transfer
- * waiting for its ACK to be handled waits with it (the boot storm's TFTP stage showed it).
+ * At most 2 MiB per turn (as nginx's sendfile_max_chunk), then the worker goes on with the next writable
+ * download: on a veth or loopback link the kernel delivers to the receiver inside our sendfile call, so a
+ * fast reader would otherwise have one download hold the thread for tens of milliseconds while the others
+ * wait.
  */
 #define MAX_PER_CALL (1 << 20)
-/* Calls per wake-up before yielding to the rest of the event loop. */
+/* Calls per turn before the next download's. */
 #define MAX_CALLS_PER_WAKE 2
-
-typedef struct {
-  uv_poll_t poll;
-  int sock;  /* our dup of node's socket descriptor */
-  int file;  /* the caller's file descriptor (not ours to close) */
-  int64_t pos;
-  int64_t left;
-  int64_t sent;
-  int done;
-  int polling;
-  char *head; /* bytes to send before the body (ours, freed at finish) */
-  size_t head_len;
-  size_t head_off;
-  napi_env env;
-  napi_ref cb;
-  napi_async_context actx;
-} send_job;
-
-static void on_closed(uv_handle_t *h) { free(h->data); }
 
 static int set_cork(int fd, int on) { return setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0 ? 0 : errno; }
 
-/* Reports the result once, then releases everything. */
-static void finish(send_job *j, int err) {
-  if (j->done) return;
-  j->done = 1;
-  if (j->polling) uv_poll_stop(&j->poll);
+void send_job_release(send_job *j) {
   /* Pushes the last partial segment now (on our dup: still this connection even if node closed its fd). */
   set_cork(j->sock, 0);
   close(j->sock);
+  j->sock = -1;
   free(j->head);
   j->head = NULL;
+}
+
+void send_job_report(send_job *j) {
   napi_env env = j->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
   napi_value cb, recv, argv[2], res;
   if (napi_get_reference_value(env, j->cb, &cb) == napi_ok && cb != NULL) {
     napi_get_global(env, &recv);
-    napi_create_int32(env, err, &argv[0]);
-    napi_create_double(env, (double)j->sent, &argv[1]);
+    napi_create_int32(env, j->err, &argv[0]);
+    napi_create_double(env, (double)__atomic_load_n(&j->sent, __ATOMIC_RELAXED), &argv[1]);
     if (napi_make_callback(env, j->actx, recv, cb, 2, argv, &res) == napi_pending_exception) {
       napi_value e;
       napi_get_and_clear_last_exception(env, &e);
@@ -101,11 +81,10 @@ static void finish(send_job *j, int err) {
   napi_close_handle_scope(env, scope);
   napi_delete_reference(env, j->cb);
   napi_async_destroy(env, j->actx);
-  uv_close((uv_handle_t *)&j->poll, on_closed);
+  free(j);
 }
 
-/* Sends what the socket takes now: 0 when done, EAGAIN to wait for POLLOUT, else an errno. */
-static int pump(send_job *j) {
+int send_job_pump(send_job *j) {
   while (j->head_off < j->head_len) {
     ssize_t n = send(j->sock, j->head + j->head_off, j->head_len - j->head_off,
                      MSG_NOSIGNAL | (j->left > 0 ? MSG_MORE : 0));
@@ -116,14 +95,14 @@ static int pump(send_job *j) {
     }
   }
   for (int calls = 0; j->left > 0; calls++) {
-    if (calls == MAX_CALLS_PER_WAKE) return EAGAIN; /* level-triggered: wakes again at once if writable */
+    if (calls == MAX_CALLS_PER_WAKE) return EAGAIN; /* level-triggered: reported again while writable */
     off_t off = (off_t)j->pos;
     size_t want = j->left > MAX_PER_CALL ? MAX_PER_CALL : (size_t)j->left;
     ssize_t n = sendfile(j->sock, j->file, &off, want);
     if (n > 0) {
       j->pos += n;
       j->left -= n;
-      j->sent += n;
+      __atomic_add_fetch(&j->sent, n, __ATOMIC_RELAXED);
     } else if (n == 0) {
       return ENODATA; /* the file is shorter than announced */
     } else if (errno == EINTR) {
@@ -133,15 +112,6 @@ static int pump(send_job *j) {
     }
   }
   return 0;
-}
-
-static void on_writable(uv_poll_t *p, int status, int events) {
-  (void)events;
-  send_job *j = p->data;
-  if (j->done) return;
-  if (status < 0) return finish(j, status == UV_EBADF ? EPIPE : -status);
-  int r = pump(j);
-  if (r != EAGAIN) finish(j, r);
 }
 
 static napi_value js_send_file(napi_env env, napi_callback_info info) {
@@ -164,6 +134,11 @@ static napi_value js_send_file(napi_env env, napi_callback_info info) {
       napi_get_value_int64(env, argv[3], &len) != napi_ok || napi_typeof(env, argv[4], &t) != napi_ok ||
       t != napi_function || sockfd < 0 || filefd < 0 || pos < 0 || len < 0) {
     napi_throw_range_error(env, NULL, "sendFile(socketFd, fileFd, position, length, cb): bad arguments");
+    return NULL;
+  }
+  send_worker *w = send_worker_for(env);
+  if (w == NULL) {
+    napi_throw_error(env, NULL, "sendFile: its thread could not be started");
     return NULL;
   }
   send_job *j = calloc(1, sizeof *j);
@@ -197,27 +172,9 @@ static napi_value js_send_file(napi_env env, napi_callback_info info) {
   napi_value name;
   napi_create_string_utf8(env, "pxekit:sendfile", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &j->actx);
-  uv_loop_t *loop;
-  napi_get_uv_event_loop(env, &loop);
-  int r = uv_poll_init(loop, &j->poll, j->sock);
-  if (r != 0) {
-    close(j->sock);
-    napi_delete_reference(env, j->cb);
-    napi_async_destroy(env, j->actx);
-    free(j->head);
-    free(j);
-    napi_throw_error(env, NULL, "sendFile: uv_poll_init failed");
-    return NULL;
-  }
-  j->poll.data = j;
-  /* Always start by waiting for POLLOUT (immediately true on an idle socket): the callback then runs
-   * from the event loop, never inside this call, so JavaScript sees one asynchronous completion. */
-  r = uv_poll_start(&j->poll, UV_WRITABLE, on_writable);
-  if (r != 0) {
-    finish(j, -r);
-  } else {
-    j->polling = 1;
-  }
+  /* The thread starts by waiting for writability (at once on an idle socket), and the callback always
+   * runs from the event loop, never inside this call: JavaScript sees one asynchronous completion. */
+  send_worker_submit(w, j);
   napi_value ext;
   napi_create_external(env, j, NULL, NULL, &ext);
   return ext;
@@ -232,9 +189,10 @@ static napi_value js_cancel(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "cancelSendFile(job): not a job");
     return NULL;
   }
-  /* After finish() the job memory is freed by uv_close's callback: the JS wrapper calls cancel only
-   * before its callback ran (send-file.ts), so `p` is still alive here. */
-  finish((send_job *)p, ECANCELED);
+  /* The job is freed once its callback ran: the JS wrapper calls cancel only before that (send-file.ts),
+   * so `p` is still alive here. */
+  send_job *j = p;
+  send_worker_cancel(j->worker, j);
   return NULL;
 }
 
@@ -248,7 +206,7 @@ static napi_value js_sent(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sendFileProgress(job): not a job");
     return NULL;
   }
-  napi_create_double(env, (double)((send_job *)p)->sent, &out);
+  napi_create_double(env, (double)__atomic_load_n(&((send_job *)p)->sent, __ATOMIC_RELAXED), &out);
   return out;
 }
 
