@@ -7,8 +7,9 @@
  * lease file, TFTP, HTTP) and against dnsmasq (DHCP with its lease file + TFTP) with nginx, cold servers
  * (started fresh for every round, no warm-up), alternating which goes first, median round by wall time.
  * Usage: npm run bench:storm   (BENCH_STORM_MACHINES=500, BENCH_STORM_ROUNDS=5, BENCH_TARGETS=pxekit,dnsmasq;
- * BENCH_STORM_POOL=<addresses> sizes the pool (default machines + 24, a tight pool; 2 × machines lets dnsmasq,
- * which does not hold its offers, lease every machine);
+ * BENCH_STORM_POOL=<addresses> sizes the pool (default 2 × machines: dnsmasq, which does not hold its offers,
+ * then leases every machine, so both stacks boot the same machines; machines + 24, a tight pool, makes dnsmasq
+ * NAK 5-14 % of them, and its wall then covers fewer boots);
  * BENCH_STORM_HTTP=0 stops each machine after TFTP, to look at the DHCP and TFTP stages alone;
  * BENCH_STORM_WORKERS=N runs the machines' TFTP and HTTP on N threads, default one per core;
  * BENCH_STORM_DUMP=<dir> writes every round's per-machine results as <stack>-<round>.json;
@@ -95,7 +96,7 @@ export async function runStormBench(): Promise<Row[]> {
   const want = process.env.BENCH_TARGETS?.split(',').map((s) => s.trim());
   const chosen = stacks().filter((s) => !want?.length || want.some((w) => s.name.startsWith(w)));
   const { root, bootFileSize } = makeFiles();
-  const pool = poolFor(Number(process.env.BENCH_STORM_POOL ?? machines + 24));
+  const pool = poolFor(Number(process.env.BENCH_STORM_POOL ?? 2 * machines));
   return withBenchLan({ name: 'pxbstorm', cliIp: '10.77.0.2/24', taps: 0 }, ['dnsmasq', 'nginx'], async (lan) => {
     // The client stack is the relay for 10.78.0.0/16 and holds every address a machine may lease
     // (so its TFTP and HTTP leave from that address); the server routes the subnet back to it.
@@ -162,7 +163,7 @@ export async function runStormBench(): Promise<Row[]> {
         }
       }
     }
-    return toRows(results, machines, rounds);
+    return toRows(results, machines, rounds, pool.addresses.length);
   });
 }
 
@@ -175,7 +176,7 @@ type RoundResult = StormSummary & {
 
 const cpuSplit = (t: RoundResult['cpuByTarget']) => t.map((x) => `${x.name} ${x.s.toFixed(1)} s`).join(', ');
 
-function toRows(results: Map<string, RoundResult[]>, n: number, rounds: number): Row[] {
+function toRows(results: Map<string, RoundResult[]>, n: number, rounds: number, poolSize: number): Row[] {
   const rows: Row[] = [];
   // The same work for every stack: machines the reference NAKs stop early and leave it less to do, so the
   // wall to ITS last machine covers fewer machines than pxekit's. Time to k booted machines, k the fewest
@@ -199,7 +200,7 @@ function toRows(results: Map<string, RoundResult[]>, n: number, rounds: number):
         `${n} machines: power-on to last machine booted`,
         's',
         med.wallMs / 1000,
-        `median of ${rounds} cold rounds: ${walls}; load ${med.load}`,
+        `median of ${rounds} cold rounds: ${walls}; pool ${poolSize} addresses; load ${med.load}`,
       ),
     );
     if (k > 0) {
