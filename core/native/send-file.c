@@ -34,6 +34,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -138,7 +139,10 @@ static napi_value js_send_file(napi_env env, napi_callback_info info) {
   }
   send_worker *w = send_worker_for(env);
   if (w == NULL) {
-    napi_throw_error(env, NULL, "sendFile: its thread could not be started");
+    char msg[160];
+    snprintf(msg, sizeof msg, "sendFile: cannot start its thread (%s); set PXEKIT_SENDFILE=0 to send file bodies without it",
+             strerror(errno));
+    napi_throw_error(env, NULL, msg);
     return NULL;
   }
   send_job *j = calloc(1, sizeof *j);
