@@ -80,8 +80,12 @@ void send_job_report(send_job *j) {
     }
   }
   napi_close_handle_scope(env, scope);
-  napi_delete_reference(env, j->cb);
-  napi_async_destroy(env, j->actx);
+  send_job_discard(j);
+}
+
+void send_job_discard(send_job *j) {
+  napi_delete_reference(j->env, j->cb);
+  napi_async_destroy(j->env, j->actx);
   free(j);
 }
 

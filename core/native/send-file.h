@@ -37,6 +37,8 @@ int send_job_pump(send_job *j);
 void send_job_release(send_job *j);
 /* The main thread's side of a finished job: calls back into JavaScript, frees the job. */
 void send_job_report(send_job *j);
+/* Frees a finished (released) job without calling back: its environment is going away. */
+void send_job_discard(send_job *j);
 
 /* The env's worker, started on first use; NULL (errno set) when it cannot be. */
 send_worker *send_worker_for(napi_env env);

@@ -21,7 +21,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -44,6 +46,9 @@ struct send_worker {
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static send_worker *registry;
+/* Each Node.js environment runs on its own thread: the last worker found there, so a download does not
+ * take registry_mu and walk the list (cleared by stop_worker, which runs on that thread too). */
+static _Thread_local send_worker *cached_worker;
 
 static void wake(send_worker *w) {
   uint64_t one = 1;
@@ -105,11 +110,21 @@ static int take_requests(send_worker *w) {
 static void *run(void *arg) {
   send_worker *w = arg;
   struct epoll_event evs[64];
+  int epoll_failed = 0;
   for (;;) {
     int n = epoll_wait(w->epfd, evs, 64, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      n = 0;
+      /* Cannot happen with our own epoll fd; if it does, say so once and back off instead of spinning.
+       * The wake eventfd is then not seen either: stopping is checked here too. */
+      if (!epoll_failed) fprintf(stderr, "pxekit sendfile thread: epoll_wait: %s (retrying every 100 ms)\n", strerror(errno));
+      epoll_failed = 1;
+      usleep(100 * 1000);
+      pthread_mutex_lock(&w->mu);
+      int stop = w->stopping;
+      pthread_mutex_unlock(&w->mu);
+      if (stop) break;
+      continue;
     }
     int requests = 0;
     for (int i = 0; i < n; i++) {
@@ -154,10 +169,18 @@ static void stop_worker(void *arg) {
   pthread_mutex_unlock(&w->mu);
   wake(w);
   pthread_join(w->thread, NULL);
+  /* Jobs still running, or done but not yet reported: their callbacks can no longer run. */
   for (send_job *j = w->running, *nx; j != NULL; j = nx) {
     nx = j->next;
     send_job_release(j);
+    send_job_discard(j);
   }
+  for (send_job *j = w->done, *nx; j != NULL; j = nx) {
+    nx = j->queued;
+    send_job_discard(j);
+  }
+  w->running = w->done = NULL;
+  if (cached_worker == w) cached_worker = NULL;
   close(w->epfd);
   close(w->wakefd);
   pthread_mutex_lock(&registry_mu);
@@ -203,6 +226,7 @@ static send_worker *start_worker(napi_env env) {
 }
 
 send_worker *send_worker_for(napi_env env) {
+  if (cached_worker != NULL && cached_worker->env == env) return cached_worker;
   pthread_mutex_lock(&registry_mu);
   send_worker *w = registry;
   while (w != NULL && w->env != env) w = w->next_worker;
@@ -211,6 +235,7 @@ send_worker *send_worker_for(napi_env env) {
     registry = w;
   }
   pthread_mutex_unlock(&registry_mu);
+  if (w != NULL) cached_worker = w;
   return w;
 }
 
