@@ -111,6 +111,18 @@ export async function atftpOnce(
   };
 }
 
+/**
+ * "each 7.9-12.1 s, p50 8.3 s": the spread of a concurrent load's transfer times. The row's rate is the
+ * whole load over its wall, which the slowest transfer sets; this says whether all were slow or one was
+ * held up (a lost packet waits out the client's 5 s retransmission timer).
+ */
+export function spreadNote(seconds: readonly number[]): string {
+  const s = seconds.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length < 2) return '';
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!.toFixed(1);
+  return `each ${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)} s, p50 ${at(0.5)} s, p99 ${at(0.99)} s`;
+}
+
 /** `n` curl processes started together in the client namespace; aggregate rate of the successful ones. */
 export async function curlConcurrent(
   lan: Lan,
@@ -120,14 +132,14 @@ export async function curlConcurrent(
   extra: string[] = [],
   timeoutSec = 150,
 ): Promise<Transfer> {
-  // One line per curl: "<bytes> <exit code> <status> <error message>" (curl >= 7.75 for exitcode/errormsg).
+  // One line per curl: "<bytes> <exit code> <status> <seconds> <error message>" (curl >= 7.75 for exitcode/errormsg).
   const curl = [
     'curl',
     '-s',
     '-o',
     '/dev/null',
     '-w',
-    "'%{size_download} %{exitcode} %{response_code} %{errormsg}\\n'",
+    "'%{size_download} %{exitcode} %{response_code} %{time_total} %{errormsg}\\n'",
     '--max-time',
     String(timeoutSec),
     ...extra,
@@ -142,11 +154,12 @@ export async function curlConcurrent(
   // The most frequent failure, e.g. "curl 69: TFTP: Access Violation" (x184).
   const errors = new Map<string, number>();
   for (const l of lines) {
-    const [size, code, status, ...msg] = l.split(' ');
+    const [size, code, status, , ...msg] = l.split(' ');
     const key = `curl ${code}${statusNote(status)}: ${msg.join(' ')}`;
     if (Number(size) !== expect) errors.set(key, (errors.get(key) ?? 0) + 1);
   }
   const top = [...errors].sort((a, b) => b[1] - a[1])[0];
-  const detail = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';
+  const failures = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';
+  const detail = [failures, spreadNote(lines.map((l) => Number(l.split(' ')[3])))].filter(Boolean).join('; ');
   return { bytes, ms: r.elapsedMs, mibps: rate(bytes, r.elapsedMs), failed, detail };
 }
