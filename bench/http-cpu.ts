@@ -7,7 +7,7 @@
  * rounds is printed with every run.
  * Environment (BENCH_HTTP_CPU_*): ROUNDS (5), REPS (4), CONC (20), SIZE_MIB (64), REQS (1),
  * NGINX=0 (pxekit only), VARIANTS='name:K=V,K=V;name2:' (pxekit started with extra environment, e.g.
- * PXEKIT_SENDFILE_CORK=1; BENCH_BIN=<other checkout>/bin/pxekit.js runs that build: old vs new),
+ * PXEKIT_SENDFILE_CORK=0; BENCH_BIN=<other checkout>/bin/pxekit.js runs that build: old vs new),
  * PERF=stat|record (perf on the server while it sends; PERF_DIR, PERF_EVENTS).
  * Usage: npm run bench:http-cpu
  */

@@ -4,10 +4,9 @@
  * instead of reading it into buffers and writing those back out. Node keeps the socket: headers go out
  * through it first, the body through the addon, then node ends the response as usual (keep-alive
  * intact). A lean-path response (lean-response.ts) hands its head to the addon instead, which sends it with
- * MSG_MORE right before the body, so it leaves in the body's first segment. With PXEKIT_SENDFILE_CORK=1
- * the socket is corked (TCP_CORK) from the headers to the body's end,
- * as nginx's `tcp_nopush`: full segments only, headers in the first one (send-file.c and
- * core/native/send-file.ts say why, and why it is off by default). While the kernel sends, node sees
+ * MSG_MORE right before the body, so it leaves in the body's first segment. The socket is corked
+ * (TCP_CORK) from the headers to the body's end, as nginx's `tcp_nopush`: full segments only, headers in
+ * the first one (core/native/send-file.ts says why; PXEKIT_SENDFILE_CORK=0 turns it off). While the kernel sends, node sees
  * no socket activity, so the idle timer is re-armed on progress: a client that stops reading still meets
  * the server's idle timeout, which destroys the socket and cancels the send.
  */
@@ -77,7 +76,7 @@ export async function sendByKernel(
 ): Promise<BodyResult> {
   const socket = res.socket!;
   const fd = socketFd(res)!;
-  // Corked (PXEKIT_SENDFILE_CORK=1, else a no-op): the headers wait in the socket for the first body bytes,
+  // Corked (a no-op with PXEKIT_SENDFILE_CORK=0): the headers wait in the socket for the first body bytes,
   // and no sendfile call pushes a partial segment; the job uncorks when it ends.
   kernel!.cork(fd, true);
   // Only while node still has the descriptor open (else the number may already be another file's).

@@ -21,9 +21,9 @@
  * cancel (the response was destroyed) stops the job within the thread's current call and closes the dup,
  * so the connection goes away as soon as node has closed its descriptor too; cb(ECANCELED) follows.
  *
- * Corked when the caller asks (PXEKIT_SENDFILE_CORK=1; off by default, send-file.ts says why: a single
- * download ran slower corked). As nginx's `tcp_nopush`: node's sockets have TCP_NODELAY on, so without a
- * cork every sendfile call that ends inside a segment, or finds little room in the send buffer, pushes a short segment out
+ * Corked when the caller asks (it does unless PXEKIT_SENDFILE_CORK=0; send-file.ts gives the measurements).
+ * As nginx's `tcp_nopush`: node's sockets have TCP_NODELAY on, so without a cork every sendfile call that
+ * ends inside a segment, or finds little room in the send buffer, pushes a short segment out
  * (17 % more packets per GiB than nginx on the bench's veth link, each one costing both ends). The
  * caller corks before node writes the headers, so they leave with the first body bytes; the job takes
  * the cork off when it finishes, whatever the outcome, so the last partial segment goes out at once

@@ -1,12 +1,16 @@
 /**
  * Zero-copy file bodies (send-file.c): hands a socket to sendfile(2) for `length` bytes of a file and
  * resolves when they are all sent, the socket failed, or the caller cancelled. Undefined without the
- * addon (callers then read and write as usual). With PXEKIT_SENDFILE_CORK=1 the socket is corked first
- * (TCP_CORK, so that the headers leave with the body's first bytes, as nginx's `tcp_nopush`); the send
- * uncorks it when it ends. Off by default: corked, one download of 1 GiB ran at 0.79x nginx's rate and
- * uncorked at 0.99x (npm run bench:http-cpu, CONC=1 SIZE_MIB=1024, 6 rounds of 3, uncorked faster in all
- * 6), while the cork's saving (19,000 instead of 24,000 packets per GiB, less CPU per GiB) did not make
- * 20 concurrent downloads measurably faster.
+ * addon (callers then read and write as usual). The socket is corked first (TCP_CORK, as nginx's
+ * `tcp_nopush`: the headers leave with the body's first bytes, and no sendfile call pushes a partial
+ * segment); the send uncorks it when it ends. PXEKIT_SENDFILE_CORK=0 turns that off.
+ * Why on: node's sockets have TCP_NODELAY, so uncorked every sendfile call that ends inside a segment
+ * pushes a short one (about 24,900 packets per GiB against nginx's 20,300). On the Intel bench machine
+ * (2026-12-06) one 1 GiB download then ran at 1,900-2,000 MiB/s, corked at 2,300-2,600 (nginx
+ * 2,600-2,900), and 20 concurrent downloads at the same rate either way (`npm run bench:http-cpu`,
+ * CONC=1 SIZE_MIB=1024, 4-5 rounds of 3, VARIANTS='plain:PXEKIT_SENDFILE_CORK=0;cork:'). On the AMD machine
+ * of earlier sessions the single download ran slower corked (0.79x nginx against 0.99x), with sendfile
+ * still on the event loop: measure before turning it off.
  */
 import { constants } from 'node:os';
 import { nativeBinding } from './binding.js';
@@ -28,8 +32,8 @@ export interface KernelSender {
   /** The addon sends a response head given to `send` (else the caller writes it first). */
   readonly takesHead: boolean;
   /**
-   * TCP_CORK on (hold partial segments) or off (push them now) on a socket the caller has open, when
-   * PXEKIT_SENDFILE_CORK=1 (else nothing). A send started after `cork(fd, true)` takes the cork off when it
+   * TCP_CORK on (hold partial segments) or off (push them now) on a socket the caller has open (nothing
+   * when PXEKIT_SENDFILE_CORK=0). A send started after `cork(fd, true)` takes the cork off when it
    * ends, whatever the outcome.
    */
   cork(socketFd: number, on: boolean): void;
@@ -39,7 +43,7 @@ export interface KernelSender {
 export function kernelSender(): KernelSender | undefined {
   const b = nativeBinding().binding;
   if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return undefined;
-  const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '1' ? b.corkSocket : undefined;
+  const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '0' ? undefined : b.corkSocket;
   const send = (socketFd: number, fileFd: number, position: number, length: number, head?: Buffer): KernelSend => {
     let finished = false;
     let last = 0;

@@ -26,9 +26,9 @@ const skip = !hasCurl
 const MiB = 1 << 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-// This file runs the sendfile path corked (off by default, core/native/send-file.ts), so that the uncork
-// at the body's end is tested; every other HTTP test runs it uncorked. Set before the first send reads it.
-process.env.PXEKIT_SENDFILE_CORK = '1';
+// The sendfile path corks the socket by default (core/native/send-file.ts): the uncork at the body's end
+// is tested below. Nothing here may turn it off.
+delete process.env.PXEKIT_SENDFILE_CORK;
 
 async function withDisk(fn: (f: Awaited<ReturnType<typeof startHttpFixture>>, dir: string) => Promise<void>) {
   const dir = await mkdtemp(join(tmpdir(), 'pxekit-sendfile-'));
