@@ -14,8 +14,10 @@ const row = (bench: string, target: string, value: number | undefined, note = ''
   higherIsBetter: higher,
 });
 
+// Progress and a per-bench table first (the final table is the one that counts), then the final table.
 const log = (rows: Row[]) =>
-  `[bench 10:00] progress\n\n## TFTP\n\n| stale | table |\n\n## pxekit bench (2026-12-06T10:00Z, 60 s)\n\n${formatTable(rows)}\n\nskipped x\n`;
+  '[bench 10:00] progress\n\n## TFTP\n\n| stale | table |\n\n' +
+  `## pxekit bench (2026-12-06T10:00Z, 60 s)\n\n${formatTable(rows)}\n\nskipped x\n`;
 
 const page = [
   '# Benchmarks',
