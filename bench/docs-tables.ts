@@ -11,6 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { TABLE_COLUMNS } from './lib/report.js';
 
 /** The section heading (start of the line) that holds each bench's table. */
 export const SECTIONS: Readonly<Record<string, string>> = {
@@ -41,6 +42,8 @@ export function docsRowsByBench(log: string): Map<string, string[]> {
   if (start < 0) throw new Error('no final table ("## pxekit bench (...)") in the log: did the run finish?');
   const lines = log.slice(start).split('\n').slice(1);
   const table = lines.slice(lines.findIndex((l) => l.startsWith('|')));
+  if (cells(table[0] ?? '').join('|') !== TABLE_COLUMNS.join('|'))
+    throw new Error(`the final table's columns are not ${TABLE_COLUMNS.join(', ')} (bench/lib/report.ts changed?)`);
   const out = new Map<string, string[]>();
   for (const line of table.slice(2)) {
     if (!line.startsWith('|')) break;
@@ -66,7 +69,10 @@ export function replaceTables(page: string, byBench: Map<string, string[]>): str
     if (head < 0 || (next >= 0 && head > next)) throw new Error(`docs: no result table in "${heading.trim()}"`);
     const bodyStart = head + DOCS_HEAD.length + 2;
     // The old table ends at the first line after the rule that is not a table row (or at the page's end).
-    const lineEnd = (from: number) => (text.indexOf('\n', from) < 0 ? text.length : text.indexOf('\n', from));
+    const lineEnd = (from: number) => {
+      const nl = text.indexOf('\n', from);
+      return nl < 0 ? text.length : nl;
+    };
     let end = lineEnd(bodyStart);
     while (end < text.length && text.startsWith('|', end + 1)) end = lineEnd(end + 1);
     text = `${text.slice(0, head)}\n${DOCS_HEAD}\n${DOCS_RULE}\n${rows.join('\n')}${text.slice(end)}`;

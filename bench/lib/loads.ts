@@ -147,19 +147,24 @@ export async function curlConcurrent(
   ].join(' ');
   const script = `for i in $(seq 1 ${n}); do ${curl} & done; wait`;
   const r = await lan.execIn(lan.cliNs, 'bash', ['-c', script], { timeoutMs: (timeoutSec + 20) * 1000 });
-  const lines = r.stdout.split('\n').filter(Boolean);
-  const ok = lines.filter((l) => Number(l.split(' ')[0]) === expect).length;
+  const runs = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [size, code, status, seconds, ...msg] = l.split(' ');
+      return { size: Number(size), code, status, seconds: Number(seconds), msg: msg.join(' ') };
+    });
+  const ok = runs.filter((c) => c.size === expect).length;
   const bytes = ok * expect;
   const failed = n - ok;
   // The most frequent failure, e.g. "curl 69: TFTP: Access Violation" (x184).
   const errors = new Map<string, number>();
-  for (const l of lines) {
-    const [size, code, status, , ...msg] = l.split(' ');
-    const key = `curl ${code}${statusNote(status)}: ${msg.join(' ')}`;
-    if (Number(size) !== expect) errors.set(key, (errors.get(key) ?? 0) + 1);
+  for (const c of runs) {
+    const key = `curl ${c.code}${statusNote(c.status)}: ${c.msg}`;
+    if (c.size !== expect) errors.set(key, (errors.get(key) ?? 0) + 1);
   }
   const top = [...errors].sort((a, b) => b[1] - a[1])[0];
   const failures = failed ? `${failed} of ${n} failed${top ? `, most: ${top[0].slice(0, 80)} (x${top[1]})` : ''}` : '';
-  const detail = [failures, spreadNote(lines.map((l) => Number(l.split(' ')[3])))].filter(Boolean).join('; ');
+  const detail = [failures, spreadNote(runs.map((c) => c.seconds))].filter(Boolean).join('; ');
   return { bytes, ms: r.elapsedMs, mibps: rate(bytes, r.elapsedMs), failed, detail };
 }

@@ -41,14 +41,8 @@ struct send_worker {
   int stopping;        /* under mu */
   int in_flight;       /* event loop only: jobs not yet reported */
   send_job *running;   /* thread only */
-  struct send_worker *next_worker;
 };
 
-static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
-static send_worker *registry;
-/* Each Node.js environment runs on its own thread: the last worker found there, so a download does not
- * take registry_mu and walk the list (cleared by stop_worker, which runs on that thread too). */
-static _Thread_local send_worker *cached_worker;
 
 static void wake(send_worker *w) {
   uint64_t one = 1;
@@ -180,16 +174,9 @@ static void stop_worker(void *arg) {
     send_job_discard(j);
   }
   w->running = w->done = NULL;
-  if (cached_worker == w) cached_worker = NULL;
+  napi_set_instance_data(w->env, NULL, NULL, NULL); /* a send after this (none can come) would start afresh */
   close(w->epfd);
   close(w->wakefd);
-  pthread_mutex_lock(&registry_mu);
-  for (send_worker **p = &registry; *p != NULL; p = &(*p)->next_worker)
-    if (*p == w) {
-      *p = w->next_worker;
-      break;
-    }
-  pthread_mutex_unlock(&registry_mu);
   uv_close((uv_handle_t *)&w->async, on_async_closed);
 }
 
@@ -225,17 +212,18 @@ static send_worker *start_worker(napi_env env) {
   return w;
 }
 
+/* The env's worker lives in the addon's per-environment slot (N-API instance data: nothing else in the addon
+ * uses it), so finding it is one call, with no lock and no list of environments. */
 send_worker *send_worker_for(napi_env env) {
-  if (cached_worker != NULL && cached_worker->env == env) return cached_worker;
-  pthread_mutex_lock(&registry_mu);
-  send_worker *w = registry;
-  while (w != NULL && w->env != env) w = w->next_worker;
-  if (w == NULL && (w = start_worker(env)) != NULL) {
-    w->next_worker = registry;
-    registry = w;
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) == napi_ok && data != NULL) return data;
+  send_worker *w = start_worker(env);
+  if (w != NULL && napi_set_instance_data(env, w, NULL, NULL) != napi_ok) {
+    napi_remove_env_cleanup_hook(env, stop_worker, w); /* unreachable in practice; never leave a thread */
+    stop_worker(w);                                     /* that nobody can find */
+    errno = EINVAL;
+    return NULL;
   }
-  pthread_mutex_unlock(&registry_mu);
-  if (w != NULL) cached_worker = w;
   return w;
 }
 
