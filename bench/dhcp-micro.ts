@@ -99,7 +99,7 @@ async function runStore(store: string): Promise<void> {
       },
       tftp: { enabled: false },
       http: { enabled: false },
-      plugins: store === 'file' ? [leaseFile({ path: path.join(dir, 'leases.log'), fsync: 'batch', batchMs: 2 })] : [],
+      plugins: store === 'file' ? [leaseFile({ path: path.join(dir, 'leases.log') })] : [],
     });
     await server.start();
     try {

@@ -95,7 +95,7 @@ export function pxekitDhcp6Config(ctx: TargetContext, store: LeaseStoreKind): Re
     log: { level: 'warn' },
     plugins:
       store === 'file'
-        ? [['lease-file', { path: path.join(ctx.workDir, 'leases.log'), fsync: 'batch', batchMs: 2 }]]
+        ? [['lease-file', { path: path.join(ctx.workDir, 'leases.log') }]]
         : [],
   };
 }

@@ -27,7 +27,7 @@ export function pxekitDhcpConfig(ctx: TargetContext, store: LeaseStoreKind): Rec
   const plugins = (base.plugins as unknown[] | undefined) ?? [];
   return {
     ...base,
-    plugins: [...plugins, ['lease-file', { path: path.join(ctx.workDir, 'leases.log'), fsync: 'batch', batchMs: 2 }]],
+    plugins: [...plugins, ['lease-file', { path: path.join(ctx.workDir, 'leases.log') }]],
   };
 }
 

@@ -50,9 +50,10 @@ export default function leaseFile(options: Partial<LeaseFileOptions> = {}) {
           type: 'number',
           minimum: 0,
           maximum: 1000,
-          default: 2,
+          default: 8,
           description:
-            'group-commit window in milliseconds (fsync batch): the first lease of a group waits this long for others',
+            'group-commit window in milliseconds (fsync batch): under load leases are written and synced in groups at ' +
+            'most once per batchMs; a lease that finds the log idle is written at once',
         },
         compactEveryBytes: {
           type: 'integer',

@@ -90,6 +90,22 @@ test('batch mode under steady load: at most one group per batchMs, every commit 
   assert.equal((await r.list()).length, commits.length, 'every resolved commit is in the file');
 });
 
+test('batch mode: a commit that finds the log idle is written at once, not after batchMs', async (t) => {
+  const file = tempFile(t);
+  const s = await open(file, { batchMs: 800 });
+  await s.commit(w(macOf(1), ipOf(1), 5000), 1);
+  await new Promise((r) => setTimeout(r, 850)); // the log is idle again
+  const started = performance.now();
+  await s.commit(w(macOf(2), ipOf(2), 5000), 1);
+  const took = performance.now() - started;
+  assert.ok(took < 400, `an idle commit waited ${took.toFixed(0)} ms (the window is 800)`);
+  // The next one, right after, waits out the window: under load groups are spaced batchMs apart.
+  const next = performance.now();
+  await s.commit(w(macOf(3), ipOf(3), 5000), 1);
+  assert.ok(performance.now() - next > 600, 'a commit within batchMs of the last group waits for the window');
+  assert.equal(s.writer!.syncs, 3);
+});
+
 test('a failed write rejects the waiting commit with PXE_ERR_LEASE_STORE and every later change', async (t) => {
   const file = tempFile(t);
   await mkdir(path.dirname(file), { recursive: true });
