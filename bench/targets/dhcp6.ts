@@ -93,10 +93,7 @@ export function pxekitDhcp6Config(ctx: TargetContext, store: LeaseStoreKind): Re
     tftp: { enabled: false },
     http: { enabled: false },
     log: { level: 'warn' },
-    plugins:
-      store === 'file'
-        ? [['lease-file', { path: path.join(ctx.workDir, 'leases.log') }]]
-        : [],
+    plugins: store === 'file' ? [['lease-file', { path: path.join(ctx.workDir, 'leases.log') }]] : [],
   };
 }
 
