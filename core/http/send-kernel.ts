@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import type { HttpResponseLike } from './exchange.js';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { ECANCELED, kernelSender, type KernelSender } from '../native/send-file.js';
+import { ECANCELED, kernelSender, kernelSenderFailure, type KernelSender } from '../native/send-file.js';
 
 const { EPIPE, ECONNRESET } = constants.errno;
 
@@ -47,6 +47,15 @@ function socketFd(res: HttpResponseLike): number | undefined {
   // TCPWrap exposes its descriptor; TLS and injected sockets have none (or -1).
   const fd = handle?.fd;
   return typeof fd === 'number' && fd >= 0 && !('encrypted' in (res.socket ?? {})) ? fd : undefined;
+}
+
+/**
+ * Sets the sendfile path up now (its thread starts): undefined when it is ready or not offered (no addon,
+ * PXEKIT_SENDFILE=0), else why it cannot start — file bodies then take the buffered path.
+ */
+export function prepareKernelSend(): string | undefined {
+  if (kernel === null) kernel = kernelSender();
+  return kernel === undefined ? kernelSenderFailure() : undefined;
 }
 
 /** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */

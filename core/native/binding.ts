@@ -67,6 +67,8 @@ export interface NativeBinding {
   dgramLocalPort?(h: Handle): number;
   dgramClose?(h: Handle): void;
   sendFileProgress(job: Handle): number;
+  /** Starts the sendfile thread now: undefined once it runs, else why it cannot. Absent in a stale build. */
+  sendFileStart?(): string | undefined;
   /** TCP_CORK on a socket (send-file.c); 0 or an errno. Absent in a stale build. */
   corkSocket?(socketFd: number, on: boolean): number;
   /** The TFTP listening socket with each request's destination address (listen-socket.c); absent in a stale build. */

@@ -234,6 +234,18 @@ static napi_value js_cork(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* sendFileStart() -> undefined once this environment's sendfile thread runs (started now if need be), or why
+ * it cannot: the caller then keeps file bodies on its buffered path instead of failing each download. */
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (send_worker_for(env) != NULL) return NULL;
+  char msg[120];
+  snprintf(msg, sizeof msg, "cannot start the sendfile thread (%s)", strerror(errno));
+  napi_value out;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 void send_file_register(napi_env env, napi_value exports) {
   napi_value yes;
   napi_get_boolean(env, true, &yes);
@@ -243,6 +255,7 @@ void send_file_register(napi_env env, napi_value exports) {
       {"sendFile", NULL, js_send_file, NULL, NULL, NULL, napi_default, NULL},
       {"cancelSendFile", NULL, js_cancel, NULL, NULL, NULL, napi_default, NULL},
       {"sendFileProgress", NULL, js_sent, NULL, NULL, NULL, napi_default, NULL},
+      {"sendFileStart", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 5, d);
+  napi_define_properties(env, exports, sizeof d / sizeof d[0], d);
 }

@@ -13,7 +13,7 @@
  * still on the event loop: measure before turning it off.
  */
 import { constants } from 'node:os';
-import { nativeBinding } from './binding.js';
+import { nativeBinding, type NativeBinding } from './binding.js';
 
 export interface KernelSend {
   /** errno 0 = every byte sent. */
@@ -39,10 +39,23 @@ export interface KernelSender {
   cork(socketFd: number, on: boolean): void;
 }
 
-/** The sendfile path, or undefined when the addon is not there (or PXEKIT_SENDFILE=0). */
-export function kernelSender(): KernelSender | undefined {
-  const b = nativeBinding().binding;
+let startFailure: string | undefined;
+
+/** Why the last `kernelSender()` found no path although the addon offers one (its thread could not start). */
+export function kernelSenderFailure(): string | undefined {
+  return startFailure;
+}
+
+/**
+ * The sendfile path, or undefined when the addon is not there (or PXEKIT_SENDFILE=0), or when its thread
+ * cannot start (`kernelSenderFailure()` says why; file bodies then take the buffered path, not an error
+ * per download). `b`: the addon (tests pass a stand-in).
+ */
+export function kernelSender(b: NativeBinding | undefined = nativeBinding().binding): KernelSender | undefined {
+  startFailure = undefined;
   if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return undefined;
+  startFailure = b.sendFileStart?.();
+  if (startFailure !== undefined) return undefined;
   const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '0' ? undefined : b.corkSocket;
   const send = (socketFd: number, fileFd: number, position: number, length: number, head?: Buffer): KernelSend => {
     let finished = false;

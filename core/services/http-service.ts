@@ -4,6 +4,7 @@ import type { ListeningAddress } from '../hooks/server.js';
 import { createRequestHandler, type RequestHandler } from '../http/handler.js';
 import { injectHttp, type HttpInjectRequest, type HttpInjectResponse } from '../http/inject.js';
 import { HttpListener } from '../http/listener.js';
+import { prepareKernelSend } from '../http/send-kernel.js';
 import { raceTimer } from '../util/race-timer.js';
 import { ipv6ListenAddress } from './listen6.js';
 import type { ProtocolService, ServiceHost } from './types.js';
@@ -88,7 +89,19 @@ export class HttpService implements ProtocolService {
     const bound = await this.#http.listen();
     this.#started = true;
     this.#noteUnlimitedTaps();
+    this.#prepareSendfile();
     return bound;
+  }
+
+  /** Starts the sendfile thread with the listener, so a failure is one warning at start, not one per download. */
+  #prepareSendfile(): void {
+    const failure = prepareKernelSend();
+    if (failure === undefined) return;
+    this.#server.log.warn(
+      { event: 'http.sendfile.unavailable', reason: failure },
+      `${failure}: file bodies are read and written through node instead (correct, more CPU per byte); ` +
+        'check the process and thread limits (ulimit -u, systemd TasksMax), or set PXEKIT_SENDFILE=0 to silence this',
+    );
   }
 
   /**

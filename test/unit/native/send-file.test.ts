@@ -16,7 +16,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { nativeBinding } from '../../../core/native/binding.js';
-import { ECANCELED, kernelSender } from '../../../core/native/send-file.js';
+import { ECANCELED, kernelSender, kernelSenderFailure } from '../../../core/native/send-file.js';
 
 const sender = kernelSender();
 const skip = !sender && `sendfile path not available (${nativeBinding().reason ?? 'PXEKIT_SENDFILE=0'})`;
@@ -203,5 +203,21 @@ test('sendfile: a worker thread that exits with a send in flight stops it; the p
   } finally {
     srv.close();
     body.done();
+  }
+});
+
+test('sendfile: a thread that cannot start turns the path off with the reason, instead of failing each send', () => {
+  const reason = 'cannot start the sendfile thread (Resource temporarily unavailable)';
+  const standIn = {
+    ...nativeBinding().binding!,
+    sendFile: () => assert.fail('no send may start'),
+    sendFileStart: () => reason,
+  };
+  assert.equal(kernelSender(standIn), undefined);
+  assert.equal(kernelSenderFailure(), reason);
+  // The real addon starts its thread (or has it running) and clears the reason.
+  if (!skip) {
+    assert.ok(kernelSender());
+    assert.equal(kernelSenderFailure(), undefined);
   }
 });
