@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { realnetAvailable, which, withLan, type BootResult, type Firmware, type Lan } from '../helpers/realnet.js';
-import { tail } from '../helpers/proc.js';
+import { tail, waitFor } from '../helpers/proc.js';
 import { startPxekit, type LogLine, type PxekitProc } from './pxekit-proc.js';
 
 const MARKER = 'PXEKIT-BOOT-OK';
@@ -56,6 +56,11 @@ async function bootCase(t: TestContext, lan: Lan, px: PxekitProc, c: Case): Prom
     marker: MARKER,
     timeoutSec: c.firmware === 'bios' ? BOUND.bios : BOUND.uefi,
   });
+  // The script's last TFTP ACK and the marker leave the guest together; pxekit logs tftp.done when that ACK
+  // arrives, which may still be on its way when the marker is seen: wait for it (bounded) before reading.
+  const probeDone = () =>
+    since().some((l) => l.event === 'tftp.done' && String(l['path'] ?? '').includes('tftp-probe.txt'));
+  if (boot.ok) await waitFor(probeDone, 5000, 'tftp.done for tftp-probe.txt').catch(() => undefined);
   const logs = since();
   const why = () => diagnostics(boot, logs, px);
   t.diagnostic(`${c.name}: ${boot.result} after ${(boot.elapsedMs / 1000).toFixed(1)} s (QEMU start to marker)`);
