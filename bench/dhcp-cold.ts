@@ -117,23 +117,20 @@ export async function runDhcpColdBench(targets = selectTargets(coldTargets())): 
  * down while Kea itself loses 1 % or more (at most MAX_RATE_CHECKS runs): the rate, and a note of the steps.
  */
 async function keaColdRate(lan: Lan, base: BaseContext): Promise<{ rate: number; note: string }> {
-  let flood: PerfRun;
-  const s = await startServer(keaDhcp(), base);
-  try {
-    flood = await perfdhcp(lan, 20_000, CLIENTS, 5);
-  } finally {
-    await s.stop();
-  }
-  let rate = roundRate(Math.round(flood.rate / 100) * 100);
+  // Every run starts a fresh Kea: the flood's, and each check's (a cold one).
+  const keaRun = async (offered: number, seconds: number): Promise<PerfRun> => {
+    const s = await startServer(keaDhcp(), base);
+    try {
+      return await perfdhcp(lan, offered, CLIENTS, seconds);
+    } finally {
+      await s.stop();
+    }
+  };
+  const flood = await keaRun(20_000, 5);
+  let rate = roundRate(flood.rate);
   const checks: RateCheck[] = [];
   for (let i = 0; i < MAX_RATE_CHECKS; i++) {
-    const k = await startServer(keaDhcp(), base);
-    let r: PerfRun;
-    try {
-      r = await perfdhcp(lan, rate, CLIENTS, SECONDS);
-    } finally {
-      await k.stop();
-    }
+    const r = await keaRun(rate, SECONDS);
     checks.push({ offered: rate, completed: r.rate, failedPct: r.failedPct });
     progress(`dhcp-cold: cold Kea at ${rate}/s: ${r.rate.toFixed(0)}/s completed, ${r.failedPct.toFixed(2)} % failed`);
     const next = nextRateToCheck(rate, r.rate, r.failedPct);

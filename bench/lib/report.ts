@@ -21,10 +21,10 @@ export const rowOf =
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
-/** Text table (Markdown pipe syntax, so it can be pasted into docs as is). */
 /** The printed table's columns, in order (bench/docs-tables.ts reads them back). */
 export const TABLE_COLUMNS = ['bench', 'metric', 'target', 'value', 'unit', 'ratio', 'note'] as const;
 
+/** Text table (Markdown pipe syntax, so it can be pasted into docs as is). */
 export function formatTable(rows: readonly Row[]): string {
   const head: string[] = [...TABLE_COLUMNS];
   const body: string[][] = [];

@@ -119,6 +119,11 @@ int send_job_pump(send_job *j) {
   return 0;
 }
 
+/* Why send_worker_for failed (its errno), worded once for both calls that start the thread. */
+static void start_failure(char *buf, size_t len) {
+  snprintf(buf, len, "cannot start the sendfile thread (%s)", strerror(errno));
+}
+
 static napi_value js_send_file(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -143,9 +148,9 @@ static napi_value js_send_file(napi_env env, napi_callback_info info) {
   }
   send_worker *w = send_worker_for(env);
   if (w == NULL) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "sendFile: cannot start its thread (%s); set PXEKIT_SENDFILE=0 to send file bodies without it",
-             strerror(errno));
+    char why[120], msg[200];
+    start_failure(why, sizeof why);
+    snprintf(msg, sizeof msg, "sendFile: %s; set PXEKIT_SENDFILE=0 to send file bodies without it", why);
     napi_throw_error(env, NULL, msg);
     return NULL;
   }
@@ -240,7 +245,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   (void)info;
   if (send_worker_for(env) != NULL) return NULL;
   char msg[120];
-  snprintf(msg, sizeof msg, "cannot start the sendfile thread (%s)", strerror(errno));
+  start_failure(msg, sizeof msg);
   napi_value out;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &out);
   return out;

@@ -50,6 +50,8 @@ export interface WalWriterOptions {
 }
 
 const RESOLVED = Promise.resolve();
+/** A wait for the group window shorter than this is not worth a timer (node's timers have 1 ms steps). */
+const TIMER_MIN_MS = 0.2;
 
 function deferred(): NonNullable<Group['done']> {
   let resolve!: () => void;
@@ -152,12 +154,10 @@ export class WalWriter {
   #kick(): void {
     if (this.#draining || this.#scheduled) return;
     this.#scheduled = true;
-    if (this.#o.fsync !== 'batch' || this.#o.batchMs <= 0) {
+    const wait = this.#windowLeft();
+    if (wait === undefined)
       queueMicrotask(this.#go); // records queued in this same tick still share the write
-      return;
-    }
-    const wait = this.#lastGroupAt + this.#o.batchMs - performance.now();
-    if (wait > 0.2) this.#timer = setTimeout(this.#go, wait);
+    else if (wait > TIMER_MIN_MS) this.#timer = setTimeout(this.#go, wait);
     else this.#immediate = setImmediate(this.#go);
   }
 
@@ -194,10 +194,16 @@ export class WalWriter {
    * starting a group of a few records.
    */
   async #gather(): Promise<void> {
-    if (this.#o.fsync !== 'batch' || this.#o.batchMs <= 0) return;
-    const wait = this.#lastGroupAt + this.#o.batchMs - performance.now();
-    if (wait > 0.2 && this.#idle.length === 0) await new Promise((r) => setTimeout(r, wait));
+    const wait = this.#windowLeft();
+    if (wait === undefined) return;
+    if (wait > TIMER_MIN_MS && this.#idle.length === 0) await new Promise((r) => setTimeout(r, wait));
     this.#lastGroupAt = performance.now();
+  }
+
+  /** `batch` with a window: ms until the next group may start (<= 0: now); undefined when groups are not spaced. */
+  #windowLeft(): number | undefined {
+    if (this.#o.fsync !== 'batch' || this.#o.batchMs <= 0) return undefined;
+    return this.#lastGroupAt + this.#o.batchMs - performance.now();
   }
 
   async #writeGroup(group: Group): Promise<void> {
