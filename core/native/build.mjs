@@ -14,6 +14,7 @@ const sources = [
   'poll-socket.c',
   'udp-socket.c',
   'udp-arm.c',
+  'file-window.c',
   'listen-socket.c',
   'file-read.c',
   'send-file.c',

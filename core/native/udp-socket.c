@@ -14,6 +14,8 @@
  *       kind 1: socket error, value = errno (e.g. ECONNREFUSED after an ICMP port unreachable)
  *       kind 2: the socket is writable again (after send() answered -EAGAIN and wantWritable(h, true))
  *       kind 3: like 0, and the armed reply was sent for it (see armReply)
+ *       kind 4: reading a chain block back into its slot failed, value = errno (udp-arm.c; EIO: the file
+ *               shrank): from then on send() of a slot answers -errno (other buffers, an ERROR, still go)
  *     cb(kind, value, steps): steps = chain steps taken since the last report (see armChain), reset to 0
  *   send(handle, buf, len) -> bytes sent, or -errno (-EAGAIN: the send buffer is full, nothing sent)
  *   armReply(handle, key, buf, len) / disarm(handle)
@@ -41,9 +43,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Calls cb(kind, value, steps), reporting (and resetting) the chain steps taken since the last call. */
+/* Calls cb(kind, value, steps), reporting (and resetting) the chain steps taken since the last call. The
+ * slots are settled first (udp-arm.c); a failed settle is reported (once) in place of the callback. */
 static void call_js(udp_sock *s, int kind, int32_t value) {
   napi_env env = s->base.env;
+  int err = udp_settle(s);
+  if (err != 0 && !s->settle_reported) {
+    s->settle_reported = 1;
+    kind = 4;
+    value = err;
+  }
   napi_value argv[3];
   napi_create_int32(env, kind, &argv[0]);
   napi_create_int32(env, value, &argv[1]);
@@ -149,8 +158,11 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   ssize_t r;
-  if (s->base.closed) {
-    r = -EBADF;
+  int err = s->base.closed ? EBADF : udp_settle(s);
+  /* After a failed settle a slot may hold stale bytes: it is not sent (an ERROR packet still is). */
+  if (err != 0 && err != EBADF && !udp_is_slot(s, data)) err = 0;
+  if (err != 0) {
+    r = -err;
   } else {
     do r = send(s->base.fd, data, (size_t)n, 0);
     while (r < 0 && errno == EINTR);

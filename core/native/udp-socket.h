@@ -1,6 +1,7 @@
 /* The native transfer socket's state, shared by udp-socket.c (the socket) and udp-arm.c (armed replies). */
 #ifndef PXEKIT_UDP_SOCKET_H
 #define PXEKIT_UDP_SOCKET_H
+#include "file-window.h"
 #include "poll-socket.h"
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,33 +16,44 @@ typedef struct {
   unsigned char arm_key[4];
   const char *arm_data; /* the JS wrapper keeps its Buffer referenced while armed (udp-socket.ts) */
   size_t arm_len;
+  /* Sent after arm_data in the same datagram when not NULL: a chain block's bytes in a file mapping. */
+  const char *arm_body;
+  size_t arm_body_len;
   /* The chain (armChain): the file and the transfer's two lock-step slots (JS keeps them referenced). */
   int chain;
   int chain_fd;
+  file_id chain_file;
   char *chain_slot[2];
   int64_t chain_block; /* absolute number of the armed block */
   int64_t chain_blksize;
   int64_t chain_size;
   int32_t steps; /* chain steps not yet reported to JavaScript */
-  /* The chain's read-ahead: file bytes [ahead_pos, ahead_pos + ahead_len) of chain_fd, read by one
-   * preadv2 for several blocks (udp-arm.c); allocated by the first chain, freed when the socket closes. */
-  char *ahead;
-  int64_t ahead_cap;
-  int64_t ahead_pos;
-  int64_t ahead_len;
-  int ahead_fd;
+  /* The mapped window of the chain's file that the next blocks are sent from, and the file offset up to
+   * which its pages were last seen in the page cache (udp-arm.c). */
+  file_window *win;
+  int64_t resident_to;
+  /* The first block whose slot holds only its header (its bytes went from the mapping), 0 when none; see
+   * udp_settle. settle_err: a settle's read failed (sticky: nothing more is sent); reported once. */
+  int64_t lazy_from;
+  int settle_err;
+  int settle_reported;
 } udp_sock;
 
 void udp_arm(udp_sock *s, const unsigned char *key, const char *data, size_t len);
 /* Drops the armed reply and stops the chain. */
 void udp_disarm(udp_sock *s);
-/* At close: udp_disarm and frees the chain's read-ahead. */
+/* At close: udp_disarm and lets go of the chain's file window. */
 void udp_chain_free(udp_sock *s);
 /* The socket in argv[0] of a call taking `n` arguments (all read into argv), or NULL with a TypeError pending. */
 udp_sock *udp_sock_call(napi_env env, napi_callback_info info, size_t n, napi_value *argv);
 /* udp-arm.c: armed replies and the lock-step chain. 0: not sent; 1: sent (tell JavaScript); 2: sent and
  * the chain armed the next block (JavaScript need not run). */
 int udp_fire_armed(udp_sock *s, ssize_t n);
+/* Before JavaScript may look at the slots: reads the blocks it may still send into them (udp-arm.c's
+ * header comment). 0, or the errno of a failed read (then and from then on). */
+int udp_settle(udp_sock *s);
+/* Whether p points into one of the chain's slots. */
+int udp_is_slot(const udp_sock *s, const void *p);
 napi_value udp_js_arm_reply(napi_env env, napi_callback_info info);
 napi_value udp_js_disarm(napi_env env, napi_callback_info info);
 napi_value udp_js_arm_chain(napi_env env, napi_callback_info info);

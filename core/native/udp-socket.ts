@@ -95,6 +95,8 @@ export class NativeUdpSocket {
         this.unreported = 0;
         this.events.onPacket(this.recv, value, kind === 3, all);
       } else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
+      else if (kind === 4)
+        this.events.onError(errnoError(value, 'pread')); // a chain block could not be read back
       else this.flush();
     });
   }

@@ -237,6 +237,8 @@ export class Session {
   }
 
   #onSocketError(err: NodeJS.ErrnoException): void {
+    // The native socket could not read a block it had sent from the file's mapping back into its slot.
+    if (err.syscall === 'pread' && this.#transfer) return this.#transfer.readFailed(err);
     // ECONNREFUSED on a connected socket = ICMP port unreachable: the client is gone, stop now.
     this.#host.log.debug({ err, client: this.client }, 'tftp: transfer socket error');
     this.abort(`client unreachable (${err.code ?? err.message})`, false);

@@ -167,7 +167,7 @@ export class ReadTransfer {
       this.#phase = 'data';
       this.#guarded(() => this.#pump());
     };
-    openBlockFeed(this.#o, highWater).then(ready, (err: unknown) => this.#readFailed(err));
+    openBlockFeed(this.#o, highWater).then(ready, (err: unknown) => this.readFailed(err));
   }
 
   /** Retransmission wait: the timeout, doubled per consecutive timeout (`tries`) up to MAX_BACKOFF_MS. */
@@ -264,7 +264,7 @@ export class ReadTransfer {
     const buf = this.#slot(block);
     const n = src.fill(buf, 4, this.#blksize);
     if (src.error) {
-      this.#readFailed(src.error);
+      this.readFailed(src.error);
       return false;
     }
     if (n === undefined) {
@@ -329,7 +329,7 @@ export class ReadTransfer {
       return;
     }
     if (this.#phase === 'opening' || (this.#phase === 'data' && this.#sent === this.#acked)) {
-      if (++this.#tries > this.#retries) return this.#readFailed(new Error('file source stalled'));
+      if (++this.#tries > this.#retries) return this.readFailed(new Error('file source stalled'));
       this.#timer.arm(this.#wait());
       return;
     }
@@ -349,11 +349,12 @@ export class ReadTransfer {
     try {
       fn();
     } catch (err) {
-      this.#readFailed(err);
+      this.readFailed(err);
     }
   }
 
-  #readFailed(err: unknown): void {
+  /** The file could not be read (here, or by the socket's chain): ERROR 0 to the client, outcome read-error. */
+  readFailed(err: unknown): void {
     if (this.#phase === 'finished') return;
     this.#o.socket.send(encodeError(TftpErrorCode.NotDefined, 'read error'));
     this.#finish('read-error', err instanceof Error ? err.message : String(err));

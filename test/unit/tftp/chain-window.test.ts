@@ -1,0 +1,104 @@
+/**
+ * The chain's file windows (core/native/file-window.c): blocks go out from a shared read-only mapping of the
+ * file, 2 MiB at a time. A file larger than one window, two chains on one file, and a file cut short under
+ * the chain (the send fails inside the kernel, the socket reports a read error: no crash, no bad block).
+ */
+import assert from 'node:assert/strict';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { test } from 'node:test';
+import { NativeUdpSocket } from '../../../core/native/udp-socket.js';
+import { ack, client, diskTransfer, pattern, skip, tempFile } from './chain-rig.js';
+
+const WINDOW = 2 << 20; // FILE_WINDOW_BYTES
+
+test('a file over two windows arrives byte for byte (a block straddles the 2 MiB boundary)', { skip }, async (t) => {
+  const BS = 1468; // 2 MiB is not a multiple: block 1429 holds bytes on both sides of the boundary
+  const data = pattern(WINDOW + 40 * BS + 11);
+  const { s, peer, done, wakeups } = await diskTransfer(t, data, BS, 1000);
+  const got: Buffer[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const pkt = await peer.next();
+    const block = pkt.readUInt16BE(2);
+    assert.equal(block, got.length + 1, 'blocks in order, none twice');
+    got.push(Buffer.from(pkt.subarray(4)));
+    peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+    if (pkt.length < 4 + BS) break;
+  }
+  const stats = await done;
+  assert.ok(Buffer.concat(got).equals(data), 'the file arrives byte for byte');
+  assert.equal(stats.outcome, 'done');
+  assert.ok(wakeups() < 12, `JavaScript woke ${wakeups()} times for ${stats.blocks} ACKs`);
+});
+
+test('two chains on one file share its window; each sends its own blocks', { skip }, async (t) => {
+  const BS = 512;
+  const data = pattern(64 * BS + 1);
+  const fd = openSync(tempFile(t, data), 'r');
+  t.after(() => closeSync(fd));
+  const rigs = await Promise.all(
+    [0, 1].map(async () => {
+      const peer = await client(t);
+      const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+        onPacket: () => undefined,
+        onError: (err) => assert.fail(err),
+      });
+      t.after(() => s.close());
+      const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+      slots[0].writeUInt32BE((3 << 16) | 2, 0);
+      data.copy(slots[0], 4, BS, 2 * BS);
+      s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+      return { peer, s };
+    }),
+  );
+  // Interleaved: client 0 is always a few blocks ahead of client 1.
+  for (let b = 1; b <= 60; b++) {
+    for (const [i, { peer, s }] of rigs.entries()) {
+      const block = b - i * 3;
+      if (block < 1) continue;
+      peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+      const got = await peer.next();
+      assert.equal(got.readUInt16BE(2), block + 1);
+      assert.ok(got.subarray(4).equals(data.subarray(block * BS, (block + 1) * BS)), `chain ${i}: block ${block + 1}`);
+    }
+  }
+});
+
+test('a file cut short under the chain: the socket reports a read error, sends no bad block', { skip }, async (t) => {
+  const BS = 1468;
+  const data = pattern(40 * BS); // 15 pages
+  const file = tempFile(t, data);
+  const fd = openSync(file, 'r');
+  t.after(() => closeSync(fd));
+  const peer = await client(t);
+  const errors: NodeJS.ErrnoException[] = [];
+  const s = new NativeUdpSocket('127.0.0.1', '127.0.0.1', peer.port, {
+    onPacket: () => undefined,
+    onError: (err) => void errors.push(err),
+  });
+  t.after(() => s.close());
+  const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
+  slots[0].writeUInt32BE((3 << 16) | 2, 0);
+  data.copy(slots[0], 4, BS, 2 * BS);
+  s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+  for (let b = 1; b <= 5; b++) {
+    peer.sock.send(ack(b), s.localPort, '127.0.0.1');
+    assert.equal((await peer.next()).readUInt16BE(2), b + 1);
+  }
+  // Block 6 is out and block 7 armed (bytes 8808..10276, page 2). The file now ends in page 1.
+  const w = openSync(file, 'r+');
+  ftruncateSync(w, 3 * BS);
+  closeSync(w);
+  peer.sock.send(ack(6), s.localPort, '127.0.0.1');
+  const deadline = Date.now() + 2000;
+  while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(errors[0]?.syscall, 'pread', 'reported as the file read it is');
+  assert.equal(errors[0]?.code, 'EIO');
+  // Nothing more from the slots (their bytes are not the file's); other packets, an ERROR, still go out.
+  s.send(slots[1], 4 + BS);
+  const error = Buffer.from([0, 5, 0, 0, 0x78, 0]);
+  s.send(error);
+  const next = await peer.next();
+  assert.ok(next.equals(error), `only the ERROR reached the client (got opcode ${next.readUInt16BE(0)})`);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(errors.at(-1)?.syscall, 'send', 'the slot send was refused');
+});
