@@ -137,10 +137,12 @@ export class NativeUdpSocket {
   }
 
   /**
-   * armReply, and then the addon goes on by itself: each time the armed block goes out it reads the next
-   * one from `chain.fd` (page cache only) into the other slot and arms it, until the block that ends the
-   * file, a block not in the page cache, or a failed send. JavaScript learns how many ACKs it answered
-   * from onPacket's `steps` or from chainSteps(). Not armed (false) while sends are queued.
+   * armReply, and then the addon goes on by itself: each time the armed block goes out it arms the next
+   * one (its header in the other slot, its bytes sent from a shared mapping of `chain.fd`'s file, page
+   * cache only), until the block that ends the file, a block not in the page cache, or a failed send. The
+   * slots hold whole blocks again whenever JavaScript can look (every callback and call settles them).
+   * JavaScript learns how many ACKs it answered from onPacket's `steps` or from chainSteps(). Not armed
+   * (false) while sends are queued.
    */
   armChain(prefix: number, buf: Buffer, len: number, chain: ChainSource): boolean {
     if (this.closed || this.queue.length > 0 || this.b.armChain === undefined) return false;
