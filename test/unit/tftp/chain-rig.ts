@@ -119,3 +119,23 @@ export async function diskTransfer(t: TestContext, data: Buffer, blksize: number
 }
 
 export const ack = (block: number) => Buffer.from([0, 4, (block >> 8) & 0xff, block & 0xff]);
+
+/** A lock-step client: takes DATA blocks in order (none twice), ACKs each, until the short one (at most `max`). */
+export async function receiveAll(
+  peer: Awaited<ReturnType<typeof client>>,
+  s: NativeUdpSocket,
+  bs: number,
+  max: number,
+): Promise<Buffer> {
+  const got: Buffer[] = [];
+  for (let i = 0; i < max; i++) {
+    const pkt = await peer.next();
+    assert.equal(pkt.readUInt16BE(0), 3, 'DATA');
+    const block = pkt.readUInt16BE(2);
+    assert.equal(block, got.length + 1, 'blocks in order, none twice');
+    got.push(Buffer.from(pkt.subarray(4)));
+    peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+    if (pkt.length < 4 + bs) break;
+  }
+  return Buffer.concat(got);
+}
