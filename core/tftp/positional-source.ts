@@ -84,8 +84,12 @@ export class PositionalBlockSource {
     }
     const n = rc.call(this.#reader, target, offset, want, this.#filePos);
     if (n < 0) return undefined;
+    if (n === 0) {
+      this.#shrank();
+      return undefined;
+    }
     this.#filePos += n;
-    if (n === 0 || this.#filePos >= this.#size) this.#eof = true;
+    if (this.#filePos >= this.#size) this.#eof = true;
     if (n === want || this.#eof) return n;
     this.#filled = n;
     return undefined;
@@ -176,10 +180,20 @@ export class PositionalBlockSource {
   }
 
   #advance(n: number): void {
-    if (n === 0) this.#eof = true; // the file shrank: the transfer ends short rather than hang
+    if (n === 0) return this.#shrank();
     this.#end += n;
     this.#filePos += n;
     if (this.#filePos >= this.#size) this.#eof = true;
+  }
+
+  /**
+   * The file ended before the size announced (it shrank since the request): an error, not a short last
+   * block, so the client gets ERROR 0 rather than a shorter file that looks complete.
+   */
+  #shrank(): void {
+    this.error = new Error(
+      `the file came up short at byte ${this.#filePos} of the ${this.#size} announced (it shrank)`,
+    );
   }
 
   #wake(): void {

@@ -1,12 +1,15 @@
 /** Test-only file source: serves a directory through `FileHandle`s (the real disk source lives elsewhere). */
 import { createReadStream, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cachedReadFn } from '../../core/native/file-read.js';
 import type { FileHandle } from '../../core/files/types.js';
 
 /** `positional` (default true) adds `openReader`, as the disk source has; false = streams only. */
 export function dirResolver(
   root: string,
-  opts: { positional?: boolean } = {},
+  /** positional: false → stream only. native: the reader also offers its descriptor and page-cache reads
+   * (as source-disk's does), so transfers over the native socket run the chain. */
+  opts: { positional?: boolean; native?: boolean } = {},
 ): (path: string) => Promise<FileHandle | undefined> {
   return async (path) => {
     // `path` is already a normalised virtual path (no '..'), so joining cannot leave `root`.
@@ -29,10 +32,18 @@ export function dirResolver(
         : {
             openReader: async () => {
               const fh = await fsp.open(full, 'r');
+              const cached = opts.native ? cachedReadFn() : undefined;
               return {
                 read: async (buf: Buffer, off: number, len: number, pos: number) =>
                   (await fh.read(buf, off, len, pos)).bytesRead,
                 close: () => fh.close(),
+                ...(cached
+                  ? {
+                      fd: fh.fd,
+                      readCached: (buf: Buffer, off: number, len: number, pos: number) =>
+                        cached(fh.fd, buf, off, len, pos),
+                    }
+                  : {}),
               };
             },
           }),

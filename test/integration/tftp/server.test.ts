@@ -1,10 +1,13 @@
 /** TftpServer over real UDP on 127.0.0.1 (ephemeral ports), driven by the test client and raw packets. */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { nativeUdp } from '../../../core/native/udp-socket.js';
 import { encodeAck, encodeRequest } from '../../../core/tftp/codec.js';
 import { rawPeer, tftpGet } from '../../helpers/tftp-client.js';
+import { dirResolver } from '../../helpers/tftp-dir-source.js';
 import { startTestServer } from '../../helpers/tftp-test-server.js';
 
 const noNative = nativeUdp().available ? false : `native addon not built: ${nativeUdp().reason ?? ''}`;
@@ -267,3 +270,43 @@ test('transport "native" refuses to start without the addon rather than silently
     /tftp\.transport is "native" but native transfer sockets are unavailable: singlePort mode.*Fix:/,
   );
 });
+
+for (const native of [true, false]) {
+  test(
+    `a file cut short mid-transfer (${native ? 'native chain' : 'JavaScript reads'}): ERROR 0 "read error", no wrong block`,
+    { skip: native && noNative },
+    async (t) => {
+      const BS = 1468;
+      const data = randomBytes(200 * BS);
+      // native: the test source with its descriptor and page-cache reads, as source-disk's (the chain runs).
+      const source: { resolve?: ReturnType<typeof dirResolver> } = {};
+      const s = await startTestServer({ 'cut.bin': data }, {}, { resolve: (path) => source.resolve!(path) });
+      t.after(() => s.stop());
+      source.resolve = dirResolver(s.root, { native });
+      const peer = await rawPeer();
+      t.after(() => peer.close());
+      peer.send(encodeRequest('rrq', 'cut.bin', 'octet', [['blksize', String(BS)]]), s.port);
+      const oack = await peer.next();
+      assert.equal(oack?.pkt.op, 'oack');
+      const port = oack.rinfo.port;
+      peer.send(encodeAck(0), port);
+      let error: { code: number; message: string } | undefined;
+      for (let i = 0; i < 300 && !error; i++) {
+        const got = await peer.next();
+        assert.ok(got, 'the server answers every ACK (a block or an error)');
+        if (got.pkt.op === 'error') error = { code: got.pkt.code, message: got.pkt.message };
+        else if (got.pkt.op === 'data') {
+          const b = got.pkt.block;
+          assert.ok(got.pkt.data.equals(data.subarray((b - 1) * BS, b * BS)), `block ${b} is the file's`);
+          // Far past the new end: the chain's next block lies in pages the file no longer has.
+          if (b === 20) truncateSync(join(s.root, 'cut.bin'), 5 * BS);
+          peer.send(encodeAck(b), port);
+        }
+      }
+      assert.deepEqual(error, { code: 0, message: 'read error' });
+      const ev = await s.waitEvent('tftp.error', (e) => e.type === 'tftp.error' && e.outcome === 'read-error');
+      const why = native ? /pread EIO/ : /came up short at byte \d+ of the 293600 announced/;
+      assert.ok(ev.type === 'tftp.error' && why.test(ev.reason), ev.type === 'tftp.error' ? ev.reason : '');
+    },
+  );
+}
