@@ -12,8 +12,9 @@
  * file replaced or rewritten gets new windows), mapped with MAP_SHARED and PROT_READ, plus an overlap so
  * that a block starting in it ends in it. Windows, not whole files: a transfer holds one window at a time,
  * so a 1 GiB file sent to one client maps 2 MiB, not 1 GiB (address space, and the mapped pages a process's
- * RSS counts). A window is unmapped once it has no user and FILE_WINDOW_IDLE_MAX newer idle windows exist
- * (the next transfer of a popular file then finds it mapped, with its page tables filled).
+ * RSS counts). An idle window (no transfer holds it) stays mapped for the next transfer of a popular file,
+ * which then finds its page tables filled: at most FILE_WINDOW_IDLE_MAX of them, for at most 10 s, and none
+ * once no transfer holds any window.
  *
  * Safety: user space never reads the mapping (a file truncated under it would raise SIGBUS); only the
  * kernel does, in sendmsg, where a page past the new end fails the send with EFAULT. Pages not in the page
@@ -27,13 +28,18 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Idle windows kept mapped for the next transfer of the same file. */
+/* Idle windows kept mapped for the next transfer of the same file: at most this many, for at most this
+ * long, and only while some transfer holds a window. Why bounded in time too: a mapping keeps its file's
+ * inode alive, so a boot image replaced by rename would keep its disk space until the window goes. */
 #define FILE_WINDOW_IDLE_MAX 8
+#define FILE_WINDOW_IDLE_NS (10LL * 1000000000)
 
 struct file_window {
   file_id id;
@@ -41,13 +47,19 @@ struct file_window {
   int64_t len;   /* bytes mapped */
   char *base;
   int refs;
-  uint64_t idle_since; /* release order, for evicting the oldest idle window */
+  int64_t idle_since; /* CLOCK_MONOTONIC ns of the last release, for evicting the oldest idle window */
   file_window *next;
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static file_window *windows; /* all mapped windows, in use or idle */
-static uint64_t releases;
+static int in_use;           /* windows with refs > 0 */
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int file_id_of(int fd, int64_t size, file_id *id) {
   struct stat st;
@@ -66,7 +78,8 @@ static int same_file(const file_id *a, const file_id *b) {
   return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
-static void unmap_idle_beyond(int keep) {
+/* Unmaps idle windows: those idle since before `older_than`, then the oldest until `keep` are left. */
+static void unmap_idle(int keep, int64_t older_than) {
   for (;;) {
     int idle = 0;
     file_window **oldest = NULL;
@@ -75,7 +88,7 @@ static void unmap_idle_beyond(int keep) {
       idle++;
       if (oldest == NULL || (*p)->idle_since < (*oldest)->idle_since) oldest = p;
     }
-    if (idle <= keep) return;
+    if (oldest == NULL || (idle <= keep && (*oldest)->idle_since >= older_than)) return;
     file_window *w = *oldest;
     *oldest = w->next;
     munmap(w->base, (size_t)w->len);
@@ -105,7 +118,8 @@ file_window *file_window_acquire(const file_id *id, int fd, int64_t pos) {
       windows = w;
     }
   }
-  if (w != NULL) w->refs++;
+  if (w != NULL && w->refs++ == 0) in_use++;
+  unmap_idle(FILE_WINDOW_IDLE_MAX, now_ns() - FILE_WINDOW_IDLE_NS);
   pthread_mutex_unlock(&mu);
   return w;
 }
@@ -114,8 +128,11 @@ void file_window_release(file_window *w) {
   if (w == NULL) return;
   pthread_mutex_lock(&mu);
   if (--w->refs == 0) {
-    w->idle_since = ++releases;
-    unmap_idle_beyond(FILE_WINDOW_IDLE_MAX);
+    int64_t now = now_ns();
+    w->idle_since = now;
+    /* The last transfer let go: nothing is kept (the next storm maps its windows again). */
+    if (--in_use == 0) unmap_idle(0, INT64_MAX);
+    else unmap_idle(FILE_WINDOW_IDLE_MAX, now - FILE_WINDOW_IDLE_NS);
   }
   pthread_mutex_unlock(&mu);
 }
