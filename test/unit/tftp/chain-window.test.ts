@@ -4,7 +4,7 @@
  * the chain (the send fails inside the kernel, the socket reports a read error: no crash, no bad block).
  */
 import assert from 'node:assert/strict';
-import { closeSync, ftruncateSync, openSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { NativeUdpSocket } from '../../../core/native/udp-socket.js';
 import { ack, client, diskTransfer, pattern, receiveAll, skip, tempFile } from './chain-rig.js';
@@ -94,3 +94,29 @@ test('a file cut short under the chain: the socket reports a read error, sends n
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(errors.at(-1)?.syscall, 'send', 'the slot send was refused');
 });
+
+test(
+  'once no transfer holds a window, the file is no longer mapped (its inode is not kept alive)',
+  { skip },
+  async (t) => {
+    const BS = 1468;
+    const data = pattern(300 * BS + 5);
+    const { s, peer, done } = await diskTransfer(t, data, BS, 1000);
+    const mapped = () =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('pxekit-chain-')).length;
+    let mappedMidway = 0;
+    for (let i = 0; i < 400; i++) {
+      const pkt = await peer.next();
+      const block = pkt.readUInt16BE(2);
+      if (block === 100) mappedMidway = mapped(); // block 100 came from the chain: the window is mapped
+      peer.sock.send(ack(block), s.localPort, '127.0.0.1');
+      if (pkt.length < 4 + BS) break;
+    }
+    assert.ok(mappedMidway > 0, 'a window is mapped while the chain runs');
+    assert.equal((await done).outcome, 'done');
+    s.close(); // the transfer's socket lets go of its window
+    assert.equal(mapped(), 0, 'no window left mapped');
+  },
+);
