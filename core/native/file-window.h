@@ -16,7 +16,7 @@ typedef struct file_window file_window;
 
 /* Window bytes each window starts at a multiple of; a window maps FILE_WINDOW_BYTES plus
  * FILE_WINDOW_OVERLAP more, so any block of up to 64 KiB that starts in it lies wholly in it. */
-#define FILE_WINDOW_BYTES (2 << 20)
+#define FILE_WINDOW_BYTES (512 << 10)
 #define FILE_WINDOW_OVERLAP (64 << 10)
 
 /* The identity of the regular file open as `fd` (fstat), to be sent up to `size`; 0 on success, else an
