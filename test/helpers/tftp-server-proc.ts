@@ -2,7 +2,6 @@
  * Runs a TftpServer in its own process, so tests can measure the server's memory alone and hit it with
  * real clients. Usage: node --import tsx test/helpers/tftp-server-proc.ts ROOT '{"singlePort":false,...}'
  * Prints one JSON line per message on stdout: {"listening":PORT}, then {"event":{...}} per boot event.
- * TFTP_PROC_PXE=1 runs the whole pxekit server (createServer + source-disk) instead of the bare engine (no events printed).
  * TFTP_PROC_POSITIONAL=0 turns the positional-read fast path off (streams, as before it existed).
  * On a stdin line `mem` prints {"mem":{"rss":…,"hwm":…}} (bytes; hwm = peak RSS from /proc). SIGTERM → close.
  */
@@ -21,28 +20,6 @@ const quietEvents = process.env.TFTP_PROC_EVENTS === '0';
 function peakRss(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
-/** The whole pxekit server (createServer, TftpService, the real source-disk plugin) instead of the bare engine. */
-async function startPxe(): Promise<{ port: number; close: () => Promise<void> }> {
-  const { createServer } = await import('../../core/create-server.js');
-  const { default: sourceDisk } = await import('../../plugins/source-disk/index.js');
-  const tftp = {
-    port: 0,
-    address: '127.0.0.1',
-    ...(extra.maxPerClient ? { maxPerClient: extra.maxPerClient } : {}),
-    ...(extra.maxTransfers ? { maxTransfers: extra.maxTransfers } : {}),
-    ...(extra.singlePort ? { singlePort: true } : {}),
-  };
-  const pxe = createServer({
-    log: { level: (process.env.TFTP_PROC_LOG ?? 'warn') as 'warn' },
-    dhcp: { mode: 'off' },
-    http: { enabled: false },
-    tftp,
-    plugins: [sourceDisk({ root: root! })],
-  });
-  const bound = await pxe.start();
-  return { port: bound.find((b) => b.protocol === 'tftp')!.port, close: () => pxe.close() };
 }
 
 async function startEngine(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -65,7 +42,7 @@ async function startEngine(): Promise<{ port: number; close: () => Promise<void>
   return { port, close: () => server.close() };
 }
 
-const server = process.env.TFTP_PROC_PXE === '1' ? await startPxe() : await startEngine();
+const server = await startEngine();
 process.stdout.write(JSON.stringify({ listening: server.port }) + '\n');
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'mem') {
