@@ -40,7 +40,7 @@ void udp_disarm(udp_sock *s) {
 
 void udp_chain_free(udp_sock *s) {
   udp_disarm(s);
-  s->lazy_from = 0;
+  s->lazy_from = 0; /* a late call on the closed socket must not write into slots JavaScript let go of */
   file_window_release(s->win);
   s->win = NULL;
 }
@@ -200,7 +200,6 @@ napi_value udp_js_arm_chain(napi_env env, napi_callback_info info) {
   /* A new chain may be of another file (or a new version of it): the next step maps its own window. */
   file_window_release(s->win);
   s->win = NULL;
-  s->resident_to = 0;
   if (s->settle_err != 0 || file_id_of(fd, size, &s->chain_file) != 0) return NULL; /* a plain armReply */
   s->chain = 1;
   s->chain_fd = fd;

@@ -158,11 +158,10 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   ssize_t r;
-  int err = s->base.closed ? EBADF : udp_settle(s);
-  /* After a failed settle a slot may hold stale bytes: it is not sent (an ERROR packet still is). */
-  if (err != 0 && err != EBADF && !udp_is_slot(s, data)) err = 0;
-  if (err != 0) {
-    r = -err;
+  if (s->base.closed) {
+    r = -EBADF;
+  } else if (udp_settle(s) != 0 && udp_is_slot(s, data)) {
+    r = -s->settle_err; /* after a failed settle a slot may hold stale bytes (an ERROR packet still goes) */
   } else {
     do r = send(s->base.fd, data, (size_t)n, 0);
     while (r < 0 && errno == EINTR);

@@ -43,6 +43,11 @@ export interface NativeUdpEvents {
   onPacket(buf: Buffer, len: number, replied: boolean, steps: number): void;
   /** A socket error (ECONNREFUSED after an ICMP port unreachable, …); reported once per occurrence, async for sends. */
   onError(err: NodeJS.ErrnoException): void;
+  /**
+   * A block the chain sent from the file could not be read back into its slot (`pread`; EIO: the file
+   * shrank): the transfer cannot go on. Without this handler, onError gets it.
+   */
+  onReadError?(err: NodeJS.ErrnoException): void;
 }
 
 /**
@@ -95,10 +100,15 @@ export class NativeUdpSocket {
         this.unreported = 0;
         this.events.onPacket(this.recv, value, kind === 3, all);
       } else if (kind === 1) this.events.onError(errnoError(value, 'recv'));
-      else if (kind === 4)
-        this.events.onError(errnoError(value, 'pread')); // a chain block could not be read back
+      else if (kind === 4) this.readError(value);
       else this.flush();
     });
+  }
+
+  private readError(errno: number): void {
+    const err = errnoError(errno, 'pread');
+    err.message += ': a block sent from the file could not be read again (it shrank or changed under the transfer)';
+    (this.events.onReadError ?? this.events.onError).call(this.events, err);
   }
 
   get localPort(): number {

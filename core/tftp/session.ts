@@ -136,6 +136,7 @@ export class Session {
               this.#onDatagram(buf, len, replied);
             },
             onError: (err) => this.#onSocketError(err),
+            onReadError: (err) => this.#transfer?.readFailed(err),
           },
           this.local,
         );
@@ -237,8 +238,6 @@ export class Session {
   }
 
   #onSocketError(err: NodeJS.ErrnoException): void {
-    // The native socket could not read a block it had sent from the file's mapping back into its slot.
-    if (err.syscall === 'pread' && this.#transfer) return this.#transfer.readFailed(err);
     // ECONNREFUSED on a connected socket = ICMP port unreachable: the client is gone, stop now.
     this.#host.log.debug({ err, client: this.client }, 'tftp: transfer socket error');
     this.abort(`client unreachable (${err.code ?? err.message})`, false);

@@ -46,6 +46,8 @@ export interface TransferSocketEvents {
   onPacket(buf: Buffer, len: number, replied: boolean, steps: number): void;
   /** ECONNREFUSED after an ICMP port unreachable, and other socket errors. */
   onError(err: NodeJS.ErrnoException): void;
+  /** The native chain could not read the file again (it shrank): the transfer fails as a read error. */
+  onReadError?(err: NodeJS.ErrnoException): void;
 }
 
 /** Opens a socket bound to `local`:ephemeral and connected to the client (RFC 1350 transfer IDs). */

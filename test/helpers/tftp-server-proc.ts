@@ -3,10 +3,8 @@
  * real clients. Usage: node --import tsx test/helpers/tftp-server-proc.ts ROOT '{"singlePort":false,...}'
  * Prints one JSON line per message on stdout: {"listening":PORT}, then {"event":{...}} per boot event.
  * TFTP_PROC_POSITIONAL=0 turns the positional-read fast path off (streams, as before it existed).
- * On a stdin line `mem` prints {"mem":{"rss":…,"hwm":…}} (bytes; hwm = peak RSS from /proc). SIGTERM → close.
+ * SIGTERM → close.
  */
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { TftpServer } from '../../core/tftp/server.js';
 import type { TftpServerOptions } from '../../core/tftp/types.js';
@@ -17,38 +15,23 @@ if (!root) throw new Error('usage: tftp-server-proc.ts ROOT [OPTIONS_JSON]');
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<TftpServerOptions>;
 const quietEvents = process.env.TFTP_PROC_EVENTS === '0';
 
-function peakRss(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
-}
-
-async function startEngine(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = new TftpServer(
-    {
-      port: 0,
-      address: '127.0.0.1',
-      log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)),
-      ...extra,
+const server = new TftpServer(
+  {
+    port: 0,
+    address: '127.0.0.1',
+    log: pino({ level: process.env.TFTP_PROC_LOG ?? 'warn' }, pino.destination(2)),
+    ...extra,
+  },
+  {
+    // TFTP_PROC_POSITIONAL=0: stream reads only (to compare memory with the positional-read fast path).
+    resolve: dirResolver(root!, { positional: process.env.TFTP_PROC_POSITIONAL !== '0' }),
+    event: (ev) => {
+      if (!quietEvents) process.stdout.write(JSON.stringify({ event: ev }) + '\n');
     },
-    {
-      // TFTP_PROC_POSITIONAL=0: stream reads only (to compare memory with the positional-read fast path).
-      resolve: dirResolver(root!, { positional: process.env.TFTP_PROC_POSITIONAL !== '0' }),
-      event: (ev) => {
-        if (!quietEvents) process.stdout.write(JSON.stringify({ event: ev }) + '\n');
-      },
-    },
-  );
-  const { port } = await server.listen();
-  return { port, close: () => server.close() };
-}
-
-const server = await startEngine();
-process.stdout.write(JSON.stringify({ listening: server.port }) + '\n');
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() === 'mem') {
-    process.stdout.write(JSON.stringify({ mem: { ...process.memoryUsage(), hwm: peakRss() } }) + '\n');
-  }
-});
+  },
+);
+const { port } = await server.listen();
+process.stdout.write(JSON.stringify({ listening: port }) + '\n');
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
 });

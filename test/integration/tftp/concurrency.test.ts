@@ -6,26 +6,25 @@
  * server idles ~30 MiB higher (126 against 88 MiB), which is the harness, not pxekit.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { REPO_ROOT } from '../../helpers/boot-assets.js';
+import { spawnTracked, waitFor } from '../../helpers/proc.js';
 import { tftpGet, type GetResult } from '../../helpers/tftp-client.js';
 import { sha256File, writeRandomFile } from '../../helpers/tftp-files.js';
 
 const HELPER = join(import.meta.dirname, '../../helpers/tftp-server-proc.ts');
-const REPO = join(import.meta.dirname, '../../..');
 
 interface Proc {
-  child: ChildProcess;
+  stop: () => Promise<void>;
   port: number;
-  mem: () => Promise<{ rss: number; hwm: number }>;
+  /** The server process's VmRSS and VmHWM (peak) from /proc, in bytes. */
+  mem: () => { rss: number; hwm: number };
 }
 
-/** /proc/<pid>/status VmRSS and VmHWM (peak), in bytes. */
 function procMem(pid: number): { rss: number; hwm: number } {
   const st = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) * 1024;
@@ -56,57 +55,35 @@ async function startCli(root: string, options: { maxPerClient?: number; maxTrans
     }),
   );
   writeFileSync(join(root, 'ready.txt'), 'ok');
-  const child = spawn(process.execPath, [join(REPO, 'bin/pxekit.js'), 'start', '--config', config], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 100; i++) {
-    const r = await tftpGet({ port, file: 'ready.txt', timeoutMs: 200, retries: 0, totalTimeoutMs: 1000 }).catch(
-      (err: unknown) => ({ error: err }),
+  const server = spawnTracked(process.execPath, [join(REPO_ROOT, 'bin/pxekit.js'), 'start', '--config', config]);
+  const answers = () =>
+    tftpGet({ port, file: 'ready.txt', timeoutMs: 200, retries: 0, totalTimeoutMs: 1000 }).then(
+      (r) => r.error === undefined,
+      () => false,
     );
-    if (r.error === undefined) return { child, port, mem: () => Promise.resolve(procMem(child.pid!)) };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('pxekit start did not answer over TFTP within ~30 s');
-}
-
-async function startProc(root: string, options: object): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', HELPER, root, JSON.stringify(options)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, TFTP_PROC_EVENTS: '0' },
+  await waitFor(answers, 30_000, `pxekit start to answer over TFTP (${server.output()})`).catch(
+    async (err: unknown) => {
+      await server.stop(0);
+      throw err;
     },
   );
-  const lines = createInterface({ input: child.stdout! });
-  const waiters: ((msg: Record<string, unknown>) => void)[] = [];
-  lines.on('line', (line) => {
-    try {
-      const msg = JSON.parse(line) as Record<string, unknown>;
-      waiters.shift()?.(msg);
-    } catch {
-      /* not ours */
-    }
-  });
-  const next = (ms: number) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('server process did not answer')), ms);
-      waiters.push((m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
-  const hello = await next(20_000);
-  return {
-    child,
-    port: Number(hello.listening),
-    async mem() {
-      const p = next(5000);
-      child.stdin!.write('mem\n');
-      return (await p).mem as { rss: number; hwm: number };
-    },
-  };
+  return { stop: () => server.stop(0), port, mem: () => procMem(server.pid!) };
+}
+
+/** The bare engine in the helper process (tsx); ready when it prints the port it listens on. */
+async function startProc(root: string, options: object): Promise<Proc> {
+  const server = spawnTracked(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', HELPER, root, JSON.stringify(options)],
+    { env: { ...process.env, TFTP_PROC_EVENTS: '0' } },
+  );
+  const m = await waitFor(
+    () => /\{"listening":(\d+)\}/.exec(server.output()) ?? (server.exited() ? ['', 'exited'] : undefined),
+    20_000,
+    'the TFTP server process to listen',
+  );
+  if (m[1] === 'exited') throw new Error(`server process exited: ${server.output()}`);
+  return { stop: () => server.stop(0), port: Number(m[1]), mem: () => procMem(server.pid!) };
 }
 
 const PEAK_LIMIT = 150e6; // bytes: the issue's "peak memory under 150 MB"
@@ -127,13 +104,13 @@ for (const { singlePort, pxe } of [
       const proc = pxe
         ? await startCli(root, { maxPerClient: 1000, maxTransfers: 1000 })
         : await startProc(root, { maxPerClient: 1000, maxTransfers: 1000, singlePort, mtuBlksize: false });
-      t.after(() => {
-        proc.child.kill('SIGKILL');
+      t.after(async () => {
+        await proc.stop();
         rmSync(root, { recursive: true, force: true });
       });
       writeRandomFile(join(root, 'f8M'), 8);
       const want = await sha256File(join(root, 'f8M'));
-      const before = await proc.mem();
+      const before = proc.mem();
       const started = Date.now();
       const results: GetResult[] = await Promise.all(
         Array.from({ length: count }, (_, i) =>
@@ -149,7 +126,7 @@ for (const { singlePort, pxe } of [
         ),
       );
       const seconds = (Date.now() - started) / 1000;
-      const after = await proc.mem();
+      const after = proc.mem();
       for (const [i, r] of results.entries()) {
         assert.equal(r.error, undefined, `transfer ${i}: ${JSON.stringify(r.error)}`);
         assert.equal(r.sha256, want, `transfer ${i} differs`);

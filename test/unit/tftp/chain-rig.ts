@@ -139,3 +139,22 @@ export async function receiveAll(
   }
   return Buffer.concat(got);
 }
+
+/**
+ * JavaScript's part of a chain: block `b` of `data` prefilled into its lock-step slot and armed, with the
+ * chain on `fd`, for the ACK of block b - 1 (`size`: what the transfer announced). armChain's answer.
+ */
+export function armBlock(
+  s: NativeUdpSocket,
+  slots: readonly [Buffer, Buffer],
+  fd: number,
+  data: Buffer,
+  bs: number,
+  b: number,
+  size = data.length,
+): boolean {
+  const slot = slots[b & 1]!;
+  slot.writeUInt32BE((3 << 16) | b, 0);
+  data.copy(slot, 4, (b - 1) * bs, b * bs);
+  return s.armChain((4 << 16) | (b - 1), slot, 4 + bs, { fd, slots, block: b, blksize: bs, size });
+}

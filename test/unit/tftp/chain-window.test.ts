@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { closeSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { NativeUdpSocket } from '../../../core/native/udp-socket.js';
-import { ack, client, diskTransfer, pattern, receiveAll, skip, tempFile } from './chain-rig.js';
+import { ack, armBlock, client, diskTransfer, pattern, receiveAll, skip, tempFile } from './chain-rig.js';
 
 const WINDOW = 512 << 10; // FILE_WINDOW_BYTES
 
@@ -36,9 +36,7 @@ test('two chains on one file share its window; each sends its own blocks', { ski
       });
       t.after(() => s.close());
       const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
-      slots[0].writeUInt32BE((3 << 16) | 2, 0);
-      data.copy(slots[0], 4, BS, 2 * BS);
-      s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+      armBlock(s, slots, fd, data, BS, 2);
       return { peer, s };
     }),
   );
@@ -69,9 +67,7 @@ test('a file cut short under the chain: the socket reports a read error, sends n
   });
   t.after(() => s.close());
   const slots = [Buffer.alloc(4 + BS), Buffer.alloc(4 + BS)] as const;
-  slots[0].writeUInt32BE((3 << 16) | 2, 0);
-  data.copy(slots[0], 4, BS, 2 * BS);
-  s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+  armBlock(s, slots, fd, data, BS, 2);
   for (let b = 1; b <= 5; b++) {
     peer.sock.send(ack(b), s.localPort, '127.0.0.1');
     assert.equal((await peer.next()).readUInt16BE(2), b + 1);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ack, chainRig, diskTransfer, pattern, receiveAll, skip } from './chain-rig.js';
+import { ack, armBlock, chainRig, diskTransfer, pattern, receiveAll, skip } from './chain-rig.js';
 
 test(
   'armChain: answers ACK after ACK from the file alone, stops before the block that ends it',
@@ -17,12 +17,7 @@ test(
     const data = pattern(10 * BS + 3); // blocks 1..10 full, block 11 has 3 bytes
     const { fd, peer, calls, s, slots } = await chainRig(t, data, BS);
     // JavaScript prefilled block 2 (slot 2 & 1 = 0) and arms it for ACK 1.
-    slots[0].writeUInt32BE((3 << 16) | 2, 0);
-    data.copy(slots[0], 4, BS, 2 * BS);
-    assert.equal(
-      s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length }),
-      true,
-    );
+    assert.equal(armBlock(s, slots, fd, data, BS, 2), true);
     for (let b = 1; b <= 9; b++) {
       peer.sock.send(ack(b), s.localPort, '127.0.0.1');
       const got = await peer.next();
@@ -47,8 +42,7 @@ test(
     const BS = 8;
     const data = pattern(3 * BS + 2);
     const { fd, peer, calls, s, slots } = await chainRig(t, data, BS);
-    slots[0].writeUInt32BE((3 << 16) | 2, 0);
-    s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: 1000 });
+    armBlock(s, slots, fd, data, BS, 2, 1000);
     peer.sock.send(ack(1), s.localPort, '127.0.0.1');
     assert.equal((await peer.next()).readUInt16BE(2), 2, 'the armed block JavaScript filled goes out');
     await new Promise((r) => setTimeout(r, 20));
@@ -64,13 +58,7 @@ test(
     const data = pattern(40 * BS + 100); // blocks 1..40 full, block 41 short
     const { fd, peer, calls, s, slots } = await chainRig(t, data, BS);
     /** JavaScript's part: block `b` prefilled into its slot and armed with the chain for the ACK of b - 1. */
-    const arm = (b: number) => {
-      const slot = slots[(b & 1) as 0 | 1];
-      slot.writeUInt32BE((3 << 16) | b, 0);
-      data.copy(slot, 4, (b - 1) * BS, b * BS);
-      const chain = { fd, slots, block: b, blksize: BS, size: data.length };
-      assert.equal(s.armChain((4 << 16) | (b - 1), slot, 4 + BS, chain), true);
-    };
+    const arm = (b: number) => assert.equal(armBlock(s, slots, fd, data, BS, b), true);
     const expectBlock = async (b: number) => {
       const got = await peer.next();
       assert.equal(got.readUInt16BE(2), b, 'DATA block number');
@@ -132,9 +120,7 @@ test(
       slot.readUInt16BE(0) === 3 &&
       slot.readUInt16BE(2) === b &&
       slot.subarray(4).equals(data.subarray((b - 1) * BS, b * BS));
-    slots[0].writeUInt32BE((3 << 16) | 2, 0);
-    data.copy(slots[0], 4, BS, 2 * BS);
-    s.armChain((4 << 16) | 1, slots[0], 4 + BS, { fd, slots, block: 2, blksize: BS, size: data.length });
+    armBlock(s, slots, fd, data, BS, 2);
     for (let b = 1; b <= 15; b++) {
       peer.sock.send(ack(b), s.localPort, '127.0.0.1');
       const got = await peer.next();
