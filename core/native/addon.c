@@ -3,6 +3,7 @@
  * Each part only moves bytes; every protocol decision stays in TypeScript (core/tftp, core/dhcp, core/http).
  *   udp-socket.c  connected transfer sockets on node's event loop (less work per packet than node:dgram)
  *   udp-arm.c     armed lock-step replies and the chain that answers a disk file's ACKs without JavaScript
+ *   udp-batch.c   the chain's replies of one event-loop turn, sent together at its end (uring.c: io_uring)
  *   file-window.c shared read-only mappings of files, 512 KiB at a time, that the chain sends blocks from
  *   dhcp-socket.c the DHCP server's sockets: batched receives (recvmmsg), one sendto per reply
  *   listen-socket.c the TFTP listening socket: each request with the address it was sent to (IP_PKTINFO)

@@ -34,6 +34,7 @@ export interface NativeBinding {
     size: number,
   ): void;
   chainSteps?(h: Handle): number;
+  batchMode?(): 'io_uring' | 'sendmsg' | 'off';
   disarm(h: Handle): void;
   localPort(h: Handle): number;
   close(h: Handle): void;

@@ -14,6 +14,8 @@ const sources = [
   'poll-socket.c',
   'udp-socket.c',
   'udp-arm.c',
+  'udp-batch.c',
+  'uring.c',
   'file-window.c',
   'listen-socket.c',
   'file-read.c',

@@ -20,6 +20,9 @@ static void unref_sock(poll_sock *s) {
   if (--s->refs == 0) free(s);
 }
 
+void poll_sock_hold(poll_sock *s) { s->refs++; }
+void poll_sock_release(poll_sock *s) { unref_sock(s); }
+
 static void on_uv_closed(uv_handle_t *h) { unref_sock((poll_sock *)h->data); }
 
 static void release_refs(poll_sock *s) {

@@ -45,6 +45,9 @@ napi_value poll_sock_open(napi_env env, poll_sock *s, int fd, const poll_sock_op
 poll_sock *poll_sock_arg(napi_env env, napi_callback_info info, size_t n, napi_value *argv, const poll_sock_ops *ops);
 /* Calls the JS callback with argv; an exception it throws goes to process 'uncaughtException'. 0, or -1. */
 int poll_sock_call(poll_sock *s, size_t argc, napi_value *argv);
+/* Keeps the state alive past a close until the matching release (a reply queued for later). */
+void poll_sock_hold(poll_sock *s);
+void poll_sock_release(poll_sock *s);
 /* Idempotent: stops polling, closes the descriptor, drops the JS references. */
 void poll_sock_close(poll_sock *s);
 void poll_sock_want_writable(poll_sock *s, int want);

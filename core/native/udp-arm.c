@@ -81,6 +81,7 @@ int udp_is_slot(const udp_sock *s, const void *p) {
 }
 
 int udp_settle(udp_sock *s) {
+  udp_batch_complete(s); /* a reply deferred to the end of the turn goes first: JavaScript sees its outcome */
   if (s->lazy_from == 0) return s->settle_err;
   int64_t last = s->chain_block, first = s->lazy_from;
   /* While the chain is armed, block chain_block - 1 is out and unacknowledged; once the armed block went
@@ -125,20 +126,30 @@ static int chain_next(udp_sock *s) {
   return 1;
 }
 
-/* The armed reply, if this datagram is its key: sent now. 0: not sent (JavaScript handles the datagram
- * as usual and sends, or queues, itself); 1: sent, tell JavaScript; 2: sent and the chain armed the next
- * block, JavaScript need not run. */
-int udp_fire_armed(udp_sock *s, ssize_t n) {
-  if (!s->armed || n < 4 || memcmp(s->recvbuf, s->arm_key, 4) != 0) return 0;
-  struct iovec iov[2] = {{(void *)s->arm_data, s->arm_len}, {(void *)s->arm_body, s->arm_body_len}};
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = s->arm_body != NULL ? 2 : 1};
-  ssize_t r;
-  do r = sendmsg(s->base.fd, &mh, 0);
-  while (r < 0 && errno == EINTR);
+int udp_armed_for(const udp_sock *s, ssize_t n) { return s->armed && n >= 4 && memcmp(s->recvbuf, s->arm_key, 4) == 0; }
+
+void udp_armed_msg(udp_sock *s, struct msghdr *mh, struct iovec *iov) {
+  iov[0] = (struct iovec){(void *)s->arm_data, s->arm_len};
+  iov[1] = (struct iovec){(void *)s->arm_body, s->arm_body_len};
+  *mh = (struct msghdr){.msg_iov = iov, .msg_iovlen = s->arm_body != NULL ? 2 : 1};
+}
+
+int udp_armed_sent(udp_sock *s, ssize_t r) {
   int chained = s->chain;
   udp_disarm(s);
   if (r < 0) return 0;
   return chained && chain_next(s) ? 2 : 1;
+}
+
+int udp_fire_armed(udp_sock *s, ssize_t n) {
+  if (!udp_armed_for(s, n)) return 0;
+  struct iovec iov[2];
+  struct msghdr mh;
+  udp_armed_msg(s, &mh, iov);
+  ssize_t r;
+  do r = sendmsg(s->base.fd, &mh, 0);
+  while (r < 0 && errno == EINTR);
+  return udp_armed_sent(s, r);
 }
 
 /* armReply(handle, key: Buffer(4+), buf, len): see the header comment. */

@@ -21,12 +21,15 @@
  *   armReply(handle, key, buf, len) / disarm(handle)
  *       When the next datagram starts with key[0..4) (for TFTP: the ACK JavaScript expects), send
  *       buf[0, len) before calling JavaScript: a lock-step transfer's round trip then never waits for
- *       the JS callback. JavaScript decided what to send and when; this only executes it. One-shot;
+ *       the JS callback (the replies of one event-loop turn go out together at its end, udp-batch.c).
+ *       JavaScript decided what to send and when; this only executes it. One-shot;
  *       the caller keeps buf alive and unchanged until the reply fired, was disarmed or the socket closed
  *       (no per-packet reference here: the wrapper holds it in a field).
  *   armChain(handle, key, buf, len, fd, slot0, slot1, block, blksize, size)
  *       armReply that goes on by itself, block after block from the page cache: see udp-arm.c.
  *   chainSteps(handle) -> steps taken since the last report (reset to 0)
+ *   batchMode() -> how armed replies go out: "io_uring" / "sendmsg" together at the end of the event-loop
+ *       turn, or "off": each at once (udp-batch.c)
  *   wantWritable(handle, bool)
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
@@ -61,8 +64,15 @@ static void call_js(udp_sock *s, int kind, int32_t value) {
   poll_sock_call(&s->base, 3, argv);
 }
 
+void udp_report_reply(udp_sock *s, int result, int32_t len) {
+  if (result != 2) call_js(s, result ? 3 : 0, len);
+}
+
 static void on_readable(poll_sock *b) {
   udp_sock *s = (udp_sock *)b;
+  /* libuv polls again within one turn after a full batch of events: what this socket deferred goes (and
+   * JavaScript hears of it) before its next datagram overwrites recvbuf. */
+  if (s->pend != 0) udp_batch_flush();
   /* One datagram per wake-up: a transfer socket holds at most one ACK in the steady state, and the poll is
    * level-triggered, so a second datagram wakes us again (no recv() answering EAGAIN). */
   ssize_t n;
@@ -70,6 +80,7 @@ static void on_readable(poll_sock *b) {
   while (n < 0 && errno == EINTR);
   if (n >= 0) {
     if (n > INT32_MAX) n = INT32_MAX;
+    if (udp_armed_for(s, n) && udp_batch_defer(s, (int32_t)n)) return;
     int replied = udp_fire_armed(s, n);
     if (replied != 2) call_js(s, replied ? 3 : 0, (int32_t)n);
   } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -79,7 +90,10 @@ static void on_readable(poll_sock *b) {
 
 static void on_failed(poll_sock *b, int err) { call_js((udp_sock *)b, 1, err); }
 static void on_writable(poll_sock *b) { call_js((udp_sock *)b, 2, 0); }
-static void on_closing(poll_sock *b) { udp_chain_free((udp_sock *)b); }
+static void on_closing(poll_sock *b) {
+  udp_batch_complete((udp_sock *)b); /* the ACK came before the close: its reply still goes */
+  udp_chain_free((udp_sock *)b);
+}
 
 static const poll_sock_ops udp_ops = {
     .resource = "pxekit:udp",
@@ -181,6 +195,7 @@ void udp_socket_register(napi_env env, napi_value exports) {
       {"armChain", NULL, udp_js_arm_chain, NULL, NULL, NULL, napi_default, NULL},
       {"chainSteps", NULL, udp_js_chain_steps, NULL, NULL, NULL, napi_default, NULL},
       {"disarm", NULL, udp_js_disarm, NULL, NULL, NULL, napi_default, NULL},
+      {"batchMode", NULL, udp_js_batch_mode, NULL, NULL, NULL, napi_default, NULL},
       POLL_SOCK_METHOD("localPort", poll_sock_js_local_port, &udp_ops),
       POLL_SOCK_METHOD("close", poll_sock_js_close, &udp_ops),
   };

@@ -25,6 +25,15 @@ export function nativeUdp(): { available: boolean; reason?: string } {
   return binding ? { available: true } : { available: false, reason: reason ?? 'unknown' };
 }
 
+/**
+ * How the armed replies of native transfer sockets go out on this thread: together at the end of each
+ * event-loop turn with one io_uring_enter ("io_uring") or one sendmsg each ("sendmsg"), or each at once
+ * ("off": PXEKIT_TFTP_BATCH=0). Undefined without the addon.
+ */
+export function replyBatching(binding = nativeBinding().binding): 'io_uring' | 'sendmsg' | 'off' | undefined {
+  return binding?.batchMode?.();
+}
+
 export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
   const code = errnoName.get(errno) ?? `E${errno}`;
   const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);

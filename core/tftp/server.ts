@@ -30,6 +30,7 @@ import type { TftpCallbacks, TftpClient, TftpEvent, TftpServerOptions } from './
 import { LogLimiter } from '../util/log-limit.js';
 import { raceTimer } from '../util/race-timer.js';
 import { nativeListen } from '../native/listen-socket.js';
+import { replyBatching } from '../native/udp-socket.js';
 
 type Resolved = Required<Omit<TftpServerOptions, 'log' | 'mtuBlksize' | 'address' | 'address6' | 'limitedLog'>> & {
   address: string;
@@ -158,6 +159,7 @@ export class TftpServer implements SessionHost {
         transport: this.#sockets.transport,
         nativeUnavailable: this.#sockets.nativeUnavailable,
         repliesFrom: first.knowsDestination ? 'request address' : 'kernel choice',
+        ...(this.#sockets.transport === 'native' ? { replyBatch: replyBatching() } : {}),
       },
       'tftp: listening',
     );
