@@ -35,6 +35,7 @@ export interface NativeBinding {
   ): void;
   chainSteps?(h: Handle): number;
   batchMode?(): 'io_uring' | 'sendmsg' | 'off';
+  batchCounts?(): [number, number];
   disarm(h: Handle): void;
   localPort(h: Handle): number;
   close(h: Handle): void;

@@ -36,6 +36,7 @@ typedef struct {
   struct msghdr *msgs[BATCH_MAX];
   ssize_t results[BATCH_MAX];
   size_t at[BATCH_MAX];
+  double by_ring, by_sendmsg; /* replies sent each way (batchCounts) */
 } batch;
 
 /* One batch per thread: each Node.js environment (main thread, worker) has its own thread and loop. */
@@ -109,7 +110,9 @@ static void sent(udp_sock *s, ssize_t r) {
 }
 
 void udp_batch_complete(udp_sock *s) {
-  if (s->pend == 1) sent(s, send_now(s));
+  if (s->pend != 1) return;
+  current->by_sendmsg++; /* pend is only ever set through the current batch */
+  sent(s, send_now(s));
 }
 
 /* Sends the queued replies (one io_uring_enter, or one sendmsg each); no JavaScript runs meanwhile. */
@@ -123,12 +126,16 @@ static void send_all(batch *b) {
     b->at[k++] = i;
   }
   if (k == 0) return;
-  if (b->ring_ok) uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results);
+  /* One reply alone goes by sendmsg: the ring's per-request setup would cost more than it saves. */
+  if (b->ring_ok && k > 1) uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results);
   else
     for (size_t j = 0; j < k; j++) b->results[j] = -ECANCELED;
   for (size_t j = 0; j < k; j++) {
     udp_sock *s = b->items[b->at[j]];
-    sent(s, b->results[j] == -ECANCELED ? send_now(s) : b->results[j]);
+    int direct = b->results[j] == -ECANCELED;
+    if (direct) b->by_sendmsg++;
+    else b->by_ring++;
+    sent(s, direct ? send_now(s) : b->results[j]);
   }
 }
 
@@ -163,5 +170,18 @@ napi_value udp_js_batch_mode(napi_env env, napi_callback_info info) {
   batch *b = batch_for(env);
   napi_value out;
   napi_create_string_utf8(env, b == NULL ? "off" : b->ring_ok ? "io_uring" : "sendmsg", NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* batchCounts() -> [by io_uring, by sendmsg]: the batched replies this thread sent each way. */
+napi_value udp_js_batch_counts(napi_env env, napi_callback_info info) {
+  (void)info;
+  batch *b = current;
+  napi_value out, v;
+  napi_create_array_with_length(env, 2, &out);
+  napi_create_double(env, b == NULL ? 0 : b->by_ring, &v);
+  napi_set_element(env, out, 0, v);
+  napi_create_double(env, b == NULL ? 0 : b->by_sendmsg, &v);
+  napi_set_element(env, out, 1, v);
   return out;
 }

@@ -30,6 +30,7 @@
  *   chainSteps(handle) -> steps taken since the last report (reset to 0)
  *   batchMode() -> how armed replies go out: "io_uring" / "sendmsg" together at the end of the event-loop
  *       turn, or "off": each at once (udp-batch.c)
+ *   batchCounts() -> [replies sent by io_uring, by sendmsg] from the batch so far (this thread)
  *   wantWritable(handle, bool)
  *   localPort(handle) -> number
  *   close(handle)                   idempotent; after it, send() answers -EBADF and no callback runs
@@ -196,6 +197,7 @@ void udp_socket_register(napi_env env, napi_value exports) {
       {"chainSteps", NULL, udp_js_chain_steps, NULL, NULL, NULL, napi_default, NULL},
       {"disarm", NULL, udp_js_disarm, NULL, NULL, NULL, napi_default, NULL},
       {"batchMode", NULL, udp_js_batch_mode, NULL, NULL, NULL, napi_default, NULL},
+      {"batchCounts", NULL, udp_js_batch_counts, NULL, NULL, NULL, napi_default, NULL},
       POLL_SOCK_METHOD("localPort", poll_sock_js_local_port, &udp_ops),
       POLL_SOCK_METHOD("close", poll_sock_js_close, &udp_ops),
   };

@@ -84,5 +84,6 @@ napi_value udp_js_disarm(napi_env env, napi_callback_info info);
 napi_value udp_js_arm_chain(napi_env env, napi_callback_info info);
 napi_value udp_js_chain_steps(napi_env env, napi_callback_info info);
 napi_value udp_js_batch_mode(napi_env env, napi_callback_info info);
+napi_value udp_js_batch_counts(napi_env env, napi_callback_info info);
 
 #endif

@@ -34,6 +34,12 @@ export function replyBatching(binding = nativeBinding().binding): 'io_uring' | '
   return binding?.batchMode?.();
 }
 
+/** Replies the batch sent by io_uring and by sendmsg on this thread so far (tests, diagnostics). */
+export function replyBatchCounts(binding = nativeBinding().binding): { ring: number; sendmsg: number } {
+  const [ring, sendmsg] = binding?.batchCounts?.() ?? [0, 0];
+  return { ring, sendmsg };
+}
+
 export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
   const code = errnoName.get(errno) ?? `E${errno}`;
   const err: NodeJS.ErrnoException = new Error(`${syscall} ${code}`);

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { replyBatchCounts, replyBatching } from '../../../core/native/udp-socket.js';
 import { ack, armBlock, chainRig, diskTransfer, pattern, receiveAll, skip } from './chain-rig.js';
 
 test(
@@ -172,5 +173,35 @@ test(
     assert.ok(Buffer.concat(got).equals(data), 'the file arrives byte for byte');
     assert.equal(stats.outcome, 'done');
     assert.equal(stats.retransmits, 1, 'one timeout, one resend');
+  },
+);
+
+test(
+  'chains of several transfers answered in one turn: each gets its own blocks (one batch, the mode this process runs)',
+  { skip },
+  async (t) => {
+    const BS = 1468;
+    const files = [pattern(30 * BS), pattern(30 * BS + 7).reverse(), Buffer.alloc(30 * BS, 0x5a)];
+    const rigs = await Promise.all(files.map((data) => chainRig(t, data, BS)));
+    rigs.forEach((r, i) => assert.equal(armBlock(r.s, r.slots, r.fd, files[i]!, BS, 2), true));
+    const before = replyBatchCounts();
+    for (let b = 1; b <= 25; b++) {
+      // Back to back: the server reads the three ACKs in one turn of its loop and answers them together.
+      for (const r of rigs) r.peer.sock.send(ack(b), r.s.localPort, '127.0.0.1');
+      for (const [i, r] of rigs.entries()) {
+        const got = await r.peer.next();
+        assert.equal(got.readUInt16BE(2), b + 1, `transfer ${i}: DATA ${b + 1}`);
+        assert.ok(got.subarray(4).equals(files[i]!.subarray(b * BS, (b + 1) * BS)), `transfer ${i}: block ${b + 1}`);
+      }
+    }
+    const after = replyBatchCounts();
+    const [ring, sendmsg] = [after.ring - before.ring, after.sendmsg - before.sendmsg];
+    const mode = replyBatching();
+    if (mode === 'off') assert.deepEqual([ring, sendmsg], [0, 0], 'each reply sent at once, none batched');
+    else if (mode === 'sendmsg') assert.deepEqual([ring, sendmsg], [0, 75], 'every reply by sendmsg');
+    else {
+      assert.equal(ring + sendmsg, 75, 'every reply through the batch');
+      assert.ok(ring >= 30, `most replies by io_uring (${ring} of 75)`);
+    }
   },
 );
