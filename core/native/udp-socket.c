@@ -65,6 +65,7 @@ static void call_js(udp_sock *s, int kind, int32_t value) {
   poll_sock_call(&s->base, 3, argv);
 }
 
+/* udp_fire_armed's result for a datagram of len bytes: 2 needs no call (the chain answered it). */
 void udp_report_reply(udp_sock *s, int result, int32_t len) {
   if (result != 2) call_js(s, result ? 3 : 0, len);
 }
@@ -82,8 +83,7 @@ static void on_readable(poll_sock *b) {
   if (n >= 0) {
     if (n > INT32_MAX) n = INT32_MAX;
     if (udp_armed_for(s, n) && udp_batch_defer(s, (int32_t)n)) return;
-    int replied = udp_fire_armed(s, n);
-    if (replied != 2) call_js(s, replied ? 3 : 0, (int32_t)n);
+    udp_report_reply(s, udp_fire_armed(s, n), (int32_t)n);
   } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
     call_js(s, 1, errno);
   }
