@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { realnetAvailable, which, withLan, type BootResult, type Firmware, type Lan } from '../helpers/realnet.js';
 import { tail } from '../helpers/proc.js';
 import { USERSPACE_MARKER } from '../helpers/initramfs.js';
@@ -48,6 +49,14 @@ interface Machine {
   httpVia?: { lean: string[]; node: string[] };
 }
 
+/** What pxekit logged as sent in `lines`: `tftp:/path` per finished transfer, `http:/path` per 200. */
+function* sentFiles(lines: LogLine[]): Generator<string> {
+  for (const l of lines) {
+    if (l.event === 'tftp.done') yield `tftp:/${String(l['path']).replace(/^\/+/, '')}`;
+    if (l.event === 'http.request' && l['status'] === 200) yield `http:${String(l['path']).split('?')[0]}`;
+  }
+}
+
 async function bootLinux(t: TestContext, lan: Lan, px: PxekitProc, m: Machine): Promise<BootResult> {
   assert.ok(!missingAssets, missingAssets);
   const since = px.mark();
@@ -58,17 +67,19 @@ async function bootLinux(t: TestContext, lan: Lan, px: PxekitProc, m: Machine): 
     timeoutSec: BOUND,
     env: firmwareEnv(),
   });
+  const markerAt = Date.now();
+  const sentBy = (lines: LogLine[]) => new Set([...sentFiles(lines)]);
+  // The marker comes over the guest's serial line and pxekit's log over its stdout: give a completion the
+  // guest already depends on (the last file's final ACK) a bounded moment to be logged, and say so.
+  for (let i = 0; i < 50 && m.sent.some((f) => !sentBy(since()).has(f)); i++) await delay(100);
   const logs = since();
+  const late = m.sent.filter((f) => !sentBy(logs.filter((l) => Number(l['time']) <= markerAt)).has(f));
+  if (late.length) t.diagnostic(`${m.name}: logged after the marker: ${late.join(' ')}`);
   const why = () => diagnostics(boot, logs, px);
   t.diagnostic(`${m.name}: ${boot.result}, power-on → userspace ${(boot.elapsedMs / 1000).toFixed(1)} s`);
   t.diagnostic(`${m.name}: ${formatTraffic(bootTraffic(logs))}`);
   assert.ok(boot.ok, `no userspace marker: ${why()}`);
-  const sent = new Set([
-    ...logs.filter((l) => l.event === 'tftp.done').map((l) => `tftp:/${String(l['path']).replace(/^\/+/, '')}`),
-    ...logs
-      .filter((l) => l.event === 'http.request' && l['status'] === 200)
-      .map((l) => `http:${String(l['path']).split('?')[0]}`),
-  ]);
+  const sent = sentBy(logs);
   for (const f of m.sent) assert.ok(sent.has(f), `pxekit did not send ${f} (sent: ${[...sent].join(' ')}): ${why()}`);
   const answered = (p: string) =>
     logs.filter((l) => l.event === 'http.request' && l['path'] === p && l['status'] === 200);
