@@ -41,7 +41,7 @@ typedef struct {
 
 /* One batch per thread: each Node.js environment (main thread, worker) has its own thread and loop. */
 static _Thread_local batch *current;
-static _Thread_local int disabled; /* 1: PXEKIT_TFTP_BATCH=0, or the batch could not be set up */
+static _Thread_local int tried; /* set up once per thread: off (PXEKIT_TFTP_BATCH=0, or it failed) stays off */
 
 static void on_check(uv_check_t *c) {
   (void)c;
@@ -64,9 +64,9 @@ static void teardown(void *arg) {
 }
 
 static batch *batch_for(napi_env env) {
-  if (current != NULL || disabled) return current;
+  if (tried) return current;
+  tried = 1;
   const char *off = getenv("PXEKIT_TFTP_BATCH");
-  disabled = 1;
   uv_loop_t *loop;
   if ((off != NULL && strcmp(off, "0") == 0) || napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
   batch *b = calloc(1, sizeof *b);
@@ -80,7 +80,6 @@ static batch *batch_for(napi_env env) {
   const char *ring = getenv("PXEKIT_IO_URING");
   b->ring_ok = !(ring != NULL && strcmp(ring, "0") == 0) && uring_open(&b->ring, RING_ENTRIES) == 0;
   napi_add_env_cleanup_hook(env, teardown, b);
-  disabled = 0;
   current = b;
   return b;
 }
@@ -127,8 +126,12 @@ static void send_all(batch *b) {
   }
   if (k == 0) return;
   /* One reply alone goes by sendmsg: the ring's per-request setup would cost more than it saves. */
-  if (b->ring_ok && k > 1) uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results);
-  else
+  if (b->ring_ok && k > 1) {
+    if (uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results) < 0) {
+      b->ring_ok = 0; /* a failed ring is not trusted again: later batches go by sendmsg */
+      uring_close(&b->ring);
+    }
+  } else
     for (size_t j = 0; j < k; j++) b->results[j] = -ECANCELED;
   for (size_t j = 0; j < k; j++) {
     udp_sock *s = b->items[b->at[j]];
@@ -147,10 +150,8 @@ void udp_batch_flush(void) {
    * JavaScript), and a call on one of these sockets finds its reply already sent. */
   size_t n = b->n;
   b->n = 0;
-  udp_sock *items[BATCH_MAX];
-  memcpy(items, b->items, n * sizeof items[0]);
   for (size_t i = 0; i < n; i++) {
-    udp_sock *s = items[i];
+    udp_sock *s = b->items[i];
     int due = s->pend == 2 && !s->base.closed;
     s->pend = 0;
     if (due) { /* from the check handle there is no handle scope yet */

@@ -11,9 +11,10 @@
 #if __has_include(<linux/io_uring.h>) && defined(__NR_io_uring_setup)
 #include <linux/io_uring.h>
 
-static int enter(int fd, unsigned submit, unsigned complete, unsigned flags) {
+/* Submits `submit` entries without waiting for any completion. */
+static int enter(int fd, unsigned submit) {
   long r;
-  do r = syscall(__NR_io_uring_enter, fd, submit, complete, flags, NULL, 0);
+  do r = syscall(__NR_io_uring_enter, fd, submit, 0, 0, NULL, 0);
   while (r < 0 && errno == EINTR);
   return r < 0 ? -errno : (int)r;
 }
@@ -104,7 +105,7 @@ static int send_chunk(uring *r, size_t n, const int *fds, struct msghdr *const *
     results[i] = -ECANCELED; /* not submitted (until the kernel takes it) */
   }
   __atomic_store_n(r->sq_tail, tail + (unsigned)n, __ATOMIC_RELEASE);
-  int used = enter(r->fd, (unsigned)n, 0, 0);
+  int used = enter(r->fd, (unsigned)n);
   if (used < (int)n) {
     /* Entries the kernel did not take must not be taken by a later call (their messages are gone then):
      * the submission tail is ours alone (no SQ polling thread), so it goes back to what was consumed. */
@@ -112,12 +113,9 @@ static int send_chunk(uring *r, size_t n, const int *fds, struct msghdr *const *
   }
   unsigned want = used > 0 ? (unsigned)used : 0;
   for (unsigned i = 0; i < want; i++) results[i] = -EINPROGRESS; /* taken: its completion tells */
-  unsigned got = reap(r, results);
-  /* Non-blocking sends complete inside the submitting call; this only collects one posted late. */
-  for (int tries = 0; got < want && tries < 4; tries++) {
-    if (enter(r->fd, 0, want - got, IORING_ENTER_GETEVENTS) < 0) break;
-    got += reap(r, results);
-  }
+  /* Non-blocking sends complete inside the submitting call. One that did not would be posted later, under
+   * an index a later batch reuses: the event loop does not wait for it, and the ring is not used again. */
+  if (reap(r, results) < want) return -EINPROGRESS;
   return used < 0 ? used : 0;
 }
 

@@ -24,8 +24,10 @@ int uring_open(uring *r, unsigned entries);
 void uring_close(uring *r);
 /*
  * Sends msgs[i] on fds[i] for i < n, in order, in one io_uring_enter per `entries` messages; results[i] =
- * bytes sent or -errno, -ECANCELED for a message the ring did not take (the caller may send it itself).
- * Returns 0, or -errno when the ring itself failed.
+ * bytes sent or -errno, -ECANCELED for a message the ring did not take (the caller may send it itself),
+ * -EINPROGRESS for one taken whose completion was not posted inside the call (its fate is unknown).
+ * Returns 0, or -errno when the ring failed: then it must not be used again (-EINPROGRESS: a completion
+ * may still be posted late).
  */
 int uring_sendmsgs(uring *r, size_t n, const int *fds, struct msghdr *const *msgs, ssize_t *results);
 
