@@ -101,8 +101,13 @@ test(
 
       const all = await startPxekit(lan, dir, config(root, '::'), 69);
       await lan.waitForTcpListen(lan.srvNs, HTTP_PORT, 10_000);
-      const listening = all.lines().filter((l) => l.msg === 'tftp: listening');
-      assert.equal(listening[0]?.address6, '::', JSON.stringify(listening));
+      // The log line follows the IPv6 bind and is written asynchronously: HTTP may already listen.
+      const listening = await waitFor(
+        () => all.lines().find((l) => l.msg === 'tftp: listening'),
+        10_000,
+        "the 'tftp: listening' log line",
+      );
+      assert.equal(listening.address6, '::', JSON.stringify(listening));
       assert.deepEqual(await fetchAll(lan, dir, [ULA, LL]), expectAll([ULA, LL], 'ok'));
       await all.stop();
 
