@@ -274,6 +274,10 @@ test(
       const since = px.mark();
       const t0 = Date.now();
       const boot = await lan.bootQemu({ firmware: 'uefi-http', mac, marker: MARKER, timeoutSec: BOUND.uefi });
+      // The script's access line is logged as its response closes and comes through pxekit's stdout, which the
+      // marker on the serial line can beat: wait for it (bounded) before reading.
+      const scriptGot = () => since().some((l) => l.event === 'http.request' && l['path'] === '/boot.ipxe');
+      if (boot.ok) await waitFor(scriptGot, 5000, 'http.request for /boot.ipxe').catch(() => undefined);
       const logs = since();
       const why = () => diagnostics(boot, logs, px);
       t.diagnostic(

@@ -109,11 +109,15 @@ test(
         () => `${u1.output()}\n${ctx()}`,
       );
       assert.equal(renewed, ip1);
-      assert.ok(
-        pxe
-          .events('dhcp.ack')
-          .some((l) => l.yiaddr === ip1 && l.to && (l.to as { broadcast: boolean }).broadcast === false),
+      // udhcpc has the ACK: pxekit's line for it (written asynchronously) may still be on its way.
+      await until(
+        () =>
+          pxe
+            .events('dhcp.ack')
+            .some((l) => l.yiaddr === ip1 && l.to && (l.to as { broadcast: boolean }).broadcast === false),
+        10_000,
         'renew ACK unicast to ciaddr',
+        ctx,
       );
 
       // Release on exit (-R).
@@ -171,7 +175,8 @@ test('dhclient: lease, INIT-REBOOT of the remembered lease, release', { skip, ti
       'dhclient REBOOT',
       () => `${d2.output()}\n${ctx()}`,
     );
-    assert.ok(pxe.events('dhcp.ack').length >= 2);
+    // dhclient has its ACK: pxekit's line for it (written asynchronously) may still be on its way.
+    await until(() => pxe.events('dhcp.ack').length >= 2, 10_000, 'the second ACK logged', ctx);
     assert.equal(pxe.events('dhcp.offer').length, 1, 'the second run verified its address without a DISCOVER');
     assert.equal(again, ip);
     await d2.stop(5_000);

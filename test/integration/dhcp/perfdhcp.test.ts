@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
-import { fileLines, startPxekit, tmp } from './helpers.js';
+import { fileLines, startPxekit, tmp, until } from './helpers.js';
 
 const skip = realnetAvailable(['perfdhcp']);
 
@@ -52,6 +52,13 @@ test(
       const acks = received[1]!;
       assert.ok(acks >= 1000, `only ${acks} ACKs received by perfdhcp\n${stats}`);
 
+      // perfdhcp has its last ACKs: pxekit's lines for them (written asynchronously) may still be on their way.
+      await until(
+        () => pxe.events('dhcp.ack').length >= acks,
+        10_000,
+        `pxekit to log the ${acks} ACKs perfdhcp received`,
+        () => `pxekit logged ${pxe.events('dhcp.ack').length} ACKs`,
+      );
       const byIp = new Map<string, string>();
       let ackLines = 0;
       for (const l of pxe.events('dhcp.ack')) {

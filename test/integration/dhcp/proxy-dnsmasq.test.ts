@@ -79,7 +79,9 @@ test(
       assert.equal(offers.ours.file, 'undionly.kpxe');
       assert.equal(getOption(offers.ours, 60), 'PXEClient');
       assert.equal(parsePxeVendorOptions(offers.ours.options.get(43)!)?.discoveryControl, 8);
-      assert.equal(pxe.events('dhcp.proxy.offer')[0]?.bootFile, 'undionly.kpxe');
+      // pxekit logs the offer as it sends it, its log written asynchronously: the listener may see the packet first.
+      const logged = await until(() => pxe.events('dhcp.proxy.offer')[0], 10_000, 'dhcp.proxy.offer logged', ctx);
+      assert.equal(logged.bootFile, 'undionly.kpxe');
 
       // The boot server answers a 4011 REQUEST from the client's new address, back to its port.
       const mac = offers.ours.mac;

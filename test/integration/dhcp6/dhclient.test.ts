@@ -53,8 +53,13 @@ test('dhclient -6: address, Renew at T1, Release, the same address again', { ski
     assert.match(lease.mac, /^v6:[0-9a-f]+:[0-9a-f]{8}$/, 'key v6:<duid>:<iaid>');
     const firstExpiry = lease.expiresAt;
     assert.ok(Math.abs(firstExpiry - (Date.now() + 120_000)) < 15_000, 'expires a valid lifetime from now');
-    const reply = pxe.events('dhcp6.reply').find((l) => (l.addresses as string[] | undefined)?.includes(address!));
-    assert.ok(reply, `no dhcp6.reply log line for ${address}`);
+    // dhclient has its Reply: pxekit's line for it (written asynchronously) may still be on its way.
+    const reply = await until(
+      () => pxe.events('dhcp6.reply').find((l) => (l.addresses as string[] | undefined)?.includes(address!)),
+      10_000,
+      `the dhcp6.reply log line for ${address}`,
+      ctx,
+    );
     assert.equal(reply.mac, mac, `the client's MAC is known (${String(reply.macSource)})`);
 
     // 2. Renew at T1 = 30 s: same address, binding extended.
@@ -71,9 +76,11 @@ test('dhclient -6: address, Renew at T1, Release, the same address again', { ski
       lease!.expiresAt > firstExpiry + 20_000,
       `Renew extended the binding (${firstExpiry} → ${lease!.expiresAt})`,
     );
-    assert.ok(
-      pxe.lines().some((l) => l.event === 'dhcp6.reply' && l.dhcp6 === 'RENEW'),
-      `a Reply to a Renew was logged\n${ctx()}`,
+    await until(
+      () => pxe.lines().some((l) => l.event === 'dhcp6.reply' && l.dhcp6 === 'RENEW'),
+      10_000,
+      'a Reply to a Renew logged',
+      ctx,
     );
 
     // 3. Release (dhclient -r stops the running client and sends Release).

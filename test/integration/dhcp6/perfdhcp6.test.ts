@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
-import { fileLines, startPxekit, tmp } from '../dhcp/helpers.js';
+import { fileLines, startPxekit, tmp, until } from '../dhcp/helpers.js';
 import { fullConfig, noTentative, SERVER6, v6Leases } from './helpers6.js';
 
 const skip = realnetAvailable(['perfdhcp']);
@@ -43,7 +43,16 @@ test('perfdhcp -6: thousands of exchanges, no address given twice', { skip, time
     const replies = received[1]!;
     assert.ok(replies >= 1000, `only ${replies} Replies received by perfdhcp\n${stats}`);
 
-    // pxekit's log: every address bound by a Reply belongs to one client (DUID).
+    // pxekit's log: every address bound by a Reply belongs to one client (DUID). perfdhcp has its last Replies:
+    // pxekit's lines for them (written asynchronously) may still be on their way.
+    const logged = () =>
+      pxe.events('dhcp6.reply').reduce((n, l) => n + ((l.addresses as string[] | undefined)?.length ?? 0), 0);
+    await until(
+      () => logged() >= replies,
+      10_000,
+      `pxekit to log bindings for the ${replies} Replies perfdhcp received`,
+      () => `pxekit logged ${logged()} bindings`,
+    );
     const owner = new Map<string, string>();
     let bindings = 0;
     for (const l of pxe.events('dhcp6.reply')) {

@@ -86,8 +86,13 @@ test(
       const address = bound.split(' ')[1]!;
       assert.match(address, /^fd75::1[0-9a-f]{2}$/, `address from the relay link's pool: ${bound}`);
 
-      const reply = pxe.events('dhcp6.reply').find((l) => (l.addresses as string[] | undefined)?.includes(address));
-      assert.ok(reply, `no dhcp6.reply for ${address}\n${ctx()}`);
+      // dhclient has its Reply: pxekit's line for it (written asynchronously) may still be on its way.
+      const reply = await until(
+        () => pxe.events('dhcp6.reply').find((l) => (l.addresses as string[] | undefined)?.includes(address)),
+        10_000,
+        `the dhcp6.reply for ${address}`,
+        ctx,
+      );
       assert.equal(reply.relayed, true);
       assert.equal(reply.mac, CLIENT_MAC, `MAC through the relay (${String(reply.macSource)})`);
       const [lease] = v6Leases(leaseFile);

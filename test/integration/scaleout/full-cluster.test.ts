@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitFor } from '../../helpers/proc.js';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { tmp } from '../dhcp/helpers.js';
 import {
@@ -43,7 +44,10 @@ test(
         first.acks >= 0.9 * first.discovers,
         `only ${first.acks} of ${first.discovers} exchanges completed\n${first.raw.slice(-1500)}`,
       );
-      // Every exchange (xid) was answered by one instance only.
+      // Every exchange (xid) was answered by one instance only. perfdhcp has just ended: the instances' last lines
+      // (written asynchronously) may still be on their way, so wait (bounded) for an offer per ACK it received.
+      const offerXids = () => new Set(instances.flatMap((i) => i.events('dhcp.offer').map((l) => String(l.xid)))).size;
+      await waitFor(() => offerXids() >= first.acks, 10_000).catch(() => undefined);
       const offersByXid = new Map<string, string[]>();
       for (const i of instances)
         for (const l of i.events('dhcp.offer'))

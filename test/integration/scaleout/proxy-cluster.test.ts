@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import path from 'node:path';
 import { realnetAvailable, withLan } from '../../helpers/realnet.js';
 import { dnsmasqDhcpArgs } from '../../helpers/dnsmasq.js';
-import { sleep } from '../../helpers/proc.js';
+import { sleep, waitFor } from '../../helpers/proc.js';
 import { fileLines, PXE_VENDOR, tmp, udhcpcOnce } from '../dhcp/helpers.js';
 import { startInstance, startLanRedis, waitForMembers, type Instance } from './cluster-lan.js';
 
@@ -59,6 +59,9 @@ test(
           .join('\n');
 
       await pxeClient();
+      // The offer's line is written asynchronously: give it a bounded moment past the sleep (a second offer would
+      // have come with the first one, so the check below still sees it).
+      await waitFor(() => offers(p1).length + offers(p2).length > 0, 10_000).catch(() => undefined);
       const [o1, o2] = [offers(p1).length, offers(p2).length];
       assert.equal(o1 + o2 >= 1 && (o1 === 0 || o2 === 0), true, `offers: p1 ${o1}, p2 ${o2}\n${ctx()}`);
       const [owner, other] = o1 > 0 ? [p1, p2] : [p2, p1];
@@ -79,6 +82,7 @@ test(
       t.diagnostic(`${owner.name} killed; ${other.name} alone after ${Date.now() - killedAt} ms`);
       const before = offers(other).length;
       await pxeClient();
+      await waitFor(() => offers(other).length > before, 10_000).catch(() => undefined); // written asynchronously
       assert.ok(offers(other).length > before, `after the kill, ${other.name} answers\n${ctx()}`);
       assert.equal(String(offers(other).at(-1)!.mac), mac);
     });
