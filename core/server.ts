@@ -17,6 +17,7 @@ import { applyPlugins, isPlugin, type PluginOrigin } from './plugin.js';
 import { DhcpService } from './services/dhcp-service.js';
 import { Dhcp6Service } from './services/dhcp6-service.js';
 import { HttpService } from './services/http-service.js';
+import { logNativeFaults } from './services/native-faults.js';
 import { TftpService } from './services/tftp-service.js';
 import type { ProtocolService } from './services/types.js';
 import { reloadIssues, type ReloadSide } from './reload-limits.js';
@@ -80,6 +81,8 @@ export class PxeServer {
   /** The retirement of the server this one replaced, while it lasts (close() waits for it). */
   #predecessor: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Stops logging the native addon's run-time faults (set while started). */
+  #stopFaultLog: () => void = () => {};
 
   constructor(config: PxeConfig, opts: ServerOptions = {}) {
     this.config = config;
@@ -161,6 +164,7 @@ export class PxeServer {
         this.#started.push(svc);
       }
       this.#state = 'started';
+      this.#stopFaultLog = logNativeFaults(this.log);
       this.log.info({ event: 'server.listening', listening: this.#listening }, 'pxekit listening');
       await this.hooks.listening.promise(this.#listening);
       return this.#listening;
@@ -184,6 +188,7 @@ export class PxeServer {
     if (this.#state === 'closed') return;
     this.#state = 'closing';
     await this.#stopServices(this.config.shutdownTimeoutMs);
+    this.#stopFaultLog();
     await this.#closePlugins();
     // Its transfers ended with the listeners; wait for its plugins too (an audit log flushing).
     await this.#predecessor;
@@ -230,6 +235,8 @@ export class PxeServer {
     await this.dhcp.adopt(old.dhcp);
     this.tftp.adopt(old.tftp);
     this.http.adopt(old.http);
+    old.#stopFaultLog();
+    this.#stopFaultLog = logNativeFaults(this.log);
     this.sessions.limit({ ttlMs: this.config.sessions.ttlSeconds * 1000, maxSessions: this.config.sessions.max });
     this.#listening = [...old.#listening];
     const successor = new Map<ProtocolService, ProtocolService>([

@@ -11,8 +11,10 @@
  *   file-read.c   page-cache reads without the thread pool (preadv2 RWF_NOWAIT)
  *   send-file.c   HTTP bodies from files with sendfile(2) (no copy through user space)
  *   send-worker.c the thread that runs those sends beside the event loop
+ *   fault.c       faults met at run time, told to JavaScript (which logs them)
  */
 #include "addon.h"
+#include "fault.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   udp_socket_register(env, exports);
@@ -20,6 +22,7 @@ static napi_value init(napi_env env, napi_value exports) {
   send_file_register(env, exports);
   dhcp_socket_register(env, exports);
   listen_socket_register(env, exports);
+  fault_register(env, exports);
   return exports;
 }
 

@@ -84,6 +84,10 @@ export interface NativeBinding {
   listenSend?(h: Handle, buf: Buffer, len: number, address: string, port: number, from: string): number;
   listenLocalPort?(h: Handle): number;
   listenClose?(h: Handle): void;
+  /** Sets this thread's handler of run-time faults (fault.c); absent in a stale build. */
+  onFault?(cb: (event: string, errno: number) => void): void;
+  /** Reports a fault from another thread, as the addon's own threads do (tests of the path). */
+  raiseFault?(event: string, errno: number): void;
 }
 
 export const NATIVE_ADDON_PATH = join(PACKAGE_ROOT, 'core', 'native', 'build', 'pxekit_native.node');

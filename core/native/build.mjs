@@ -22,6 +22,7 @@ const sources = [
   'send-file.c',
   'send-worker.c',
   'dhcp-socket.c',
+  'fault.c',
 ].map((f) => path.join(here, f));
 const outDir = path.join(here, 'build');
 const out = path.join(outDir, 'pxekit_native.node');

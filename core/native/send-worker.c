@@ -16,14 +16,13 @@
  * only things shared meanwhile are `sent` and `cancelled` (atomics).
  */
 #define _GNU_SOURCE
+#include "fault.h"
 #include "send-file.h"
 #include <uv.h>
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -109,9 +108,9 @@ static void *run(void *arg) {
     int n = epoll_wait(w->epfd, evs, 64, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      /* Cannot happen with our own epoll fd; if it does, say so once and back off instead of spinning.
-       * The wake eventfd is then not seen either: stopping is checked here too. */
-      if (!epoll_failed) fprintf(stderr, "pxekit sendfile thread: epoll_wait: %s (retrying every 100 ms)\n", strerror(errno));
+      /* Cannot happen with our own epoll fd; if it does, say so once (the HTTP service logs it) and back off
+       * instead of spinning. The wake eventfd is then not seen either: stopping is checked here too. */
+      if (!epoll_failed) native_fault(w->env, "http.sendfile.wait.failed", errno);
       epoll_failed = 1;
       usleep(100 * 1000);
       pthread_mutex_lock(&w->mu);

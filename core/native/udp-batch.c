@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "udp-socket.h"
+#include "fault.h"
 #include "uring.h"
 
 #include <errno.h>
@@ -127,9 +128,11 @@ static void send_all(batch *b) {
   if (k == 0) return;
   /* One reply alone goes by sendmsg: the ring's per-request setup would cost more than it saves. */
   if (b->ring_ok && k > 1) {
-    if (uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results) < 0) {
+    int err = uring_sendmsgs(&b->ring, k, b->fds, b->msgs, b->results);
+    if (err < 0) {
       b->ring_ok = 0; /* a failed ring is not trusted again: later batches go by sendmsg */
       uring_close(&b->ring);
+      native_fault(b->items[b->at[0]]->base.env, "tftp.batch.fallback", -err);
     }
   } else
     for (size_t j = 0; j < k; j++) b->results[j] = -ECANCELED;

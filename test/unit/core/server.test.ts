@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createServer, definePlugin, createLogger, PxeError } from '../../../core/index.js';
+import { createServer, definePlugin, PxeError } from '../../../core/index.js';
 import { ConfigError } from '../../../core/config/issues.js';
-
-/** A logger whose JSON lines land in an array, to assert on logged events. */
-export function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination: dest }), lines };
-}
+import { memoryLogger } from '../dhcp-service/helpers.js';
 
 const quiet = { dhcp: { mode: 'off' as const }, tftp: { enabled: false }, http: { enabled: false } };
 
