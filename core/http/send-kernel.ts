@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import type { HttpResponseLike } from './exchange.js';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { ECANCELED, kernelSender, kernelSenderFailure, type KernelSender } from '../native/send-file.js';
+import { ECANCELED, kernelSender, type KernelSender } from '../native/send-file.js';
 
 const { EPIPE, ECONNRESET } = constants.errno;
 
@@ -33,7 +33,16 @@ export interface BodyResult {
 export const KERNEL_SEND_MIN = 256 << 10;
 const PROGRESS_CHECK_MS = 1000;
 
-let kernel: KernelSender | undefined | null = null;
+/** The sendfile path, looked up once (null: not yet). */
+let kernelPath: { sender?: KernelSender; failure?: string } | null = null;
+let kernel: KernelSender | undefined;
+
+function lookUp(): void {
+  if (kernelPath !== null) return;
+  kernelPath = kernelSender();
+  kernel = kernelPath.sender;
+}
+
 let started = 0;
 
 /** Bodies handed to sendfile(2) since the process started (tests check the path was taken). */
@@ -54,14 +63,14 @@ function socketFd(res: HttpResponseLike): number | undefined {
  * PXEKIT_SENDFILE=0), else why it cannot start — file bodies then take the buffered path.
  */
 export function prepareKernelSend(): string | undefined {
-  if (kernel === null) kernel = kernelSender();
-  return kernel === undefined ? kernelSenderFailure() : undefined;
+  lookUp();
+  return kernelPath!.failure;
 }
 
 /** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */
 export function canSendByKernel(res: HttpResponseLike, fileFd: number | undefined, length: number): boolean {
   if (fileFd === undefined || length < KERNEL_SEND_MIN) return false;
-  if (kernel === null) kernel = kernelSender();
+  lookUp();
   return kernel !== undefined && socketFd(res) !== undefined;
 }
 

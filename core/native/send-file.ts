@@ -39,23 +39,18 @@ export interface KernelSender {
   cork(socketFd: number, on: boolean): void;
 }
 
-let startFailure: string | undefined;
-
-/** Why the last `kernelSender()` found no path although the addon offers one (its thread could not start). */
-export function kernelSenderFailure(): string | undefined {
-  return startFailure;
-}
-
 /**
- * The sendfile path, or undefined when the addon is not there (or PXEKIT_SENDFILE=0), or when its thread
- * cannot start (`kernelSenderFailure()` says why; file bodies then take the buffered path, not an error
- * per download). `b`: the addon (tests pass a stand-in).
+ * The sendfile path: `sender`, or none when the addon is not there (or PXEKIT_SENDFILE=0), or none and
+ * `failure` (why) when the addon offers it but its thread cannot start: file bodies then take the buffered
+ * path, not an error per download. `b`: the addon (tests pass a stand-in).
  */
-export function kernelSender(b: NativeBinding | undefined = nativeBinding().binding): KernelSender | undefined {
-  startFailure = undefined;
-  if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return undefined;
-  startFailure = b.sendFileStart?.();
-  if (startFailure !== undefined) return undefined;
+export function kernelSender(b: NativeBinding | undefined = nativeBinding().binding): {
+  sender?: KernelSender;
+  failure?: string;
+} {
+  if (!b?.sendFile || process.env.PXEKIT_SENDFILE === '0') return {};
+  const failure = b.sendFileStart?.();
+  if (failure !== undefined) return { failure };
   const corkSocket = process.env.PXEKIT_SENDFILE_CORK === '0' ? undefined : b.corkSocket;
   const send = (socketFd: number, fileFd: number, position: number, length: number, head?: Buffer): KernelSend => {
     let finished = false;
@@ -79,5 +74,5 @@ export function kernelSender(b: NativeBinding | undefined = nativeBinding().bind
     };
   };
   // Best effort: a socket that cannot be corked (the errno is returned) is sent to uncorked.
-  return { send, takesHead: b.sendFileHead === true, cork: (fd, on) => void corkSocket?.(fd, on) };
+  return { sender: { send, takesHead: b.sendFileHead === true, cork: (fd, on) => void corkSocket?.(fd, on) } };
 }
