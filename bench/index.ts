@@ -14,6 +14,7 @@ import { runFloodBench } from './flood.js';
 import { runStormBench } from './storm.js';
 import { runTftpBench } from './tftp.js';
 import { progress } from './lib/bench-lan.js';
+import { waitQuiet } from './lib/quiet.js';
 import { printTable } from './lib/report.js';
 import type { Row } from './lib/types.js';
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   for (const [name, run] of benches) {
     if (only?.length && !only.includes(name)) continue;
+    progress(`${name}: machine ${await waitQuiet()}`);
     const t = Date.now();
     try {
       rows.push(...(await run()));
