@@ -12,11 +12,11 @@
  * Usage: npm run bench -- (BENCH_ONLY=http) or node --conditions=source --import tsx bench/http.ts
  *   (BENCH_TARGETS=nginx,pxekit,python-http,pxekit-s3,pxekit-git to choose)
  */
-import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { benchDir, withBenchLan, isMain, progress, selectTargets } from './lib/bench-lan.js';
 import { curlConcurrent, curlOnce, MiB, writeSparseFile, type Transfer } from './lib/loads.js';
+import { waitQuiet } from './lib/quiet.js';
 import { printTable, rowOf } from './lib/report.js';
 import { startServer, type BaseContext } from './lib/server.js';
 import type { Row, Target } from './lib/types.js';
@@ -63,6 +63,11 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
       for (const t of round % 2 ? [...targets].reverse() : targets) {
         const s = samples.get(t.name)!;
         if (s.skipped) continue;
+        // Each target starts on a quiet machine: the S3 and git targets write the 1 GiB object into their
+        // cache, and until session 15 the kernel was still writing those pages back while the next target was
+        // measured (pxekit's 1 GiB rows 0.83-0.89x in the full run of 2026-12-07 00:05 UTC, 1.01-1.17x alone
+        // with nginx); a sync alone still left the target after pxekit-s3 slower (2026-12-07 03:35 UTC).
+        progress(`http ${t.name}: machine ${await waitQuiet()}`);
         let server;
         try {
           server = await startServer(t, base);
@@ -83,10 +88,6 @@ export async function runHttpBench(targets = selectTargets(httpTargets())): Prom
         } finally {
           s.rssKiB = Math.max(s.rssKiB, server.peakRssKiB());
           await server.stop();
-          // The S3 and git targets write each 1 GiB object to their cache: without this the kernel wrote
-          // those pages back while the next target was measured (pxekit 0.83x nginx with them in the run,
-          // 1.01-1.17x without, 2026-12-07 00:06 UTC).
-          spawnSync('sync');
         }
       }
     }
