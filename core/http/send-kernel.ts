@@ -33,15 +33,9 @@ export interface BodyResult {
 export const KERNEL_SEND_MIN = 256 << 10;
 const PROGRESS_CHECK_MS = 1000;
 
-/** The sendfile path, looked up once (null: not yet). */
-let kernelPath: { sender?: KernelSender; failure?: string } | null = null;
-let kernel: KernelSender | undefined;
-
-function lookUp(): void {
-  if (kernelPath !== null) return;
-  kernelPath = kernelSender();
-  kernel = kernelPath.sender;
-}
+/** The sendfile path (or why there is none), looked up once, on first use. */
+let kernelPath: { sender?: KernelSender; failure?: string } | undefined;
+const lookUp = () => (kernelPath ??= kernelSender());
 
 let started = 0;
 
@@ -63,15 +57,13 @@ function socketFd(res: HttpResponseLike): number | undefined {
  * PXEKIT_SENDFILE=0), else why it cannot start — file bodies then take the buffered path.
  */
 export function prepareKernelSend(): string | undefined {
-  lookUp();
-  return kernelPath!.failure;
+  return lookUp().failure;
 }
 
 /** Whether this body can go by sendfile(2); the caller then calls `sendByKernel`. */
 export function canSendByKernel(res: HttpResponseLike, fileFd: number | undefined, length: number): boolean {
   if (fileFd === undefined || length < KERNEL_SEND_MIN) return false;
-  lookUp();
-  return kernel !== undefined && socketFd(res) !== undefined;
+  return lookUp().sender !== undefined && socketFd(res) !== undefined;
 }
 
 /** Waits until node has written everything it queued on the socket (the headers). */
@@ -94,15 +86,16 @@ export async function sendByKernel(
 ): Promise<BodyResult> {
   const socket = res.socket!;
   const fd = socketFd(res)!;
+  const kernel = lookUp().sender!; // canSendByKernel said yes
   // Corked (a no-op with PXEKIT_SENDFILE_CORK=0): the headers wait in the socket for the first body bytes,
   // and no sendfile call pushes a partial segment; the job uncorks when it ends.
-  kernel!.cork(fd, true);
+  kernel.cork(fd, true);
   // Only while node still has the descriptor open (else the number may already be another file's).
   const uncork = () => {
-    if (socketFd(res) === fd && !socket.destroyed) kernel!.cork(fd, false);
+    if (socketFd(res) === fd && !socket.destroyed) kernel.cork(fd, false);
   };
   // The lean path's head goes with the body's first segment (send-file.c); node's is written by node first.
-  const head = kernel!.takesHead ? res.takeHead?.() : undefined;
+  const head = kernel.takesHead ? res.takeHead?.() : undefined;
   if (!head) {
     res.flushHeaders();
     if (!(await flushed(socket, res))) {
@@ -112,7 +105,7 @@ export async function sendByKernel(
   }
   let job;
   try {
-    job = kernel!.send(fd, fileFd, start, length, head);
+    job = kernel.send(fd, fileFd, start, length, head);
   } catch (err) {
     uncork(); // the job never started (e.g. dup: too many open files), so it cannot uncork
     throw err;
