@@ -16,9 +16,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { realnetAvailable, which, withLan, type BootResult, type Firmware, type Lan } from '../helpers/realnet.js';
-import { tail } from '../helpers/proc.js';
+import { tail, waitFor } from '../helpers/proc.js';
 import { USERSPACE_MARKER } from '../helpers/initramfs.js';
 import { assembleExample, bootAssetsMissing, bootAssetVersions, firmwareEnv } from '../helpers/boot-assets.js';
 import { startPxekit, type LogLine, type PxekitProc } from './pxekit-proc.js';
@@ -71,7 +70,8 @@ async function bootLinux(t: TestContext, lan: Lan, px: PxekitProc, m: Machine): 
   const sentBy = (lines: LogLine[]) => new Set([...sentFiles(lines)]);
   // The marker comes over the guest's serial line and pxekit's log over its stdout: give a completion the
   // guest already depends on (the last file's final ACK) a bounded moment to be logged, and say so.
-  for (let i = 0; i < 50 && m.sent.some((f) => !sentBy(since()).has(f)); i++) await delay(100);
+  const allSent = () => m.sent.every((f) => sentBy(since()).has(f));
+  await waitFor(allSent, 5_000, 'the files the guest loaded to be logged').catch(() => undefined); // asserted below
   const logs = since();
   const late = m.sent.filter((f) => !sentBy(logs.filter((l) => Number(l['time']) <= markerAt)).has(f));
   if (late.length) t.diagnostic(`${m.name}: logged after the marker: ${late.join(' ')}`);
